@@ -1,0 +1,38 @@
+# messenger-dash: `make run` opens the dashboard on a demo database; `make test` runs every test.
+SHELL := /bin/bash
+SWIFT ?= swift
+BIN := .build/debug/messenger-dash
+DEBIAN_PACKAGES := libncurses-dev libsqlite3-dev tmux sqlite3 python3
+XDG_DATA_HOME ?= $(HOME)/.local/share
+DEFAULT_DB := $(XDG_DATA_HOME)/messenger-dash/messenger.db
+
+.PHONY: run test build deps unit e2e clean
+
+# Installs what is missing of the Debian packages the build and the tests need.
+deps:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+run: build
+	@if [ ! -f "$(DEFAULT_DB)" ] && [ -z "$$MESSENGER_DASH_DB" ]; then $(BIN) demo; fi
+	$(BIN)
+
+unit: build
+	$(SWIFT) test
+
+e2e: build
+	@for t in Tests/e2e/*.sh; do echo "== $$t"; bash "$$t" "$(CURDIR)/$(BIN)" || exit 1; done
+
+test: unit e2e
+
+clean:
+	rm -rf .build

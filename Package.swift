@@ -1,0 +1,36 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "messenger-dash",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "messenger-dash", targets: ["messenger-dash"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw"),
+        .target(name: "TerminalKit", dependencies: ["CNcursesw"]),
+        .target(
+            name: "MessengerCore",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+        .target(name: "Dashboard", dependencies: ["TerminalKit", "MessengerCore"]),
+        .executableTarget(
+            name: "messenger-dash",
+            dependencies: [
+                "Dashboard", "MessengerCore", "TerminalKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "MessengerCoreTests", dependencies: ["MessengerCore"]),
+        .testTarget(name: "TerminalKitTests", dependencies: ["TerminalKit"]),
+    ]
+)

@@ -1,0 +1,27 @@
+#ifndef MESSENGER_DASH_CNCURSESW_SHIM_H
+#define MESSENGER_DASH_CNCURSESW_SHIM_H
+
+// Wide-character curses: must be defined before the header is included.
+#define NCURSES_WIDECHAR 1
+#include <locale.h>
+#include <ncursesw/curses.h>
+
+// Swift can't import curses' macros and its mutable globals are not concurrency-safe,
+// so every one the toolkit needs is wrapped here.
+static inline WINDOW *shim_stdscr(void) { return stdscr; }
+static inline int shim_lines(void) { return LINES; }
+static inline int shim_cols(void) { return COLS; }
+static inline int shim_colors(void) { return COLORS; }
+static inline int shim_color_pairs(void) { return COLOR_PAIRS; }
+static inline int shim_color_pair(int n) { return (int)COLOR_PAIR(n); }
+static inline void shim_getmaxyx(WINDOW *w, int *y, int *x) { int yy, xx; getmaxyx(w, yy, xx); *y = yy; *x = xx; }
+static inline int shim_a_normal(void) { return (int)A_NORMAL; }
+static inline int shim_a_bold(void) { return (int)A_BOLD; }
+static inline int shim_a_reverse(void) { return (int)A_REVERSE; }
+static inline int shim_a_underline(void) { return (int)A_UNDERLINE; }
+static inline int shim_a_dim(void) { return (int)A_DIM; }
+static inline int shim_key_resize(void) { return KEY_RESIZE; }
+static inline int shim_err(void) { return ERR; }
+static inline void shim_setlocale_all(void) { setlocale(LC_ALL, ""); }
+
+#endif

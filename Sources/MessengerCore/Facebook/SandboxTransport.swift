@@ -1,0 +1,70 @@
+import Foundation
+
+/// The embedded, deterministic stand-in for Messenger. Every answer is decided by the recipient's
+/// PSID, so a run gives the same results every time:
+///
+/// - a PSID ending in `99551` gets 551 (person unavailable), `99278` gets 10/2018278 (outside the
+///   window), `99100` gets 100/2018001 (no matching user), `99613` gets 613 (rate limit) and
+///   `99190` gets 190 (invalid token); any other PSID is accepted;
+/// - an accepted message is delivered `1 + h % 600` seconds later unless `h % 100 >= 92`, and read
+///   `h % 3600` seconds after delivery when `h % 100 < 60`, where `h` is a hash of the PSID.
+public struct SandboxTransport: Transport {
+    /// Each message the sandbox was asked to send is appended here (one JSON line), when set, so a
+    /// test can prove nothing went out twice.
+    public let logPath: String?
+
+    public init(logPath: String? = nil) {
+        self.logPath = logPath
+    }
+
+    public static let errorSuffixes: [(suffix: String, code: Int, subcode: Int?)] = [
+        ("99551", 551, nil), ("99278", 10, 2018278), ("99100", 100, 2018001), ("99613", 613, nil), ("99190", 190, nil),
+    ]
+
+    public func send(_ message: OutgoingMessage) -> SendResult {
+        if let logPath { Self.appendLog(message, to: logPath) }
+        for rule in Self.errorSuffixes where message.recipientPSID.hasSuffix(rule.suffix) {
+            return .failed(GraphError(code: rule.code, subcode: rule.subcode))
+        }
+        let h = Self.hash(message.recipientPSID + "/" + String(message.sendID))
+        return .sent(messageID: "m_" + String(h, radix: 16))
+    }
+
+    /// The receipts Messenger would post later for a message accepted at `sentAt`.
+    public static func receipts(pageID: String, psid: String, messageID: String, sentAt: Int64) -> [WebhookEvent] {
+        let h = hash(psid)
+        guard h % 100 < 92 else { return [] }
+        let deliveredAt = sentAt + Int64(1 + h % 600) * 1000
+        var events: [WebhookEvent] = [
+            .delivery(pageID: pageID, psid: psid, mids: [messageID], watermark: deliveredAt, timestamp: deliveredAt),
+        ]
+        if h % 100 < 60 {
+            let readAt = deliveredAt + Int64(h % 3600) * 1000
+            events.append(.read(pageID: pageID, psid: psid, watermark: readAt, timestamp: readAt))
+        }
+        return events
+    }
+
+    /// FNV-1a: stable across runs and platforms, unlike Swift's seeded `Hasher`.
+    public static func hash(_ text: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            h ^= UInt64(byte)
+            h = h &* 0x100_0000_01b3
+        }
+        return h
+    }
+
+    private static func appendLog(_ message: OutgoingMessage, to path: String) {
+        let record: [String: Any] = ["send_id": message.sendID, "page_id": message.pageID, "psid": message.recipientPSID]
+        guard var data = try? JSONSerialization.data(withJSONObject: record, options: [.sortedKeys]) else { return }
+        data.append(0x0A)
+        if let handle = FileHandle(forWritingAtPath: path) {
+            handle.seekToEndOfFile()
+            handle.write(data)
+            try? handle.close()
+        } else {
+            _ = FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600])
+        }
+    }
+}

@@ -1,0 +1,54 @@
+/// One tagged message to one person, as the Send API takes it.
+public struct OutgoingMessage: Sendable, Equatable {
+    public let pageID: String
+    public let pageToken: String?
+    public let recipientPSID: String
+    /// The tag as sent: `CONFIRMED_EVENT_UPDATE` etc.
+    public let tag: String
+    public let text: String
+    /// Unique per send row: lets a transport derive stable message ids and keep a log.
+    public let sendID: Int64
+}
+
+/// A Graph API error, mapped to a stable reason a person can act on.
+public struct GraphError: Error, Equatable, Sendable {
+    public let code: Int
+    public let subcode: Int?
+    public let reason: String
+
+    public init(code: Int, subcode: Int? = nil, message: String? = nil) {
+        self.code = code
+        self.subcode = subcode
+        self.reason = Self.reason(code: code, subcode: subcode, message: message)
+    }
+
+    /// Stable, human reasons for the codes the Send API answers with.
+    public static func reason(code: Int, subcode: Int?, message: String?) -> String {
+        switch (code, subcode) {
+        case (551, _): return "551 person unavailable: they can't receive messages right now"
+        case (10, 2018278?): return "10/2018278 outside the allowed window for this tag"
+        case (10, _): return "10 permission denied for this message"
+        case (100, 2018001?): return "100/2018001 no matching user for this PSID"
+        case (100, _): return "100 no matching user or invalid parameter"
+        case (613, _): return "613 rate limit reached; try again later"
+        case (4, _): return "4 application request limit reached"
+        case (2, _): return "2 Facebook service temporarily unavailable"
+        case (190, _): return "190 page access token invalid: reconnect the page"
+        case (200, _): return "200 permission missing (pages_messaging)"
+        case (1200, _): return "1200 temporary send failure"
+        default:
+            let sub = subcode.map { "/\($0)" } ?? ""
+            return "\(code)\(sub) Graph API error" + (message.map { ": \($0.prefix(120))" } ?? "")
+        }
+    }
+}
+
+public enum SendResult: Sendable, Equatable {
+    case sent(messageID: String)
+    case failed(GraphError)
+}
+
+/// How messages leave: the sandbox simulation or the Graph Send API.
+public protocol Transport: Sendable {
+    func send(_ message: OutgoingMessage) -> SendResult
+}

@@ -1,0 +1,78 @@
+import Foundation
+import GRDB
+
+/// A page of the directory with what the product knows of it.
+public struct PageInfo: Equatable, Sendable {
+    public let id: String
+    public let name: String
+    public let role: PageRole
+    public let eligibility: PageEligibility
+    public let linkedProfile: String?
+    /// Set when Graph has answered 190 for this page's token (R11).
+    public let connectionError: String?
+    public let hasToken: Bool
+}
+
+enum PageStore {
+    static func splitTasks(_ text: String) -> [String] {
+        text.split(separator: ",").map(String.init)
+    }
+}
+
+/// The page directory as stored: `pages import` and `pages list`.
+public struct PageService: Sendable {
+    let workspace: Workspace
+    var database: AppDatabase { workspace.database }
+
+    /// Stores the pages of a `/me/accounts` response; a page imported again is updated. A new token
+    /// clears a broken connection (the page was reconnected).
+    @discardableResult
+    public func importAccounts(_ data: Data) throws -> Int {
+        let pages = try MeAccountsResponse.parse(data).pages
+        try store(pages)
+        return pages.count
+    }
+
+    public func store(_ pages: [DirectoryPage]) throws {
+        let now = workspace.clock.nowMillis()
+        try database.write { db in
+            for page in pages {
+                try db.execute(sql: """
+                    INSERT INTO page (id, name, tasks, access_token, updated_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (id) DO UPDATE SET
+                        name = excluded.name, tasks = excluded.tasks, updated_at = excluded.updated_at,
+                        access_token = COALESCE(excluded.access_token, page.access_token),
+                        connection_error = CASE WHEN excluded.access_token IS NOT NULL
+                                                 AND excluded.access_token IS NOT page.access_token
+                                                THEN NULL ELSE page.connection_error END
+                    """, arguments: [page.id, page.name, page.tasks.joined(separator: ","), page.accessToken, now])
+            }
+        }
+    }
+
+    public func list() throws -> [PageInfo] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT page.id, page.name, page.tasks, page.connection_error,
+                       page.access_token IS NOT NULL AS has_token, profile.name AS profile_name
+                FROM page LEFT JOIN profile ON profile.page_id = page.id
+                ORDER BY page.name, page.id
+                """).map(Self.info)
+        }
+    }
+
+    static func info(_ row: Row) -> PageInfo {
+        let tasks = PageStore.splitTasks(row["tasks"])
+        return PageInfo(
+            id: row["id"], name: row["name"], role: PageRole(tasks: tasks),
+            eligibility: PageEligibility(tasks: tasks), linkedProfile: row["profile_name"],
+            connectionError: row["connection_error"], hasToken: row["has_token"])
+    }
+
+    /// Marks a page's connection broken, as when Graph answers 190 (R11). The profile stays.
+    public func markBroken(pageID: String, reason: String) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE page SET connection_error = ? WHERE id = ?", arguments: [reason, pageID])
+        }
+    }
+}

@@ -1,0 +1,221 @@
+import Foundation
+import GRDB
+
+/// A profile as the Profiles screen and `profiles list` show it.
+public struct ProfileSummary: Equatable, Sendable {
+    public let id: Int64
+    public let name: String
+    public let pageID: String
+    public let pageName: String
+    public let enabled: Bool
+    public let optInField: String
+    public let delivered7d: Int
+    public let warnings7d: Int
+}
+
+/// A profile's page: the summary plus what the profile page shows (R3, R8, R11).
+public struct ProfileDetails: Equatable, Sendable {
+    public let summary: ProfileSummary
+    public let optInCode: String
+    public let sent7d: Int
+    public let read7d: Int
+    public let notSent: [ReasonCount]
+    /// nil when healthy; the Graph error otherwise (R11).
+    public let connectionError: String?
+    public static let repliesNote = "Replies to these messages are read on Facebook only, in the page's inbox."
+}
+
+public struct ReasonCount: Equatable, Sendable, Codable {
+    public let reason: String
+    public let count: Int
+}
+
+/// What deleting some profiles would take with it, for the confirmation (R10).
+public struct DeletionPlan: Equatable, Sendable {
+    public let profiles: [String]
+    public let usageRecords: Int
+}
+
+public struct ProfileService: Sendable {
+    let workspace: Workspace
+    var database: AppDatabase { workspace.database }
+
+    // MARK: Reading
+
+    public func list() throws -> [ProfileSummary] {
+        let window = workspace.calendar.window(today: workspace.today)
+        return try database.read { db in
+            try Row.fetchAll(db, sql: Self.summarySQL + " ORDER BY profile.name_key", arguments: [window.lowerBound, window.upperBound])
+                .map(Self.summary)
+        }
+    }
+
+    public func details(named name: String) throws -> ProfileDetails {
+        let window = workspace.calendar.window(today: workspace.today)
+        return try database.read { db in
+            let id = try Self.id(db, named: name)
+            return try Self.details(db, id: id, window: window, appID: workspace.appID)
+        }
+    }
+
+    public func details(id: Int64) throws -> ProfileDetails {
+        let window = workspace.calendar.window(today: workspace.today)
+        return try database.read { db in try Self.details(db, id: id, window: window, appID: workspace.appID) }
+    }
+
+    static func details(_ db: Database, id: Int64, window: ClosedRange<DayNumber>, appID: String) throws -> ProfileDetails {
+        guard let row = try Row.fetchOne(db, sql: summarySQL + " WHERE profile.id = ?", arguments: [window.lowerBound, window.upperBound, id]) else {
+            throw DomainError("no profile with id \(id)")
+        }
+        let summary = summary(row)
+        let totals = try Row.fetchAll(db, sql: """
+            SELECT outcome, SUM(count) AS n FROM daily_stat
+            WHERE profile_id = ? AND day BETWEEN ? AND ? AND outcome IN ('sent', 'read') GROUP BY outcome
+            """, arguments: [id, window.lowerBound, window.upperBound])
+        var sent = 0, read = 0
+        for t in totals { if (t["outcome"] as String) == "sent" { sent = t["n"] } else { read = t["n"] } }
+        let reasons = try Row.fetchAll(db, sql: """
+            SELECT reason, SUM(count) AS n FROM daily_stat
+            WHERE profile_id = ? AND day BETWEEN ? AND ? AND outcome = 'warning'
+            GROUP BY reason ORDER BY n DESC, reason
+            """, arguments: [id, window.lowerBound, window.upperBound]).map { ReasonCount(reason: $0["reason"], count: $0["n"]) }
+        return ProfileDetails(
+            summary: summary, optInCode: OptInCode.html(appID: appID, pageID: summary.pageID),
+            sent7d: sent, read7d: read, notSent: reasons, connectionError: row["connection_error"])
+    }
+
+    private static let summarySQL = """
+        SELECT profile.id, profile.name, profile.page_id, page.name AS page_name, profile.enabled,
+               data_field.name AS optin_field, page.connection_error,
+               COALESCE((SELECT SUM(count) FROM daily_stat s WHERE s.profile_id = profile.id
+                         AND s.day BETWEEN ?1 AND ?2 AND s.outcome = 'delivered'), 0) AS delivered,
+               COALESCE((SELECT SUM(count) FROM daily_stat s WHERE s.profile_id = profile.id
+                         AND s.day BETWEEN ?1 AND ?2 AND s.outcome = 'warning'), 0) AS warnings
+        FROM profile
+        JOIN page ON page.id = profile.page_id
+        JOIN data_field ON data_field.id = profile.optin_field_id
+        """
+
+    static func summary(_ row: Row) -> ProfileSummary {
+        ProfileSummary(
+            id: row["id"], name: row["name"], pageID: row["page_id"], pageName: row["page_name"],
+            enabled: row["enabled"], optInField: row["optin_field"],
+            delivered7d: row["delivered"], warnings7d: row["warnings"])
+    }
+
+    static func id(_ db: Database, named name: String) throws -> Int64 {
+        guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM profile WHERE name_key = ?", arguments: [ProfileName.key(name.trimmingCharacters(in: .whitespacesAndNewlines))]) else {
+            throw DomainError("no profile named \(Display.quoted(name))")
+        }
+        return id
+    }
+
+    // MARK: Creating (R1, R2, R3)
+
+    /// Creates a profile linked to a page of the directory, with its own FBOPTIN field.
+    @discardableResult
+    public func create(name rawName: String, pageID: String, enabled: Bool = true) throws -> ProfileDetails {
+        let name = try ProfileName(rawName)
+        guard let page = try workspace.directory.pages().first(where: { $0.id == pageID }) else {
+            throw DomainError("page \(Display.quoted(pageID)) is not among your Facebook pages: import them with `pages import`")
+        }
+        if let reason = page.eligibility.reason {
+            throw DomainError("page \(page.name) can't be linked: \(reason)")
+        }
+        let now = workspace.clock.nowMillis()
+        let id: Int64 = try database.write { db in
+            if let other = try String.fetchOne(db, sql: "SELECT name FROM profile WHERE name_key = ?", arguments: [name.key]) {
+                throw DomainError("a profile named \(Display.quoted(other)) already exists (names are unique ignoring case)")
+            }
+            if let other = try String.fetchOne(db, sql: "SELECT name FROM profile WHERE page_id = ?", arguments: [page.id]) {
+                throw DomainError("page \(page.name) is already linked to profile \(Display.quoted(other))")
+            }
+            // A directory other than the sandbox (Graph) may offer a page not stored yet.
+            try db.execute(sql: """
+                INSERT INTO page (id, name, tasks, access_token, updated_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET name = excluded.name, tasks = excluded.tasks,
+                    access_token = COALESCE(excluded.access_token, page.access_token)
+                """, arguments: [page.id, page.name, page.tasks.joined(separator: ","), page.accessToken, now])
+            // The id decides the code; reserve it first, then create the field named after it.
+            let next = (try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'profile'") ?? 0) + 1
+            let fieldName = OptInCode.fieldName(profileID: next)
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM data_field WHERE name = ?", arguments: [fieldName]) == true {
+                throw DomainError("the data field \(fieldName) already exists; rename it before creating this profile")
+            }
+            try db.execute(sql: "INSERT INTO data_field (name, kind) VALUES (?, 'optin')", arguments: [fieldName])
+            let fieldID = db.lastInsertedRowID
+            try db.execute(sql: """
+                INSERT INTO profile (id, name, name_key, page_id, enabled, optin_field_id, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [next, name.value, name.key, page.id, enabled, fieldID, now])
+            return next
+        }
+        return try details(id: id)
+    }
+
+    // MARK: Enable, disable, delete (R10)
+
+    public func setEnabled(_ enabled: Bool, names: [String]) throws {
+        try database.write { db in
+            let ids = try names.map { try Self.id(db, named: $0) }
+            if !enabled { try Self.refuseIfInActivePrograms(db, ids: ids, action: "disabled") }
+            for id in ids {
+                try db.execute(sql: "UPDATE profile SET enabled = ? WHERE id = ?", arguments: [enabled, id])
+            }
+        }
+    }
+
+    /// What `delete(names:)` would remove, without removing it; refuses as delete would.
+    public func deletionPlan(names: [String]) throws -> DeletionPlan {
+        try database.read { db in try Self.plan(db, names: names) }
+    }
+
+    /// Deletes the profiles, their usage statistics and their opt-in fields, all or nothing.
+    @discardableResult
+    public func delete(names: [String]) throws -> DeletionPlan {
+        try database.write { db in
+            let plan = try Self.plan(db, names: names)
+            for name in plan.profiles {
+                let id = try Self.id(db, named: name)
+                let fieldID = try Int64.fetchOne(db, sql: "SELECT optin_field_id FROM profile WHERE id = ?", arguments: [id])
+                try db.execute(sql: "DELETE FROM daily_stat WHERE profile_id = ?", arguments: [id])
+                try db.execute(sql: "DELETE FROM send WHERE profile_id = ?", arguments: [id])
+                try db.execute(sql: "DELETE FROM profile WHERE id = ?", arguments: [id])
+                try db.execute(sql: "DELETE FROM data_field WHERE id = ?", arguments: [fieldID])
+            }
+            return plan
+        }
+    }
+
+    static func plan(_ db: Database, names: [String]) throws -> DeletionPlan {
+        guard !names.isEmpty else { throw DomainError("name at least one profile to delete") }
+        var ids: [Int64] = []
+        var shown: [String] = []
+        for name in names {
+            let id = try id(db, named: name)
+            if ids.contains(id) { continue }
+            ids.append(id)
+            shown.append(try String.fetchOne(db, sql: "SELECT name FROM profile WHERE id = ?", arguments: [id]) ?? name)
+        }
+        try refuseIfInActivePrograms(db, ids: ids, action: "deleted")
+        var records = 0
+        for id in ids {
+            records += try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM send WHERE profile_id = ?", arguments: [id]) ?? 0
+        }
+        return DeletionPlan(profiles: shown, usageRecords: records)
+    }
+
+    static func refuseIfInActivePrograms(_ db: Database, ids: [Int64], action: String) throws {
+        for id in ids {
+            let programs = try String.fetchAll(db, sql: """
+                SELECT DISTINCT program.name FROM node JOIN program ON program.id = node.program_id
+                WHERE node.profile_id = ? AND program.status = 'active' ORDER BY program.name
+                """, arguments: [id])
+            if !programs.isEmpty {
+                let name = try String.fetchOne(db, sql: "SELECT name FROM profile WHERE id = ?", arguments: [id]) ?? "?"
+                let list = programs.map { Display.quoted($0) }.joined(separator: ", ")
+                throw DomainError("profile \(Display.quoted(name)) can't be \(action): it is used by the active program\(programs.count > 1 ? "s" : "") \(list); pause \(programs.count > 1 ? "them" : "it") first")
+            }
+        }
+    }
+}

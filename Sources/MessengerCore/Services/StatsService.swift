@@ -1,0 +1,186 @@
+import Foundation
+import GRDB
+
+/// The stats filters of R9.
+public enum StatsFilter: String, Sendable, CaseIterable, Codable {
+    case all, warnings, sent, delivered
+
+    public var next: StatsFilter {
+        let all = Self.allCases
+        return all[(all.firstIndex(of: self)! + 1) % all.count]
+    }
+}
+
+/// Which contacts are behind a number (R9).
+public enum ContactKind: String, Sendable, CaseIterable, Codable {
+    case sent, delivered, warning
+}
+
+public struct DayStats: Equatable, Sendable {
+    public let day: DayNumber
+    public var sent = 0
+    public var delivered = 0
+    public var read = 0
+    public var warnings = 0
+    public var reasons: [ReasonCount] = []
+}
+
+public struct StatsDetails: Equatable, Sendable {
+    public let profile: String
+    public let from: DayNumber
+    public let to: DayNumber
+    public let filter: StatsFilter
+    /// Newest first, one entry per day of the range, days without sends included.
+    public let days: [DayStats]
+}
+
+/// One contact behind a number.
+public struct ContactOutcome: Equatable, Sendable {
+    public let sendID: Int64
+    public let email: String
+    /// When it was sent (or warned), in milliseconds.
+    public let at: Int64
+    public let deliveredAt: Int64?
+    public let readAt: Int64?
+    public let status: String
+    public let reason: String?
+    public let errorCode: Int?
+    public let messageID: String?
+}
+
+/// A position in the contacts list: keyset paging, newest first, so any page costs the same.
+public struct ContactCursor: Equatable, Sendable {
+    public let at: Int64
+    public let sendID: Int64
+}
+
+public struct ContactPage: Equatable, Sendable {
+    public let rows: [ContactOutcome]
+    /// nil on the last page.
+    public let next: ContactCursor?
+}
+
+/// Statistics read from the daily rollups (never from the send events), and contact lists read
+/// from the send table through indexes that start (profile, day, outcome).
+public struct StatsService: Sendable {
+    let workspace: Workspace
+
+    /// The 7-day window, today and the 6 days before, in the account's time zone.
+    public var window: ClosedRange<DayNumber> { workspace.calendar.window(today: workspace.today) }
+
+    /// Checks that `from...to` lies inside the window; nil bounds default to its ends.
+    public func range(from: DayNumber?, to: DayNumber?) throws -> ClosedRange<DayNumber> {
+        let window = self.window
+        let lower = from ?? window.lowerBound
+        let upper = to ?? window.upperBound
+        let text = { (d: DayNumber) in workspace.calendar.string(for: d) }
+        for day in [lower, upper] where !window.contains(day) {
+            throw DomainError("\(text(day)) is outside the last 7 days (\(text(window.lowerBound)) to \(text(window.upperBound)))")
+        }
+        guard lower <= upper else { throw DomainError("--from \(text(lower)) is after --to \(text(upper))") }
+        return lower...upper
+    }
+
+    public func details(profile name: String, range: ClosedRange<DayNumber>? = nil, filter: StatsFilter = .all) throws -> StatsDetails {
+        let range = try range ?? self.range(from: nil, to: nil)
+        return try workspace.database.read { db in
+            let id = try ProfileService.id(db, named: name)
+            let shown = try String.fetchOne(db, sql: "SELECT name FROM profile WHERE id = ?", arguments: [id]) ?? name
+            return StatsDetails(profile: shown, from: range.lowerBound, to: range.upperBound, filter: filter,
+                                days: try Self.days(db, profileID: id, range: range))
+        }
+    }
+
+    static func days(_ db: Database, profileID: Int64, range: ClosedRange<DayNumber>) throws -> [DayStats] {
+        var byDay: [DayNumber: DayStats] = [:]
+        for day in range { byDay[day] = DayStats(day: day) }
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT day, outcome, reason, count FROM daily_stat
+            WHERE profile_id = ? AND day BETWEEN ? AND ?
+            """, arguments: [profileID, range.lowerBound, range.upperBound])
+        for row in rows {
+            let day: DayNumber = row["day"]
+            let count: Int = row["count"]
+            switch row["outcome"] as String {
+            case "sent": byDay[day]?.sent += count
+            case "delivered": byDay[day]?.delivered += count
+            case "read": byDay[day]?.read += count
+            case "warning":
+                byDay[day]?.warnings += count
+                byDay[day]?.reasons.append(ReasonCount(reason: row["reason"], count: count))
+            default: break
+            }
+        }
+        return range.reversed().map { day in
+            var stats = byDay[day]!
+            stats.reasons.sort { $0.count != $1.count ? $0.count > $1.count : $0.reason < $1.reason }
+            return stats
+        }
+    }
+
+    /// One page of the contacts behind a number, newest first, after `cursor`.
+    public func contacts(profile name: String, kind: ContactKind, day: DayNumber, after cursor: ContactCursor? = nil,
+                         limit: Int = 50) throws -> ContactPage {
+        try workspace.database.read { db in
+            try Self.contacts(db, profileID: try ProfileService.id(db, named: name), kind: kind, day: day, after: cursor, limit: limit)
+        }
+    }
+
+    static func contacts(_ db: Database, profileID: Int64, kind: ContactKind, day: DayNumber, after cursor: ContactCursor?,
+                         limit: Int) throws -> ContactPage {
+        // Each kind reads one index in order: no sort, no OFFSET, the same cost at any depth.
+        let index: String, condition: String
+        switch kind {
+        case .sent: (index, condition) = ("send_by_outcome", "send.outcome = 'sent'")
+        case .warning: (index, condition) = ("send_by_outcome", "send.outcome = 'warning'")
+        case .delivered: (index, condition) = ("send_delivered", "send.delivered_at IS NOT NULL")
+        }
+        var arguments: StatementArguments = [profileID, day]
+        var keyset = ""
+        if let cursor {
+            keyset = " AND (send.at < ? OR (send.at = ? AND send.id < ?))"
+            arguments += [cursor.at, cursor.at, cursor.sendID]
+        }
+        arguments += [limit + 1]
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT send.id, send.at, send.delivered_at, send.read_at, send.status, send.reason, send.error_code,
+                   send.message_id, contact.email
+            FROM send INDEXED BY \(index) JOIN contact ON contact.id = send.contact_id
+            WHERE send.profile_id = ? AND send.day = ? AND \(condition)\(keyset)
+            ORDER BY send.at DESC, send.id DESC LIMIT ?
+            """, arguments: arguments)
+        let page = rows.prefix(limit).map { row in
+            ContactOutcome(sendID: row["id"], email: row["email"], at: row["at"], deliveredAt: row["delivered_at"],
+                           readAt: row["read_at"], status: row["status"], reason: row["reason"],
+                           errorCode: row["error_code"], messageID: row["message_id"])
+        }
+        let next = rows.count > limit ? page.last.map { ContactCursor(at: $0.at, sendID: $0.sendID) } : nil
+        return ContactPage(rows: Array(page), next: next)
+    }
+
+    /// Every contact behind a number, page by page (for exports and the command line).
+    public func allContacts(profile name: String, kind: ContactKind, day: DayNumber) throws -> [ContactOutcome] {
+        var out: [ContactOutcome] = []
+        var cursor: ContactCursor?
+        repeat {
+            let page = try contacts(profile: name, kind: kind, day: day, after: cursor, limit: 1_000)
+            out += page.rows
+            cursor = page.next
+        } while cursor != nil
+        return out
+    }
+
+    /// The contact's data fields and the message it was sent, for the contact detail view.
+    public func message(sendID: Int64) throws -> (message: String?, fields: [(String, String)]) {
+        try workspace.database.read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT contact_id, message FROM send WHERE id = ?", arguments: [sendID])
+            guard let row else { throw DomainError("that send no longer exists") }
+            let fields = try Row.fetchAll(db, sql: """
+                SELECT data_field.name, contact_value.value FROM contact_value
+                JOIN data_field ON data_field.id = contact_value.field_id
+                WHERE contact_value.contact_id = ? ORDER BY data_field.name
+                """, arguments: [row["contact_id"]]).map { ($0["name"] as String, $0["value"] as String) }
+            return (row["message"], fields)
+        }
+    }
+}

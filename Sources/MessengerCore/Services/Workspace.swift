@@ -1,0 +1,39 @@
+import Foundation
+
+/// Everything a service needs: the store, the clock, the account's calendar and the two Facebook
+/// interfaces. The dashboard and the command line each build one and share every rule through it.
+public struct Workspace: Sendable {
+    public let database: AppDatabase
+    public let clock: any Clock
+    public let calendar: AccountCalendar
+    public let appID: String
+    public let transport: any Transport
+    public let directory: any PageDirectory
+
+    public init(
+        database: AppDatabase,
+        clock: any Clock = SystemClock(),
+        calendar: AccountCalendar = AccountCalendar(timeZone: .current),
+        appID: String = Settings().appID,
+        transport: any Transport = SandboxTransport(),
+        directory: (any PageDirectory)? = nil
+    ) {
+        self.database = database
+        self.clock = clock
+        self.calendar = calendar
+        self.appID = appID
+        self.transport = transport
+        self.directory = directory ?? SandboxPageDirectory(database: database)
+    }
+
+    /// Today in the account's time zone.
+    public var today: DayNumber { calendar.day(ofMillis: clock.nowMillis()) }
+
+    public var pages: PageService { PageService(workspace: self) }
+    public var profiles: ProfileService { ProfileService(workspace: self) }
+    public var contacts: ContactService { ContactService(workspace: self) }
+    public var optIns: OptInService { OptInService(workspace: self) }
+    public var programs: ProgramService { ProgramService(workspace: self) }
+    public var receipts: ReceiptService { ReceiptService(workspace: self) }
+    public var stats: StatsService { StatsService(workspace: self) }
+}

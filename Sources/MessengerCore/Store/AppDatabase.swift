@@ -1,0 +1,93 @@
+import Foundation
+import GRDB
+
+/// Owns the SQLite database: opening, connection settings and migrations, set in this one place.
+public final class AppDatabase: Sendable {
+    public let writer: DatabasePool
+    public let path: String
+
+    public enum OpenMode: Sendable {
+        /// Create the file (not its folder) when missing.
+        case createIfMissing
+        /// Refuse a missing file: a reader has nothing to read.
+        case mustExist
+    }
+
+    public init(path: String, mode: OpenMode) throws {
+        self.path = path
+        let fm = FileManager.default
+        let folder = (path as NSString).deletingLastPathComponent
+        var isDir: ObjCBool = false
+        if !folder.isEmpty, !(fm.fileExists(atPath: folder, isDirectory: &isDir) && isDir.boolValue) {
+            throw DomainError("no folder \(folder) for the database \(path)")
+        }
+        if !fm.fileExists(atPath: path) {
+            if case .mustExist = mode {
+                throw DomainError("no database at \(path): create one with `messenger-dash demo` or `pages import`")
+            }
+        } else if !fm.isReadableFile(atPath: path) || !fm.isWritableFile(atPath: path) {
+            throw DomainError("database \(path) is not readable and writable by this user")
+        }
+
+        var config = Configuration()
+        config.busyMode = .timeout(5)
+        config.foreignKeysEnabled = true
+        config.prepareDatabase { db in
+            // Debian's SQLite defaults WAL to synchronous=FULL; NORMAL is durable in WAL mode.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            writer = try DatabasePool(path: path, configuration: config)
+            try writer.write { db in
+                if try Schema.migrator.hasBeenSuperseded(db) {
+                    throw DomainError("database \(path) was written by a newer messenger-dash; upgrade to open it")
+                }
+            }
+            try Schema.migrator.migrate(writer)
+        } catch let error as DomainError {
+            throw error
+        } catch let error as DatabaseError {
+            throw DomainError(Self.explain(error, path: path))
+        }
+    }
+
+    /// A one-line, actionable message for the SQLite errors a user can meet when opening.
+    static func explain(_ error: DatabaseError, path: String) -> String {
+        switch error.resultCode {
+        case .SQLITE_NOTADB, .SQLITE_CORRUPT:
+            return "\(path) is not a messenger-dash database (it is corrupt or another kind of file)"
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return "database \(path) is locked by another process; try again when it finishes"
+        case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM:
+            return "can't open database \(path) for writing (\(error.message ?? "permission denied"))"
+        default:
+            return "database \(path): \(error.message ?? "\(error.resultCode)")"
+        }
+    }
+
+    /// An in-memory-like private database in a temporary file, for tests and benchmarks.
+    public static func temporary() throws -> AppDatabase {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("messenger-dash-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return try AppDatabase(path: dir.appendingPathComponent("test.db").path, mode: .createIfMissing)
+    }
+}
+
+extension AppDatabase {
+    /// Runs a write transaction, turning SQLite's errors into one-line refusals.
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try writer.write(body)
+        } catch let error as DatabaseError {
+            throw DomainError(Self.explain(error, path: path))
+        }
+    }
+
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try writer.read(body)
+        } catch let error as DatabaseError {
+            throw DomainError(Self.explain(error, path: path))
+        }
+    }
+}

@@ -1,0 +1,30 @@
+import GRDB
+
+/// Counts gathered while events are written, added to `daily_stat` in the same transaction so
+/// the statistics never need to scan the events (R8, R9).
+struct Rollup {
+    struct Key: Hashable {
+        let profile: Int64
+        let day: DayNumber
+        let outcome: String
+        let reason: String
+    }
+
+    private(set) var counts: [Key: Int] = [:]
+
+    mutating func add(profile: Int64, day: DayNumber, outcome: String, reason: String = "", count: Int = 1) {
+        counts[Key(profile: profile, day: day, outcome: outcome, reason: reason), default: 0] += count
+    }
+
+    mutating func write(_ db: Database) throws {
+        guard !counts.isEmpty else { return }
+        let upsert = try db.cachedStatement(sql: """
+            INSERT INTO daily_stat (profile_id, day, outcome, reason, count) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (profile_id, day, outcome, reason) DO UPDATE SET count = count + excluded.count
+            """)
+        for (key, count) in counts {
+            try upsert.execute(arguments: [key.profile, key.day, key.outcome, key.reason, count])
+        }
+        counts.removeAll(keepingCapacity: true)
+    }
+}

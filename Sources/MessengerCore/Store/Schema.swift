@@ -1,0 +1,172 @@
+import GRDB
+
+/// The one place that owns the schema. Every table and index of the store is created here, in named
+/// migrations that run in order; a migration once released is never edited, only followed.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-core", migrate: createCore)
+        migrator.registerMigration("v1-tags", migrate: seedTags)
+        return migrator
+    }
+
+    private static func createCore(_ db: Database) throws {
+        try db.execute(sql: """
+            -- Facebook pages the connected user can see (the page directory), with their tasks.
+            CREATE TABLE page (
+                id               TEXT PRIMARY KEY,
+                name             TEXT NOT NULL,
+                tasks            TEXT NOT NULL,          -- comma-separated Graph tasks
+                access_token     TEXT,                   -- secret: never shown, logged or exported
+                connection_error TEXT,                   -- set when Graph answers 190 (R11)
+                updated_at       INTEGER NOT NULL
+            );
+
+            -- Contact data fields; kind 'optin' is a profile's FBOPTIN_<CODE> field (R3).
+            CREATE TABLE data_field (
+                id            INTEGER PRIMARY KEY AUTOINCREMENT,
+                name          TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                kind          TEXT NOT NULL CHECK (kind IN ('text', 'optin')),
+                default_value TEXT NOT NULL DEFAULT ''
+            );
+
+            -- AUTOINCREMENT so a deleted profile's id, and so its opt-in code, is never reused.
+            CREATE TABLE profile (
+                id             INTEGER PRIMARY KEY AUTOINCREMENT,
+                name           TEXT NOT NULL,
+                name_key       TEXT NOT NULL UNIQUE,     -- case-folded name: unique ignoring case (R1)
+                page_id        TEXT NOT NULL UNIQUE REFERENCES page(id),
+                enabled        INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+                optin_field_id INTEGER NOT NULL UNIQUE REFERENCES data_field(id),
+                created_at     INTEGER NOT NULL
+            );
+
+            CREATE TABLE contact (
+                id         INTEGER PRIMARY KEY,
+                email      TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                created_at INTEGER NOT NULL
+            );
+
+            CREATE TABLE contact_value (
+                contact_id INTEGER NOT NULL REFERENCES contact(id) ON DELETE CASCADE,
+                field_id   INTEGER NOT NULL REFERENCES data_field(id) ON DELETE CASCADE,
+                value      TEXT NOT NULL,
+                PRIMARY KEY (contact_id, field_id)
+            ) WITHOUT ROWID;
+            CREATE INDEX contact_value_by_field ON contact_value(field_id, value);
+
+            CREATE TABLE message_tag (
+                name          TEXT PRIMARY KEY,          -- as shown: Confirmed_event_update
+                api_name      TEXT NOT NULL UNIQUE,      -- as sent: CONFIRMED_EVENT_UPDATE
+                allows        TEXT NOT NULL,
+                example       TEXT NOT NULL,
+                context_words TEXT NOT NULL,             -- comma-separated words that fit the tag (R7)
+                retired_note  TEXT                       -- non-NULL: retired by Meta, can't be picked
+            );
+
+            CREATE TABLE program (
+                id          INTEGER PRIMARY KEY AUTOINCREMENT,
+                name        TEXT NOT NULL,
+                name_key    TEXT NOT NULL UNIQUE,
+                status      TEXT NOT NULL CHECK (status IN ('draft', 'active', 'paused')),
+                created_at  INTEGER NOT NULL,
+                last_run_at INTEGER
+            );
+
+            CREATE TABLE node (
+                id         INTEGER PRIMARY KEY AUTOINCREMENT,
+                program_id INTEGER NOT NULL REFERENCES program(id) ON DELETE CASCADE,
+                position   INTEGER NOT NULL,
+                kind       TEXT NOT NULL CHECK (kind IN ('messenger')),
+                profile_id INTEGER REFERENCES profile(id) ON DELETE SET NULL,
+                tag        TEXT REFERENCES message_tag(name),
+                message    TEXT NOT NULL DEFAULT '',
+                UNIQUE (program_id, position)
+            );
+            CREATE INDEX node_by_profile ON node(profile_id);
+
+            CREATE TABLE enrolment (
+                id            INTEGER PRIMARY KEY,
+                program_id    INTEGER NOT NULL REFERENCES program(id) ON DELETE CASCADE,
+                contact_id    INTEGER NOT NULL REFERENCES contact(id) ON DELETE CASCADE,
+                enrolled_at   INTEGER NOT NULL,
+                next_position INTEGER NOT NULL DEFAULT 1,
+                finished_at   INTEGER
+            );
+            CREATE INDEX enrolment_by_contact ON enrolment(program_id, contact_id);
+            CREATE INDEX enrolment_unfinished ON enrolment(program_id, id) WHERE finished_at IS NULL;
+
+            -- One process at a time runs a program; a dead owner's rows in 'sending' become 'unknown'.
+            CREATE TABLE program_run (
+                id           INTEGER PRIMARY KEY,
+                program_id   INTEGER NOT NULL REFERENCES program(id) ON DELETE CASCADE,
+                pid          INTEGER NOT NULL,
+                started_at   INTEGER NOT NULL,
+                heartbeat_at INTEGER NOT NULL,
+                finished_at  INTEGER
+            );
+
+            -- One row per contact that reached a Messenger node. outcome is the stable class
+            -- (sending | sent | warning); status the finer state (sending, sent, delivered, read,
+            -- failed, no_optin, unknown, too_long). UNIQUE (enrolment, node): never sent twice.
+            CREATE TABLE send (
+                id            INTEGER PRIMARY KEY,
+                enrolment_id  INTEGER NOT NULL REFERENCES enrolment(id) ON DELETE CASCADE,
+                node_id       INTEGER NOT NULL,
+                profile_id    INTEGER NOT NULL REFERENCES profile(id) ON DELETE CASCADE,
+                contact_id    INTEGER NOT NULL,
+                page_id       TEXT NOT NULL,
+                psid          TEXT,
+                day           INTEGER NOT NULL,
+                at            INTEGER NOT NULL,
+                outcome       TEXT NOT NULL CHECK (outcome IN ('sending', 'sent', 'warning')),
+                status        TEXT NOT NULL,
+                reason        TEXT,
+                error_code    INTEGER,
+                error_subcode INTEGER,
+                message_id    TEXT,
+                message       TEXT,
+                delivered_at  INTEGER,
+                read_at       INTEGER,
+                UNIQUE (enrolment_id, node_id)
+            );
+            CREATE INDEX send_by_outcome ON send(profile_id, day, outcome, at, id);
+            CREATE INDEX send_delivered ON send(profile_id, day, at, id) WHERE delivered_at IS NOT NULL;
+            CREATE INDEX send_receipts ON send(page_id, psid, at) WHERE outcome = 'sent';
+
+            -- Daily rollups, written in the same transaction as the sends they count (R8, R9).
+            -- outcome: sent | delivered | read | warning; reason is '' except for warnings.
+            CREATE TABLE daily_stat (
+                profile_id INTEGER NOT NULL REFERENCES profile(id) ON DELETE CASCADE,
+                day        INTEGER NOT NULL,
+                outcome    TEXT NOT NULL,
+                reason     TEXT NOT NULL DEFAULT '',
+                count      INTEGER NOT NULL,
+                PRIMARY KEY (profile_id, day, outcome, reason)
+            ) WITHOUT ROWID;
+            """)
+    }
+
+    /// The tags of R5 live in data so one can be retired with a note (R7).
+    private static func seedTags(_ db: Database) throws {
+        let tags: [(String, String, String, String, String)] = [
+            ("Confirmed_event_update", "CONFIRMED_EVENT_UPDATE",
+             "Reminders and updates about an event the person has registered for.",
+             "Reminder: the workshop you registered for starts tomorrow at 10:00, room 4.",
+             "event,registered,registration,reminder,ticket,tickets,starts,start,schedule,rescheduled,venue,workshop,webinar,session,appointment,booking,doors,tomorrow,agenda,cancelled,postponed"),
+            ("Post_purchase_update", "POST_PURCHASE_UPDATE",
+             "Updates about a purchase the person made: order, payment, shipping, delivery.",
+             "Your order @ORDERNUMBER@ has shipped and should arrive on Friday.",
+             "order,purchase,purchased,shipped,shipping,shipment,dispatched,delivery,delivered,tracking,receipt,invoice,payment,refund,return,parcel,package,arrive,arriving"),
+            ("Account_update", "ACCOUNT_UPDATE",
+             "Changes to the person's account or application: status, settings, alerts.",
+             "Your application has been approved; you can now sign in to your account.",
+             "account,password,login,sign,profile,settings,application,approved,declined,status,security,verification,verify,membership,subscription,changed,updated,alert"),
+        ]
+        for tag in tags {
+            try db.execute(
+                sql: "INSERT INTO message_tag (name, api_name, allows, example, context_words) VALUES (?, ?, ?, ?, ?)",
+                arguments: [tag.0, tag.1, tag.2, tag.3, tag.4])
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+
+/// A day in the account's time zone, stored as whole days since 1970-01-01 in that zone so rollups
+/// and indexes work on integers, not on dates.
+public typealias DayNumber = Int
+
+/// Converts instants to the account's days and back. Days are "today and the 6 days before" in the
+/// account's time zone, so the 7-day window moves at the account's midnight, not UTC's.
+public struct AccountCalendar: Sendable {
+    public let timeZone: TimeZone
+
+    public init(timeZone: TimeZone) {
+        self.timeZone = timeZone
+    }
+
+    /// The day that contains `millis` (milliseconds since the Unix epoch) in the account's zone.
+    public func day(ofMillis millis: Int64) -> DayNumber {
+        let seconds = millis >= 0 ? millis / 1000 : (millis - 999) / 1000
+        let offset = Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(seconds))))
+        let local = seconds + offset
+        return DayNumber((local >= 0 ? local : local - 86_399) / 86_400)
+    }
+
+    /// `YYYY-MM-DD` for a day number (calendar arithmetic, no time zone involved).
+    public func string(for day: DayNumber) -> String {
+        let date = Date(timeIntervalSince1970: TimeInterval(day) * 86_400)
+        let parts = Self.utc.dateComponents([.year, .month, .day], from: date)
+        return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+    }
+
+    /// Parses `YYYY-MM-DD`; nil when the text is not a real calendar date.
+    public func parseDay(_ text: String) -> DayNumber? {
+        let pieces = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard pieces.count == 3, pieces[0].count == 4, pieces[1].count == 2, pieces[2].count == 2,
+              let y = Int(pieces[0]), let m = Int(pieces[1]), let d = Int(pieces[2]),
+              (1...12).contains(m), (1...31).contains(d)
+        else { return nil }
+        var parts = DateComponents()
+        parts.year = y; parts.month = m; parts.day = d
+        guard let date = Self.utc.date(from: parts) else { return nil }
+        let day = DayNumber(floor(date.timeIntervalSince1970 / 86_400))
+        return string(for: day) == text ? day : nil
+    }
+
+    /// Local wall-clock time of an instant, ISO 8601 with the account's offset.
+    public func timestamp(ofMillis millis: Int64) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = timeZone
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(millis) / 1000))
+    }
+
+    /// The instant (milliseconds) of local midnight at the start of `day`.
+    public func startMillis(of day: DayNumber) -> Int64 {
+        let utcMidnight = Int64(day) * 86_400
+        var offset = Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(utcMidnight))))
+        // Once more at the guessed instant, which matters on days the offset changes.
+        offset = Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(utcMidnight - offset))))
+        return (utcMidnight - offset) * 1000
+    }
+
+    /// The 7-day window ending today: today and the 6 days before.
+    public func window(today: DayNumber) -> ClosedRange<DayNumber> {
+        (today - 6)...today
+    }
+
+    private static let utc: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar
+    }()
+}
+
+/// Where "now" comes from. Injected so the demo can lay down seven days of runs and tests can stand
+/// at a chosen instant (a midnight in a non-UTC zone, say).
+public protocol Clock: Sendable {
+    func nowMillis() -> Int64
+}
+
+public struct SystemClock: Clock {
+    public init() {}
+    public func nowMillis() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+}
+
+public struct FixedClock: Clock {
+    public let millis: Int64
+    public init(millis: Int64) { self.millis = millis }
+    public func nowMillis() -> Int64 { millis }
+}

@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import MessengerCore
+
+struct ContactsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "contacts", abstract: "Contacts and their data fields.", subcommands: [Import.self])
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import RFC 4180 CSV: a header with EMAIL and data field names; FBOPTIN_<CODE> columns set opt-ins.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The CSV file.") var file: String
+
+        func run() throws {
+            let data = try readInputFile(file)
+            let r = try Context(global).workspace(creating: true).contacts.importCSV(data)
+            var line = "Imported \(r.created + r.updated) contacts: \(r.created) new, \(r.updated) updated, \(r.optInsSet) opt-in values set."
+            if !r.fieldsCreated.isEmpty { line += " New data fields: \(r.fieldsCreated.joined(separator: ", "))." }
+            print(line)
+        }
+    }
+}
+
+struct OptinsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "optins", abstract: "Opt-ins from messaging_optins webhook payloads.", subcommands: [Ingest.self])
+
+    struct Ingest: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Ingest JSON lines, one webhook POST body a line; a malformed line refuses the file.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The JSON-lines file.") var file: String
+
+        func run() throws {
+            let data = try readInputFile(file)
+            let r = try Context(global).workspace(creating: false).optIns.ingest(jsonLines: data)
+            var line = "Opted in \(r.optedIn) contact\(r.optedIn == 1 ? "" : "s") (\(r.unchanged) already were)."
+            if !r.unknownContacts.isEmpty {
+                line += " Skipped \(r.unknownContacts.count) opt-in\(r.unknownContacts.count == 1 ? "" : "s") for unknown contacts (first: \(Display.quoted(r.unknownContacts[0])))."
+            }
+            if r.otherEvents > 0 { line += " Ignored \(r.otherEvents) event\(r.otherEvents == 1 ? "" : "s") that are not opt-ins." }
+            print(line)
+        }
+    }
+}
+
+struct ReceiptsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "receipts", abstract: "Delivery and read receipts from webhook payloads.", subcommands: [Ingest.self])
+
+    struct Ingest: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Ingest message_deliveries / message_reads JSON lines; ingesting twice changes nothing.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The JSON-lines file.") var file: String
+
+        func run() throws {
+            let data = try readInputFile(file)
+            let r = try Context(global).workspace(creating: false).receipts.ingest(jsonLines: data)
+            var line = "Marked \(r.delivered) message\(r.delivered == 1 ? "" : "s") delivered and \(r.read) read."
+            if r.otherEvents > 0 { line += " Ignored \(r.otherEvents) event\(r.otherEvents == 1 ? "" : "s") that are not receipts." }
+            print(line)
+        }
+    }
+}
+
+struct WebhookCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "webhook", abstract: "Receive Messenger webhooks over HTTP (put it behind a TLS proxy).")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "HOST:PORT to listen on.") var listen: String
+    @Option(help: "A file holding the verify token.") var verifyTokenFile: String
+    @Option(help: "A file holding the app secret.") var appSecretFile: String
+
+    func run() throws {
+        _ = try Context(global).workspace(creating: false)
+        _ = try readInputFile(verifyTokenFile, limit: 4096)
+        _ = try readInputFile(appSecretFile, limit: 4096)
+        throw DomainError("the webhook receiver is not in this build yet; ingest payload files with `optins ingest` and `receipts ingest`")
+    }
+}
+
+struct DemoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo", abstract: "Build a demo workspace (pages, 3 profiles, contacts, 2 programs, 7 days of runs and receipts).")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "How many contacts.") var contacts = 2_000
+    @Option(help: "The seed; the same seed gives the same database.") var seed: UInt64 = 1
+
+    func validate() throws {
+        guard (1...5_000_000).contains(contacts) else { throw ValidationError("--contacts must be 1 to 5000000") }
+    }
+
+    func run() throws {
+        let context = try Context(global)
+        let workspace = try context.workspace(creating: true)
+        let verbose = isatty(STDERR_FILENO) == 1
+        var progress: (@Sendable (String) -> Void)?
+        if verbose { progress = { step in FileHandle.standardError.write(Data("\r\u{1B}[Kdemo: \(step)".utf8)) } }
+        let summary = try Demo.build(
+            database: workspace.database, calendar: workspace.calendar, appID: workspace.appID,
+            now: workspace.clock.nowMillis(), options: DemoOptions(contacts: contacts, seed: seed), progress: progress)
+        if verbose { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        print("Demo ready in \(context.databasePath): \(summary.contacts) contacts, \(summary.sent) sent, \(summary.delivered) delivered, \(summary.warned) warnings over 7 days.")
+        print("Main profile: \(Demo.mainProfile). Try: messenger-dash stats \"\(Demo.mainProfile)\"\(global.db.map { " --db \($0)" } ?? "")")
+    }
+}

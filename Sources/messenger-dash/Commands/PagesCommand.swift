@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import MessengerCore
+
+struct PagesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pages", abstract: "The Facebook pages you can link to profiles.",
+        subcommands: [List.self, Import.self, Connect.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the pages with your role, and which profile each is linked to (never a token).")
+        @OptionGroup var global: GlobalOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let pages = try Context(global).workspace(creating: false).pages.list()
+            if json { return try printJSON(pages.map(PageJSON.init)) }
+            if pages.isEmpty { return print("No pages yet: import a /me/accounts response with `messenger-dash pages import FILE`.") }
+            var table = TextTable("ID", "PAGE", "ROLE", "LINKED TO", "CAN LINK")
+            for p in pages {
+                let can = p.linkedProfile != nil ? "no: linked" : (p.eligibility.reason.map { "no: \($0)" } ?? "yes")
+                table.add(p.id, p.name, p.role.rawValue, p.linkedProfile ?? "-", can)
+            }
+            print(table.render())
+        }
+    }
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Import the pages of a GET /me/accounts?fields=id,name,tasks,access_token response.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The JSON response file.") var file: String
+
+        func run() throws {
+            let data = try readInputFile(file)
+            let count = try Context(global).workspace(creating: true).pages.importAccounts(data)
+            print("Imported \(count) page\(count == 1 ? "" : "s").")
+        }
+    }
+
+    struct Connect: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Graph: list the pages a user token can link (R2).")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "A file holding the user access token.") var tokenFile: String
+
+        func run() throws {
+            let context = try Context(global)
+            _ = try readInputFile(tokenFile, limit: 4096)
+            guard context.settings.facebook == .graph else {
+                throw DomainError("pages connect talks to the Graph API: set facebook = \"graph\" (or MESSENGER_DASH_FACEBOOK=graph); the sandbox's pages come from `pages import`")
+            }
+            _ = try context.workspace(creating: true)
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import MessengerCore
+
+struct ProfilesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "profiles", abstract: "Messenger profiles, each linked to one Facebook page.",
+        subcommands: [List.self, Show.self, Create.self, Enable.self, Disable.self, Delete.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List profiles with their 7-day delivered and warning counts.")
+        @OptionGroup var global: GlobalOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let profiles = try Context(global).workspace(creating: false).profiles.list()
+            if json { return try printJSON(profiles.map(ProfileJSON.init)) }
+            if profiles.isEmpty { return print("No profiles yet: create one with `messenger-dash profiles create NAME --page PAGE_ID`.") }
+            var table = TextTable("NAME", "FACEBOOK PAGE", "STATUS", "OPT-IN FIELD", "DELIVERED 7D", "WARNINGS 7D")
+            for p in profiles {
+                table.add(p.name, p.pageName, p.enabled ? "Enabled" : "Disabled", p.optInField, "\(p.delivered7d)", "\(p.warnings7d)")
+            }
+            print(table.render())
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a profile's page: opt-in field and code, 7-day totals, errors.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The profile's name.") var name: String
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let d = try Context(global).workspace(creating: false).profiles.details(named: name)
+            if json { return try printJSON(ProfileJSON(d)) }
+            let s = d.summary
+            var out = """
+                Profile          \(Display.safe(s.name))
+                Facebook page    \(Display.safe(s.pageName)) (\(s.pageID))
+                Status           \(s.enabled ? "Enabled" : "Disabled")
+                Page connection  \(d.connectionError.map { "BROKEN: \($0)" } ?? "ok")
+                Opt-in field     \(s.optInField)
+                Last 7 days      \(d.sent7d) sent, \(s.delivered7d) delivered, \(d.read7d) read, \(s.warnings7d) not sent
+
+                """
+            if d.notSent.isEmpty {
+                out += "Not sent         none\n"
+            } else {
+                out += "Not sent\n"
+                for r in d.notSent { out += "  \(String(r.count).leftPad(7))  \(r.reason)\n" }
+            }
+            out += "\nOpt-in code (paste into a landing page):\n\(d.optInCode)\n\n\(ProfileDetails.repliesNote)"
+            print(out)
+        }
+    }
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a profile linked to a page; prints its opt-in field and code.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "1–100 characters, unique ignoring case.") var name: String
+        @Option(help: "The Facebook page id (see `pages list`).") var page: String
+        @Flag(help: "Create it Disabled.") var disabled = false
+
+        func run() throws {
+            let d = try Context(global).workspace(creating: false).profiles.create(name: name, pageID: page, enabled: !disabled)
+            print("Created profile \(Display.quoted(d.summary.name)) on page \(Display.safe(d.summary.pageName)) (\(d.summary.enabled ? "Enabled" : "Disabled")).")
+            print("Opt-in field: \(d.summary.optInField)")
+            print("Opt-in code:\n\(d.optInCode)")
+        }
+    }
+
+    struct Enable: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Enable a profile so nodes can pick it again.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The profile's name.") var name: String
+
+        func run() throws {
+            try Context(global).workspace(creating: false).profiles.setEnabled(true, names: [name])
+            print("Enabled \(Display.quoted(name)).")
+        }
+    }
+
+    struct Disable: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Disable a profile (refused while an active program uses it).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The profile's name.") var name: String
+
+        func run() throws {
+            try Context(global).workspace(creating: false).profiles.setEnabled(false, names: [name])
+            print("Disabled \(Display.quoted(name)).")
+        }
+    }
+
+    struct Delete: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete profiles and all their usage statistics, all or nothing.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "One or more profile names.") var names: [String]
+        @Flag(help: "Don't ask; delete.") var yes = false
+
+        func validate() throws {
+            if names.isEmpty { throw ValidationError("name at least one profile to delete") }
+        }
+
+        func run() throws {
+            let profiles = try Context(global).workspace(creating: false).profiles
+            let plan = try profiles.deletionPlan(names: names)
+            let what = "\(plan.profiles.count) profile\(plan.profiles.count == 1 ? "" : "s") (\(plan.profiles.map(Display.quoted).joined(separator: ", "))) and \(plan.usageRecords) usage record\(plan.usageRecords == 1 ? "" : "s")"
+            if !yes {
+                guard isatty(STDIN_FILENO) == 1 else {
+                    throw DomainError("deleting \(what) needs confirmation: add --yes")
+                }
+                print("Delete \(what)? Type yes to confirm: ", terminator: "")
+                guard readLine()?.lowercased() == "yes" else { throw DomainError("cancelled; nothing deleted") }
+            }
+            let done = try profiles.delete(names: names)
+            print("Deleted \(done.profiles.count) profile\(done.profiles.count == 1 ? "" : "s") and \(done.usageRecords) usage record\(done.usageRecords == 1 ? "" : "s").")
+        }
+    }
+}
+
+extension String {
+    func leftPad(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
+}

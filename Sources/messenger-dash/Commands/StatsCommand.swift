@@ -1,0 +1,105 @@
+import ArgumentParser
+import Foundation
+import MessengerCore
+
+extension StatsFilter: ExpressibleByArgument {}
+extension ContactKind: ExpressibleByArgument {}
+
+struct StatsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats",
+        abstract: "7-day usage statistics of a profile, per date, or the contacts behind a number.",
+        discussion: "Days are YYYY-MM-DD in the account's time zone, inside today and the 6 days before.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The profile's name.") var profile: String
+    @Option(help: ArgumentHelp("First day of the range.", valueName: "DAY")) var from: String?
+    @Option(help: ArgumentHelp("Last day of the range.", valueName: "DAY")) var to: String?
+    @Option(help: "all, warnings, sent or delivered.") var filter: StatsFilter = .all
+    @Option(help: "List the contacts behind a number: sent, delivered or warning.") var contacts: ContactKind?
+    @Option(help: ArgumentHelp("The day whose contacts to list (with --contacts).", valueName: "DAY")) var date: String?
+    @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "Print CSV.") var csv = false
+
+    func validate() throws {
+        if json && csv { throw ValidationError("give at most one of --json and --csv") }
+        for (name, value) in [("--from", from), ("--to", to), ("--date", date)] {
+            if let value, AccountCalendar(timeZone: .gmt).parseDay(value) == nil {
+                throw ValidationError("\(name) must be a date written YYYY-MM-DD, not \(Display.quoted(value))")
+            }
+        }
+        if contacts != nil {
+            if date == nil { throw ValidationError("--contacts needs --date DAY") }
+            if from != nil || to != nil { throw ValidationError("--contacts takes --date, not --from/--to") }
+        } else if date != nil {
+            throw ValidationError("--date goes with --contacts; use --from and --to for a range")
+        }
+    }
+
+    func run() throws {
+        let workspace = try Context(global).workspace(creating: false)
+        let calendar = workspace.calendar
+        let stats = workspace.stats
+        if let kind = contacts, let date, let day = calendar.parseDay(date) {
+            _ = try stats.range(from: day, to: day)
+            let rows = try stats.allContacts(profile: profile, kind: kind, day: day)
+            if json { return try printJSON(rows.map { ContactJSON($0, kind: kind, calendar: calendar) }) }
+            var out = StatsExport.contactsCSVHeader
+            var table = TextTable("EMAIL", "TIME", "STATUS", "REASON")
+            for row in rows {
+                let c = ContactJSON(row, kind: kind, calendar: calendar)
+                if csv { out += CSV.line([c.email, c.time, c.status, c.reason ?? ""]) }
+                table.add(c.email, c.time, c.status, c.reason ?? "")
+            }
+            if csv { FileHandle.standardOutput.write(Data(out.utf8)); return }
+            print(rows.isEmpty ? "No \(kind.rawValue) contacts on \(date)." : table.render())
+            return
+        }
+        let range = try stats.range(from: from.flatMap(calendar.parseDay), to: to.flatMap(calendar.parseDay))
+        let details = try stats.details(profile: profile, range: range, filter: filter)
+        if json { return try printJSON(StatsJSON(details, calendar: calendar)) }
+        if csv { FileHandle.standardOutput.write(Data(StatsExport.csv(details, calendar: calendar).utf8)); return }
+        print("\(Display.safe(details.profile)): \(calendar.string(for: range.lowerBound)) to \(calendar.string(for: range.upperBound)), filter \(filter.rawValue)")
+        let columns = StatsExport.columns(for: filter)
+        var table = TextTable(headers: columns.map { $0.uppercased().replacingOccurrences(of: "WARNINGS", with: "NOT SENT") })
+        for row in StatsExport.rows(details, calendar: calendar) { table.rows.append(row) }
+        print(table.render())
+    }
+}
+
+/// The stats in rows and CSV, shared by `stats --csv` and the table, so both say the same.
+enum StatsExport {
+    static let contactsCSVHeader = CSV.line(["email", "time", "status", "reason"])
+
+    static func columns(for filter: StatsFilter) -> [String] {
+        switch filter {
+        case .all: return ["date", "sent", "delivered", "warnings", "reasons"]
+        case .sent: return ["date", "sent"]
+        case .delivered: return ["date", "delivered"]
+        case .warnings: return ["date", "warnings", "reasons"]
+        }
+    }
+
+    static func rows(_ details: StatsDetails, calendar: AccountCalendar) -> [[String]] {
+        let columns = columns(for: details.filter)
+        return details.days.map { day in
+            columns.map { column in
+                switch column {
+                case "date": return calendar.string(for: day.day)
+                case "sent": return String(day.sent)
+                case "delivered": return String(day.delivered)
+                case "warnings": return String(day.warnings)
+                default: return day.reasons.map { "\($0.reason): \($0.count)" }.joined(separator: "; ")
+                }
+            }
+        }
+    }
+
+    static func csv(_ details: StatsDetails, calendar: AccountCalendar) -> String {
+        CSV.line(columns(for: details.filter)) + rows(details, calendar: calendar).map(CSV.line).joined()
+    }
+}
+
+extension TextTable {
+    init(headers: [String]) { self.headers = headers }
+}

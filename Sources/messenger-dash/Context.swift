@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import MessengerCore
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The database file (default: $XDG_DATA_HOME/messenger-dash/messenger.db; env MESSENGER_DASH_DB).", valueName: "PATH"))
+    var db: String?
+}
+
+/// What a command needs, resolved once: settings (config file, then environment), the database
+/// path (flag, then MESSENGER_DASH_DB, then the default) and the workspace over it.
+struct Context {
+    let settings: Settings
+    let databasePath: String
+    let environment: [String: String]
+
+    init(_ options: GlobalOptions) throws {
+        environment = ProcessInfo.processInfo.environment
+        settings = try Settings.load(configPath: Paths.configFile(environment), environment: environment)
+        if let flag = options.db, !flag.isEmpty {
+            databasePath = flag
+        } else if let env = environment["MESSENGER_DASH_DB"], !env.isEmpty {
+            databasePath = env
+        } else {
+            databasePath = Paths.defaultDatabase(environment)
+            // The default folder is ours to make (private); an explicit path's folder is not.
+            let folder = (databasePath as NSString).deletingLastPathComponent
+            try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
+                                                     attributes: [.posixPermissions: 0o700])
+        }
+    }
+
+    /// The clock: the system's, unless MESSENGER_DASH_NOW (ISO 8601) pins it for scripted tests.
+    var clock: any Clock {
+        get throws {
+            guard let text = environment["MESSENGER_DASH_NOW"], !text.isEmpty else { return SystemClock() }
+            guard let date = ISO8601DateFormatter().date(from: text) else {
+                throw DomainError("MESSENGER_DASH_NOW must be an ISO 8601 time such as 2026-11-25T09:00:00Z, not \(Display.quoted(text))")
+            }
+            return FixedClock(millis: Int64(date.timeIntervalSince1970 * 1000))
+        }
+    }
+
+    func workspace(creating: Bool) throws -> Workspace {
+        let database = try AppDatabase(path: databasePath, mode: creating ? .createIfMissing : .mustExist)
+        if settings.facebook == .graph {
+            throw DomainError("facebook = \"graph\" is not available in this build yet; use the sandbox (unset MESSENGER_DASH_FACEBOOK)")
+        }
+        return Workspace(
+            database: database, clock: try clock, calendar: AccountCalendar(timeZone: settings.timeZone),
+            appID: settings.appID, transport: SandboxTransport(logPath: environment["MESSENGER_DASH_SANDBOX_LOG"]))
+    }
+}
+
+/// Reads a file named on the command line, refusing what can't be read with one line.
+func readInputFile(_ path: String, limit: Int = 512 << 20) throws -> Data {
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+        throw DomainError("no such file: \(path)")
+    }
+    guard !isDir.boolValue else { throw DomainError("\(path) is a folder, not a file") }
+    guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+          let size = attributes[.size] as? Int, let data = FileManager.default.contents(atPath: path)
+    else { throw DomainError("can't read \(path)") }
+    guard size <= limit else { throw DomainError("\(path) is \(size) bytes; the limit is \(limit)") }
+    return data
+}
+
+/// Writes a line to standard error.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// JSON output: stable snake_case keys, sorted, readable.
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    let data = try encoder.encode(value)
+    FileHandle.standardOutput.write(data)
+    FileHandle.standardOutput.write(Data("\n".utf8))
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json, csv
+}

@@ -1,0 +1,23 @@
+import ArgumentParser
+import Foundation
+import MessengerCore
+
+// Files this tool creates (database, exports) are private to the user.
+umask(0o077)
+
+do {
+    var command = try MessengerDash.parseAsRoot()
+    try command.run()
+} catch let error as DomainError {
+    printError("messenger-dash: \(error.message)")
+    exit(1)
+} catch {
+    let code = MessengerDash.exitCode(for: error)
+    if code == .success {
+        print(MessengerDash.fullMessage(for: error))
+        exit(0)
+    }
+    printError(MessengerDash.fullMessage(for: error))
+    // Bad usage is 2, as SPEC.md says; ArgumentParser's own default is 64.
+    exit(code == .validationFailure ? 2 : code.rawValue)
+}

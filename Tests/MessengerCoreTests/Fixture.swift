@@ -1,0 +1,110 @@
+import Foundation
+import GRDB
+@testable import MessengerCore
+
+/// A fresh workspace on a temporary database, standing at a fixed instant in a chosen zone,
+/// with a few pages and fields ready.
+final class Fixture {
+    let database: AppDatabase
+    var clock: MovableClock
+    let calendar: AccountCalendar
+    let workspace: Workspace
+    let transport: RecordingTransport
+
+    /// 2026-11-25 12:00 in the fixture's zone by default.
+    init(zone: String = "Europe/Berlin", now: String = "2026-11-25T11:00:00Z") throws {
+        database = try AppDatabase.temporary()
+        let date = ISO8601DateFormatter().date(from: now)!
+        clock = MovableClock(Int64(date.timeIntervalSince1970 * 1000))
+        calendar = AccountCalendar(timeZone: TimeZone(identifier: zone)!)
+        transport = RecordingTransport()
+        workspace = Workspace(database: database, clock: clock, calendar: calendar, appID: "42", transport: transport)
+    }
+
+    static let shopPage = "1001"
+    static let eventsPage = "1002"
+    static let adsPage = "1003"
+    static let noMessagingPage = "1004"
+
+    @discardableResult
+    func importPages() throws -> Int {
+        try workspace.pages.importAccounts(Data("""
+            {"data":[
+              {"id":"1001","name":"Shop","tasks":["MANAGE","MESSAGING","ADVERTISE"],"access_token":"TOKEN-SHOP-SECRET"},
+              {"id":"1002","name":"Events","tasks":["CREATE_CONTENT","MESSAGING"],"access_token":"TOKEN-EVENTS"},
+              {"id":"1003","name":"Ads","tasks":["ADVERTISE","ANALYZE"],"access_token":"TOKEN-ADS"},
+              {"id":"1004","name":"Mods","tasks":["MODERATE"],"access_token":"TOKEN-MODS"}
+            ],"paging":{"cursors":{"before":"a","after":"b"}}}
+            """.utf8))
+    }
+
+    /// Pages, a Shop profile, contacts (two opted in), a program with its node, active.
+    @discardableResult
+    func standardSetup(message: String = "Hi @FIRSTNAME@, order @ORDERNUMBER@ has shipped.") throws -> ProfileDetails {
+        try importPages()
+        let shop = try workspace.profiles.create(name: "Shop", pageID: Fixture.shopPage)
+        let field = shop.summary.optInField
+        try workspace.contacts.importCSV(Data("""
+            EMAIL,FIRSTNAME,ORDERNUMBER,\(field)
+            ann@example.com,Ann,A-1,psid-ann
+            bob@example.com,,B-2,psid-bob
+            cat@example.com,Cat,C-3,
+
+            """.utf8))
+        try workspace.contacts.setDefault(field: "FIRSTNAME", value: "friend")
+        try workspace.programs.create(name: "Orders")
+        _ = try workspace.programs.setNode(program: "Orders", profile: "Shop", tag: "Post_purchase_update", message: message, acceptFlags: false)
+        try workspace.programs.activate(name: "Orders")
+        return shop
+    }
+
+    func millis(_ iso: String) -> Int64 {
+        Int64(ISO8601DateFormatter().date(from: iso)!.timeIntervalSince1970 * 1000)
+    }
+
+    func day(_ text: String) -> DayNumber { calendar.parseDay(text)! }
+
+    func count(_ sql: String, _ arguments: StatementArguments = []) throws -> Int {
+        try database.writer.read { db in try Int.fetchOne(db, sql: sql, arguments: arguments) ?? 0 }
+    }
+
+    func run(_ program: String = "Orders", reenrol: Bool = false) throws -> RunSummary {
+        try ProgramRunner(workspace: workspace).run(program: program, reenrol: reenrol)
+    }
+
+    func deliveryLine(page: String = Fixture.shopPage, psid: String, watermark: Int64, mids: [String] = []) -> String {
+        let midsJSON = mids.map { "\"\($0)\"" }.joined(separator: ",")
+        return #"{"object":"page","entry":[{"id":"\#(page)","time":\#(watermark),"messaging":[{"sender":{"id":"\#(psid)"},"recipient":{"id":"\#(page)"},"timestamp":\#(watermark),"delivery":{"mids":[\#(midsJSON)],"watermark":\#(watermark)}}]}]}"#
+    }
+
+    func readLine(page: String = Fixture.shopPage, psid: String, watermark: Int64) -> String {
+        #"{"object":"page","entry":[{"id":"\#(page)","time":\#(watermark),"messaging":[{"sender":{"id":"\#(psid)"},"recipient":{"id":"\#(page)"},"timestamp":\#(watermark),"read":{"watermark":\#(watermark)}}]}]}"#
+    }
+
+    func optinLine(page: String = Fixture.shopPage, psid: String, email: String, at: Int64 = 1_764_000_000_000) -> String {
+        #"{"object":"page","entry":[{"id":"\#(page)","time":\#(at),"messaging":[{"sender":{"id":"\#(psid)"},"recipient":{"id":"\#(page)"},"timestamp":\#(at),"optin":{"ref":"\#(email)"}}]}]}"#
+    }
+}
+
+final class MovableClock: Clock, @unchecked Sendable {
+    private let lock = NSLock()
+    private var millis: Int64
+    init(_ millis: Int64) { self.millis = millis }
+    func set(_ value: Int64) { lock.lock(); millis = value; lock.unlock() }
+    func nowMillis() -> Int64 { lock.lock(); defer { lock.unlock() }; return millis }
+}
+
+/// The sandbox transport, remembering every message it was asked to send.
+final class RecordingTransport: Transport, @unchecked Sendable {
+    private let lock = NSLock()
+    private let sandbox = SandboxTransport()
+    private(set) var sent: [OutgoingMessage] = []
+    /// Called before answering; a test can throw the run off course here.
+    var onSend: ((OutgoingMessage) -> Void)?
+
+    func send(_ message: OutgoingMessage) -> SendResult {
+        lock.lock(); sent.append(message); let hook = onSend; lock.unlock()
+        hook?(message)
+        return sandbox.send(message)
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import XCTest
+@testable import MessengerCore
+
+/// The readers of outside input: CSV, webhook JSON, settings, days; and the store's safety.
+final class InputParsingTests: XCTestCase {
+    func testCSVFollowsRFC4180() throws {
+        let rows = try CSV.parse(Data("\u{FEFF}a,\"b,c\",\"d\"\"e\"\r\n\"multi\nline\",,x\n".utf8))
+        XCTAssertEqual(rows, [["a", "b,c", "d\"e"], ["multi\nline", "", "x"]])
+        XCTAssertEqual(try CSV.parse(Data("x,y".utf8)), [["x", "y"]])
+        XCTAssertEqual(CSV.line(["a", "b,c", "q\""]), "a,\"b,c\",\"q\"\"\"\r\n")
+        XCTAssertThrowsError(try CSV.parse(Data("\"open".utf8)))
+        XCTAssertThrowsError(try CSV.parse(Data("a\"b".utf8)))
+        XCTAssertThrowsError(try CSV.parse(Data("\"a\"b".utf8)))
+        XCTAssertThrowsError(try CSV.parse(Data((String(repeating: "z", count: CSV.maxFieldLength + 1)).utf8)))
+    }
+
+    func testWebhookParsingIsStrict() throws {
+        let ok = #"{"object":"page","entry":[{"id":"1","time":5,"messaging":[{"sender":{"id":"p"},"recipient":{"id":"1"},"timestamp":5,"read":{"watermark":4}}]}]}"#
+        XCTAssertEqual(try WebhookPayload.parse(body: Data(ok.utf8)), [.read(pageID: "1", psid: "p", watermark: 4, timestamp: 5)])
+        for bad in [
+            "[]", #"{"object":"user","entry":[]}"#, #"{"object":"page","entry":{}}"#,
+            #"{"object":"page","entry":[{"id":"1","messaging":[{"sender":{"id":"p"},"recipient":{"id":"2"},"timestamp":5,"read":{"watermark":4}}]}]}"#,
+            #"{"object":"page","entry":[{"id":"1","messaging":[{"sender":{"id":"p"},"recipient":{"id":"1"},"timestamp":"5","read":{"watermark":4}}]}]}"#,
+            #"{"object":"page","entry":[{"id":"1","messaging":[{"sender":{"id":"p"},"recipient":{"id":"1"},"timestamp":5,"read":{"watermark":true}}]}]}"#,
+        ] {
+            XCTAssertThrowsError(try WebhookPayload.parse(body: Data(bad.utf8)), bad)
+        }
+        XCTAssertThrowsError(try WebhookPayload.parse(body: Data(count: WebhookPayload.maxBodyBytes + 1)))
+    }
+
+    func testDaysParseOnlyRealDates() {
+        let c = AccountCalendar(timeZone: TimeZone(identifier: "UTC")!)
+        XCTAssertEqual(c.parseDay("1970-01-02"), 1)
+        XCTAssertEqual(c.string(for: c.parseDay("2024-02-29")!), "2024-02-29")
+        for bad in ["2025-02-29", "2026-13-01", "26-11-25", "2026-1-5", "today", ""] {
+            XCTAssertNil(c.parseDay(bad), bad)
+        }
+        XCTAssertEqual(c.day(ofMillis: -1), -1, "instants before 1970 floor to the earlier day")
+    }
+
+    func testSettingsFromFileThenEnvironment() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let file = dir.appendingPathComponent("config.toml").path
+        try "theme = \"light\"\ntimezone = \"Asia/Tokyo\"\nmouse = true\n".write(toFile: file, atomically: true, encoding: .utf8)
+        var s = try Settings.load(configPath: file, environment: [:])
+        XCTAssertEqual(s.theme, "light")
+        XCTAssertEqual(s.timeZone.identifier, "Asia/Tokyo")
+        XCTAssertTrue(s.mouse)
+        s = try Settings.load(configPath: file, environment: ["MESSENGER_DASH_TZ": "Europe/Paris", "MESSENGER_DASH_THEME": "dark"])
+        XCTAssertEqual(s.timeZone.identifier, "Europe/Paris")
+        XCTAssertEqual(s.theme, "dark")
+        XCTAssertThrowsError(try Settings.load(configPath: file, environment: ["MESSENGER_DASH_TZ": "Mars/Olympus"]))
+        try "theme = \"light\"\nfacebook = \"myspace\"\n".write(toFile: file, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try Settings.load(configPath: file, environment: [:]))
+        try "theme = \n".write(toFile: file, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try Settings.load(configPath: file, environment: [:])) { error in
+            XCTAssertTrue("\(error)".contains("config.toml:1"), "\(error)")
+        }
+    }
+
+    func testDatabaseRefusesMissingFoldersCorruptFilesAndNewerVersions() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        XCTAssertThrowsError(try AppDatabase(path: dir.appendingPathComponent("no/such/x.db").path, mode: .createIfMissing))
+        XCTAssertThrowsError(try AppDatabase(path: dir.appendingPathComponent("absent.db").path, mode: .mustExist))
+        let junk = dir.appendingPathComponent("junk.db").path
+        try Data(repeating: 0x41, count: 4096).write(to: URL(fileURLWithPath: junk))
+        XCTAssertThrowsError(try AppDatabase(path: junk, mode: .mustExist)) { error in
+            XCTAssertTrue("\(error)".contains("not a messenger-dash database"), "\(error)")
+        }
+        let newer = dir.appendingPathComponent("newer.db").path
+        let db = try AppDatabase(path: newer, mode: .createIfMissing)
+        try db.writer.write { try $0.execute(sql: "INSERT INTO grdb_migrations VALUES ('v99-future')") }
+        XCTAssertThrowsError(try AppDatabase(path: newer, mode: .mustExist)) { error in
+            XCTAssertTrue("\(error)".contains("newer"), "\(error)")
+        }
+    }
+
+    func testNoSQLIsBuiltFromUserInput() throws {
+        // Every SQL string in the store is a literal; interpolation is allowed only for the few
+        // shapes that come from code (index names, a template's field count), listed here.
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let sources = root.appendingPathComponent("Sources/MessengerCore")
+        let files = FileManager.default.enumerator(atPath: sources.path)!.compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") }
+        XCTAssertFalse(files.isEmpty)
+        let allowed = ["\\(columns)", "\\(joins)", "\\(index)", "\\(condition)", "\\(keyset)", "\\(i)"]
+        for file in files {
+            let text = try String(contentsOf: sources.appendingPathComponent(file), encoding: .utf8)
+            var inSQL = false
+            for line in text.components(separatedBy: "\n") {
+                if line.contains("sql: \"\"\"") || line.contains("sql: \"") { inSQL = true }
+                if inSQL, line.contains("\\(") {
+                    var stripped = line
+                    for a in allowed { stripped = stripped.replacingOccurrences(of: a, with: "") }
+                    XCTAssertFalse(stripped.contains("\\("), "\(file): interpolation in SQL: \(line)")
+                }
+                if inSQL && (line.hasSuffix("\"\"\")") || line.contains("\"\"\", arguments") || (line.contains("sql: \"") && !line.contains("\"\"\""))) { inSQL = false }
+            }
+        }
+    }
+}

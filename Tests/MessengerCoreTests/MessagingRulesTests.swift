@@ -1,0 +1,300 @@
+import Foundation
+import XCTest
+@testable import MessengerCore
+
+/// R4, R5, R6, R7: opt-ins, the Messenger node, sending and receipts, the policy check.
+final class MessagingRulesTests: XCTestCase {
+    // MARK: R4
+
+    func testContactIsOptedInExactlyWhenItHasANonEmptyValue() throws {
+        let f = try Fixture()
+        try f.standardSetup()
+        let summary = try f.run()
+        XCTAssertEqual(summary.sent, 2, "ann and bob have PSIDs")
+        XCTAssertEqual(summary.warnings, [ReasonCount(reason: ProgramRunner.noOptInReason, count: 1)], "cat's value is empty")
+        XCTAssertEqual(Set(f.transport.sent.map(\.recipientPSID)), ["psid-ann", "psid-bob"])
+    }
+
+    func testOptInWebhookSetsTheProfilesFieldAndIsIdempotent() throws {
+        let f = try Fixture()
+        let shop = try f.standardSetup()
+        let line = f.optinLine(psid: "psid-cat", email: "CAT@example.com")
+        let first = try f.workspace.optIns.ingest(jsonLines: Data(line.utf8))
+        XCTAssertEqual(first.optedIn, 1)
+        let second = try f.workspace.optIns.ingest(jsonLines: Data(line.utf8))
+        XCTAssertEqual(second.optedIn, 0)
+        XCTAssertEqual(second.unchanged, 1)
+        XCTAssertEqual(try f.count("""
+            SELECT COUNT(*) FROM contact_value JOIN data_field ON data_field.id = field_id
+            WHERE data_field.name = ? AND value = 'psid-cat'
+            """, [shop.summary.optInField]), 1)
+        XCTAssertEqual(try f.run().sent, 3)
+    }
+
+    func testOptInForUnknownPageOrMalformedLineRefusesTheWholeFile() throws {
+        let f = try Fixture()
+        try f.standardSetup()
+        let good = f.optinLine(psid: "psid-cat", email: "cat@example.com")
+        let unknownPage = f.optinLine(page: "999", psid: "x", email: "ann@example.com")
+        XCTAssertThrowsError(try f.workspace.optIns.ingest(jsonLines: Data((good + "\n" + unknownPage).utf8))) { error in
+            XCTAssertTrue("\(error)".hasPrefix("line 2:"), "\(error)")
+        }
+        XCTAssertThrowsError(try f.workspace.optIns.ingest(jsonLines: Data((good + "\n{not json").utf8)))
+        XCTAssertThrowsError(try f.workspace.optIns.ingest(jsonLines: Data((good + "\n" + #"{"object":"page","entry":[{"id":"1001","messaging":[{"sender":{"id":true},"recipient":{"id":"1001"},"timestamp":1,"optin":{"ref":"a"}}]}]}"#).utf8)))
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM contact_value WHERE value = 'psid-cat'"), 0)
+    }
+
+    func testCSVImportSetsOptInsAndUpdatesExistingEmails() throws {
+        let f = try Fixture()
+        let shop = try f.standardSetup()
+        let result = try f.workspace.contacts.importCSV(Data("email,\(shop.summary.optInField),CITY\r\nCat@Example.com,psid-cat,Oslo\r\n".utf8))
+        XCTAssertEqual(result.updated, 1)
+        XCTAssertEqual(result.created, 0)
+        XCTAssertEqual(result.optInsSet, 1)
+        XCTAssertEqual(result.fieldsCreated, ["CITY"])
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM contact"), 3)
+    }
+
+    func testBadCSVChangesNothing() throws {
+        let f = try Fixture()
+        try f.standardSetup()
+        let before = try f.count("SELECT COUNT(*) FROM contact_value")
+        let bad = [
+            "NAME\nann\n",                                      // no EMAIL
+            "EMAIL\nnot-an-email\n",
+            "EMAIL,CITY\nx@example.com,Oslo\nx@EXAMPLE.com,Rome\n", // duplicate email
+            "EMAIL,CITY\nx@example.com,\"Oslo\n",               // unclosed quote
+            "EMAIL,CITY\nx@example.com,Os\"lo\n",               // stray quote
+            "EMAIL,CITY\nx@example.com\n",                       // ragged row
+            "EMAIL,FBOPTIN_ZZZZ\nx@example.com,1\n",            // not a profile's field
+            "EMAIL,BAD NAME\nx@example.com,1\n",
+        ]
+        for text in bad {
+            XCTAssertThrowsError(try f.workspace.contacts.importCSV(Data(text.utf8)), text)
+        }
+        XCTAssertThrowsError(try f.workspace.contacts.importCSV(Data([0x45, 0x4D, 0xFF, 0xFE, 0x0A])))
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM contact"), 3)
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM contact_value"), before)
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM data_field WHERE name = 'CITY'"), 0)
+    }
+
+    // MARK: R5
+
+    func testPersonalisationUsesValuesThenDefaults() throws {
+        let template = try MessageTemplate("Hi @FIRSTNAME@, order @ordernumber@ (@@home)")
+        XCTAssertEqual(template.fieldNames, ["FIRSTNAME", "ORDERNUMBER"])
+        let out = template.personalise(values: { $0 == "ORDERNUMBER" ? "A-1" : "" }, defaults: { $0 == "FIRSTNAME" ? "friend" : "" })
+        XCTAssertEqual(out, "Hi friend, order A-1 (@home)")
+        XCTAssertThrowsError(try MessageTemplate("Hi @FIRSTNAME"))
+        XCTAssertThrowsError(try MessageTemplate("mail me at a@b.c"))
+    }
+
+    func testSentMessageIsPersonalisedPerContact() throws {
+        let f = try Fixture()
+        try f.standardSetup()
+        _ = try f.run()
+        let texts = Dictionary(uniqueKeysWithValues: f.transport.sent.map { ($0.recipientPSID, $0.text) })
+        XCTAssertEqual(texts["psid-ann"], "Hi Ann, order A-1 has shipped.")
+        XCTAssertEqual(texts["psid-bob"], "Hi friend, order B-2 has shipped.")
+        XCTAssertEqual(f.transport.sent.first?.tag, "POST_PURCHASE_UPDATE")
+    }
+
+    func testMessageLimitIs2000CharactersAfterPersonalisation() throws {
+        let f = try Fixture()
+        try f.standardSetup()
+        let filler = String(repeating: "x", count: 1_990)
+        // 1990 + "order " + value: fine with the default, too long for a contact with a long value.
+        _ = try f.workspace.programs.setNode(program: "Orders", profile: "Shop", tag: "Post_purchase_update",
+                                             message: "order @ORDERNUMBER@ " + filler, acceptFlags: false)
+        try f.workspace.contacts.importCSV(Data("EMAIL,ORDERNUMBER\nann@example.com,\(String(repeating: "9", count: 10))\n".utf8))
+        let summary = try f.run()
+        XCTAssertEqual(summary.warnings.first { $0.reason == ProgramRunner.tooLongReason }?.count, 1)
+        XCTAssertTrue(f.transport.sent.allSatisfy { $0.text.count <= 2000 })
+        XCTAssertThrowsError(try f.workspace.programs.setNode(program: "Orders", profile: "Shop", tag: "Post_purchase_update",
+                                                              message: "order " + String(repeating: "y", count: 1_995), acceptFlags: false))
+    }
+
+    func testNodeRefusesUnknownFieldsTagsAndEmptyMessages() throws {
+        let f = try Fixture()
+        try f.standardSetup()
+        XCTAssertThrowsError(try f.workspace.programs.setNode(program: "Orders", profile: "Shop", tag: "Post_purchase_update", message: "Order @NOPE@ shipped", acceptFlags: false))
+        XCTAssertThrowsError(try f.workspace.programs.setNode(program: "Orders", profile: "Shop", tag: "Shipping_update", message: "Order shipped", acceptFlags: false))
+        XCTAssertThrowsError(try f.workspace.programs.setNode(program: "Orders", profile: "Shop", tag: "Post_purchase_update", message: "  ", acceptFlags: false))
+        XCTAssertNoThrow(try f.workspace.programs.setNode(program: "Orders", profile: "Shop", tag: "account_update", message: "Your account password changed", acceptFlags: false))
+        XCTAssertEqual(try f.workspace.programs.summary(named: "Orders").tag, "Account_update")
+    }
+
+    // MARK: R6
+
+    func testContactWithoutOptInGetsAWarningAndMovesOn() throws {
+        let f = try Fixture()
+        try f.standardSetup()
+        _ = try f.run()
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE status = 'no_optin' AND reason = ?", [ProgramRunner.noOptInReason]), 1)
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM enrolment WHERE finished_at IS NULL"), 0, "every contact moved on")
+    }
+
+    func testSentAndFailedOutcomesAreRecorded() throws {
+        let f = try Fixture()
+        let shop = try f.standardSetup()
+        try f.workspace.contacts.importCSV(Data("EMAIL,\(shop.summary.optInField)\ncat@example.com,12399551\n".utf8))
+        let summary = try f.run()
+        XCTAssertEqual(summary.sent, 2)
+        XCTAssertEqual(summary.warnings.map(\.reason), [GraphError(code: 551).reason])
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE status = 'sent' AND message_id LIKE 'm_%'"), 2)
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE status = 'failed' AND error_code = 551"), 1)
+    }
+
+    func testRunningAgainSendsNothingTwiceAndReenrolSendsAgain() throws {
+        let f = try Fixture()
+        try f.standardSetup()
+        _ = try f.run()
+        let again = try f.run()
+        XCTAssertEqual(again.enrolled, 0)
+        XCTAssertEqual(again.sent, 0)
+        XCTAssertEqual(f.transport.sent.count, 2)
+        let reenrolled = try f.run(reenrol: true)
+        XCTAssertEqual(reenrolled.enrolled, 3)
+        XCTAssertEqual(f.transport.sent.count, 4)
+    }
+
+    func testAKilledRunsPendingSendsBecomeUnknownAndAreNeverResent() throws {
+        let f = try Fixture()
+        try f.standardSetup()
+        // What a run killed after claiming but before Facebook answered leaves behind.
+        try f.database.writer.write { db in
+            let program = try Int64.fetchOne(db, sql: "SELECT id FROM program")!
+            let node = try Int64.fetchOne(db, sql: "SELECT id FROM node")!
+            let profile = try Int64.fetchOne(db, sql: "SELECT id FROM profile")!
+            try db.execute(sql: "INSERT INTO program_run (program_id, pid, started_at, heartbeat_at) VALUES (?, 2147483000, 0, 0)", arguments: [program])
+            try db.execute(sql: "INSERT INTO enrolment (program_id, contact_id, enrolled_at) VALUES (?, 1, 0)", arguments: [program])
+            try db.execute(sql: """
+                INSERT INTO send (enrolment_id, node_id, profile_id, contact_id, page_id, psid, day, at, outcome, status, message)
+                VALUES (?, ?, ?, 1, '1001', 'psid-ann', ?, 0, 'sending', 'sending', 'Hi')
+                """, arguments: [db.lastInsertedRowID, node, profile, f.workspace.today])
+        }
+        let summary = try f.run()
+        XCTAssertEqual(summary.recovered, 1)
+        XCTAssertFalse(f.transport.sent.contains { $0.recipientPSID == "psid-ann" }, "ann's message may have gone: never resent")
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE status = 'unknown' AND outcome = 'warning'"), 1)
+        XCTAssertEqual(try f.count("SELECT count FROM daily_stat WHERE outcome = 'warning' AND reason = ?", [ProgramRunner.unknownReason]), 1)
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE outcome = 'sending'"), 0)
+    }
+
+    func testSecondSendOfANodeToAnEnrolmentIsImpossible() throws {
+        let f = try Fixture()
+        try f.standardSetup()
+        _ = try f.run()
+        XCTAssertThrowsError(try f.database.writer.write { db in
+            try db.execute(sql: """
+                INSERT INTO send (enrolment_id, node_id, profile_id, contact_id, page_id, day, at, outcome, status)
+                SELECT enrolment_id, node_id, profile_id, contact_id, page_id, day, at, 'sending', 'sending' FROM send LIMIT 1
+                """)
+        })
+    }
+
+    func testRunningARunningProgramFromAnotherLiveProcessIsRefused() throws {
+        let f = try Fixture()
+        try f.standardSetup()
+        let parent = Int64(getppid())
+        try f.database.writer.write { db in
+            try db.execute(sql: "INSERT INTO program_run (program_id, pid, started_at, heartbeat_at) SELECT id, ?, 0, 0 FROM program", arguments: [parent])
+        }
+        XCTAssertThrowsError(try f.run()) { error in XCTAssertTrue("\(error)".contains("already running"), "\(error)") }
+        XCTAssertTrue(f.transport.sent.isEmpty)
+    }
+
+    func testDraftOrPausedProgramDoesNotRun() throws {
+        let f = try Fixture()
+        try f.standardSetup()
+        try f.workspace.programs.pause(name: "Orders")
+        XCTAssertThrowsError(try f.run())
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM enrolment"), 0)
+    }
+
+    func testDeliveryReceiptMarksMessagesSentAtOrBeforeTheWatermark() throws {
+        let f = try Fixture()
+        try f.standardSetup()
+        let t0 = f.clock.nowMillis()
+        _ = try f.run()
+        f.clock.set(t0 + 60_000)
+        _ = try f.run(reenrol: true)
+        // A watermark between the two sends delivers only the first one to ann.
+        let r = try f.workspace.receipts.ingest(jsonLines: Data(f.deliveryLine(psid: "psid-ann", watermark: t0 + 30_000).utf8))
+        XCTAssertEqual(r.delivered, 1)
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE psid = 'psid-ann' AND status = 'delivered' AND at = ?", [t0]), 1)
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE psid = 'psid-ann' AND status = 'sent'"), 1)
+        // Read receipts: read implies delivered.
+        let read = try f.workspace.receipts.ingest(jsonLines: Data(f.readLine(psid: "psid-ann", watermark: t0 + 90_000).utf8))
+        XCTAssertEqual(read.read, 2)
+        XCTAssertEqual(read.delivered, 1)
+        XCTAssertEqual(try f.count("SELECT SUM(count) FROM daily_stat WHERE outcome = 'delivered'"), 2)
+        XCTAssertEqual(try f.count("SELECT SUM(count) FROM daily_stat WHERE outcome = 'read'"), 2)
+    }
+
+    func testIngestingTheSameReceiptsTwiceChangesNothing() throws {
+        let f = try Fixture()
+        try f.standardSetup()
+        _ = try f.run()
+        let line = f.deliveryLine(psid: "psid-bob", watermark: f.clock.nowMillis() + 1)
+        XCTAssertEqual(try f.workspace.receipts.ingest(jsonLines: Data(line.utf8)).delivered, 1)
+        XCTAssertEqual(try f.workspace.receipts.ingest(jsonLines: Data(line.utf8)).delivered, 0)
+        XCTAssertEqual(try f.count("SELECT SUM(count) FROM daily_stat WHERE outcome = 'delivered'"), 1)
+    }
+
+    func testDeliveryByMidMarksThatMessage() throws {
+        let f = try Fixture()
+        try f.standardSetup()
+        _ = try f.run()
+        let mid = try f.database.writer.read { db in try String.fetchOne(db, sql: "SELECT message_id FROM send WHERE psid = 'psid-bob'") }!
+        let r = try f.workspace.receipts.ingest(jsonLines: Data(f.deliveryLine(psid: "psid-bob", watermark: 0, mids: [mid]).utf8))
+        XCTAssertEqual(r.delivered, 1)
+    }
+
+    // MARK: R7
+
+    func testPromotionalWordingIsFlaggedWithItsWords() throws {
+        let f = try Fixture()
+        try f.standardSetup()
+        let check = try f.workspace.programs.check(message: "Your order shipped! Use coupon SAVE for 20% off, buy now", tag: "Post_purchase_update")
+        let promo = try XCTUnwrap(check.flags.first { $0.kind == .promotional })
+        XCTAssertEqual(promo.words, ["% off", "coupon", "buy now"])
+        XCTAssertTrue(try f.workspace.programs.check(message: "Your order has shipped", tag: "Post_purchase_update").flags.isEmpty)
+        XCTAssertTrue(try f.workspace.programs.check(message: "Wholesale resale of your order", tag: "Post_purchase_update").flags.isEmpty,
+                      "'sale' inside another word is not a flag")
+    }
+
+    func testMessageThatDoesntFitItsTagIsFlagged() throws {
+        let f = try Fixture()
+        try f.standardSetup()
+        let check = try f.workspace.programs.check(message: "Your parcel has shipped", tag: "Account_update")
+        let flag = try XCTUnwrap(check.flags.first { $0.kind == .offTag })
+        XCTAssertTrue(flag.words.contains("shipped"))
+        XCTAssertTrue(try f.workspace.programs.check(message: "Hello @FIRSTNAME@", tag: "Account_update").flags.isEmpty)
+    }
+
+    func testFlaggedMessageNeedsExplicitConfirmation() throws {
+        let f = try Fixture()
+        try f.standardSetup()
+        let promo = "Your order shipped. Free shipping on your next one!"
+        XCTAssertThrowsError(try f.workspace.programs.setNode(program: "Orders", profile: "Shop", tag: "Post_purchase_update", message: promo, acceptFlags: false)) { error in
+            XCTAssertTrue("\(error)".contains("free shipping"), "\(error)")
+        }
+        XCTAssertNotEqual(try f.workspace.programs.summary(named: "Orders").message, promo)
+        _ = try f.workspace.programs.setNode(program: "Orders", profile: "Shop", tag: "Post_purchase_update", message: promo, acceptFlags: true)
+        XCTAssertEqual(try f.workspace.programs.summary(named: "Orders").message, promo)
+    }
+
+    func testRetiredTagCantBePickedOrActivated() throws {
+        let f = try Fixture()
+        try f.standardSetup()
+        try f.workspace.programs.pause(name: "Orders")
+        try f.workspace.programs.retireTag("Account_update", note: "Retired by Meta in 2026")
+        XCTAssertTrue(try f.workspace.programs.tags().first { $0.name == "Account_update" }!.isRetired)
+        XCTAssertThrowsError(try f.workspace.programs.setNode(program: "Orders", profile: "Shop", tag: "Account_update", message: "Your account changed", acceptFlags: false)) { error in
+            XCTAssertTrue("\(error)".contains("Retired by Meta"))
+        }
+        try f.workspace.programs.retireTag("Post_purchase_update", note: "gone")
+        XCTAssertThrowsError(try f.workspace.programs.activate(name: "Orders"))
+    }
+}
