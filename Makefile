@@ -27,7 +27,7 @@ run: build
 	$(BIN)
 
 unit: build
-	$(SWIFT) test
+	$(SWIFT) test --disable-swift-testing
 
 e2e: build
 	@for t in Tests/e2e/*.sh; do echo "== $$t"; bash "$$t" "$(CURDIR)/$(BIN)" || exit 1; done

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Crash safety: a run is SIGKILLed at random moments and started again each time. Afterwards every
+# enrolled contact has exactly one outcome for the node, the sandbox was never asked twice for the
+# same send, and the rollups equal a recount of the events. KILLS and CONTACTS set the size.
+source "$(dirname "$0")/lib/common.bash"
+DB="$WORK/m.db"
+KILLS=${KILLS:-10}
+CONTACTS=${CONTACTS:-10000}
+M() { "$BIN" --db "$DB" "$@"; }
+export MESSENGER_DASH_SANDBOX_LOG="$WORK/sandbox.log"
+
+echo '{"data":[{"id":"3001","name":"Shop","tasks":["MANAGE","MESSAGING"],"access_token":"T"}]}' >"$WORK/a.json"
+M pages import "$WORK/a.json" >/dev/null
+FIELD=$(M profiles create Shop --page 3001 | sed -n 's/^Opt-in field: //p')
+python3 - "$WORK/c.csv" "$FIELD" "$CONTACTS" <<'PY'
+import sys
+path, field, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+with open(path, "w") as f:
+    f.write(f"EMAIL,FIRSTNAME,{field}\n")
+    for i in range(n):
+        psid = "" if i % 7 == 0 else (f"{i}99551" if i % 31 == 0 else str(10**12 + i))
+        f.write(f"c{i}@example.com,N{i},{psid}\n")
+PY
+M contacts import "$WORK/c.csv" >/dev/null
+M programs create Orders >/dev/null
+M programs node Orders --profile Shop --tag Post_purchase_update --message "Hi @FIRSTNAME@, your order has shipped." >/dev/null
+M programs activate Orders >/dev/null
+
+kills=0
+for i in $(seq 1 "$KILLS"); do
+  # --reenrol: each run has a full share of work, so every kill lands in the middle of one.
+  "$BIN" --db "$DB" programs run Orders --reenrol >/dev/null 2>&1 &
+  pid=$!
+  sleep "$(python3 -c "import random; print(random.uniform(0.02, 0.5))")"
+  if kill -9 "$pid" 2>/dev/null; then kills=$((kills + 1)); fi
+  wait "$pid" 2>/dev/null
+done
+expect 0 "the run after the kills finishes" -- M programs run Orders
+echo "killed $kills runs; last run: $OUT"
+
+q() { sqlite3 "$DB" "$1"; }
+enrolments=$(q 'SELECT COUNT(*) FROM enrolment')
+[ $((enrolments % CONTACTS)) -eq 0 ] && [ "$enrolments" -gt 0 ] && ok || fail "enrolments: $enrolments, wanted whole runs of $CONTACTS"
+[ "$(q 'SELECT COUNT(*) FROM enrolment WHERE finished_at IS NULL')" -eq 0 ] && ok || fail "unfinished enrolments remain"
+[ "$(q 'SELECT COUNT(*) FROM send')" -eq "$enrolments" ] && ok || fail "sends: $(q 'SELECT COUNT(*) FROM send'), wanted one per enrolment ($enrolments)"
+[ "$(q 'SELECT COUNT(*) FROM (SELECT enrolment_id FROM send GROUP BY enrolment_id, node_id HAVING COUNT(*) > 1)')" -eq 0 ] && ok || fail "an enrolment has two outcomes"
+[ "$(q "SELECT COUNT(*) FROM send WHERE outcome = 'sending'")" -eq 0 ] && ok || fail "rows left in sending"
+asked=$(wc -l <"$WORK/sandbox.log")
+distinct=$(python3 -c "import json,sys; print(len({json.loads(l)['send_id'] for l in open(sys.argv[1])}))" "$WORK/sandbox.log")
+[ "$asked" -eq "$distinct" ] && ok || fail "the sandbox was asked $asked times for $distinct sends: something went out twice"
+for outcome in sent warning; do
+  events=$(q "SELECT COUNT(*) FROM send WHERE outcome = '$outcome'")
+  rolled=$(q "SELECT COALESCE(SUM(count), 0) FROM daily_stat WHERE outcome = '$outcome'")
+  [ "$events" -eq "$rolled" ] && ok || fail "$outcome: rollup $rolled, recount $events"
+done
+reasons=$(q "SELECT COUNT(*) FROM (SELECT s.reason, COUNT(*) n FROM send s WHERE outcome = 'warning' GROUP BY s.reason
+             EXCEPT SELECT reason, SUM(count) FROM daily_stat WHERE outcome = 'warning' GROUP BY reason)")
+[ "$reasons" -eq 0 ] && ok || fail "warning reasons differ between rollups and events"
+sent=$(q "SELECT COUNT(*) FROM send WHERE outcome = 'sent'")
+[ "$sent" -le "$asked" ] && ok || fail "more sent ($sent) than the sandbox was asked ($asked)"
+echo "kills survived: $kills; sends: $(q 'SELECT COUNT(*) FROM send'); unknown outcomes: $(q "SELECT COUNT(*) FROM send WHERE status = 'unknown'")"
+finish

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The demo builds a workspace through the real pipeline: 7 dated rows with sends and deliveries,
+# the same seed gives the same numbers, and opening the dashboard on it prints the profiles.
+source "$(dirname "$0")/lib/common.bash"
+DB="$WORK/x.db"
+expect 0 "demo" -- "$BIN" demo --db "$DB"
+expect 0 "stats of the main profile" -- "$BIN" stats "Northwind Shop" --db "$DB" --json
+check_json "7 dated rows with sends and deliveries" "len(out['days'])==7 and all(d['sent']>0 and d['delivered']>0 for d in out['days'])"
+first=$OUT
+expect 0 "table output" -- "$BIN" stats "Northwind Shop" --db "$DB"
+rows=$(grep -cE '^20[0-9]{2}-[0-9]{2}-[0-9]{2} ' <<<"$OUT")
+[ "$rows" -eq 7 ] && ok || fail "table has $rows dated rows"
+expect 0 "a second demo with the same seed" -- "$BIN" demo --db "$WORK/y.db"
+expect 0 "its stats" -- "$BIN" stats "Northwind Shop" --db "$WORK/y.db" --json
+[ "$OUT" == "$first" ] && ok || fail "the same seed gave different numbers"
+expect 1 "a demo over an existing workspace" -- "$BIN" demo --db "$DB"
+expect 0 "profiles list" -- "$BIN" profiles list --db "$DB" --json
+check_json "three profiles, one disabled" "len(out)==3 and sum(p['status']=='disabled' for p in out)==1"
+expect 0 "pages list" -- "$BIN" pages list --db "$DB" --json
+check_json "some pages can't be linked" "any(not p['can_link'] and p['linked_profile'] is None for p in out)"
+if grep -q SECRET <<<"$OUT"; then fail "a page token was printed"; else ok; fi
+expect 0 "programs" -- "$BIN" programs list --db "$DB" --json
+check_json "two programs, one active" "len(out)==2 and sum(p['status']=='active' for p in out)==1"
+expect 0 "the dashboard opens" -- env MESSENGER_DASH_DB="$DB" "$BIN"
+contains "it shows the profiles" "Northwind Shop" "$OUT"
+finish
