@@ -14,7 +14,10 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw"),
-        .target(name: "TerminalKit", dependencies: ["CNcursesw"]),
+        .target(
+            name: "TerminalKit",
+            dependencies: ["CNcursesw", .product(name: "TOMLKit", package: "TOMLKit")]
+        ),
         .target(
             name: "MessengerCore",
             dependencies: [

@@ -23,5 +23,9 @@ static inline int shim_a_dim(void) { return (int)A_DIM; }
 static inline int shim_key_resize(void) { return KEY_RESIZE; }
 static inline int shim_err(void) { return ERR; }
 static inline void shim_setlocale_all(void) { setlocale(LC_ALL, ""); }
+// Sets attributes and an extended colour pair (pairs above 32767 need the opts pointer).
+static inline int shim_set_style(WINDOW *w, int attrs, int pair) { return wattr_set(w, (attr_t)attrs, 0, &pair); }
+static inline int shim_key_code_yes(void) { return KEY_CODE_YES; }
+static inline void shim_enable_mouse(void) { mousemask(ALL_MOUSE_EVENTS, NULL); }
 
 #endif

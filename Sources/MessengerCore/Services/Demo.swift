@@ -106,13 +106,14 @@ public enum Demo {
             let psid = psid(for: i, rng: &rng)
             psids.append(psid)
             let roll = Int(rng.next() % 100)
-            let optIn = roll < 62
+            let optIn = roll < 66
             optedInAtStart.append(optIn)
             let first = roll % 10 == 9 ? "" : firstNames[Int(rng.next() % UInt64(firstNames.count))]
             let last = lastNames[Int(rng.next() % UInt64(lastNames.count))]
             let order = roll % 4 == 0 ? "" : "NW-\(100_000 + i)"
             let eventDate = calendar.string(for: today + Int(rng.next() % 30))
-            csv += CSV.line(["\(first.isEmpty ? "guest" : first.lowercased()).\(i)@example.com", first, last, order, eventDate,
+            let local = first.isEmpty ? "guest" : first.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: nil)
+            csv += CSV.line(["\(local).\(i)@example.com", first, last, order, eventDate,
                              optIn ? psid : "", roll % 3 == 0 ? "9\(psid.dropFirst())" : ""])
         }
         try workspace.contacts.importCSV(Data(csv.utf8))
@@ -142,7 +143,7 @@ public enum Demo {
 
             // A share of the not-yet-opted-in contacts click the button each day.
             var optins: [(line: Int, event: WebhookEvent)] = []
-            for (i, opted) in optedInAtStart.enumerated() where !opted && (Int(SandboxTransport.hash("\(options.seed)/\(i)") % 100) < 3) {
+            for (i, opted) in optedInAtStart.enumerated() where !opted && (Int(SandboxTransport.hash("\(options.seed)/\(i)") % 100) < 2) {
                 optedInAtStart[i] = true
                 let email = try database.writer.read { db in try String.fetchOne(db, sql: "SELECT email FROM contact WHERE id = ?", arguments: [i + 1]) }
                 if let email {

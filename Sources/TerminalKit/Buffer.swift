@@ -1,0 +1,127 @@
+/// One terminal cell: a grapheme and its style. A wide character fills its own cell and marks the
+/// next one as its continuation (`isContinuation`), as ratatui does.
+public struct Cell: Equatable, Hashable, Sendable {
+    public var symbol: String
+    public var style: Style
+    public var isContinuation: Bool
+
+    public init(_ symbol: String = " ", style: Style = .plain, isContinuation: Bool = false) {
+        self.symbol = symbol
+        self.style = style
+        self.isContinuation = isContinuation
+    }
+
+    public static let blank = Cell()
+}
+
+/// A full frame: screens draw everything into it, then the terminal writes only what changed.
+public struct Buffer: Equatable, Sendable {
+    public private(set) var width: Int
+    public private(set) var height: Int
+    public private(set) var cells: [Cell]
+
+    public init(width: Int, height: Int, fill: Cell = .blank) {
+        self.width = max(0, width)
+        self.height = max(0, height)
+        cells = Array(repeating: fill, count: self.width * self.height)
+    }
+
+    public var area: Rect { Rect(x: 0, y: 0, width: width, height: height) }
+
+    public subscript(x: Int, y: Int) -> Cell {
+        get { cells[y * width + x] }
+        set { cells[y * width + x] = newValue }
+    }
+
+    public func contains(x: Int, y: Int) -> Bool { x >= 0 && y >= 0 && x < width && y < height }
+
+    /// Fills `rect` with spaces in `style`.
+    public mutating func fill(_ rect: Rect, style: Style) {
+        let r = rect.intersection(area)
+        guard !r.isEmpty else { return }
+        for y in r.y..<r.maxY {
+            for x in r.x..<r.maxX { self[x, y] = Cell(" ", style: style) }
+        }
+    }
+
+    /// Applies `style` over the cells of `rect`, keeping their text.
+    public mutating func restyle(_ rect: Rect, _ change: (inout Style) -> Void) {
+        let r = rect.intersection(area)
+        guard !r.isEmpty else { return }
+        for y in r.y..<r.maxY {
+            for x in r.x..<r.maxX { change(&cells[y * width + x].style) }
+        }
+    }
+
+    /// Writes sanitised `text` from (x, y), clipped to `maxWidth` columns and the buffer. A wide
+    /// character that doesn't fit whole is replaced by a space. Returns the columns used.
+    @discardableResult
+    public mutating func write(_ text: String, x: Int, y: Int, style: Style, maxWidth: Int = .max) -> Int {
+        guard y >= 0, y < height, x < width else { return 0 }
+        let limit = min(maxWidth, width - x)
+        var column = 0
+        for character in Sanitizer.clean(text) {
+            let w = DisplayWidth.of(character)
+            if w == 0 {
+                // Zero-width: joins the previous grapheme when there is one on this line.
+                if column > 0, x + column - 1 >= 0 {
+                    var base = x + column - 1
+                    if self[base, y].isContinuation, base > 0 { base -= 1 }
+                    self[base, y].symbol += String(character)
+                }
+                continue
+            }
+            if column + w > limit {
+                if column < limit, x + column >= 0 { self[x + column, y] = Cell(" ", style: style) }
+                break
+            }
+            let cx = x + column
+            if cx >= 0 {
+                clearWide(at: cx, y: y)
+                self[cx, y] = Cell(String(character), style: style)
+                if w == 2, cx + 1 < width {
+                    clearWide(at: cx + 1, y: y)
+                    self[cx + 1, y] = Cell("", style: style, isContinuation: true)
+                }
+            }
+            column += w
+        }
+        return column
+    }
+
+    /// Overwriting half of a wide character blanks its other half.
+    private mutating func clearWide(at x: Int, y: Int) {
+        if self[x, y].isContinuation, x > 0 { self[x - 1, y] = Cell(" ", style: self[x - 1, y].style) }
+        if x + 1 < width, self[x + 1, y].isContinuation, !self[x, y].isContinuation {
+            self[x + 1, y] = Cell(" ", style: self[x + 1, y].style)
+        }
+    }
+
+    /// The cells that differ from `previous` (all of them when the sizes differ), row by row.
+    public func diff(from previous: Buffer?) -> [(x: Int, y: Int, cell: Cell)] {
+        var changes: [(x: Int, y: Int, cell: Cell)] = []
+        let full = previous == nil || previous!.width != width || previous!.height != height
+        for y in 0..<height {
+            for x in 0..<width {
+                let cell = self[x, y]
+                if cell.isContinuation { continue }
+                let changed = full || previous![x, y] != cell
+                    || (DisplayWidth.of(cell.symbol) == 2 && x + 1 < width && previous![x + 1, y] != self[x + 1, y])
+                if changed { changes.append((x, y, cell)) }
+            }
+        }
+        return changes
+    }
+
+    /// The frame as text, one line per row (for golden files and tests).
+    public func lines() -> [String] {
+        (0..<height).map { y in
+            var line = ""
+            for x in 0..<width where !self[x, y].isContinuation { line += self[x, y].symbol }
+            return line
+        }
+    }
+
+    /// The widest row in display columns: never more than `width` (checked by the fuzz tests).
+    public func widestLine() -> Int { lines().map(DisplayWidth.of).max() ?? 0 }
+}

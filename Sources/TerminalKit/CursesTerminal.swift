@@ -1,0 +1,169 @@
+import CNcursesw
+import Foundation
+
+/// The real terminal, through ncursesw. The only type that touches curses. It flushes only the
+/// cells that changed since the last frame, and always gives the terminal back: on `restore()`,
+/// on SIGINT/SIGTERM, and from `deinit` (so a thrown error restores it too).
+public final class CursesTerminal: Terminal {
+    public private(set) var width = 0
+    public private(set) var height = 0
+    public let colorDepth: ColorDepth
+    private var previous: Buffer?
+    private var pairs: [Style.ColorPairKey: Int32] = [:]
+    private var nextPair: Int32 = 1
+    private var restored = false
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment, mouse: Bool = false) {
+        shim_setlocale_all()
+        _ = initscr()
+        CursesTerminal.installSignalHandlers()
+        _ = cbreak()
+        _ = noecho()
+        _ = nonl()
+        _ = keypad(shim_stdscr(), true)
+        _ = set_escdelay(25)
+        _ = curs_set(0)
+        var depth = ColorDepth.none
+        if has_colors() {
+            _ = start_color()
+            _ = use_default_colors()
+            depth = ThemeLoader.depth(reportedColors: Int(shim_colors()), environment: environment)
+        }
+        colorDepth = depth
+        if mouse { shim_enable_mouse() }
+        updateSize()
+    }
+
+    deinit { restore() }
+
+    /// Gives the terminal back as it was. Safe to call twice.
+    public func restore() {
+        guard !restored else { return }
+        restored = true
+        _ = endwin()
+    }
+
+    private func updateSize() {
+        var y: Int32 = 0, x: Int32 = 0
+        shim_getmaxyx(shim_stdscr(), &y, &x)
+        height = Int(y)
+        width = Int(x)
+    }
+
+    public func draw(_ buffer: Buffer) {
+        let window = shim_stdscr()
+        if previous == nil || previous!.width != buffer.width || previous!.height != buffer.height {
+            _ = werase(window)
+            previous = nil
+        }
+        for change in buffer.diff(from: previous) {
+            // Writing the bottom-right cell would scroll some terminals; curses handles it, but skip the risk.
+            if change.y == buffer.height - 1 && change.x == buffer.width - 1 && DisplayWidth.of(change.cell.symbol) > 0 { continue }
+            _ = wmove(window, Int32(change.y), Int32(change.x))
+            apply(change.cell.style)
+            let symbol = change.cell.symbol.isEmpty ? " " : change.cell.symbol
+            _ = waddstr(window, symbol)
+        }
+        _ = wrefresh(window)
+        previous = buffer
+    }
+
+    private func apply(_ style: Style) {
+        var attrs = shim_a_normal()
+        if style.attributes.contains(.bold) { attrs |= shim_a_bold() }
+        if style.attributes.contains(.dim) { attrs |= shim_a_dim() }
+        if style.attributes.contains(.reverse) { attrs |= shim_a_reverse() }
+        if style.attributes.contains(.underline) { attrs |= shim_a_underline() }
+        _ = shim_set_style(shim_stdscr(), attrs, pair(for: style))
+    }
+
+    private func pair(for style: Style) -> Int32 {
+        guard colorDepth != .none else { return 0 }
+        let key = Style.ColorPairKey(foreground: style.foreground, background: style.background)
+        if key.foreground == .default && key.background == .default { return 0 }
+        if let known = pairs[key] { return known }
+        guard nextPair < min(shim_color_pairs(), 32_767) else { return 0 }
+        let number = nextPair
+        nextPair += 1
+        _ = init_extended_pair(number, curses(key.foreground), curses(key.background))
+        pairs[key] = number
+        return number
+    }
+
+    private func curses(_ color: Color) -> Int32 {
+        switch color.reduced(to: colorDepth) {
+        case .default: return -1
+        case .indexed(let i): return Int32(i)
+        case .rgb(let r, let g, let b): return Int32(r) << 16 | Int32(g) << 8 | Int32(b) // direct-colour terminals
+        }
+    }
+
+    public func nextEvent(timeoutMilliseconds: Int) -> Event {
+        wtimeout(shim_stdscr(), Int32(timeoutMilliseconds))
+        var code: wint_t = 0
+        let result = wget_wch(shim_stdscr(), &code)
+        if result == shim_err() { return .tick }
+        if result == shim_key_code_yes() {
+            if Int32(code) == shim_key_resize() {
+                updateSize()
+                previous = nil
+                return .resize(width: width, height: height)
+            }
+            return Self.functionKey(Int32(code)).map(Event.key) ?? .tick
+        }
+        return Self.characterKey(UInt32(code)).map(Event.key) ?? .tick
+    }
+
+    static func functionKey(_ code: Int32) -> Key? {
+        switch code {
+        case KEY_UP: return .up
+        case KEY_DOWN: return .down
+        case KEY_LEFT: return .left
+        case KEY_RIGHT: return .right
+        case KEY_HOME: return .home
+        case KEY_END: return .end
+        case KEY_PPAGE: return .pageUp
+        case KEY_NPAGE: return .pageDown
+        case KEY_BACKSPACE: return .backspace
+        case KEY_DC: return .delete
+        case KEY_BTAB: return .backTab
+        case KEY_ENTER: return .enter
+        case KEY_F0 + 1...KEY_F0 + 12: return .function(Int(code - KEY_F0))
+        default: return nil
+        }
+    }
+
+    static func characterKey(_ code: UInt32) -> Key? {
+        switch code {
+        case 27: return .escape
+        case 10, 13: return .enter
+        case 9: return .tab
+        case 8, 127: return .backspace
+        case 1...26: return .ctrl(Character(Unicode.Scalar(code + 96)!))
+        case 0..<32: return nil
+        default:
+            guard let scalar = Unicode.Scalar(code) else { return nil }
+            return .char(Character(scalar))
+        }
+    }
+
+    public func writeRaw(_ sequence: String) {
+        FileHandle.standardOutput.write(Data(sequence.utf8))
+    }
+
+    private static func installSignalHandlers() {
+        for sig in [SIGINT, SIGTERM, SIGHUP] {
+            signal(sig) { number in
+                _ = endwin()
+                _exit(128 + number)
+            }
+        }
+    }
+}
+
+extension Style {
+    struct ColorPairKey: Hashable {
+        let foreground: Color
+        let background: Color
+    }
+}

@@ -1,0 +1,115 @@
+/// The bottom bar: the keys that work on this screen.
+public struct KeyBar {
+    public var bindings: [(key: String, action: String)]
+    public var theme: Theme
+
+    public init(_ bindings: [(key: String, action: String)], theme: Theme) {
+        self.bindings = bindings
+        self.theme = theme
+    }
+
+    public func render(into buffer: inout Buffer, area: Rect) {
+        guard !area.isEmpty else { return }
+        buffer.fill(area.row(0), style: theme.muted)
+        var x = area.x
+        for binding in bindings {
+            let needed = DisplayWidth.of(binding.key) + DisplayWidth.of(binding.action) + 3
+            guard x + needed <= area.maxX else { break }
+            x += buffer.write(binding.key, x: x, y: area.y, style: theme.accent)
+            x += buffer.write(" " + binding.action + "  ", x: x, y: area.y, style: theme.muted)
+        }
+    }
+}
+
+/// Where you are: `Profiles › Northwind Shop › Stats (warnings)`.
+public struct Breadcrumbs {
+    public var trail: [String]
+    public var theme: Theme
+
+    public init(_ trail: [String], theme: Theme) {
+        self.trail = trail
+        self.theme = theme
+    }
+
+    public func render(into buffer: inout Buffer, area: Rect) {
+        guard !area.isEmpty else { return }
+        var text = trail.joined(separator: " › ")
+        // Drop crumbs from the left until it fits, keeping the current one.
+        var dropped = 0
+        while DisplayWidth.of(text) > area.width && dropped < trail.count - 1 {
+            dropped += 1
+            text = "… › " + trail.dropFirst(dropped).joined(separator: " › ")
+        }
+        buffer.write(DisplayWidth.truncate(text, to: area.width), x: area.x, y: area.y, style: theme.header)
+    }
+}
+
+/// A short message in the bottom-right corner: a result or a refusal.
+public struct Toast: Equatable, Sendable {
+    public enum Kind: Equatable, Sendable { case info, success, error }
+    public var message: String
+    public var kind: Kind
+
+    public init(_ message: String, kind: Kind = .info) {
+        self.message = message
+        self.kind = kind
+    }
+
+    public func render(into buffer: inout Buffer, area: Rect, theme: Theme) {
+        guard area.width > 6, area.height > 2 else { return }
+        let width = min(area.width - 2, DisplayWidth.of(message) + 4)
+        let lines = TextWrap.lines(message, width: width - 4)
+        let height = min(area.height - 1, lines.count + 2)
+        let box = Rect(x: area.maxX - width - 1, y: area.maxY - height - 1, width: width, height: height)
+        let style: Style = kind == .error ? theme.error : (kind == .success ? theme.success : theme.accent)
+        buffer.fill(box, style: theme.text)
+        let inner = Block(style: style).render(into: &buffer, area: box)
+        for (i, line) in lines.enumerated() where i < inner.height {
+            buffer.write(line, x: inner.x + 1, y: inner.y + i, style: style, maxWidth: inner.width - 1)
+        }
+    }
+}
+
+/// `?` help: the keys of the current screen in a centred box.
+public struct HelpOverlay {
+    public var title: String
+    public var bindings: [(key: String, action: String)]
+    public var theme: Theme
+
+    public init(title: String, bindings: [(key: String, action: String)], theme: Theme) {
+        self.title = title
+        self.bindings = bindings
+        self.theme = theme
+    }
+
+    public func render(into buffer: inout Buffer, area: Rect) {
+        let keyWidth = min(14, (bindings.map { DisplayWidth.of($0.key) }.max() ?? 4) + 2)
+        let width = min(area.width - 2, max(30, keyWidth + (bindings.map { DisplayWidth.of($0.action) }.max() ?? 10) + 4))
+        let box = area.centered(width: width, height: min(area.height - 2, bindings.count + 3))
+        guard box.height >= 3, box.width >= 10 else { return }
+        buffer.fill(box, style: theme.text)
+        let inner = Block(title: title, style: theme.border, titleStyle: theme.accent).render(into: &buffer, area: box)
+        for (i, binding) in bindings.enumerated() where i < inner.height - 1 {
+            buffer.write(binding.key, x: inner.x + 1, y: inner.y + i, style: theme.accent, maxWidth: keyWidth)
+            buffer.write(binding.action, x: inner.x + 1 + keyWidth, y: inner.y + i, style: theme.text, maxWidth: inner.width - keyWidth - 1)
+        }
+        buffer.write("Esc or ? closes", x: inner.x + 1, y: inner.maxY - 1, style: theme.muted, maxWidth: inner.width - 1)
+    }
+}
+
+/// Shown instead of a screen when the terminal is below the minimum; the app recovers on resize.
+public struct TooSmall {
+    public static let minimumWidth = 80
+    public static let minimumHeight = 24
+
+    public static func fits(width: Int, height: Int) -> Bool { width >= minimumWidth && height >= minimumHeight }
+
+    public static func render(into buffer: inout Buffer, theme: Theme) {
+        let lines = ["terminal too small: needs \(minimumWidth)x\(minimumHeight)", "now \(buffer.width)x\(buffer.height)"]
+        for (i, line) in lines.enumerated() {
+            let text = DisplayWidth.truncate(line, to: buffer.width)
+            let x = max(0, (buffer.width - DisplayWidth.of(text)) / 2)
+            buffer.write(text, x: x, y: buffer.height / 2 - 1 + i, style: i == 0 ? theme.warning : theme.muted)
+        }
+    }
+}

@@ -1,0 +1,67 @@
+/// A list to choose one item from; some items can be shown but not chosen, each saying why
+/// (the page picker greys pages whose role can't link).
+public struct PickerItem: Equatable, Sendable {
+    public var label: String
+    public var detail: String
+    /// nil when the item can be chosen; otherwise the reason it can't.
+    public var disabledReason: String?
+
+    public init(_ label: String, detail: String = "", disabledReason: String? = nil) {
+        self.label = label
+        self.detail = detail
+        self.disabledReason = disabledReason
+    }
+}
+
+public struct PickerState: Equatable, Sendable {
+    public var items: [PickerItem]
+    public var cursor = 0
+    public var offset = 0
+
+    public init(items: [PickerItem], cursor: Int = 0) {
+        self.items = items
+        self.cursor = items.isEmpty ? 0 : min(max(0, cursor), items.count - 1)
+    }
+
+    public mutating func move(by delta: Int, visible: Int) {
+        guard !items.isEmpty else { return }
+        cursor = min(max(0, cursor + delta), items.count - 1)
+        if cursor < offset { offset = cursor }
+        if cursor >= offset + max(1, visible) { offset = cursor - max(1, visible) + 1 }
+    }
+
+    /// The current item when it can be chosen.
+    public var choice: PickerItem? {
+        guard items.indices.contains(cursor), items[cursor].disabledReason == nil else { return nil }
+        return items[cursor]
+    }
+}
+
+public struct Picker {
+    public var theme: Theme
+    public init(theme: Theme) { self.theme = theme }
+
+    public func render(into buffer: inout Buffer, area: Rect, state: PickerState) {
+        guard !area.isEmpty else { return }
+        if state.items.isEmpty {
+            Label("(nothing to choose)", style: theme.muted).render(into: &buffer, area: area)
+            return
+        }
+        for row in 0..<area.height {
+            let index = state.offset + row
+            guard index < state.items.count else { break }
+            let item = state.items[index]
+            let y = area.y + row
+            var style = item.disabledReason == nil ? theme.text : theme.muted
+            if index == state.cursor {
+                style = item.disabledReason == nil ? theme.selection : theme.muted.with(.reverse)
+                buffer.fill(Rect(x: area.x, y: y, width: area.width, height: 1), style: style)
+            }
+            let marker = index == state.cursor ? "› " : "  "
+            var text = marker + item.label
+            if !item.detail.isEmpty { text += "  " + item.detail }
+            if let reason = item.disabledReason { text += "  — " + reason }
+            buffer.write(DisplayWidth.truncate(text, to: area.width), x: area.x, y: y, style: style, maxWidth: area.width)
+        }
+    }
+}
