@@ -44,7 +44,8 @@ public struct Label: Sendable {
     }
 }
 
-/// Word-wraps text to a width in display columns; long words are cut.
+/// Word-wraps text to a width in display columns; a word longer than a line is cut, and a
+/// character wider than the whole line becomes `…`.
 public enum TextWrap {
     public static func lines(_ text: String, width: Int) -> [String] {
         guard width > 0 else { return [] }
@@ -53,20 +54,18 @@ public enum TextWrap {
             var line = ""
             var lineWidth = 0
             for word in paragraph.split(separator: " ", omittingEmptySubsequences: false) {
-                var w = String(word)
-                var ww = DisplayWidth.of(w)
+                let ww = DisplayWidth.of(String(word))
                 if lineWidth > 0 && lineWidth + 1 + ww > width {
                     out.append(line); line = ""; lineWidth = 0
                 }
-                while ww > width {
-                    let head = DisplayWidth.truncate(w, to: width + 1).dropLast()
-                    let piece = String(head.isEmpty ? w.prefix(1) : head)
-                    if lineWidth > 0 { out.append(line); line = ""; lineWidth = 0 }
-                    out.append(piece)
-                    w = String(w.dropFirst(piece.count)); ww = DisplayWidth.of(w)
-                }
                 if lineWidth > 0 { line += " "; lineWidth += 1 }
-                line += w; lineWidth += ww
+                for c in word {
+                    var c = c
+                    var w = DisplayWidth.of(c)
+                    if w > width { c = "…"; w = 1 }
+                    if lineWidth + w > width { out.append(line); line = ""; lineWidth = 0 }
+                    line.append(c); lineWidth += w
+                }
             }
             out.append(line)
         }

@@ -109,23 +109,27 @@ public struct TextAreaState: Equatable, Sendable {
         if undoStack.count > 200 { undoStack.removeFirst() }
     }
 
-    /// The screen rows of the text wrapped to `width`: (line, start character, text) each.
+    /// The screen rows of the text word-wrapped to `width`: (line, start character, text) each.
+    /// A row breaks after its last space when it has one, else mid-word.
     public func wrapped(width: Int) -> [(line: Int, start: Int, text: String)] {
+        let width = max(1, width)
         var out: [(Int, Int, String)] = []
         for (i, line) in lines.enumerated() {
+            var characters = Array(line)
             var start = 0
-            var current = ""
-            var currentWidth = 0
-            for c in line {
-                let w = DisplayWidth.of(c)
-                if currentWidth + w > max(1, width) && !current.isEmpty {
-                    out.append((i, start, current))
-                    start += current.count
-                    current = ""; currentWidth = 0
+            while true {
+                var used = 0
+                var end = 0
+                while end < characters.count, used + DisplayWidth.of(characters[end]) <= width {
+                    used += DisplayWidth.of(characters[end]); end += 1
                 }
-                current.append(c); currentWidth += w
+                if end == characters.count { out.append((i, start, String(characters))); break }
+                if end == 0 { end = 1 } // a character wider than the row still moves on
+                if let space = characters[..<end].lastIndex(of: " "), space > 0 { end = space + 1 }
+                out.append((i, start, String(characters[..<end])))
+                characters.removeFirst(end)
+                start += end
             }
-            out.append((i, start, current))
         }
         return out
     }

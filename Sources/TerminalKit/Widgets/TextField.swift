@@ -38,7 +38,7 @@ public struct TextFieldState: Equatable, Sendable {
 
     /// Inserts at the cursor (a paste, say), dropping control characters and newlines.
     public mutating func insert(_ s: String) {
-        let clean = Sanitizer.clean(s).replacingOccurrences(of: "\n", with: " ")
+        let clean = Sanitizer.clean(s.replacingOccurrences(of: "\r\n", with: " ").replacingOccurrences(of: "\n", with: " "))
         let room = max(0, limit - text.count)
         let piece = String(clean.prefix(room))
         text.insert(contentsOf: piece, at: text.index(text.startIndex, offsetBy: cursor))

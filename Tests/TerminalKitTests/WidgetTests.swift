@@ -1,0 +1,184 @@
+import XCTest
+@testable import TerminalKit
+
+final class WidgetTests: XCTestCase {
+    let theme = Theme.fallback
+
+    // MARK: Table
+
+    /// A source that counts how many rows it was asked for, standing for a million-row query.
+    final class CountingSource: RowSource {
+        let count: Int
+        var asked = 0
+        init(count: Int) { self.count = count }
+        func rows(_ range: Range<Int>) -> [[String]] {
+            asked += range.count
+            return range.map { ["row \($0)", "\($0 * 2)"] }
+        }
+    }
+
+    func testTableAsksOnlyForTheRowsItShows() {
+        let source = CountingSource(count: 1_000_000)
+        var state = TableState()
+        state.move(by: 999_999, count: source.count, visible: 10)
+        var buffer = Buffer(width: 40, height: 11)
+        Table(columns: [TableColumn("NAME"), TableColumn("N", width: .length(8), alignment: .right)], source: source, theme: theme)
+            .render(into: &buffer, area: buffer.area, state: state)
+        XCTAssertEqual(source.asked, 10)
+        XCTAssertTrue(buffer.lines()[10].contains("row 999999"))
+        XCTAssertEqual(state.offset, 999_990)
+    }
+
+    func testTableStateMovesClampsAndMarks() {
+        var s = TableState()
+        s.move(by: -5, count: 10, visible: 4)
+        XCTAssertEqual(s.cursor, 0)
+        s.move(by: 6, count: 10, visible: 4)
+        XCTAssertEqual(s.cursor, 6)
+        XCTAssertEqual(s.offset, 3)
+        s.toggleMark(); s.move(by: 1, count: 10, visible: 4); s.toggleMark()
+        XCTAssertEqual(s.marked, [6, 7])
+        s.clamp(count: 7, visible: 4)
+        XCTAssertEqual(s.cursor, 6)
+        XCTAssertEqual(s.marked, [6])
+        s.clamp(count: 0, visible: 4)
+        XCTAssertEqual(s.cursor, 0)
+    }
+
+    func testTableGolden() {
+        var state = TableState()
+        state.move(by: 1, count: 3, visible: 5)
+        state.marked = [2]
+        var buffer = Buffer(width: 50, height: 5)
+        Table(columns: [TableColumn("NAME"), TableColumn("PAGE"), TableColumn("DELIVERED", width: .length(10), alignment: .right)],
+              source: ArrayRowSource([["Shop", "Northwind Shop", "5955"], ["店舗 東京", "Café 東京", "12"], ["Events 🎫", "Events", "0"]]), theme: theme)
+            .render(into: &buffer, area: buffer.area, state: state)
+        assertGolden("table", buffer)
+    }
+
+    // MARK: Text field and area
+
+    func testTextFieldEditsByCharacterIncludingCJKAndEmoji() {
+        var f = TextFieldState("東京")
+        f.handle(.left)
+        f.handle(.char("👍"))
+        XCTAssertEqual(f.text, "東👍京")
+        f.handle(.backspace)
+        f.handle(.backspace)
+        XCTAssertEqual(f.text, "京")
+        f.handle(.end); f.handle(.char("a"))
+        f.insert("x\u{1B}[31my\nz")
+        XCTAssertEqual(f.text, "京axy z")
+        f.handle(.home); f.handle(.delete)
+        XCTAssertEqual(f.text, "axy z")
+        var limited = TextFieldState(limit: 3)
+        limited.insert("abcdef")
+        XCTAssertEqual(limited.text, "abc")
+    }
+
+    func testTextFieldScrollsToKeepTheCursorVisible() {
+        var buffer = Buffer(width: 10, height: 1)
+        TextField(theme: theme).render(into: &buffer, area: buffer.area, state: TextFieldState("abcdefghijklmnop"))
+        XCTAssertEqual(buffer.lines(), ["hijklmnop "])
+        XCTAssertTrue(buffer[9, 0].style.attributes.contains(.reverse), "the cursor shows after the text")
+    }
+
+    func testTextAreaTypingWrapCursorAndUndo() {
+        var t = TextAreaState()
+        for c in "Hi @FIRSTNAME@" { t.handle(.char(c)) }
+        t.handle(.enter)
+        t.insert("東京東京東京")
+        XCTAssertEqual(t.text, "Hi @FIRSTNAME@\n東京東京東京")
+        let rows = t.wrapped(width: 8)
+        XCTAssertEqual(rows.map(\.text), ["Hi ", "@FIRSTNA", "ME@", "東京東京", "東京"])
+        XCTAssertEqual(t.cursorPosition(width: 8).row, 4)
+        XCTAssertEqual(t.cursorPosition(width: 8).column, 4, "at the end of a wrapped line the cursor sits after its last character")
+        t.handle(.up)
+        XCTAssertEqual(t.cursorPosition(width: 8).row, 1, "up keeps the column: character 6 of line 0 is on its second row")
+        t.handle(.end)
+        XCTAssertEqual(t.cursorPosition(width: 8).row, 2, "the end of a long line is on its last wrapped row")
+        t.handle(.down); t.handle(.home); t.handle(.backspace)
+        XCTAssertEqual(t.text, "Hi @FIRSTNAME@東京東京東京", "backspace at a line start joins the lines")
+        t.handle(.ctrl("z"))
+        XCTAssertEqual(t.text, "Hi @FIRSTNAME@\n東京東京東京")
+        XCTAssertEqual(t.characterCount, 21)
+    }
+
+    func testTextAreaGolden() {
+        let state = TextAreaState("Hi @FIRSTNAME@, your order @ORDERNUMBER@ has shipped.\nTrack it from your account. 東京 👍")
+        var buffer = Buffer(width: 24, height: 6)
+        // "shipped" is characters 45..<52 of the first line: drawn in the error style.
+        TextArea(theme: theme, highlights: [(line: 0, range: 45..<52)]).render(into: &buffer, area: buffer.area, state: state)
+        assertGolden("textarea", buffer)
+        let flagged = buffer.cells.filter { $0.style == theme.error }.map(\.symbol).joined()
+        XCTAssertEqual(flagged, "shipped")
+    }
+
+    // MARK: Dialog, picker, chart, chrome
+
+    func testConfirmDialogStartsOnCancel() {
+        var d = ConfirmDialogState(title: "Delete", message: "Delete 2 profiles and 14 usage records?", confirmLabel: "Delete")
+        XCTAssertEqual(d.focus, .cancel)
+        XCTAssertEqual(d.handle(.enter), .cancelled, "Enter alone cancels")
+        XCTAssertEqual(d.handle(.tab), .pending)
+        XCTAssertEqual(d.focus, .confirm)
+        XCTAssertEqual(d.handle(.enter), .confirmed)
+        XCTAssertEqual(d.handle(.escape), .cancelled)
+        var buffer = Buffer(width: 80, height: 12)
+        ConfirmDialog(theme: theme).render(into: &buffer, area: buffer.area, state: ConfirmDialogState(title: "Delete", message: "Delete 2 profiles and 14 usage records?", confirmLabel: "Delete"))
+        assertGolden("confirm", buffer)
+    }
+
+    func testPickerShowsDisabledItemsWithTheirReasonAndWontChooseThem() {
+        var p = PickerState(items: [PickerItem("Shop", detail: "Admin"), PickerItem("Ads", detail: "Advertiser", disabledReason: "role can't send")])
+        XCTAssertEqual(p.choice?.label, "Shop")
+        p.move(by: 1, visible: 5)
+        XCTAssertNil(p.choice)
+        var buffer = Buffer(width: 50, height: 3)
+        Picker(theme: theme).render(into: &buffer, area: buffer.area, state: p)
+        assertGolden("picker", buffer)
+    }
+
+    func testBarChartIsReadableWithoutColour() {
+        let groups = (0..<7).map { BarChart.Group(label: "11-\(19 + $0)", values: [10 + $0 * 5, 8 + $0 * 4, 7 - $0]) }
+        var buffer = Buffer(width: 70, height: 10)
+        BarChart(groups: groups, seriesNames: ["sent", "delivered", "warnings"], theme: theme.reduced(to: .none))
+            .render(into: &buffer, area: buffer.area)
+        let text = buffer.lines().joined()
+        for glyph in BarChart.glyphs { XCTAssertTrue(text.contains(glyph), "series \(glyph) is drawn with its own glyph") }
+        assertGolden("barchart", buffer)
+    }
+
+    func testChromeGolden() {
+        var buffer = Buffer(width: 80, height: 24)
+        Breadcrumbs(["Profiles", "Northwind Café 東京", "Stats (warnings, 2026-11-20)"], theme: theme).render(into: &buffer, area: buffer.area.row(0))
+        KeyBar([("?", "help"), (":", "command"), ("/", "filter"), ("Enter", "open"), ("q", "quit")], theme: theme)
+            .render(into: &buffer, area: buffer.area.row(23))
+        Toast("Profile \"Shop\" can't be deleted: it is used by the active program \"Orders\"", kind: .error)
+            .render(into: &buffer, area: Rect(x: 0, y: 1, width: 80, height: 22), theme: theme)
+        HelpOverlay(title: "Profiles: keys", bindings: [("j/k", "move"), ("Space", "mark"), ("n", "new profile"), ("d", "delete")], theme: theme)
+            .render(into: &buffer, area: Rect(x: 0, y: 1, width: 80, height: 14))
+        assertGolden("chrome-80x24", buffer)
+        XCTAssertLessThanOrEqual(buffer.widestLine(), 80)
+    }
+
+    func testTooSmallSaysWhatItNeeds() {
+        XCTAssertFalse(TooSmall.fits(width: 79, height: 24))
+        XCTAssertTrue(TooSmall.fits(width: 80, height: 24))
+        var buffer = Buffer(width: 40, height: 10)
+        TooSmall.render(into: &buffer, theme: theme)
+        XCTAssertTrue(buffer.lines().joined().contains("terminal too small: needs 80x24"))
+        XCTAssertTrue(buffer.lines().joined().contains("now 40x10"))
+        var tiny = Buffer(width: 10, height: 3)
+        TooSmall.render(into: &tiny, theme: theme)
+        XCTAssertLessThanOrEqual(tiny.widestLine(), 10)
+    }
+
+    func testWrapNeverExceedsTheWidth() {
+        for width in 1...12 {
+            for line in TextWrap.lines("Hello 東京タワー supercalifragilistic 👍👍 end", width: width) {
+                XCTAssertLessThanOrEqual(DisplayWidth.of(line), width, "\(line) at \(width)")
+            }
+        }
+    }
+}
