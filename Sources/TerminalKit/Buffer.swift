@@ -124,4 +124,19 @@ public struct Buffer: Equatable, Sendable {
 
     /// The widest row in display columns: never more than `width` (checked by the fuzz tests).
     public func widestLine() -> Int { lines().map(DisplayWidth.of).max() ?? 0 }
+
+    /// The frame's attributes, one letter a cell (b bold, r reverse, u underline, d dim, . none;
+    /// the strongest one shown), for golden files that check highlighting as well as text.
+    public func styleLines() -> [String] {
+        (0..<height).map { y in
+            String((0..<width).map { x -> Character in
+                let a = self[x, y].style.attributes
+                if a.contains(.reverse) { return "r" }
+                if a.contains(.bold) { return "b" }
+                if a.contains(.underline) { return "u" }
+                if a.contains(.dim) { return "d" }
+                return "."
+            })
+        }
+    }
 }

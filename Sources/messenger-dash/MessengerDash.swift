@@ -2,13 +2,15 @@ import ArgumentParser
 import Dashboard
 import Foundation
 import MessengerCore
+import TerminalKit
 
 struct MessengerDash: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "messenger-dash",
         abstract: "A terminal dashboard for a marketing account's Messenger channel.",
         discussion: """
-            With no command, opens the dashboard. Every command takes --db PATH (or MESSENGER_DASH_DB).
+            With no command, opens the dashboard (or, when not on a terminal, prints the profiles).
+            Every command takes --db PATH (or MESSENGER_DASH_DB).
             Exit status: 0 done, 1 refused by a rule or bad input data, 2 bad usage.
             """,
         subcommands: [
@@ -17,11 +19,25 @@ struct MessengerDash: ParsableCommand {
         ])
 
     @OptionGroup var global: GlobalOptions
-    @Option(help: "The colour theme (themes/NAME.toml).") var theme: String?
+    @Option(help: "The colour theme (themes/NAME.toml; env MESSENGER_DASH_THEME).") var theme: String?
 
     func run() throws {
         let context = try Context(global)
         let workspace = try context.workspace(creating: false)
-        print(try ProfilesReport(workspace: workspace).render())
+        guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
+            print(try ProfilesReport(workspace: workspace).render())
+            return
+        }
+        let terminal = CursesTerminal(environment: context.environment, mouse: context.settings.mouse)
+        defer { terminal.restore() }
+        Runtime(workspace: workspace, terminal: terminal, themeName: theme ?? context.settings.theme,
+                themeFolders: Self.themeFolders(context.environment)).run()
+    }
+
+    /// The user's own themes first, then the repository's (beside the working directory or the binary).
+    static func themeFolders(_ env: [String: String]) -> [String] {
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        return [Paths.configHome(env) + "/messenger-dash/themes", FileManager.default.currentDirectoryPath + "/themes",
+                exe.appendingPathComponent("../../themes").standardized.path, exe.appendingPathComponent("../share/messenger-dash/themes").standardized.path]
     }
 }

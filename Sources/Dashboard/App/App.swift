@@ -1,0 +1,309 @@
+import MessengerCore
+import TerminalKit
+
+/// The Elm-style core of the dashboard: `update` takes a message and returns the effects to
+/// run; `view` draws the whole frame. Neither does I/O, so both are tested directly.
+public enum App {
+    public static let commands = ["profiles", "programs", "stats", "theme", "q", "quit", "help"]
+
+    public static func update(_ state: inout AppState, _ msg: Msg) -> [Effect] {
+        switch msg {
+        case .key(let key): return handleKey(&state, key)
+        case .paste(let text):
+            if case .commandLine(var field) = state.overlay { field.insert(text); state.overlay = .commandLine(field); return [] }
+            return text.flatMap { handleKey(&state, .char($0)) }
+        case .resize(let width, let height):
+            state.width = width
+            state.height = height
+            clampCurrent(&state)
+            return []
+        case .tick:
+            if state.toastTicks > 0 { state.toastTicks -= 1; if state.toastTicks == 0 { state.toast = nil } }
+            return []
+        case .databaseChanged:
+            return reloadEffects(for: state.current)
+        case .failed(let message):
+            if case .newProfile(var s) = state.current, s.step == .saving { s.step = .status; state.replaceCurrent(.newProfile(s)) }
+            state.show(message, kind: .error)
+            return []
+        default:
+            return apply(&state, msg)
+        }
+    }
+
+    /// Effects that reload what the current screen shows (live refresh keeps the cursor).
+    static func reloadEffects(for screen: Screen) -> [Effect] {
+        switch screen {
+        case .profiles: return [.loadProfiles]
+        case .profilePage(let s): return [.loadProfile(name: s.name)]
+        case .stats(let s): return [.loadStats(profile: s.profile, filter: s.filter)]
+        case .programs: return [.loadPrograms]
+        case .newProfile: return []
+        }
+    }
+
+    private static func apply(_ state: inout AppState, _ msg: Msg) -> [Effect] {
+        let rows = Table.visibleRows(in: Rect(x: 0, y: 0, width: state.width, height: state.bodyHeight - 1))
+        switch msg {
+        case .profilesLoaded(let profiles):
+            state.profileNames = profiles.map(\.name)
+            for i in state.stack.indices {
+                if case .profiles(var s) = state.stack[i] { s.load(profiles, visibleRows: rows); state.stack[i] = .profiles(s) }
+            }
+        case .profileLoaded(let details, let days):
+            if case .profilePage(var s) = state.current, ProfileName.key(s.name) == ProfileName.key(details.summary.name) {
+                s.details = details
+                s.name = details.summary.name
+                s.days = days.reversed()
+                state.replaceCurrent(.profilePage(s))
+            }
+        case .pagesLoaded(let pages):
+            if case .newProfile(var s) = state.current { s.showPages(pages); state.replaceCurrent(.newProfile(s)) }
+        case .profileCreated(let details):
+            if case .newProfile(var s) = state.current { s.created = details; s.step = .done; state.replaceCurrent(.newProfile(s)) }
+            state.show("Created \"\(details.summary.name)\" with opt-in field \(details.summary.optInField)", kind: .success)
+            return [.loadProfiles]
+        case .enabledChanged(let names, let enabled):
+            state.show("\(enabled ? "Enabled" : "Disabled") \(ProfilesState.list(names))", kind: .success)
+            return reloadEffects(for: state.current) + (state.stack.count > 1 ? [.loadProfiles] : [])
+        case .deletionPlanned(let plan):
+            let what = "\(ProfilesState.list(plan.profiles)) and \(plan.usageRecords) usage record\(plan.usageRecords == 1 ? "" : "s")"
+            state.overlay = .confirm(ConfirmDialogState(title: "Delete", message: "Delete \(what)? This can't be undone.", confirmLabel: "Delete"),
+                                     then: .delete(names: plan.profiles))
+        case .deleted(let plan):
+            state.show("Deleted \(ProfilesState.list(plan.profiles)) and \(plan.usageRecords) usage record\(plan.usageRecords == 1 ? "" : "s")", kind: .success)
+            if case .profilePage = state.current { state.stack.removeLast() }
+            for i in state.stack.indices { if case .profiles(var s) = state.stack[i] { s.marked = []; state.stack[i] = .profiles(s) } }
+            return [.loadProfiles]
+        case .statsLoaded(let details, _):
+            if case .stats(var s) = state.current, ProfileName.key(s.profile) == ProfileName.key(details.profile) {
+                s.details = details
+                s.table.clamp(count: details.days.count, visible: rows)
+                state.replaceCurrent(.stats(s))
+            }
+        case .programsLoaded(let programs):
+            if case .programs(var s) = state.current {
+                s.programs = programs
+                s.loaded = true
+                s.table.clamp(count: programs.count, visible: rows)
+                state.replaceCurrent(.programs(s))
+            }
+        case .programChanged(let name, let active):
+            state.show("\(active ? "Activated" : "Paused") \"\(name)\"", kind: .success)
+            return [.loadPrograms]
+        case .fileWritten(let path):
+            if case .newProfile(var s) = state.current { s.writtenPath = path; state.replaceCurrent(.newProfile(s)) }
+            state.show("Wrote the opt-in code to \(path)", kind: .success)
+        case .copied:
+            state.show("Copied the opt-in code to the clipboard (OSC 52)", kind: .success)
+        case .themeLoaded(let theme, let name, let warning):
+            state.theme = theme
+            state.themeName = name
+            if let warning { state.show(warning, kind: .error) } else { state.show("Theme \(name)") }
+        default:
+            break
+        }
+        return []
+    }
+
+    private static func clampCurrent(_ state: inout AppState) {
+        let rows = Table.visibleRows(in: Rect(x: 0, y: 0, width: state.width, height: state.bodyHeight - 1))
+        if case .profiles(var s) = state.current { s.table.clamp(count: s.visible.count, visible: rows); state.replaceCurrent(.profiles(s)) }
+    }
+
+    // MARK: Keys
+
+    private static func handleKey(_ state: inout AppState, _ key: Key) -> [Effect] {
+        if let overlay = state.overlay {
+            switch overlay {
+            case .help:
+                if key == .escape || key == .char("?") || key == .char("q") || key == .enter { state.overlay = nil }
+                return []
+            case .confirm(var dialog, let then):
+                switch dialog.handle(key) {
+                case .pending: state.overlay = .confirm(dialog, then: then)
+                case .cancelled: state.overlay = nil
+                case .confirmed: state.overlay = nil; return [then]
+                }
+                return []
+            case .commandLine(var field):
+                switch key {
+                case .escape: state.overlay = nil
+                case .enter:
+                    state.overlay = nil
+                    return runCommand(&state, field.text)
+                case .tab:
+                    field = TextFieldState(complete(field.text, state: state))
+                    state.overlay = .commandLine(field)
+                default:
+                    field.handle(key)
+                    state.overlay = .commandLine(field)
+                }
+                return []
+            }
+        }
+        // The screen's text entry gets every key first.
+        if isTyping(state.current) { return route(&state, key) }
+        switch key {
+        case .char("?"): state.overlay = .help; return []
+        case .char(":"): state.overlay = .commandLine(TextFieldState()); return []
+        default: return route(&state, key)
+        }
+    }
+
+    static func isTyping(_ screen: Screen) -> Bool {
+        switch screen {
+        case .profiles(let s): return s.filterField != nil
+        case .newProfile(let s): return s.step == .name
+        default: return false
+        }
+    }
+
+    private static func route(_ state: inout AppState, _ key: Key) -> [Effect] {
+        let rows = Table.visibleRows(in: Rect(x: 0, y: 0, width: state.width, height: state.bodyHeight - 1))
+        var commands: [ScreenCommand]
+        switch state.current {
+        case .profiles(var s): commands = s.handle(key, visibleRows: rows); state.replaceCurrent(.profiles(s))
+        case .newProfile(var s): commands = s.handle(key, existing: state.profileNames); state.replaceCurrent(.newProfile(s))
+        case .profilePage(var s): commands = s.handle(key); state.replaceCurrent(.profilePage(s))
+        case .stats(var s): commands = s.handle(key, visibleRows: rows - 1); state.replaceCurrent(.stats(s))
+        case .programs(var s): commands = s.handle(key, visibleRows: rows); state.replaceCurrent(.programs(s))
+        }
+        var effects: [Effect] = []
+        for command in commands {
+            switch command {
+            case .push(let screen): state.stack.append(screen)
+            case .pop: if state.stack.count > 1 { state.stack.removeLast() }
+            case .run(let effect): effects.append(effect)
+            case .confirm(let dialog, let then): state.overlay = .confirm(dialog, then: then)
+            case .toast(let message, let kind): state.show(message, kind: kind)
+            case .quit: if state.stack.count == 1 { state.quitting = true }
+            }
+        }
+        return effects
+    }
+
+    // MARK: The command line
+
+    static func runCommand(_ state: inout AppState, _ text: String) -> [Effect] {
+        let words = text.trimmingCharacters(in: .whitespaces).split(separator: " ", maxSplits: 1).map(String.init)
+        guard let verb = words.first else { return [] }
+        let argument = words.count > 1 ? words[1].trimmingCharacters(in: .whitespaces) : ""
+        switch verb {
+        case "q", "quit", "q!":
+            state.quitting = true
+        case "profiles":
+            state.stack = [state.stack[0]]
+            return [.loadProfiles]
+        case "programs":
+            state.stack = [state.stack[0], .programs(ProgramsState())]
+            return [.loadPrograms]
+        case "stats":
+            let name = argument.isEmpty ? currentProfileName(state) : argument
+            guard let name, let match = state.profileNames.first(where: { ProfileName.key($0) == ProfileName.key(name) }) else {
+                state.show(argument.isEmpty ? "usage: :stats PROFILE" : "no profile named \"\(argument)\"", kind: .error)
+                return []
+            }
+            state.stack = [state.stack[0], .profilePage(ProfilePageState(name: match)), .stats(StatsScreenState(profile: match))]
+            return [.loadProfile(name: match), .loadStats(profile: match, filter: .all)]
+        case "theme":
+            guard !argument.isEmpty else { state.show("usage: :theme NAME (\(state.themeNames.joined(separator: ", ")))", kind: .error); return [] }
+            return [.loadTheme(argument)]
+        case "help":
+            state.overlay = .help
+        default:
+            state.show("unknown command :\(verb) — try :profiles, :programs, :stats NAME, :theme NAME, :q", kind: .error)
+        }
+        return []
+    }
+
+    static func currentProfileName(_ state: AppState) -> String? {
+        switch state.current {
+        case .profiles(let s): return s.current?.name
+        case .profilePage(let s): return s.name
+        case .stats(let s): return s.profile
+        default: return nil
+        }
+    }
+
+    /// Tab completion: the command, then a profile or theme name.
+    static func complete(_ text: String, state: AppState) -> String {
+        let parts = text.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        if parts.count <= 1 {
+            let matches = commands.filter { $0.hasPrefix(text) }
+            return matches.count == 1 ? matches[0] + (["stats", "theme"].contains(matches[0]) ? " " : "") : commonPrefix(matches, fallback: text)
+        }
+        let pool = parts[0] == "stats" ? state.profileNames : parts[0] == "theme" ? state.themeNames : []
+        let matches = pool.filter { $0.lowercased().hasPrefix(parts[1].lowercased()) }
+        return parts[0] + " " + (matches.count == 1 ? matches[0] : commonPrefix(matches, fallback: parts[1]))
+    }
+
+    static func commonPrefix(_ words: [String], fallback: String) -> String {
+        guard var prefix = words.first else { return fallback }
+        for w in words.dropFirst() { while !w.hasPrefix(prefix) { prefix.removeLast() } }
+        return prefix.count > fallback.count ? prefix : fallback
+    }
+
+    // MARK: View
+
+    public static func view(_ state: AppState) -> Buffer {
+        var buffer = Buffer(width: state.width, height: state.height, fill: Cell(" ", style: state.theme.text))
+        guard TooSmall.fits(width: state.width, height: state.height) else {
+            TooSmall.render(into: &buffer, theme: state.theme)
+            return buffer
+        }
+        let parts = Layout.vertical(buffer.area, [.length(1), .fill, .length(1)])
+        Breadcrumbs(state.breadcrumbs, theme: state.theme).render(into: &buffer, area: parts[0])
+        switch state.current {
+        case .profiles(let s): s.render(into: &buffer, area: parts[1], theme: state.theme)
+        case .newProfile(let s): s.render(into: &buffer, area: parts[1], theme: state.theme)
+        case .profilePage(let s): s.render(into: &buffer, area: parts[1], theme: state.theme)
+        case .stats(let s): s.render(into: &buffer, area: parts[1], theme: state.theme)
+        case .programs(let s): s.render(into: &buffer, area: parts[1], theme: state.theme)
+        }
+        if case .commandLine(let field) = state.overlay {
+            buffer.fill(parts[2], style: state.theme.text)
+            buffer.write(":", x: 0, y: parts[2].y, style: state.theme.accent)
+            TextField(theme: state.theme).render(into: &buffer, area: Rect(x: 1, y: parts[2].y, width: parts[2].width - 1, height: 1), state: field)
+        } else {
+            KeyBar(keys(for: state), theme: state.theme).render(into: &buffer, area: parts[2])
+        }
+        if let toast = state.toast { toast.render(into: &buffer, area: parts[1], theme: state.theme) }
+        switch state.overlay {
+        case .help: HelpOverlay(title: "\(state.current.title): keys", bindings: helpKeys(for: state), theme: state.theme).render(into: &buffer, area: parts[1])
+        case .confirm(let dialog, _): ConfirmDialog(theme: state.theme).render(into: &buffer, area: parts[1], state: dialog)
+        default: break
+        }
+        return buffer
+    }
+
+    static func keys(for state: AppState) -> [(key: String, action: String)] {
+        switch state.overlay {
+        case .confirm: return [("Tab", "switch"), ("Enter", "choose"), ("Esc", "cancel")]
+        case .help: return [("Esc", "close help")]
+        default: break
+        }
+        switch state.current {
+        case .profiles(let s): return s.filterField != nil ? [("Enter", "keep filter"), ("Esc", "clear filter")] : ProfilesState.keys
+        case .newProfile(let s): return NewProfileState.keys(for: s.step)
+        case .profilePage: return ProfilePageState.keys
+        case .stats: return StatsScreenState.keys
+        case .programs: return ProgramsState.keys
+        }
+    }
+
+    static func helpKeys(for state: AppState) -> [(key: String, action: String)] {
+        keys(for: AppState(theme: state.theme, width: state.width, height: state.height).withStack(state.stack)) + [
+            (":", "command line: profiles, programs, stats NAME, theme NAME, q"), ("g/G", "top / bottom"), ("PgUp/PgDn", "page"),
+            ("Esc", "back (never quits)"),
+        ]
+    }
+}
+
+extension AppState {
+    func withStack(_ stack: [Screen]) -> AppState {
+        var s = self
+        s.stack = stack
+        return s
+    }
+}

@@ -1,0 +1,67 @@
+import MessengerCore
+import TerminalKit
+
+/// One screen of the navigation stack, each with its own value state.
+public enum Screen: Equatable, Sendable {
+    case profiles(ProfilesState)
+    case newProfile(NewProfileState)
+    case profilePage(ProfilePageState)
+    case stats(StatsScreenState)
+    case programs(ProgramsState)
+
+    var title: String {
+        switch self {
+        case .profiles: return "Profiles"
+        case .newProfile: return "New profile"
+        case .profilePage(let s): return s.name
+        case .stats(let s): return "Stats (\(s.filter.rawValue))"
+        case .programs: return "Programs"
+        }
+    }
+}
+
+/// What floats over the current screen.
+public enum Overlay: Equatable, Sendable {
+    case help
+    case commandLine(TextFieldState)
+    case confirm(ConfirmDialogState, then: Effect)
+}
+
+/// The whole app: a stack of screens, an overlay, a toast, the theme and the terminal size.
+public struct AppState: Equatable, Sendable {
+    public var stack: [Screen]
+    public var overlay: Overlay?
+    public var toast: Toast?
+    /// When the toast goes, in ticks of the runtime (about 100 ms each).
+    public var toastTicks = 0
+    public var theme: Theme
+    public var themeName: String
+    public var width: Int
+    public var height: Int
+    public var quitting = false
+    /// Names offered by the command line's completion.
+    public var profileNames: [String] = []
+    public var themeNames: [String] = []
+
+    public init(theme: Theme, themeName: String = "default", width: Int, height: Int) {
+        self.theme = theme
+        self.themeName = themeName
+        self.width = width
+        self.height = height
+        stack = [.profiles(ProfilesState())]
+    }
+
+    public var current: Screen { stack[stack.count - 1] }
+
+    var breadcrumbs: [String] { stack.map(\.title) }
+
+    /// The rows a screen's list has: the frame minus breadcrumbs, key bar and its own header.
+    var bodyHeight: Int { max(1, height - 2) }
+
+    mutating func replaceCurrent(_ screen: Screen) { stack[stack.count - 1] = screen }
+
+    mutating func show(_ message: String, kind: Toast.Kind = .info) {
+        toast = Toast(message, kind: kind)
+        toastTicks = kind == .error ? 60 : 30
+    }
+}

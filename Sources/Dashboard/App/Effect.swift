@@ -1,0 +1,45 @@
+import MessengerCore
+import TerminalKit
+
+/// Work the app asks for; the runtime performs it off the input loop and answers with a `Msg`.
+/// Keeping I/O here is what lets `update` stay pure and the screen stay responsive.
+public enum Effect: Equatable, Sendable {
+    case loadProfiles
+    case loadProfile(name: String)
+    case loadPages
+    case createProfile(name: String, pageID: String, enabled: Bool)
+    case setEnabled(names: [String], enabled: Bool)
+    case planDeletion(names: [String])
+    case delete(names: [String])
+    case loadStats(profile: String, filter: StatsFilter)
+    case loadPrograms
+    case setProgramActive(name: String, active: Bool)
+    case copyToClipboard(String)
+    case writeFile(name: String, contents: String)
+    case loadTheme(String)
+    /// Polls `PRAGMA data_version` so another process's writes show within a second.
+    case checkForChanges
+}
+
+/// Everything that can happen to the app: input, and the answers to effects.
+public enum Msg: Sendable {
+    case key(Key)
+    case paste(String)
+    case resize(width: Int, height: Int)
+    case tick
+    case profilesLoaded([ProfileSummary])
+    case profileLoaded(ProfileDetails, days: [DayStats])
+    case pagesLoaded([PageInfo])
+    case profileCreated(ProfileDetails)
+    case enabledChanged(names: [String], enabled: Bool)
+    case deletionPlanned(DeletionPlan)
+    case deleted(DeletionPlan)
+    case statsLoaded(StatsDetails, today: DayNumber)
+    case programsLoaded([ProgramSummary])
+    case programChanged(name: String, active: Bool)
+    case fileWritten(path: String)
+    case copied
+    case themeLoaded(Theme, name: String, warning: String?)
+    case databaseChanged
+    case failed(String)
+}

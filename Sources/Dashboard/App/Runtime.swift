@@ -1,0 +1,159 @@
+import Foundation
+import MessengerCore
+import TerminalKit
+
+/// Runs the app on a terminal: reads events, calls `update`, performs effects on a background
+/// queue (so a slow query never freezes typing), polls for other processes' writes, and draws.
+public final class Runtime {
+    let workspace: Workspace
+    let terminal: any Terminal
+    let themeFolders: [String]
+    private(set) var state: AppState
+    private let work = DispatchQueue(label: "messenger-dash.effects")
+    private let inbox = Inbox()
+    private let watcher: ChangeWatcher?
+
+    public init(workspace: Workspace, terminal: any Terminal, themeName: String, themeFolders: [String]) {
+        self.workspace = workspace
+        self.terminal = terminal
+        self.themeFolders = themeFolders
+        let (theme, warning) = ThemeLoader.load(named: themeName, from: themeFolders, depth: terminal.colorDepth)
+        state = AppState(theme: theme, themeName: themeName, width: terminal.width, height: terminal.height)
+        state.themeNames = Self.themeNames(in: themeFolders)
+        if let warning { state.show(warning, kind: .error) }
+        watcher = try? ChangeWatcher(database: workspace.database)
+    }
+
+    static func themeNames(in folders: [String]) -> [String] {
+        Array(Set(folders.flatMap { (try? FileManager.default.contentsOfDirectory(atPath: $0)) ?? [] }
+            .filter { $0.hasSuffix(".toml") }.map { String($0.dropLast(5)) })).sorted()
+    }
+
+    /// The loop, until the user quits.
+    public func run() {
+        perform(.loadProfiles)
+        var lastTick = Date()
+        var lastCheck = Date()
+        var drawn: AppState?
+        while !state.quitting {
+            for msg in inbox.drain() { dispatch(msg) }
+            if drawn != state {
+                terminal.draw(App.view(state))
+                drawn = state
+            }
+            let event = terminal.nextEvent(timeoutMilliseconds: 100)
+            switch event {
+            case .key(let key): dispatch(.key(key))
+            case .paste(let text): dispatch(.paste(text))
+            case .resize(let width, let height): dispatch(.resize(width: width, height: height))
+            case .tick: break
+            }
+            let now = Date()
+            if now.timeIntervalSince(lastTick) >= 0.1 { dispatch(.tick); lastTick = now }
+            if now.timeIntervalSince(lastCheck) >= 0.7 { perform(.checkForChanges); lastCheck = now }
+        }
+    }
+
+    func dispatch(_ msg: Msg) {
+        for effect in App.update(&state, msg) { perform(effect) }
+    }
+
+    /// Terminal work happens here, on the loop's thread; database work on the effects queue.
+    func perform(_ effect: Effect) {
+        switch effect {
+        case .copyToClipboard(let text):
+            terminal.writeRaw("\u{1B}]52;c;" + Data(text.utf8).base64EncodedString() + "\u{07}")
+            dispatch(.copied)
+            return
+        case .checkForChanges:
+            // One check at a time: a slow disk must not pile them up.
+            guard watcher != nil, inbox.beginCheck() else { return }
+        default:
+            break
+        }
+        let workspace = self.workspace
+        let folders = themeFolders
+        let depth = terminal.colorDepth
+        let inbox = self.inbox
+        let watcher = self.watcher
+        work.async {
+            let msg = Self.execute(effect, workspace: workspace, themeFolders: folders, depth: depth, watcher: watcher)
+            if let msg { inbox.post(msg) }
+            if effect == .checkForChanges { inbox.endCheck() }
+        }
+    }
+
+    /// Performs one effect; the answer, or `.failed` with a one-line message.
+    static func execute(_ effect: Effect, workspace: Workspace, themeFolders: [String], depth: ColorDepth, watcher: ChangeWatcher?) -> Msg? {
+        do {
+            switch effect {
+            case .loadProfiles: return .profilesLoaded(try workspace.profiles.list())
+            case .loadProfile(let name):
+                return .profileLoaded(try workspace.profiles.details(named: name), days: try workspace.stats.details(profile: name).days)
+            case .loadPages: return .pagesLoaded(try workspace.pages.list())
+            case .createProfile(let name, let pageID, let enabled):
+                return .profileCreated(try workspace.profiles.create(name: name, pageID: pageID, enabled: enabled))
+            case .setEnabled(let names, let enabled):
+                try workspace.profiles.setEnabled(enabled, names: names)
+                return .enabledChanged(names: names, enabled: enabled)
+            case .planDeletion(let names): return .deletionPlanned(try workspace.profiles.deletionPlan(names: names))
+            case .delete(let names): return .deleted(try workspace.profiles.delete(names: names))
+            case .loadStats(let profile, let filter):
+                return .statsLoaded(try workspace.stats.details(profile: profile, filter: filter), today: workspace.today)
+            case .loadPrograms: return .programsLoaded(try workspace.programs.list())
+            case .setProgramActive(let name, let active):
+                if active { try workspace.programs.activate(name: name) } else { try workspace.programs.pause(name: name) }
+                return .programChanged(name: name, active: active)
+            case .writeFile(let name, let contents):
+                let folder = (workspace.database.path as NSString).deletingLastPathComponent
+                let path = (folder.isEmpty ? "." : folder) + "/" + name
+                guard FileManager.default.createFile(atPath: path, contents: Data(contents.utf8), attributes: [.posixPermissions: 0o600]) else {
+                    throw DomainError("can't write \(path)")
+                }
+                return .fileWritten(path: path)
+            case .loadTheme(let name):
+                let (theme, warning) = ThemeLoader.load(named: name, from: themeFolders, depth: depth)
+                return .themeLoaded(theme, name: name, warning: warning)
+            case .checkForChanges:
+                return try watcher?.hasChanged() == true ? .databaseChanged : nil
+            case .copyToClipboard:
+                return nil
+            }
+        } catch let error as DomainError {
+            return .failed(error.message)
+        } catch {
+            return .failed("\(error)")
+        }
+    }
+}
+
+/// Messages from the effects queue to the loop, and whether a change check is in flight.
+final class Inbox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var messages: [Msg] = []
+    private var checking = false
+
+    func post(_ msg: Msg) {
+        lock.lock(); defer { lock.unlock() }
+        messages.append(msg)
+    }
+
+    func drain() -> [Msg] {
+        lock.lock(); defer { lock.unlock() }
+        let out = messages
+        messages = []
+        return out
+    }
+
+    func beginCheck() -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        if checking { return false }
+        checking = true
+        return true
+    }
+
+    func endCheck() {
+        lock.lock(); defer { lock.unlock() }
+        checking = false
+    }
+}

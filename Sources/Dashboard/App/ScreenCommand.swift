@@ -1,0 +1,27 @@
+import TerminalKit
+
+/// What a screen's key handling asks of the app.
+public enum ScreenCommand: Equatable, Sendable {
+    case push(Screen)
+    case pop
+    case run(Effect)
+    case confirm(ConfirmDialogState, then: Effect)
+    case toast(String, Toast.Kind)
+    case quit
+}
+
+/// The keys every list screen shares (k9s and lazygit conventions).
+enum ListKeys {
+    /// A cursor move for `key`, or nil when the key is not a movement.
+    static func movement(_ key: Key, page: Int) -> (delta: Int, absolute: Int?)? {
+        switch key {
+        case .char("j"), .down: return (1, nil)
+        case .char("k"), .up: return (-1, nil)
+        case .pageDown, .ctrl("d"): return (page, nil)
+        case .pageUp, .ctrl("u"): return (-page, nil)
+        case .char("g"), .home: return (0, 0)
+        case .char("G"), .end: return (0, Int.max)
+        default: return nil
+        }
+    }
+}

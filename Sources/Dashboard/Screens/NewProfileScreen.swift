@@ -1,0 +1,162 @@
+import Foundation
+import MessengerCore
+import TerminalKit
+
+/// Screen 2: name → Log in to Facebook → page → status → save → the opt-in field and code.
+public struct NewProfileState: Equatable, Sendable {
+    public enum Step: Equatable, Sendable { case name, login, page, status, saving, done }
+
+    public var step: Step = .name
+    public var name = TextFieldState("", limit: 200)
+    public var nameError: String?
+    public var pages: [PageInfo] = []
+    public var picker = PickerState(items: [])
+    public var pageID: String?
+    public var enabled = true
+    public var created: ProfileDetails?
+    public var writtenPath: String?
+
+    public init() {}
+
+    public static func keys(for step: Step) -> [(key: String, action: String)] {
+        switch step {
+        case .name: return [("Enter", "next"), ("Esc", "back")]
+        case .login: return [("Enter", "log in to Facebook"), ("Esc", "back")]
+        case .page: return [("j/k", "move"), ("Enter", "choose page"), ("Esc", "back")]
+        case .status: return [("j/k", "Enabled/Disabled"), ("Enter", "save"), ("Ctrl-S", "save"), ("Esc", "back")]
+        case .saving: return []
+        case .done: return [("y", "copy code (OSC 52)"), ("w", "write code to a file"), ("Enter/Esc", "done")]
+        }
+    }
+
+    /// R1 as you type: the same check the core makes, plus uniqueness against the loaded list.
+    mutating func validateName(existing: [String]) {
+        do {
+            let name = try ProfileName(self.name.text)
+            nameError = existing.contains { ProfileName.key($0) == name.key } ? "a profile named \"\(name.value)\" already exists" : nil
+        } catch {
+            nameError = self.name.text.isEmpty ? nil : "\(error)"
+        }
+    }
+
+    mutating func handle(_ key: Key, existing: [String]) -> [ScreenCommand] {
+        switch step {
+        case .name:
+            switch key {
+            case .escape: return [.pop]
+            case .enter, .tab:
+                validateName(existing: existing)
+                if name.text.trimmingCharacters(in: .whitespaces).isEmpty { nameError = "give the profile a name (1–100 characters)" }
+                if nameError == nil { step = .login }
+            default:
+                name.handle(key)
+                validateName(existing: existing)
+            }
+        case .login:
+            switch key {
+            case .escape: step = .name
+            case .enter: return [.run(.loadPages)]
+            default: break
+            }
+        case .page:
+            switch key {
+            case .escape: step = .login
+            case .char("j"), .down: picker.move(by: 1, visible: 12)
+            case .char("k"), .up: picker.move(by: -1, visible: 12)
+            case .char("g"), .home: picker.move(by: -picker.items.count, visible: 12)
+            case .char("G"), .end: picker.move(by: picker.items.count, visible: 12)
+            case .enter:
+                guard picker.items.indices.contains(picker.cursor) else { return [] }
+                if let reason = picker.items[picker.cursor].disabledReason {
+                    return [.toast("This page can't be chosen: \(reason)", .error)]
+                }
+                pageID = pages[picker.cursor].id
+                step = .status
+            default: break
+            }
+        case .status:
+            switch key {
+            case .escape: step = .page
+            case .char("j"), .char("k"), .up, .down, .char(" "): enabled.toggle()
+            case .enter, .ctrl("s"):
+                guard let pageID else { return [] }
+                step = .saving
+                return [.run(.createProfile(name: name.text, pageID: pageID, enabled: enabled))]
+            default: break
+            }
+        case .saving:
+            break
+        case .done:
+            guard let created else { return [.pop] }
+            switch key {
+            case .char("y"): return [.run(.copyToClipboard(created.optInCode))]
+            case .char("w"): return [.run(.writeFile(name: "optin-\(created.summary.optInField).html", contents: created.optInCode + "\n"))]
+            case .enter, .escape, .char("q"): return [.pop, .run(.loadProfiles)]
+            default: break
+            }
+        }
+        return []
+    }
+
+    /// The directory's pages arrived: every page is listed, the ones that can't link say why.
+    mutating func showPages(_ pages: [PageInfo]) {
+        self.pages = pages
+        picker = PickerState(items: pages.map { page in
+            let reason = page.linkedProfile.map { "linked to profile \"\($0)\"" } ?? page.eligibility.reason
+            return PickerItem(page.name, detail: "\(page.role.rawValue) · \(page.id)", disabledReason: reason)
+        }, cursor: pages.firstIndex { $0.linkedProfile == nil && $0.eligibility == .eligible } ?? 0)
+        step = .page
+    }
+
+    func render(into buffer: inout Buffer, area: Rect, theme: Theme) {
+        let inner = Rect(x: area.x + 2, y: area.y + 1, width: area.width - 4, height: area.height - 1)
+        var y = inner.y
+        func line(_ text: String, _ style: Style, indent: Int = 0) {
+            guard y < inner.maxY else { return }
+            Label(text, style: style).render(into: &buffer, area: Rect(x: inner.x + indent, y: y, width: inner.width - indent, height: 1))
+            y += 1
+        }
+        let steps: [(Step, String)] = [(.name, "1 Name"), (.login, "2 Log in to Facebook"), (.page, "3 Facebook page"), (.status, "4 Status"), (.done, "5 Opt-in code")]
+        var x = inner.x
+        for (s, label) in steps {
+            let active = s == step || (step == .saving && s == .status)
+            x += buffer.write(label + "   ", x: x, y: y, style: active ? theme.accent.with(.underline) : theme.muted, maxWidth: inner.maxX - x)
+        }
+        y += 2
+        switch step {
+        case .name:
+            line("Name of the profile (1–100 characters, unique):", theme.text)
+            TextField(theme: theme, placeholder: "e.g. Northwind Shop").render(into: &buffer, area: Rect(x: inner.x, y: y, width: min(60, inner.width), height: 1), state: name)
+            y += 2
+            if let nameError { line("✗ " + nameError, theme.error) } else if !name.text.isEmpty { line("✓ looks good", theme.success) }
+        case .login:
+            line("Profile: " + name.text.trimmingCharacters(in: .whitespaces), theme.text)
+            y += 1
+            line("[ Log in to Facebook ]", theme.selection)
+            y += 1
+            line("Lists the pages your Facebook account can send from (the sandbox directory by default).", theme.muted)
+            line("Sending needs the Admin, Editor or Moderator role on the page.", theme.muted)
+        case .page:
+            line("Choose the page this profile sends from (greyed pages can't be chosen):", theme.text)
+            Picker(theme: theme).render(into: &buffer, area: Rect(x: inner.x, y: y, width: inner.width, height: min(12, inner.maxY - y)), state: picker)
+        case .status, .saving:
+            line("Profile: \(name.text.trimmingCharacters(in: .whitespaces))   Page: \(pages.first { $0.id == pageID }?.name ?? "?")", theme.text)
+            y += 1
+            line((enabled ? "● " : "○ ") + "Enabled", enabled ? theme.selection : theme.text)
+            line((enabled ? "○ " : "● ") + "Disabled", enabled ? theme.text : theme.selection)
+            y += 1
+            line(step == .saving ? "Saving…" : "Enter or Ctrl-S saves.", theme.muted)
+        case .done:
+            guard let created else { return }
+            line("Saved profile \"\(created.summary.name)\" (\(created.summary.enabled ? "Enabled" : "Disabled")).", theme.success)
+            y += 1
+            line("Opt-in data field: " + created.summary.optInField, theme.accent)
+            line("Contacts who click the button get a value for this field and can be sent messages.", theme.muted)
+            y += 1
+            line("Opt-in code — paste it into a landing page:", theme.text)
+            for codeLine in created.optInCode.components(separatedBy: "\n") { line(codeLine, theme.text, indent: 2) }
+            y += 1
+            if let writtenPath { line("Written to " + writtenPath, theme.success) }
+        }
+    }
+}

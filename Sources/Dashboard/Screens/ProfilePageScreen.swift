@@ -1,0 +1,92 @@
+import MessengerCore
+import TerminalKit
+
+/// Screen 3: one profile: details, page connection, 7-day totals and chart, errors, the replies note.
+public struct ProfilePageState: Equatable, Sendable {
+    public var name: String
+    public var details: ProfileDetails?
+    /// The last 7 days for the chart, oldest first.
+    public var days: [DayStats] = []
+
+    public init(name: String) { self.name = name }
+
+    public static let keys: [(key: String, action: String)] = [
+        ("s", "stats details"), ("e", "enable/disable"), ("d", "delete"), ("y", "copy opt-in code"), ("Esc", "back"), ("?", "help"),
+    ]
+
+    mutating func handle(_ key: Key) -> [ScreenCommand] {
+        switch key {
+        case .escape, .char("q"): return [.pop, .run(.loadProfiles)]
+        case .char("s"), .enter: return [.push(.stats(StatsScreenState(profile: name))), .run(.loadStats(profile: name, filter: .all))]
+        case .char("y"):
+            guard let details else { return [] }
+            return [.run(.copyToClipboard(details.optInCode))]
+        case .char("e"):
+            guard let details else { return [] }
+            if details.summary.enabled {
+                return [.confirm(ConfirmDialogState(title: "Disable", message: "Disable \"\(name)\"? Programs can't pick it until it is enabled again.", confirmLabel: "Disable"),
+                                 then: .setEnabled(names: [name], enabled: false))]
+            }
+            return [.run(.setEnabled(names: [name], enabled: true))]
+        case .char("d"): return [.run(.planDeletion(names: [name]))]
+        default: return []
+        }
+    }
+
+    func render(into buffer: inout Buffer, area: Rect, theme: Theme) {
+        guard let d = details else {
+            Label("Loading…", style: theme.muted).render(into: &buffer, area: area.inset(1))
+            return
+        }
+        let s = d.summary
+        let chartWidth = area.width >= 120 ? area.width / 2 : 0
+        let columns = Layout.horizontal(area, [.fill, .length(chartWidth)])
+        let left = Rect(x: columns[0].x + 1, y: columns[0].y + 1, width: columns[0].width - 2, height: columns[0].height - 1)
+        var y = left.y
+        func field(_ label: String, _ value: String, _ style: Style) {
+            guard y < left.maxY else { return }
+            Label(label, style: theme.muted).render(into: &buffer, area: Rect(x: left.x, y: y, width: 18, height: 1))
+            Label(value, style: style).render(into: &buffer, area: Rect(x: left.x + 18, y: y, width: left.width - 18, height: 1))
+            y += 1
+        }
+        field("Profile", s.name, theme.header)
+        field("Facebook page", "\(s.pageName) (\(s.pageID))", theme.text)
+        field("Status", s.enabled ? "Enabled" : "Disabled", s.enabled ? theme.success : theme.warning)
+        field("Page connection", d.connectionError.map { "BROKEN — \($0)" } ?? "connected", d.connectionError == nil ? theme.success : theme.error)
+        field("Opt-in field", s.optInField, theme.accent)
+        field("Opt-in code", "press y to copy (" + String(d.optInCode.count) + " characters)", theme.text)
+        y += 1
+        field("Delivered, 7 days", String(s.delivered7d), theme.header)
+        field("Funnel", "\(d.sent7d) sent → \(s.delivered7d) delivered → \(d.read7d) read", theme.text)
+        y += 1
+        if d.notSent.isEmpty {
+            field("Not sent", "none in the last 7 days", theme.success)
+        } else {
+            field("Not sent", "\(s.warnings7d) in the last 7 days:", theme.warning)
+            for r in d.notSent where y < left.maxY - 2 {
+                Label(String(r.count).leftPadded(7) + "  " + r.reason, style: theme.text).render(into: &buffer, area: Rect(x: left.x + 2, y: y, width: left.width - 2, height: 1))
+                y += 1
+            }
+        }
+        y += 1
+        if y < left.maxY { Label("ⓘ " + ProfileDetails.repliesNote, style: theme.muted).render(into: &buffer, area: Rect(x: left.x, y: y, width: left.width, height: 1)) }
+        if chartWidth > 0, !days.isEmpty {
+            let chartArea = Rect(x: columns[1].x, y: columns[1].y + 1, width: columns[1].width - 1, height: min(16, columns[1].height - 1))
+            let inner = Block(title: "Last 7 days", style: theme.border, titleStyle: theme.header).render(into: &buffer, area: chartArea)
+            BarChart(groups: days.map { BarChart.Group(label: String($0.dayLabel), values: [$0.sent, $0.delivered, $0.warnings]) },
+                     seriesNames: ["sent", "delivered", "warnings"], theme: theme).render(into: &buffer, area: inner)
+        }
+    }
+}
+
+extension DayStats {
+    /// `11-25` style label; the full date is in the stats details.
+    var dayLabel: Substring {
+        let text = AccountCalendar(timeZone: .gmt).string(for: day)
+        return text.dropFirst(5)
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
+}

@@ -1,0 +1,147 @@
+import MessengerCore
+import TerminalKit
+
+/// Screen 1: the profiles, with their 7-day delivered and warning counts.
+public struct ProfilesState: Equatable, Sendable {
+    public var all: [ProfileSummary] = []
+    public var loaded = false
+    public var filter = ""
+    /// Non-nil while `/` is typing a filter.
+    public var filterField: TextFieldState?
+    public var table = TableState()
+    /// Marked profiles, by id, so marks survive a refresh or a filter.
+    public var marked: Set<Int64> = []
+
+    public init() {}
+
+    public var visible: [ProfileSummary] {
+        guard !filter.isEmpty else { return all }
+        return all.filter {
+            $0.name.localizedCaseInsensitiveContains(filter) || $0.pageName.localizedCaseInsensitiveContains(filter)
+                || $0.optInField.localizedCaseInsensitiveContains(filter)
+        }
+    }
+
+    public var current: ProfileSummary? {
+        let rows = visible
+        return rows.indices.contains(table.cursor) ? rows[table.cursor] : nil
+    }
+
+    /// The rows an action applies to: the marked ones, else the current one.
+    public var targets: [ProfileSummary] {
+        let marked = all.filter { self.marked.contains($0.id) }
+        return marked.isEmpty ? (current.map { [$0] } ?? []) : marked
+    }
+
+    /// New data keeps the cursor on the same profile when it is still there.
+    public mutating func load(_ profiles: [ProfileSummary], visibleRows: Int) {
+        let keep = current?.id
+        all = profiles
+        loaded = true
+        marked = marked.filter { id in profiles.contains { $0.id == id } }
+        if let keep, let index = visible.firstIndex(where: { $0.id == keep }) { table.cursor = index }
+        table.clamp(count: visible.count, visible: visibleRows)
+    }
+
+    public static let keys: [(key: String, action: String)] = [
+        ("j/k", "move"), ("Enter", "open"), ("/", "filter"), ("Space", "mark"), ("n", "new"),
+        ("e", "enable/disable"), ("d", "delete"), (":", "command"), ("?", "help"), ("q", "quit"),
+    ]
+
+    mutating func handle(_ key: Key, visibleRows: Int) -> [ScreenCommand] {
+        if var field = filterField {
+            switch key {
+            case .enter: filterField = nil
+            case .escape: filterField = nil; filter = ""
+            default:
+                field.handle(key)
+                filterField = field
+                filter = field.text
+            }
+            table.cursor = 0
+            table.clamp(count: visible.count, visible: visibleRows)
+            return []
+        }
+        let count = visible.count
+        if let move = ListKeys.movement(key, page: visibleRows) {
+            if let to = move.absolute { table.moveTo(min(to, max(0, count - 1)), count: count, visible: visibleRows) }
+            else { table.move(by: move.delta, count: count, visible: visibleRows) }
+            return []
+        }
+        switch key {
+        case .char("/"):
+            filterField = TextFieldState(filter)
+        case .escape:
+            if !filter.isEmpty { filter = ""; table.clamp(count: visible.count, visible: visibleRows) }
+            else if !marked.isEmpty { marked = [] }
+        case .char(" "):
+            guard let id = current?.id else { return [] }
+            if marked.contains(id) { marked.remove(id) } else { marked.insert(id) }
+            table.move(by: 1, count: count, visible: visibleRows)
+        case .char("n"):
+            return [.push(.newProfile(NewProfileState()))]
+        case .enter:
+            guard let p = current else { return [] }
+            return [.push(.profilePage(ProfilePageState(name: p.name))), .run(.loadProfile(name: p.name))]
+        case .char("e"):
+            let targets = self.targets
+            guard !targets.isEmpty else { return [] }
+            let names = targets.map(\.name)
+            // Any enabled target means "disable" (which asks first); all disabled means "enable".
+            if targets.contains(where: \.enabled) {
+                let list = Self.list(names)
+                return [.confirm(ConfirmDialogState(title: "Disable", message: "Disable \(list)? Programs can't pick a disabled profile until it is enabled again.", confirmLabel: "Disable"),
+                                 then: .setEnabled(names: names, enabled: false))]
+            }
+            return [.run(.setEnabled(names: names, enabled: true))]
+        case .char("d"):
+            let names = targets.map(\.name)
+            guard !names.isEmpty else { return [] }
+            return [.run(.planDeletion(names: names))]
+        case .char("q"):
+            return [.quit]
+        default:
+            break
+        }
+        return []
+    }
+
+    static func list(_ names: [String]) -> String {
+        names.count == 1 ? "\"\(names[0])\"" : "\(names.count) profiles (\(names.map { "\"\($0)\"" }.joined(separator: ", ")))"
+    }
+
+    func render(into buffer: inout Buffer, area: Rect, theme: Theme) {
+        let parts = Layout.vertical(area, [.fill, .length(1)])
+        if loaded && all.isEmpty {
+            let lines = ["No Messenger profiles yet.", "", "Press n to create the first one: name it, log in to Facebook,",
+                         "pick the page it sends from, and copy its opt-in code."]
+            for (i, line) in lines.enumerated() {
+                Label(line, style: i == 0 ? theme.header : theme.text).render(into: &buffer, area: Rect(x: area.x + 2, y: area.y + 1 + i, width: area.width - 4, height: 1))
+            }
+            return
+        }
+        let wide = area.width >= 120
+        var columns = [TableColumn("NAME", width: .percent(wide ? 24 : 26)), TableColumn("FACEBOOK PAGE", width: .percent(wide ? 24 : 22)),
+                       TableColumn("STATUS", width: .length(10)), TableColumn("OPT-IN FIELD", width: .length(14)),
+                       TableColumn("DELIVERED 7D", width: .length(13), alignment: .right), TableColumn("WARNINGS 7D", width: .length(12), alignment: .right)]
+        if !wide { columns[4] = TableColumn("DELIV 7D", width: .length(9), alignment: .right); columns[5] = TableColumn("WARN 7D", width: .length(8), alignment: .right) }
+        let rows = visible
+        var state = table
+        state.marked = Set(rows.indices.filter { marked.contains(rows[$0].id) })
+        var t = Table(columns: columns, source: ArrayRowSource(rows.map {
+            [$0.name, $0.pageName, $0.enabled ? "Enabled" : "Disabled", $0.optInField, String($0.delivered7d), String($0.warnings7d)]
+        }), theme: theme)
+        t.dimmedRows = Set(rows.indices.filter { !rows[$0].enabled })
+        t.render(into: &buffer, area: parts[0], state: state)
+        var status = "\(rows.count) of \(all.count) profiles"
+        if !marked.isEmpty { status += " · \(marked.count) marked" }
+        if let field = filterField {
+            status = "/" + field.text
+            TextField(theme: theme).render(into: &buffer, area: parts[1], state: TextFieldState("/" + field.text))
+            return
+        } else if !filter.isEmpty {
+            status += " · filter: \(filter) (Esc clears)"
+        }
+        Label(status, style: theme.muted).render(into: &buffer, area: parts[1])
+    }
+}
