@@ -35,5 +35,6 @@ let package = Package(
         ),
         .testTarget(name: "MessengerCoreTests", dependencies: ["MessengerCore"]),
         .testTarget(name: "TerminalKitTests", dependencies: ["TerminalKit"]),
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "MessengerCore", "TerminalKit"]),
     ]
 )

@@ -293,7 +293,7 @@ public enum App {
     }
 
     static func helpKeys(for state: AppState) -> [(key: String, action: String)] {
-        keys(for: AppState(theme: state.theme, width: state.width, height: state.height).withStack(state.stack)) + [
+        keys(for: state.withoutOverlay) + [
             (":", "command line: profiles, programs, stats NAME, theme NAME, q"), ("g/G", "top / bottom"), ("PgUp/PgDn", "page"),
             ("Esc", "back (never quits)"),
         ]
@@ -301,9 +301,9 @@ public enum App {
 }
 
 extension AppState {
-    func withStack(_ stack: [Screen]) -> AppState {
+    var withoutOverlay: AppState {
         var s = self
-        s.stack = stack
+        s.overlay = nil
         return s
     }
 }

@@ -8,12 +8,16 @@ public final class Runtime {
     let workspace: Workspace
     let terminal: any Terminal
     let themeFolders: [String]
-    private(set) var state: AppState
+    public private(set) var state: AppState
     private let work = DispatchQueue(label: "messenger-dash.effects")
     private let inbox = Inbox()
     private let watcher: ChangeWatcher?
 
-    public init(workspace: Workspace, terminal: any Terminal, themeName: String, themeFolders: [String]) {
+    /// Tests run effects inline, so a scripted session is deterministic.
+    let synchronousEffects: Bool
+
+    public init(workspace: Workspace, terminal: any Terminal, themeName: String, themeFolders: [String], synchronousEffects: Bool = false) {
+        self.synchronousEffects = synchronousEffects
         self.workspace = workspace
         self.terminal = terminal
         self.themeFolders = themeFolders
@@ -30,17 +34,18 @@ public final class Runtime {
     }
 
     /// The loop, until the user quits.
-    public func run() {
+    public func run(until stop: () -> Bool = { false }) {
         perform(.loadProfiles)
         var lastTick = Date()
         var lastCheck = Date()
         var drawn: AppState?
-        while !state.quitting {
+        while true {
             for msg in inbox.drain() { dispatch(msg) }
             if drawn != state {
                 terminal.draw(App.view(state))
                 drawn = state
             }
+            if state.quitting || stop() { break }
             let event = terminal.nextEvent(timeoutMilliseconds: 100)
             switch event {
             case .key(let key): dispatch(.key(key))
@@ -76,6 +81,11 @@ public final class Runtime {
         let depth = terminal.colorDepth
         let inbox = self.inbox
         let watcher = self.watcher
+        if synchronousEffects {
+            if let msg = Self.execute(effect, workspace: workspace, themeFolders: folders, depth: depth, watcher: watcher) { dispatch(msg) }
+            if effect == .checkForChanges { inbox.endCheck() }
+            return
+        }
         work.async {
             let msg = Self.execute(effect, workspace: workspace, themeFolders: folders, depth: depth, watcher: watcher)
             if let msg { inbox.post(msg) }

@@ -44,8 +44,8 @@ public struct ProfilesState: Equatable, Sendable {
     }
 
     public static let keys: [(key: String, action: String)] = [
-        ("j/k", "move"), ("Enter", "open"), ("/", "filter"), ("Space", "mark"), ("n", "new"),
-        ("e", "enable/disable"), ("d", "delete"), (":", "command"), ("?", "help"), ("q", "quit"),
+        ("Enter", "open"), ("/", "filter"), ("Space", "mark"), ("n", "new"), ("e", "on/off"), ("d", "del"),
+        (":", "cmd"), ("?", "help"), ("q", "quit"), ("j/k", "move"),
     ]
 
     mutating func handle(_ key: Key, visibleRows: Int) -> [ScreenCommand] {

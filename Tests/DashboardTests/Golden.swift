@@ -1,0 +1,21 @@
+import Foundation
+import XCTest
+import TerminalKit
+
+/// Golden screens: a buffer's text compared with `Golden/NAME.txt`. Re-record after a deliberate
+/// change with `RECORD_GOLDEN=1 swift test`, then review the diff in git before committing.
+func assertGolden(_ name: String, _ buffer: Buffer, file: StaticString = #filePath, line: UInt = #line) {
+    let folder = URL(fileURLWithPath: "\(file)").deletingLastPathComponent().appendingPathComponent("Golden")
+    let path = folder.appendingPathComponent(name + ".txt")
+    let actual = buffer.lines().joined(separator: "\n") + "\n"
+    if ProcessInfo.processInfo.environment["RECORD_GOLDEN"] == "1" {
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try? actual.write(to: path, atomically: true, encoding: .utf8)
+        return
+    }
+    guard let expected = try? String(contentsOf: path, encoding: .utf8) else {
+        XCTFail("no golden file \(path.path): record it with RECORD_GOLDEN=1 swift test", file: file, line: line)
+        return
+    }
+    XCTAssertEqual(actual, expected, "screen differs from \(name).txt", file: file, line: line)
+}
