@@ -13,10 +13,11 @@ public struct KeyBar {
         buffer.fill(area.row(0), style: theme.muted)
         var x = area.x
         for binding in bindings {
-            let needed = DisplayWidth.of(binding.key) + DisplayWidth.of(binding.action) + 3
+            let needed = DisplayWidth.of(binding.key) + DisplayWidth.of(binding.action) + 1
             guard x + needed <= area.maxX else { break }
             x += buffer.write(binding.key, x: x, y: area.y, style: theme.accent)
-            x += buffer.write(" " + binding.action + "  ", x: x, y: area.y, style: theme.muted)
+            x += buffer.write(" " + binding.action, x: x, y: area.y, style: theme.muted)
+            x += buffer.write("  ", x: x, y: area.y, style: theme.muted)
         }
     }
 }

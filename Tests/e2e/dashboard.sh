@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The dashboard in tmux on a demo database, as a person would use it: create a profile through
+# the page picker (an ineligible page can't be chosen), read its opt-in field, disable it, fail
+# to delete a profile the active program uses, delete two marked profiles, quit. The command line
+# then confirms the database says what the screens said.
+source "$(dirname "$0")/lib/common.bash"
+DB="$WORK/d.db"
+S="md-e2e-$$"
+"$BIN" demo --db "$DB" >/dev/null || { fail "demo"; finish; exit 1; }
+tmux kill-session -t "$S" 2>/dev/null
+tmux new-session -d -s "$S" -x 100 -y 30 "env TERM=xterm-256color ESCDELAY=25 LANG=C.UTF-8 '$BIN' --db '$DB'; echo EXITED \$?; sleep 60"
+trap 'tmux kill-session -t "$S" 2>/dev/null; rm -rf "$WORK"' EXIT
+
+screen() { tmux capture-pane -p -t "$S"; }
+keys() { tmux send-keys -t "$S" "$@"; }
+# wait_for TEXT: until the screen shows TEXT (10 s at most).
+wait_for() {
+  for _ in $(seq 1 100); do screen | grep -qF -- "$1" && { ok; return 0; }; sleep 0.1; done
+  fail "the screen never showed '$1'"; screen >&2; return 1
+}
+NAME="Café ☕ 東京"
+
+wait_for "Northwind Shop"
+keys n; wait_for "Name of the profile"
+keys -l "$NAME"; wait_for "looks good"
+keys Enter; wait_for "Log in to Facebook ]"
+keys Enter; wait_for "Choose the page"
+screen | grep -F "Northwind Ads" | grep -qF "your role is Advertiser" && ok || fail "the Advertiser page doesn't say why it can't be chosen"
+keys g Enter; wait_for "can't be chosen"
+screen | grep -qF "Enter or Ctrl-S saves" && fail "an ineligible page was chosen" || ok
+keys Escape; sleep 0.2; keys Enter; wait_for "Choose the page"
+keys Enter; wait_for "Enter or Ctrl-S saves"
+keys Enter; wait_for "Opt-in data field: FBOPTIN_"
+FIELD=$(screen | sed -n 's/.*Opt-in data field: \(FBOPTIN_[0-9A-Z]*\).*/\1/p')
+[ -n "$FIELD" ] && ok || fail "no opt-in field on the screen"
+expect 0 "the new profile, from the command line" -- "$BIN" --db "$DB" profiles show "$NAME" --json
+check_json "its field and page" "out['optin_field']=='$FIELD' and out['page_name']=='Northwind Café 東京' and out['status']=='enabled'"
+
+keys Enter; wait_for "4 of 4 profiles"
+keys g e; wait_for "[ Disable ]"
+keys Enter; sleep 0.3   # Cancel has the focus: nothing happens
+expect 0 "still enabled after Cancel" -- "$BIN" --db "$DB" profiles show "$NAME" --json
+check_json "enabled" "out['status']=='enabled'"
+keys e; wait_for "[ Disable ]"
+keys Tab Enter; wait_for "Disabled \"$NAME\""
+expect 0 "disabled, from the command line" -- "$BIN" --db "$DB" profiles show "$NAME" --json
+check_json "disabled" "out['status']=='disabled'"
+
+keys / ; keys -l "shop"; keys Enter; wait_for "filter: shop"
+keys d; wait_for "Order updates"
+keys Escape; wait_for "4 of 4 profiles"
+expect 0 "the shop is still there" -- "$BIN" --db "$DB" profiles show "Northwind Shop" --json
+
+keys g Space Space; wait_for "2 marked"
+keys d; wait_for "[ Delete ]"
+screen | grep -qF "usage records" && ok || fail "the confirmation doesn't say how many records go"
+keys Tab Enter; wait_for "2 of 2 profiles"
+keys q; wait_for "EXITED 0"
+
+expect 0 "profiles list after the walk" -- "$BIN" --db "$DB" profiles list --json
+check_json "the two marked profiles are gone" "sorted(p['name'] for p in out)==['Northwind Shop','Northwind Support']"
+finish
