@@ -97,3 +97,36 @@ final class NewProfileTests: XCTestCase {
         XCTAssertNotNil(s.profiles)
     }
 }
+
+final class ProfilePageTests: XCTestCase {
+    func testProfilePageShowsEverythingR8AndR11AskFor() {
+        for (w, h) in [(80, 24), (160, 48)] {
+            var s = appWithProfiles(width: w, height: h)
+            s.press(.char("j"), .enter)
+            let details = ProfileDetails(
+                summary: summary(2, "Northwind Shop", delivered: 6564, warnings: 4290), optInCode: OptInCode.html(appID: "42", pageID: "102"),
+                sent7d: 6990, read7d: 4242,
+                notSent: [ReasonCount(reason: ProgramRunner.noOptInReason, count: 3865), ReasonCount(reason: GraphError(code: 551).reason, count: 145)],
+                connectionError: GraphError(code: 190).reason)
+            let days = (0..<7).reversed().map { DayStats(day: 20_000 + $0, sent: 900 + $0 * 10, delivered: 850 + $0 * 10, read: 500, warnings: 600 - $0, reasons: []) }
+            _ = App.update(&s, .profileLoaded(details, days: days))
+            let text = s.screenText
+            for needle in ["6564", "FBOPTIN_0002", "BROKEN", "3865", "551 person unavailable", "read on Facebook only", "Enabled"] {
+                XCTAssertTrue(text.contains(needle), "\(needle) at \(w)x\(h)")
+            }
+            assertGolden("profile-page-\(w)x\(h)", App.view(s))
+            XCTAssertEqual(s.press(.char("y")), [.copyToClipboard(details.optInCode)])
+            XCTAssertEqual(s.press(.char("d")), [.planDeletion(names: ["Northwind Shop"])])
+            s.press(.char("e"))
+            guard case .confirm(_, let then) = s.overlay else { return XCTFail("disable asks first") }
+            XCTAssertEqual(then, .setEnabled(names: ["Northwind Shop"], enabled: false))
+        }
+    }
+
+    func testNewProfileNameStepAt80x24() {
+        var s = appWithProfiles()
+        s.press(.char("n"))
+        s.type("Café ☕")
+        assertGolden("new-profile-name-80x24", App.view(s))
+    }
+}

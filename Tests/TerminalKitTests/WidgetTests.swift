@@ -182,3 +182,55 @@ final class WidgetTests: XCTestCase {
         }
     }
 }
+
+/// Every widget at the minimum size and a wide one, as golden buffers.
+final class WidgetGoldenTests: XCTestCase {
+    let theme = Theme.fallback
+
+    func testEachWidgetAt80x24And200x60() {
+        for (w, h) in [(80, 24), (200, 60)] {
+            let area = Rect(x: 0, y: 0, width: w, height: h)
+            func golden(_ name: String, _ draw: (inout Buffer) -> Void) {
+                var buffer = Buffer(width: w, height: h)
+                draw(&buffer)
+                XCTAssertLessThanOrEqual(buffer.widestLine(), w, name)
+                assertGolden("\(name)-\(w)x\(h)", buffer)
+            }
+            golden("w-table") { b in
+                var state = TableState()
+                state.move(by: 3, count: 40, visible: h - 1)
+                Table(columns: [TableColumn("EMAIL"), TableColumn("STATUS", width: .length(10)), TableColumn("N", width: .length(6), alignment: .right)],
+                      source: ArrayRowSource((0..<40).map { ["user\($0)@例え.jp 👍", $0 % 3 == 0 ? "warning" : "sent", "\($0)"] }), theme: theme)
+                    .render(into: &b, area: area, state: state)
+            }
+            golden("w-picker") { b in
+                Picker(theme: theme).render(into: &b, area: area, state: PickerState(items: [
+                    PickerItem("Northwind Café 東京", detail: "Admin"), PickerItem("Ads", detail: "Advertiser", disabledReason: "role can't send"),
+                ]))
+            }
+            golden("w-textfield") { b in TextField(theme: theme).render(into: &b, area: area.row(1), state: TextFieldState("Café ☕ 東京 e\u{301}")) }
+            golden("w-textarea") { b in
+                TextArea(theme: theme).render(into: &b, area: area, state: TextAreaState("Hi @FIRSTNAME@,\nyour order @ORDERNUMBER@ has shipped. 東京 👨‍👩‍👧"))
+            }
+            golden("w-confirm") { b in
+                ConfirmDialog(theme: theme).render(into: &b, area: area, state: ConfirmDialogState(title: "Disable", message: "Disable \"Shop 🛍\"?", confirmLabel: "Disable"))
+            }
+            golden("w-barchart") { b in
+                BarChart(groups: (0..<7).map { .init(label: "11-\(19 + $0)", values: [$0 * 10, $0 * 8, 7 - $0]) },
+                         seriesNames: ["sent", "delivered", "warnings"], theme: theme).render(into: &b, area: area)
+            }
+            golden("w-keybar") { b in KeyBar([("?", "help"), ("q", "quit"), ("Enter", "open")], theme: theme).render(into: &b, area: area.row(h - 1)) }
+            golden("w-help") { b in HelpOverlay(title: "Keys", bindings: [("j/k", "move"), ("Space", "mark")], theme: theme).render(into: &b, area: area) }
+            golden("w-breadcrumbs") { b in Breadcrumbs(["Profiles", "店舗 東京", "Stats"], theme: theme).render(into: &b, area: area.row(0)) }
+            golden("w-toast") { b in Toast("Saved 🎉", kind: .success).render(into: &b, area: area, theme: theme) }
+            golden("w-toosmall") { b in TooSmall.render(into: &b, theme: theme) }
+        }
+    }
+
+    func testHostileNamesReachTheBufferHarmless() {
+        var buffer = Buffer(width: 40, height: 1)
+        buffer.write("evil\u{1B}[2Jname\u{1B}]52;c;cm0gLXJmIH4=\u{07}!", x: 0, y: 0, style: .plain)
+        XCTAssertEqual(buffer.lines()[0].trimmingCharacters(in: .whitespaces), "evilname!")
+        XCTAssertFalse(buffer.cells.contains { $0.symbol.contains("\u{1B}") || $0.symbol.contains("\u{07}") })
+    }
+}

@@ -69,7 +69,7 @@ public struct ProfilePageState: Equatable, Sendable {
             }
         }
         y += 1
-        if y < left.maxY { Label("ⓘ " + ProfileDetails.repliesNote, style: theme.muted).render(into: &buffer, area: Rect(x: left.x, y: y, width: left.width, height: 1)) }
+        if y < left.maxY { Label("Note: " + ProfileDetails.repliesNote, style: theme.muted).render(into: &buffer, area: Rect(x: left.x, y: y, width: left.width, height: 1)) }
         if chartWidth > 0, !days.isEmpty {
             let chartArea = Rect(x: columns[1].x, y: columns[1].y + 1, width: columns[1].width - 1, height: min(16, columns[1].height - 1))
             let inner = Block(title: "Last 7 days", style: theme.border, titleStyle: theme.header).render(into: &buffer, area: chartArea)
