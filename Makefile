@@ -6,7 +6,7 @@ DEBIAN_PACKAGES := libncurses-dev libsqlite3-dev tmux sqlite3 python3
 XDG_DATA_HOME ?= $(HOME)/.local/share
 DEFAULT_DB := $(XDG_DATA_HOME)/messenger-dash/messenger.db
 
-.PHONY: run test build deps unit e2e clean
+.PHONY: run test build deps unit e2e clean bench
 
 # Installs what is missing of the Debian packages the build and the tests need.
 deps:
@@ -36,3 +36,9 @@ test: unit e2e
 
 clean:
 	rm -rf .build
+
+.PHONY: bench
+# Release build; prints a table and writes bench/results/*.json (core count and commit inside).
+bench: deps
+	$(SWIFT) build -c release --product messenger-bench
+	.build/release/messenger-bench

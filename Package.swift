@@ -33,6 +33,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(
+            name: "messenger-bench",
+            dependencies: ["Dashboard", "MessengerCore", "TerminalKit"]
+        ),
         .testTarget(name: "MessengerCoreTests", dependencies: ["MessengerCore"]),
         .testTarget(name: "TerminalKitTests", dependencies: ["TerminalKit"]),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "MessengerCore", "TerminalKit"]),

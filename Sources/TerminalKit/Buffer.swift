@@ -98,16 +98,20 @@ public struct Buffer: Equatable, Sendable {
     }
 
     /// The cells that differ from `previous` (all of them when the sizes differ), row by row.
+    /// A wide character is rewritten when its continuation cell changed too.
     public func diff(from previous: Buffer?) -> [(x: Int, y: Int, cell: Cell)] {
         var changes: [(x: Int, y: Int, cell: Cell)] = []
         let full = previous == nil || previous!.width != width || previous!.height != height
-        for y in 0..<height {
-            for x in 0..<width {
-                let cell = self[x, y]
-                if cell.isContinuation { continue }
-                let changed = full || previous![x, y] != cell
-                    || (DisplayWidth.of(cell.symbol) == 2 && x + 1 < width && previous![x + 1, y] != self[x + 1, y])
-                if changed { changes.append((x, y, cell)) }
+        let old = full ? [] : previous!.cells
+        cells.withUnsafeBufferPointer { new in
+            old.withUnsafeBufferPointer { old in
+                for i in 0..<new.count where !new[i].isContinuation {
+                    let continuationChanged = i + 1 < new.count && (i + 1) % width != 0 && new[i + 1].isContinuation
+                        && (full || old[i + 1] != new[i + 1])
+                    if full || continuationChanged || old[i] != new[i] {
+                        changes.append((i % width, i / width, new[i]))
+                    }
+                }
             }
         }
         return changes

@@ -13,10 +13,15 @@ public final class CursesTerminal: Terminal {
     private var nextPair: Int32 = 1
     private var restored = false
 
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment, mouse: Bool = false) {
+    /// `outputPath` sends the frames to a file instead of the terminal (the benchmark uses /dev/null).
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment, mouse: Bool = false, outputPath: String? = nil) {
         shim_setlocale_all()
-        _ = initscr()
-        CursesTerminal.installSignalHandlers()
+        if let outputPath {
+            guard shim_newterm_to(environment["TERM"] ?? "xterm-256color", outputPath) != nil else { fatalError("newterm failed") }
+        } else {
+            _ = initscr()
+            CursesTerminal.installSignalHandlers()
+        }
         _ = cbreak()
         _ = noecho()
         _ = nonl()
@@ -35,6 +40,9 @@ public final class CursesTerminal: Terminal {
     }
 
     deinit { restore() }
+
+    /// Forgets the last frame, so the next `draw` writes every cell.
+    public func invalidate() { previous = nil }
 
     /// Gives the terminal back as it was. Safe to call twice.
     public func restore() {
@@ -56,14 +64,34 @@ public final class CursesTerminal: Terminal {
             _ = werase(window)
             previous = nil
         }
-        for change in buffer.diff(from: previous) {
-            // Writing the bottom-right cell would scroll some terminals; curses handles it, but skip the risk.
-            if change.y == buffer.height - 1 && change.x == buffer.width - 1 && DisplayWidth.of(change.cell.symbol) > 0 { continue }
-            _ = wmove(window, Int32(change.y), Int32(change.x))
-            apply(change.cell.style)
-            let symbol = change.cell.symbol.isEmpty ? " " : change.cell.symbol
-            _ = waddstr(window, symbol)
+        // Changed cells that follow each other on a row in one style go out as one string:
+        // one move and one attribute change per run instead of per cell.
+        var run = ""
+        var runStyle = Style.plain
+        var runY = -1, nextX = -1
+        func flushRun() {
+            guard !run.isEmpty else { return }
+            apply(runStyle)
+            _ = waddstr(window, run)
+            run = ""
         }
+        let erased = previous == nil
+        for change in buffer.diff(from: previous) {
+            // Writing the bottom-right cell would scroll some terminals; leave it.
+            if change.y == buffer.height - 1 && change.x == buffer.width - 1 { continue }
+            // After an erase the window is already blank in the default style.
+            if erased && change.cell.style == .plain && change.cell.symbol == " " { continue }
+            let symbol = change.cell.symbol.isEmpty ? " " : change.cell.symbol
+            if change.y != runY || change.x != nextX || change.cell.style != runStyle {
+                flushRun()
+                _ = wmove(window, Int32(change.y), Int32(change.x))
+                runStyle = change.cell.style
+                runY = change.y
+            }
+            run += symbol
+            nextX = change.x + (symbol.utf8.count == 1 ? 1 : max(1, DisplayWidth.of(symbol)))
+        }
+        flushRun()
         _ = wrefresh(window)
         previous = buffer
     }

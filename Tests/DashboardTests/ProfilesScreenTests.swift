@@ -146,7 +146,7 @@ final class ProfilesScreenTests: XCTestCase {
     func testTooSmallAndRecovery() {
         var s = appWithProfiles()
         _ = App.update(&s, .resize(width: 60, height: 20))
-        XCTAssertTrue(s.screenText.contains("terminal too small: needs 80x24"))
+        XCTAssertTrue(s.screenText.contains("needs 80x24"))
         _ = App.update(&s, .resize(width: 80, height: 24))
         XCTAssertTrue(s.screenText.contains("Northwind Shop"))
     }

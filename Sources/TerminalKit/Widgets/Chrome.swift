@@ -106,11 +106,11 @@ public struct TooSmall {
     public static func fits(width: Int, height: Int) -> Bool { width >= minimumWidth && height >= minimumHeight }
 
     public static func render(into buffer: inout Buffer, theme: Theme) {
-        let lines = ["terminal too small: needs \(minimumWidth)x\(minimumHeight)", "now \(buffer.width)x\(buffer.height)"]
+        let lines = ["terminal too small", "needs \(minimumWidth)x\(minimumHeight)", "now \(buffer.width)x\(buffer.height)"]
         for (i, line) in lines.enumerated() {
             let text = DisplayWidth.truncate(line, to: buffer.width)
             let x = max(0, (buffer.width - DisplayWidth.of(text)) / 2)
-            buffer.write(text, x: x, y: buffer.height / 2 - 1 + i, style: i == 0 ? theme.warning : theme.muted)
+            buffer.write(text, x: x, y: max(0, buffer.height / 2 - 1) + i, style: i == 0 ? theme.warning : theme.muted)
         }
     }
 }
