@@ -79,9 +79,9 @@ public struct Buffer: Equatable, Sendable {
             if cx >= 0 {
                 clearWide(at: cx, y: y)
                 self[cx, y] = Cell(String(character), style: style)
-                if w == 2, cx + 1 < width {
-                    clearWide(at: cx + 1, y: y)
-                    self[cx + 1, y] = Cell("", style: style, isContinuation: true)
+                for k in 1..<max(1, w) where cx + k < width {
+                    clearWide(at: cx + k, y: y)
+                    self[cx + k, y] = Cell("", style: style, isContinuation: true)
                 }
             }
             column += w
@@ -89,12 +89,17 @@ public struct Buffer: Equatable, Sendable {
         return column
     }
 
-    /// Overwriting half of a wide character blanks its other half.
+    /// Overwriting part of a wide character blanks the rest of it.
     private mutating func clearWide(at x: Int, y: Int) {
-        if self[x, y].isContinuation, x > 0 { self[x - 1, y] = Cell(" ", style: self[x - 1, y].style) }
-        if x + 1 < width, self[x + 1, y].isContinuation, !self[x, y].isContinuation {
-            self[x + 1, y] = Cell(" ", style: self[x + 1, y].style)
+        if self[x, y].isContinuation {
+            var start = x
+            while start > 0 && self[start, y].isContinuation { start -= 1 }
+            self[start, y] = Cell(" ", style: self[start, y].style)
+            var k = start + 1
+            while k < width && self[k, y].isContinuation && k != x { self[k, y] = Cell(" ", style: self[k, y].style); k += 1 }
         }
+        var k = x + 1
+        while k < width && self[k, y].isContinuation { self[k, y] = Cell(" ", style: self[k, y].style); k += 1 }
     }
 
     /// The cells that differ from `previous` (all of them when the sizes differ), row by row.

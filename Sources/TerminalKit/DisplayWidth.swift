@@ -1,6 +1,7 @@
 /// Text measured in terminal columns: East Asian wide characters and emoji take two, combining
-/// marks and zero-width characters none, everything else one. Measured per grapheme cluster, so a
-/// family emoji joined with ZWJ is one two-column character.
+/// marks and zero-width characters none, everything else one. A grapheme joined with ZWJ (a
+/// family emoji) counts each of its visible parts, as wcwidth and so ncurses do: that is how wide
+/// most terminals draw it, and the frame stays aligned with what curses writes.
 public enum DisplayWidth {
     public static func of(_ text: String) -> Int {
         text.reduce(0) { $0 + of($1) }
@@ -9,15 +10,25 @@ public enum DisplayWidth {
     public static func of(_ character: Character) -> Int {
         let scalars = character.unicodeScalars
         guard let first = scalars.first else { return 0 }
+        if scalars.count == 1 { return of(scalar: first) }
+        if scalars.contains(where: { $0.value == 0x200D }) {
+            return scalars.reduce(0) { $0 + of(scalar: $1) }
+        }
+        // A base with marks or a variation selector: the base decides; VS16 makes an emoji wide.
         if scalars.contains(where: { $0.value == 0xFE0F }) && first.properties.isEmoji { return 2 }
-        if first.properties.isEmojiPresentation { return 2 }
-        switch first.properties.generalCategory {
+        return of(scalar: first)
+    }
+
+    static func of(scalar: Unicode.Scalar) -> Int {
+        if scalar.properties.isEmojiPresentation { return 2 }
+        switch scalar.properties.generalCategory {
         case .nonspacingMark, .enclosingMark, .format, .control:
             return 0
         default:
             break
         }
-        return isWide(first.value) ? 2 : 1
+        if (0xFE00...0xFE0F).contains(scalar.value) { return 0 }
+        return isWide(scalar.value) ? 2 : 1
     }
 
     static func isWide(_ v: UInt32) -> Bool {

@@ -6,7 +6,8 @@ final class TextMeasureTests: XCTestCase {
         XCTAssertEqual(DisplayWidth.of("abc"), 3)
         XCTAssertEqual(DisplayWidth.of("東京"), 4)
         XCTAssertEqual(DisplayWidth.of("👍"), 2)
-        XCTAssertEqual(DisplayWidth.of("👨‍👩‍👧"), 2, "a ZWJ family is one character")
+        XCTAssertEqual(DisplayWidth.of("👨‍👩‍👧"), 6, "a ZWJ family is as wide as its parts, as wcwidth and ncurses count it")
+        XCTAssertEqual(DisplayWidth.of("☺️"), 2, "VS16 makes an emoji wide")
         XCTAssertEqual(DisplayWidth.of("e\u{301}"), 1, "a combining accent takes no column")
         XCTAssertEqual(DisplayWidth.of("Café 東京"), 9)
     }
