@@ -34,10 +34,23 @@ struct MessengerDash: ParsableCommand {
                 themeFolders: Self.themeFolders(context.environment)).run()
     }
 
-    /// The user's own themes first, then the repository's (beside the working directory or the binary).
+    /// The user's own themes first, then the shipped ones: found by walking up from the binary
+    /// (a build folder inside the repository, `swift run`), beside an installed binary
+    /// (`../share/messenger-dash/themes`), or in the working directory.
     static func themeFolders(_ env: [String: String]) -> [String] {
-        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        return [Paths.configHome(env) + "/messenger-dash/themes", FileManager.default.currentDirectoryPath + "/themes",
-                exe.appendingPathComponent("../../themes").standardized.path, exe.appendingPathComponent("../share/messenger-dash/themes").standardized.path]
+        var folders = [Paths.configHome(env) + "/messenger-dash/themes"]
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        folders.append(dir.appendingPathComponent("../share/messenger-dash/themes").standardized.path)
+        for _ in 0..<6 {
+            let candidate = dir.appendingPathComponent("themes")
+            if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("default.toml").path) {
+                folders.append(candidate.path)
+                break
+            }
+            dir = dir.deletingLastPathComponent()
+        }
+        folders.append(FileManager.default.currentDirectoryPath + "/themes")
+        var seen = Set<String>()
+        return folders.filter { seen.insert($0).inserted && FileManager.default.fileExists(atPath: $0) || $0 == folders[0] }
     }
 }
