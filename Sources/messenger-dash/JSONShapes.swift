@@ -111,8 +111,7 @@ struct ContactJSON: Encodable {
 
     init(_ c: ContactOutcome, kind: ContactKind, calendar: AccountCalendar) {
         email = c.email
-        let at = kind == .delivered ? (c.deliveredAt ?? c.at) : c.at
-        time = calendar.timestamp(ofMillis: at)
+        time = StatsExport.time(of: c, kind: kind, calendar: calendar)
         status = c.status
         reason = c.reason
         message_id = c.messageID

@@ -36,9 +36,10 @@ public enum App {
         switch screen {
         case .profiles: return [.loadProfiles]
         case .profilePage(let s): return [.loadProfile(name: s.name)]
-        case .stats(let s): return [.loadStats(profile: s.profile, filter: s.filter)]
+        case .stats(let s): return [s.reload]
         case .programs: return [.loadPrograms]
-        case .newProfile: return []
+        case .contacts(let s): return [.loadContacts(s.query, page: s.request)]
+        case .newProfile, .contactDetail: return []
         }
     }
 
@@ -75,12 +76,27 @@ public enum App {
             if case .profilePage = state.current { state.stack.removeLast() }
             for i in state.stack.indices { if case .profiles(var s) = state.stack[i] { s.marked = []; state.stack[i] = .profiles(s) } }
             return [.loadProfiles]
-        case .statsLoaded(let details, _):
+        case .statsLoaded(let details, let today):
             if case .stats(var s) = state.current, ProfileName.key(s.profile) == ProfileName.key(details.profile) {
                 s.details = details
+                s.today = today
                 s.table.clamp(count: details.days.count, visible: rows)
                 state.replaceCurrent(.stats(s))
             }
+        case .contactsLoaded(let query, let page, let times):
+            if case .contacts(var s) = state.current, s.query == query {
+                let request = s.request
+                s.loaded(page, times: times, request: request)
+                state.replaceCurrent(.contacts(s))
+            }
+        case .contactDetailLoaded(let detail, let time):
+            if case .contactDetail(var s) = state.current {
+                s.detail = detail
+                s.time = time
+                state.replaceCurrent(.contactDetail(s))
+            }
+        case .exported(let path, let rows):
+            state.show("Exported \(rows) row\(rows == 1 ? "" : "s") to \(path)", kind: .success)
         case .programsLoaded(let programs):
             if case .programs(var s) = state.current {
                 s.programs = programs
@@ -155,6 +171,8 @@ public enum App {
         switch screen {
         case .profiles(let s): return s.filterField != nil
         case .newProfile(let s): return s.step == .name
+        case .contacts(let s): return s.searchField != nil
+        case .stats(let s): return s.datePicker != nil
         default: return false
         }
     }
@@ -168,6 +186,12 @@ public enum App {
         case .profilePage(var s): commands = s.handle(key); state.replaceCurrent(.profilePage(s))
         case .stats(var s): commands = s.handle(key, visibleRows: rows - 1); state.replaceCurrent(.stats(s))
         case .programs(var s): commands = s.handle(key, visibleRows: rows); state.replaceCurrent(.programs(s))
+        case .contacts(var s):
+            commands = s.handle(key)
+            // A page request remembers where it came from, for live refresh.
+            for case .run(.loadContacts(_, let page)) in commands { s.request = page }
+            state.replaceCurrent(.contacts(s))
+        case .contactDetail(var s): commands = s.handle(key); state.replaceCurrent(.contactDetail(s))
         }
         var effects: [Effect] = []
         for command in commands {
@@ -260,6 +284,8 @@ public enum App {
         case .profilePage(let s): s.render(into: &buffer, area: parts[1], theme: state.theme)
         case .stats(let s): s.render(into: &buffer, area: parts[1], theme: state.theme)
         case .programs(let s): s.render(into: &buffer, area: parts[1], theme: state.theme)
+        case .contacts(let s): s.render(into: &buffer, area: parts[1], theme: state.theme)
+        case .contactDetail(let s): s.render(into: &buffer, area: parts[1], theme: state.theme)
         }
         if case .commandLine(let field) = state.overlay {
             buffer.fill(parts[2], style: state.theme.text)
@@ -287,8 +313,10 @@ public enum App {
         case .profiles(let s): return s.filterField != nil ? [("Enter", "keep filter"), ("Esc", "clear filter")] : ProfilesState.keys
         case .newProfile(let s): return NewProfileState.keys(for: s.step)
         case .profilePage: return ProfilePageState.keys
-        case .stats: return StatsScreenState.keys
+        case .stats(let s): return s.datePicker != nil ? StatsScreenState.pickerKeys : StatsScreenState.keys
         case .programs: return ProgramsState.keys
+        case .contacts(let s): return s.searchField != nil ? [("Enter", "search"), ("Esc", "cancel")] : ContactsState.keys
+        case .contactDetail: return ContactDetailState.keys
         }
     }
 

@@ -8,14 +8,18 @@ public enum Screen: Equatable, Sendable {
     case profilePage(ProfilePageState)
     case stats(StatsScreenState)
     case programs(ProgramsState)
+    case contacts(ContactsState)
+    case contactDetail(ContactDetailState)
 
     var title: String {
         switch self {
         case .profiles: return "Profiles"
         case .newProfile: return "New profile"
         case .profilePage(let s): return s.name
-        case .stats(let s): return "Stats (\(s.filter.rawValue))"
+        case .stats(let s): return s.title
         case .programs: return "Programs"
+        case .contacts(let s): return s.title
+        case .contactDetail(let s): return s.detail?.email ?? "Contact"
         }
     }
 }

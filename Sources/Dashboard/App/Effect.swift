@@ -11,7 +11,12 @@ public enum Effect: Equatable, Sendable {
     case setEnabled(names: [String], enabled: Bool)
     case planDeletion(names: [String])
     case delete(names: [String])
-    case loadStats(profile: String, filter: StatsFilter)
+    case loadStats(profile: String, filter: StatsFilter, from: DayNumber? = nil, to: DayNumber? = nil)
+    case loadContacts(ContactsQuery, page: ContactPageRequest)
+    case loadContactDetail(sendID: Int64)
+    /// Writes what the screen shows, all pages of it, as CSV beside the database.
+    case exportStats(profile: String, filter: StatsFilter, from: DayNumber?, to: DayNumber?)
+    case exportContacts(ContactsQuery)
     case loadPrograms
     case setProgramActive(name: String, active: Bool)
     case copyToClipboard(String)
@@ -35,11 +40,31 @@ public enum Msg: Sendable {
     case deletionPlanned(DeletionPlan)
     case deleted(DeletionPlan)
     case statsLoaded(StatsDetails, today: DayNumber)
+    case contactsLoaded(ContactsQuery, page: ContactPage, times: [String])
+    case contactDetailLoaded(StatsService.ContactDetail, time: String)
     case programsLoaded([ProgramSummary])
     case programChanged(name: String, active: Bool)
     case fileWritten(path: String)
+    case exported(path: String, rows: Int)
     case copied
     case themeLoaded(Theme, name: String, warning: String?)
     case databaseChanged
     case failed(String)
+}
+
+/// The contacts behind one number: a profile, a kind, a day, and what `/` searches for.
+public struct ContactsQuery: Equatable, Sendable {
+    public var profile: String
+    public var kind: ContactKind
+    public var day: DayNumber
+    public var search: String = ""
+    public var pageSize: Int
+
+    public init(profile: String, kind: ContactKind, day: DayNumber, search: String = "", pageSize: Int = 50) {
+        self.profile = profile
+        self.kind = kind
+        self.day = day
+        self.search = search
+        self.pageSize = pageSize
+    }
 }

@@ -108,19 +108,32 @@ public final class Runtime {
                 return .enabledChanged(names: names, enabled: enabled)
             case .planDeletion(let names): return .deletionPlanned(try workspace.profiles.deletionPlan(names: names))
             case .delete(let names): return .deleted(try workspace.profiles.delete(names: names))
-            case .loadStats(let profile, let filter):
-                return .statsLoaded(try workspace.stats.details(profile: profile, filter: filter), today: workspace.today)
+            case .loadStats(let profile, let filter, let from, let to):
+                let range = try workspace.stats.range(from: from, to: to)
+                return .statsLoaded(try workspace.stats.details(profile: profile, range: range, filter: filter), today: workspace.today)
+            case .loadContacts(let query, let request):
+                let page = try workspace.stats.contacts(profile: query.profile, kind: query.kind, day: query.day, page: request,
+                                                        search: query.search, limit: query.pageSize)
+                return .contactsLoaded(query, page: page, times: page.rows.map { StatsExport.time(of: $0, kind: query.kind, calendar: workspace.calendar) })
+            case .loadContactDetail(let sendID):
+                let detail = try workspace.stats.detail(sendID: sendID)
+                return .contactDetailLoaded(detail, time: workspace.calendar.timestamp(ofMillis: detail.at))
+            case .exportStats(let profile, let filter, let from, let to):
+                let details = try workspace.stats.details(profile: profile, range: try workspace.stats.range(from: from, to: to), filter: filter)
+                let name = "stats-\(Self.fileSafe(profile))-\(workspace.calendar.string(for: details.from))-\(workspace.calendar.string(for: details.to))-\(filter.rawValue).csv"
+                let path = try Self.write(name, StatsExport.csv(details, calendar: workspace.calendar), beside: workspace)
+                return .exported(path: path, rows: details.days.count)
+            case .exportContacts(let query):
+                let rows = try workspace.stats.allContacts(profile: query.profile, kind: query.kind, day: query.day, search: query.search)
+                let name = "contacts-\(Self.fileSafe(query.profile))-\(query.kind.rawValue)-\(workspace.calendar.string(for: query.day)).csv"
+                let path = try Self.write(name, StatsExport.contactsCSV(rows, kind: query.kind, calendar: workspace.calendar), beside: workspace)
+                return .exported(path: path, rows: rows.count)
             case .loadPrograms: return .programsLoaded(try workspace.programs.list())
             case .setProgramActive(let name, let active):
                 if active { try workspace.programs.activate(name: name) } else { try workspace.programs.pause(name: name) }
                 return .programChanged(name: name, active: active)
             case .writeFile(let name, let contents):
-                let folder = (workspace.database.path as NSString).deletingLastPathComponent
-                let path = (folder.isEmpty ? "." : folder) + "/" + name
-                guard FileManager.default.createFile(atPath: path, contents: Data(contents.utf8), attributes: [.posixPermissions: 0o600]) else {
-                    throw DomainError("can't write \(path)")
-                }
-                return .fileWritten(path: path)
+                return .fileWritten(path: try Self.write(name, contents, beside: workspace))
             case .loadTheme(let name):
                 let (theme, warning) = ThemeLoader.load(named: name, from: themeFolders, depth: depth)
                 return .themeLoaded(theme, name: name, warning: warning)
@@ -134,6 +147,23 @@ public final class Runtime {
         } catch {
             return .failed("\(error)")
         }
+    }
+}
+
+extension Runtime {
+    /// Writes a file the user asked for into the database's folder (private to the user).
+    static func write(_ name: String, _ contents: String, beside workspace: Workspace) throws -> String {
+        let folder = (workspace.database.path as NSString).deletingLastPathComponent
+        let path = (folder.isEmpty ? "." : folder) + "/" + name
+        guard FileManager.default.createFile(atPath: path, contents: Data(contents.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw DomainError("can't write \(path)")
+        }
+        return path
+    }
+
+    /// A name made safe for a file name: letters and digits kept, the rest as `-`.
+    static func fileSafe(_ name: String) -> String {
+        String(name.map { $0.isLetter || $0.isNumber ? $0 : "-" }).trimmingCharacters(in: CharacterSet(charactersIn: "-"))
     }
 }
 

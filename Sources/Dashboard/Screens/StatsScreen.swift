@@ -1,19 +1,50 @@
 import MessengerCore
 import TerminalKit
 
-/// Screen 4: one row per date with sent, delivered and not sent; `f` cycles the filter.
-/// (Drill-down to the contacts behind a number comes with the stats issue.)
+/// Screen 4: one row per date with sent, delivered and not sent. ←/→ pick a column, Enter opens
+/// the contacts behind that number, `f` cycles the filter, `D` picks a day or a range, `x` exports.
 public struct StatsScreenState: Equatable, Sendable {
     public var profile: String
     public var filter: StatsFilter = .all
     public var details: StatsDetails?
     public var table = TableState()
+    public var from: DayNumber?
+    public var to: DayNumber?
+    public var today: DayNumber?
+    /// The date picker, while open; `rangeStart` is the day Space marked.
+    public var datePicker: PickerState?
+    public var rangeStart: Int?
 
     public init(profile: String) { self.profile = profile }
 
-    public static let keys: [(key: String, action: String)] = [("j/k", "move"), ("f", "cycle filter"), ("Esc", "back"), ("?", "help")]
+    public static let keys: [(key: String, action: String)] = [
+        ("←/→", "column"), ("Enter", "contacts"), ("f", "filter"), ("D", "dates"), ("x", "export CSV"), ("Esc", "back"), ("?", "help"),
+    ]
+    public static let pickerKeys: [(key: String, action: String)] = [("Enter", "choose"), ("Space", "start a range"), ("Esc", "close")]
+
+    /// The count columns the filter shows, and the contacts each one opens.
+    var countColumns: [(title: String, kind: ContactKind)] {
+        switch filter {
+        case .all: return [("SENT", .sent), ("DELIVERED", .delivered), ("NOT SENT", .warning)]
+        case .sent: return [("SENT", .sent)]
+        case .delivered: return [("DELIVERED", .delivered)]
+        case .warnings: return [("NOT SENT", .warning)]
+        }
+    }
+
+    var title: String {
+        var parts = [filter.rawValue]
+        if let from, let to {
+            let c = AccountCalendar(timeZone: .gmt)
+            parts.append(from == to ? c.string(for: from) : "\(c.string(for: from)) to \(c.string(for: to))")
+        }
+        return "Stats (" + parts.joined(separator: ", ") + ")"
+    }
+
+    var reload: Effect { .loadStats(profile: profile, filter: filter, from: from, to: to) }
 
     mutating func handle(_ key: Key, visibleRows: Int) -> [ScreenCommand] {
+        if datePicker != nil { return handlePicker(key) }
         let count = details?.days.count ?? 0
         if let move = ListKeys.movement(key, page: visibleRows) {
             if let to = move.absolute { table.moveTo(min(to, max(0, count - 1)), count: count, visible: visibleRows) }
@@ -22,11 +53,58 @@ public struct StatsScreenState: Equatable, Sendable {
         }
         switch key {
         case .escape, .char("q"): return [.pop]
+        case .left, .char("h"): table.column = max(0, table.column - 1)
+        case .right, .char("l"): table.column = min(countColumns.count - 1, table.column + 1)
         case .char("f"):
             filter = filter.next
-            return [.run(.loadStats(profile: profile, filter: filter))]
-        default: return []
+            table.column = 0
+            return [.run(reload)]
+        case .char("D"):
+            guard let today else { return [] }
+            let days = (0..<7).map { today - $0 }
+            let calendar = AccountCalendar(timeZone: .gmt)
+            datePicker = PickerState(items: [PickerItem("All 7 days")] + days.map { PickerItem(calendar.string(for: $0)) })
+            rangeStart = nil
+        case .char("x"):
+            return [.run(.exportStats(profile: profile, filter: filter, from: from, to: to))]
+        case .enter:
+            guard let details, details.days.indices.contains(table.cursor), countColumns.indices.contains(table.column) else { return [] }
+            let day = details.days[table.cursor].day
+            let kind = countColumns[table.column].kind
+            let query = ContactsQuery(profile: profile, kind: kind, day: day, pageSize: max(5, visibleRows - 1))
+            return [.push(.contacts(ContactsState(query: query))), .run(.loadContacts(query, page: .first))]
+        default: break
         }
+        return []
+    }
+
+    private mutating func handlePicker(_ key: Key) -> [ScreenCommand] {
+        guard var picker = datePicker, let today else { datePicker = nil; return [] }
+        switch key {
+        case .escape: datePicker = nil; rangeStart = nil
+        case .char("j"), .down: picker.move(by: 1, visible: 8); datePicker = picker
+        case .char("k"), .up: picker.move(by: -1, visible: 8); datePicker = picker
+        case .char(" "):
+            guard picker.cursor > 0 else { return [] }
+            rangeStart = picker.cursor
+            picker.items = picker.items.enumerated().map { i, item in
+                PickerItem(item.label.replacingOccurrences(of: " ◆", with: "") + (i == picker.cursor ? " ◆" : ""))
+            }
+            datePicker = picker
+        case .enter:
+            datePicker = nil
+            if picker.cursor == 0 { from = nil; to = nil }
+            else {
+                let chosen = today - (picker.cursor - 1)
+                let start = rangeStart.map { today - ($0 - 1) } ?? chosen
+                from = min(start, chosen); to = max(start, chosen)
+            }
+            rangeStart = nil
+            table.cursor = 0
+            return [.run(reload)]
+        default: break
+        }
+        return []
     }
 
     func render(into buffer: inout Buffer, area: Rect, theme: Theme) {
@@ -36,26 +114,31 @@ public struct StatsScreenState: Equatable, Sendable {
         }
         let calendar = AccountCalendar(timeZone: .gmt)
         let parts = Layout.vertical(area, [.length(1), .fill])
-        Label("\(details.profile) · \(calendar.string(for: details.from)) to \(calendar.string(for: details.to)) · filter: \(filter.rawValue)",
+        Label("\(details.profile) · \(calendar.string(for: details.from)) to \(calendar.string(for: details.to)) · filter: \(filter.rawValue) · Enter on a number lists its contacts",
               style: theme.header).render(into: &buffer, area: parts[0])
         var columns = [TableColumn("DATE", width: .length(12))]
-        let show: [String]
-        switch filter {
-        case .all: show = ["sent", "delivered", "warnings"]
-        case .sent: show = ["sent"]
-        case .delivered: show = ["delivered"]
-        case .warnings: show = ["warnings"]
-        }
-        for name in show { columns.append(TableColumn(name == "warnings" ? "NOT SENT" : name.uppercased(), width: .length(11), alignment: .right)) }
-        columns.append(TableColumn("REASONS"))
+        for column in countColumns { columns.append(TableColumn(column.title, width: .length(11), alignment: .right)) }
+        columns.append(TableColumn("  REASONS"))
         let rows = details.days.map { day -> [String] in
             var cells = [calendar.string(for: day.day)]
-            for name in show {
-                cells.append(String(name == "sent" ? day.sent : name == "delivered" ? day.delivered : day.warnings))
+            for column in countColumns {
+                cells.append(String(column.kind == .sent ? day.sent : column.kind == .delivered ? day.delivered : day.warnings))
             }
-            cells.append(day.reasons.map { "\($0.reason): \($0.count)" }.joined(separator: "; "))
+            cells.append("  " + day.reasons.map { "\($0.reason): \($0.count)" }.joined(separator: "; "))
             return cells
         }
-        Table(columns: columns, source: ArrayRowSource(rows), theme: theme).render(into: &buffer, area: parts[1], state: table)
+        var state = table
+        state.column = table.column + 1
+        var t = Table(columns: columns, source: ArrayRowSource(rows), theme: theme)
+        t.showsColumnCursor = true
+        t.render(into: &buffer, area: parts[1], state: state)
+        if let picker = datePicker {
+            let box = parts[1].centered(width: 36, height: 12)
+            buffer.fill(box, style: theme.text)
+            let inner = Block(title: "Dates", style: theme.border, titleStyle: theme.accent).render(into: &buffer, area: box)
+            Picker(theme: theme).render(into: &buffer, area: Rect(x: inner.x, y: inner.y, width: inner.width, height: inner.height - 1), state: picker)
+            Label(rangeStart == nil ? "Space marks the start of a range" : "Enter picks the end of the range", style: theme.muted)
+                .render(into: &buffer, area: inner.row(inner.height - 1))
+        }
     }
 }

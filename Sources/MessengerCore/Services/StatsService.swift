@@ -52,12 +52,30 @@ public struct ContactOutcome: Equatable, Sendable {
 public struct ContactCursor: Equatable, Sendable {
     public let at: Int64
     public let sendID: Int64
+
+    public init(at: Int64, sendID: Int64) {
+        self.at = at
+        self.sendID = sendID
+    }
 }
 
 public struct ContactPage: Equatable, Sendable {
     public let rows: [ContactOutcome]
     /// nil on the last page.
     public let next: ContactCursor?
+    /// Whether there are rows before this page (newer ones).
+    public var hasPrevious = false
+}
+
+/// Which page of contacts to read. Every request is a keyset query, so the first, a middle and
+/// the last page cost the same.
+public enum ContactPageRequest: Equatable, Sendable {
+    case first
+    /// The page after (older than) this row.
+    case after(ContactCursor)
+    /// The page before (newer than) this row.
+    case before(ContactCursor)
+    case last
 }
 
 /// Statistics read from the daily rollups (never from the send events), and contact lists read
@@ -121,13 +139,20 @@ public struct StatsService: Sendable {
     /// One page of the contacts behind a number, newest first, after `cursor`.
     public func contacts(profile name: String, kind: ContactKind, day: DayNumber, after cursor: ContactCursor? = nil,
                          limit: Int = 50) throws -> ContactPage {
+        try contacts(profile: name, kind: kind, day: day, page: cursor.map { .after($0) } ?? .first, limit: limit)
+    }
+
+    /// One page of the contacts behind a number, newest first; `search` keeps contacts whose email,
+    /// first or last name contains it.
+    public func contacts(profile name: String, kind: ContactKind, day: DayNumber, page: ContactPageRequest,
+                         search: String = "", limit: Int = 50) throws -> ContactPage {
         try workspace.database.read { db in
-            try Self.contacts(db, profileID: try ProfileService.id(db, named: name), kind: kind, day: day, after: cursor, limit: limit)
+            try Self.contacts(db, profileID: try ProfileService.id(db, named: name), kind: kind, day: day, page: page, search: search, limit: limit)
         }
     }
 
-    static func contacts(_ db: Database, profileID: Int64, kind: ContactKind, day: DayNumber, after cursor: ContactCursor?,
-                         limit: Int) throws -> ContactPage {
+    static func contacts(_ db: Database, profileID: Int64, kind: ContactKind, day: DayNumber, page: ContactPageRequest,
+                         search: String, limit: Int) throws -> ContactPage {
         // Each kind reads one index in order: no sort, no OFFSET, the same cost at any depth.
         let index: String, condition: String
         switch kind {
@@ -136,51 +161,108 @@ public struct StatsService: Sendable {
         case .delivered: (index, condition) = ("send_delivered", "send.delivered_at IS NOT NULL")
         }
         var arguments: StatementArguments = [profileID, day]
+        var filter = ""
+        if !search.isEmpty {
+            let pattern = "%" + search.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+                .replacingOccurrences(of: "_", with: "\\_") + "%"
+            filter = """
+                 AND (contact.email LIKE ? ESCAPE '\\' OR EXISTS (
+                    SELECT 1 FROM contact_value v JOIN data_field f ON f.id = v.field_id
+                    WHERE v.contact_id = send.contact_id AND f.name IN ('FIRSTNAME', 'LASTNAME') AND v.value LIKE ? ESCAPE '\\'))
+                """
+            arguments += [pattern, pattern]
+        }
         var keyset = ""
-        if let cursor {
+        var ascending = false
+        switch page {
+        case .first: break
+        case .after(let c):
             keyset = " AND (send.at < ? OR (send.at = ? AND send.id < ?))"
-            arguments += [cursor.at, cursor.at, cursor.sendID]
+            arguments += [c.at, c.at, c.sendID]
+        case .before(let c):
+            keyset = " AND (send.at > ? OR (send.at = ? AND send.id > ?))"
+            arguments += [c.at, c.at, c.sendID]
+            ascending = true
+        case .last:
+            ascending = true
         }
         arguments += [limit + 1]
+        let order = ascending ? "ASC" : "DESC"
         let rows = try Row.fetchAll(db, sql: """
             SELECT send.id, send.at, send.delivered_at, send.read_at, send.status, send.reason, send.error_code,
                    send.message_id, contact.email
             FROM send INDEXED BY \(index) JOIN contact ON contact.id = send.contact_id
-            WHERE send.profile_id = ? AND send.day = ? AND \(condition)\(keyset)
-            ORDER BY send.at DESC, send.id DESC LIMIT ?
+            WHERE send.profile_id = ? AND send.day = ? AND \(condition)\(filter)\(keyset)
+            ORDER BY send.at \(order), send.id \(order) LIMIT ?
             """, arguments: arguments)
-        let page = rows.prefix(limit).map { row in
+        var outcomes = rows.prefix(limit).map { row in
             ContactOutcome(sendID: row["id"], email: row["email"], at: row["at"], deliveredAt: row["delivered_at"],
                            readAt: row["read_at"], status: row["status"], reason: row["reason"],
                            errorCode: row["error_code"], messageID: row["message_id"])
         }
-        let next = rows.count > limit ? page.last.map { ContactCursor(at: $0.at, sendID: $0.sendID) } : nil
-        return ContactPage(rows: Array(page), next: next)
+        let more = rows.count > limit
+        if ascending { outcomes.reverse() }
+        // Going forwards, "more" means older rows follow; backwards, that newer rows precede.
+        let next: ContactCursor?
+        let hasPrevious: Bool
+        switch page {
+        case .first: next = more ? outcomes.last.map(cursor) : nil; hasPrevious = false
+        case .after: next = more ? outcomes.last.map(cursor) : nil; hasPrevious = true
+        case .before: next = outcomes.last.map(cursor); hasPrevious = more
+        case .last: next = nil; hasPrevious = more
+        }
+        return ContactPage(rows: Array(outcomes), next: next, hasPrevious: hasPrevious)
     }
 
+    private static func cursor(_ c: ContactOutcome) -> ContactCursor { ContactCursor(at: c.at, sendID: c.sendID) }
+
     /// Every contact behind a number, page by page (for exports and the command line).
-    public func allContacts(profile name: String, kind: ContactKind, day: DayNumber) throws -> [ContactOutcome] {
+    public func allContacts(profile name: String, kind: ContactKind, day: DayNumber, search: String = "") throws -> [ContactOutcome] {
         var out: [ContactOutcome] = []
         var cursor: ContactCursor?
         repeat {
-            let page = try contacts(profile: name, kind: kind, day: day, after: cursor, limit: 1_000)
+            let page = try contacts(profile: name, kind: kind, day: day, page: cursor.map { .after($0) } ?? .first, search: search, limit: 1_000)
             out += page.rows
             cursor = page.next
         } while cursor != nil
         return out
     }
 
-    /// The contact's data fields and the message it was sent, for the contact detail view.
-    public func message(sendID: Int64) throws -> (message: String?, fields: [(String, String)]) {
+    /// One contact behind a number, for the detail view: its data fields, the message as it was
+    /// personalised, and the message id or the error.
+    public struct ContactDetail: Equatable, Sendable {
+        public let email: String
+        /// When it reached the node (or was sent), in milliseconds.
+        public let at: Int64
+        public let status: String
+        public let reason: String?
+        public let errorCode: Int?
+        public let errorSubcode: Int?
+        public let messageID: String?
+        public let message: String?
+        public let fields: [FieldValue]
+    }
+
+    public func detail(sendID: Int64) throws -> ContactDetail {
         try workspace.database.read { db in
-            let row = try Row.fetchOne(db, sql: "SELECT contact_id, message FROM send WHERE id = ?", arguments: [sendID])
-            guard let row else { throw DomainError("that send no longer exists") }
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT send.contact_id, send.at, send.status, send.reason, send.error_code, send.error_subcode, send.message_id,
+                       send.message, contact.email
+                FROM send JOIN contact ON contact.id = send.contact_id WHERE send.id = ?
+                """, arguments: [sendID]) else { throw DomainError("that contact's record no longer exists") }
             let fields = try Row.fetchAll(db, sql: """
                 SELECT data_field.name, contact_value.value FROM contact_value
                 JOIN data_field ON data_field.id = contact_value.field_id
                 WHERE contact_value.contact_id = ? ORDER BY data_field.name
-                """, arguments: [row["contact_id"]]).map { ($0["name"] as String, $0["value"] as String) }
-            return (row["message"], fields)
+                """, arguments: [row["contact_id"]]).map { FieldValue(name: $0["name"], value: $0["value"]) }
+            return ContactDetail(email: row["email"], at: row["at"], status: row["status"], reason: row["reason"], errorCode: row["error_code"],
+                                 errorSubcode: row["error_subcode"], messageID: row["message_id"], message: row["message"], fields: fields)
         }
     }
+}
+
+/// A data field's name and a contact's value for it.
+public struct FieldValue: Equatable, Sendable {
+    public let name: String
+    public let value: String
 }

@@ -44,14 +44,11 @@ struct StatsCommand: ParsableCommand {
             _ = try stats.range(from: day, to: day)
             let rows = try stats.allContacts(profile: profile, kind: kind, day: day)
             if json { return try printJSON(rows.map { ContactJSON($0, kind: kind, calendar: calendar) }) }
-            var out = StatsExport.contactsCSVHeader
+            if csv { FileHandle.standardOutput.write(Data(StatsExport.contactsCSV(rows, kind: kind, calendar: calendar).utf8)); return }
             var table = TextTable("EMAIL", "TIME", "STATUS", "REASON")
             for row in rows {
-                let c = ContactJSON(row, kind: kind, calendar: calendar)
-                if csv { out += CSV.line([c.email, c.time, c.status, c.reason ?? ""]) }
-                table.add(c.email, c.time, c.status, c.reason ?? "")
+                table.add(row.email, StatsExport.time(of: row, kind: kind, calendar: calendar), row.status, row.reason ?? "")
             }
-            if csv { FileHandle.standardOutput.write(Data(out.utf8)); return }
             print(rows.isEmpty ? "No \(kind.rawValue) contacts on \(date)." : table.render())
             return
         }
@@ -64,39 +61,6 @@ struct StatsCommand: ParsableCommand {
         var table = TextTable(headers: columns.map { $0.uppercased().replacingOccurrences(of: "WARNINGS", with: "NOT SENT") })
         for row in StatsExport.rows(details, calendar: calendar) { table.rows.append(row) }
         print(table.render())
-    }
-}
-
-/// The stats in rows and CSV, shared by `stats --csv` and the table, so both say the same.
-enum StatsExport {
-    static let contactsCSVHeader = CSV.line(["email", "time", "status", "reason"])
-
-    static func columns(for filter: StatsFilter) -> [String] {
-        switch filter {
-        case .all: return ["date", "sent", "delivered", "warnings", "reasons"]
-        case .sent: return ["date", "sent"]
-        case .delivered: return ["date", "delivered"]
-        case .warnings: return ["date", "warnings", "reasons"]
-        }
-    }
-
-    static func rows(_ details: StatsDetails, calendar: AccountCalendar) -> [[String]] {
-        let columns = columns(for: details.filter)
-        return details.days.map { day in
-            columns.map { column in
-                switch column {
-                case "date": return calendar.string(for: day.day)
-                case "sent": return String(day.sent)
-                case "delivered": return String(day.delivered)
-                case "warnings": return String(day.warnings)
-                default: return day.reasons.map { "\($0.reason): \($0.count)" }.joined(separator: "; ")
-                }
-            }
-        }
-    }
-
-    static func csv(_ details: StatsDetails, calendar: AccountCalendar) -> String {
-        CSV.line(columns(for: details.filter)) + rows(details, calendar: calendar).map(CSV.line).joined()
     }
 }
 
