@@ -156,3 +156,51 @@ final class StatsRulesTests: XCTestCase {
         XCTAssertEqual(programs.filter { $0.status == .active }.count, 1)
     }
 }
+
+/// Keyset paging in both directions, the last page, and search.
+final class ContactPagingTests: XCTestCase {
+    func testPagesForwardBackwardAndLastAgree() throws {
+        let f = try Fixture()
+        let shop = try f.standardSetup()
+        var csv = "EMAIL,FIRSTNAME,\(shop.summary.optInField)\n"
+        for i in 0..<95 { csv += "p\(i)@example.com,\(i == 42 ? "Zelda" : "N\(i)"),psid-\(i)\n" }
+        try f.workspace.contacts.importCSV(Data(csv.utf8))
+        _ = try f.run()
+        let stats = f.workspace.stats
+        let day = f.workspace.today
+        let all = try stats.allContacts(profile: "Shop", kind: .sent, day: day).map(\.sendID)
+        XCTAssertEqual(all.count, 97)
+        let first = try stats.contacts(profile: "Shop", kind: .sent, day: day, page: .first, limit: 40)
+        XCTAssertFalse(first.hasPrevious)
+        let second = try stats.contacts(profile: "Shop", kind: .sent, day: day, page: .after(first.next!), limit: 40)
+        XCTAssertEqual(second.rows.map(\.sendID), Array(all[40..<80]))
+        XCTAssertTrue(second.hasPrevious)
+        let back = try stats.contacts(profile: "Shop", kind: .sent, day: day,
+                                      page: .before(ContactCursor(at: second.rows[0].at, sendID: second.rows[0].sendID)), limit: 40)
+        XCTAssertEqual(back.rows.map(\.sendID), first.rows.map(\.sendID))
+        XCTAssertFalse(back.hasPrevious)
+        let last = try stats.contacts(profile: "Shop", kind: .sent, day: day, page: .last, limit: 40)
+        XCTAssertEqual(last.rows.map(\.sendID), Array(all[57...]))
+        XCTAssertNil(last.next)
+        XCTAssertTrue(last.hasPrevious)
+        let found = try stats.contacts(profile: "Shop", kind: .sent, day: day, page: .first, search: "zeld", limit: 40)
+        XCTAssertEqual(found.rows.map(\.email), ["p42@example.com"])
+        XCTAssertEqual(try stats.contacts(profile: "Shop", kind: .sent, day: day, page: .first, search: "p4", limit: 40).rows.count, 11)
+        XCTAssertTrue(try stats.contacts(profile: "Shop", kind: .sent, day: day, page: .first, search: "%", limit: 40).rows.isEmpty,
+                      "a % in the search is a character, not a wildcard")
+    }
+
+    func testContactDetailHasFieldsMessageAndError() throws {
+        let f = try Fixture()
+        let shop = try f.standardSetup()
+        try f.workspace.contacts.importCSV(Data("EMAIL,\(shop.summary.optInField)\ncat@example.com,1299551\n".utf8))
+        _ = try f.run()
+        let failed = try XCTUnwrap(f.workspace.stats.allContacts(profile: "Shop", kind: .warning, day: f.workspace.today).first)
+        let detail = try f.workspace.stats.detail(sendID: failed.sendID)
+        XCTAssertEqual(detail.errorCode, 551)
+        XCTAssertEqual(detail.message, "Hi Cat, order C-3 has shipped.")
+        XCTAssertTrue(detail.fields.contains(FieldValue(name: "FIRSTNAME", value: "Cat")))
+        let sent = try XCTUnwrap(f.workspace.stats.allContacts(profile: "Shop", kind: .sent, day: f.workspace.today).first)
+        XCTAssertNotNil(try f.workspace.stats.detail(sendID: sent.sendID).messageID)
+    }
+}
