@@ -100,7 +100,7 @@ final class NewProfileTests: XCTestCase {
 
 final class ProfilePageTests: XCTestCase {
     func testProfilePageShowsEverythingR8AndR11AskFor() {
-        for (w, h) in [(80, 24), (160, 48)] {
+        for (w, h) in [(80, 24), (160, 48), (100, 40)] {
             var s = appWithProfiles(width: w, height: h)
             s.press(.char("j"), .enter)
             let details = ProfileDetails(

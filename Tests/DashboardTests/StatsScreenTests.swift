@@ -50,6 +50,7 @@ final class StatsScreenTests: XCTestCase {
         s.press(.char("D"))
         XCTAssertTrue(s.screenText.contains("All 7 days"))
         XCTAssertEqual(s.press(.char("j"), .char("j"), .enter), [.loadStats(profile: "Northwind Shop", filter: .all, from: today - 1, to: today - 1)])
+        XCTAssertEqual(s.press(.enter), [], "no row of the old dates opens while the new ones load")
         s.press(.char("D"), .char("j"), .char(" "), .char("j"), .char("j"), .char("j"))
         XCTAssertEqual(s.press(.enter), [.loadStats(profile: "Northwind Shop", filter: .all, from: today - 3, to: today)])
         XCTAssertTrue(stats(s)!.title.contains("to"))

@@ -39,7 +39,9 @@ public struct ProfilePageState: Equatable, Sendable {
             return
         }
         let s = d.summary
+        // The chart sits beside the details on a wide screen, below them on a tall one.
         let chartWidth = area.width >= 120 ? area.width / 2 : 0
+        let chartBelow = chartWidth == 0 && area.height >= 36
         let columns = Layout.horizontal(area, [.fill, .length(chartWidth)])
         let left = Rect(x: columns[0].x + 1, y: columns[0].y + 1, width: columns[0].width - 2, height: columns[0].height - 1)
         var y = left.y
@@ -70,6 +72,13 @@ public struct ProfilePageState: Equatable, Sendable {
         }
         y += 1
         if y < left.maxY { Label("Note: " + ProfileDetails.repliesNote, style: theme.muted).render(into: &buffer, area: Rect(x: left.x, y: y, width: left.width, height: 1)) }
+        if chartBelow, !days.isEmpty {
+            let top = max(y + 1, area.maxY - 14)
+            let inner = Block(title: "Last 7 days", style: theme.border, titleStyle: theme.header)
+                .render(into: &buffer, area: Rect(x: area.x, y: top, width: area.width, height: area.maxY - top))
+            BarChart(groups: days.map { BarChart.Group(label: String($0.dayLabel), values: [$0.sent, $0.delivered, $0.warnings]) },
+                     seriesNames: ["sent", "delivered", "warnings"], theme: theme).render(into: &buffer, area: inner)
+        }
         if chartWidth > 0, !days.isEmpty {
             let chartArea = Rect(x: columns[1].x, y: columns[1].y + 1, width: columns[1].width - 1, height: min(16, columns[1].height - 1))
             let inner = Block(title: "Last 7 days", style: theme.border, titleStyle: theme.header).render(into: &buffer, area: chartArea)

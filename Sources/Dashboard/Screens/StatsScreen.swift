@@ -101,6 +101,8 @@ public struct StatsScreenState: Equatable, Sendable {
             }
             rangeStart = nil
             table.cursor = 0
+            // Until the new dates arrive, Enter must not open a row of the old ones.
+            details = nil
             return [.run(reload)]
         default: break
         }
