@@ -12,10 +12,13 @@ public final class CursesTerminal: Terminal {
     private var pairs: [Style.ColorPairKey: Int32] = [:]
     private var nextPair: Int32 = 1
     private var restored = false
+    /// Where raw sequences (OSC 52) go: the terminal, or the file frames go to.
+    private let rawOutput: FileHandle
 
     /// `outputPath` sends the frames to a file instead of the terminal (the benchmark uses /dev/null).
     public init(environment: [String: String] = ProcessInfo.processInfo.environment, mouse: Bool = false, outputPath: String? = nil) {
         shim_setlocale_all()
+        rawOutput = outputPath.flatMap { FileHandle(forWritingAtPath: $0) } ?? FileHandle.standardOutput
         if let outputPath {
             guard shim_newterm_to(environment["TERM"] ?? "xterm-256color", outputPath) != nil else { fatalError("newterm failed") }
         } else {
@@ -176,7 +179,7 @@ public final class CursesTerminal: Terminal {
     }
 
     public func writeRaw(_ sequence: String) {
-        FileHandle.standardOutput.write(Data(sequence.utf8))
+        rawOutput.write(Data(sequence.utf8))
     }
 
     private static func installSignalHandlers() {

@@ -59,6 +59,26 @@ public final class Runtime {
         }
     }
 
+    /// Handles one event and draws the frame: what the loop does for each key, callable on its
+    /// own by the benchmark (with synchronous effects, the frame includes the database work).
+    public func handle(_ event: Event) {
+        switch event {
+        case .key(let key): dispatch(.key(key))
+        case .paste(let text): dispatch(.paste(text))
+        case .resize(let width, let height): dispatch(.resize(width: width, height: height))
+        case .tick: dispatch(.tick)
+        }
+        for msg in inbox.drain() { dispatch(msg) }
+        terminal.draw(App.view(state))
+    }
+
+    /// Loads the first screen's data.
+    public func start() {
+        perform(.loadProfiles)
+        for msg in inbox.drain() { dispatch(msg) }
+        terminal.draw(App.view(state))
+    }
+
     func dispatch(_ msg: Msg) {
         for effect in App.update(&state, msg) { perform(effect) }
     }
