@@ -38,7 +38,9 @@ let package = Package(
             dependencies: ["Dashboard", "MessengerCore", "TerminalKit"]
         ),
         .testTarget(name: "MessengerCoreTests", dependencies: ["MessengerCore"]),
-        .testTarget(name: "TerminalKitTests", dependencies: ["TerminalKit"]),
-        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "MessengerCore", "TerminalKit"]),
+        // Golden-file assertions shared by the UI test targets.
+        .target(name: "GoldenSupport", dependencies: ["TerminalKit"], path: "Tests/GoldenSupport"),
+        .testTarget(name: "TerminalKitTests", dependencies: ["TerminalKit", "GoldenSupport"]),
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "MessengerCore", "TerminalKit", "GoldenSupport"]),
     ]
 )

@@ -1,3 +1,4 @@
+import GoldenSupport
 import XCTest
 @testable import Dashboard
 @testable import MessengerCore

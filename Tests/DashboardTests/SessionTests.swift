@@ -42,7 +42,7 @@ final class SessionTests: XCTestCase {
         let runtime = Runtime(workspace: workspace, terminal: terminal, themeName: "default", themeFolders: [], synchronousEffects: true)
         var rng = SystemRandomNumberGenerator()
         let seed = UInt64.random(in: 0...UInt64.max, using: &rng)
-        var generator = SplitMix(state: seed)
+        var generator = SeededGenerator(state: seed)
         let keys: [Key] = [.char("j"), .char("k"), .char("g"), .char("G"), .enter, .escape, .char(" "), .char("/"), .char("x"), .char("n"),
                            .char("e"), .char("d"), .char("s"), .char("f"), .tab, .char("?"), .char(":"), .backspace, .pageDown, .char("東")]
         for step in 0..<800 {
@@ -59,16 +59,5 @@ final class SessionTests: XCTestCase {
             XCTAssertEqual(terminal.screen.height, terminal.height, "seed \(seed)")
         }
         XCTAssertGreaterThan(try workspace.profiles.list().count, 0)
-    }
-}
-
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

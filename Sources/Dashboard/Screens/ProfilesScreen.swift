@@ -63,11 +63,7 @@ public struct ProfilesState: Equatable, Sendable {
             return []
         }
         let count = visible.count
-        if let move = ListKeys.movement(key, page: visibleRows) {
-            if let to = move.absolute { table.moveTo(min(to, max(0, count - 1)), count: count, visible: visibleRows) }
-            else { table.move(by: move.delta, count: count, visible: visibleRows) }
-            return []
-        }
+        if ListKeys.apply(key, to: &table, count: count, visible: visibleRows) { return [] }
         switch key {
         case .char("/"):
             filterField = TextFieldState(filter)

@@ -15,11 +15,7 @@ public struct ProgramsState: Equatable, Sendable {
 
     mutating func handle(_ key: Key, visibleRows: Int) -> [ScreenCommand] {
         let count = programs.count
-        if let move = ListKeys.movement(key, page: visibleRows) {
-            if let to = move.absolute { table.moveTo(min(to, max(0, count - 1)), count: count, visible: visibleRows) }
-            else { table.move(by: move.delta, count: count, visible: visibleRows) }
-            return []
-        }
+        if ListKeys.apply(key, to: &table, count: count, visible: visibleRows) { return [] }
         switch key {
         case .escape, .char("q"): return [.pop]
         case .char("a"):

@@ -46,11 +46,7 @@ public struct StatsScreenState: Equatable, Sendable {
     mutating func handle(_ key: Key, visibleRows: Int) -> [ScreenCommand] {
         if datePicker != nil { return handlePicker(key) }
         let count = details?.days.count ?? 0
-        if let move = ListKeys.movement(key, page: visibleRows) {
-            if let to = move.absolute { table.moveTo(min(to, max(0, count - 1)), count: count, visible: visibleRows) }
-            else { table.move(by: move.delta, count: count, visible: visibleRows) }
-            return []
-        }
+        if ListKeys.apply(key, to: &table, count: count, visible: visibleRows) { return [] }
         switch key {
         case .escape, .char("q"): return [.pop]
         case .left, .char("h"): table.column = max(0, table.column - 1)

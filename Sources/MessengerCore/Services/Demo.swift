@@ -41,10 +41,12 @@ final class SteppingClock: Clock, @unchecked Sendable {
     }
 }
 
-/// SplitMix64: a small seeded generator, so the same `--seed` gives the same database.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
+/// SplitMix64: a small seeded generator, so the same `--seed` gives the same database (and a
+/// fuzz run's printed seed replays it).
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
+    public var state: UInt64
+    public init(state: UInt64) { self.state = state }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

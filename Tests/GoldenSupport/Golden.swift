@@ -2,9 +2,10 @@ import Foundation
 import XCTest
 import TerminalKit
 
-/// Golden screens: a buffer's text compared with `Golden/NAME.txt`. Re-record after a deliberate
-/// change with `RECORD_GOLDEN=1 swift test`, then review the diff in git before committing.
-func assertGolden(_ name: String, _ buffer: Buffer, file: StaticString = #filePath, line: UInt = #line) {
+/// Golden screens: a buffer's text compared with `Golden/NAME.txt` beside the calling test file.
+/// Re-record after a deliberate change with `RECORD_GOLDEN=1 swift test`, then review the diff
+/// in git before committing.
+public func assertGolden(_ name: String, _ buffer: Buffer, file: StaticString = #filePath, line: UInt = #line) {
     let folder = URL(fileURLWithPath: "\(file)").deletingLastPathComponent().appendingPathComponent("Golden")
     let path = folder.appendingPathComponent(name + ".txt")
     let actual = buffer.lines().joined(separator: "\n") + "\n"
