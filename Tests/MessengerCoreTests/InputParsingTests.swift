@@ -101,3 +101,14 @@ final class InputParsingTests: XCTestCase {
         }
     }
 }
+
+final class TimestampTests: XCTestCase {
+    func testTimestampsAreLocalWithTheirOffset() {
+        let ms = Int64(1_764_063_000_000) // 2025-11-25T09:30:00Z
+        XCTAssertEqual(AccountCalendar(timeZone: TimeZone(identifier: "UTC")!).timestamp(ofMillis: ms), "2025-11-25T09:30:00Z")
+        XCTAssertEqual(AccountCalendar(timeZone: TimeZone(identifier: "Europe/Berlin")!).timestamp(ofMillis: ms), "2025-11-25T10:30:00+01:00")
+        XCTAssertEqual(AccountCalendar(timeZone: TimeZone(identifier: "America/New_York")!).timestamp(ofMillis: ms), "2025-11-25T04:30:00-05:00")
+        XCTAssertEqual(AccountCalendar(timeZone: TimeZone(identifier: "Asia/Kolkata")!).timestamp(ofMillis: ms), "2025-11-25T15:00:00+05:30")
+        XCTAssertEqual(AccountCalendar(timeZone: TimeZone(identifier: "Pacific/Kiritimati")!).timestamp(ofMillis: ms), "2025-11-25T23:30:00+14:00")
+    }
+}

@@ -177,11 +177,12 @@ public struct StatsService: Sendable {
         switch page {
         case .first: break
         case .after(let c):
-            keyset = " AND (send.at < ? OR (send.at = ? AND send.id < ?))"
-            arguments += [c.at, c.at, c.sendID]
+            // A row value, so SQLite seeks the index to the cursor instead of scanning up to it.
+            keyset = " AND (send.at, send.id) < (?, ?)"
+            arguments += [c.at, c.sendID]
         case .before(let c):
-            keyset = " AND (send.at > ? OR (send.at = ? AND send.id > ?))"
-            arguments += [c.at, c.at, c.sendID]
+            keyset = " AND (send.at, send.id) > (?, ?)"
+            arguments += [c.at, c.sendID]
             ascending = true
         case .last:
             ascending = true

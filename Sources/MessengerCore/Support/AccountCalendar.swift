@@ -42,12 +42,23 @@ public struct AccountCalendar: Sendable {
         return string(for: day) == text ? day : nil
     }
 
-    /// Local wall-clock time of an instant, ISO 8601 with the account's offset.
+    /// Local wall-clock time of an instant, ISO 8601 with the account's offset
+    /// (`2026-11-25T09:30:00+01:00`, or `Z` at UTC). Plain arithmetic: a formatter per call cost
+    /// more than the query behind a page of contacts.
     public func timestamp(ofMillis millis: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = timeZone
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(millis) / 1000))
+        let seconds = millis >= 0 ? millis / 1000 : (millis - 999) / 1000
+        let offset = Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(seconds))))
+        let local = seconds + offset
+        let day = (local >= 0 ? local : local - 86_399) / 86_400
+        let secondOfDay = local - day * 86_400
+        let zone: String
+        if offset == 0 {
+            zone = "Z"
+        } else {
+            let minutes = abs(offset) / 60
+            zone = String(format: "%@%02d:%02d", offset < 0 ? "-" : "+", minutes / 60, minutes % 60)
+        }
+        return string(for: DayNumber(day)) + String(format: "T%02d:%02d:%02d", secondOfDay / 3600, secondOfDay / 60 % 60, secondOfDay % 60) + zone
     }
 
     /// The instant (milliseconds) of local midnight at the start of `day`.
