@@ -26,6 +26,7 @@ public final class CursesTerminal: Terminal {
             CursesTerminal.installSignalHandlers()
         }
         _ = cbreak()
+        if outputPath == nil { Self.disableFlowControl() }
         _ = noecho()
         _ = nonl()
         _ = keypad(shim_stdscr(), true)
@@ -180,6 +181,15 @@ public final class CursesTerminal: Terminal {
 
     public func writeRaw(_ sequence: String) {
         rawOutput.write(Data(sequence.utf8))
+    }
+
+    /// Ctrl-S is "save" here, not XOFF: turn off the tty's flow control (endwin restores it).
+    private static func disableFlowControl() {
+        var modes = termios()
+        guard tcgetattr(STDIN_FILENO, &modes) == 0 else { return }
+        modes.c_iflag &= ~tcflag_t(IXON)
+        _ = tcsetattr(STDIN_FILENO, TCSANOW, &modes)
+        _ = def_prog_mode()
     }
 
     private static func installSignalHandlers() {

@@ -90,13 +90,14 @@ final class InputParsingTests: XCTestCase {
             let text = try String(contentsOf: sources.appendingPathComponent(file), encoding: .utf8)
             var inSQL = false
             for line in text.components(separatedBy: "\n") {
-                if line.contains("sql: \"\"\"") || line.contains("sql: \"") { inSQL = true }
-                if inSQL, line.contains("\\(") {
+                let opens = line.contains("sql: \"")
+                if opens || inSQL, line.contains("\\(") {
                     var stripped = line
                     for a in allowed { stripped = stripped.replacingOccurrences(of: a, with: "") }
                     XCTAssertFalse(stripped.contains("\\("), "\(file): interpolation in SQL: \(line)")
                 }
-                if inSQL && (line.hasSuffix("\"\"\")") || line.contains("\"\"\", arguments") || (line.contains("sql: \"") && !line.contains("\"\"\""))) { inSQL = false }
+                if opens && line.contains("sql: \"\"\"") { inSQL = true }
+                else if inSQL && line.trimmingCharacters(in: .whitespaces).hasPrefix("\"\"\"") { inSQL = false }
             }
         }
     }

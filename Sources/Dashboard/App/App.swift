@@ -39,7 +39,7 @@ public enum App {
         case .stats(let s): return [s.reload]
         case .programs: return [.loadPrograms]
         case .contacts(let s): return [.loadContacts(s.query, page: s.request)]
-        case .newProfile, .contactDetail: return []
+        case .newProfile, .contactDetail, .nodeEditor: return []
         }
     }
 
@@ -97,6 +97,34 @@ public enum App {
             }
         case .exported(let path, let rows):
             state.show("Exported \(rows) row\(rows == 1 ? "" : "s") to \(path)", kind: .success)
+        case .nodeEditorLoaded(let data):
+            if case .nodeEditor(var s) = state.current, ProfileName.key(s.program) == ProfileName.key(data.program.name) {
+                s.load(data)
+                state.replaceCurrent(.nodeEditor(s))
+                return [.loadSample(after: nil, forward: true, optInField: s.optInField)]
+            }
+        case .sampleLoaded(let sample):
+            if case .nodeEditor(var s) = state.current { s.sample = sample; state.replaceCurrent(.nodeEditor(s)) }
+        case .nodeSaved(let program):
+            if case .nodeEditor(var s) = state.current {
+                s.saved = (s.profile, s.tag, s.editor.text)
+                state.replaceCurrent(.nodeEditor(s))
+            }
+            state.show("Saved the Messenger node of \"\(program)\"", kind: .success)
+        case .runProgress(let name, let progress, let elapsed):
+            if case .programs(var s) = state.current, s.run?.program == name, s.run?.summary == nil {
+                s.run?.progress = progress
+                s.run?.elapsed = elapsed
+                state.replaceCurrent(.programs(s))
+            }
+        case .runFinished(let name, let summary):
+            if case .programs(var s) = state.current, s.run?.program == name {
+                s.run?.summary = summary
+                state.replaceCurrent(.programs(s))
+            } else {
+                state.show("Run of \"\(name)\" finished: \(summary.sent) sent, \(summary.warned) not sent", kind: .success)
+            }
+            return [.loadPrograms]
         case .programsLoaded(let programs):
             if case .programs(var s) = state.current {
                 s.programs = programs
@@ -139,7 +167,13 @@ public enum App {
                 switch dialog.handle(key) {
                 case .pending: state.overlay = .confirm(dialog, then: then)
                 case .cancelled: state.overlay = nil
-                case .confirmed: state.overlay = nil; return [then]
+                case .confirmed:
+                    state.overlay = nil
+                    if then == .popScreen {
+                        if state.stack.count > 1 { state.stack.removeLast() }
+                        return reloadEffects(for: state.current)
+                    }
+                    return [then]
                 }
                 return []
             case .commandLine(var field):
@@ -173,6 +207,7 @@ public enum App {
         case .newProfile(let s): return s.step == .name
         case .contacts(let s): return s.searchField != nil
         case .stats(let s): return s.datePicker != nil
+        case .nodeEditor(let s): return s.focus == .message || s.picker != nil
         default: return false
         }
     }
@@ -192,6 +227,7 @@ public enum App {
             for case .run(.loadContacts(_, let page)) in commands { s.request = page }
             state.replaceCurrent(.contacts(s))
         case .contactDetail(var s): commands = s.handle(key); state.replaceCurrent(.contactDetail(s))
+        case .nodeEditor(var s): commands = s.handle(key); state.replaceCurrent(.nodeEditor(s))
         }
         var effects: [Effect] = []
         for command in commands {
@@ -286,6 +322,7 @@ public enum App {
         case .programs(let s): s.render(into: &buffer, area: parts[1], theme: state.theme)
         case .contacts(let s): s.render(into: &buffer, area: parts[1], theme: state.theme)
         case .contactDetail(let s): s.render(into: &buffer, area: parts[1], theme: state.theme)
+        case .nodeEditor(let s): s.render(into: &buffer, area: parts[1], theme: state.theme)
         }
         if case .commandLine(let field) = state.overlay {
             buffer.fill(parts[2], style: state.theme.text)
@@ -314,7 +351,10 @@ public enum App {
         case .newProfile(let s): return NewProfileState.keys(for: s.step)
         case .profilePage: return ProfilePageState.keys
         case .stats(let s): return s.datePicker != nil ? StatsScreenState.pickerKeys : StatsScreenState.keys
-        case .programs: return ProgramsState.keys
+        case .programs(let s):
+            guard let run = s.run else { return ProgramsState.keys }
+            return run.summary == nil ? ProgramsState.runKeys : ProgramsState.summaryKeys
+        case .nodeEditor(let s): return NodeEditorState.keys(for: s)
         case .contacts(let s): return s.searchField != nil ? [("Enter", "search"), ("Esc", "cancel")] : ContactsState.keys
         case .contactDetail: return ContactDetailState.keys
         }

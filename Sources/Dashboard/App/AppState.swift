@@ -10,6 +10,7 @@ public enum Screen: Equatable, Sendable {
     case programs(ProgramsState)
     case contacts(ContactsState)
     case contactDetail(ContactDetailState)
+    case nodeEditor(NodeEditorState)
 
     var title: String {
         switch self {
@@ -20,6 +21,7 @@ public enum Screen: Equatable, Sendable {
         case .programs: return "Programs"
         case .contacts(let s): return s.title
         case .contactDetail(let s): return s.detail?.email ?? "Contact"
+        case .nodeEditor(let s): return "\(s.program): Messenger node" + (s.isDirty ? " (modified)" : "")
         }
     }
 }

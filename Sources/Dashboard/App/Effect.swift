@@ -22,6 +22,14 @@ public enum Effect: Equatable, Sendable {
     case copyToClipboard(String)
     case writeFile(name: String, contents: String)
     case loadTheme(String)
+    case loadNodeEditor(program: String)
+    case loadSample(after: Int64?, forward: Bool, optInField: String?)
+    case saveNode(program: String, profile: String, tag: String, message: String, acceptFlags: Bool)
+    /// Runs a program in the background; progress and the summary come back as messages.
+    case runProgram(name: String, reenrol: Bool = false)
+    case cancelRun(name: String)
+    /// Not I/O: closes the current screen (what a "discard changes?" dialog confirms).
+    case popScreen
     /// Polls `PRAGMA data_version` so another process's writes show within a second.
     case checkForChanges
 }
@@ -48,6 +56,11 @@ public enum Msg: Sendable {
     case exported(path: String, rows: Int)
     case copied
     case themeLoaded(Theme, name: String, warning: String?)
+    case nodeEditorLoaded(NodeEditorData)
+    case sampleLoaded(SampleContact?)
+    case nodeSaved(program: String)
+    case runProgress(name: String, RunProgress, elapsed: Double)
+    case runFinished(name: String, RunSummary)
     case databaseChanged
     case failed(String)
 }

@@ -12,6 +12,7 @@ public final class Runtime {
     private let work = DispatchQueue(label: "messenger-dash.effects")
     private let inbox = Inbox()
     private let watcher: ChangeWatcher?
+    private let runs = RunRegistry()
 
     /// Tests run effects inline, so a scripted session is deterministic.
     let synchronousEffects: Bool
@@ -93,6 +94,14 @@ public final class Runtime {
         case .checkForChanges:
             // One check at a time: a slow disk must not pile them up.
             guard watcher != nil, inbox.beginCheck() else { return }
+        case .popScreen:
+            return
+        case .cancelRun(let name):
+            runs.cancel(name)
+            return
+        case .runProgram(let name, let reenrol):
+            startRun(name, reenrol: reenrol)
+            return
         default:
             break
         }
@@ -110,6 +119,34 @@ public final class Runtime {
             let msg = Self.execute(effect, workspace: workspace, themeFolders: folders, depth: depth, watcher: watcher)
             if let msg { inbox.post(msg) }
             if effect == .checkForChanges { inbox.endCheck() }
+        }
+    }
+
+    /// A run goes on its own thread so the screen keeps drawing its progress; Esc sets the flag
+    /// the runner checks between batches, so a cancelled run stops with every batch recorded.
+    private func startRun(_ name: String, reenrol: Bool) {
+        let flag = runs.start(name)
+        let workspace = self.workspace
+        let inbox = self.inbox
+        let started = Date()
+        let body: @Sendable () -> Void = {
+            do {
+                let summary = try ProgramRunner(workspace: workspace).run(
+                    program: name, reenrol: reenrol,
+                    progress: { p in inbox.post(.runProgress(name: name, p, elapsed: Date().timeIntervalSince(started))) },
+                    shouldCancel: { flag.isSet })
+                inbox.post(.runFinished(name: name, summary))
+            } catch {
+                // A refusal (a draft program, say) closes the run with its reason.
+                let message = (error as? DomainError)?.message ?? "\(error)"
+                inbox.post(.runFinished(name: name, RunSummary(stoppedBecause: message)))
+            }
+        }
+        if synchronousEffects {
+            body()
+            for msg in inbox.drain() { dispatch(msg) }
+        } else {
+            Thread.detachNewThread(body)
         }
     }
 
@@ -159,7 +196,14 @@ public final class Runtime {
                 return .themeLoaded(theme, name: name, warning: warning)
             case .checkForChanges:
                 return try watcher?.hasChanged() == true ? .databaseChanged : nil
-            case .copyToClipboard:
+            case .loadNodeEditor(let program):
+                return .nodeEditorLoaded(try workspace.programs.editorData(program: program))
+            case .loadSample(let after, let forward, let optInField):
+                return .sampleLoaded(try workspace.contacts.sample(around: after, forward: forward, optInField: optInField))
+            case .saveNode(let program, let profile, let tag, let message, let acceptFlags):
+                _ = try workspace.programs.setNode(program: program, profile: profile, tag: tag, message: message, acceptFlags: acceptFlags)
+                return .nodeSaved(program: program)
+            case .copyToClipboard, .popScreen, .cancelRun, .runProgram:
                 return nil
             }
         } catch let error as DomainError {
@@ -184,6 +228,31 @@ extension Runtime {
     /// A name made safe for a file name: letters and digits kept, the rest as `-`.
     static func fileSafe(_ name: String) -> String {
         String(name.map { $0.isLetter || $0.isNumber ? $0 : "-" }).trimmingCharacters(in: CharacterSet(charactersIn: "-"))
+    }
+}
+
+/// The cancel flags of runs in progress, by program.
+final class RunRegistry: @unchecked Sendable {
+    final class Flag: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = false
+        var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+        func set() { lock.lock(); value = true; lock.unlock() }
+    }
+
+    private let lock = NSLock()
+    private var flags: [String: Flag] = [:]
+
+    func start(_ name: String) -> Flag {
+        lock.lock(); defer { lock.unlock() }
+        let flag = Flag()
+        flags[name] = flag
+        return flag
+    }
+
+    func cancel(_ name: String) {
+        lock.lock(); let flag = flags[name]; lock.unlock()
+        flag?.set()
     }
 }
 

@@ -8,12 +8,35 @@ public struct ProgramsState: Equatable, Sendable {
     public var programs: [ProgramSummary] = []
     public var loaded = false
     public var table = TableState()
+    /// The run in progress or just finished, shown over the list.
+    public var run: RunView?
+
+    public struct RunView: Equatable, Sendable {
+        public var program: String
+        public var progress: RunProgress?
+        public var elapsed: Double = 0
+        public var summary: RunSummary?
+        public var cancelling = false
+    }
 
     public init() {}
 
-    public static let keys: [(key: String, action: String)] = [("j/k", "move"), ("a", "activate/pause"), ("Esc", "back"), ("?", "help")]
+    public static let keys: [(key: String, action: String)] = [
+        ("Enter", "edit node"), ("a", "activate/pause"), ("r", "run now"), ("R", "run, re-enrol all"), ("Esc", "back"), ("?", "help"),
+    ]
+    public static let runKeys: [(key: String, action: String)] = [("Esc", "cancel the run")]
+    public static let summaryKeys: [(key: String, action: String)] = [("Enter/Esc", "close")]
 
     mutating func handle(_ key: Key, visibleRows: Int) -> [ScreenCommand] {
+        if let current = run {
+            if current.summary != nil {
+                if key == .escape || key == .enter || key == .char("q") { run = nil; return [.run(.loadPrograms)] }
+            } else if key == .escape, !current.cancelling {
+                run?.cancelling = true
+                return [.run(.cancelRun(name: current.program))]
+            }
+            return []
+        }
         let count = programs.count
         if ListKeys.apply(key, to: &table, count: count, visible: visibleRows) { return [] }
         switch key {
@@ -22,6 +45,15 @@ public struct ProgramsState: Equatable, Sendable {
             guard programs.indices.contains(table.cursor) else { return [] }
             let p = programs[table.cursor]
             return [.run(.setProgramActive(name: p.name, active: p.status != .active))]
+        case .enter:
+            guard programs.indices.contains(table.cursor) else { return [] }
+            let name = programs[table.cursor].name
+            return [.push(.nodeEditor(NodeEditorState(program: name))), .run(.loadNodeEditor(program: name))]
+        case .char("r"), .char("R"):
+            guard programs.indices.contains(table.cursor) else { return [] }
+            let name = programs[table.cursor].name
+            run = RunView(program: name)
+            return [.run(.runProgram(name: name, reenrol: key == .char("R")))]
         default: return []
         }
     }
@@ -31,9 +63,42 @@ public struct ProgramsState: Equatable, Sendable {
             Label("No programs yet: create one with `messenger-dash programs create NAME`.", style: theme.muted).render(into: &buffer, area: area.inset(1))
             return
         }
-        Table(columns: [TableColumn("NAME", width: .percent(28)), TableColumn("STATUS", width: .length(9)), TableColumn("PROFILE", width: .percent(25)),
-                        TableColumn("TAG", width: .length(24)), TableColumn("ENROLLED", width: .length(9), alignment: .right)],
-              source: ArrayRowSource(programs.map { [$0.name, $0.status.rawValue, $0.profile ?? "-", $0.tag ?? "-", String($0.enrolled)] }),
-              theme: theme).render(into: &buffer, area: area, state: table)
+        let calendar = AccountCalendar(timeZone: .gmt)
+        Table(columns: [TableColumn("NAME", width: .percent(22)), TableColumn("STATUS", width: .length(8)), TableColumn("PROFILE", width: .percent(20)),
+                        TableColumn("TAG", width: .length(23)), TableColumn("ENROLLED", width: .length(9), alignment: .right),
+                        TableColumn("LAST RUN (UTC)")],
+              source: ArrayRowSource(programs.map { p in
+                  [p.name, p.status.rawValue, p.profile ?? "-", p.tag ?? "-", String(p.enrolled),
+                   p.lastRunAt.map { calendar.timestamp(ofMillis: $0).replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: "Z", with: "") } ?? "never"]
+              }), theme: theme).render(into: &buffer, area: area, state: table)
+        if let run { render(run, into: &buffer, area: area, theme: theme) }
+    }
+
+    private func render(_ run: RunView, into buffer: inout Buffer, area: Rect, theme: Theme) {
+        let box = area.centered(width: min(area.width - 4, 72), height: 11)
+        buffer.fill(box, style: theme.text)
+        let inner = Block(title: "Run: \(run.program)", style: theme.border, titleStyle: theme.accent).render(into: &buffer, area: box)
+        var lines: [(String, Style)] = []
+        if let summary = run.summary {
+            lines.append((summary.cancelled ? "Cancelled — the rest stays enrolled for the next run." : "Finished.", summary.cancelled ? theme.warning : theme.success))
+            lines.append(("Enrolled \(summary.enrolled) · processed \(summary.processed) · sent \(summary.sent) · not sent \(summary.warned)", theme.text))
+            for r in summary.warnings.prefix(max(0, inner.height - 4)) { lines.append(("  \(r.count)  \(r.reason)", theme.text)) }
+            if let stop = summary.stoppedBecause { lines.append(("Stopped: " + stop, theme.error)) }
+        } else if let p = run.progress {
+            let fraction = p.total == 0 ? 1 : Double(p.done) / Double(p.total)
+            let barWidth = max(1, inner.width - 2)
+            let filled = Int(fraction * Double(barWidth))
+            lines.append((String(repeating: "█", count: filled) + String(repeating: "░", count: barWidth - filled), theme.accent))
+            let rate = run.elapsed > 0 ? Double(p.done) / run.elapsed : 0
+            let left = rate > 0 ? Double(p.total - p.done) / rate : 0
+            lines.append(("\(p.done) / \(p.total) contacts · \(Int(rate)) a second · \(Int(left.rounded())) s left", theme.text))
+            lines.append(("sent \(p.sent) · not sent \(p.warned)", theme.text))
+            lines.append((run.cancelling ? "Cancelling after this batch…" : "Esc cancels; what is done stays done.", theme.muted))
+        } else {
+            lines.append(("Starting…", theme.muted))
+        }
+        for (i, line) in lines.prefix(inner.height).enumerated() {
+            Label(line.0, style: line.1).render(into: &buffer, area: Rect(x: inner.x + 1, y: inner.y + i, width: inner.width - 2, height: 1))
+        }
     }
 }

@@ -149,3 +149,35 @@ public struct ContactService: Sendable {
         }
     }
 }
+
+/// A contact to preview a message for: its data field values and whether it has opted in to the
+/// node's profile (R4), so the composer shows the message or the warning it would get.
+public struct SampleContact: Equatable, Sendable {
+    public let id: Int64
+    public let email: String
+    public let values: [String: String]
+    public let optedIn: Bool
+}
+
+extension ContactService {
+    /// The contact after (`forward`) or before `id`, wrapping around; nil when there are none.
+    public func sample(around id: Int64?, forward: Bool, optInField: String?) throws -> SampleContact? {
+        try database.read { db in
+            let next = forward
+                ? try Int64.fetchOne(db, sql: "SELECT id FROM contact WHERE id > ? ORDER BY id LIMIT 1", arguments: [id ?? 0])
+                    ?? Int64.fetchOne(db, sql: "SELECT id FROM contact ORDER BY id LIMIT 1")
+                : try Int64.fetchOne(db, sql: "SELECT id FROM contact WHERE id < ? ORDER BY id DESC LIMIT 1", arguments: [id ?? Int64.max])
+                    ?? Int64.fetchOne(db, sql: "SELECT id FROM contact ORDER BY id DESC LIMIT 1")
+            guard let next, let email = try String.fetchOne(db, sql: "SELECT email FROM contact WHERE id = ?", arguments: [next]) else { return nil }
+            var values: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT data_field.name, contact_value.value FROM contact_value
+                JOIN data_field ON data_field.id = contact_value.field_id WHERE contact_value.contact_id = ?
+                """, arguments: [next]) {
+                values[(row["name"] as String).uppercased()] = row["value"]
+            }
+            let optedIn = optInField.map { !(values[$0.uppercased()] ?? "").isEmpty } ?? false
+            return SampleContact(id: next, email: email, values: values, optedIn: optedIn)
+        }
+    }
+}

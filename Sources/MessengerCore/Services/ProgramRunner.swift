@@ -6,6 +6,13 @@ public struct RunProgress: Sendable, Equatable {
     public let total: Int
     public let sent: Int
     public let warned: Int
+
+    public init(done: Int, total: Int, sent: Int, warned: Int) {
+        self.done = done
+        self.total = total
+        self.sent = sent
+        self.warned = warned
+    }
 }
 
 public struct RunSummary: Sendable, Equatable {
@@ -21,6 +28,10 @@ public struct RunSummary: Sendable, Equatable {
     public var stoppedBecause: String?
 
     public var warned: Int { warnings.reduce(0) { $0 + $1.count } }
+
+    public init(stoppedBecause: String? = nil) {
+        self.stoppedBecause = stoppedBecause
+    }
 }
 
 /// Which contacts a run enrols. The demo takes a deterministic share so each day differs.

@@ -159,13 +159,8 @@ public struct ProgramService: Sendable {
     }
 
     static func check(_ db: Database, message: String, tag: MessageTag) throws -> MessageCheck {
-        let template = try MessageTemplate(message)
-        let fields = try ContactService.fields(db)
-        let byName = Dictionary(fields.map { ($0.name.uppercased(), $0) }, uniquingKeysWith: { a, _ in a })
-        let unknown = template.fieldNames.filter { byName[$0] == nil }
-        let preview = template.personalise(values: { _ in nil }, defaults: { byName[$0]?.defaultValue ?? "" })
-        return MessageCheck(flags: PolicyCheck.check(message: message, tag: tag, allTags: try tags(db)), unknownFields: unknown,
-                            templateLength: message.count, previewLength: preview.count)
+        _ = try MessageTemplate(message) // a malformed template is refused, not just flagged
+        return check(message: message, tag: tag, allTags: try tags(db), fields: try ContactService.fields(db), sample: nil).check
     }
 
     /// Sets the program's Messenger node. Only an Enabled profile can be picked; a Disabled one
@@ -210,5 +205,50 @@ public struct ProgramService: Sendable {
         flags.map { flag in
             flag.words.isEmpty ? flag.explanation : "\(flag.explanation) (\(flag.words.joined(separator: ", ")))"
         }.joined(separator: "; ")
+    }
+}
+
+/// What the Messenger-node editor needs to open: the node, the pickers' choices, the fields.
+public struct NodeEditorData: Equatable, Sendable {
+    public let program: ProgramSummary
+    /// Every profile with whether it is Enabled (only those can be picked, R5/R10).
+    public let profiles: [(name: String, enabled: Bool, optInField: String)]
+    public let tags: [MessageTag]
+    public let fields: [DataField]
+
+    public static func == (a: NodeEditorData, b: NodeEditorData) -> Bool {
+        a.program == b.program && a.tags == b.tags && a.fields == b.fields
+            && a.profiles.map(\.name) == b.profiles.map(\.name) && a.profiles.map(\.enabled) == b.profiles.map(\.enabled)
+    }
+}
+
+extension ProgramService {
+    public func editorData(program name: String) throws -> NodeEditorData {
+        let program = try summary(named: name)
+        return try database.read { db in
+            let profiles = try Row.fetchAll(db, sql: """
+                SELECT profile.name, profile.enabled, data_field.name AS field FROM profile
+                JOIN data_field ON data_field.id = profile.optin_field_id ORDER BY profile.name_key
+                """).map { (name: $0["name"] as String, enabled: $0["enabled"] as Bool, optInField: $0["field"] as String) }
+            return NodeEditorData(program: program, profiles: profiles, tags: try Self.tags(db), fields: try ContactService.fields(db))
+        }
+    }
+
+    /// The checks of `setNode`, computed without the database, for the composer to show live.
+    public static func check(message: String, tag: MessageTag, allTags: [MessageTag], fields: [DataField],
+                             sample: SampleContact?) -> (check: MessageCheck, preview: String?, templateError: String?) {
+        let template: MessageTemplate
+        do {
+            template = try MessageTemplate(message)
+        } catch {
+            return (MessageCheck(flags: PolicyCheck.check(message: message, tag: tag, allTags: allTags), unknownFields: [],
+                                 templateLength: message.count, previewLength: message.count), nil, "\(error)")
+        }
+        let byName = Dictionary(fields.map { ($0.name.uppercased(), $0) }, uniquingKeysWith: { a, _ in a })
+        let preview = template.personalise(values: { sample?.values[$0] }, defaults: { byName[$0]?.defaultValue ?? "" })
+        let check = MessageCheck(flags: PolicyCheck.check(message: message, tag: tag, allTags: allTags),
+                                 unknownFields: template.fieldNames.filter { byName[$0] == nil },
+                                 templateLength: message.count, previewLength: preview.count)
+        return (check, preview, nil)
     }
 }

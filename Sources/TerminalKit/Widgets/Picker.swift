@@ -58,9 +58,10 @@ public struct Picker {
                 buffer.fill(Rect(x: area.x, y: y, width: area.width, height: 1), style: style)
             }
             let marker = index == state.cursor ? "› " : "  "
+            // The reason an item can't be chosen comes before its detail, so a narrow box keeps it.
             var text = marker + item.label
-            if !item.detail.isEmpty { text += "  " + item.detail }
             if let reason = item.disabledReason { text += "  — " + reason }
+            if !item.detail.isEmpty { text += "  " + item.detail }
             buffer.write(DisplayWidth.truncate(text, to: area.width), x: area.x, y: y, style: style, maxWidth: area.width)
         }
     }

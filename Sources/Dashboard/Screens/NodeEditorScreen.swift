@@ -1,0 +1,245 @@
+import Foundation
+import MessengerCore
+import TerminalKit
+
+/// Screen 7: a program's Messenger node. Tab moves between the profile, the tag, the message
+/// and the preview; the message takes typing (with `@` opening the data-field picker); the
+/// counts, the preview and the policy flags follow every keystroke.
+public struct NodeEditorState: Equatable, Sendable {
+    public enum Focus: Equatable, Sendable { case profile, tag, message, preview }
+    public enum Picker: Equatable, Sendable { case profile, tag, field }
+
+    public var program: String
+    public var data: NodeEditorData?
+    public var profile: String?
+    public var tag: String?
+    public var editor = TextAreaState()
+    public var saved: (profile: String?, tag: String?, message: String) = (nil, nil, "")
+    public var focus: Focus = .message
+    public var picker: Picker?
+    public var pickerState = PickerState(items: [])
+    public var sample: SampleContact?
+
+    public init(program: String) { self.program = program }
+
+    public static func == (a: NodeEditorState, b: NodeEditorState) -> Bool {
+        a.program == b.program && a.data == b.data && a.profile == b.profile && a.tag == b.tag && a.editor == b.editor
+            && a.saved.profile == b.saved.profile && a.saved.tag == b.saved.tag && a.saved.message == b.saved.message
+            && a.focus == b.focus && a.picker == b.picker && a.pickerState == b.pickerState && a.sample == b.sample
+    }
+
+    public var isDirty: Bool { profile != saved.profile || tag != saved.tag || editor.text != saved.message }
+
+    mutating func load(_ data: NodeEditorData) {
+        self.data = data
+        profile = data.program.profile
+        tag = data.program.tag
+        editor = TextAreaState(data.program.message)
+        saved = (profile, tag, data.program.message)
+    }
+
+    var currentTag: MessageTag? { data?.tags.first { $0.name == tag } }
+    var optInField: String? { data?.profiles.first { $0.name == profile }?.optInField }
+
+    /// The live checks: counts, preview for the sample contact, flags, a template error.
+    var live: (check: MessageCheck, preview: String?, templateError: String?)? {
+        guard let data, let tag = currentTag else { return nil }
+        return ProgramService.check(message: editor.text, tag: tag, allTags: data.tags, fields: data.fields, sample: sample)
+    }
+
+    static func keys(for s: NodeEditorState) -> [(key: String, action: String)] {
+        if s.picker != nil { return [("j/k", "move"), ("Enter", "choose"), ("Esc", "close")] }
+        var keys: [(key: String, action: String)] = [("Ctrl-S", "save"), ("Tab", "next field")]
+        switch s.focus {
+        case .profile: keys += [("Enter/p", "pick profile"), ("t", "change tag")]
+        case .tag: keys += [("Enter/t", "change tag"), ("p", "pick profile")]
+        case .message: keys += [("@", "insert field"), ("Ctrl-Z", "undo")]
+        case .preview: keys += [("[/]", "previous/next contact"), ("t", "change tag")]
+        }
+        return keys + [("Esc", "back")]
+    }
+
+    mutating func handle(_ key: Key) -> [ScreenCommand] {
+        if picker != nil { return handlePicker(key) }
+        switch key {
+        case .ctrl("s"): return save()
+        case .escape:
+            if isDirty {
+                return [.confirm(ConfirmDialogState(title: "Unsaved changes", message: "Leave the node of \"\(program)\" without saving?", confirmLabel: "Discard"),
+                                 then: .popScreen)]
+            }
+            return [.pop, .run(.loadPrograms)]
+        case .tab: focus = [.profile, .tag, .message, .preview][([.profile, .tag, .message, .preview].firstIndex(of: focus)! + 1) % 4]
+        case .backTab: focus = [.profile, .tag, .message, .preview][([.profile, .tag, .message, .preview].firstIndex(of: focus)! + 3) % 4]
+        default:
+            switch focus {
+            case .message:
+                if key == .char("@") { openFieldPicker() } else { editor.handle(key) }
+            case .profile, .tag, .preview:
+                switch key {
+                case .char("p"): openProfilePicker()
+                case .char("t"): openTagPicker()
+                case .enter: if focus == .profile { openProfilePicker() } else if focus == .tag { openTagPicker() }
+                case .char("]"): return [.run(.loadSample(after: sample?.id, forward: true, optInField: optInField))]
+                case .char("["): return [.run(.loadSample(after: sample?.id, forward: false, optInField: optInField))]
+                default: break
+                }
+            }
+        }
+        return []
+    }
+
+    private mutating func save() -> [ScreenCommand] {
+        guard let profile else { return [.toast("Pick a profile first (Tab to Profile, Enter)", .error)] }
+        guard let tag else { return [.toast("Pick a tag first (t)", .error)] }
+        let effect = Effect.saveNode(program: program, profile: profile, tag: tag, message: editor.text, acceptFlags: true)
+        if let live, !live.check.flags.isEmpty {
+            let flags = ProgramService.describe(live.check.flags)
+            return [.confirm(ConfirmDialogState(title: "Policy check", message: "This message is flagged: \(flags). Facebook can stop a page that sends such messages. Save anyway?", confirmLabel: "Save anyway"),
+                             then: effect)]
+        }
+        return [.run(.saveNode(program: program, profile: profile, tag: tag, message: editor.text, acceptFlags: false))]
+    }
+
+    private mutating func openProfilePicker() {
+        guard let data else { return }
+        // Only Enabled profiles can be picked; a Disabled one already on the node may be kept.
+        pickerState = PickerState(items: data.profiles.map { p in
+            PickerItem(p.name, detail: p.enabled ? "Enabled" : "Disabled",
+                       disabledReason: p.enabled || p.name == saved.profile ? nil : "disabled: enable it to pick it")
+        }, cursor: data.profiles.firstIndex { $0.name == profile } ?? 0)
+        picker = .profile
+    }
+
+    private mutating func openTagPicker() {
+        guard let data else { return }
+        pickerState = PickerState(items: data.tags.map { t in
+            PickerItem(t.name, detail: t.allows + " e.g. \"" + t.example + "\"",
+                       disabledReason: t.retiredNote.map { "retired: \($0)" }.flatMap { t.name == saved.tag ? nil : $0 })
+        }, cursor: data.tags.firstIndex { $0.name == tag } ?? 0)
+        picker = .tag
+    }
+
+    private mutating func openFieldPicker() {
+        guard let data else { return }
+        pickerState = PickerState(items: data.fields.filter { !$0.isOptIn }.map {
+            PickerItem("@\($0.name)@", detail: $0.defaultValue.isEmpty ? "no default" : "default: \($0.defaultValue)")
+        })
+        picker = .field
+    }
+
+    private mutating func handlePicker(_ key: Key) -> [ScreenCommand] {
+        switch key {
+        case .escape:
+            if picker == .field { editor.insert("@") } // Esc keeps the @ that was typed
+            picker = nil
+        case .char("j"), .down: pickerState.move(by: 1, visible: 10)
+        case .char("k"), .up: pickerState.move(by: -1, visible: 10)
+        case .enter:
+            guard let choice = pickerState.choice else {
+                let reason = pickerState.items.indices.contains(pickerState.cursor) ? pickerState.items[pickerState.cursor].disabledReason ?? "" : ""
+                return [.toast("Can't pick this: \(reason)", .error)]
+            }
+            switch picker {
+            case .profile?: profile = choice.label; sample = nil
+            case .tag?: tag = choice.label
+            case .field?: editor.insert(choice.label)
+            case nil: break
+            }
+            picker = nil
+            if sample == nil { return [.run(.loadSample(after: nil, forward: true, optInField: optInField))] }
+        default: break
+        }
+        return []
+    }
+
+    func render(into buffer: inout Buffer, area: Rect, theme: Theme) {
+        guard let data else {
+            Label("Loading…", style: theme.muted).render(into: &buffer, area: area.inset(1))
+            return
+        }
+        let rows = Layout.vertical(area, [.length(3), .fill, .length(min(8, max(4, area.height / 4)))])
+        // Profile and tag.
+        func field(_ label: String, _ value: String, _ focused: Bool, y: Int, x: Int, width: Int) {
+            buffer.write(label, x: x, y: y, style: theme.muted)
+            buffer.write(DisplayWidth.truncate(value, to: width - DisplayWidth.of(label) - 1), x: x + DisplayWidth.of(label) + 1, y: y,
+                         style: focused ? theme.selection : theme.text)
+        }
+        let half = rows[0].width / 2
+        let profileText = profile.map { p in p + (data.profiles.first { $0.name == p }?.enabled == false ? " (Disabled)" : "") } ?? "(none: Tab here, Enter)"
+        field("Profile:", profileText, focus == .profile, y: rows[0].y + 1, x: rows[0].x + 1, width: half - 1)
+        let tagText = tag.map { t in t + (currentTag?.isRetired == true ? " (retired)" : "") } ?? "(none: press t)"
+        field("Tag:", tagText, focus == .tag, y: rows[0].y + 1, x: rows[0].x + half, width: rows[0].width - half)
+        // Message editor and, beside or below it, the preview and checks.
+        let live = self.live
+        let wide = rows[1].width >= 120
+        // Wide: message and preview side by side over the whole height; narrow: preview below.
+        let main = wide ? Rect(x: rows[1].x, y: rows[1].y, width: rows[1].width, height: rows[1].height + rows[2].height) : rows[1]
+        let body = wide ? Layout.horizontal(main, [.percent(55), .fill]) : [rows[1]]
+        let counts = live.map { "\($0.check.templateLength)/\(MessageTemplate.maxLength) · preview \($0.check.previewLength)/\(MessageTemplate.maxLength)" } ?? ""
+        let messageInner = Block(title: "Message · " + counts, style: focus == .message ? theme.accent : theme.border,
+                                 titleStyle: (live?.check.previewLength ?? 0) > MessageTemplate.maxLength ? theme.error : theme.header)
+            .render(into: &buffer, area: body[0])
+        TextArea(theme: theme, focused: focus == .message && picker == nil, highlights: highlights(live?.check.flags ?? []))
+            .render(into: &buffer, area: messageInner, state: editor)
+        let previewArea = wide ? body[1] : rows[2]
+        let previewTitle = "Preview" + (sample.map { " for \($0.email)" } ?? "") + " · [ ]"
+        let previewInner = Block(title: previewTitle, style: focus == .preview ? theme.accent : theme.border, titleStyle: theme.header)
+            .render(into: &buffer, area: previewArea)
+        var previewLines: [(String, Style)] = []
+        if let sample, !sample.optedIn {
+            let warning = "⚠ \(sample.email) has no opt-in for this profile: it would get a warning (\(ProgramRunner.noOptInReason)) and move on through the program."
+            previewLines = TextWrap.lines(warning, width: max(1, previewInner.width)).map { ($0, theme.warning) }
+        } else if let preview = live?.preview {
+            previewLines = TextWrap.lines(preview, width: max(1, previewInner.width)).map { ($0, theme.text) }
+        }
+        if let error = live?.templateError { previewLines = [("✗ " + error, theme.error)] }
+        for (i, line) in previewLines.prefix(previewInner.height).enumerated() {
+            Label(line.0, style: line.1).render(into: &buffer, area: previewInner.row(i))
+        }
+        // Policy flags, each with the words that raised it: in the preview box when wide, on the
+        // line under the profile and tag when narrow.
+        var flagLines: [(String, Style)] = []
+        for flag in live?.check.flags ?? [] {
+            let text = "⚑ " + flag.explanation + (flag.words.isEmpty ? "" : ": " + flag.words.joined(separator: ", "))
+            flagLines += TextWrap.lines(text, width: max(1, wide ? previewInner.width : rows[0].width - 2)).map { ($0, theme.error) }
+        }
+        if let unknown = live?.check.unknownFields, !unknown.isEmpty {
+            flagLines.append(("✗ unknown data field" + (unknown.count > 1 ? "s " : " ") + unknown.map { "@\($0)@" }.joined(separator: ", "), theme.error))
+        }
+        if flagLines.isEmpty, live != nil { flagLines.append(("✓ no policy flags", theme.success)) }
+        let flagsTop = wide ? previewInner.maxY - flagLines.count : rows[0].y + 2
+        if wide {
+            for (i, line) in flagLines.enumerated() where flagsTop + i >= previewInner.y {
+                Label(line.0, style: line.1).render(into: &buffer, area: Rect(x: previewInner.x, y: flagsTop + i, width: previewInner.width, height: 1))
+            }
+        } else if let first = flagLines.first {
+            Label(first.0 + (flagLines.count > 1 ? " (+\(flagLines.count - 1))" : ""), style: first.1)
+                .render(into: &buffer, area: Rect(x: rows[0].x + 1, y: rows[0].y + 2, width: rows[0].width - 2, height: 1))
+        }
+        if let picker {
+            let titles: [Picker: String] = [.profile: "Pick a profile (Enabled only)", .tag: "Change tag", .field: "Insert a data field"]
+            let box = area.centered(width: min(area.width - 4, 100), height: min(area.height - 2, pickerState.items.count + 2))
+            buffer.fill(box, style: theme.text)
+            let inner = Block(title: titles[picker] ?? "", style: theme.border, titleStyle: theme.accent).render(into: &buffer, area: box)
+            TerminalKit.Picker(theme: theme).render(into: &buffer, area: inner, state: pickerState)
+        }
+    }
+
+    /// The flagged words, as character ranges per line, for the editor to highlight.
+    func highlights(_ flags: [PolicyFlag]) -> [(line: Int, range: Range<Int>)] {
+        let words = flags.flatMap(\.words)
+        var out: [(line: Int, range: Range<Int>)] = []
+        for (i, line) in editor.lines.enumerated() {
+            let lower = line.lowercased()
+            for word in words {
+                var from = lower.startIndex
+                while let r = lower.range(of: word, range: from..<lower.endIndex) {
+                    out.append((i, lower.distance(from: lower.startIndex, to: r.lowerBound)..<lower.distance(from: lower.startIndex, to: r.upperBound)))
+                    from = r.upperBound
+                }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,146 @@
+import GoldenSupport
+import XCTest
+@testable import Dashboard
+@testable import MessengerCore
+import TerminalKit
+
+final class ProgramsScreenTests: XCTestCase {
+    let tags: [MessageTag] = [
+        MessageTag(name: "Account_update", apiName: "ACCOUNT_UPDATE", allows: "Account changes.", example: "Your password changed.",
+                   contextWords: ["account", "password"], retiredNote: nil),
+        MessageTag(name: "Confirmed_event_update", apiName: "CONFIRMED_EVENT_UPDATE", allows: "Event reminders.", example: "See you tomorrow.",
+                   contextWords: ["event", "reminder"], retiredNote: "Retired by Meta in 2026"),
+        MessageTag(name: "Post_purchase_update", apiName: "POST_PURCHASE_UPDATE", allows: "Orders.", example: "Your order shipped.",
+                   contextWords: ["order", "shipped"], retiredNote: nil),
+    ]
+    var fields: [DataField] {
+        [DataField(id: 1, name: "FBOPTIN_0001", isOptIn: true, defaultValue: ""), DataField(id: 2, name: "FIRSTNAME", isOptIn: false, defaultValue: "there"),
+         DataField(id: 3, name: "ORDERNUMBER", isOptIn: false, defaultValue: "your order")]
+    }
+
+    func program(_ name: String = "Orders", status: ProgramStatus = .active, message: String = "Hi @FIRSTNAME@, order @ORDERNUMBER@ shipped.") -> ProgramSummary {
+        ProgramSummary(id: 1, name: name, status: status, profile: "Shop", profileEnabled: true, tag: "Post_purchase_update",
+                       message: message, enrolled: 10, lastRunAt: nil)
+    }
+
+    func editorApp(width: Int = 80, height: Int = 24) -> AppState {
+        var s = appWithProfiles(width: width, height: height)
+        s.press(.char(":")); s.type("programs"); s.press(.enter)
+        _ = App.update(&s, .programsLoaded([program()]))
+        XCTAssertEqual(s.press(.enter), [.loadNodeEditor(program: "Orders")])
+        let data = NodeEditorData(program: program(), profiles: [("Shop", true, "FBOPTIN_0001"), ("Old", false, "FBOPTIN_0002")], tags: tags, fields: fields)
+        XCTAssertEqual(App.update(&s, .nodeEditorLoaded(data)), [.loadSample(after: nil, forward: true, optInField: "FBOPTIN_0001")])
+        _ = App.update(&s, .sampleLoaded(SampleContact(id: 7, email: "ann@example.com", values: ["FIRSTNAME": "Ann", "FBOPTIN_0001": "p1"], optedIn: true)))
+        return s
+    }
+
+    var editor: (AppState) -> NodeEditorState? = { if case .nodeEditor(let e) = $0.current { return e }; return nil }
+
+    func testTypingUpdatesCountsPreviewAndFlags() {
+        var s = editorApp()
+        XCTAssertTrue(s.screenText.contains("Hi Ann, order your order shipped."), s.screenText)
+        s.press(.down, .end)
+        s.type(" Free shipping next time!")
+        let e = editor(s)!
+        XCTAssertTrue(e.isDirty)
+        XCTAssertEqual(e.live?.check.templateLength, 69)
+        XCTAssertEqual(e.live?.check.flags.first?.words, ["free shipping"])
+        XCTAssertTrue(s.screenText.contains("free shipping"))
+        XCTAssertFalse(e.highlights(e.live!.check.flags).isEmpty, "the flagged words are highlighted in the editor")
+        s.press(.ctrl("z"))
+        XCTAssertEqual(editor(s)!.editor.text.count, 68, "undo takes back the last character")
+        assertGolden("node-editor-80x24", App.view(s))
+    }
+
+    func testAtOpensTheFieldPickerAndInsertsTheField() {
+        var s = editorApp()
+        s.press(.char("@"))
+        XCTAssertEqual(editor(s)?.picker, .field)
+        XCTAssertTrue(s.screenText.contains("default: there"))
+        s.press(.enter)
+        XCTAssertTrue(editor(s)!.editor.text.hasSuffix("shipped.@FIRSTNAME@"))
+        s.press(.char(" "), .char("@"), .escape)
+        XCTAssertTrue(editor(s)!.editor.text.hasSuffix("@FIRSTNAME@ @"), "Esc keeps the typed @")
+        s.type("NOPE")
+        s.press(.char("@"), .escape)
+        XCTAssertEqual(editor(s)?.live?.check.unknownFields, ["NOPE"])
+        XCTAssertTrue(s.screenText.contains("unknown data field @NOPE@"))
+    }
+
+    func testTagPickerShowsRetiredTagsAndProfilePickerOnlyEnabled() {
+        var s = editorApp(width: 160, height: 48)
+        s.press(.tab) // to the preview; t opens the tag picker from any field but the message
+        s.press(.char("t"))
+        XCTAssertEqual(editor(s)?.picker, .tag)
+        XCTAssertTrue(s.screenText.contains("retired: Retired by Meta in 2026"))
+        assertGolden("tag-picker-160x48", App.view(s))
+        s.press(.char("g"), .char("k"), .char("k"), .char("k"))
+        s.press(.enter)
+        XCTAssertEqual(editor(s)?.tag, "Account_update")
+        XCTAssertTrue(editor(s)!.live!.check.flags.contains { $0.kind == .offTag }, "an order message under Account_update reads as another tag")
+        s.press(.char("t"), .char("j"), .enter)
+        XCTAssertEqual(editor(s)?.tag, "Account_update", "a retired tag can't be picked")
+        XCTAssertEqual(s.toast?.kind, .error)
+        s.press(.char("p"), .char("j"), .enter)
+        XCTAssertEqual(editor(s)?.profile, "Shop", "a disabled profile can't be picked")
+    }
+
+    func testSavingAFlaggedMessageAsksFirstAndLeavingUnsavedAsks() {
+        var s = editorApp()
+        s.press(.down, .end)
+        s.type(" 50% off")
+        XCTAssertEqual(s.press(.ctrl("s")), [])
+        guard case .confirm(let dialog, let then) = s.overlay else { return XCTFail("a flagged message asks first") }
+        XCTAssertEqual(dialog.focus, .cancel)
+        XCTAssertEqual(then, .saveNode(program: "Orders", profile: "Shop", tag: "Post_purchase_update",
+                                       message: "Hi @FIRSTNAME@, order @ORDERNUMBER@ shipped. 50% off", acceptFlags: true))
+        XCTAssertEqual(s.press(.tab, .enter), [then])
+        _ = App.update(&s, .nodeSaved(program: "Orders"))
+        XCTAssertFalse(editor(s)!.isDirty)
+        s.type("!")
+        XCTAssertEqual(s.press(.escape), [])
+        guard case .confirm(_, .popScreen) = s.overlay else { return XCTFail("leaving with changes asks") }
+        XCTAssertEqual(s.press(.tab, .enter), [.loadPrograms])
+        if case .programs = s.current {} else { XCTFail("back on Programs") }
+    }
+
+    func testACleanMessageSavesWithoutAsking() {
+        var s = editorApp()
+        s.press(.down, .end)
+        s.type(" Track it online.")
+        XCTAssertEqual(s.press(.ctrl("s")), [.saveNode(program: "Orders", profile: "Shop", tag: "Post_purchase_update",
+                                                         message: "Hi @FIRSTNAME@, order @ORDERNUMBER@ shipped. Track it online.", acceptFlags: false)])
+    }
+
+    func testPreviewStepsContactsAndShowsTheWarningForNoOptIn() {
+        var s = editorApp()
+        s.press(.tab)
+        XCTAssertEqual(s.press(.char("]")), [.loadSample(after: 7, forward: true, optInField: "FBOPTIN_0001")])
+        XCTAssertEqual(s.press(.char("[")), [.loadSample(after: 7, forward: false, optInField: "FBOPTIN_0001")])
+        _ = App.update(&s, .sampleLoaded(SampleContact(id: 8, email: "bob@example.com", values: [:], optedIn: false)))
+        XCTAssertTrue(s.screenText.contains("bob@example.com has no opt-in"))
+    }
+
+    func testRunShowsProgressCancelsAndSummarises() {
+        var s = appWithProfiles(width: 80, height: 24)
+        s.press(.char(":")); s.type("programs"); s.press(.enter)
+        _ = App.update(&s, .programsLoaded([program()]))
+        XCTAssertEqual(s.press(.char("r")), [.runProgram(name: "Orders", reenrol: false)])
+        _ = App.update(&s, .runProgress(name: "Orders", RunProgress(done: 2_000, total: 8_000, sent: 1_500, warned: 500), elapsed: 2))
+        let text = s.screenText
+        XCTAssertTrue(text.contains("2000 / 8000 contacts · 1000 a second · 6 s left"), text)
+        assertGolden("run-progress-80x24", App.view(s))
+        XCTAssertEqual(s.press(.escape), [.cancelRun(name: "Orders")])
+        XCTAssertEqual(s.press(.escape), [], "one cancel is enough")
+        var summary = RunSummary()
+        summary.enrolled = 8_000; summary.processed = 2_000; summary.sent = 1_500; summary.cancelled = true
+        summary.warnings = [ReasonCount(reason: ProgramRunner.noOptInReason, count: 500)]
+        XCTAssertEqual(App.update(&s, .runFinished(name: "Orders", summary)), [.loadPrograms])
+        XCTAssertTrue(s.screenText.contains("Cancelled"))
+        XCTAssertTrue(s.screenText.contains("500  no opt-in"))
+        XCTAssertEqual(s.press(.enter), [.loadPrograms])
+        XCTAssertEqual(s.press(.char("R")), [.runProgram(name: "Orders", reenrol: true)])
+        XCTAssertEqual(App.update(&s, .runFinished(name: "Orders", RunSummary(stoppedBecause: "program \"Orders\" is paused"))), [.loadPrograms])
+        XCTAssertTrue(s.screenText.contains("Stopped: program \"Orders\" is paused"))
+    }
+}
