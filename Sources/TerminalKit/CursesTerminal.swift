@@ -143,7 +143,27 @@ public final class CursesTerminal: Terminal {
             }
             return Self.functionKey(Int32(code)).map(Event.key) ?? .tick
         }
+        if code == 27 { return escapeOrSequence() }
         return Self.characterKey(UInt32(code)).map(Event.key) ?? .tick
+    }
+
+    /// A lone ESC is Escape. ESC followed at once by `[` or `O` is a sequence curses didn't know
+    /// (a terminal whose TERM is wrong, say): it is swallowed whole rather than read as Escape
+    /// plus letters, which would close screens. ESC then any other key is Escape, then that key.
+    private func escapeOrSequence() -> Event {
+        let window = shim_stdscr()
+        wtimeout(window, 0)
+        var code: wint_t = 0
+        guard wget_wch(window, &code) != shim_err() else { return .key(.escape) }
+        guard code == 91 || code == 79 else { // not '[' or 'O': Escape, and the key is read next
+            _ = unget_wch(wchar_t(code))
+            return .key(.escape)
+        }
+        for _ in 0..<32 {
+            guard wget_wch(window, &code) != shim_err() else { break }
+            if (0x40...0x7E).contains(code) { break }
+        }
+        return .tick
     }
 
     static func functionKey(_ code: Int32) -> Key? {

@@ -8,7 +8,7 @@ DB="$WORK/d.db"
 S="md-e2e-$$"
 "$BIN" demo --db "$DB" >/dev/null || { fail "demo"; finish; exit 1; }
 tmux kill-session -t "$S" 2>/dev/null
-tmux new-session -d -s "$S" -x 100 -y 30 "env TERM=xterm-256color ESCDELAY=25 LANG=C.UTF-8 '$BIN' --db '$DB'; echo EXITED \$?; sleep 60"
+tmux new-session -d -s "$S" -x 100 -y 30 "env TERM=tmux-256color ESCDELAY=25 LANG=C.UTF-8 '$BIN' --db '$DB'; echo EXITED \$?; sleep 60"
 trap 'tmux kill-session -t "$S" 2>/dev/null; rm -rf "$WORK"' EXIT
 
 screen() { tmux capture-pane -p -t "$S"; }

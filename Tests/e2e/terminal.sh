@@ -13,7 +13,7 @@ wait_for() {
 }
 start() {
   tmux kill-session -t "$S" 2>/dev/null
-  tmux new-session -d -s "$S" -x 200 -y 60 "env TERM=xterm-256color LANG=C.UTF-8 '$BIN' --db '$DB'; echo EXITED \$?; stty -a > '$WORK/stty'; sleep 60"
+  tmux new-session -d -s "$S" -x 200 -y 60 "env TERM=tmux-256color LANG=C.UTF-8 '$BIN' --db '$DB'; echo EXITED \$?; stty -a > '$WORK/stty'; sleep 60"
 }
 
 start

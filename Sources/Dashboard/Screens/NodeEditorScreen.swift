@@ -135,6 +135,8 @@ public struct NodeEditorState: Equatable, Sendable {
             picker = nil
         case .char("j"), .down: pickerState.move(by: 1, visible: 10)
         case .char("k"), .up: pickerState.move(by: -1, visible: 10)
+        case .char("g"), .home: pickerState.move(by: -pickerState.items.count, visible: 10)
+        case .char("G"), .end: pickerState.move(by: pickerState.items.count, visible: 10)
         case .enter:
             guard let choice = pickerState.choice else {
                 let reason = pickerState.items.indices.contains(pickerState.cursor) ? pickerState.items[pickerState.cursor].disabledReason ?? "" : ""
