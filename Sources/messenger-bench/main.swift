@@ -84,6 +84,22 @@ setenv("COLUMNS", "200", 1)
 setenv("LINES", "60", 1)
 let terminal = CursesTerminal(environment: ["TERM": "xterm-256color"], outputPath: "/dev/null")
 let runtime = Runtime(workspace: workspace, terminal: terminal, themeName: "default", themeFolders: [], synchronousEffects: true)
+// The frame itself: a full 200x60 frame written through ncurses, and one where a row changed.
+do {
+    var frameState = AppState(theme: Theme.fallback.reduced(to: terminal.colorDepth), width: 200, height: 60)
+    _ = App.update(&frameState, .profilesLoaded(try workspace.profiles.list()))
+    let frame = App.view(frameState)
+    let view = measure(500) { _ = App.view(frameState) }
+    rows.append(("frame: Profiles view into a 200x60 buffer", view.median, view.worst, ""))
+    let full = measure(500) { terminal.invalidate(); terminal.draw(frame) }
+    rows.append(("frame: full 200x60 flush through ncurses", full.median, full.worst, "target ≤ 2 ms"))
+    var changed = frame
+    changed.write(String(repeating: "x", count: 200), x: 0, y: 30, style: .plain)
+    var flip = false
+    let oneRow = measure(500) { flip.toggle(); terminal.draw(flip ? changed : frame) }
+    rows.append(("frame: one row changed", oneRow.median, oneRow.worst, ""))
+    terminal.invalidate()
+}
 let startup = measure(1) { runtime.start() }
 rows.append(("startup: first frame (profiles loaded)", startup.median, startup.worst, "target ≤ 200 ms"))
 @MainActor func keys(_ name: String, _ sequence: [Key], times: Int) {
