@@ -5,19 +5,9 @@
 # then confirms the database says what the screens said.
 source "$(dirname "$0")/lib/common.bash"
 DB="$WORK/d.db"
-S="md-e2e-$$"
 "$BIN" demo --db "$DB" >/dev/null || { fail "demo"; finish; exit 1; }
-tmux kill-session -t "$S" 2>/dev/null
-tmux new-session -d -s "$S" -x 100 -y 30 "env TERM=tmux-256color ESCDELAY=25 LANG=C.UTF-8 '$BIN' --db '$DB'; echo EXITED \$?; sleep 60"
-trap 'tmux kill-session -t "$S" 2>/dev/null; rm -rf "$WORK"' EXIT
+dashboard "md-e2e-$$" 100 30 --db "'$DB'"
 
-screen() { tmux capture-pane -p -t "$S"; }
-keys() { tmux send-keys -t "$S" "$@"; }
-# wait_for TEXT: until the screen shows TEXT (10 s at most).
-wait_for() {
-  for _ in $(seq 1 100); do screen | grep -qF -- "$1" && { ok; return 0; }; sleep 0.1; done
-  fail "the screen never showed '$1'"; screen >&2; return 1
-}
 NAME="Café ☕ 東京"
 
 wait_for "Northwind Shop"

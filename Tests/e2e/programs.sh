@@ -4,16 +4,8 @@
 # program and read the summary; the command line confirms what was saved and sent.
 source "$(dirname "$0")/lib/common.bash"
 DB="$WORK/p.db"
-S="md-prog-$$"
 "$BIN" demo --db "$DB" --contacts 400 >/dev/null || { fail "demo"; finish; exit 1; }
-trap 'tmux kill-session -t "$S" 2>/dev/null; rm -rf "$WORK"' EXIT
-tmux new-session -d -s "$S" -x 120 -y 40 "env TERM=tmux-256color LANG=C.UTF-8 '$BIN' --db '$DB'; echo EXITED \$?; sleep 60"
-screen() { tmux capture-pane -p -t "$S"; }
-keys() { tmux send-keys -t "$S" "$@"; }
-wait_for() {
-  for _ in $(seq 1 100); do screen | grep -qF -- "$1" && { ok; return 0; }; sleep 0.1; done
-  fail "the screen never showed '$1'"; screen >&2; return 1
-}
+dashboard "md-prog-$$" 120 40 --db "'$DB'"
 sent_before=$("$BIN" --db "$DB" stats "Northwind Shop" --json | python3 -c "import json,sys; print(json.load(sys.stdin)['days'][0]['sent'])")
 
 wait_for "Northwind Shop"

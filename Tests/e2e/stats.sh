@@ -4,16 +4,8 @@
 # `stats --csv` byte for byte.
 source "$(dirname "$0")/lib/common.bash"
 DB="$WORK/s.db"
-S="md-stats-$$"
 "$BIN" demo --db "$DB" --contacts 500 >/dev/null || { fail "demo"; finish; exit 1; }
-trap 'tmux kill-session -t "$S" 2>/dev/null; rm -rf "$WORK"' EXIT
-tmux new-session -d -s "$S" -x 120 -y 40 "env TERM=tmux-256color LANG=C.UTF-8 '$BIN' --db '$DB'; echo EXITED \$?; sleep 60"
-screen() { tmux capture-pane -p -t "$S"; }
-keys() { tmux send-keys -t "$S" "$@"; }
-wait_for() {
-  for _ in $(seq 1 100); do screen | grep -qF -- "$1" && { ok; return 0; }; sleep 0.1; done
-  fail "the screen never showed '$1'"; screen >&2; return 1
-}
+dashboard "md-stats-$$" 120 40 --db "'$DB'"
 YESTERDAY=$(python3 -c "import datetime as d; print((d.datetime.now(d.timezone.utc).date() - d.timedelta(days=1)).isoformat())")
 
 wait_for "Northwind Shop"

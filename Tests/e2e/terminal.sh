@@ -3,18 +3,8 @@
 # to 20x5 and back, and gives the terminal back restored, after q and after SIGTERM.
 source "$(dirname "$0")/lib/common.bash"
 DB="$WORK/t.db"
-S="md-term-$$"
 "$BIN" demo --db "$DB" --contacts 200 >/dev/null || { fail "demo"; finish; exit 1; }
-trap 'tmux kill-session -t "$S" 2>/dev/null; rm -rf "$WORK"' EXIT
-screen() { tmux capture-pane -p -t "$S"; }
-wait_for() {
-  for _ in $(seq 1 100); do screen | grep -qF -- "$1" && { ok; return 0; }; sleep 0.1; done
-  fail "the screen never showed '$1'"; screen >&2; return 1
-}
-start() {
-  tmux kill-session -t "$S" 2>/dev/null
-  tmux new-session -d -s "$S" -x 200 -y 60 "env TERM=tmux-256color LANG=C.UTF-8 '$BIN' --db '$DB'; echo EXITED \$?; stty -a > '$WORK/stty'; sleep 60"
-}
+start() { dashboard "md-term-$$" 200 60 --db "'$DB'"; }
 
 start
 wait_for "Northwind Shop"

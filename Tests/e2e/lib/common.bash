@@ -40,3 +40,19 @@ finish() {
   echo "$passed passed, $failed failed"
   [ "$failed" -eq 0 ]
 }
+
+# The dashboard in tmux: dashboard SESSION WIDTH HEIGHT ARGS... starts the binary with a pinned
+# environment (TERM as tmux sets it, UTF-8) and prints "EXITED <status>" when it ends.
+dashboard() {
+  S=$1; local w=$2 h=$3; shift 3
+  tmux kill-session -t "$S" 2>/dev/null
+  tmux new-session -d -s "$S" -x "$w" -y "$h" "env TERM=tmux-256color LANG=C.UTF-8 '$BIN' $*; echo EXITED \$?; stty -a > '$WORK/stty'; sleep 60"
+  trap 'tmux kill-session -t "$S" 2>/dev/null; rm -rf "$WORK"' EXIT
+}
+screen() { tmux capture-pane -p -t "$S"; }
+keys() { tmux send-keys -t "$S" "$@"; }
+# wait_for TEXT: until the screen shows TEXT (10 s at most); the screen is printed if it never does.
+wait_for() {
+  for _ in $(seq 1 100); do screen | grep -qF -- "$1" && { ok; return 0; }; sleep 0.1; done
+  fail "the screen never showed '$1'"; screen >&2; return 1
+}
