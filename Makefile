@@ -42,3 +42,11 @@ clean:
 bench: deps
 	$(SWIFT) build -c release --product messenger-bench
 	.build/release/messenger-bench
+
+.PHONY: soak
+# The long forms of the reliability tests: 100 SIGKILLs during a 100,000-contact run, and
+# 1,000,000 random keys, pastes and resizes through the screens (release build).
+soak: build
+	KILLS=100 CONTACTS=100000 bash Tests/e2e/crash.sh "$(CURDIR)/$(BIN)"
+	FUZZ_EVENTS=1000000 $(SWIFT) test -c release -Xswiftc -enable-testing --disable-swift-testing \
+	  --filter SessionTests.testRandomEventsNeverBreakTheFrameOrTheState

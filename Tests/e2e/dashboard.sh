@@ -16,6 +16,7 @@ keys -l "$NAME"; wait_for "looks good"
 keys Enter; wait_for "Log in to Facebook ]"
 keys Enter; wait_for "Choose the page"
 screen | grep -F "Northwind Ads" | grep -qF "your role is Advertiser" && ok || fail "the Advertiser page doesn't say why it can't be chosen"
+screen | grep -q "SECRET" && fail "a page token shows in the page picker" || ok
 keys g Enter; wait_for "can't be chosen"
 screen | grep -qF "Enter or Ctrl-S saves" && fail "an ineligible page was chosen" || ok
 keys Escape; sleep 0.2; keys Enter; wait_for "Choose the page"
@@ -27,6 +28,9 @@ expect 0 "the new profile, from the command line" -- "$BIN" --db "$DB" profiles 
 check_json "its field and page" "out['optin_field']=='$FIELD' and out['page_name']=='Northwind Café 東京' and out['status']=='enabled'"
 
 keys Enter; wait_for "4 of 4 profiles"
+keys / ; keys -l "shop"; keys Enter; keys Enter; wait_for "Page connection"
+screen | grep -q "SECRET" && fail "a page token shows on the profile page" || ok
+keys Escape; keys Escape; wait_for "4 of 4 profiles"
 keys g e; wait_for "[ Disable ]"
 keys Enter; sleep 0.3   # Cancel has the focus: nothing happens
 expect 0 "still enabled after Cancel" -- "$BIN" --db "$DB" profiles show "$NAME" --json

@@ -73,6 +73,14 @@ public final class Runtime {
         terminal.draw(App.view(state))
     }
 
+    /// Back to a fresh top screen after a quit, for the fuzz test's next round.
+    public func restartForFuzz() {
+        state.quitting = false
+        state.stack = [.profiles(ProfilesState())]
+        state.overlay = nil
+        start()
+    }
+
     /// Loads the first screen's data.
     public func start() {
         perform(.loadProfiles)
