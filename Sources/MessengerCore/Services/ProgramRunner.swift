@@ -55,7 +55,9 @@ public struct ProgramRunner: Sendable {
     let workspace: Workspace
     let chunkSize: Int
 
-    public init(workspace: Workspace, chunkSize: Int = 2_000) {
+    /// `chunkSize` bounds what a crash can leave unknown: a killed run loses at most one batch of
+    /// claimed-but-unanswered sends (recorded as unknown, never resent).
+    public init(workspace: Workspace, chunkSize: Int = 1_000) {
         self.workspace = workspace
         self.chunkSize = chunkSize
     }
