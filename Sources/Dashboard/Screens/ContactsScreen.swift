@@ -135,33 +135,28 @@ public struct ContactDetailState: Equatable, Sendable {
             return
         }
         let inner = Rect(x: area.x + 1, y: area.y + 1, width: area.width - 2, height: area.height - 1)
-        var y = inner.y
-        func line(_ label: String, _ value: String, _ style: Style) {
-            guard y < inner.maxY else { return }
-            Label(label, style: theme.muted).render(into: &buffer, area: Rect(x: inner.x, y: y, width: 14, height: 1))
-            Label(value, style: style).render(into: &buffer, area: Rect(x: inner.x + 14, y: y, width: inner.width - 14, height: 1))
-            y += 1
-        }
+        var rows = FieldRows(area: inner, labelWidth: 14, labelStyle: theme.muted)
+        func line(_ label: String, _ value: String, _ style: Style) { rows.add(label, value, style: style, into: &buffer) }
         line("Contact", d.email, theme.header)
         line("Time", time, theme.text)
         line("Status", d.status, d.reason == nil ? theme.success : theme.warning)
         if let id = d.messageID { line("Message id", id, theme.text) }
         if let code = d.errorCode { line("Error", "\(code)" + (d.errorSubcode.map { "/\($0)" } ?? "") + " — " + (d.reason ?? ""), theme.error) }
         else if let reason = d.reason { line("Reason", reason, theme.warning) }
-        y += 1
+        rows.y += 1
         line("Message", d.message == nil ? "(none: nothing was sent)" : "", theme.muted)
         if let message = d.message {
-            for text in TextWrap.lines(message, width: max(10, inner.width - 16)).prefix(max(0, (inner.maxY - y) / 2)) {
-                Label(text, style: theme.text).render(into: &buffer, area: Rect(x: inner.x + 2, y: y, width: inner.width - 2, height: 1))
-                y += 1
+            for text in TextWrap.lines(message, width: max(10, inner.width - 16)).prefix(max(0, (inner.maxY - rows.y) / 2)) {
+                Label(text, style: theme.text).render(into: &buffer, area: Rect(x: inner.x + 2, y: rows.y, width: inner.width - 2, height: 1))
+                rows.y += 1
             }
         }
-        y += 1
+        rows.y += 1
         line("Data fields", "", theme.muted)
-        for field in d.fields where y < inner.maxY {
-            Label(field.name, style: theme.accent).render(into: &buffer, area: Rect(x: inner.x + 2, y: y, width: 20, height: 1))
-            Label(field.value, style: theme.text).render(into: &buffer, area: Rect(x: inner.x + 24, y: y, width: inner.width - 24, height: 1))
-            y += 1
+        for field in d.fields where rows.y < inner.maxY {
+            Label(field.name, style: theme.accent).render(into: &buffer, area: Rect(x: inner.x + 2, y: rows.y, width: 20, height: 1))
+            Label(field.value, style: theme.text).render(into: &buffer, area: Rect(x: inner.x + 24, y: rows.y, width: inner.width - 24, height: 1))
+            rows.y += 1
         }
     }
 }

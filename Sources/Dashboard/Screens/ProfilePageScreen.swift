@@ -44,36 +44,31 @@ public struct ProfilePageState: Equatable, Sendable {
         let chartBelow = chartWidth == 0 && area.height >= 36
         let columns = Layout.horizontal(area, [.fill, .length(chartWidth)])
         let left = Rect(x: columns[0].x + 1, y: columns[0].y + 1, width: columns[0].width - 2, height: columns[0].height - 1)
-        var y = left.y
-        func field(_ label: String, _ value: String, _ style: Style) {
-            guard y < left.maxY else { return }
-            Label(label, style: theme.muted).render(into: &buffer, area: Rect(x: left.x, y: y, width: 18, height: 1))
-            Label(value, style: style).render(into: &buffer, area: Rect(x: left.x + 18, y: y, width: left.width - 18, height: 1))
-            y += 1
-        }
+        var rows = FieldRows(area: left, labelWidth: 18, labelStyle: theme.muted)
+        func field(_ label: String, _ value: String, _ style: Style) { rows.add(label, value, style: style, into: &buffer) }
         field("Profile", s.name, theme.header)
         field("Facebook page", "\(s.pageName) (\(s.pageID))", theme.text)
         field("Status", s.enabled ? "Enabled" : "Disabled", s.enabled ? theme.success : theme.warning)
         field("Page connection", d.connectionError.map { "BROKEN — \($0)" } ?? "connected", d.connectionError == nil ? theme.success : theme.error)
         field("Opt-in field", s.optInField, theme.accent)
         field("Opt-in code", "press y to copy (" + String(d.optInCode.count) + " characters)", theme.text)
-        y += 1
+        rows.y += 1
         field("Delivered, 7 days", String(s.delivered7d), theme.header)
         field("Funnel", "\(d.sent7d) sent → \(s.delivered7d) delivered → \(d.read7d) read", theme.text)
-        y += 1
+        rows.y += 1
         if d.notSent.isEmpty {
             field("Not sent", "none in the last 7 days", theme.success)
         } else {
             field("Not sent", "\(s.warnings7d) in the last 7 days:", theme.warning)
-            for r in d.notSent where y < left.maxY - 2 {
-                Label(String(r.count).leftPadded(7) + "  " + r.reason, style: theme.text).render(into: &buffer, area: Rect(x: left.x + 2, y: y, width: left.width - 2, height: 1))
-                y += 1
+            for r in d.notSent where rows.y < left.maxY - 2 {
+                Label(String(r.count).leftPadded(7) + "  " + r.reason, style: theme.text).render(into: &buffer, area: Rect(x: left.x + 2, y: rows.y, width: left.width - 2, height: 1))
+                rows.y += 1
             }
         }
-        y += 1
-        if y < left.maxY { Label("Note: " + ProfileDetails.repliesNote, style: theme.muted).render(into: &buffer, area: Rect(x: left.x, y: y, width: left.width, height: 1)) }
+        rows.y += 1
+        if rows.y < left.maxY { Label("Note: " + ProfileDetails.repliesNote, style: theme.muted).render(into: &buffer, area: Rect(x: left.x, y: rows.y, width: left.width, height: 1)) }
         if chartBelow, !days.isEmpty {
-            let top = max(y + 1, area.maxY - 14)
+            let top = max(rows.y + 1, area.maxY - 14)
             let inner = Block(title: "Last 7 days", style: theme.border, titleStyle: theme.header)
                 .render(into: &buffer, area: Rect(x: area.x, y: top, width: area.width, height: area.maxY - top))
             BarChart(groups: days.map { BarChart.Group(label: String($0.dayLabel), values: [$0.sent, $0.delivered, $0.warnings]) },

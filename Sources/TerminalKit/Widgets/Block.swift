@@ -72,3 +72,26 @@ public enum TextWrap {
         return out
     }
 }
+
+/// Label–value rows down an area: the label in a column of `labelWidth`, the value after it;
+/// rows past the bottom are dropped. `y` is where the next row goes.
+public struct FieldRows {
+    public let area: Rect
+    public let labelWidth: Int
+    public let labelStyle: Style
+    public var y: Int
+
+    public init(area: Rect, labelWidth: Int, labelStyle: Style) {
+        self.area = area
+        self.labelWidth = labelWidth
+        self.labelStyle = labelStyle
+        y = area.y
+    }
+
+    public mutating func add(_ label: String, _ value: String, style: Style, into buffer: inout Buffer) {
+        guard y < area.maxY else { return }
+        Label(label, style: labelStyle).render(into: &buffer, area: Rect(x: area.x, y: y, width: labelWidth, height: 1))
+        Label(value, style: style).render(into: &buffer, area: Rect(x: area.x + labelWidth, y: y, width: area.width - labelWidth, height: 1))
+        y += 1
+    }
+}
