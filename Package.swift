@@ -33,6 +33,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .target(name: "DashboardFuzz", dependencies: ["Dashboard", "MessengerCore", "TerminalKit"]),
+        .executableTarget(name: "messenger-fuzz", dependencies: ["DashboardFuzz"]),
         .executableTarget(
             name: "messenger-bench",
             dependencies: ["Dashboard", "MessengerCore", "TerminalKit"]
@@ -41,6 +43,6 @@ let package = Package(
         // Golden-file assertions shared by the UI test targets.
         .target(name: "GoldenSupport", dependencies: ["TerminalKit"], path: "Tests/GoldenSupport"),
         .testTarget(name: "TerminalKitTests", dependencies: ["TerminalKit", "GoldenSupport"]),
-        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "MessengerCore", "TerminalKit", "GoldenSupport"]),
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "DashboardFuzz", "MessengerCore", "TerminalKit", "GoldenSupport"]),
     ]
 )

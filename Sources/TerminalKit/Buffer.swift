@@ -132,7 +132,20 @@ public struct Buffer: Equatable, Sendable {
     }
 
     /// The widest row in display columns: never more than `width` (checked by the fuzz tests).
-    public func widestLine() -> Int { lines().map(DisplayWidth.of).max() ?? 0 }
+    public func widestLine() -> Int {
+        var widest = 0
+        for y in 0..<height {
+            var columns = 0
+            for x in 0..<width {
+                let cell = cells[y * width + x]
+                if cell.isContinuation { continue }
+                // One ASCII byte is one column; anything else is measured.
+                columns += cell.symbol.utf8.count == 1 ? 1 : DisplayWidth.of(cell.symbol)
+            }
+            widest = max(widest, columns)
+        }
+        return widest
+    }
 
     /// The frame's attributes, one letter a cell (b bold, r reverse, u underline, d dim, . none;
     /// the strongest one shown), for golden files that check highlighting as well as text.
