@@ -68,7 +68,10 @@ public enum Fuzz {
         if terminal.screen.width != terminal.width || terminal.screen.height != terminal.height {
             return "frame \(terminal.screen.width)x\(terminal.screen.height) on a \(terminal.width)x\(terminal.height) screen"
         }
-        if terminal.screen.widestLine() > terminal.width { return "a line wider than the screen" }
+        if terminal.screen.widestLine() > terminal.width {
+            let line = terminal.screen.lines().max { DisplayWidth.of($0) < DisplayWidth.of($1) } ?? ""
+            return "a line wider than the screen (\(terminal.width)x\(terminal.height), screen \(state.current.title)): \(line.debugDescription)"
+        }
         func check(_ table: TableState, count: Int, _ name: String) -> String? {
             table.cursor < 0 || (count > 0 && table.cursor >= count) ? "\(name) cursor \(table.cursor) of \(count)" : nil
         }

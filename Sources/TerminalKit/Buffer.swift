@@ -40,6 +40,9 @@ public struct Buffer: Equatable, Sendable {
         let r = rect.intersection(area)
         guard !r.isEmpty else { return }
         for y in r.y..<r.maxY {
+            // A wide character cut by either edge goes whole, so no row grows or keeps a stray half.
+            clearWide(at: r.x, y: y)
+            clearWide(at: r.maxX - 1, y: y)
             for x in r.x..<r.maxX { self[x, y] = Cell(" ", style: style) }
         }
     }

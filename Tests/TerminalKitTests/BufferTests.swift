@@ -21,6 +21,20 @@ final class BufferTests: XCTestCase {
         XCTAssertEqual(b.lines(), [" x京"])
     }
 
+    func testFillingOverHalfAWideCharacterClearsAllOfIt() {
+        // Found by the 1,000,000-event fuzz: a dialog's box filled from the second half of 京.
+        var b = Buffer(width: 6, height: 1)
+        b.write("東京ab", x: 0, y: 0, style: .plain)
+        b.fill(Rect(x: 3, y: 0, width: 2, height: 1), style: .plain)
+        XCTAssertEqual(b.widestLine(), 6)
+        XCTAssertEqual(b.lines(), ["東   b"])
+        var c = Buffer(width: 6, height: 1)
+        c.write("東京ab", x: 0, y: 0, style: .plain)
+        c.fill(Rect(x: 0, y: 0, width: 3, height: 1), style: .plain)
+        XCTAssertEqual(c.lines(), ["     ab"].map { String($0.dropFirst()) })
+        XCTAssertFalse(c.cells.contains { $0.isContinuation }, "no half of 京 is left behind")
+    }
+
     func testEscapeSequencesInDataNeverReachTheBuffer() {
         var b = Buffer(width: 20, height: 1)
         b.write("a\u{1B}[2Jb\u{7}c\nd", x: 0, y: 0, style: .plain)

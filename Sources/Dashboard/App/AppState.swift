@@ -12,7 +12,7 @@ public enum Screen: Equatable, Sendable {
     case contactDetail(ContactDetailState)
     case nodeEditor(NodeEditorState)
 
-    var title: String {
+    public var title: String {
         switch self {
         case .profiles: return "Profiles"
         case .newProfile: return "New profile"
