@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import XCTest
 @testable import MessengerCore
 
@@ -158,27 +159,50 @@ final class MessagingRulesTests: XCTestCase {
         XCTAssertEqual(f.transport.sent.count, 4)
     }
 
-    func testAKilledRunsPendingSendsBecomeUnknownAndAreNeverResent() throws {
+    func testAKilledRunsClaimedSendsBecomeUnknownAndAreNeverResent() throws {
         let f = try Fixture()
         try f.standardSetup()
-        // What a run killed after claiming but before Facebook answered leaves behind.
+        // A run killed after claiming its batch but before Facebook answered: a dead process owns
+        // the run, its claim covers ann's and bob's enrolments, and no send row was written.
         try f.database.writer.write { db in
             let program = try Int64.fetchOne(db, sql: "SELECT id FROM program")!
             let node = try Int64.fetchOne(db, sql: "SELECT id FROM node")!
-            let profile = try Int64.fetchOne(db, sql: "SELECT id FROM profile")!
-            try db.execute(sql: "INSERT INTO program_run (program_id, pid, started_at, heartbeat_at) VALUES (?, 2147483000, 0, 0)", arguments: [program])
-            try db.execute(sql: "INSERT INTO enrolment (program_id, contact_id, enrolled_at) VALUES (?, 1, 0)", arguments: [program])
+            try db.execute(sql: "INSERT INTO enrolment (id, program_id, contact_id, enrolled_at) VALUES (10, ?, 1, 0), (11, ?, 2, 0)",
+                           arguments: [program, program])
             try db.execute(sql: """
-                INSERT INTO send (enrolment_id, node_id, profile_id, contact_id, page_id, psid, day, at, outcome, status, message)
-                VALUES (?, ?, ?, 1, '1001', 'psid-ann', ?, 0, 'sending', 'sending', 'Hi')
-                """, arguments: [db.lastInsertedRowID, node, profile, f.workspace.today])
+                INSERT INTO program_run (program_id, pid, started_at, heartbeat_at, claim_node_id, claim_after, claim_through)
+                VALUES (?, 2147483000, 0, 0, ?, 9, 11)
+                """, arguments: [program, node])
         }
         let summary = try f.run()
-        XCTAssertEqual(summary.recovered, 1)
-        XCTAssertFalse(f.transport.sent.contains { $0.recipientPSID == "psid-ann" }, "ann's message may have gone: never resent")
-        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE status = 'unknown' AND outcome = 'warning'"), 1)
-        XCTAssertEqual(try f.count("SELECT count FROM daily_stat WHERE outcome = 'warning' AND reason = ?", [ProgramRunner.unknownReason]), 1)
-        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE outcome = 'sending'"), 0)
+        XCTAssertEqual(summary.recovered, 2)
+        XCTAssertFalse(f.transport.sent.contains { $0.enrolmentID == 10 || $0.enrolmentID == 11 }, "the claimed messages may have gone: never resent")
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE enrolment_id IN (10, 11) AND status = 'unknown' AND outcome = 'warning'"), 2)
+        XCTAssertEqual(try f.count("SELECT count FROM daily_stat WHERE outcome = 'warning' AND reason = ?", [ProgramRunner.unknownReason]), 2)
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM enrolment WHERE finished_at IS NULL"), 0)
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM program_run WHERE claim_node_id IS NOT NULL"), 0)
+        // Every contact still has exactly one row: the new run's enrolments were sent as usual.
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send"), try f.count("SELECT COUNT(*) FROM enrolment"))
+    }
+
+    func testAClaimIsCommittedBeforeFacebookIsAskedAndClearedWithTheAnswers() throws {
+        let f = try Fixture()
+        try f.standardSetup()
+        var seenWhileSending: [(claim: Int, rows: Int)] = []
+        f.transport.onSend = { _ in
+            // What another process (or the next run, after a crash here) would find on disk.
+            var readOnly = Configuration()
+            readOnly.readonly = true
+            let reader = try! DatabaseQueue(path: f.database.path, configuration: readOnly)
+            seenWhileSending.append(try! reader.read { db in
+                (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM program_run WHERE claim_node_id IS NOT NULL")!,
+                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM send WHERE outcome = 'sent'")!)
+            })
+        }
+        _ = try f.run()
+        XCTAssertFalse(seenWhileSending.isEmpty)
+        XCTAssertTrue(seenWhileSending.allSatisfy { $0.claim == 1 && $0.rows == 0 }, "\(seenWhileSending)")
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM program_run WHERE claim_node_id IS NOT NULL"), 0)
     }
 
     func testSecondSendOfANodeToAnEnrolmentIsImpossible() throws {

@@ -46,7 +46,7 @@ enrolments=$(q 'SELECT COUNT(*) FROM enrolment')
 [ "$(q 'SELECT COUNT(*) FROM (SELECT enrolment_id FROM send GROUP BY enrolment_id, node_id HAVING COUNT(*) > 1)')" -eq 0 ] && ok || fail "an enrolment has two outcomes"
 [ "$(q "SELECT COUNT(*) FROM send WHERE outcome = 'sending'")" -eq 0 ] && ok || fail "rows left in sending"
 asked=$(wc -l <"$WORK/sandbox.log")
-distinct=$(python3 -c "import json,sys; print(len({json.loads(l)['send_id'] for l in open(sys.argv[1])}))" "$WORK/sandbox.log")
+distinct=$(python3 -c "import json,sys; print(len({(json.loads(l)['enrolment_id'], json.loads(l)['node_id']) for l in open(sys.argv[1])}))" "$WORK/sandbox.log")
 [ "$asked" -eq "$distinct" ] && ok || fail "the sandbox was asked $asked times for $distinct sends: something went out twice"
 for outcome in sent warning; do
   events=$(q "SELECT COUNT(*) FROM send WHERE outcome = '$outcome'")

@@ -26,7 +26,7 @@ public struct SandboxTransport: Transport {
         for rule in Self.errorSuffixes where message.recipientPSID.hasSuffix(rule.suffix) {
             return .failed(GraphError(code: rule.code, subcode: rule.subcode))
         }
-        let h = Self.hash(message.recipientPSID + "/" + String(message.sendID))
+        let h = Self.hash(message.recipientPSID + "/" + String(message.enrolmentID) + "/" + String(message.nodeID))
         return .sent(messageID: "m_" + String(h, radix: 16))
     }
 
@@ -56,7 +56,7 @@ public struct SandboxTransport: Transport {
     }
 
     private static func appendLog(_ message: OutgoingMessage, to path: String) {
-        let record: [String: Any] = ["send_id": message.sendID, "page_id": message.pageID, "psid": message.recipientPSID]
+        let record: [String: Any] = ["enrolment_id": message.enrolmentID, "node_id": message.nodeID, "page_id": message.pageID, "psid": message.recipientPSID]
         guard var data = try? JSONSerialization.data(withJSONObject: record, options: [.sortedKeys]) else { return }
         data.append(0x0A)
         if let handle = FileHandle(forWritingAtPath: path) {

@@ -6,8 +6,21 @@ public struct OutgoingMessage: Sendable, Equatable {
     /// The tag as sent: `CONFIRMED_EVENT_UPDATE` etc.
     public let tag: String
     public let text: String
-    /// Unique per send row: lets a transport derive stable message ids and keep a log.
-    public let sendID: Int64
+    /// The enrolment and node this message is for: unique per message, so a transport can derive
+    /// stable message ids and keep a log, and a test can prove nothing went out twice.
+    public let enrolmentID: Int64
+    public let nodeID: Int64
+
+    public init(pageID: String, pageToken: String?, recipientPSID: String, tag: String, text: String,
+                enrolmentID: Int64, nodeID: Int64) {
+        self.pageID = pageID
+        self.pageToken = pageToken
+        self.recipientPSID = recipientPSID
+        self.tag = tag
+        self.text = text
+        self.enrolmentID = enrolmentID
+        self.nodeID = nodeID
+    }
 }
 
 /// A Graph API error, mapped to a stable reason a person can act on.
@@ -51,4 +64,27 @@ public enum SendResult: Sendable, Equatable {
 /// How messages leave: the sandbox simulation or the Graph Send API.
 public protocol Transport: Sendable {
     func send(_ message: OutgoingMessage) -> SendResult
+
+    /// Sends a batch and answers one result per message, in order. After a 190 (the page's token
+    /// was refused) nothing more is asked of Facebook: the rest are answered with that error.
+    func send(batch: [OutgoingMessage]) -> [SendResult]
+}
+
+extension Transport {
+    /// One message after another; a transport that can overlap requests overrides this.
+    public func send(batch: [OutgoingMessage]) -> [SendResult] {
+        var results: [SendResult] = []
+        results.reserveCapacity(batch.count)
+        var broken: GraphError?
+        for message in batch {
+            if let broken {
+                results.append(.failed(broken))
+                continue
+            }
+            let result = send(message)
+            if case .failed(let error) = result, error.code == 190 { broken = error }
+            results.append(result)
+        }
+        return results
+    }
 }

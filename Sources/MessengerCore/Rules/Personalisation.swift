@@ -42,6 +42,16 @@ public struct MessageTemplate: Equatable, Sendable {
         }
         if !literal.isEmpty { pieces.append(.text(literal)) }
         self.pieces = pieces
+        var names: [String] = []
+        indexedPieces = pieces.map {
+            switch $0 {
+            case .text(let s): return .text(s)
+            case .field(let name):
+                if let i = names.firstIndex(of: name) { return .field(i) }
+                names.append(name)
+                return .field(names.count - 1)
+            }
+        }
     }
 
     static func isNameCharacter(_ c: Character) -> Bool {
@@ -70,6 +80,28 @@ public struct MessageTemplate: Equatable, Sendable {
         }
         return out
     }
+
+    /// The same, with the values and defaults given in `fieldNames` order: what a run uses for
+    /// each of its contacts, without a lookup by name.
+    public func personalise(values: [String?], defaults: [String]) -> String {
+        var out = ""
+        for piece in indexedPieces {
+            switch piece {
+            case .text(let s): out += s
+            case .field(let i):
+                if let v = values[i], !v.isEmpty { out += v } else { out += defaults[i] }
+            }
+        }
+        return out
+    }
+
+    enum IndexedPiece: Equatable, Sendable {
+        case text(String)
+        case field(Int)
+    }
+
+    /// `pieces` with each field replaced by its index in `fieldNames`.
+    let indexedPieces: [IndexedPiece]
 
     /// R5's limit, counted after personalisation in characters as a person reads them.
     public static func checkLength(_ message: String) throws {

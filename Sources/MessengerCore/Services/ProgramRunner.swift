@@ -43,10 +43,16 @@ public enum EnrolmentSelection: Sendable {
 
 /// Moves enrolled contacts through a program's Messenger node (R6).
 ///
-/// Crash safety: a send row is written as `sending` and committed *before* the transport is asked,
-/// and `UNIQUE (enrolment_id, node_id)` forbids a second row. A run that dies leaves `sending` rows;
-/// the next run marks them `unknown` (a warning) and never asks Facebook again, so nothing is sent
-/// twice and nothing is lost. One process runs a program at a time.
+/// Crash safety: before Facebook is asked, the run commits a *claim* for the batch (the range of
+/// enrolment ids, and the node) in its `program_run` row. When the answers are in, one
+/// transaction writes each contact's send row with its outcome, moves the contacts on, adds the
+/// rollups and clears the claim. `UNIQUE (enrolment_id, node_id)` forbids a second row. A run that
+/// dies leaves its claim: the next run records the claimed contacts that have no row as unknown
+/// (a warning) and never asks Facebook again, so nothing is sent twice and nothing is lost. One
+/// process runs a program at a time.
+///
+/// Each contact costs one indexed read, one insert and one update; the batch's rollups, claim and
+/// advance are one statement each.
 public struct ProgramRunner: Sendable {
     public static let noOptInReason = "no opt-in: the FBOPTIN field is empty"
     public static let unknownReason = "unknown outcome: run stopped before Facebook answered"
@@ -66,13 +72,17 @@ public struct ProgramRunner: Sendable {
         let programID: Int64
         let runID: Int64
         let nodeID: Int64
+        /// Whether a node follows the Messenger node: if not, a contact finishes there.
+        let hasNext: Bool
         let profileID: Int64
         let pageID: String
         let pageToken: String?
         let optInFieldID: Int64
         let tagAPIName: String
         let template: MessageTemplate
-        let fields: [(name: String, id: Int64?, defaultValue: String)]
+        /// The template's fields in `fieldNames` order: the id to read each value from.
+        let fieldIDs: [Int64?]
+        let defaults: [String]
     }
 
     public func run(
@@ -90,24 +100,15 @@ public struct ProgramRunner: Sendable {
         defer { try? finish(plan) }
         while true {
             if shouldCancel?() == true { summary.cancelled = true; break }
-            let claimed = try claimChunk(plan, after: &afterID, summary: &summary, reasons: &reasons)
-            guard let claimed else { break }
-            var results: [(Int64, Int64, SendResult)] = []
-            results.reserveCapacity(claimed.sending.count)
+            guard let batch = try claim(plan, after: afterID, reasons: &reasons) else { break }
             var brokenToken: GraphError?
-            for item in claimed.sending {
-                if let broken = brokenToken {
-                    results.append((item.sendID, item.enrolmentID, .failed(broken)))
-                    continue
-                }
-                let result = workspace.transport.send(OutgoingMessage(
-                    pageID: plan.pageID, pageToken: plan.pageToken, recipientPSID: item.psid,
-                    tag: plan.tagAPIName, text: item.message, sendID: item.sendID))
-                if case .failed(let error) = result, error.code == 190 { brokenToken = error }
-                results.append((item.sendID, item.enrolmentID, result))
+            if !batch.messages.isEmpty {
+                let results = workspace.transport.send(batch: batch.messages)
+                for case .failed(let error) in results where error.code == 190 { brokenToken = error; break }
+                try record(plan, batch: batch, results: results, summary: &summary, reasons: &reasons)
             }
-            try record(plan, results: results, summary: &summary, reasons: &reasons)
-            done += claimed.count
+            afterID = batch.through
+            done += batch.count
             summary.processed = done
             progress?(RunProgress(done: done, total: total, sent: summary.sent, warned: reasons.values.reduce(0, +)))
             if let broken = brokenToken {
@@ -126,10 +127,10 @@ public struct ProgramRunner: Sendable {
     private func start(program name: String, reenrol: Bool, selection: EnrolmentSelection,
                        summary: inout RunSummary, reasons: inout [String: Int]) throws -> (NodePlan, Int) {
         let now = workspace.clock.nowMillis()
+        let day = workspace.calendar.day(ofMillis: now)
         let pid = Int64(getpid())
         var recovered = 0
         var enrolled = 0
-        var recoveredReasons: [String: Int] = [:]
         let result: (NodePlan, Int) = try workspace.database.write { db in
             let programID = try ProgramService.id(db, named: name)
             let status = try String.fetchOne(db, sql: "SELECT status FROM program WHERE id = ?", arguments: [programID]) ?? "draft"
@@ -138,7 +139,8 @@ public struct ProgramRunner: Sendable {
             }
             guard let node = try Row.fetchOne(db, sql: """
                 SELECT node.id, node.profile_id, node.message, message_tag.api_name,
-                       profile.page_id, profile.optin_field_id, page.access_token
+                       profile.page_id, profile.optin_field_id, page.access_token,
+                       EXISTS (SELECT 1 FROM node n2 WHERE n2.program_id = node.program_id AND n2.position = 2) AS has_next
                 FROM node JOIN profile ON profile.id = node.profile_id
                 JOIN page ON page.id = profile.page_id
                 JOIN message_tag ON message_tag.name = node.tag
@@ -146,34 +148,55 @@ public struct ProgramRunner: Sendable {
                 """, arguments: [programID]) else {
                 throw DomainError("program \(Display.quoted(name)) has no complete Messenger node: set it with `programs node`")
             }
-            // One process at a time: a live owner refuses; a dead one's run is closed.
-            for run in try Row.fetchAll(db, sql: "SELECT id, pid FROM program_run WHERE program_id = ? AND finished_at IS NULL", arguments: [programID]) {
+            let template = try MessageTemplate(node["message"])
+            let fields = try template.fieldNames.map { fieldName -> (id: Int64?, defaultValue: String) in
+                let row = try Row.fetchOne(db, sql: "SELECT id, default_value FROM data_field WHERE name = ?", arguments: [fieldName])
+                return (row?["id"], row?["default_value"] ?? "")
+            }
+
+            // One process at a time: a live owner refuses; a dead one's run is closed, and what it
+            // had claimed without an answer becomes unknown, never resent.
+            var deadClaims: [(node: Int64, after: Int64, through: Int64)] = []
+            for run in try Row.fetchAll(db, sql: """
+                SELECT id, pid, claim_node_id, claim_after, claim_through FROM program_run
+                WHERE program_id = ? AND finished_at IS NULL
+                """, arguments: [programID]) {
                 let owner: Int64 = run["pid"]
                 if owner != pid && Self.isAlive(pid: owner) {
                     throw DomainError("program \(Display.quoted(name)) is already running in process \(owner)")
                 }
-                try db.execute(sql: "UPDATE program_run SET finished_at = ? WHERE id = ?", arguments: [now, run["id"]])
+                if let claimNode: Int64 = run["claim_node_id"] {
+                    deadClaims.append((claimNode, run["claim_after"], run["claim_through"]))
+                }
+                try db.execute(sql: "UPDATE program_run SET finished_at = ?, claim_node_id = NULL WHERE id = ?", arguments: [now, run["id"]])
             }
             try db.execute(sql: "INSERT INTO program_run (program_id, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?)",
                            arguments: [programID, pid, now, now])
-            let runID = db.lastInsertedRowID
+            let plan = NodePlan(
+                programID: programID, runID: db.lastInsertedRowID, nodeID: node["id"], hasNext: node["has_next"],
+                profileID: node["profile_id"], pageID: node["page_id"], pageToken: node["access_token"],
+                optInFieldID: node["optin_field_id"], tagAPIName: node["api_name"], template: template,
+                fieldIDs: fields.map(\.id), defaults: fields.map(\.defaultValue))
 
-            // Recovery: whatever a dead run left in 'sending' is an unknown outcome, never resent.
             var rollup = Rollup()
-            let stuck = try Row.fetchAll(db, sql: """
-                SELECT send.id, send.enrolment_id, send.profile_id, send.day FROM send
-                JOIN node ON node.id = send.node_id
-                WHERE node.program_id = ? AND send.outcome = 'sending'
-                """, arguments: [programID])
-            for row in stuck {
-                try db.execute(sql: "UPDATE send SET outcome = 'warning', status = 'unknown', reason = ? WHERE id = ?",
-                               arguments: [Self.unknownReason, row["id"]])
-                rollup.add(profile: row["profile_id"], day: row["day"], outcome: "warning", reason: Self.unknownReason)
-                try Self.advance(db, enrolment: row["enrolment_id"], at: now)
+            for claim in deadClaims {
+                let insert = try Self.insertStatement(db)
+                let unanswered = try Row.fetchAll(db, sql: """
+                    SELECT e.id, e.contact_id, o.value FROM enrolment e
+                    LEFT JOIN contact_value o ON o.contact_id = e.contact_id AND o.field_id = ?
+                    WHERE e.program_id = ? AND e.id > ? AND e.id <= ? AND e.finished_at IS NULL AND e.next_position = 1
+                      AND NOT EXISTS (SELECT 1 FROM send s WHERE s.enrolment_id = e.id AND s.node_id = ?)
+                    """, arguments: [plan.optInFieldID, programID, claim.after, claim.through, claim.node])
+                for row in unanswered {
+                    try insert.execute(.int(row[0]), .int(claim.node), .int(plan.profileID), .int(row[1]), .text(plan.pageID),
+                                       Int64OrText(row[2] as String?), .int(Int64(day)), .int(now), .text("warning"), .text("unknown"),
+                                       .text(Self.unknownReason), nil, nil, nil, nil)
+                }
+                rollup.add(profile: plan.profileID, day: day, outcome: "warning", reason: Self.unknownReason, count: unanswered.count)
+                recovered += unanswered.count
+                try Self.advance(db, plan, after: claim.after, through: claim.through, at: now)
             }
             try rollup.write(db)
-            recovered = stuck.count
-            if recovered > 0 { recoveredReasons[Self.unknownReason] = recovered }
 
             // Enrolment: everyone not yet enrolled, or (reenrol) everyone again.
             var filter = ""
@@ -190,170 +213,157 @@ public struct ProgramRunner: Sendable {
             enrolled = db.changesCount
 
             let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM enrolment WHERE program_id = ? AND finished_at IS NULL", arguments: [programID]) ?? 0
-            let template = try MessageTemplate(node["message"])
-            let fields = try template.fieldNames.map { fieldName -> (String, Int64?, String) in
-                let row = try Row.fetchOne(db, sql: "SELECT id, default_value FROM data_field WHERE name = ?", arguments: [fieldName])
-                return (fieldName, row?["id"], row?["default_value"] ?? "")
-            }
-            let plan = NodePlan(
-                programID: programID, runID: runID, nodeID: node["id"], profileID: node["profile_id"],
-                pageID: node["page_id"], pageToken: node["access_token"], optInFieldID: node["optin_field_id"],
-                tagAPIName: node["api_name"], template: template, fields: fields)
             return (plan, total)
         }
         summary.enrolled = enrolled
         summary.recovered = recovered
-        for (k, v) in recoveredReasons { reasons[k, default: 0] += v }
+        if recovered > 0 { reasons[Self.unknownReason, default: 0] += recovered }
         return result
     }
 
-    // MARK: Claim: write `sending` rows (and final warnings) before anything leaves
+    // MARK: Claim: settle what needs no answer, claim the rest before anything leaves
 
-    struct Claimed {
-        struct Item { let sendID: Int64; let enrolmentID: Int64; let psid: String; let message: String }
-        var sending: [Item] = []
+    struct Batch {
+        /// The enrolment ids this batch covers: greater than `after`, at most `through`.
+        var after: Int64
+        var through: Int64
         var count = 0
+        var messages: [OutgoingMessage] = []
+        var contactIDs: [Int64] = []
     }
 
-    private func claimChunk(_ plan: NodePlan, after afterID: inout Int64, summary: inout RunSummary,
-                            reasons: inout [String: Int]) throws -> Claimed? {
+    /// Reads the next batch of unfinished enrolments. Contacts without an opt-in or whose message
+    /// is too long get their warning rows now; the rest are claimed for Facebook. Returns nil when
+    /// no enrolment is left.
+    private func claim(_ plan: NodePlan, after: Int64, reasons: inout [String: Int]) throws -> Batch? {
         let now = workspace.clock.nowMillis()
         let day = workspace.calendar.day(ofMillis: now)
-        let start = afterID
-        var lastID = start
-        let claimed: Claimed? = try workspace.database.write { db in
+        return try workspace.database.write { db -> Batch? in
             // One LEFT JOIN per field the template uses: the SQL's shape comes from the template's
             // field count only; every value is a bound argument.
             var joins = ""
             var columns = ""
-            var arguments: StatementArguments = [plan.optInFieldID]
-            for (i, field) in plan.fields.enumerated() {
+            var arguments: [Int64OrText] = [.int(plan.nodeID), .int(plan.optInFieldID)]
+            for (i, fieldID) in plan.fieldIDs.enumerated() {
                 joins += " LEFT JOIN contact_value f\(i) ON f\(i).contact_id = e.contact_id AND f\(i).field_id = ?"
                 columns += ", f\(i).value"
-                arguments += [field.id ?? -1]
+                arguments.append(.int(fieldID ?? -1))
             }
-            arguments += [plan.programID, start, chunkSize]
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT e.id, e.contact_id, e.next_position, o.value AS psid\(columns)
+            arguments += [.int(plan.programID), .int(after), .int(Int64(chunkSize))]
+            let select = try BulkStatement(db, sql: """
+                SELECT e.id, e.contact_id, e.next_position,
+                       EXISTS (SELECT 1 FROM send s WHERE s.enrolment_id = e.id AND s.node_id = ?), o.value\(columns)
                 FROM enrolment e INDEXED BY enrolment_unfinished
                 LEFT JOIN contact_value o ON o.contact_id = e.contact_id AND o.field_id = ?\(joins)
                 WHERE e.program_id = ? AND e.finished_at IS NULL AND e.id > ?
                 ORDER BY e.id LIMIT ?
-                """, arguments: arguments)
-            guard let last = rows.last else { return nil }
-            lastID = last["id"]
-            var claimed = Claimed()
-            claimed.count = rows.count
-            var rollup = Rollup()
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO send (enrolment_id, node_id, profile_id, contact_id, page_id, psid, day, at,
-                                  outcome, status, reason, message)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (enrolment_id, node_id) DO NOTHING
                 """)
-            for row in rows {
-                let enrolmentID: Int64 = row["id"]
-                let contactID: Int64 = row["contact_id"]
-                if (row["next_position"] as Int) != 1 {
-                    try Self.advance(db, enrolment: enrolmentID, at: now)
-                    continue
-                }
-                let psid: String? = row["psid"]
-                guard let psid, !psid.isEmpty else {
-                    try insert.execute(arguments: [enrolmentID, plan.nodeID, plan.profileID, contactID, plan.pageID, nil, day, now,
-                                                   "warning", "no_optin", Self.noOptInReason, nil])
-                    if db.changesCount > 0 {
-                        rollup.add(profile: plan.profileID, day: day, outcome: "warning", reason: Self.noOptInReason)
-                        reasons[Self.noOptInReason, default: 0] += 1
+            let insert = try Self.insertStatement(db)
+            var batch = Batch(after: after, through: after)
+            var rollup = Rollup()
+            var values = [String?](repeating: nil, count: plan.fieldIDs.count)
+            try select.forEachRow(arguments) { row in
+                let enrolmentID = row.int64(0)
+                let contactID = row.int64(1)
+                batch.through = enrolmentID
+                batch.count += 1
+                // Moved past the node already, or its row exists: the range advance settles it.
+                if row.int64(2) != 1 || row.int64(3) != 0 { return }
+                let warning: (status: String, reason: String, psid: String?, message: String?)
+                if let psid = row.text(4), !psid.isEmpty {
+                    for i in values.indices { values[i] = row.text(Int32(5 + i)) }
+                    let message = plan.template.personalise(values: values, defaults: plan.defaults)
+                    guard message.count > MessageTemplate.maxLength else {
+                        batch.messages.append(OutgoingMessage(
+                            pageID: plan.pageID, pageToken: plan.pageToken, recipientPSID: psid,
+                            tag: plan.tagAPIName, text: message, enrolmentID: enrolmentID, nodeID: plan.nodeID))
+                        batch.contactIDs.append(contactID)
+                        return
                     }
-                    try Self.advance(db, enrolment: enrolmentID, at: now)
-                    continue
-                }
-                var values: [String: String] = [:]
-                for (i, field) in plan.fields.enumerated() {
-                    if let v: String = row[4 + i] { values[field.name] = v }
-                }
-                let message = plan.template.personalise(
-                    values: { values[$0] },
-                    defaults: { name in plan.fields.first { $0.name == name }?.defaultValue ?? "" })
-                if message.count > MessageTemplate.maxLength {
-                    try insert.execute(arguments: [enrolmentID, plan.nodeID, plan.profileID, contactID, plan.pageID, psid, day, now,
-                                                   "warning", "too_long", Self.tooLongReason, message])
-                    if db.changesCount > 0 {
-                        rollup.add(profile: plan.profileID, day: day, outcome: "warning", reason: Self.tooLongReason)
-                        reasons[Self.tooLongReason, default: 0] += 1
-                    }
-                    try Self.advance(db, enrolment: enrolmentID, at: now)
-                    continue
-                }
-                try insert.execute(arguments: [enrolmentID, plan.nodeID, plan.profileID, contactID, plan.pageID, psid, day, now,
-                                               "sending", "sending", nil, message])
-                if db.changesCount > 0 {
-                    claimed.sending.append(.init(sendID: db.lastInsertedRowID, enrolmentID: enrolmentID, psid: psid, message: message))
+                    warning = ("too_long", Self.tooLongReason, psid, message)
                 } else {
-                    // This enrolment already has its row for the node: it has been handled.
-                    try Self.advance(db, enrolment: enrolmentID, at: now)
+                    warning = ("no_optin", Self.noOptInReason, nil, nil)
                 }
+                try insert.execute(.int(enrolmentID), .int(plan.nodeID), .int(plan.profileID), .int(contactID), .text(plan.pageID),
+                                   Int64OrText(warning.psid), .int(Int64(day)), .int(now), .text("warning"), .text(warning.status),
+                                   .text(warning.reason), nil, nil, nil, Int64OrText(warning.message))
+                rollup.add(profile: plan.profileID, day: day, outcome: "warning", reason: warning.reason)
+                reasons[warning.reason, default: 0] += 1
             }
+            guard batch.count > 0 else { return nil }
             try rollup.write(db)
-            try db.execute(sql: "UPDATE program_run SET heartbeat_at = ? WHERE id = ?", arguments: [now, plan.runID])
-            return claimed
+            if batch.messages.isEmpty {
+                try Self.advance(db, plan, after: batch.after, through: batch.through, at: now)
+                try db.execute(sql: "UPDATE program_run SET heartbeat_at = ? WHERE id = ?", arguments: [now, plan.runID])
+            } else {
+                try db.execute(sql: """
+                    UPDATE program_run SET heartbeat_at = ?, claim_node_id = ?, claim_after = ?, claim_through = ? WHERE id = ?
+                    """, arguments: [now, plan.nodeID, batch.after, batch.through, plan.runID])
+            }
+            return batch
         }
-        afterID = lastID
-        return claimed
     }
 
     // MARK: Record: what Facebook answered, with the rollups, in one transaction
 
-    private func record(_ plan: NodePlan, results: [(Int64, Int64, SendResult)], summary: inout RunSummary,
+    private func record(_ plan: NodePlan, batch: Batch, results: [SendResult], summary: inout RunSummary,
                         reasons: inout [String: Int]) throws {
-        guard !results.isEmpty else { return }
         let now = workspace.clock.nowMillis()
         let day = workspace.calendar.day(ofMillis: now)
         try workspace.database.write { db in
             var rollup = Rollup()
-            let sent = try db.cachedStatement(sql: """
-                UPDATE send SET outcome = 'sent', status = 'sent', message_id = ?, at = ?, day = ? WHERE id = ? AND outcome = 'sending'
-                """)
-            let failed = try db.cachedStatement(sql: """
-                UPDATE send SET outcome = 'warning', status = 'failed', reason = ?, error_code = ?, error_subcode = ?, at = ?, day = ?
-                WHERE id = ? AND outcome = 'sending'
-                """)
-            for (sendID, enrolmentID, result) in results {
-                switch result {
+            var sent = 0
+            let insert = try Self.insertStatement(db)
+            for (index, message) in batch.messages.enumerated() {
+                let contactID = batch.contactIDs[index]
+                switch results[index] {
                 case .sent(let messageID):
-                    try sent.execute(arguments: [messageID, now, day, sendID])
-                    rollup.add(profile: plan.profileID, day: day, outcome: "sent")
-                    summary.sent += 1
+                    try insert.execute(.int(message.enrolmentID), .int(plan.nodeID), .int(plan.profileID), .int(contactID),
+                                       .text(plan.pageID), .text(message.recipientPSID), .int(Int64(day)), .int(now), .text("sent"),
+                                       .text("sent"), nil, nil, nil, .text(messageID), .text(message.text))
+                    sent += 1
                 case .failed(let error):
-                    try failed.execute(arguments: [error.reason, error.code, error.subcode, now, day, sendID])
+                    try insert.execute(.int(message.enrolmentID), .int(plan.nodeID), .int(plan.profileID), .int(contactID),
+                                       .text(plan.pageID), .text(message.recipientPSID), .int(Int64(day)), .int(now), .text("warning"),
+                                       .text("failed"), .text(error.reason), Int64OrText(error.code), Int64OrText(error.subcode), nil,
+                                       .text(message.text))
                     rollup.add(profile: plan.profileID, day: day, outcome: "warning", reason: error.reason)
                     reasons[error.reason, default: 0] += 1
                 }
-                try Self.advance(db, enrolment: enrolmentID, at: now)
             }
+            if sent > 0 { rollup.add(profile: plan.profileID, day: day, outcome: "sent", count: sent) }
             try rollup.write(db)
+            summary.sent += sent
+            try Self.advance(db, plan, after: batch.after, through: batch.through, at: now)
+            try db.execute(sql: "UPDATE program_run SET heartbeat_at = ?, claim_node_id = NULL WHERE id = ?", arguments: [now, plan.runID])
         }
     }
 
     private func finish(_ plan: NodePlan) throws {
         let now = workspace.clock.nowMillis()
         try workspace.database.write { db in
-            try db.execute(sql: "UPDATE program_run SET finished_at = ? WHERE id = ?", arguments: [now, plan.runID])
+            try db.execute(sql: "UPDATE program_run SET finished_at = ?, claim_node_id = NULL WHERE id = ?", arguments: [now, plan.runID])
             try db.execute(sql: "UPDATE program SET last_run_at = ? WHERE id = ?", arguments: [now, plan.programID])
         }
     }
 
-    /// The contact moves on: to the next node, or (there is none after the Messenger node) it finishes.
-    static func advance(_ db: Database, enrolment: Int64, at now: Int64) throws {
-        let statement = try db.cachedStatement(sql: """
-            UPDATE enrolment SET next_position = next_position + 1,
-                finished_at = CASE WHEN EXISTS (SELECT 1 FROM node WHERE node.program_id = enrolment.program_id
-                                                AND node.position = enrolment.next_position + 1)
-                                   THEN NULL ELSE ? END
-            WHERE id = ? AND finished_at IS NULL
+    /// Writes one send row, with its outcome, once: `UNIQUE (enrolment_id, node_id)` refuses a second.
+    static func insertStatement(_ db: Database) throws -> BulkStatement {
+        try BulkStatement(db, sql: """
+            INSERT INTO send (enrolment_id, node_id, profile_id, contact_id, page_id, psid, day, at,
+                              outcome, status, reason, error_code, error_subcode, message_id, message)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        try statement.execute(arguments: [now, enrolment])
+    }
+
+    /// The batch's contacts move on: to the next node, or (there is none after the Messenger node)
+    /// they finish. Every unfinished enrolment of the program in the range has been handled.
+    static func advance(_ db: Database, _ plan: NodePlan, after: Int64, through: Int64, at now: Int64) throws {
+        let statement = try db.cachedStatement(sql: """
+            UPDATE enrolment SET next_position = next_position + 1, finished_at = ?
+            WHERE program_id = ? AND finished_at IS NULL AND id > ? AND id <= ?
+            """)
+        try statement.execute(arguments: [plan.hasNext ? nil : now, plan.programID, after, through])
     }
 
     static func isAlive(pid: Int64) -> Bool {

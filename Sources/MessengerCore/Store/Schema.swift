@@ -7,6 +7,7 @@ enum Schema {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-core", migrate: createCore)
         migrator.registerMigration("v1-tags", migrate: seedTags)
+        migrator.registerMigration("v2-run-claims", migrate: runClaims)
         return migrator
     }
 
@@ -145,6 +146,25 @@ enum Schema {
                 PRIMARY KEY (profile_id, day, outcome, reason)
             ) WITHOUT ROWID;
             """)
+    }
+
+    /// A run claims a batch of enrolments (an id range for one node) in its `program_run` row,
+    /// committed before Facebook is asked, and writes each send row once, with its outcome. A run
+    /// that dies leaves its claim: the next run records the range's unanswered contacts as
+    /// unknown. Rows that v1 left in 'sending' are settled the same way here.
+    private static func runClaims(_ db: Database) throws {
+        try db.execute(sql: """
+            ALTER TABLE program_run ADD COLUMN claim_node_id INTEGER;
+            ALTER TABLE program_run ADD COLUMN claim_after   INTEGER;   -- enrolment ids > claim_after
+            ALTER TABLE program_run ADD COLUMN claim_through INTEGER;   -- and <= claim_through
+            """)
+        try db.execute(sql: """
+            INSERT INTO daily_stat (profile_id, day, outcome, reason, count)
+                SELECT profile_id, day, 'warning', ?, COUNT(*) FROM send WHERE outcome = 'sending' GROUP BY profile_id, day
+                ON CONFLICT (profile_id, day, outcome, reason) DO UPDATE SET count = count + excluded.count
+            """, arguments: [ProgramRunner.unknownReason])
+        try db.execute(sql: "UPDATE send SET outcome = 'warning', status = 'unknown', reason = ? WHERE outcome = 'sending'",
+                       arguments: [ProgramRunner.unknownReason])
     }
 
     /// The tags of R5 live in data so one can be retired with a note (R7).
