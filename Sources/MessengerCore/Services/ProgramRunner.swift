@@ -172,8 +172,17 @@ public struct ProgramRunner: Sendable {
             }
             try db.execute(sql: "INSERT INTO program_run (program_id, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?)",
                            arguments: [programID, pid, now, now])
+            let runID = db.lastInsertedRowID
+            // A run inserts into indexes keyed by PSID, all over their b-trees: with SQLite's
+            // default 2 MB page cache most inserts read pages back from the OS (at a million
+            // contacts that tripled the time of a batch). The writer keeps a bigger cache for the
+            // run (64 MiB) and gives it back in `finish` (SQLite's default, 2,000 KiB).
+            try db.execute(sql: "PRAGMA cache_size = -65536")
+            // Checkpoints (copying the WAL back into the database, with an fsync) every 1,000 pages
+            // took half the time of a batch: the run checkpoints every 20,000 pages, and at its end.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 20000")
             let plan = NodePlan(
-                programID: programID, runID: db.lastInsertedRowID, nodeID: node["id"], hasNext: node["has_next"],
+                programID: programID, runID: runID, nodeID: node["id"], hasNext: node["has_next"],
                 profileID: node["profile_id"], pageID: node["page_id"], pageToken: node["access_token"],
                 optInFieldID: node["optin_field_id"], tagAPIName: node["api_name"], template: template,
                 fieldIDs: fields.map(\.id), defaults: fields.map(\.defaultValue))
@@ -273,7 +282,9 @@ public struct ProgramRunner: Sendable {
                 if let psid = row.text(4), !psid.isEmpty {
                     for i in values.indices { values[i] = row.text(Int32(5 + i)) }
                     let message = plan.template.personalise(values: values, defaults: plan.defaults)
-                    guard message.count > MessageTemplate.maxLength else {
+                    // Counting characters walks grapheme clusters; a message of at most 2,000 UTF-8
+                    // bytes can't be longer than 2,000 characters, so most skip the walk.
+                    guard message.utf8.count > MessageTemplate.maxLength && message.count > MessageTemplate.maxLength else {
                         batch.messages.append(OutgoingMessage(
                             pageID: plan.pageID, pageToken: plan.pageToken, recipientPSID: psid,
                             tag: plan.tagAPIName, text: message, enrolmentID: enrolmentID, nodeID: plan.nodeID))
@@ -344,6 +355,11 @@ public struct ProgramRunner: Sendable {
         try workspace.database.write { db in
             try db.execute(sql: "UPDATE program_run SET finished_at = ?, claim_node_id = NULL WHERE id = ?", arguments: [now, plan.runID])
             try db.execute(sql: "UPDATE program SET last_run_at = ? WHERE id = ?", arguments: [now, plan.programID])
+        }
+        try workspace.database.writer.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA cache_size = -2000")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 1000")
+            _ = try Row.fetchAll(db, sql: "PRAGMA wal_checkpoint(PASSIVE)")
         }
     }
 
