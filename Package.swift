@@ -11,6 +11,10 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        // The webhook receiver's HTTP server (pure Swift, no SwiftNIO: a short first build) and
+        // its HMAC-SHA256 check.
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw"),
@@ -28,10 +32,18 @@ let package = Package(
             ]
         ),
         .target(name: "Dashboard", dependencies: ["TerminalKit", "MessengerCore"]),
+        .target(
+            name: "WebhookServer",
+            dependencies: [
+                "MessengerCore",
+                .product(name: "FlyingFox", package: "FlyingFox"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .executableTarget(
             name: "messenger-dash",
             dependencies: [
-                "Dashboard", "MessengerCore", "TerminalKit",
+                "Dashboard", "MessengerCore", "TerminalKit", "WebhookServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -42,6 +54,16 @@ let package = Package(
             dependencies: ["Dashboard", "MessengerCore", "TerminalKit"]
         ),
         .testTarget(name: "MessengerCoreTests", dependencies: ["MessengerCore"]),
+        // Graph API and webhook tests against servers they start on 127.0.0.1.
+        .testTarget(
+            name: "FacebookTests",
+            dependencies: [
+                "MessengerCore", "WebhookServer",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "FlyingFox", package: "FlyingFox"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // Golden-file assertions shared by the UI test targets.
         .target(name: "GoldenSupport", dependencies: ["TerminalKit"], path: "Tests/GoldenSupport"),
         .testTarget(name: "TerminalKitTests", dependencies: ["TerminalKit", "GoldenSupport"]),

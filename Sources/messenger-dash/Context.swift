@@ -6,6 +6,9 @@ import MessengerCore
 struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The database file (default: $XDG_DATA_HOME/messenger-dash/messenger.db; env MESSENGER_DASH_DB).", valueName: "PATH"))
     var db: String?
+
+    @Option(name: .long, help: ArgumentHelp("Which Facebook to talk to: sandbox (the default) or graph (the real Graph API; see README). Overrides the config file and MESSENGER_DASH_FACEBOOK.", valueName: "MODE"))
+    var facebook: String?
 }
 
 /// What a command needs, resolved once: settings (config file, then environment), the database
@@ -17,7 +20,11 @@ struct Context {
 
     init(_ options: GlobalOptions) throws {
         environment = ProcessInfo.processInfo.environment
-        settings = try Settings.load(configPath: Paths.configFile(environment), environment: environment)
+        var settings = try Settings.load(configPath: Paths.configFile(environment), environment: environment)
+        if let flag = options.facebook {
+            settings.facebook = try Settings.mode(flag, source: "--facebook")
+        }
+        self.settings = settings
         if let flag = options.db, !flag.isEmpty {
             databasePath = flag
         } else if let env = environment["MESSENGER_DASH_DB"], !env.isEmpty {
@@ -43,13 +50,19 @@ struct Context {
     }
 
     func workspace(creating: Bool) throws -> Workspace {
-        let database = try AppDatabase(path: databasePath, mode: creating ? .createIfMissing : .mustExist)
-        if settings.facebook == .graph {
-            throw DomainError("facebook = \"graph\" is not available in this build yet; use the sandbox (unset MESSENGER_DASH_FACEBOOK)")
+        let transport: any Transport
+        switch settings.facebook {
+        case .sandbox: transport = SandboxTransport(logPath: environment["MESSENGER_DASH_SANDBOX_LOG"])
+        case .graph: transport = GraphTransport(config: try graphConfig)
         }
+        let database = try AppDatabase(path: databasePath, mode: creating ? .createIfMissing : .mustExist)
         return Workspace(
             database: database, clock: try clock, calendar: AccountCalendar(timeZone: settings.timeZone),
-            appID: settings.appID, transport: SandboxTransport(logPath: environment["MESSENGER_DASH_SANDBOX_LOG"]))
+            appID: settings.appID, transport: transport)
+    }
+
+    var graphConfig: GraphConfig {
+        get throws { try GraphConfig(baseURL: settings.graphBaseURL, version: settings.graphVersion) }
     }
 }
 

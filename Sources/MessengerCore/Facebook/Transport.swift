@@ -49,6 +49,8 @@ public struct GraphError: Error, Equatable, Sendable {
         case (190, _): return "190 page access token invalid: reconnect the page"
         case (200, _): return "200 permission missing (pages_messaging)"
         case (1200, _): return "1200 temporary send failure"
+        case (-1, _): return "no answer from the Graph API (network error or timeout): the message may or may not have gone"
+        case (-2, _): return "unexpected answer from the Graph API" + (message.map { ": \($0.prefix(80))" } ?? "")
         default:
             let sub = subcode.map { "/\($0)" } ?? ""
             return "\(code)\(sub) Graph API error" + (message.map { ": \($0.prefix(120))" } ?? "")
@@ -68,9 +70,14 @@ public protocol Transport: Sendable {
     /// Sends a batch and answers one result per message, in order. After a 190 (the page's token
     /// was refused) nothing more is asked of Facebook: the rest are answered with that error.
     func send(batch: [OutgoingMessage]) -> [SendResult]
+
+    /// How many messages a run claims at once: what a crash can leave unknown.
+    var preferredBatchSize: Int { get }
 }
 
 extension Transport {
+    public var preferredBatchSize: Int { 1_000 }
+
     /// One message after another; a transport that can overlap requests overrides this.
     public func send(batch: [OutgoingMessage]) -> [SendResult] {
         var results: [SendResult] = []

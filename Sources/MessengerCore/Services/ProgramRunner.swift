@@ -63,9 +63,11 @@ public struct ProgramRunner: Sendable {
 
     /// `chunkSize` bounds what a crash can leave unknown: a killed run loses at most one batch of
     /// claimed-but-unanswered sends (recorded as unknown, never resent).
-    public init(workspace: Workspace, chunkSize: Int = 1_000) {
+    /// By default a batch is what the transport prefers (1,000 for the sandbox, about a second's
+    /// worth for Graph).
+    public init(workspace: Workspace, chunkSize: Int? = nil) {
         self.workspace = workspace
-        self.chunkSize = chunkSize
+        self.chunkSize = max(1, chunkSize ?? workspace.transport.preferredBatchSize)
     }
 
     struct NodePlan {

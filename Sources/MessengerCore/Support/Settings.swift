@@ -78,7 +78,7 @@ public struct Settings: Sendable, Equatable {
         return zone
     }
 
-    static func mode(_ name: String, source: String) throws -> FacebookMode {
+    public static func mode(_ name: String, source: String) throws -> FacebookMode {
         guard let mode = FacebookMode(rawValue: name) else {
             throw DomainError("\(source): facebook must be sandbox or graph, not \(name)")
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MessengerCore
+import WebhookServer
 
 struct ContactsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -65,17 +66,50 @@ struct ReceiptsCommand: ParsableCommand {
 
 struct WebhookCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "webhook", abstract: "Receive Messenger webhooks over HTTP (put it behind a TLS proxy).")
+        commandName: "webhook",
+        abstract: "Receive Messenger webhooks over plain HTTP: the GET subscription check, and signed POSTs of opt-ins and receipts.",
+        discussion: "It speaks plain HTTP: put it behind a TLS proxy (Facebook only calls https addresses). Stop it with Ctrl-C.")
     @OptionGroup var global: GlobalOptions
-    @Option(help: "HOST:PORT to listen on.") var listen: String
-    @Option(help: "A file holding the verify token.") var verifyTokenFile: String
-    @Option(help: "A file holding the app secret.") var appSecretFile: String
+    @Option(help: "IPV4:PORT to listen on, such as 127.0.0.1:8080 (port 0 picks a free one).") var listen: String
+    @Option(help: "A file holding the verify token you gave Facebook.") var verifyTokenFile: String
+    @Option(help: "A file holding the app secret (signs every POST).") var appSecretFile: String
 
     func run() throws {
-        _ = try Context(global).workspace(creating: false)
-        _ = try readInputFile(verifyTokenFile, limit: 4096)
-        _ = try readInputFile(appSecretFile, limit: 4096)
-        throw DomainError("the webhook receiver is not in this build yet; ingest payload files with `optins ingest` and `receipts ingest`")
+        let context = try Context(global)
+        let (host, port) = try WebhookListener.address(listen)
+        let verifyToken = try secret(verifyTokenFile, "verify token")
+        let appSecret = try secret(appSecretFile, "app secret")
+        let workspace = try context.workspace(creating: false)
+        let receiver = try WebhookReceiver(workspace: workspace, verifyToken: verifyToken, appSecret: appSecret) { line in
+            printError(line)
+        }
+        let failure = FailureBox()
+        let done = DispatchSemaphore(value: 0)
+        Task.detached {
+            do {
+                try await WebhookListener.run(receiver, host: host, port: port) { bound in
+                    let line = "Listening on http://\(host):\(bound)\(WebhookReceiver.path) (plain HTTP: put it behind a TLS proxy)\n"
+                    FileHandle.standardOutput.write(Data(line.utf8))
+                }
+            } catch {
+                failure.error = error
+            }
+            done.signal()
+        }
+        done.wait()
+        if let error = failure.error { throw error }
+    }
+
+    private func secret(_ path: String, _ what: String) throws -> String {
+        let data = try readInputFile(path, limit: 4096)
+        guard let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty,
+              !text.contains(where: { $0.isNewline })
+        else { throw DomainError("\(path): the \(what) must be one non-empty line of text") }
+        return text
+    }
+
+    private final class FailureBox: @unchecked Sendable {
+        var error: (any Error)?
     }
 }
 

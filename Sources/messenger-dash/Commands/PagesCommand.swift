@@ -38,17 +38,31 @@ struct PagesCommand: ParsableCommand {
     }
 
     struct Connect: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Graph: list the pages a user token can link (R2).")
+        static let configuration = CommandConfiguration(
+            abstract: "Graph: fetch the pages a user access token can link (GET /me/accounts, every page of it) and store them with their page tokens (R2).")
         @OptionGroup var global: GlobalOptions
-        @Option(help: "A file holding the user access token.") var tokenFile: String
+        @Option(help: "A file holding the user access token (one line).") var tokenFile: String
+        @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
             let context = try Context(global)
-            _ = try readInputFile(tokenFile, limit: 4096)
+            let data = try readInputFile(tokenFile, limit: 4096)
+            guard let token = String(data: data, encoding: .utf8) else { throw DomainError("\(tokenFile) is not UTF-8 text") }
             guard context.settings.facebook == .graph else {
-                throw DomainError("pages connect talks to the Graph API: set facebook = \"graph\" (or MESSENGER_DASH_FACEBOOK=graph); the sandbox's pages come from `pages import`")
+                throw DomainError("pages connect talks to the Graph API: set facebook = \"graph\" (or --facebook graph); the sandbox's pages come from `pages import`")
             }
-            _ = try context.workspace(creating: true)
+            let directory = try GraphPageDirectory(config: try context.graphConfig, userToken: token)
+            let workspace = try context.workspace(creating: true)
+            let pages = try directory.pages()
+            try workspace.pages.store(pages)
+            if json { return try printJSON(try workspace.pages.list().map(PageJSON.init)) }
+            var table = TextTable("ID", "PAGE", "ROLE", "CAN LINK", "PAGE TOKEN")
+            for p in pages {
+                table.add(p.id, p.name, p.role.rawValue, p.eligibility.reason.map { "no: \($0)" } ?? "yes",
+                          p.accessToken.map(maskedSecret) ?? "none")
+            }
+            print("Stored \(pages.count) page\(pages.count == 1 ? "" : "s") from the Graph API.")
+            if !pages.isEmpty { print(table.render()) }
         }
     }
 }

@@ -1,0 +1,314 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Where the Graph API is and how hard to push it. The base URL and version are settings, so a
+/// test or a proxy can stand in for graph.facebook.com.
+public struct GraphConfig: Sendable {
+    public var baseURL: String
+    public var version: String
+    /// Per request.
+    public var timeout: TimeInterval = 30
+    /// At most this many messages start in any window of `rateWindow` seconds, per page. The
+    /// window is a little over a second so that network jitter can't put 301 into one second at
+    /// Facebook's end.
+    public var messagesPerWindow = 300
+    public var rateWindow: TimeInterval = 1.05
+    /// Codes 4 and 613 (rate limits) are retried, waiting `backoff`, then twice as long each time,
+    /// for at most `maxAttempts` tries in all.
+    public var maxAttempts = 5
+    public var backoff: TimeInterval = 1
+    /// Requests in flight at once during a run.
+    public var concurrency = 8
+
+    public init(baseURL: String, version: String) throws {
+        var base = baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        guard let url = URL(string: base), let scheme = url.scheme?.lowercased(), scheme == "https" || scheme == "http",
+              url.host?.isEmpty == false, url.query == nil
+        else { throw DomainError("graph_base_url must be an http(s) address such as https://graph.facebook.com, not \(Display.quoted(baseURL))") }
+        guard version.range(of: #"^v[0-9]{1,3}\.[0-9]{1,3}$"#, options: .regularExpression) != nil else {
+            throw DomainError("graph_version must look like v21.0, not \(Display.quoted(version))")
+        }
+        self.baseURL = base
+        self.version = version
+    }
+
+    func url(_ path: String) -> String { "\(baseURL)/\(version)/\(path)" }
+}
+
+/// Blocking HTTP over URLSession, for the synchronous core. Tokens travel in the Authorization
+/// header, never in a URL, so they can't land in a proxy's or a server's access log.
+struct GraphHTTP: Sendable {
+    let session: URLSession
+
+    init(timeout: TimeInterval) {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = timeout
+        configuration.httpMaximumConnectionsPerHost = 16
+        configuration.urlCache = nil
+        session = URLSession(configuration: configuration)
+    }
+
+    struct Answer {
+        let status: Int
+        let body: Data
+    }
+
+    func perform(method: String, url: String, token: String, json: Data? = nil) -> Result<Answer, any Error> {
+        guard let target = URL(string: url) else { return .failure(DomainError("not a URL")) }
+        var request = URLRequest(url: target)
+        request.httpMethod = method
+        request.setValue("Bearer " + token, forHTTPHeaderField: "Authorization")
+        request.setValue("application/json", forHTTPHeaderField: "Accept")
+        if let json {
+            request.httpBody = json
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let box = AnswerBox()
+        let done = DispatchSemaphore(value: 0)
+        session.dataTask(with: request) { data, response, error in
+            if let error {
+                box.result = .failure(error)
+            } else if let http = response as? HTTPURLResponse {
+                box.result = .success(Answer(status: http.statusCode, body: data ?? Data()))
+            } else {
+                box.result = .failure(DomainError("no HTTP answer"))
+            }
+            done.signal()
+        }.resume()
+        done.wait()
+        return box.result ?? .failure(DomainError("no HTTP answer"))
+    }
+
+    private final class AnswerBox: @unchecked Sendable {
+        var result: Result<Answer, any Error>?
+    }
+
+    /// The `error` object of a Graph error body, if the body is one.
+    static func graphError(_ body: Data, status: Int, scrubbing secret: String) -> GraphError {
+        if let root = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
+           let error = root["error"] as? [String: Any], let code = error["code"] as? Int {
+            let message = (error["message"] as? String).map { scrub($0, secret) }
+            return GraphError(code: code, subcode: error["error_subcode"] as? Int, message: message)
+        }
+        return GraphError(code: GraphError.unexpectedAnswer, message: "HTTP \(status)")
+    }
+
+    /// Facebook's messages don't carry tokens, but nothing we print may: cut any trace of it.
+    static func scrub(_ text: String, _ secret: String) -> String {
+        guard secret.count >= 8 else { return text }
+        return text.replacingOccurrences(of: secret, with: "[token]")
+    }
+}
+
+extension GraphError {
+    /// No answer (connection refused, timeout): the message may or may not have gone.
+    public static let noAnswer = -1
+    /// An answer that is not a Graph API one (a proxy's 502 page, say).
+    public static let unexpectedAnswer = -2
+}
+
+/// Shows that a secret is there without showing it: `EAAB…(212 characters)`.
+public func maskedSecret(_ secret: String) -> String {
+    secret.count <= 8 ? "…(\(secret.count) characters)" : String(secret.prefix(4)) + "…(\(secret.count) characters)"
+}
+
+// MARK: - Page directory
+
+/// The Graph page directory: `GET /me/accounts?fields=id,name,tasks,access_token` with the user's
+/// token, following `paging.next` (only while it stays on the configured base URL, so the token
+/// never goes elsewhere).
+public struct GraphPageDirectory: PageDirectory {
+    let config: GraphConfig
+    let userToken: String
+    let http: GraphHTTP
+    static let maxPages = 200
+
+    public init(config: GraphConfig, userToken: String) throws {
+        let token = userToken.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !token.isEmpty, token.count <= 1024, token.allSatisfy({ $0.isASCII && !$0.isWhitespace && $0.asciiValue! >= 0x21 }) else {
+            throw DomainError("the user access token must be one line of printable ASCII (as Facebook issues it)")
+        }
+        self.config = config
+        self.userToken = token
+        http = GraphHTTP(timeout: config.timeout)
+    }
+
+    public func pages() throws -> [DirectoryPage] {
+        var url = config.url("me/accounts?fields=id,name,tasks,access_token&limit=100")
+        var all: [DirectoryPage] = []
+        var seen = Set<String>()
+        for _ in 0..<Self.maxPages {
+            let answer: GraphHTTP.Answer
+            switch http.perform(method: "GET", url: url, token: userToken) {
+            case .failure:
+                throw DomainError("can't reach the Graph API at \(config.baseURL): check the address and the network")
+            case .success(let a): answer = a
+            }
+            guard answer.status == 200 else {
+                let error = GraphHTTP.graphError(answer.body, status: answer.status, scrubbing: userToken)
+                throw DomainError("the Graph API refused to list your pages: \(error.reason)")
+            }
+            let (pages, next) = try MeAccountsResponse.parse(answer.body)
+            for page in pages where seen.insert(page.id).inserted { all.append(page) }
+            guard let next else { return all }
+            guard next.hasPrefix(config.baseURL + "/") else {
+                throw DomainError("the Graph API's next page is not under \(config.baseURL); stopped so the token goes nowhere else")
+            }
+            url = next
+        }
+        throw DomainError("more than \(Self.maxPages) pages of /me/accounts; stopped")
+    }
+}
+
+// MARK: - Send API transport
+
+/// Sliding-window limit per page: at most `limit` starts in any `window` seconds.
+final class RateLimiter: @unchecked Sendable {
+    private let limit: Int
+    private let window: UInt64
+    private let lock = NSCondition()
+    private var starts: [String: [UInt64]] = [:]
+
+    init(limit: Int, window: TimeInterval) {
+        self.limit = max(1, limit)
+        self.window = UInt64(window * 1e9)
+    }
+
+    /// Blocks until a message to `page` may start, and counts it.
+    func acquire(page: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        while true {
+            let now = DispatchTime.now().uptimeNanoseconds
+            var recent = starts[page, default: []]
+            recent.removeAll { now - $0 >= window }
+            if recent.count < limit {
+                recent.append(now)
+                starts[page] = recent
+                return
+            }
+            starts[page] = recent
+            let wait = Double(recent[0] + window - now) / 1e9
+            lock.unlock()
+            Thread.sleep(forTimeInterval: wait)
+            lock.lock()
+        }
+    }
+}
+
+/// The Send API: `POST /{page-id}/messages` with `messaging_type=MESSAGE_TAG`, the tag, the
+/// recipient's PSID and the text, authorised by the page token. Error bodies become stable
+/// reasons; 4 and 613 back off and retry within a bound; a run's batch goes out `concurrency`
+/// requests at a time under the per-page rate limit, and stops asking after a 190.
+public final class GraphTransport: Transport, @unchecked Sendable {
+    let config: GraphConfig
+    let http: GraphHTTP
+    let limiter: RateLimiter
+    let sleep: @Sendable (TimeInterval) -> Void
+
+    public init(config: GraphConfig, sleep: @escaping @Sendable (TimeInterval) -> Void = { Thread.sleep(forTimeInterval: $0) }) {
+        self.config = config
+        http = GraphHTTP(timeout: config.timeout)
+        limiter = RateLimiter(limit: config.messagesPerWindow, window: config.rateWindow)
+        self.sleep = sleep
+    }
+
+    /// About a second's worth of messages: a run killed mid-batch leaves at most that many unknown.
+    public var preferredBatchSize: Int { config.messagesPerWindow }
+
+    /// The request body, exactly as the Send API takes it.
+    public static func body(_ message: OutgoingMessage) -> Data {
+        let object: [String: Any] = [
+            "recipient": ["id": message.recipientPSID],
+            "messaging_type": "MESSAGE_TAG",
+            "tag": message.tag,
+            "message": ["text": message.text],
+        ]
+        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+    }
+
+    public func send(_ message: OutgoingMessage) -> SendResult {
+        guard let token = message.pageToken, !token.isEmpty else {
+            return .failed(GraphError(code: 190, message: "no page token stored: reconnect the page"))
+        }
+        let url = config.url(message.pageID + "/messages")
+        let body = Self.body(message)
+        var delay = config.backoff
+        var attempt = 1
+        while true {
+            limiter.acquire(page: message.pageID)
+            let result: SendResult
+            switch http.perform(method: "POST", url: url, token: token, json: body) {
+            case .failure:
+                result = .failed(GraphError(code: GraphError.noAnswer))
+            case .success(let answer) where answer.status == 200:
+                let root = try? JSONSerialization.jsonObject(with: answer.body) as? [String: Any]
+                if let id = root?["message_id"] as? String, !id.isEmpty {
+                    result = .sent(messageID: String(id.prefix(200)))
+                } else {
+                    result = .failed(GraphError(code: GraphError.unexpectedAnswer, message: "HTTP 200 without a message_id"))
+                }
+            case .success(let answer):
+                result = .failed(GraphHTTP.graphError(answer.body, status: answer.status, scrubbing: token))
+            }
+            if case .failed(let error) = result, error.code == 4 || error.code == 613, attempt < config.maxAttempts {
+                sleep(delay)
+                delay *= 2
+                attempt += 1
+                continue
+            }
+            return result
+        }
+    }
+
+    public func send(batch: [OutgoingMessage]) -> [SendResult] {
+        let state = BatchState(count: batch.count)
+        let group = DispatchGroup()
+        for _ in 0..<min(config.concurrency, batch.count) {
+            group.enter()
+            let worker = Thread { [self] in
+                while let index = state.next() {
+                    let result = send(batch[index])
+                    state.record(result, at: index)
+                }
+                group.leave()
+            }
+            worker.start()
+        }
+        group.wait()
+        return state.results()
+    }
+
+    /// Shared by a batch's workers: the next message to send, the results, and whether a 190
+    /// has stopped the batch.
+    private final class BatchState: @unchecked Sendable {
+        private let lock = NSLock()
+        private var cursor = 0
+        private var slots: [SendResult?]
+        private var broken: GraphError?
+
+        init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+        func next() -> Int? {
+            lock.lock(); defer { lock.unlock() }
+            guard broken == nil, cursor < slots.count else { return nil }
+            cursor += 1
+            return cursor - 1
+        }
+
+        func record(_ result: SendResult, at index: Int) {
+            lock.lock(); defer { lock.unlock() }
+            slots[index] = result
+            if case .failed(let error) = result, error.code == 190, broken == nil { broken = error }
+        }
+
+        /// Messages never tried after a 190 carry that error: nothing more was asked of Facebook.
+        func results() -> [SendResult] {
+            lock.lock(); defer { lock.unlock() }
+            return slots.map { $0 ?? .failed(broken ?? GraphError(code: GraphError.noAnswer)) }
+        }
+    }
+}

@@ -1,0 +1,181 @@
+import Crypto
+import FlyingFox
+import Foundation
+import MessengerCore
+
+/// Messenger's webhook: the GET subscription handshake and the signed POSTs carrying
+/// `messaging_optins`, `message_deliveries` and `message_reads`, ingested exactly as
+/// `optins ingest` and `receipts ingest` do. Plain HTTP: it belongs behind a TLS proxy.
+///
+/// Every POST is checked before anything is read into the store: its size (at most 1 MiB, as
+/// for a line of an ingest file), its `X-Hub-Signature-256` (HMAC-SHA256 of the exact body with
+/// the app secret), then its JSON. Replays change nothing, because ingestion is idempotent.
+public struct WebhookReceiver: Sendable {
+    let workspace: Workspace
+    let verifyToken: String
+    let appSecret: Data
+    let log: @Sendable (String) -> Void
+    public static let path = "/webhook"
+    public static let maxBodyBytes = WebhookPayload.maxBodyBytes
+
+    public init(workspace: Workspace, verifyToken: String, appSecret: String, log: @escaping @Sendable (String) -> Void) throws {
+        guard !verifyToken.isEmpty, !appSecret.isEmpty else {
+            throw DomainError("the verify token and the app secret must not be empty")
+        }
+        self.workspace = workspace
+        self.verifyToken = verifyToken
+        self.appSecret = Data(appSecret.utf8)
+        self.log = log
+    }
+
+    /// Answers one request. Public so tests can drive it without a socket too.
+    public func handle(_ request: HTTPRequest) async -> HTTPResponse {
+        guard request.path == Self.path else { return answer(.notFound, "not found", request) }
+        switch request.method {
+        case .GET: return verify(request)
+        case .POST: return await receive(request)
+        default: return answer(.methodNotAllowed, "GET or POST only", request)
+        }
+    }
+
+    /// The subscription check: echo `hub.challenge` when the verify token matches.
+    func verify(_ request: HTTPRequest) -> HTTPResponse {
+        guard request.query["hub.mode"] == "subscribe", let token = request.query["hub.verify_token"],
+              Self.constantTimeEqual(Data(token.utf8), Data(verifyToken.utf8)),
+              let challenge = request.query["hub.challenge"], !challenge.isEmpty, challenge.count <= 256
+        else { return answer(.forbidden, "verification refused", request) }
+        log("GET \(Self.path) 200 subscription verified")
+        return HTTPResponse(statusCode: .ok, headers: [.contentType: "text/plain"], body: Data(challenge.utf8))
+    }
+
+    func receive(_ request: HTTPRequest) async -> HTTPResponse {
+        if let count = request.bodySequence.count, count > Self.maxBodyBytes {
+            return answer(.payloadTooLarge, "body over \(Self.maxBodyBytes) bytes", request)
+        }
+        var body = Data()
+        do {
+            for try await chunk in request.bodySequence {
+                body.append(chunk)
+                if body.count > Self.maxBodyBytes { return answer(.payloadTooLarge, "body over \(Self.maxBodyBytes) bytes", request) }
+            }
+        } catch {
+            return answer(.badRequest, "body not readable", request)
+        }
+        guard let header = request.headers[HTTPHeader("X-Hub-Signature-256")] else {
+            return answer(.forbidden, "no X-Hub-Signature-256", request)
+        }
+        guard Self.signatureMatches(header, body: body, key: SymmetricKey(data: appSecret)) else {
+            return answer(.forbidden, "signature mismatch", request)
+        }
+        let events: [WebhookEvent]
+        do {
+            events = try WebhookPayload.parse(body: body)
+        } catch let error as DomainError {
+            return answer(.badRequest, error.message, request)
+        } catch {
+            return answer(.badRequest, "not a webhook payload", request)
+        }
+        let numbered = events.enumerated().map { (line: $0.offset + 1, event: $0.element) }
+        do {
+            let optins = try workspace.optIns.ingest(numbered.filter { if case .optin = $0.event { return true } else { return false } })
+            let receipts = try workspace.receipts.ingest(numbered.filter { if case .optin = $0.event { return false } else { return true } })
+            log("POST \(Self.path) 200 opt-ins \(optins.optedIn) (unchanged \(optins.unchanged), unknown contacts \(optins.unknownContacts.count)), delivered \(receipts.delivered), read \(receipts.read)")
+            return HTTPResponse(statusCode: .ok, body: Data("EVENT_RECEIVED".utf8))
+        } catch let error as DomainError {
+            // A page no profile is linked to: Facebook retrying won't help, so take it and say so.
+            log("POST \(Self.path) 200 ignored: \(error.message)")
+            return HTTPResponse(statusCode: .ok, body: Data("EVENT_RECEIVED".utf8))
+        } catch {
+            // The database is busy or failing: 503 asks Facebook to deliver it again later.
+            return answer(.serviceUnavailable, "could not record the events; Facebook will retry", request)
+        }
+    }
+
+    private func answer(_ status: HTTPStatusCode, _ message: String, _ request: HTTPRequest) -> HTTPResponse {
+        log("\(request.method.rawValue) \(Display.safe(String(request.path.prefix(80)))) \(status.code) \(message)")
+        return HTTPResponse(statusCode: status, headers: [.contentType: "text/plain"], body: Data((message + "\n").utf8))
+    }
+
+    /// `sha256=` and the hex HMAC-SHA256 of the body, compared in constant time.
+    static func signatureMatches(_ header: String, body: Data, key: SymmetricKey) -> Bool {
+        let prefix = "sha256="
+        guard header.hasPrefix(prefix) else { return false }
+        let hex = header.dropFirst(prefix.count)
+        guard hex.count == 64, let given = Self.bytes(hex: hex) else { return false }
+        return HMAC<SHA256>.isValidAuthenticationCode(given, authenticating: body, using: key)
+    }
+
+    /// The header a sender puts on `body`: what Facebook computes, and what the tests send.
+    public static func signature(of body: Data, secret: String) -> String {
+        let code = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
+        return "sha256=" + code.map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func bytes(hex: Substring) -> Data? {
+        var data = Data(capacity: hex.count / 2)
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            guard let byte = UInt8(hex[index..<next], radix: 16) else { return nil }
+            data.append(byte)
+            index = next
+        }
+        return data
+    }
+
+    static func constantTimeEqual(_ a: Data, _ b: Data) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for (x, y) in zip(a, b) { difference |= x ^ y }
+        return difference == 0
+    }
+}
+
+/// The receiver on a socket.
+public enum WebhookListener {
+    struct Handler: HTTPHandler {
+        let receiver: WebhookReceiver
+        func handleRequest(_ request: HTTPRequest) async throws -> HTTPResponse { await receiver.handle(request) }
+    }
+
+    /// Parses `HOST:PORT`; the host must be an IPv4 address (put a TLS proxy in front).
+    public static func address(_ text: String) throws -> (host: String, port: UInt16) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, let port = UInt16(parts[1]),
+              parts[0].split(separator: ".").count == 4,
+              parts[0].split(separator: ".").allSatisfy({ UInt8($0) != nil })
+        else { throw DomainError("--listen must be IPV4:PORT such as 127.0.0.1:8080, not \(Display.quoted(text))") }
+        return (String(parts[0]), port)
+    }
+
+    /// Starts listening, calls `ready` with the port it got (useful with port 0), and serves
+    /// until the task is cancelled.
+    public static func run(_ receiver: WebhookReceiver, host: String, port: UInt16,
+                           ready: @escaping @Sendable (UInt16) -> Void) async throws {
+        let address: sockaddr_in
+        do {
+            address = try .inet(ip4: host, port: port)
+        } catch {
+            throw DomainError("can't listen on \(host):\(port): not an IPv4 address")
+        }
+        let server = HTTPServer(address: address, timeout: 15, logger: .disabled, handler: Handler(receiver: receiver))
+        let serving = Task { try await server.run() }
+        do {
+            try await server.waitUntilListening(timeout: 5)
+        } catch {
+            serving.cancel()
+            _ = try? await serving.value
+            throw DomainError("can't listen on \(host):\(port): the address is in use or not ours")
+        }
+        if case .ip4(_, let bound) = await server.listeningAddress {
+            ready(bound)
+        } else {
+            ready(port)
+        }
+        try await withTaskCancellationHandler {
+            try await serving.value
+        } onCancel: {
+            serving.cancel()
+        }
+    }
+}

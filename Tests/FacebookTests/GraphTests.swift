@@ -1,0 +1,210 @@
+import Foundation
+import MessengerCore
+import XCTest
+
+/// The Graph page directory and the Send API transport against a fake Graph API on 127.0.0.1.
+final class GraphTests: XCTestCase {
+    var fake: FakeGraph!
+
+    override func setUp() async throws {
+        fake = try await FakeGraph.start()
+    }
+
+    override func tearDown() async throws {
+        await fake.stop()
+    }
+
+    func config(_ edit: (inout GraphConfig) -> Void = { _ in }) throws -> GraphConfig {
+        var config = try GraphConfig(baseURL: fake.base, version: "v21.0")
+        config.backoff = 0.01
+        edit(&config)
+        return config
+    }
+
+    // MARK: Page directory
+
+    func testMeAccountsFollowsEveryPageAndDerivesRolesFromTasks() async throws {
+        let base = fake.base
+        fake.script { request, n in
+            if n == 1 {
+                return (200, #"{"data":[{"id":"1","name":"Shop","tasks":["ANALYZE","ADVERTISE","MODERATE","CREATE_CONTENT","MANAGE","MESSAGING"],"access_token":"PT-1-SECRET"}],"paging":{"cursors":{"after":"A"},"next":"\#(base)/v21.0/me/accounts?fields=id,name,tasks,access_token&limit=100&after=A"}}"#)
+            }
+            return (200, #"{"data":[{"id":"2","name":"Ads","tasks":["ANALYZE","ADVERTISE"],"access_token":"PT-2-SECRET"}],"paging":{"cursors":{"before":"A"}}}"#)
+        }
+        let directory = try GraphPageDirectory(config: try config(), userToken: "USER-TOKEN-SECRET\n")
+        let pages = try await blocking { try directory.pages() }
+        XCTAssertEqual(pages.map(\.id), ["1", "2"])
+        XCTAssertEqual(pages.map(\.role), [.admin, .advertiser])
+        XCTAssertNil(pages[0].eligibility.reason)
+        XCTAssertNotNil(pages[1].eligibility.reason, "an Advertiser can't link a page (R2)")
+        XCTAssertEqual(pages.map(\.accessToken), ["PT-1-SECRET", "PT-2-SECRET"])
+
+        let requests = fake.requests
+        XCTAssertEqual(requests.count, 2)
+        XCTAssertEqual(requests.map(\.method), ["GET", "GET"])
+        XCTAssertEqual(requests.map(\.path), ["/v21.0/me/accounts", "/v21.0/me/accounts"])
+        XCTAssertEqual(requests[0].query["fields"], "id,name,tasks,access_token")
+        XCTAssertEqual(requests[1].query["after"], "A")
+        for request in requests {
+            XCTAssertEqual(request.headers["authorization"], "Bearer USER-TOKEN-SECRET", "the token goes in the header")
+            XCTAssertNil(request.query["access_token"], "and never in the URL")
+        }
+    }
+
+    func testPagingThatLeavesTheBaseURLIsNotFollowed() async throws {
+        fake.script { _, _ in (200, #"{"data":[],"paging":{"next":"http://example.com/steal?x=1"}}"#) }
+        let directory = try GraphPageDirectory(config: try config(), userToken: "USER-TOKEN-SECRET")
+        do {
+            _ = try await blocking { try directory.pages() }
+            XCTFail("followed a next page elsewhere")
+        } catch let error as DomainError {
+            XCTAssertTrue(error.message.contains("not under"), error.message)
+        }
+        XCTAssertEqual(fake.requests.count, 1)
+    }
+
+    func testARefusedUserTokenIsOneLineWithoutTheToken() async throws {
+        fake.script { _, _ in (400, #"{"error":{"message":"Invalid OAuth access token USER-TOKEN-SECRET.","type":"OAuthException","code":190}}"#) }
+        let directory = try GraphPageDirectory(config: try config(), userToken: "USER-TOKEN-SECRET")
+        do {
+            _ = try await blocking { try directory.pages() }
+            XCTFail("a refused token listed pages")
+        } catch let error as DomainError {
+            XCTAssertTrue(error.message.contains("190"), error.message)
+            XCTAssertFalse(error.message.contains("USER-TOKEN-SECRET"), error.message)
+            XCTAssertFalse(error.message.contains("\n"))
+        }
+    }
+
+    func testBadSettingsAreRefused() {
+        XCTAssertThrowsError(try GraphConfig(baseURL: "ftp://graph.facebook.com", version: "v21.0"))
+        XCTAssertThrowsError(try GraphConfig(baseURL: "https://graph.facebook.com", version: "21"))
+        XCTAssertThrowsError(try GraphPageDirectory(config: try GraphConfig(baseURL: "https://x.test", version: "v21.0"), userToken: "two words"))
+    }
+
+    // MARK: Send API
+
+    func message(_ psid: String = "PSID-1", token: String? = GraphFixture.pageToken) -> OutgoingMessage {
+        OutgoingMessage(pageID: "4001", pageToken: token, recipientPSID: psid, tag: "POST_PURCHASE_UPDATE",
+                        text: "Hi Ann, your order has shipped. «ok»", enrolmentID: 7, nodeID: 1)
+    }
+
+    func testASendIsThePOSTTheSendAPITakesAndRecordsTheMessageID() async throws {
+        fake.script { _, _ in (200, #"{"recipient_id":"PSID-1","message_id":"m_abc123"}"#) }
+        let transport = GraphTransport(config: try config())
+        let message = message()
+        let result = try await blocking { transport.send(message) }
+        XCTAssertEqual(result, .sent(messageID: "m_abc123"))
+        let request = try XCTUnwrap(fake.requests.first)
+        XCTAssertEqual(request.method, "POST")
+        XCTAssertEqual(request.path, "/v21.0/4001/messages")
+        XCTAssertEqual(request.headers["authorization"], "Bearer \(GraphFixture.pageToken)")
+        XCTAssertEqual(request.headers["content-type"], "application/json")
+        XCTAssertTrue(request.query.isEmpty, "nothing, and no token, in the URL")
+        let body = try XCTUnwrap(request.json)
+        XCTAssertEqual(body["messaging_type"] as? String, "MESSAGE_TAG")
+        XCTAssertEqual(body["tag"] as? String, "POST_PURCHASE_UPDATE")
+        XCTAssertEqual((body["recipient"] as? [String: String]), ["id": "PSID-1"])
+        XCTAssertEqual((body["message"] as? [String: String]), ["text": "Hi Ann, your order has shipped. «ok»"])
+        XCTAssertEqual(body.keys.sorted(), ["message", "messaging_type", "recipient", "tag"])
+    }
+
+    func testEachErrorCodeMapsToItsStableReasonWithoutTheToken() async throws {
+        let cases: [(Int, Int?)] = [(2, nil), (4, nil), (10, 2018278), (100, 2018001), (190, nil), (200, nil), (551, nil), (613, nil), (1200, nil)]
+        for (code, subcode) in cases {
+            let sub = subcode.map { #","error_subcode":\#($0)"# } ?? ""
+            fake.script { _, _ in (400, #"{"error":{"message":"token PAGE-TOKEN-SECRET-1234 said no","type":"OAuthException","code":\#(code)\#(sub),"fbtrace_id":"x"}}"#) }
+            let transport = GraphTransport(config: try config { $0.maxAttempts = 1 })
+            let message = message()
+            let result = try await blocking { transport.send(message) }
+            guard case .failed(let error) = result else { return XCTFail("code \(code) was not a failure") }
+            XCTAssertEqual(error.code, code)
+            XCTAssertEqual(error.subcode, subcode)
+            XCTAssertEqual(error.reason, GraphError(code: code, subcode: subcode).reason)
+            XCTAssertTrue(error.reason.hasPrefix(String(code)), error.reason)
+            XCTAssertFalse(error.reason.contains("PAGE-TOKEN"), error.reason)
+        }
+        // Answers that aren't Graph errors, and no answer at all.
+        fake.script { _, _ in (502, "<html>bad gateway</html>") }
+        let transport = GraphTransport(config: try config())
+        let message = message()
+        guard case .failed(let proxy) = try await blocking({ transport.send(message) }) else { return XCTFail() }
+        XCTAssertEqual(proxy.code, GraphError.unexpectedAnswer)
+        let nowhere = GraphTransport(config: try GraphConfig(baseURL: "http://127.0.0.1:9", version: "v21.0"))
+        guard case .failed(let none) = try await blocking({ nowhere.send(message) }) else { return XCTFail() }
+        XCTAssertEqual(none.code, GraphError.noAnswer)
+    }
+
+    func testRateLimitsBackOffAndRetryWithinABound() async throws {
+        fake.script { _, n in n <= 2 ? (400, #"{"error":{"message":"slow down","code":613}}"#) : (200, #"{"message_id":"m_late"}"#) }
+        let waits = WaitLog()
+        let transport = GraphTransport(config: try config { $0.backoff = 0.05 }) { waits.add($0) }
+        let message = message()
+        let result = try await blocking { transport.send(message) }
+        XCTAssertEqual(result, .sent(messageID: "m_late"))
+        XCTAssertEqual(waits.all, [0.05, 0.1], "waits double")
+        XCTAssertEqual(fake.requests.count, 3)
+
+        // Always limited: it gives up after maxAttempts tries, with the rate-limit reason.
+        fake.script { _, _ in (400, #"{"error":{"message":"app limit","code":4}}"#) }
+        let bounded = GraphTransport(config: try config { $0.maxAttempts = 4 }) { _ in }
+        let before = fake.requests.count
+        guard case .failed(let error) = try await blocking({ bounded.send(message) }) else { return XCTFail() }
+        XCTAssertEqual(error.code, 4)
+        XCTAssertEqual(fake.requests.count - before, 4)
+    }
+
+    func testNoMoreThan300MessagesStartInAnySecondPerPage() async throws {
+        fake.script { _, _ in (200, #"{"message_id":"m_x"}"#) }
+        let transport = GraphTransport(config: try config { $0.concurrency = 16 })
+        let batch = (0..<700).map { i in
+            OutgoingMessage(pageID: "4001", pageToken: GraphFixture.pageToken, recipientPSID: "P\(i)", tag: "ACCOUNT_UPDATE",
+                            text: "x", enrolmentID: Int64(i), nodeID: 1)
+        }
+        let results = try await blocking { transport.send(batch: batch) }
+        XCTAssertEqual(results.count, 700)
+        XCTAssertTrue(results.allSatisfy { if case .sent = $0 { return true } else { return false } })
+        let arrivals = fake.requests.map(\.arrived).sorted()
+        XCTAssertEqual(arrivals.count, 700)
+        for i in 0..<(arrivals.count - 300) {
+            XCTAssertGreaterThanOrEqual(arrivals[i + 300] - arrivals[i], 1_000_000_000, "301 requests within a second from \(i)")
+        }
+    }
+
+    // MARK: Runs through Graph
+
+    func testARunSendsThroughGraphAndRecordsMessageIDs() async throws {
+        fake.script { request, _ in
+            let psid = ((request.json?["recipient"] as? [String: String])?["id"]) ?? "?"
+            return psid == "P551" ? (400, #"{"error":{"message":"unavailable","code":551}}"#) : (200, #"{"message_id":"m_\#(psid)"}"#)
+        }
+        let f = try GraphFixture(transport: GraphTransport(config: try config()), psids: ["P1", "P2", "P551", ""])
+        let summary = try await blocking { try ProgramRunner(workspace: f.workspace).run(program: "Orders") }
+        XCTAssertEqual(summary.sent, 2)
+        XCTAssertEqual(summary.warned, 2)
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE message_id IN ('m_P1', 'm_P2') AND outcome = 'sent'"), 2)
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE error_code = 551"), 1)
+        XCTAssertEqual(fake.requests.count, 3, "no request for the contact without an opt-in")
+        XCTAssertEqual(Set(fake.requests.compactMap { ($0.json?["message"] as? [String: String])?["text"] }),
+                       ["Hi N0, your order has shipped.", "Hi N1, your order has shipped.", "Hi N2, your order has shipped."])
+    }
+
+    func testToken190MarksThePageBrokenAndStopsTheRun() async throws {
+        fake.script { _, n in n == 2 ? (400, #"{"error":{"message":"Error validating access token","code":190,"error_subcode":460}}"#) : (200, #"{"message_id":"m_ok"}"#) }
+        let f = try GraphFixture(transport: GraphTransport(config: try config { $0.concurrency = 1 }), psids: (1...6).map { "P\($0)" })
+        let summary = try await blocking { try ProgramRunner(workspace: f.workspace).run(program: "Orders") }
+        XCTAssertEqual(summary.stoppedBecause, GraphError(code: 190).reason)
+        XCTAssertEqual(fake.requests.count, 2, "nothing more is asked of Facebook after 190")
+        XCTAssertEqual(try f.workspace.profiles.details(named: "Shop").connectionError, GraphError(code: 190).reason)
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE outcome = 'sent'"), 1)
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE error_code = 190"), 5)
+        XCTAssertFalse(summary.stoppedBecause!.contains(GraphFixture.pageToken))
+    }
+}
+
+final class WaitLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var waits: [TimeInterval] = []
+    func add(_ wait: TimeInterval) { lock.lock(); waits.append(wait); lock.unlock() }
+    var all: [TimeInterval] { lock.lock(); defer { lock.unlock() }; return waits }
+}
