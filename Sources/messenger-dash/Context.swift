@@ -51,14 +51,17 @@ struct Context {
 
     func workspace(creating: Bool) throws -> Workspace {
         let transport: any Transport
+        var graph: GraphConfig?
         switch settings.facebook {
         case .sandbox: transport = SandboxTransport(logPath: environment["MESSENGER_DASH_SANDBOX_LOG"])
-        case .graph: transport = GraphTransport(config: try graphConfig)
+        case .graph:
+            graph = try graphConfig
+            transport = GraphTransport(config: try graphConfig)
         }
         let database = try AppDatabase(path: databasePath, mode: creating ? .createIfMissing : .mustExist)
         return Workspace(
             database: database, clock: try clock, calendar: AccountCalendar(timeZone: settings.timeZone),
-            appID: settings.appID, transport: transport)
+            appID: settings.appID, transport: transport, graph: graph)
     }
 
     var graphConfig: GraphConfig {

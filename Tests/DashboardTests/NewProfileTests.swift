@@ -56,6 +56,28 @@ final class NewProfileTests: XCTestCase {
         XCTAssertEqual(s.newProfile?.step, .saving)
     }
 
+    func testWithGraphLoggingInTakesAPastedTokenThatIsNeverShown() {
+        var s = appWithProfiles(width: 100, height: 30)
+        s.usesGraph = true
+        s.press(.char("n"))
+        s.type("Café")
+        s.press(.enter, .enter)
+        XCTAssertEqual(s.newProfile?.step, .token)
+        XCTAssertEqual(s.press(.enter), [], "no token, no request")
+        XCTAssertNotNil(s.newProfile?.loginError)
+        _ = App.update(&s, .paste("EAABsecretTOKEN123"))
+        let text = s.screenText
+        XCTAssertFalse(text.contains("secretTOKEN"), "the token is never on screen")
+        XCTAssertTrue(text.contains("••••"), text)
+        XCTAssertTrue(text.contains("18 characters"))
+        XCTAssertEqual(s.press(.enter), [.connectFacebook(token: "EAABsecretTOKEN123")])
+        XCTAssertEqual(s.newProfile?.token.text, "", "the token leaves the screen's state once handed over")
+        _ = App.update(&s, .pagesLoaded(pages))
+        XCTAssertEqual(s.newProfile?.step, .page)
+        s.press(.escape)
+        XCTAssertEqual(s.newProfile?.step, .token, "Esc from the pages goes back to the token")
+    }
+
     func testSavedProfileShowsFieldAndCodeWhichCanBeCopiedOrWritten() throws {
         var s = appWithProfiles(width: 160, height: 48)
         s.press(.char("n")); s.type("Café"); s.press(.enter, .enter)

@@ -232,6 +232,9 @@ public enum App {
         var effects: [Effect] = []
         for command in commands {
             switch command {
+            case .push(.newProfile(var screen)):
+                screen.usesGraph = state.usesGraph
+                state.stack.append(.newProfile(screen))
             case .push(let screen): state.stack.append(screen)
             case .pop: if state.stack.count > 1 { state.stack.removeLast() }
             case .run(let effect): effects.append(effect)

@@ -48,6 +48,8 @@ public struct AppState: Equatable, Sendable {
     /// Names offered by the command line's completion.
     public var profileNames: [String] = []
     public var themeNames: [String] = []
+    /// Facebook is the Graph API: logging in takes a pasted user access token.
+    public var usesGraph = false
 
     public init(theme: Theme, themeName: String = "default", width: Int, height: Int) {
         self.theme = theme

@@ -7,6 +7,8 @@ public enum Effect: Equatable, Sendable {
     case loadProfiles
     case loadProfile(name: String)
     case loadPages
+    /// Graph: list the user's pages with this user access token and store them (with page tokens).
+    case connectFacebook(token: String)
     case createProfile(name: String, pageID: String, enabled: Bool)
     case setEnabled(names: [String], enabled: Bool)
     case planDeletion(names: [String])

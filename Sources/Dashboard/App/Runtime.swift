@@ -24,6 +24,7 @@ public final class Runtime {
         self.themeFolders = themeFolders
         let (theme, warning) = ThemeLoader.load(named: themeName, from: themeFolders, depth: terminal.colorDepth)
         state = AppState(theme: theme, themeName: themeName, width: terminal.width, height: terminal.height)
+        state.usesGraph = workspace.graph != nil
         state.themeNames = Self.themeNames(in: themeFolders)
         if let warning { state.show(warning, kind: .error) }
         watcher = try? ChangeWatcher(database: workspace.database)
@@ -166,6 +167,10 @@ public final class Runtime {
             case .loadProfile(let name):
                 return .profileLoaded(try workspace.profiles.details(named: name), days: try workspace.stats.details(profile: name).days)
             case .loadPages: return .pagesLoaded(try workspace.pages.list())
+            case .connectFacebook(let token):
+                guard let graph = workspace.graph else { return .pagesLoaded(try workspace.pages.list()) }
+                try workspace.pages.store(try GraphPageDirectory(config: graph, userToken: token).pages())
+                return .pagesLoaded(try workspace.pages.list())
             case .createProfile(let name, let pageID, let enabled):
                 return .profileCreated(try workspace.profiles.create(name: name, pageID: pageID, enabled: enabled))
             case .setEnabled(let names, let enabled):

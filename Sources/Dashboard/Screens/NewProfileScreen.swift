@@ -4,7 +4,7 @@ import TerminalKit
 
 /// Screen 2: name → Log in to Facebook → page → status → save → the opt-in field and code.
 public struct NewProfileState: Equatable, Sendable {
-    public enum Step: Equatable, Sendable { case name, login, page, status, saving, done }
+    public enum Step: Equatable, Sendable { case name, login, token, page, status, saving, done }
 
     public var step: Step = .name
     public var name = TextFieldState("", limit: 200)
@@ -15,6 +15,10 @@ public struct NewProfileState: Equatable, Sendable {
     public var enabled = true
     public var created: ProfileDetails?
     public var writtenPath: String?
+    /// Graph mode: "Log in" takes a user access token, pasted here and never shown.
+    public var usesGraph = false
+    public var token = TextFieldState("", limit: 1024)
+    public var loginError: String?
 
     public init() {}
 
@@ -22,6 +26,7 @@ public struct NewProfileState: Equatable, Sendable {
         switch step {
         case .name: return [("Enter", "next"), ("Esc", "back")]
         case .login: return [("Enter", "log in to Facebook"), ("Esc", "back")]
+        case .token: return [("paste", "user access token"), ("Enter", "list my pages"), ("Esc", "back")]
         case .page: return [("j/k", "move"), ("Enter", "choose page"), ("Esc", "back")]
         case .status: return [("j/k", "Enabled/Disabled"), ("Enter", "save"), ("Ctrl-S", "save"), ("Esc", "back")]
         case .saving: return []
@@ -55,12 +60,31 @@ public struct NewProfileState: Equatable, Sendable {
         case .login:
             switch key {
             case .escape: step = .name
-            case .enter: return [.run(.loadPages)]
+            case .enter:
+                if usesGraph { step = .token; return [] }
+                return [.run(.loadPages)]
             default: break
+            }
+        case .token:
+            switch key {
+            case .escape:
+                token = TextFieldState("", limit: 1024)
+                loginError = nil
+                step = .login
+            case .enter:
+                let text = token.text.trimmingCharacters(in: .whitespacesAndNewlines)
+                guard !text.isEmpty else { loginError = "paste a user access token first"; return [] }
+                loginError = nil
+                // The token leaves the screen's state once it is handed over.
+                token = TextFieldState("", limit: 1024)
+                return [.run(.connectFacebook(token: text))]
+            default:
+                token.handle(key)
+                loginError = nil
             }
         case .page:
             switch key {
-            case .escape: step = .login
+            case .escape: step = usesGraph ? .token : .login
             case .char("j"), .down: picker.move(by: 1, visible: 12)
             case .char("k"), .up: picker.move(by: -1, visible: 12)
             case .char("g"), .home: picker.move(by: -picker.items.count, visible: 12)
@@ -116,7 +140,7 @@ public struct NewProfileState: Equatable, Sendable {
             Label(text, style: style).render(into: &buffer, area: Rect(x: inner.x + indent, y: y, width: inner.width - indent, height: 1))
             y += 1
         }
-        let steps: [(Step, String)] = [(.name, "1 Name"), (.login, "2 Log in to Facebook"), (.page, "3 Facebook page"), (.status, "4 Status"), (.done, "5 Opt-in code")]
+        let steps: [(Step, String)] = [(.name, "1 Name"), (step == .token ? .token : .login, "2 Log in to Facebook"), (.page, "3 Facebook page"), (.status, "4 Status"), (.done, "5 Opt-in code")]
         var x = inner.x
         for (s, label) in steps {
             let active = s == step || (step == .saving && s == .status)
@@ -134,8 +158,16 @@ public struct NewProfileState: Equatable, Sendable {
             y += 1
             line("[ Log in to Facebook ]", theme.selection)
             y += 1
-            line("Lists the pages your Facebook account can send from (the sandbox directory by default).", theme.muted)
+            line(usesGraph ? "Asks the Graph API for the pages your user access token can send from."
+                           : "Lists the pages your Facebook account can send from (the sandbox directory by default).", theme.muted)
             line("Sending needs the Admin, Editor or Moderator role on the page.", theme.muted)
+        case .token:
+            line("Paste a user access token (pages_show_list, pages_messaging); it is never shown:", theme.text)
+            let masked = TextFieldState(String(repeating: "•", count: min(token.text.count, 60)), limit: 1024)
+            TextField(theme: theme, placeholder: "paste the token, then Enter").render(
+                into: &buffer, area: Rect(x: inner.x, y: y, width: min(62, inner.width), height: 1), state: masked)
+            y += 2
+            if let loginError { line("✗ " + loginError, theme.error) } else if !token.text.isEmpty { line("\(token.text.count) characters", theme.muted) }
         case .page:
             line("Choose the page this profile sends from (greyed pages can't be chosen):", theme.text)
             Picker(theme: theme).render(into: &buffer, area: Rect(x: inner.x, y: y, width: inner.width, height: min(12, inner.maxY - y)), state: picker)

@@ -149,6 +149,9 @@ public struct GraphPageDirectory: PageDirectory {
             }
             guard answer.status == 200 else {
                 let error = GraphHTTP.graphError(answer.body, status: answer.status, scrubbing: userToken)
+                if error.code == 190 {
+                    throw DomainError("the Graph API refused the user access token (190): it is invalid or expired; get a new one")
+                }
                 throw DomainError("the Graph API refused to list your pages: \(error.reason)")
             }
             let (pages, next) = try MeAccountsResponse.parse(answer.body)

@@ -9,6 +9,8 @@ public struct Workspace: Sendable {
     public let appID: String
     public let transport: any Transport
     public let directory: any PageDirectory
+    /// Set when Facebook is the real Graph API: "Log in to Facebook" then asks for a user token.
+    public let graph: GraphConfig?
 
     public init(
         database: AppDatabase,
@@ -16,7 +18,8 @@ public struct Workspace: Sendable {
         calendar: AccountCalendar = AccountCalendar(timeZone: .current),
         appID: String = Settings().appID,
         transport: any Transport = SandboxTransport(),
-        directory: (any PageDirectory)? = nil
+        directory: (any PageDirectory)? = nil,
+        graph: GraphConfig? = nil
     ) {
         self.database = database
         self.clock = clock
@@ -24,6 +27,7 @@ public struct Workspace: Sendable {
         self.appID = appID
         self.transport = transport
         self.directory = directory ?? SandboxPageDirectory(database: database)
+        self.graph = graph
     }
 
     /// Today in the account's time zone.

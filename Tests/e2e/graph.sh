@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# The real Facebook side through the binary: `--facebook graph` against a fake Graph API (Python,
+# 127.0.0.1, a free port): pages connect with paging, a run through the Send API, 190 marking the
+# page broken; then the webhook receiver: handshake, a signed delivery, a bad signature. No token
+# or secret ever appears in what the tool prints.
+source "$(dirname "$0")/lib/common.bash"
+DB="$WORK/m.db"
+M() { "$BIN" --db "$DB" "$@"; }
+G() { "$BIN" --db "$DB" --facebook graph "$@"; }
+
+cat >"$WORK/fake_graph.py" <<'PY'
+import http.server, json, sys, threading
+log = open(sys.argv[1], "a")
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def answer(self, code, obj):
+        body = json.dumps(obj).encode()
+        self.send_response(code); self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+    def do_GET(self):
+        log.write(json.dumps({"method": "GET", "path": self.path, "auth": self.headers.get("Authorization")}) + "\n"); log.flush()
+        if self.headers.get("Authorization") != "Bearer USER-TOKEN-E2E":
+            return self.answer(400, {"error": {"message": "Invalid OAuth access token.", "code": 190}})
+        port = self.server.server_address[1]
+        if "after=" not in self.path:
+            return self.answer(200, {"data": [{"id": "5001", "name": "Shop", "tasks": ["MANAGE", "MESSAGING"], "access_token": "PAGE-TOKEN-E2E-5001"}],
+                                     "paging": {"next": f"http://127.0.0.1:{port}/v21.0/me/accounts?fields=id,name,tasks,access_token&after=X"}})
+        return self.answer(200, {"data": [{"id": "5002", "name": "Ads", "tasks": ["ADVERTISE"], "access_token": "PAGE-TOKEN-E2E-5002"}]})
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+        log.write(json.dumps({"method": "POST", "path": self.path, "auth": self.headers.get("Authorization"), "body": body}) + "\n"); log.flush()
+        psid = body["recipient"]["id"]
+        if psid == "P190":
+            return self.answer(400, {"error": {"message": "Error validating access token", "code": 190}})
+        self.answer(200, {"recipient_id": psid, "message_id": "m_" + psid})
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+PY
+python3 "$WORK/fake_graph.py" "$WORK/graph.log" >"$WORK/port" &
+FAKE=$!
+trap 'kill $FAKE 2>/dev/null; kill $HOOK 2>/dev/null; rm -rf "$WORK"' EXIT
+for _ in $(seq 1 50); do [ -s "$WORK/port" ] && break; sleep 0.1; done
+export MESSENGER_DASH_GRAPH_URL="http://127.0.0.1:$(cat "$WORK/port")"
+
+printf 'USER-TOKEN-E2E\n' >"$WORK/user-token"
+printf 'WRONG\n' >"$WORK/bad-token"
+expect 1 "pages connect needs graph" -- M pages connect --token-file "$WORK/user-token"
+expect 1 "a bad --facebook value" -- M --facebook facebook pages list
+contains "names the choices" "sandbox or graph" "$ERR"
+expect 1 "a refused user token" -- G pages connect --token-file "$WORK/bad-token"
+contains "the refusal gives the reason" "190" "$ERR"
+expect 0 "pages connect follows the paging" -- G pages connect --token-file "$WORK/user-token"
+contains "stored both pages" "Stored 2 pages" "$OUT"
+contains "the Advertiser page can't link" "your role is Advertiser" "$OUT"
+contains "the page token is masked" "PAGE…(19 characters)" "$OUT"
+all="$OUT$ERR"
+expect 0 "pages list" -- G pages list --json
+all="$all$OUT$ERR"
+if grep -q "TOKEN-E2E" <<<"$all"; then fail "a token was printed: $all"; else ok; fi
+[ "$(grep -c '"GET"' "$WORK/graph.log")" -eq 3 ] && ok || fail "expected 3 GETs (1 refused + 2 pages): $(cat "$WORK/graph.log")"
+
+FIELD=$(G profiles create Shop --page 5001 | sed -n 's/^Opt-in field: //p')
+printf 'EMAIL,FIRSTNAME,%s\na@example.com,Ann,P1\nb@example.com,Bob,P2\nc@example.com,Cy,\n' "$FIELD" >"$WORK/c.csv"
+G contacts import "$WORK/c.csv" >/dev/null
+G programs create Orders >/dev/null
+G programs node Orders --profile Shop --tag Post_purchase_update --message "Hi @FIRSTNAME@, your order has shipped." >/dev/null
+G programs activate Orders >/dev/null
+expect 0 "a run through the Send API" -- G programs run Orders
+contains "two sent" "2 sent" "$OUT"
+posts=$(grep -c '"POST"' "$WORK/graph.log")
+[ "$posts" -eq 2 ] && ok || fail "expected 2 POSTs, got $posts"
+python3 - "$WORK/graph.log" <<'PY' && ok || fail "the Send API requests are not as Facebook takes them"
+import json, sys
+posts = [json.loads(l) for l in open(sys.argv[1]) if '"POST"' in l]
+for p in posts:
+    assert p["path"] == "/v21.0/5001/messages", p
+    assert p["auth"] == "Bearer PAGE-TOKEN-E2E-5001", p
+    assert p["body"]["messaging_type"] == "MESSAGE_TAG" and p["body"]["tag"] == "POST_PURCHASE_UPDATE", p
+assert sorted(p["body"]["message"]["text"] for p in posts) == ["Hi Ann, your order has shipped.", "Hi Bob, your order has shipped."]
+PY
+[ "$(sqlite3 "$DB" "SELECT COUNT(*) FROM send WHERE message_id IN ('m_P1','m_P2')")" -eq 2 ] && ok || fail "message ids not recorded"
+if grep -q "TOKEN-E2E" <<<"$OUT$ERR"; then fail "a token was printed by the run"; else ok; fi
+
+# 190: the page's connection is marked broken and the run stops with the reason.
+printf 'EMAIL,%s\nd@example.com,P190\n' "$FIELD" >"$WORK/d.csv"
+G contacts import "$WORK/d.csv" >/dev/null
+expect 1 "a run that meets 190 stops with one line" -- G programs run Orders
+contains "the run says why it stopped" "190 page access token invalid" "$ERR"
+expect 0 "profile show" -- G profiles show Shop
+contains "the page connection is broken" "BROKEN" "$OUT"
+
+# The webhook receiver.
+printf 'verify-e2e\n' >"$WORK/verify"
+printf 'secret-e2e\n' >"$WORK/secret"
+expect 2 "webhook needs its options" -- M webhook --listen 127.0.0.1:0
+expect 1 "webhook refuses a bad address" -- M webhook --listen localhost --verify-token-file "$WORK/verify" --app-secret-file "$WORK/secret"
+M webhook --listen 127.0.0.1:0 --verify-token-file "$WORK/verify" --app-secret-file "$WORK/secret" >"$WORK/hook.out" 2>"$WORK/hook.err" &
+HOOK=$!
+for _ in $(seq 1 100); do grep -q Listening "$WORK/hook.out" 2>/dev/null && break; sleep 0.1; done
+URL=$(sed -n 's/^Listening on \(http[^ ]*\).*/\1/p' "$WORK/hook.out")
+[ -n "$URL" ] && ok || fail "the webhook never said where it listens: $(cat "$WORK/hook.err")"
+[ "$(curl -s "$URL?hub.mode=subscribe&hub.verify_token=verify-e2e&hub.challenge=42")" = "42" ] && ok || fail "handshake"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$URL?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=42")" = "403" ] && ok || fail "bad verify token"
+AT=$(sqlite3 "$DB" "SELECT MAX(at) FROM send WHERE psid = 'P1'")
+printf '{"object":"page","entry":[{"id":"5001","time":%s,"messaging":[{"sender":{"id":"P1"},"recipient":{"id":"5001"},"timestamp":%s,"delivery":{"watermark":%s}}]}]}' \
+  $((AT + 9000)) $((AT + 9000)) $((AT + 1000)) >"$WORK/delivery.json"
+SIG=$(python3 -c "import hmac,hashlib,sys; print('sha256=' + hmac.new(b'secret-e2e', open(sys.argv[1],'rb').read(), hashlib.sha256).hexdigest())" "$WORK/delivery.json")
+before=$(sqlite3 "$DB" .dump)
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Hub-Signature-256: sha256=0000000000000000000000000000000000000000000000000000000000000000" --data-binary @"$WORK/delivery.json" "$URL")
+[ "$code" = "403" ] && ok || fail "a bad signature got $code"
+same_db "a bad signature records nothing" "$before"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Hub-Signature-256: $SIG" --data-binary @"$WORK/delivery.json" "$URL")
+[ "$code" = "200" ] && ok || fail "a signed delivery got $code"
+[ "$(sqlite3 "$DB" "SELECT COUNT(*) FROM send WHERE psid = 'P1' AND delivered_at IS NOT NULL")" -eq 1 ] && ok || fail "delivery not recorded"
+after=$(sqlite3 "$DB" .dump)
+curl -s -o /dev/null -H "X-Hub-Signature-256: $SIG" --data-binary @"$WORK/delivery.json" "$URL"
+same_db "a replay changes nothing" "$after"
+kill $HOOK 2>/dev/null
+if grep -q "secret-e2e\|verify-e2e" "$WORK/hook.out" "$WORK/hook.err"; then fail "the webhook logged a secret"; else ok; fi
+finish
