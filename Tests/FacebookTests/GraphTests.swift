@@ -189,6 +189,13 @@ final class GraphTests: XCTestCase {
                        ["Hi N0, your order has shipped.", "Hi N1, your order has shipped.", "Hi N2, your order has shipped."])
     }
 
+    func testAGraphRunClaimsAboutASecondsWorthAtATime() throws {
+        let graph = try GraphFixture(transport: GraphTransport(config: try config()), psids: [])
+        XCTAssertEqual(ProgramRunner(workspace: graph.workspace).chunkSize, 300, "a crash leaves at most a second's worth unknown")
+        let sandbox = try GraphFixture(transport: SandboxTransport(), psids: [])
+        XCTAssertEqual(ProgramRunner(workspace: sandbox.workspace).chunkSize, 1_000)
+    }
+
     func testToken190MarksThePageBrokenAndStopsTheRun() async throws {
         fake.script { _, n in n == 2 ? (400, #"{"error":{"message":"Error validating access token","code":190,"error_subcode":460}}"#) : (200, #"{"message_id":"m_ok"}"#) }
         let f = try GraphFixture(transport: GraphTransport(config: try config { $0.concurrency = 1 }), psids: (1...6).map { "P\($0)" })

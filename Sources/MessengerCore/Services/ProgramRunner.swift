@@ -59,7 +59,7 @@ public struct ProgramRunner: Sendable {
     public static let tooLongReason = "message over 2000 characters after personalisation"
 
     let workspace: Workspace
-    let chunkSize: Int
+    public let chunkSize: Int
 
     /// `chunkSize` bounds what a crash can leave unknown: a killed run loses at most one batch of
     /// claimed-but-unanswered sends (recorded as unknown, never resent).
