@@ -9,6 +9,7 @@ public struct ReceiptIngestResult: Equatable, Sendable {
 
 /// Delivery and read receipts (R6): by watermark, every message to that person sent at or before
 /// it is marked; the daily rollups move in the same transaction. Ingesting twice changes nothing.
+/// The person is found as the contact whose opt-in field for the page's profile holds the PSID.
 public struct ReceiptService: Sendable {
     let workspace: Workspace
 
@@ -20,14 +21,17 @@ public struct ReceiptService: Sendable {
         try workspace.database.write { db in
             var result = ReceiptIngestResult()
             var rollup = Rollup()
-            var knownPages = Set<String>()
+            // page → (profile, its opt-in field); (page, PSID) → the contacts opted in with it.
+            var profiles: [String: (id: Int64, field: Int64)] = [:]
+            let contactsByPSID = try db.cachedStatement(sql: "SELECT contact_id FROM contact_value WHERE field_id = ? AND value = ?")
+            // Through the contact (see Schema v3); the PSID on the row keeps the match exact.
             let pending = try db.cachedStatement(sql: """
                 SELECT id, profile_id, day, delivered_at FROM send INDEXED BY send_receipts
-                WHERE page_id = ? AND psid = ? AND outcome = 'sent' AND at <= ? AND read_at IS NULL
+                WHERE contact_id = ? AND profile_id = ? AND outcome = 'sent' AND at <= ? AND read_at IS NULL AND psid = ?
                 """)
             let byMid = try db.cachedStatement(sql: """
                 SELECT id, profile_id, day, delivered_at FROM send INDEXED BY send_receipts
-                WHERE page_id = ? AND psid = ? AND outcome = 'sent' AND delivered_at IS NULL AND message_id = ?
+                WHERE contact_id = ? AND profile_id = ? AND outcome = 'sent' AND delivered_at IS NULL AND psid = ? AND message_id = ?
                 """)
             let markDelivered = try db.cachedStatement(sql: "UPDATE send SET delivered_at = ?, status = 'delivered' WHERE id = ?")
             let markRead = try db.cachedStatement(sql: """
@@ -36,16 +40,23 @@ public struct ReceiptService: Sendable {
             for (line, event) in events {
                 let pageID = event.pageID
                 if case .optin = event { result.otherEvents += 1; continue }
-                if !knownPages.contains(pageID) {
-                    guard try Bool.fetchOne(db, sql: "SELECT 1 FROM profile WHERE page_id = ?", arguments: [pageID]) == true else {
+                let profile: (id: Int64, field: Int64)
+                if let known = profiles[pageID] {
+                    profile = known
+                } else {
+                    guard let row = try Row.fetchOne(db, sql: "SELECT id, optin_field_id FROM profile WHERE page_id = ?", arguments: [pageID]) else {
                         throw DomainError("line \(line): page \(pageID) is not linked to any profile")
                     }
-                    knownPages.insert(pageID)
+                    profile = (row[0], row[1])
+                    profiles[pageID] = profile
                 }
                 switch event {
                 case .delivery(_, let psid, let mids, let watermark, let timestamp):
-                    var rows = try Row.fetchAll(pending, arguments: [pageID, psid, watermark]).filter { ($0["delivered_at"] as Int64?) == nil }
-                    for mid in mids { rows += try Row.fetchAll(byMid, arguments: [pageID, psid, mid]) }
+                    var rows: [Row] = []
+                    for contact in try Int64.fetchAll(contactsByPSID, arguments: [profile.field, psid]) {
+                        rows += try Row.fetchAll(pending, arguments: [contact, profile.id, watermark, psid]).filter { ($0["delivered_at"] as Int64?) == nil }
+                        for mid in mids { rows += try Row.fetchAll(byMid, arguments: [contact, profile.id, psid, mid]) }
+                    }
                     var done = Set<Int64>()
                     for row in rows where done.insert(row["id"]).inserted {
                         try markDelivered.execute(arguments: [timestamp, row["id"]])
@@ -53,14 +64,16 @@ public struct ReceiptService: Sendable {
                         result.delivered += 1
                     }
                 case .read(_, let psid, let watermark, let timestamp):
-                    for row in try Row.fetchAll(pending, arguments: [pageID, psid, watermark]) {
-                        try markRead.execute(arguments: [timestamp, timestamp, row["id"]])
-                        if (row["delivered_at"] as Int64?) == nil {
-                            rollup.add(profile: row["profile_id"], day: row["day"], outcome: "delivered")
-                            result.delivered += 1
+                    for contact in try Int64.fetchAll(contactsByPSID, arguments: [profile.field, psid]) {
+                        for row in try Row.fetchAll(pending, arguments: [contact, profile.id, watermark, psid]) {
+                            try markRead.execute(arguments: [timestamp, timestamp, row["id"]])
+                            if (row["delivered_at"] as Int64?) == nil {
+                                rollup.add(profile: row["profile_id"], day: row["day"], outcome: "delivered")
+                                result.delivered += 1
+                            }
+                            rollup.add(profile: row["profile_id"], day: row["day"], outcome: "read")
+                            result.read += 1
                         }
-                        rollup.add(profile: row["profile_id"], day: row["day"], outcome: "read")
-                        result.read += 1
                     }
                 case .optin:
                     break
