@@ -77,8 +77,9 @@ public struct WebhookReceiver: Sendable {
         }
         let numbered = events.enumerated().map { (line: $0.offset + 1, event: $0.element) }
         do {
-            let optins = try workspace.optIns.ingest(numbered.filter { if case .optin = $0.event { return true } else { return false } })
-            let receipts = try workspace.receipts.ingest(numbered.filter { if case .optin = $0.event { return false } else { return true } })
+            // Each service takes its own kind of event and counts the others.
+            let optins = try workspace.optIns.ingest(numbered)
+            let receipts = try workspace.receipts.ingest(numbered)
             log("POST \(Self.path) 200 opt-ins \(optins.optedIn) (unchanged \(optins.unchanged), unknown contacts \(optins.unknownContacts.count)), delivered \(receipts.delivered), read \(receipts.read)")
             return HTTPResponse(statusCode: .ok, body: Data("EVENT_RECEIVED".utf8))
         } catch let error as DomainError {

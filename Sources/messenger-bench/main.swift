@@ -115,7 +115,7 @@ final class Throttle: @unchecked Sendable {
     }
 }
 
-func stderr(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
+func progressLine(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
 
 let calendar = AccountCalendar(timeZone: TimeZone(identifier: "UTC")!)
 let now = Int64(Date().timeIntervalSince1970 * 1000)
@@ -128,12 +128,12 @@ if !reused {
     let throttle = Throttle()
     let summary = try Demo.build(database: database, calendar: calendar, appID: "1", now: now,
                                  options: DemoOptions(contacts: contacts, seed: 1)) { message in
-        if throttle.due() { stderr("\r\u{1B}[K  building the demo: " + message) }
+        if throttle.due() { progressLine("\r\u{1B}[K  building the demo: " + message) }
     }
-    stderr("\r\u{1B}[K")
+    progressLine("\r\u{1B}[K")
     let seconds = Date().timeIntervalSince(start)
     let ours = Double(summary.nodeVisits) / summary.runSeconds
-    stderr("  floor: sqlite3 inserting the same \(summary.nodeVisits) rows from a file…\n")
+    progressLine("  floor: sqlite3 inserting the same \(summary.nodeVisits) rows from a file…\n")
     let csv = temporary.appendingPathComponent("send.csv").path
     let floorDB = temporary.appendingPathComponent("floor.db").path
     let columns = "id, enrolment_id, node_id, profile_id, contact_id, page_id, psid, day, at, outcome, status, reason, error_code, error_subcode, message_id, message, delivered_at, read_at"

@@ -55,8 +55,9 @@ struct Context {
         switch settings.facebook {
         case .sandbox: transport = SandboxTransport(logPath: environment["MESSENGER_DASH_SANDBOX_LOG"])
         case .graph:
-            graph = try graphConfig
-            transport = GraphTransport(config: try graphConfig)
+            let config = try graphConfig
+            graph = config
+            transport = GraphTransport(config: config)
         }
         let database = try AppDatabase(path: databasePath, mode: creating ? .createIfMissing : .mustExist)
         return Workspace(

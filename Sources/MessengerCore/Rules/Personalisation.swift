@@ -70,15 +70,8 @@ public struct MessageTemplate: Equatable, Sendable {
     /// The message for one contact: each field is the contact's value, or the field's default
     /// when the contact has none (an empty value counts as none).
     public func personalise(values: (String) -> String?, defaults: (String) -> String) -> String {
-        var out = ""
-        for piece in pieces {
-            switch piece {
-            case .text(let s): out += s
-            case .field(let name):
-                if let v = values(name), !v.isEmpty { out += v } else { out += defaults(name) }
-            }
-        }
-        return out
+        let names = fieldNames
+        return personalise(values: names.map(values), defaults: names.map(defaults))
     }
 
     /// The same, with the values and defaults given in `fieldNames` order: what a run uses for

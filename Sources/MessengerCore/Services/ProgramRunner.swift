@@ -175,11 +175,6 @@ public struct ProgramRunner: Sendable {
             try db.execute(sql: "INSERT INTO program_run (program_id, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?)",
                            arguments: [programID, pid, now, now])
             let runID = db.lastInsertedRowID
-            // A run inserts into indexes keyed by PSID, all over their b-trees: with SQLite's
-            // default 2 MB page cache most inserts read pages back from the OS (at a million
-            // contacts that tripled the time of a batch). The writer keeps a bigger cache for the
-            // run (64 MiB) and gives it back in `finish` (SQLite's default, 2,000 KiB).
-            try db.execute(sql: "PRAGMA cache_size = -65536")
             // Checkpoints (copying the WAL back into the database, with an fsync) every 1,000 pages
             // took half the time of a batch: the run checkpoints every 20,000 pages, and at its end.
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 20000")
@@ -190,8 +185,8 @@ public struct ProgramRunner: Sendable {
                 fieldIDs: fields.map(\.id), defaults: fields.map(\.defaultValue))
 
             var rollup = Rollup()
+            let insert = try Self.insertStatement(db)
             for claim in deadClaims {
-                let insert = try Self.insertStatement(db)
                 let unanswered = try Row.fetchAll(db, sql: """
                     SELECT e.id, e.contact_id, o.value FROM enrolment e
                     LEFT JOIN contact_value o ON o.contact_id = e.contact_id AND o.field_id = ?
@@ -199,9 +194,8 @@ public struct ProgramRunner: Sendable {
                       AND NOT EXISTS (SELECT 1 FROM send s WHERE s.enrolment_id = e.id AND s.node_id = ?)
                     """, arguments: [plan.optInFieldID, programID, claim.after, claim.through, claim.node])
                 for row in unanswered {
-                    try insert.execute(.int(row[0]), .int(claim.node), .int(plan.profileID), .int(row[1]), .text(plan.pageID),
-                                       Int64OrText(row[2] as String?), .int(Int64(day)), .int(now), .text("warning"), .text("unknown"),
-                                       .text(Self.unknownReason), nil, nil, nil, nil)
+                    try Self.writeSend(insert, plan, enrolment: row[0], node: claim.node, contact: row[1], psid: row[2], day: day,
+                                       at: now, outcome: "warning", status: "unknown", reason: Self.unknownReason)
                 }
                 rollup.add(profile: plan.profileID, day: day, outcome: "warning", reason: Self.unknownReason, count: unanswered.count)
                 recovered += unanswered.count
@@ -297,9 +291,9 @@ public struct ProgramRunner: Sendable {
                 } else {
                     warning = ("no_optin", Self.noOptInReason, nil, nil)
                 }
-                try insert.execute(.int(enrolmentID), .int(plan.nodeID), .int(plan.profileID), .int(contactID), .text(plan.pageID),
-                                   Int64OrText(warning.psid), .int(Int64(day)), .int(now), .text("warning"), .text(warning.status),
-                                   .text(warning.reason), nil, nil, nil, Int64OrText(warning.message))
+                try Self.writeSend(insert, plan, enrolment: enrolmentID, node: plan.nodeID, contact: contactID, psid: warning.psid,
+                                   day: day, at: now, outcome: "warning", status: warning.status, reason: warning.reason,
+                                   message: warning.message)
                 rollup.add(profile: plan.profileID, day: day, outcome: "warning", reason: warning.reason)
                 reasons[warning.reason, default: 0] += 1
             }
@@ -331,15 +325,14 @@ public struct ProgramRunner: Sendable {
                 let contactID = batch.contactIDs[index]
                 switch results[index] {
                 case .sent(let messageID):
-                    try insert.execute(.int(message.enrolmentID), .int(plan.nodeID), .int(plan.profileID), .int(contactID),
-                                       .text(plan.pageID), .text(message.recipientPSID), .int(Int64(day)), .int(now), .text("sent"),
-                                       .text("sent"), nil, nil, nil, .text(messageID), .text(message.text))
+                    try Self.writeSend(insert, plan, enrolment: message.enrolmentID, node: plan.nodeID, contact: contactID,
+                                       psid: message.recipientPSID, day: day, at: now, outcome: "sent", status: "sent",
+                                       messageID: messageID, message: message.text)
                     sent += 1
                 case .failed(let error):
-                    try insert.execute(.int(message.enrolmentID), .int(plan.nodeID), .int(plan.profileID), .int(contactID),
-                                       .text(plan.pageID), .text(message.recipientPSID), .int(Int64(day)), .int(now), .text("warning"),
-                                       .text("failed"), .text(error.reason), Int64OrText(error.code), Int64OrText(error.subcode), nil,
-                                       .text(message.text))
+                    try Self.writeSend(insert, plan, enrolment: message.enrolmentID, node: plan.nodeID, contact: contactID,
+                                       psid: message.recipientPSID, day: day, at: now, outcome: "warning", status: "failed",
+                                       reason: error.reason, error: error, message: message.text)
                     rollup.add(profile: plan.profileID, day: day, outcome: "warning", reason: error.reason)
                     reasons[error.reason, default: 0] += 1
                 }
@@ -359,7 +352,6 @@ public struct ProgramRunner: Sendable {
             try db.execute(sql: "UPDATE program SET last_run_at = ? WHERE id = ?", arguments: [now, plan.programID])
         }
         try workspace.database.writer.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA cache_size = -2000")
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 1000")
             _ = try Row.fetchAll(db, sql: "PRAGMA wal_checkpoint(PASSIVE)")
         }
@@ -372,6 +364,15 @@ public struct ProgramRunner: Sendable {
                               outcome, status, reason, error_code, error_subcode, message_id, message)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
+    }
+
+    /// One contact's row for the node, with its outcome: the only way the runner writes `send`.
+    static func writeSend(_ insert: BulkStatement, _ plan: NodePlan, enrolment: Int64, node: Int64, contact: Int64, psid: String?,
+                          day: DayNumber, at now: Int64, outcome: String, status: String, reason: String? = nil,
+                          error: GraphError? = nil, messageID: String? = nil, message: String? = nil) throws {
+        try insert.execute(.int(enrolment), .int(node), .int(plan.profileID), .int(contact), .text(plan.pageID), Int64OrText(psid),
+                           .int(Int64(day)), .int(now), .text(outcome), .text(status), Int64OrText(reason),
+                           Int64OrText(error?.code), Int64OrText(error?.subcode), Int64OrText(messageID), Int64OrText(message))
     }
 
     /// The batch's contacts move on: to the next node, or (there is none after the Messenger node)

@@ -55,7 +55,10 @@ struct PagesCommand: ParsableCommand {
             let workspace = try context.workspace(creating: true)
             let pages = try directory.pages()
             try workspace.pages.store(pages)
-            if json { return try printJSON(try workspace.pages.list().map(PageJSON.init)) }
+            if json {
+                let connected = Set(pages.map(\.id))
+                return try printJSON(try workspace.pages.list().filter { connected.contains($0.id) }.map(PageJSON.init))
+            }
             var table = TextTable("ID", "PAGE", "ROLE", "CAN LINK", "PAGE TOKEN")
             for p in pages {
                 table.add(p.id, p.name, p.role.rawValue, p.eligibility.reason.map { "no: \($0)" } ?? "yes",
