@@ -185,6 +185,35 @@ final class MessagingRulesTests: XCTestCase {
         XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send"), try f.count("SELECT COUNT(*) FROM enrolment"))
     }
 
+    func testARunThatFailsAfterFacebookAnsweredKeepsItsClaimAndTheNextRunNeverResends() throws {
+        let f = try Fixture()
+        try f.standardSetup()
+        // The database refuses the answers (as a full disk would) while Facebook is being asked.
+        f.transport.onSend = { _ in
+            try! f.database.writer.writeWithoutTransaction { db in
+                try db.execute(sql: """
+                    CREATE TRIGGER IF NOT EXISTS disk_full BEFORE INSERT ON send WHEN NEW.outcome = 'sent'
+                    BEGIN SELECT RAISE(ABORT, 'disk full'); END
+                    """)
+            }
+        }
+        XCTAssertThrowsError(try f.run())
+        let asked = f.transport.sent.map(\.enrolmentID)
+        XCTAssertEqual(asked.count, 2, "ann and bob were asked for")
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE outcome = 'sent'"), 0)
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM program_run WHERE claim_node_id IS NOT NULL"), 1, "the claim outlives the failed run")
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM program_run WHERE finished_at IS NULL"), 0)
+
+        try f.database.writer.write { db in try db.execute(sql: "DROP TRIGGER disk_full") }
+        f.transport.onSend = nil
+        let summary = try f.run()
+        XCTAssertEqual(summary.recovered, 2)
+        XCTAssertEqual(f.transport.sent.count, 2, "nothing asked twice")
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE status = 'unknown'"), 2)
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM program_run WHERE claim_node_id IS NOT NULL"), 0)
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM enrolment WHERE finished_at IS NULL"), 0)
+    }
+
     func testAClaimIsCommittedBeforeFacebookIsAskedAndClearedWithTheAnswers() throws {
         let f = try Fixture()
         try f.standardSetup()

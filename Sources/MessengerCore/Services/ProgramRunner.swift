@@ -46,9 +46,10 @@ public enum EnrolmentSelection: Sendable {
 /// Crash safety: before Facebook is asked, the run commits a *claim* for the batch (the range of
 /// enrolment ids, and the node) in its `program_run` row. When the answers are in, one
 /// transaction writes each contact's send row with its outcome, moves the contacts on, adds the
-/// rollups and clears the claim. `UNIQUE (enrolment_id, node_id)` forbids a second row. A run that
-/// dies leaves its claim: the next run records the claimed contacts that have no row as unknown
-/// (a warning) and never asks Facebook again, so nothing is sent twice and nothing is lost. One
+/// rollups and claims the next batch (or clears the claim): one commit a batch.
+/// `UNIQUE (enrolment_id, node_id)` forbids a second row. A run that dies, or stops on an error,
+/// leaves its claim: the next run records the claimed contacts that have no row as unknown (a
+/// warning) and never asks Facebook again, so nothing is sent twice and nothing is lost. One
 /// process runs a program at a time.
 ///
 /// Each contact costs one indexed read, one insert and one update; the batch's rollups, claim and
@@ -97,28 +98,32 @@ public struct ProgramRunner: Sendable {
         var summary = RunSummary()
         var reasons: [String: Int] = [:]
         let (plan, total) = try start(program: name, reenrol: reenrol, selection: selection, summary: &summary, reasons: &reasons)
-        var afterID: Int64 = 0
         var done = 0
-        defer { try? finish(plan) }
-        while true {
-            if shouldCancel?() == true { summary.cancelled = true; break }
-            guard let batch = try claim(plan, after: afterID, reasons: &reasons) else { break }
-            var brokenToken: GraphError?
-            if !batch.messages.isEmpty {
-                let results = workspace.transport.send(batch: batch.messages)
-                for case .failed(let error) in results where error.code == 190 { brokenToken = error; break }
-                try record(plan, batch: batch, results: results, summary: &summary, reasons: &reasons)
-            }
-            afterID = batch.through
-            done += batch.count
+        var completed = false
+        defer { try? finish(plan, completed: completed) }
+        // One transaction a batch: what Facebook answered for the last batch, and the claim of
+        // the next, commit together.
+        var batch = try step(plan, recording: nil, claimNext: shouldCancel?() != true, summary: &summary, reasons: &reasons)
+        if batch == nil, shouldCancel?() == true { summary.cancelled = true }
+        while let current = batch {
+            let results = current.messages.isEmpty ? [] : workspace.transport.send(batch: current.messages)
+            let brokenToken = results.lazy.compactMap { result -> GraphError? in
+                if case .failed(let error) = result, error.code == 190 { return error }
+                return nil
+            }.first
+            let cancelled = brokenToken == nil && shouldCancel?() == true
+            batch = try step(plan, recording: (current, results), claimNext: brokenToken == nil && !cancelled,
+                             summary: &summary, reasons: &reasons)
+            done += current.count
             summary.processed = done
             progress?(RunProgress(done: done, total: total, sent: summary.sent, warned: reasons.values.reduce(0, +)))
             if let broken = brokenToken {
                 try workspace.pages.markBroken(pageID: plan.pageID, reason: broken.reason)
                 summary.stoppedBecause = broken.reason
-                break
             }
+            if cancelled { summary.cancelled = true }
         }
+        completed = true
         summary.warnings = reasons.map { ReasonCount(reason: $0.key, count: $0.value) }
             .sorted { $0.count != $1.count ? $0.count > $1.count : $0.reason < $1.reason }
         return summary
@@ -160,17 +165,18 @@ public struct ProgramRunner: Sendable {
             // had claimed without an answer becomes unknown, never resent.
             var deadClaims: [(node: Int64, after: Int64, through: Int64)] = []
             for run in try Row.fetchAll(db, sql: """
-                SELECT id, pid, claim_node_id, claim_after, claim_through FROM program_run
-                WHERE program_id = ? AND finished_at IS NULL
+                SELECT id, pid, claim_node_id, claim_after, claim_through, finished_at FROM program_run
+                WHERE program_id = ? AND (finished_at IS NULL OR claim_node_id IS NOT NULL)
                 """, arguments: [programID]) {
                 let owner: Int64 = run["pid"]
-                if owner != pid && Self.isAlive(pid: owner) {
+                if (run["finished_at"] as Int64?) == nil, owner != pid, Self.isAlive(pid: owner) {
                     throw DomainError("program \(Display.quoted(name)) is already running in process \(owner)")
                 }
                 if let claimNode: Int64 = run["claim_node_id"] {
                     deadClaims.append((claimNode, run["claim_after"], run["claim_through"]))
                 }
-                try db.execute(sql: "UPDATE program_run SET finished_at = ?, claim_node_id = NULL WHERE id = ?", arguments: [now, run["id"]])
+                try db.execute(sql: "UPDATE program_run SET finished_at = COALESCE(finished_at, ?), claim_node_id = NULL WHERE id = ?",
+                               arguments: [now, run["id"]])
             }
             try db.execute(sql: "INSERT INTO program_run (program_id, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?)",
                            arguments: [programID, pid, now, now])
@@ -226,7 +232,7 @@ public struct ProgramRunner: Sendable {
         return result
     }
 
-    // MARK: Claim: settle what needs no answer, claim the rest before anything leaves
+    // MARK: A step: record the last batch's answers, claim the next batch, in one transaction
 
     struct Batch {
         /// The enrolment ids this batch covers: greater than `after`, at most `through`.
@@ -237,118 +243,125 @@ public struct ProgramRunner: Sendable {
         var contactIDs: [Int64] = []
     }
 
-    /// Reads the next batch of unfinished enrolments. Contacts without an opt-in or whose message
-    /// is too long get their warning rows now; the rest are claimed for Facebook. Returns nil when
-    /// no enrolment is left.
-    private func claim(_ plan: NodePlan, after: Int64, reasons: inout [String: Int]) throws -> Batch? {
+    /// One write transaction: records what Facebook answered for `recording` (its send rows, the
+    /// rollups, the range advance), then, when `claimNext`, reads the next batch and claims it
+    /// before anything leaves. Returns the claimed batch, or nil when none is left (or none was
+    /// asked for); the run's claim is cleared then.
+    private func step(_ plan: NodePlan, recording: (batch: Batch, results: [SendResult])?, claimNext: Bool,
+                      summary: inout RunSummary, reasons: inout [String: Int]) throws -> Batch? {
         let now = workspace.clock.nowMillis()
         let day = workspace.calendar.day(ofMillis: now)
         return try workspace.database.write { db -> Batch? in
-            // One LEFT JOIN per field the template uses: the SQL's shape comes from the template's
-            // field count only; every value is a bound argument.
-            var joins = ""
-            var columns = ""
-            var arguments: [Int64OrText] = [.int(plan.nodeID), .int(plan.optInFieldID)]
-            for (i, fieldID) in plan.fieldIDs.enumerated() {
-                joins += " LEFT JOIN contact_value f\(i) ON f\(i).contact_id = e.contact_id AND f\(i).field_id = ?"
-                columns += ", f\(i).value"
-                arguments.append(.int(fieldID ?? -1))
-            }
-            arguments += [.int(plan.programID), .int(after), .int(Int64(chunkSize))]
-            let select = try BulkStatement(db, sql: """
-                SELECT e.id, e.contact_id, e.next_position,
-                       EXISTS (SELECT 1 FROM send s WHERE s.enrolment_id = e.id AND s.node_id = ?), o.value\(columns)
-                FROM enrolment e INDEXED BY enrolment_unfinished
-                LEFT JOIN contact_value o ON o.contact_id = e.contact_id AND o.field_id = ?\(joins)
-                WHERE e.program_id = ? AND e.finished_at IS NULL AND e.id > ?
-                ORDER BY e.id LIMIT ?
-                """)
             let insert = try Self.insertStatement(db)
-            var batch = Batch(after: after, through: after)
             var rollup = Rollup()
-            var values = [String?](repeating: nil, count: plan.fieldIDs.count)
-            try select.forEachRow(arguments) { row in
-                let enrolmentID = row.int64(0)
-                let contactID = row.int64(1)
-                batch.through = enrolmentID
-                batch.count += 1
-                // Moved past the node already, or its row exists: the range advance settles it.
-                if row.int64(2) != 1 || row.int64(3) != 0 { return }
-                let warning: (status: String, reason: String, psid: String?, message: String?)
-                if let psid = row.text(4), !psid.isEmpty {
-                    for i in values.indices { values[i] = row.text(Int32(5 + i)) }
-                    let message = plan.template.personalise(values: values, defaults: plan.defaults)
-                    // Counting characters walks grapheme clusters; a message of at most 2,000 UTF-8
-                    // bytes can't be longer than 2,000 characters, so most skip the walk.
-                    guard message.utf8.count > MessageTemplate.maxLength && message.count > MessageTemplate.maxLength else {
-                        batch.messages.append(OutgoingMessage(
-                            pageID: plan.pageID, pageToken: plan.pageToken, recipientPSID: psid,
-                            tag: plan.tagAPIName, text: message, enrolmentID: enrolmentID, nodeID: plan.nodeID))
-                        batch.contactIDs.append(contactID)
-                        return
-                    }
-                    warning = ("too_long", Self.tooLongReason, psid, message)
-                } else {
-                    warning = ("no_optin", Self.noOptInReason, nil, nil)
-                }
-                try Self.writeSend(insert, plan, enrolment: enrolmentID, node: plan.nodeID, contact: contactID, psid: warning.psid,
-                                   day: day, at: now, outcome: "warning", status: warning.status, reason: warning.reason,
-                                   message: warning.message)
-                rollup.add(profile: plan.profileID, day: day, outcome: "warning", reason: warning.reason)
-                reasons[warning.reason, default: 0] += 1
-            }
-            guard batch.count > 0 else { return nil }
-            try rollup.write(db)
-            if batch.messages.isEmpty {
+            var after: Int64 = 0
+            if let (batch, results) = recording {
+                try record(insert, plan, batch: batch, results: results, day: day, at: now, rollup: &rollup, summary: &summary, reasons: &reasons)
                 try Self.advance(db, plan, after: batch.after, through: batch.through, at: now)
-                try db.execute(sql: "UPDATE program_run SET heartbeat_at = ? WHERE id = ?", arguments: [now, plan.runID])
-            } else {
-                try db.execute(sql: """
-                    UPDATE program_run SET heartbeat_at = ?, claim_node_id = ?, claim_after = ?, claim_through = ? WHERE id = ?
-                    """, arguments: [now, plan.nodeID, batch.after, batch.through, plan.runID])
+                after = batch.through
             }
-            return batch
-        }
-    }
-
-    // MARK: Record: what Facebook answered, with the rollups, in one transaction
-
-    private func record(_ plan: NodePlan, batch: Batch, results: [SendResult], summary: inout RunSummary,
-                        reasons: inout [String: Int]) throws {
-        let now = workspace.clock.nowMillis()
-        let day = workspace.calendar.day(ofMillis: now)
-        try workspace.database.write { db in
-            var rollup = Rollup()
-            var sent = 0
-            let insert = try Self.insertStatement(db)
-            for (index, message) in batch.messages.enumerated() {
-                let contactID = batch.contactIDs[index]
-                switch results[index] {
-                case .sent(let messageID):
-                    try Self.writeSend(insert, plan, enrolment: message.enrolmentID, node: plan.nodeID, contact: contactID,
-                                       psid: message.recipientPSID, day: day, at: now, outcome: "sent", status: "sent",
-                                       messageID: messageID, message: message.text)
-                    sent += 1
-                case .failed(let error):
-                    try Self.writeSend(insert, plan, enrolment: message.enrolmentID, node: plan.nodeID, contact: contactID,
-                                       psid: message.recipientPSID, day: day, at: now, outcome: "warning", status: "failed",
-                                       reason: error.reason, error: error, message: message.text)
-                    rollup.add(profile: plan.profileID, day: day, outcome: "warning", reason: error.reason)
-                    reasons[error.reason, default: 0] += 1
-                }
-            }
-            if sent > 0 { rollup.add(profile: plan.profileID, day: day, outcome: "sent", count: sent) }
+            let next = claimNext ? try claim(db, insert, plan, after: after, day: day, at: now, rollup: &rollup, reasons: &reasons) : nil
             try rollup.write(db)
-            summary.sent += sent
-            try Self.advance(db, plan, after: batch.after, through: batch.through, at: now)
-            try db.execute(sql: "UPDATE program_run SET heartbeat_at = ?, claim_node_id = NULL WHERE id = ?", arguments: [now, plan.runID])
+            try db.execute(sql: """
+                UPDATE program_run SET heartbeat_at = ?, claim_node_id = ?, claim_after = ?, claim_through = ? WHERE id = ?
+                """, arguments: [now, next.map { _ in plan.nodeID }, next?.after, next?.through, plan.runID])
+            return next
         }
     }
 
-    private func finish(_ plan: NodePlan) throws {
+    /// Each answered contact's send row, with its outcome and the rollups.
+    private func record(_ insert: BulkStatement, _ plan: NodePlan, batch: Batch, results: [SendResult], day: DayNumber, at now: Int64,
+                        rollup: inout Rollup, summary: inout RunSummary, reasons: inout [String: Int]) throws {
+        var sent = 0
+        for (index, message) in batch.messages.enumerated() {
+            let contactID = batch.contactIDs[index]
+            switch results[index] {
+            case .sent(let messageID):
+                try Self.writeSend(insert, plan, enrolment: message.enrolmentID, node: plan.nodeID, contact: contactID,
+                                   psid: message.recipientPSID, day: day, at: now, outcome: "sent", status: "sent",
+                                   messageID: messageID, message: message.text)
+                sent += 1
+            case .failed(let error):
+                try Self.writeSend(insert, plan, enrolment: message.enrolmentID, node: plan.nodeID, contact: contactID,
+                                   psid: message.recipientPSID, day: day, at: now, outcome: "warning", status: "failed",
+                                   reason: error.reason, error: error, message: message.text)
+                rollup.add(profile: plan.profileID, day: day, outcome: "warning", reason: error.reason)
+                reasons[error.reason, default: 0] += 1
+            }
+        }
+        if sent > 0 { rollup.add(profile: plan.profileID, day: day, outcome: "sent", count: sent) }
+        summary.sent += sent
+    }
+
+    /// Reads the next batch of unfinished enrolments after `after`. Contacts without an opt-in or
+    /// whose message is too long get their warning rows now; the rest become the batch's messages.
+    /// Returns nil when no enrolment is left.
+    private func claim(_ db: Database, _ insert: BulkStatement, _ plan: NodePlan, after: Int64, day: DayNumber, at now: Int64,
+                       rollup: inout Rollup, reasons: inout [String: Int]) throws -> Batch? {
+        // One LEFT JOIN per field the template uses: the SQL's shape comes from the template's
+        // field count only; every value is a bound argument.
+        var joins = ""
+        var columns = ""
+        var arguments: [Int64OrText] = [.int(plan.nodeID), .int(plan.optInFieldID)]
+        for (i, fieldID) in plan.fieldIDs.enumerated() {
+            joins += " LEFT JOIN contact_value f\(i) ON f\(i).contact_id = e.contact_id AND f\(i).field_id = ?"
+            columns += ", f\(i).value"
+            arguments.append(.int(fieldID ?? -1))
+        }
+        arguments += [.int(plan.programID), .int(after), .int(Int64(chunkSize))]
+        let select = try BulkStatement(db, sql: """
+            SELECT e.id, e.contact_id, e.next_position,
+                   EXISTS (SELECT 1 FROM send s WHERE s.enrolment_id = e.id AND s.node_id = ?), o.value\(columns)
+            FROM enrolment e INDEXED BY enrolment_unfinished
+            LEFT JOIN contact_value o ON o.contact_id = e.contact_id AND o.field_id = ?\(joins)
+            WHERE e.program_id = ? AND e.finished_at IS NULL AND e.id > ?
+            ORDER BY e.id LIMIT ?
+            """)
+        var batch = Batch(after: after, through: after)
+        var values = [String?](repeating: nil, count: plan.fieldIDs.count)
+        try select.forEachRow(arguments) { row in
+            let enrolmentID = row.int64(0)
+            let contactID = row.int64(1)
+            batch.through = enrolmentID
+            batch.count += 1
+            // Moved past the node already, or its row exists: the range advance settles it.
+            if row.int64(2) != 1 || row.int64(3) != 0 { return }
+            let warning: (status: String, reason: String, psid: String?, message: String?)
+            if let psid = row.text(4), !psid.isEmpty {
+                for i in values.indices { values[i] = row.text(Int32(5 + i)) }
+                let message = plan.template.personalise(values: values, defaults: plan.defaults)
+                // Counting characters walks grapheme clusters; a message of at most 2,000 UTF-8
+                // bytes can't be longer than 2,000 characters, so most skip the walk.
+                guard message.utf8.count > MessageTemplate.maxLength && message.count > MessageTemplate.maxLength else {
+                    batch.messages.append(OutgoingMessage(
+                        pageID: plan.pageID, pageToken: plan.pageToken, recipientPSID: psid,
+                        tag: plan.tagAPIName, text: message, enrolmentID: enrolmentID, nodeID: plan.nodeID))
+                    batch.contactIDs.append(contactID)
+                    return
+                }
+                warning = ("too_long", Self.tooLongReason, psid, message)
+            } else {
+                warning = ("no_optin", Self.noOptInReason, nil, nil)
+            }
+            try Self.writeSend(insert, plan, enrolment: enrolmentID, node: plan.nodeID, contact: contactID, psid: warning.psid,
+                               day: day, at: now, outcome: "warning", status: warning.status, reason: warning.reason,
+                               message: warning.message)
+            rollup.add(profile: plan.profileID, day: day, outcome: "warning", reason: warning.reason)
+            reasons[warning.reason, default: 0] += 1
+        }
+        return batch.count > 0 ? batch : nil
+    }
+
+    /// Closes the run. A run that ended in an error (a database failure after Facebook answered,
+    /// say) keeps its claim: the next run records those contacts as unknown instead of asking
+    /// Facebook again.
+    private func finish(_ plan: NodePlan, completed: Bool) throws {
         let now = workspace.clock.nowMillis()
         try workspace.database.write { db in
-            try db.execute(sql: "UPDATE program_run SET finished_at = ?, claim_node_id = NULL WHERE id = ?", arguments: [now, plan.runID])
+            try db.execute(sql: "UPDATE program_run SET finished_at = ? WHERE id = ?", arguments: [now, plan.runID])
+            if completed {
+                try db.execute(sql: "UPDATE program_run SET claim_node_id = NULL WHERE id = ?", arguments: [plan.runID])
+            }
             try db.execute(sql: "UPDATE program SET last_run_at = ? WHERE id = ?", arguments: [now, plan.programID])
         }
         try workspace.database.writer.writeWithoutTransaction { db in

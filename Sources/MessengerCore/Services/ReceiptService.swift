@@ -24,15 +24,18 @@ public struct ReceiptService: Sendable {
             // page → (profile, its opt-in field); (page, PSID) → the contacts opted in with it.
             var profiles: [String: (id: Int64, field: Int64)] = [:]
             let contactsByPSID = try db.cachedStatement(sql: "SELECT contact_id FROM contact_value WHERE field_id = ? AND value = ?")
-            // Through the contact (see Schema v3); the PSID on the row keeps the match exact.
-            let pending = try db.cachedStatement(sql: """
-                SELECT id, profile_id, day, delivered_at FROM send INDEXED BY send_receipts
-                WHERE contact_id = ? AND profile_id = ? AND outcome = 'sent' AND at <= ? AND read_at IS NULL AND psid = ?
-                """)
-            let byMid = try db.cachedStatement(sql: """
-                SELECT id, profile_id, day, delivered_at FROM send INDEXED BY send_receipts
-                WHERE contact_id = ? AND profile_id = ? AND outcome = 'sent' AND delivered_at IS NULL AND psid = ? AND message_id = ?
-                """)
+            // A contact's sends are found through its enrolments (see Schema v4): per program, the
+            // (program, contact) index, then each enrolment's send rows by (enrolment, node). The
+            // CROSS JOIN and the unary + keep SQLite on that path. The PSID on the row keeps the
+            // match exact.
+            let throughEnrolments = """
+                SELECT s.id, s.profile_id, s.day, s.delivered_at
+                FROM enrolment e INDEXED BY enrolment_by_contact CROSS JOIN send s ON s.enrolment_id = e.id
+                WHERE e.program_id IN (SELECT id FROM program) AND e.contact_id = ?
+                  AND +s.profile_id = ? AND +s.outcome = 'sent'
+                """
+            let pending = try db.cachedStatement(sql: throughEnrolments + " AND +s.at <= ? AND s.read_at IS NULL AND s.psid = ?")
+            let byMid = try db.cachedStatement(sql: throughEnrolments + " AND s.delivered_at IS NULL AND s.psid = ? AND s.message_id = ?")
             let markDelivered = try db.cachedStatement(sql: "UPDATE send SET delivered_at = ?, status = 'delivered' WHERE id = ?")
             let markRead = try db.cachedStatement(sql: """
                 UPDATE send SET read_at = ?, delivered_at = COALESCE(delivered_at, ?), status = 'read' WHERE id = ?

@@ -9,6 +9,7 @@ enum Schema {
         migrator.registerMigration("v1-tags", migrate: seedTags)
         migrator.registerMigration("v2-run-claims", migrate: runClaims)
         migrator.registerMigration("v3-receipts-by-contact", migrate: receiptsByContact)
+        migrator.registerMigration("v4-receipts-through-enrolments", migrate: receiptsThroughEnrolments)
         return migrator
     }
 
@@ -177,6 +178,16 @@ enum Schema {
             DROP INDEX send_receipts;
             CREATE INDEX send_receipts ON send(contact_id, profile_id, at) WHERE outcome = 'sent';
             """)
+    }
+
+    /// Receipts find a contact's sends through its enrolments: `enrolment_by_contact` (program,
+    /// contact), then `UNIQUE (enrolment_id, node_id)`, two indexes a run writes anyway. The
+    /// contact-keyed `send_receipts` put each batch's new entries among every earlier day's
+    /// entries for the same contacts: splitting pages all over the index, it was half of what
+    /// SQLite did for a batch (a simulated 70,000-contact day: 2.5 s of 3.7 s with it, 0.65 of
+    /// 1.7 without).
+    private static func receiptsThroughEnrolments(_ db: Database) throws {
+        try db.execute(sql: "DROP INDEX send_receipts")
     }
 
     /// The tags of R5 live in data so one can be retired with a note (R7).
