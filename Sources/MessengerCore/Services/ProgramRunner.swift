@@ -71,7 +71,7 @@ public struct ProgramRunner: Sendable {
         self.chunkSize = max(1, chunkSize ?? workspace.transport.preferredBatchSize)
     }
 
-    struct NodePlan {
+    struct NodePlan: Sendable {
         let programID: Int64
         let runID: Int64
         let nodeID: Int64
@@ -100,20 +100,34 @@ public struct ProgramRunner: Sendable {
         let (plan, total) = try start(program: name, reenrol: reenrol, selection: selection, summary: &summary, reasons: &reasons)
         var done = 0
         var completed = false
-        defer { try? finish(plan, completed: completed) }
+        // The next batch is read and personalised on a reader connection, on the other core,
+        // while the writer records the one before: `ahead` runs one batch in front of the claim.
+        var ahead: ReadAhead?
+        defer {
+            _ = try? ahead?.wait()
+            try? finish(plan, completed: completed)
+        }
+        func readAhead(after: Int64) -> ReadAhead { ReadAhead { [self] in try read(plan, after: after) } }
+
+        var next = shouldCancel?() == true ? nil : try read(plan, after: 0)
+        if let next { ahead = readAhead(after: next.through) }
         // One transaction a batch: what Facebook answered for the last batch, and the claim of
         // the next, commit together.
-        var batch = try step(plan, recording: nil, claimNext: shouldCancel?() != true, summary: &summary, reasons: &reasons)
-        if batch == nil, shouldCancel?() == true { summary.cancelled = true }
-        while let current = batch {
+        try step(plan, recording: nil, claiming: next, summary: &summary, reasons: &reasons)
+        if next == nil, shouldCancel?() == true { summary.cancelled = true }
+        while let current = next {
             let results = current.messages.isEmpty ? [] : workspace.transport.send(batch: current.messages)
             let brokenToken = results.lazy.compactMap { result -> GraphError? in
                 if case .failed(let error) = result, error.code == 190 { return error }
                 return nil
             }.first
             let cancelled = brokenToken == nil && shouldCancel?() == true
-            batch = try step(plan, recording: (current, results), claimNext: brokenToken == nil && !cancelled,
-                             summary: &summary, reasons: &reasons)
+            next = nil
+            if brokenToken == nil, !cancelled, let pending = ahead {
+                next = try pending.wait()
+                ahead = next.map { readAhead(after: $0.through) }
+            }
+            try step(plan, recording: (current, results), claiming: next, summary: &summary, reasons: &reasons)
             done += current.count
             summary.processed = done
             progress?(RunProgress(done: done, total: total, sent: summary.sent, warned: reasons.values.reduce(0, +)))
@@ -232,40 +246,113 @@ public struct ProgramRunner: Sendable {
         return result
     }
 
-    // MARK: A step: record the last batch's answers, claim the next batch, in one transaction
+    // MARK: Read ahead: the next batch, personalised, from a snapshot
 
-    struct Batch {
+    struct Batch: Sendable {
         /// The enrolment ids this batch covers: greater than `after`, at most `through`.
         var after: Int64
         var through: Int64
         var count = 0
         var messages: [OutgoingMessage] = []
         var contactIDs: [Int64] = []
+        /// Contacts settled without asking Facebook: no opt-in, or a message over the limit.
+        var warnings: [Warning] = []
     }
 
+    struct Warning: Sendable {
+        let enrolmentID: Int64
+        let contactID: Int64
+        let status: String
+        let reason: String
+        let psid: String?
+        let message: String?
+    }
+
+    /// Reads the next batch of unfinished enrolments after `after`, with each contact's opt-in and
+    /// field values, and personalises its message. Returns nil when no enrolment is left.
+    ///
+    /// It reads a snapshot, possibly while the writer records the batch before: that transaction
+    /// only touches enrolments up to `after`, so what is read here is what the claim would see.
+    private func read(_ plan: NodePlan, after: Int64) throws -> Batch? {
+        try workspace.database.read { db -> Batch? in
+            // One LEFT JOIN per field the template uses: the SQL's shape comes from the template's
+            // field count only; every value is a bound argument.
+            var joins = ""
+            var columns = ""
+            var arguments: [Int64OrText] = [.int(plan.nodeID), .int(plan.optInFieldID)]
+            for (i, fieldID) in plan.fieldIDs.enumerated() {
+                joins += " LEFT JOIN contact_value f\(i) ON f\(i).contact_id = e.contact_id AND f\(i).field_id = ?"
+                columns += ", f\(i).value"
+                arguments.append(.int(fieldID ?? -1))
+            }
+            arguments += [.int(plan.programID), .int(after), .int(Int64(chunkSize))]
+            let select = try BulkStatement(db, sql: """
+                SELECT e.id, e.contact_id, e.next_position,
+                       EXISTS (SELECT 1 FROM send s WHERE s.enrolment_id = e.id AND s.node_id = ?), o.value\(columns)
+                FROM enrolment e INDEXED BY enrolment_unfinished
+                LEFT JOIN contact_value o ON o.contact_id = e.contact_id AND o.field_id = ?\(joins)
+                WHERE e.program_id = ? AND e.finished_at IS NULL AND e.id > ?
+                ORDER BY e.id LIMIT ?
+                """)
+            var batch = Batch(after: after, through: after)
+            var values = [String?](repeating: nil, count: plan.fieldIDs.count)
+            try select.forEachRow(arguments) { row in
+                let enrolmentID = row.int64(0)
+                let contactID = row.int64(1)
+                batch.through = enrolmentID
+                batch.count += 1
+                // Moved past the node already, or its row exists: the range advance settles it.
+                if row.int64(2) != 1 || row.int64(3) != 0 { return }
+                guard let psid = row.text(4), !psid.isEmpty else {
+                    batch.warnings.append(Warning(enrolmentID: enrolmentID, contactID: contactID, status: "no_optin",
+                                                  reason: Self.noOptInReason, psid: nil, message: nil))
+                    return
+                }
+                for i in values.indices { values[i] = row.text(Int32(5 + i)) }
+                let message = plan.template.personalise(values: values, defaults: plan.defaults)
+                // Counting characters walks grapheme clusters; a message of at most 2,000 UTF-8
+                // bytes can't be longer than 2,000 characters, so most skip the walk.
+                if message.utf8.count > MessageTemplate.maxLength && message.count > MessageTemplate.maxLength {
+                    batch.warnings.append(Warning(enrolmentID: enrolmentID, contactID: contactID, status: "too_long",
+                                                  reason: Self.tooLongReason, psid: psid, message: message))
+                    return
+                }
+                batch.messages.append(OutgoingMessage(
+                    pageID: plan.pageID, pageToken: plan.pageToken, recipientPSID: psid,
+                    tag: plan.tagAPIName, text: message, enrolmentID: enrolmentID, nodeID: plan.nodeID))
+                batch.contactIDs.append(contactID)
+            }
+            return batch.count > 0 ? batch : nil
+        }
+    }
+
+    // MARK: A step: record the last batch's answers, claim the next, in one transaction
+
     /// One write transaction: records what Facebook answered for `recording` (its send rows, the
-    /// rollups, the range advance), then, when `claimNext`, reads the next batch and claims it
-    /// before anything leaves. Returns the claimed batch, or nil when none is left (or none was
-    /// asked for); the run's claim is cleared then.
-    private func step(_ plan: NodePlan, recording: (batch: Batch, results: [SendResult])?, claimNext: Bool,
-                      summary: inout RunSummary, reasons: inout [String: Int]) throws -> Batch? {
+    /// rollups, the range advance), then claims `claiming` before anything of it leaves: its
+    /// warning rows are written and its range is set as the run's claim (cleared when nil).
+    private func step(_ plan: NodePlan, recording: (batch: Batch, results: [SendResult])?, claiming next: Batch?,
+                      summary: inout RunSummary, reasons: inout [String: Int]) throws {
         let now = workspace.clock.nowMillis()
         let day = workspace.calendar.day(ofMillis: now)
-        return try workspace.database.write { db -> Batch? in
+        try workspace.database.write { db in
             let insert = try Self.insertStatement(db)
             var rollup = Rollup()
-            var after: Int64 = 0
             if let (batch, results) = recording {
                 try record(insert, plan, batch: batch, results: results, day: day, at: now, rollup: &rollup, summary: &summary, reasons: &reasons)
                 try Self.advance(db, plan, after: batch.after, through: batch.through, at: now)
-                after = batch.through
             }
-            let next = claimNext ? try claim(db, insert, plan, after: after, day: day, at: now, rollup: &rollup, reasons: &reasons) : nil
+            for warning in next?.warnings ?? [] {
+                try Self.writeSend(insert, plan, enrolment: warning.enrolmentID, node: plan.nodeID, contact: warning.contactID,
+                                   psid: warning.psid, day: day, at: now, outcome: "warning", status: warning.status,
+                                   reason: warning.reason, message: warning.message)
+                rollup.add(profile: plan.profileID, day: day, outcome: "warning", reason: warning.reason)
+                reasons[warning.reason, default: 0] += 1
+            }
             try rollup.write(db)
             try db.execute(sql: """
                 UPDATE program_run SET heartbeat_at = ?, claim_node_id = ?, claim_after = ?, claim_through = ? WHERE id = ?
                 """, arguments: [now, next.map { _ in plan.nodeID }, next?.after, next?.through, plan.runID])
-            return next
         }
     }
 
@@ -291,65 +378,6 @@ public struct ProgramRunner: Sendable {
         }
         if sent > 0 { rollup.add(profile: plan.profileID, day: day, outcome: "sent", count: sent) }
         summary.sent += sent
-    }
-
-    /// Reads the next batch of unfinished enrolments after `after`. Contacts without an opt-in or
-    /// whose message is too long get their warning rows now; the rest become the batch's messages.
-    /// Returns nil when no enrolment is left.
-    private func claim(_ db: Database, _ insert: BulkStatement, _ plan: NodePlan, after: Int64, day: DayNumber, at now: Int64,
-                       rollup: inout Rollup, reasons: inout [String: Int]) throws -> Batch? {
-        // One LEFT JOIN per field the template uses: the SQL's shape comes from the template's
-        // field count only; every value is a bound argument.
-        var joins = ""
-        var columns = ""
-        var arguments: [Int64OrText] = [.int(plan.nodeID), .int(plan.optInFieldID)]
-        for (i, fieldID) in plan.fieldIDs.enumerated() {
-            joins += " LEFT JOIN contact_value f\(i) ON f\(i).contact_id = e.contact_id AND f\(i).field_id = ?"
-            columns += ", f\(i).value"
-            arguments.append(.int(fieldID ?? -1))
-        }
-        arguments += [.int(plan.programID), .int(after), .int(Int64(chunkSize))]
-        let select = try BulkStatement(db, sql: """
-            SELECT e.id, e.contact_id, e.next_position,
-                   EXISTS (SELECT 1 FROM send s WHERE s.enrolment_id = e.id AND s.node_id = ?), o.value\(columns)
-            FROM enrolment e INDEXED BY enrolment_unfinished
-            LEFT JOIN contact_value o ON o.contact_id = e.contact_id AND o.field_id = ?\(joins)
-            WHERE e.program_id = ? AND e.finished_at IS NULL AND e.id > ?
-            ORDER BY e.id LIMIT ?
-            """)
-        var batch = Batch(after: after, through: after)
-        var values = [String?](repeating: nil, count: plan.fieldIDs.count)
-        try select.forEachRow(arguments) { row in
-            let enrolmentID = row.int64(0)
-            let contactID = row.int64(1)
-            batch.through = enrolmentID
-            batch.count += 1
-            // Moved past the node already, or its row exists: the range advance settles it.
-            if row.int64(2) != 1 || row.int64(3) != 0 { return }
-            let warning: (status: String, reason: String, psid: String?, message: String?)
-            if let psid = row.text(4), !psid.isEmpty {
-                for i in values.indices { values[i] = row.text(Int32(5 + i)) }
-                let message = plan.template.personalise(values: values, defaults: plan.defaults)
-                // Counting characters walks grapheme clusters; a message of at most 2,000 UTF-8
-                // bytes can't be longer than 2,000 characters, so most skip the walk.
-                guard message.utf8.count > MessageTemplate.maxLength && message.count > MessageTemplate.maxLength else {
-                    batch.messages.append(OutgoingMessage(
-                        pageID: plan.pageID, pageToken: plan.pageToken, recipientPSID: psid,
-                        tag: plan.tagAPIName, text: message, enrolmentID: enrolmentID, nodeID: plan.nodeID))
-                    batch.contactIDs.append(contactID)
-                    return
-                }
-                warning = ("too_long", Self.tooLongReason, psid, message)
-            } else {
-                warning = ("no_optin", Self.noOptInReason, nil, nil)
-            }
-            try Self.writeSend(insert, plan, enrolment: enrolmentID, node: plan.nodeID, contact: contactID, psid: warning.psid,
-                               day: day, at: now, outcome: "warning", status: warning.status, reason: warning.reason,
-                               message: warning.message)
-            rollup.add(profile: plan.profileID, day: day, outcome: "warning", reason: warning.reason)
-            reasons[warning.reason, default: 0] += 1
-        }
-        return batch.count > 0 ? batch : nil
     }
 
     /// Closes the run. A run that ended in an error (a database failure after Facebook answered,
@@ -401,5 +429,24 @@ public struct ProgramRunner: Sendable {
     static func isAlive(pid: Int64) -> Bool {
         guard pid > 0, pid <= Int64(Int32.max) else { return false }
         return kill(pid_t(pid), 0) == 0 || errno == EPERM
+    }
+}
+
+/// A read running on another thread; `wait` gives its batch (or its error), as often as asked.
+private final class ReadAhead: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var result: Result<ProgramRunner.Batch?, Error> = .success(nil)
+
+    init(_ body: @escaping @Sendable () throws -> ProgramRunner.Batch?) {
+        DispatchQueue.global().async {
+            self.result = Result { try body() }
+            self.done.signal()
+        }
+    }
+
+    func wait() throws -> ProgramRunner.Batch? {
+        done.wait()
+        done.signal()
+        return try result.get()
     }
 }
