@@ -53,7 +53,9 @@ public enum EnrolmentSelection: Sendable {
 /// process runs a program at a time.
 ///
 /// Each contact costs one indexed read, one insert and one update; the batch's rollups, claim and
-/// advance are one statement each.
+/// advance are one statement each. Two cores: the writer records and claims while the next batch
+/// is read and personalised on a reader connection, and the WAL is checkpointed on a third
+/// connection (`BackgroundCheckpointer`).
 public struct ProgramRunner: Sendable {
     public static let noOptInReason = "no opt-in: the FBOPTIN field is empty"
     public static let unknownReason = "unknown outcome: run stopped before Facebook answered"
