@@ -124,13 +124,13 @@ public struct ProgramRunner: Sendable {
         }
         func readAhead(after: Int64) -> ReadAhead { ReadAhead { [self] in try read(plan, after: after) } }
 
-        var next = shouldCancel?() == true ? nil : try read(plan, after: 0)
+        summary.cancelled = shouldCancel?() == true
+        var next = summary.cancelled ? nil : try read(plan, after: 0)
         if let next { ahead = readAhead(after: next.through) }
         // One transaction a batch: what Facebook answered for the last batch, and the claim of
         // the next, commit together.
         try step(plan, recording: nil, claiming: next, summary: &summary, reasons: &reasons)
         try checkpointed(checkpointer)
-        if next == nil, shouldCancel?() == true { summary.cancelled = true }
         while let current = next {
             let results = current.messages.isEmpty ? [] : workspace.transport.send(batch: current.messages)
             let brokenToken = results.lazy.compactMap { result -> GraphError? in
