@@ -169,6 +169,8 @@ final class MessagingRulesTests: XCTestCase {
             let node = try Int64.fetchOne(db, sql: "SELECT id FROM node")!
             try db.execute(sql: "INSERT INTO enrolment (id, program_id, contact_id, enrolled_at) VALUES (10, ?, 1, 0), (11, ?, 2, 0)",
                            arguments: [program, program])
+            try db.execute(sql: "INSERT INTO program_contact (program_id, contact_id, last_enrolment_id) VALUES (?, 1, 10), (?, 2, 11)",
+                           arguments: [program, program])
             try db.execute(sql: """
                 INSERT INTO program_run (program_id, pid, started_at, heartbeat_at, claim_node_id, claim_after, claim_through)
                 VALUES (?, 2147483000, 0, 0, ?, 9, 11)

@@ -237,19 +237,32 @@ public struct ProgramRunner: Sendable {
             }
             try rollup.write(db)
 
-            // Enrolment: everyone not yet enrolled, or (reenrol) everyone again.
+            // Enrolment: everyone not yet enrolled, or (reenrol) everyone again. Each new
+            // enrolment links to the contact's last one in the program, and becomes it: both go
+            // through `program_contact` in contact order, one row per contact whatever the history.
             var filter = ""
             var arguments: StatementArguments = [programID, now]
             if case .sample(let percent, let salt) = selection {
                 filter = " AND ((contact.id * 2654435761 + ?) % 100) < ?"
                 arguments += [salt, percent]
             }
-            if !reenrol {
-                filter += " AND NOT EXISTS (SELECT 1 FROM enrolment e WHERE e.program_id = ?1 AND e.contact_id = contact.id)"
-            }
-            try db.execute(sql: "INSERT INTO enrolment (program_id, contact_id, enrolled_at) SELECT ?1, contact.id, ?2 FROM contact WHERE 1" + filter,
-                           arguments: arguments)
+            if !reenrol { filter += " AND last.contact_id IS NULL" }
+            let before = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM enrolment") ?? 0
+            try db.execute(sql: """
+                INSERT INTO enrolment (program_id, contact_id, enrolled_at, previous_id)
+                SELECT ?1, contact.id, ?2, last.last_enrolment_id FROM contact
+                LEFT JOIN program_contact last ON last.program_id = ?1 AND last.contact_id = contact.id
+                WHERE 1\(filter) ORDER BY contact.id
+                """, arguments: arguments)
             enrolled = db.changesCount
+            if enrolled > 0 {
+                try db.execute(sql: """
+                    INSERT INTO program_contact (program_id, contact_id, last_enrolment_id)
+                    SELECT program_id, contact_id, id FROM enrolment WHERE id > ? ORDER BY id
+                    ON CONFLICT (program_id, contact_id) DO UPDATE SET last_enrolment_id = excluded.last_enrolment_id
+                    """, arguments: [before])
+                try db.execute(sql: "UPDATE program SET enrolled = enrolled + ? WHERE id = ?", arguments: [enrolled, programID])
+            }
 
             let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM enrolment WHERE program_id = ? AND finished_at IS NULL", arguments: [programID]) ?? 0
             return (plan, total)

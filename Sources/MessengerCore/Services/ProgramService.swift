@@ -61,7 +61,7 @@ public struct ProgramService: Sendable {
         SELECT program.id, program.name, program.status, program.last_run_at,
                profile.name AS profile_name, profile.enabled AS profile_enabled, node.tag,
                COALESCE(node.message, '') AS message,
-               (SELECT COUNT(*) FROM enrolment WHERE enrolment.program_id = program.id) AS enrolled
+               program.enrolled
         FROM program
         LEFT JOIN node ON node.program_id = program.id AND node.position = 1
         LEFT JOIN profile ON profile.id = node.profile_id

@@ -24,15 +24,20 @@ public struct ReceiptService: Sendable {
             // page → (profile, its opt-in field); (page, PSID) → the contacts opted in with it.
             var profiles: [String: (id: Int64, field: Int64)] = [:]
             let contactsByPSID = try db.cachedStatement(sql: "SELECT contact_id FROM contact_value WHERE field_id = ? AND value = ?")
-            // A contact's sends are found through its enrolments (see Schema v4): per program, the
-            // (program, contact) index, then each enrolment's send rows by (enrolment, node). The
-            // CROSS JOIN and the unary + keep SQLite on that path. The PSID on the row keeps the
-            // match exact.
+            // A contact's sends are found through its enrolments (see Schema v5): per program, its
+            // last enrolment in `program_contact`, then back along `previous_id`, each enrolment's
+            // send rows by (enrolment, node). The CROSS JOIN and the unary + keep SQLite on that
+            // path. The PSID on the row keeps the match exact.
             let throughEnrolments = """
+                WITH RECURSIVE chain(id) AS (
+                    SELECT last_enrolment_id FROM program_contact
+                    WHERE program_id IN (SELECT id FROM program) AND contact_id = ?
+                    UNION ALL
+                    SELECT e.previous_id FROM chain JOIN enrolment e ON e.id = chain.id WHERE e.previous_id IS NOT NULL
+                )
                 SELECT s.id, s.profile_id, s.day, s.delivered_at
-                FROM enrolment e INDEXED BY enrolment_by_contact CROSS JOIN send s ON s.enrolment_id = e.id
-                WHERE e.program_id IN (SELECT id FROM program) AND e.contact_id = ?
-                  AND +s.profile_id = ? AND +s.outcome = 'sent'
+                FROM chain CROSS JOIN send s ON s.enrolment_id = chain.id
+                WHERE +s.profile_id = ? AND +s.outcome = 'sent'
                 """
             let pending = try db.cachedStatement(sql: throughEnrolments + " AND +s.at <= ? AND s.read_at IS NULL AND s.psid = ?")
             let byMid = try db.cachedStatement(sql: throughEnrolments + " AND s.delivered_at IS NULL AND s.psid = ? AND s.message_id = ?")
