@@ -27,20 +27,20 @@ public struct ReceiptService: Sendable {
             // A contact's sends are found through its enrolments (see Schema v5): per program, its
             // last enrolment in `program_contact`, then back along `previous_id`, each enrolment's
             // send rows by (enrolment, node). The CROSS JOIN and the unary + keep SQLite on that
-            // path. The PSID on the row keeps the match exact.
-            let throughEnrolments = """
+            // path. The PSID on the row keeps the match exact. One walk per contact and event
+            // gives every send a receipt can still change (not read yet; read implies delivered);
+            // the watermark and the message ids pick among them.
+            let openSends = try db.cachedStatement(sql: """
                 WITH RECURSIVE chain(id) AS (
                     SELECT last_enrolment_id FROM program_contact
                     WHERE program_id IN (SELECT id FROM program) AND contact_id = ?
                     UNION ALL
                     SELECT e.previous_id FROM chain JOIN enrolment e ON e.id = chain.id WHERE e.previous_id IS NOT NULL
                 )
-                SELECT s.id, s.profile_id, s.day, s.delivered_at
+                SELECT s.id, s.profile_id, s.day, s.at, s.delivered_at, s.message_id
                 FROM chain CROSS JOIN send s ON s.enrolment_id = chain.id
-                WHERE +s.profile_id = ? AND +s.outcome = 'sent'
-                """
-            let pending = try db.cachedStatement(sql: throughEnrolments + " AND +s.at <= ? AND s.read_at IS NULL AND s.psid = ?")
-            let byMid = try db.cachedStatement(sql: throughEnrolments + " AND s.delivered_at IS NULL AND s.psid = ? AND s.message_id = ?")
+                WHERE +s.profile_id = ? AND +s.outcome = 'sent' AND s.psid = ? AND s.read_at IS NULL
+                """)
             let markDelivered = try db.cachedStatement(sql: "UPDATE send SET delivered_at = ?, status = 'delivered' WHERE id = ?")
             let markRead = try db.cachedStatement(sql: """
                 UPDATE send SET read_at = ?, delivered_at = COALESCE(delivered_at, ?), status = 'read' WHERE id = ?
@@ -60,20 +60,18 @@ public struct ReceiptService: Sendable {
                 }
                 switch event {
                 case .delivery(_, let psid, let mids, let watermark, let timestamp):
-                    var rows: [Row] = []
+                    let mids = Set(mids)
                     for contact in try Int64.fetchAll(contactsByPSID, arguments: [profile.field, psid]) {
-                        rows += try Row.fetchAll(pending, arguments: [contact, profile.id, watermark, psid]).filter { ($0["delivered_at"] as Int64?) == nil }
-                        for mid in mids { rows += try Row.fetchAll(byMid, arguments: [contact, profile.id, psid, mid]) }
-                    }
-                    var done = Set<Int64>()
-                    for row in rows where done.insert(row["id"]).inserted {
-                        try markDelivered.execute(arguments: [timestamp, row["id"]])
-                        rollup.add(profile: row["profile_id"], day: row["day"], outcome: "delivered")
-                        result.delivered += 1
+                        for row in try Row.fetchAll(openSends, arguments: [contact, profile.id, psid])
+                        where (row["delivered_at"] as Int64?) == nil && (row["at"] <= watermark || mids.contains(row["message_id"] ?? "")) {
+                            try markDelivered.execute(arguments: [timestamp, row["id"]])
+                            rollup.add(profile: row["profile_id"], day: row["day"], outcome: "delivered")
+                            result.delivered += 1
+                        }
                     }
                 case .read(_, let psid, let watermark, let timestamp):
                     for contact in try Int64.fetchAll(contactsByPSID, arguments: [profile.field, psid]) {
-                        for row in try Row.fetchAll(pending, arguments: [contact, profile.id, watermark, psid]) {
+                        for row in try Row.fetchAll(openSends, arguments: [contact, profile.id, psid]) where row["at"] <= watermark {
                             try markRead.execute(arguments: [timestamp, timestamp, row["id"]])
                             if (row["delivered_at"] as Int64?) == nil {
                                 rollup.add(profile: row["profile_id"], day: row["day"], outcome: "delivered")
