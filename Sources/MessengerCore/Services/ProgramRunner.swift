@@ -240,6 +240,7 @@ public struct ProgramRunner: Sendable {
             // Enrolment: everyone not yet enrolled, or (reenrol) everyone again. Each new
             // enrolment links to the contact's last one in the program, and becomes it: both go
             // through `program_contact` in contact order, one row per contact whatever the history.
+            // The new enrolments are the ids above the old maximum (a rowid table takes max + 1).
             var filter = ""
             var arguments: StatementArguments = [programID, now]
             if case .sample(let percent, let salt) = selection {
