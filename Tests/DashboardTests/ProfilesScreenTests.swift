@@ -113,6 +113,18 @@ final class ProfilesScreenTests: XCTestCase {
         XCTAssertEqual(App.update(&s, .databaseChanged), [.loadProfile(name: "Northwind Shop")])
     }
 
+    /// A change while a screen is hidden under another (a receipt arrives while a contact is
+    /// open) only reloads what is shown; going back reloads the screen below, once.
+    func testGoingBackReloadsTheScreenBelow() {
+        var s = appWithProfiles()
+        s.press(.enter)
+        XCTAssertEqual(s.press(.escape), [.loadProfiles])
+        XCTAssertEqual(s.press(.char(":")), [])
+        s.type("programs")
+        XCTAssertEqual(s.press(.enter), [.loadPrograms])
+        XCTAssertEqual(s.press(.escape), [.loadProfiles])
+    }
+
     func testHelpAndCommandLine() {
         var s = appWithProfiles()
         s.press(.char("?"))

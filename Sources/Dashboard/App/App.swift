@@ -236,7 +236,9 @@ public enum App {
                 screen.usesGraph = state.usesGraph
                 state.stack.append(.newProfile(screen))
             case .push(let screen): state.stack.append(screen)
-            case .pop: if state.stack.count > 1 { state.stack.removeLast() }
+            case .pop:
+                // The screen below may be stale: changes are reloaded only on the screen shown.
+                if state.stack.count > 1 { state.stack.removeLast(); effects += reloadEffects(for: state.current) }
             case .run(let effect): effects.append(effect)
             case .confirm(let dialog, let then): state.overlay = .confirm(dialog, then: then)
             case .toast(let message, let kind): state.show(message, kind: kind)

@@ -115,7 +115,7 @@ public struct NewProfileState: Equatable, Sendable {
             switch key {
             case .char("y"): return [.run(.copyToClipboard(created.optInCode))]
             case .char("w"): return [.run(.writeFile(name: "optin-\(created.summary.optInField).html", contents: created.optInCode + "\n"))]
-            case .enter, .escape, .char("q"): return [.pop, .run(.loadProfiles)]
+            case .enter, .escape, .char("q"): return [.pop]  // the screen below reloads: it lists the new profile
             default: break
             }
         }

@@ -68,7 +68,7 @@ public struct NodeEditorState: Equatable, Sendable {
                 return [.confirm(ConfirmDialogState(title: "Unsaved changes", message: "Leave the node of \"\(program)\" without saving?", confirmLabel: "Discard"),
                                  then: .popScreen)]
             }
-            return [.pop, .run(.loadPrograms)]
+            return [.pop]  // the Programs list below reloads
         case .tab: focus = [.profile, .tag, .message, .preview][([.profile, .tag, .message, .preview].firstIndex(of: focus)! + 1) % 4]
         case .backTab: focus = [.profile, .tag, .message, .preview][([.profile, .tag, .message, .preview].firstIndex(of: focus)! + 3) % 4]
         default:

@@ -16,7 +16,7 @@ public struct ProfilePageState: Equatable, Sendable {
 
     mutating func handle(_ key: Key) -> [ScreenCommand] {
         switch key {
-        case .escape, .char("q"): return [.pop, .run(.loadProfiles)]
+        case .escape, .char("q"): return [.pop]  // the list below reloads
         case .char("s"), .enter: return [.push(.stats(StatsScreenState(profile: name))), .run(.loadStats(profile: name, filter: .all))]
         case .char("y"):
             guard let details else { return [] }
