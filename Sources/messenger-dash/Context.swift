@@ -59,7 +59,9 @@ struct Context {
             graph = config
             transport = GraphTransport(config: config)
         }
-        let database = try AppDatabase(path: databasePath, mode: creating ? .createIfMissing : .mustExist)
+        let database = try AppDatabase(path: databasePath, mode: creating ? .createIfMissing : .mustExist) { [databasePath] in
+            FileHandle.standardError.write(Data("Upgrading \(databasePath) for this version of messenger-dash (once; a big database can take a minute)…\n".utf8))
+        }
         return Workspace(
             database: database, clock: try clock, calendar: AccountCalendar(timeZone: settings.timeZone),
             appID: settings.appID, transport: transport, graph: graph)

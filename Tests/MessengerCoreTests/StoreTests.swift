@@ -51,7 +51,12 @@ final class StoreTests: XCTestCase {
         }
         try old.close()
 
-        let database = try AppDatabase(path: path, mode: .mustExist)
+        var upgrades = 0
+        let database = try AppDatabase(path: path, mode: .mustExist) { upgrades += 1 }
+        XCTAssertEqual(upgrades, 1, "an older database is upgraded, and the user told so")
+        _ = try AppDatabase(path: path, mode: .mustExist) { upgrades += 1 }
+        _ = try AppDatabase(path: folder.appendingPathComponent("new.db").path, mode: .createIfMissing) { upgrades += 1 }
+        XCTAssertEqual(upgrades, 1, "a current or a new database is not")
         try database.writer.read { db in
             let previous = try Row.fetchAll(db, sql: "SELECT id, previous_id FROM enrolment ORDER BY id").map { [$0[0], $0[1]] as [Int64?] }
             XCTAssertEqual(previous, [[1, nil], [2, nil], [3, nil], [4, 1], [5, 4]])

@@ -13,7 +13,9 @@ public final class AppDatabase: Sendable {
         case mustExist
     }
 
-    public init(path: String, mode: OpenMode) throws {
+    /// `upgrading` is called before migrations change a database an earlier version wrote: they
+    /// can take a while on a big one (v5: about 20 s at a million contacts), so say so first.
+    public init(path: String, mode: OpenMode, upgrading: () -> Void = {}) throws {
         self.path = path
         let fm = FileManager.default
         let folder = (path as NSString).deletingLastPathComponent
@@ -43,6 +45,10 @@ public final class AppDatabase: Sendable {
                     throw DomainError("database \(path) was written by a newer messenger-dash; upgrade to open it")
                 }
             }
+            let upgrade = try writer.read { db in
+                try !Schema.migrator.hasCompletedMigrations(db) && !Schema.migrator.completedMigrations(db).isEmpty
+            }
+            if upgrade { upgrading() }
             try Schema.migrator.migrate(writer)
         } catch let error as DomainError {
             throw error
