@@ -40,13 +40,11 @@ public final class AppDatabase: Sendable {
         }
         do {
             writer = try DatabasePool(path: path, configuration: config)
-            try writer.write { db in
+            let upgrade = try writer.write { db in
                 if try Schema.migrator.hasBeenSuperseded(db) {
                     throw DomainError("database \(path) was written by a newer messenger-dash; upgrade to open it")
                 }
-            }
-            let upgrade = try writer.read { db in
-                try !Schema.migrator.hasCompletedMigrations(db) && !Schema.migrator.completedMigrations(db).isEmpty
+                return try !Schema.migrator.hasCompletedMigrations(db) && !Schema.migrator.completedMigrations(db).isEmpty
             }
             if upgrade { upgrading() }
             try Schema.migrator.migrate(writer)
