@@ -80,7 +80,8 @@ public struct WebhookReceiver: Sendable {
             // Each service takes its own kind of event and counts the others.
             let optins = try workspace.optIns.ingest(numbered)
             let receipts = try workspace.receipts.ingest(numbered)
-            log("POST \(Self.path) 200 opt-ins \(optins.optedIn) (unchanged \(optins.unchanged), unknown contacts \(optins.unknownContacts.count)), delivered \(receipts.delivered), read \(receipts.read)")
+            let templates = try workspace.messageTemplates.ingest(numbered)
+            log("POST \(Self.path) 200 opt-ins \(optins.optedIn) (unchanged \(optins.unchanged), unknown contacts \(optins.unknownContacts.count)), delivered \(receipts.delivered), read \(receipts.read), templates \(templates.updated) (unchanged \(templates.unchanged), unknown \(templates.unknown))")
             return HTTPResponse(statusCode: .ok, body: Data("EVENT_RECEIVED".utf8))
         } catch let error as DomainError {
             // A page no profile is linked to: Facebook retrying won't help, so take it and say so.

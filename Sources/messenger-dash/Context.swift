@@ -51,20 +51,26 @@ struct Context {
 
     func workspace(creating: Bool) throws -> Workspace {
         let transport: any Transport
+        let templates: any TemplateRegistry
         var graph: GraphConfig?
+        let clock = try self.clock
+        let calendar = AccountCalendar(timeZone: settings.timeZone)
         switch settings.facebook {
-        case .sandbox: transport = SandboxTransport(logPath: environment["MESSENGER_DASH_SANDBOX_LOG"])
+        case .sandbox:
+            transport = SandboxTransport(logPath: environment["MESSENGER_DASH_SANDBOX_LOG"], clock: clock, calendar: calendar)
+            templates = SandboxTemplateRegistry()
         case .graph:
             let config = try graphConfig
             graph = config
             transport = GraphTransport(config: config)
+            templates = GraphTemplateRegistry(config: config)
         }
         let database = try AppDatabase(path: databasePath, mode: creating ? .createIfMissing : .mustExist) { [databasePath] in
             FileHandle.standardError.write(Data("Upgrading \(databasePath) for this version of messenger-dash (once; a big database can take a minute)…\n".utf8))
         }
         return Workspace(
-            database: database, clock: try clock, calendar: AccountCalendar(timeZone: settings.timeZone),
-            appID: settings.appID, transport: transport, graph: graph)
+            database: database, clock: clock, calendar: calendar,
+            appID: settings.appID, transport: transport, templates: templates, graph: graph)
     }
 
     var graphConfig: GraphConfig {

@@ -61,16 +61,68 @@ struct ProgramJSON: Encodable {
     let profile: String?
     let tag: String?
     let enrolled: Int
+    let kind: String
+    let template_status: String?
+    let tag_retired: Bool
 
     init(_ p: ProgramSummary) {
         name = p.name; status = p.status.rawValue; profile = p.profile; tag = p.tag; enrolled = p.enrolled
+        kind = p.kind.rawValue; template_status = p.latestTemplate?.status.rawValue; tag_retired = p.tagRetired != nil
     }
 
     func encode(to encoder: Encoder) throws {
-        enum Keys: String, CodingKey { case name, status, profile, tag, enrolled }
+        enum Keys: String, CodingKey { case name, status, profile, tag, enrolled, kind, template_status, tag_retired }
         var c = encoder.container(keyedBy: Keys.self)
         try c.encode(name, forKey: .name); try c.encode(status, forKey: .status)
         try c.encode(profile, forKey: .profile); try c.encode(tag, forKey: .tag); try c.encode(enrolled, forKey: .enrolled)
+        try c.encode(kind, forKey: .kind); try c.encode(template_status, forKey: .template_status)
+        try c.encode(tag_retired, forKey: .tag_retired)
+    }
+}
+
+/// `programs show --json`: `name, status, profile, kind, tag, message, template` (null for a tagged
+/// node), plus which version sends while a newer one waits.
+struct ProgramDetailJSON: Encodable {
+    struct Template: Encodable {
+        let name: String
+        let language: String
+        let version: Int
+        let status: String
+        let reason: String?
+        let sending_version: Int?
+
+        func encode(to encoder: Encoder) throws {
+            enum Keys: String, CodingKey { case name, language, version, status, reason, sending_version }
+            var c = encoder.container(keyedBy: Keys.self)
+            try c.encode(name, forKey: .name); try c.encode(language, forKey: .language); try c.encode(version, forKey: .version)
+            try c.encode(status, forKey: .status); try c.encode(reason, forKey: .reason); try c.encode(sending_version, forKey: .sending_version)
+        }
+    }
+    let name: String
+    let status: String
+    let profile: String?
+    let kind: String
+    let tag: String?
+    let tag_retired: String?
+    let message: String
+    let template: Template?
+    let enrolled: Int
+
+    init(_ p: ProgramSummary) {
+        name = p.name; status = p.status.rawValue; profile = p.profile; kind = p.kind.rawValue; tag = p.tag
+        tag_retired = p.tagRetired; message = p.message; enrolled = p.enrolled
+        template = p.latestTemplate.map {
+            Template(name: $0.name, language: $0.language, version: $0.version, status: $0.status.rawValue, reason: $0.reason,
+                     sending_version: p.sendingTemplate?.version)
+        }
+    }
+
+    func encode(to encoder: Encoder) throws {
+        enum Keys: String, CodingKey { case name, status, profile, kind, tag, tag_retired, message, template, enrolled }
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(name, forKey: .name); try c.encode(status, forKey: .status); try c.encode(profile, forKey: .profile)
+        try c.encode(kind, forKey: .kind); try c.encode(tag, forKey: .tag); try c.encode(tag_retired, forKey: .tag_retired)
+        try c.encode(message, forKey: .message); try c.encode(template, forKey: .template); try c.encode(enrolled, forKey: .enrolled)
     }
 }
 

@@ -111,6 +111,17 @@ public enum App {
                 state.replaceCurrent(.nodeEditor(s))
             }
             state.show("Saved the Messenger node of \"\(program)\"", kind: .success)
+        case .utilityNodeSaved(let program, let result, let summary):
+            if case .nodeEditor(var s) = state.current, ProfileName.key(s.program) == ProfileName.key(program) {
+                s.saved(summary)
+                state.replaceCurrent(.nodeEditor(s))
+            }
+            if let latest = result.latest {
+                let approved = latest.status == .approved
+                var text = (result.submitted ? "Submitted " : "Saved; template unchanged: ") + latest.described
+                if !approved, let sending = result.sending, sending.version != latest.version { text += "; v\(sending.version) sends meanwhile" }
+                state.show(text, kind: approved ? .success : .error)
+            }
         case .runProgress(let name, let progress, let elapsed):
             if case .programs(var s) = state.current, s.run?.program == name, s.run?.summary == nil {
                 s.run?.progress = progress

@@ -27,6 +27,8 @@ public enum Effect: Equatable, Sendable {
     case loadNodeEditor(program: String)
     case loadSample(after: Int64?, forward: Bool, optInField: String?)
     case saveNode(program: String, profile: String, tag: String, message: String, acceptFlags: Bool)
+    /// Saves the node as a utility template: a changed text is submitted to Meta as a new version.
+    case saveUtilityNode(program: String, profile: String, language: String, message: String, acceptFlags: Bool)
     /// Runs a program in the background; progress and the summary come back as messages.
     case runProgram(name: String, reenrol: Bool = false)
     case cancelRun(name: String)
@@ -61,6 +63,7 @@ public enum Msg: Sendable {
     case nodeEditorLoaded(NodeEditorData)
     case sampleLoaded(SampleContact?)
     case nodeSaved(program: String)
+    case utilityNodeSaved(program: String, UtilityNodeResult, ProgramSummary)
     case runProgress(name: String, RunProgress, elapsed: Double)
     case runFinished(name: String, RunSummary)
     case databaseChanged

@@ -216,6 +216,10 @@ public final class Runtime {
             case .saveNode(let program, let profile, let tag, let message, let acceptFlags):
                 _ = try workspace.programs.setNode(program: program, profile: profile, tag: tag, message: message, acceptFlags: acceptFlags)
                 return .nodeSaved(program: program)
+            case .saveUtilityNode(let program, let profile, let language, let message, let acceptFlags):
+                let result = try workspace.programs.setUtilityNode(program: program, profile: profile, language: language,
+                                                                   message: message, acceptFlags: acceptFlags)
+                return .utilityNodeSaved(program: program, result, try workspace.programs.summary(named: program))
             case .copyToClipboard, .popScreen, .cancelRun, .runProgram:
                 return nil
             }

@@ -2,9 +2,11 @@ import Foundation
 import MessengerCore
 import TerminalKit
 
-/// Screen 7: a program's Messenger node. Tab moves between the profile, the tag, the message
-/// and the preview; the message takes typing (with `@` opening the data-field picker); the
-/// counts, the preview and the policy flags follow every keystroke.
+/// Screen 7: a program's Messenger node. Tab moves between the profile, how it sends (a utility
+/// template, or a tag before Meta retired them), the message and the preview; the message takes
+/// typing (with `@` opening the data-field picker); the counts, the preview and the flags (R7 for
+/// tags, Meta's template rules for utility, R13) follow every keystroke. `u` converts a tagged
+/// node to a utility template, keeping its text.
 public struct NodeEditorState: Equatable, Sendable {
     public enum Focus: Equatable, Sendable { case profile, tag, message, preview }
     public enum Picker: Equatable, Sendable { case profile, tag, field }
@@ -13,8 +15,12 @@ public struct NodeEditorState: Equatable, Sendable {
     public var data: NodeEditorData?
     public var profile: String?
     public var tag: String?
+    /// How the node sends: a tag or a utility template (R13).
+    public var kind: NodeKind = .tag
+    public var language = "en_US"
     public var editor = TextAreaState()
     public var saved: (profile: String?, tag: String?, message: String) = (nil, nil, "")
+    public var savedKind: NodeKind = .tag
     public var focus: Focus = .message
     public var picker: Picker?
     public var pickerState = PickerState(items: [])
@@ -24,18 +30,31 @@ public struct NodeEditorState: Equatable, Sendable {
 
     public static func == (a: NodeEditorState, b: NodeEditorState) -> Bool {
         a.program == b.program && a.data == b.data && a.profile == b.profile && a.tag == b.tag && a.editor == b.editor
+            && a.kind == b.kind && a.savedKind == b.savedKind && a.language == b.language
             && a.saved.profile == b.saved.profile && a.saved.tag == b.saved.tag && a.saved.message == b.saved.message
             && a.focus == b.focus && a.picker == b.picker && a.pickerState == b.pickerState && a.sample == b.sample
     }
 
-    public var isDirty: Bool { profile != saved.profile || tag != saved.tag || editor.text != saved.message }
+    public var isDirty: Bool {
+        profile != saved.profile || kind != savedKind || (kind == .tag && tag != saved.tag) || editor.text != saved.message
+    }
 
     mutating func load(_ data: NodeEditorData) {
         self.data = data
         profile = data.program.profile
         tag = data.program.tag
+        kind = data.program.kind
+        language = data.program.latestTemplate?.language ?? "en_US"
         editor = TextAreaState(data.program.message)
         saved = (profile, tag, data.program.message)
+        savedKind = kind
+    }
+
+    /// After a save: the node as stored now (its template's review, which version sends).
+    mutating func saved(_ program: ProgramSummary) {
+        data?.program = program
+        saved = (profile, tag, editor.text)
+        savedKind = kind
     }
 
     var currentTag: MessageTag? { data?.tags.first { $0.name == tag } }
@@ -43,19 +62,55 @@ public struct NodeEditorState: Equatable, Sendable {
 
     /// The live checks: counts, preview for the sample contact, flags, a template error.
     var live: (check: MessageCheck, preview: String?, templateError: String?)? {
-        guard let data, let tag = currentTag else { return nil }
+        guard let data else { return nil }
+        if kind == .utility {
+            return ProgramService.checkUtility(message: editor.text, fields: data.fields, examples: data.examples, sample: sample)
+        }
+        guard let tag = currentTag else { return nil }
         return ProgramService.check(message: editor.text, tag: tag, allTags: data.tags, fields: data.fields, sample: sample)
+    }
+
+    /// The tag is retired today (R12): say so, and how to convert.
+    var tagRetired: String? {
+        guard kind == .tag, let tag = currentTag, let today = data?.today, tag.isRetired(on: today) else { return nil }
+        return tag.state(on: today)
+    }
+
+    /// What the "Send as" line says: the tag and its state, or the template's review and, while a
+    /// new version waits, which version sends meanwhile.
+    var sendsAsText: String {
+        switch kind {
+        case .tag:
+            guard let tag else { return "(none: press t)" }
+            return "Tag " + tag + (tagRetired.map { " ⚑ \($0) by Meta: u converts" } ?? "")
+        case .utility:
+            guard let latest = data?.program.latestTemplate, data?.program.kind == .utility else {
+                return "Utility template (submitted on Ctrl-S)"
+            }
+            var text = "Utility \(latest.name) \(latest.status.rawValue)"
+            if let reason = latest.reason { text += " (\(UtilityRules.explain(reason)))" }
+            if latest.status != .approved {
+                if let sending = data?.program.sendingTemplate, sending.version != latest.version {
+                    text += " · v\(sending.version) sends meanwhile"
+                } else {
+                    text += " · nothing sends yet"
+                }
+            }
+            if editor.text != saved.message { text += " · edited: Ctrl-S submits v\(latest.version + 1)" }
+            return text
+        }
     }
 
     static func keys(for s: NodeEditorState) -> [(key: String, action: String)] {
         if s.picker != nil { return [("j/k", "move"), ("Enter", "choose"), ("Esc", "close")] }
         var keys: [(key: String, action: String)] = [("Ctrl-S", "save"), ("Tab", "next field")]
         switch s.focus {
-        case .profile: keys += [("Enter/p", "pick profile"), ("t", "change tag")]
-        case .tag: keys += [("Enter/t", "change tag"), ("p", "pick profile")]
+        case .profile: keys += [("Enter/p", "pick profile"), ("t", "send as")]
+        case .tag: keys += [("Enter/t", "send as"), ("p", "pick profile")]
         case .message: keys += [("@", "insert field"), ("Ctrl-Z", "undo")]
-        case .preview: keys += [("[/]", "previous/next contact"), ("t", "change tag")]
+        case .preview: keys += [("[/]", "previous/next contact"), ("t", "send as")]
         }
+        if s.kind == .tag && s.focus != .message { keys.append(("u", "to utility template")) }
         return keys + [("Esc", "back")]
     }
 
@@ -79,6 +134,7 @@ public struct NodeEditorState: Equatable, Sendable {
                 switch key {
                 case .char("p"): openProfilePicker()
                 case .char("t"): openTagPicker()
+                case .char("u"): return convertToUtility()
                 case .enter: if focus == .profile { openProfilePicker() } else if focus == .tag { openTagPicker() }
                 case .char("]"): return [.run(.loadSample(after: sample?.id, forward: true, optInField: optInField))]
                 case .char("["): return [.run(.loadSample(after: sample?.id, forward: false, optInField: optInField))]
@@ -89,9 +145,28 @@ public struct NodeEditorState: Equatable, Sendable {
         return []
     }
 
+    /// `u`: the same text, as a utility template (saved and submitted on Ctrl-S).
+    private mutating func convertToUtility() -> [ScreenCommand] {
+        guard kind == .tag else { return [.toast("This node already sends a utility template", .info)] }
+        kind = .utility
+        return [.toast("Converted to a utility template, text kept: Ctrl-S submits it to Meta for review", .info)]
+    }
+
     private mutating func save() -> [ScreenCommand] {
         guard let profile else { return [.toast("Pick a profile first (Tab to Profile, Enter)", .error)] }
+        if kind == .utility {
+            let effect = Effect.saveUtilityNode(program: program, profile: profile, language: language, message: editor.text, acceptFlags: true)
+            if let live, !live.check.flags.isEmpty {
+                let flags = ProgramService.describe(live.check.flags)
+                return [.confirm(ConfirmDialogState(title: "Template check", message: "Meta will likely reject this template: \(flags). Submit anyway?", confirmLabel: "Submit anyway"),
+                                 then: effect)]
+            }
+            return [.run(.saveUtilityNode(program: program, profile: profile, language: language, message: editor.text, acceptFlags: false))]
+        }
         guard let tag else { return [.toast("Pick a tag first (t)", .error)] }
+        if let retired = tagRetired {
+            return [.toast("Tag \(tag) was \(retired) by Meta: press u to send a utility template instead", .error)]
+        }
         let effect = Effect.saveNode(program: program, profile: profile, tag: tag, message: editor.text, acceptFlags: true)
         if let live, !live.check.flags.isEmpty {
             let flags = ProgramService.describe(live.check.flags)
@@ -111,12 +186,21 @@ public struct NodeEditorState: Equatable, Sendable {
         picker = .profile
     }
 
+    static let utilityChoice = "Utility message template"
+
+    /// "Change tag": the utility template first (Meta's way since the tags retired), then each
+    /// tag with its state; a retired tag can't be newly picked (R12).
     private mutating func openTagPicker() {
         guard let data else { return }
-        pickerState = PickerState(items: data.tags.map { t in
-            PickerItem(t.name, detail: t.allows + " e.g. \"" + t.example + "\"",
-                       disabledReason: t.retiredNote.map { "retired: \($0)" }.flatMap { t.name == saved.tag ? nil : $0 })
-        }, cursor: data.tags.firstIndex { $0.name == tag } ?? 0)
+        let utility = PickerItem(Self.utilityChoice, detail: "a page template Meta reviews; sent as messaging_type UTILITY with each contact's fields")
+        let tags = data.tags.map { t in
+            let state = t.state(on: data.today).map { "[\($0)] " } ?? "[current] "
+            return PickerItem(t.name, detail: state + t.allows + " e.g. \"" + t.example + "\"",
+                              disabledReason: t.isRetired(on: data.today) && !(t.name == saved.tag && savedKind == .tag)
+                                  ? "retired: \(t.retiredNote ?? "")" : nil)
+        }
+        let cursor = kind == .utility ? 0 : (data.tags.firstIndex { $0.name == tag }.map { $0 + 1 } ?? 0)
+        pickerState = PickerState(items: [utility] + tags, cursor: cursor)
         picker = .tag
     }
 
@@ -144,7 +228,8 @@ public struct NodeEditorState: Equatable, Sendable {
             }
             switch picker {
             case .profile?: profile = choice.label; sample = nil
-            case .tag?: tag = choice.label
+            case .tag?:
+                if choice.label == Self.utilityChoice { kind = .utility } else { kind = .tag; tag = choice.label }
             case .field?: editor.insert(choice.label)
             case nil: break
             }
@@ -170,8 +255,7 @@ public struct NodeEditorState: Equatable, Sendable {
         let half = rows[0].width / 2
         let profileText = profile.map { p in p + (data.profiles.first { $0.name == p }?.enabled == false ? " (Disabled)" : "") } ?? "(none: Tab here, Enter)"
         field("Profile:", profileText, focus == .profile, y: rows[0].y + 1, x: rows[0].x + 1, width: half - 1)
-        let tagText = tag.map { t in t + (currentTag?.isRetired == true ? " (retired)" : "") } ?? "(none: press t)"
-        field("Tag:", tagText, focus == .tag, y: rows[0].y + 1, x: rows[0].x + half, width: rows[0].width - half)
+        field("Send as:", sendsAsText, focus == .tag, y: rows[0].y + 1, x: rows[0].x + half, width: rows[0].width - half)
         // Message editor and, beside or below it, the preview and checks.
         let live = self.live
         let wide = rows[1].width >= 120
@@ -204,12 +288,18 @@ public struct NodeEditorState: Equatable, Sendable {
         var flagLines: [(String, Style)] = []
         for flag in live?.check.flags ?? [] {
             let text = "⚑ " + flag.explanation + (flag.words.isEmpty ? "" : ": " + flag.words.joined(separator: ", "))
+                + (flag.fix.map { " → " + $0 } ?? "")
             flagLines += TextWrap.lines(text, width: max(1, wide ? previewInner.width : rows[0].width - 2)).map { ($0, theme.error) }
         }
         if let unknown = live?.check.unknownFields, !unknown.isEmpty {
             flagLines.append(("✗ unknown data field" + (unknown.count > 1 ? "s " : " ") + unknown.map { "@\($0)@" }.joined(separator: ", "), theme.error))
         }
-        if flagLines.isEmpty, live != nil { flagLines.append(("✓ no policy flags", theme.success)) }
+        if let retired = tagRetired {
+            flagLines.insert(("⚑ tag \(tag ?? "") \(retired) by Meta (error 100): press u to send a utility template", theme.error), at: 0)
+        }
+        if flagLines.isEmpty, live != nil {
+            flagLines.append((kind == .utility ? "✓ passes Meta's template rules as we know them" : "✓ no policy flags", theme.success))
+        }
         let flagsTop = wide ? previewInner.maxY - flagLines.count : rows[0].y + 2
         if wide {
             for (i, line) in flagLines.enumerated() where flagsTop + i >= previewInner.y {
@@ -220,7 +310,7 @@ public struct NodeEditorState: Equatable, Sendable {
                 .render(into: &buffer, area: Rect(x: rows[0].x + 1, y: rows[0].y + 2, width: rows[0].width - 2, height: 1))
         }
         if let picker {
-            let titles: [Picker: String] = [.profile: "Pick a profile (Enabled only)", .tag: "Change tag", .field: "Insert a data field"]
+            let titles: [Picker: String] = [.profile: "Pick a profile (Enabled only)", .tag: "Change tag: send as", .field: "Insert a data field"]
             let box = area.centered(width: min(area.width - 4, 100), height: min(area.height - 2, pickerState.items.count + 2))
             buffer.fill(box, style: theme.text)
             let inner = Block(title: titles[picker] ?? "", style: theme.border, titleStyle: theme.accent).render(into: &buffer, area: box)

@@ -2,8 +2,9 @@ import Foundation
 import MessengerCore
 import TerminalKit
 
-/// Screen 6, as far as the shell needs it: the programs with their node's profile and tag, and
-/// `a` to activate or pause. (The node editor and runs come with the programs issue.)
+/// Screen 6: the programs with their node's profile and how it sends (a utility template's
+/// review, or a tag, flagged ⚑ once Meta retired it), `a` to activate or pause, `r`/`R` to run,
+/// Enter to open the Messenger node.
 public struct ProgramsState: Equatable, Sendable {
     public var programs: [ProgramSummary] = []
     public var loaded = false
@@ -65,10 +66,10 @@ public struct ProgramsState: Equatable, Sendable {
         }
         let calendar = AccountCalendar(timeZone: .gmt)
         Table(columns: [TableColumn("NAME", width: .percent(22)), TableColumn("STATUS", width: .length(8)), TableColumn("PROFILE", width: .percent(20)),
-                        TableColumn("TAG", width: .length(23)), TableColumn("ENROLLED", width: .length(9), alignment: .right),
+                        TableColumn("SENDS AS", width: .length(30)), TableColumn("ENROLLED", width: .length(9), alignment: .right),
                         TableColumn("LAST RUN (UTC)")],
               source: ArrayRowSource(programs.map { p in
-                  [p.name, p.status.rawValue, p.profile ?? "-", p.tag ?? "-", String(p.enrolled),
+                  [p.name, p.status.rawValue, p.profile ?? "-", p.sendsAs, String(p.enrolled),
                    p.lastRunAt.map { calendar.timestamp(ofMillis: $0).replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: "Z", with: "") } ?? "never"]
               }), theme: theme).render(into: &buffer, area: area, state: table)
         if let run { render(run, into: &buffer, area: area, theme: theme) }

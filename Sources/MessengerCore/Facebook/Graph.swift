@@ -29,7 +29,7 @@ public struct GraphConfig: Sendable {
               url.host?.isEmpty == false, url.query == nil
         else { throw DomainError("graph_base_url must be an http(s) address such as https://graph.facebook.com, not \(Display.quoted(baseURL))") }
         guard version.range(of: #"^v[0-9]{1,3}\.[0-9]{1,3}$"#, options: .regularExpression) != nil else {
-            throw DomainError("graph_version must look like v21.0, not \(Display.quoted(version))")
+            throw DomainError("graph_version must look like v25.0, not \(Display.quoted(version))")
         }
         self.baseURL = base
         self.version = version
@@ -202,8 +202,9 @@ final class RateLimiter: @unchecked Sendable {
     }
 }
 
-/// The Send API: `POST /{page-id}/messages` with `messaging_type=MESSAGE_TAG`, the tag, the
-/// recipient's PSID and the text, authorised by the page token. Error bodies become stable
+/// The Send API: `POST /{page-id}/messages`, authorised by the page token, with the recipient's
+/// PSID and either `messaging_type=UTILITY` and the approved template with the contact's
+/// parameters, or (before Meta retired them) `messaging_type=MESSAGE_TAG`, the tag and the text. Error bodies become stable
 /// reasons; 4 and 613 back off and retry within a bound; a run's batch goes out `concurrency`
 /// requests at a time under the per-page rate limit, and stops asking after a 190.
 public final class GraphTransport: Transport, @unchecked Sendable {
@@ -224,12 +225,26 @@ public final class GraphTransport: Transport, @unchecked Sendable {
 
     /// The request body, exactly as the Send API takes it.
     public static func body(_ message: OutgoingMessage) -> Data {
-        let object: [String: Any] = [
-            "recipient": ["id": message.recipientPSID],
-            "messaging_type": "MESSAGE_TAG",
-            "tag": message.tag,
-            "message": ["text": message.text],
-        ]
+        let object: [String: Any]
+        if let template = message.utility {
+            let parameters = zip(template.parameterNames, message.parameters).map { name, value in
+                ["type": "text", "parameter_name": name, "text": value]
+            }
+            var components: [[String: Any]] = []
+            if !parameters.isEmpty { components.append(["type": "body", "parameters": parameters]) }
+            object = [
+                "recipient": ["id": message.recipientPSID],
+                "messaging_type": "UTILITY",
+                "message": ["template": ["name": template.name, "language": ["code": template.language], "components": components]],
+            ]
+        } else {
+            object = [
+                "recipient": ["id": message.recipientPSID],
+                "messaging_type": "MESSAGE_TAG",
+                "tag": message.tag ?? "",
+                "message": ["text": message.text],
+            ]
+        }
         return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
     }
 

@@ -8,13 +8,20 @@ import Foundation
 ///   `99190` gets 190 (invalid token); any other PSID is accepted;
 /// - an accepted message is delivered `1 + h % 600` seconds later unless `h % 100 >= 92`, and read
 ///   `h % 3600` seconds after delivery when `h % 100 < 60`, where `h` is a hash of the PSID.
+///
+/// It follows Facebook as it is on the day of the send (by `clock`, in `calendar`): from
+/// 2026-04-27 a message with one of the three retired tags gets 100/1893061, as Facebook answers.
 public struct SandboxTransport: Transport {
     /// Each message the sandbox was asked to send is appended here (one JSON line), when set, so a
     /// test can prove nothing went out twice.
     public let logPath: String?
+    public let clock: any Clock
+    public let calendar: AccountCalendar
 
-    public init(logPath: String? = nil) {
+    public init(logPath: String? = nil, clock: any Clock = SystemClock(), calendar: AccountCalendar = AccountCalendar(timeZone: .gmt)) {
         self.logPath = logPath
+        self.clock = clock
+        self.calendar = calendar
     }
 
     public static let errorSuffixes: [(suffix: String, code: Int, subcode: Int?)] = [
@@ -23,6 +30,10 @@ public struct SandboxTransport: Transport {
 
     public func send(_ message: OutgoingMessage) -> SendResult {
         if let logPath { Self.appendLog(message, to: logPath) }
+        if let tag = message.tag, TagRetirement.apiNames.contains(tag), calendar.day(ofMillis: clock.nowMillis()) >= TagRetirement.day {
+            return .failed(GraphError(code: 100, subcode: TagRetirement.subcode,
+                                      message: "(#100) Param tag \(tag) was retired on \(TagRetirement.date); use a utility message template"))
+        }
         for rule in Self.errorSuffixes where message.recipientPSID.hasSuffix(rule.suffix) {
             return .failed(GraphError(code: rule.code, subcode: rule.subcode))
         }
@@ -56,7 +67,8 @@ public struct SandboxTransport: Transport {
     }
 
     private static func appendLog(_ message: OutgoingMessage, to path: String) {
-        let record: [String: Any] = ["enrolment_id": message.enrolmentID, "node_id": message.nodeID, "page_id": message.pageID, "psid": message.recipientPSID]
+        var record: [String: Any] = ["enrolment_id": message.enrolmentID, "node_id": message.nodeID, "page_id": message.pageID, "psid": message.recipientPSID]
+        if let template = message.utility { record["template"] = template.name }
         guard var data = try? JSONSerialization.data(withJSONObject: record, options: [.sortedKeys]) else { return }
         data.append(0x0A)
         if let handle = FileHandle(forWritingAtPath: path) {

@@ -1,10 +1,29 @@
-/// One tagged message to one person, as the Send API takes it.
+/// The approved utility template a message is sent with (R13), shared by every message of a run.
+public struct UtilityTemplateRef: Sendable, Equatable {
+    public let name: String
+    public let language: String
+    /// The NAMED parameters, in the order `OutgoingMessage.parameters` fills them.
+    public let parameterNames: [String]
+
+    public init(name: String, language: String, parameterNames: [String]) {
+        self.name = name
+        self.language = language
+        self.parameterNames = parameterNames
+    }
+}
+
+/// One message to one person, as the Send API takes it: tagged (the seed's way, retired by Meta
+/// on 2026-04-27) or as a utility template with the contact's parameters.
 public struct OutgoingMessage: Sendable, Equatable {
     public let pageID: String
     public let pageToken: String?
     public let recipientPSID: String
-    /// The tag as sent: `CONFIRMED_EVENT_UPDATE` etc.
-    public let tag: String
+    /// The tag as sent: `CONFIRMED_EVENT_UPDATE` etc.; nil for a utility template.
+    public let tag: String?
+    /// The utility template, and this contact's value for each of its parameters.
+    public let utility: UtilityTemplateRef?
+    public let parameters: [String]
+    /// The personalised text: what a tagged message says, and what a template says once filled.
     public let text: String
     /// The enrolment and node this message is for: unique per message, so a transport can derive
     /// stable message ids and keep a log, and a test can prove nothing went out twice.
@@ -17,6 +36,21 @@ public struct OutgoingMessage: Sendable, Equatable {
         self.pageToken = pageToken
         self.recipientPSID = recipientPSID
         self.tag = tag
+        self.utility = nil
+        self.parameters = []
+        self.text = text
+        self.enrolmentID = enrolmentID
+        self.nodeID = nodeID
+    }
+
+    public init(pageID: String, pageToken: String?, recipientPSID: String, utility: UtilityTemplateRef, parameters: [String],
+                text: String, enrolmentID: Int64, nodeID: Int64) {
+        self.pageID = pageID
+        self.pageToken = pageToken
+        self.recipientPSID = recipientPSID
+        self.tag = nil
+        self.utility = utility
+        self.parameters = parameters
         self.text = text
         self.enrolmentID = enrolmentID
         self.nodeID = nodeID
@@ -42,6 +76,8 @@ public struct GraphError: Error, Equatable, Sendable {
         case (10, 2018278?): return "10/2018278 outside the allowed window for this tag"
         case (10, _): return "10 permission denied for this message"
         case (100, 2018001?): return "100/2018001 no matching user for this PSID"
+        case (100, TagRetirement.subcode?):
+            return "100/\(TagRetirement.subcode) message tag retired by Meta on \(TagRetirement.date): convert the program to a utility template"
         case (100, _): return "100 no matching user or invalid parameter"
         case (613, _): return "613 rate limit reached; try again later"
         case (4, _): return "4 application request limit reached"

@@ -9,10 +9,21 @@ public enum WebhookEvent: Equatable, Sendable {
     case delivery(pageID: String, psid: String, mids: [String], watermark: Int64, timestamp: Int64)
     /// `message_reads`: messages to this PSID sent at or before the watermark were read.
     case read(pageID: String, psid: String, watermark: Int64, timestamp: Int64)
+    /// `message_template_status_update` (an entry's `changes`): Meta reviewed a utility template.
+    /// `time` is the entry's time; `event` is Graph's status word (APPROVED, REJECTED, …).
+    case templateStatus(pageID: String, templateID: String?, name: String, language: String?, event: String, reason: String?, time: Int64)
 
     public var pageID: String {
         switch self {
-        case .optin(let p, _, _, _), .delivery(let p, _, _, _, _), .read(let p, _, _, _): return p
+        case .optin(let p, _, _, _), .delivery(let p, _, _, _, _), .read(let p, _, _, _), .templateStatus(let p, _, _, _, _, _, _): return p
+        }
+    }
+
+    /// Deliveries and reads: what `ReceiptService` acts on.
+    public var isReceipt: Bool {
+        switch self {
+        case .delivery, .read: return true
+        case .optin, .templateStatus: return false
         }
     }
 }
@@ -40,6 +51,12 @@ public enum WebhookPayload {
         for case let entryAny in entries {
             guard let entry = entryAny as? [String: Any] else { throw DomainError("an entry is not an object") }
             let entryPage = try idString(entry["id"], "entry.id")
+            if let changes = entry["changes"] {
+                guard let changes = changes as? [Any] else { throw DomainError("entry \(entryPage): \"changes\" must be an array") }
+                let time = (try? millis(entry["time"], "entry.time")) ?? 0
+                events += try templateChanges(changes, page: entryPage, time: time)
+            }
+            if entry["messaging"] == nil, entry["changes"] != nil { continue }
             guard let messaging = entry["messaging"] as? [Any] else {
                 throw DomainError("entry \(entryPage) has no \"messaging\" array")
             }
@@ -73,6 +90,28 @@ public enum WebhookPayload {
                     events.append(.read(pageID: page, psid: psid, watermark: watermark, timestamp: timestamp))
                 }
             }
+        }
+        return events
+    }
+
+    /// The `message_template_status_update` changes of an entry; other fields are not ours.
+    private static func templateChanges(_ changes: [Any], page: String, time: Int64) throws -> [WebhookEvent] {
+        var events: [WebhookEvent] = []
+        for changeAny in changes {
+            guard let change = changeAny as? [String: Any] else { throw DomainError("a change is not an object") }
+            guard (change["field"] as? String) == "message_template_status_update" else { continue }
+            guard let value = change["value"] as? [String: Any] else { throw DomainError("message_template_status_update without a \"value\" object") }
+            guard let event = value["event"] as? String, !event.isEmpty, event.count <= 40 else {
+                throw DomainError("message_template_status_update: \"event\" must be a status word")
+            }
+            guard let name = value["message_template_name"] as? String, !name.isEmpty, name.count <= 512 else {
+                throw DomainError("message_template_status_update: \"message_template_name\" must be a string")
+            }
+            let templateID = value["message_template_id"].flatMap { try? idString($0, "message_template_id") }
+            let language = (value["message_template_language"] as? String).map { String($0.prefix(20)) }
+            let reason = (value["reason"] as? String).map { String($0.prefix(200)) }
+            events.append(.templateStatus(pageID: page, templateID: templateID, name: name, language: language,
+                                          event: event, reason: reason, time: time))
         }
         return events
     }

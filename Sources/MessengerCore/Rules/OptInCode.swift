@@ -16,7 +16,7 @@ public enum OptInCode {
     /// the landing page's personalisation), which comes back as `optin.ref` (R4).
     public static func html(appID: String, pageID: String) -> String {
         """
-        <script async defer crossorigin="anonymous" src="https://connect.facebook.net/en_US/sdk.js#xfbml=1&version=v21.0&appId=\(escape(appID))"></script>
+        <script async defer crossorigin="anonymous" src="https://connect.facebook.net/en_US/sdk.js#xfbml=1&version=v25.0&appId=\(escape(appID))"></script>
         <div class="fb-send-to-messenger"
              messenger_app_id="\(escape(appID))"
              page_id="\(escape(pageID))"

@@ -8,8 +8,32 @@ public struct MessageTag: Equatable, Sendable, Codable {
     public var example: String
     public var contextWords: [String]
     public var retiredNote: String?
+    /// The day (account's calendar) from which the tag is retired; nil with a note: retired already.
+    public var retiredOn: DayNumber?
 
-    public var isRetired: Bool { retiredNote != nil }
+    public init(name: String, apiName: String, allows: String, example: String, contextWords: [String],
+                retiredNote: String?, retiredOn: DayNumber? = nil) {
+        self.name = name
+        self.apiName = apiName
+        self.allows = allows
+        self.example = example
+        self.contextWords = contextWords
+        self.retiredNote = retiredNote
+        self.retiredOn = retiredOn
+    }
+
+    /// R12: retired on `day` when it has a note and its date (if any) has come.
+    public func isRetired(on day: DayNumber) -> Bool {
+        retiredNote != nil && (retiredOn.map { day >= $0 } ?? true)
+    }
+
+    /// "retired 2026-04-27", "retires 2026-04-27" (before the day), or nil for a current tag.
+    public func state(on day: DayNumber) -> String? {
+        guard retiredNote != nil else { return nil }
+        guard let retiredOn else { return "retired" }
+        let date = AccountCalendar(timeZone: .gmt).string(for: retiredOn)
+        return day >= retiredOn ? "retired \(date)" : "retires \(date)"
+    }
 }
 
 /// One reason a Messenger-node message may break Facebook's messaging policy (R7), with the words
@@ -18,11 +42,28 @@ public struct PolicyFlag: Equatable, Sendable, Codable {
     public enum Kind: String, Sendable, Codable {
         case promotional
         case offTag = "off_tag"
+        /// Utility templates (R13): a parameter starts or ends the body.
+        case parameterPosition = "parameter_position"
+        /// A parameter with no example value, or braces Meta would read as one.
+        case parameterExample = "parameter_example"
+        case parameterRatio = "parameter_ratio"
     }
 
     public let kind: Kind
     public let words: [String]
     public let explanation: String
+    /// Meta's rejection code this flag predicts (utility templates), e.g. INCORRECT_PARAMS.
+    public var metaReason: String?
+    /// What to change so the flag goes.
+    public var fix: String?
+
+    public init(kind: Kind, words: [String], explanation: String, metaReason: String? = nil, fix: String? = nil) {
+        self.kind = kind
+        self.words = words
+        self.explanation = explanation
+        self.metaReason = metaReason
+        self.fix = fix
+    }
 }
 
 /// The policy check of R7: promotional wording, and wording that doesn't fit the chosen tag.

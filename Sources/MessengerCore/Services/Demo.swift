@@ -68,6 +68,8 @@ public enum Demo {
     public static let disabledProfile = "Northwind Support"
     public static let activeProgram = "Order updates"
     public static let otherProgram = "Event reminders"
+    /// Set up before Meta retired the tags, paused since: it shows the ⚑ flag and `u` / `programs convert`.
+    public static let retiredTagProgram = "Account notices"
 
     public static func build(
         database: AppDatabase, calendar: AccountCalendar, appID: String, now: Int64, options: DemoOptions,
@@ -78,7 +80,7 @@ public enum Demo {
         var rng = SeededGenerator(state: options.seed)
         let today = calendar.day(ofMillis: now)
         let clock = SteppingClock(start: calendar.startMillis(of: today - 6) + 8 * 3_600_000, step: 1)
-        let workspace = Workspace(database: database, clock: clock, calendar: calendar, appID: appID, transport: SandboxTransport())
+        let workspace = Workspace(database: database, clock: clock, calendar: calendar, appID: appID)
         var summary = DemoSummary(mainProfile: mainProfile)
 
         progress?("pages")
@@ -126,18 +128,29 @@ public enum Demo {
         summary.contacts = options.contacts
 
         progress?("programs")
+        // 2026: active programs send approved utility templates (the sandbox reviews at once).
         try workspace.programs.create(name: activeProgram)
-        _ = try workspace.programs.setNode(
-            program: activeProgram, profile: mainProfile, tag: "Post_purchase_update",
+        try workspace.programs.setUtilityNode(
+            program: activeProgram, profile: mainProfile,
             message: "Hi @FIRSTNAME@, your order @ORDERNUMBER@ has shipped. Track the parcel from your account page.",
             acceptFlags: false)
         try workspace.programs.activate(name: activeProgram)
         try workspace.programs.create(name: otherProgram)
-        _ = try workspace.programs.setNode(
-            program: otherProgram, profile: eventsProfile, tag: "Confirmed_event_update",
-            message: "Reminder: the workshop you registered for takes place on @EVENTDATE@. See you there, @FIRSTNAME@!",
+        try workspace.programs.setUtilityNode(
+            program: otherProgram, profile: eventsProfile,
+            message: "Hi @FIRSTNAME@, the workshop you registered for takes place on @EVENTDATE@. Doors open 15 minutes before the start.",
             acceptFlags: false)
         try workspace.programs.activate(name: otherProgram)
+        // A program set up with a tag a month before Meta retired the tags, and paused since.
+        let beforeRetirement = calendar.startMillis(of: min(today, TagRetirement.day) - 30) + 10 * 3_600_000
+        clock.set(beforeRetirement)
+        try workspace.programs.create(name: retiredTagProgram)
+        _ = try workspace.programs.setNode(
+            program: retiredTagProgram, profile: eventsProfile, tag: "Account_update",
+            message: "Hi @FIRSTNAME@, your account settings were changed. If this wasn't you, reply to this message.",
+            acceptFlags: false)
+        try workspace.programs.activate(name: retiredTagProgram)
+        try workspace.programs.pause(name: retiredTagProgram)
 
         let runner = ProgramRunner(workspace: workspace)
         for offset in stride(from: 6, through: 0, by: -1) {
@@ -188,7 +201,6 @@ public enum Demo {
             }
             summary.delivered += try workspace.receipts.ingest(receipts).delivered
         }
-        try workspace.programs.pause(name: otherProgram)
         return summary
     }
 

@@ -83,7 +83,10 @@ public struct ProgramRunner: Sendable {
         let pageID: String
         let pageToken: String?
         let optInFieldID: Int64
-        let tagAPIName: String
+        /// The tag as sent, or the approved utility template (R13).
+        let tagAPIName: String?
+        let utility: UtilityTemplateRef?
+        /// The text personalised for each contact: the node's, or the sending template version's.
         let template: MessageTemplate
         /// The template's fields in `fieldNames` order: the id to read each value from.
         let fieldIDs: [Int64?]
@@ -176,17 +179,28 @@ public struct ProgramRunner: Sendable {
                 throw DomainError("program \(Display.quoted(name)) is \(status): activate it before running (`programs activate`)")
             }
             guard let node = try Row.fetchOne(db, sql: """
-                SELECT node.id, node.profile_id, node.message, message_tag.api_name,
+                SELECT node.id, node.profile_id, node.message, node.send_as, message_tag.api_name,
                        profile.page_id, profile.optin_field_id, page.access_token,
                        EXISTS (SELECT 1 FROM node n2 WHERE n2.program_id = node.program_id AND n2.position = 2) AS has_next
                 FROM node JOIN profile ON profile.id = node.profile_id
                 JOIN page ON page.id = profile.page_id
-                JOIN message_tag ON message_tag.name = node.tag
-                WHERE node.program_id = ? AND node.position = 1
+                LEFT JOIN message_tag ON message_tag.name = node.tag
+                WHERE node.program_id = ? AND node.position = 1 AND (node.send_as = 'utility' OR message_tag.name IS NOT NULL)
                 """, arguments: [programID]) else {
                 throw DomainError("program \(Display.quoted(name)) has no complete Messenger node: set it with `programs node`")
             }
-            let template = try MessageTemplate(node["message"])
+            // A retired tag (R12) or a template that is not approved (R13) refuses the run, with the fix.
+            let program = try ProgramService.summary(db, programID: programID, today: day)
+            try ProgramService.requireSendable(program, doing: "run")
+            var utility: UtilityTemplateRef?
+            var text: String = node["message"]
+            if program.kind == .utility, let sending = program.sendingTemplate {
+                text = sending.message
+                let fieldNames = try MessageTemplate(text).fieldNames
+                utility = UtilityTemplateRef(name: sending.name, language: sending.language,
+                                             parameterNames: fieldNames.map(UtilityTemplateDraft.parameterName))
+            }
+            let template = try MessageTemplate(text)
             let fields = try template.fieldNames.map { fieldName -> (id: Int64?, defaultValue: String) in
                 let row = try Row.fetchOne(db, sql: "SELECT id, default_value FROM data_field WHERE name = ?", arguments: [fieldName])
                 return (row?["id"], row?["default_value"] ?? "")
@@ -215,7 +229,7 @@ public struct ProgramRunner: Sendable {
             let plan = NodePlan(
                 programID: programID, runID: runID, nodeID: node["id"], hasNext: node["has_next"],
                 profileID: node["profile_id"], pageID: node["page_id"], pageToken: node["access_token"],
-                optInFieldID: node["optin_field_id"], tagAPIName: node["api_name"], template: template,
+                optInFieldID: node["optin_field_id"], tagAPIName: utility == nil ? node["api_name"] : nil, utility: utility, template: template,
                 fieldIDs: fields.map(\.id), defaults: fields.map(\.defaultValue))
 
             var rollup = Rollup()
@@ -345,9 +359,17 @@ public struct ProgramRunner: Sendable {
                                                   reason: Self.tooLongReason, psid: psid, message: message))
                     return
                 }
-                batch.messages.append(OutgoingMessage(
-                    pageID: plan.pageID, pageToken: plan.pageToken, recipientPSID: psid,
-                    tag: plan.tagAPIName, text: message, enrolmentID: enrolmentID, nodeID: plan.nodeID))
+                if let utility = plan.utility {
+                    // Each parameter as the text shows it: the contact's value, else the default.
+                    let parameters = values.indices.map { i in values[i].flatMap { $0.isEmpty ? nil : $0 } ?? plan.defaults[i] }
+                    batch.messages.append(OutgoingMessage(
+                        pageID: plan.pageID, pageToken: plan.pageToken, recipientPSID: psid, utility: utility, parameters: parameters,
+                        text: message, enrolmentID: enrolmentID, nodeID: plan.nodeID))
+                } else {
+                    batch.messages.append(OutgoingMessage(
+                        pageID: plan.pageID, pageToken: plan.pageToken, recipientPSID: psid,
+                        tag: plan.tagAPIName ?? "", text: message, enrolmentID: enrolmentID, nodeID: plan.nodeID))
+                }
                 batch.contactIDs.append(contactID)
             }
             return batch.count > 0 ? batch : nil

@@ -5,6 +5,39 @@ public enum ProgramStatus: String, Sendable, Codable, CaseIterable {
     case draft, active, paused
 }
 
+/// How a Messenger node's message goes out: with a message tag (R5, retired by Meta on
+/// 2026-04-27) or as a utility template (R13).
+public enum NodeKind: String, Sendable, Codable, CaseIterable, DatabaseValueConvertible {
+    case tag
+    case utility
+}
+
+/// One submitted version of a node's utility template.
+public struct TemplateVersion: Equatable, Sendable {
+    public let name: String
+    public let language: String
+    public let version: Int
+    public let status: TemplateStatus
+    /// Meta's rejection reason (or why it was paused or disabled).
+    public let reason: String?
+    /// The `@FIELD@` text it was made from.
+    public let message: String
+
+    public init(name: String, language: String, version: Int, status: TemplateStatus, reason: String?, message: String) {
+        self.name = name
+        self.language = language
+        self.version = version
+        self.status = status
+        self.reason = reason
+        self.message = message
+    }
+
+    /// "order_updates_v2 REJECTED (INCORRECT_PARAMS: …)".
+    public var described: String {
+        "\(name) \(status.rawValue)" + (reason.map { " (\(UtilityRules.explain($0)))" } ?? "")
+    }
+}
+
 public struct ProgramSummary: Equatable, Sendable {
     public let id: Int64
     public let name: String
@@ -15,6 +48,45 @@ public struct ProgramSummary: Equatable, Sendable {
     public let message: String
     public let enrolled: Int
     public let lastRunAt: Int64?
+    public var kind: NodeKind = .tag
+    /// "retired 2026-04-27" when the node's tag is retired today (R12).
+    public var tagRetired: String?
+    /// The newest version submitted, and the newest APPROVED one: the one that sends.
+    public var latestTemplate: TemplateVersion?
+    public var sendingTemplate: TemplateVersion?
+
+    public init(id: Int64, name: String, status: ProgramStatus, profile: String?, profileEnabled: Bool?, tag: String?,
+                message: String, enrolled: Int, lastRunAt: Int64?, kind: NodeKind = .tag, tagRetired: String? = nil,
+                latestTemplate: TemplateVersion? = nil, sendingTemplate: TemplateVersion? = nil) {
+        self.id = id
+        self.name = name
+        self.status = status
+        self.profile = profile
+        self.profileEnabled = profileEnabled
+        self.tag = tag
+        self.message = message
+        self.enrolled = enrolled
+        self.lastRunAt = lastRunAt
+        self.kind = kind
+        self.tagRetired = tagRetired
+        self.latestTemplate = latestTemplate
+        self.sendingTemplate = sendingTemplate
+    }
+
+    /// One short phrase for lists: "utility · APPROVED", "⚑ Post_purchase_update retired 2026-04-27".
+    public var sendsAs: String {
+        switch kind {
+        case .utility:
+            guard let latest = latestTemplate else { return "utility · not submitted" }
+            if latest.status != .approved, let sending = sendingTemplate {
+                return "utility v\(latest.version) \(latest.status.rawValue) (v\(sending.version) sends)"
+            }
+            return "utility v\(latest.version) \(latest.status.rawValue)"
+        case .tag:
+            guard let tag else { return "-" }
+            return tagRetired.map { "⚑ \(tag) \($0)" } ?? tag
+        }
+    }
 }
 
 /// What the composer and `programs node` learn of a message before it is saved (R5, R7).
@@ -45,33 +117,56 @@ public struct ProgramService: Sendable {
     }
 
     public func list() throws -> [ProgramSummary] {
-        try database.read { db in
-            try Row.fetchAll(db, sql: Self.summarySQL + " ORDER BY program.name_key").map(Self.summary)
+        let today = workspace.today
+        return try database.read { db in
+            try Row.fetchAll(db, sql: Self.summarySQL + " ORDER BY program.name_key").map { try Self.summary(db, $0, today: today) }
         }
     }
 
     public func summary(named name: String) throws -> ProgramSummary {
-        try database.read { db in
-            let id = try Self.id(db, named: name)
-            return Self.summary(try Row.fetchOne(db, sql: Self.summarySQL + " WHERE program.id = ?", arguments: [id])!)
-        }
+        let today = workspace.today
+        return try database.read { db in try Self.summary(db, programID: try Self.id(db, named: name), today: today) }
+    }
+
+    static func summary(_ db: Database, programID: Int64, today: DayNumber) throws -> ProgramSummary {
+        try summary(db, try Row.fetchOne(db, sql: Self.summarySQL + " WHERE program.id = ?", arguments: [programID])!, today: today)
     }
 
     private static let summarySQL = """
         SELECT program.id, program.name, program.status, program.last_run_at,
                profile.name AS profile_name, profile.enabled AS profile_enabled, node.tag,
-               COALESCE(node.message, '') AS message,
+               COALESCE(node.message, '') AS message, node.id AS node_id, COALESCE(node.send_as, 'tag') AS send_as,
+               message_tag.retired_note, message_tag.retired_on,
                program.enrolled
         FROM program
         LEFT JOIN node ON node.program_id = program.id AND node.position = 1
         LEFT JOIN profile ON profile.id = node.profile_id
+        LEFT JOIN message_tag ON message_tag.name = node.tag
         """
 
-    static func summary(_ row: Row) -> ProgramSummary {
-        ProgramSummary(
+    static func summary(_ db: Database, _ row: Row, today: DayNumber) throws -> ProgramSummary {
+        let kind = NodeKind(rawValue: row["send_as"]) ?? .tag
+        var retired: String?
+        if kind == .tag, let tagName: String = row["tag"] {
+            let tag = MessageTag(name: tagName, apiName: "", allows: "", example: "", contextWords: [],
+                                 retiredNote: row["retired_note"], retiredOn: Self.retiredDay(row["retired_on"]))
+            if tag.isRetired(on: today) { retired = tag.state(on: today) }
+        }
+        var latest: TemplateVersion?
+        var sending: TemplateVersion?
+        if let nodeID: Int64 = row["node_id"] {
+            latest = try TemplateService.latest(db, nodeID: nodeID)
+            sending = latest?.status == .approved ? latest : try TemplateService.sending(db, nodeID: nodeID)
+        }
+        return ProgramSummary(
             id: row["id"], name: row["name"], status: ProgramStatus(rawValue: row["status"]) ?? .draft,
-            profile: row["profile_name"], profileEnabled: row["profile_enabled"], tag: row["tag"],
-            message: row["message"], enrolled: row["enrolled"], lastRunAt: row["last_run_at"])
+            profile: row["profile_name"], profileEnabled: row["profile_enabled"], tag: kind == .tag ? row["tag"] : nil,
+            message: row["message"], enrolled: row["enrolled"], lastRunAt: row["last_run_at"],
+            kind: kind, tagRetired: retired, latestTemplate: latest, sendingTemplate: sending)
+    }
+
+    static func retiredDay(_ text: String?) -> DayNumber? {
+        text.flatMap { AccountCalendar(timeZone: .gmt).parseDay($0) }
     }
 
     static func id(_ db: Database, named name: String) throws -> Int64 {
@@ -84,29 +179,56 @@ public struct ProgramService: Sendable {
 
     // MARK: Status
 
-    /// Activation needs a Messenger node with an Enabled profile, a current tag and a message.
+    /// Activation needs a Messenger node with an Enabled profile, a message, and a tag that is
+    /// not retired today (R12) or an APPROVED utility template (R13).
     public func activate(name: String) throws {
+        let today = workspace.today
         try database.write { db in
             let id = try Self.id(db, named: name)
-            let row = try Row.fetchOne(db, sql: Self.summarySQL + " WHERE program.id = ?", arguments: [id])!
-            let program = Self.summary(row)
+            let program = try Self.summary(db, programID: id, today: today)
             guard let profile = program.profile else {
                 throw DomainError("program \(Display.quoted(program.name)) has no Messenger node profile: set one with `programs node`")
             }
             if program.profileEnabled != true {
                 throw DomainError("program \(Display.quoted(program.name)) can't be activated: its profile \(Display.quoted(profile)) is disabled")
             }
-            guard let tagName = program.tag else {
-                throw DomainError("program \(Display.quoted(program.name)) can't be activated: its Messenger node has no tag")
-            }
-            if let note = try String.fetchOne(db, sql: "SELECT retired_note FROM message_tag WHERE name = ?", arguments: [tagName]) {
-                throw DomainError("program \(Display.quoted(program.name)) can't be activated: tag \(tagName) is retired (\(note))")
-            }
+            try Self.requireSendable(program, doing: "activated")
             if program.message.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                 throw DomainError("program \(Display.quoted(program.name)) can't be activated: its Messenger node has no message")
             }
             try db.execute(sql: "UPDATE program SET status = 'active' WHERE id = ?", arguments: [id])
         }
+    }
+
+    /// Why a program's node can't send today, as one line naming the fix: a retired tag (the tag,
+    /// the date and the command that converts it) or a utility template that is not approved.
+    static func requireSendable(_ program: ProgramSummary, doing: String) throws {
+        let name = Display.quoted(program.name)
+        switch program.kind {
+        case .tag:
+            guard let tag = program.tag else {
+                throw DomainError("program \(name) can't be \(doing): its Messenger node has no tag")
+            }
+            if let retired = program.tagRetired {
+                throw DomainError("program \(name) can't be \(doing): its tag \(tag) was \(retired) by Meta; convert it to a utility template with `messenger-dash programs convert \(Self.shellQuoted(program.name))`")
+            }
+        case .utility:
+            guard program.sendingTemplate == nil else { return }
+            guard let latest = program.latestTemplate else {
+                throw DomainError("program \(name) can't be \(doing): its utility template was never submitted; save the node again")
+            }
+            switch latest.status {
+            case .pending:
+                throw DomainError("program \(name) can't be \(doing): its utility template \(latest.name) is PENDING at Meta; check with `messenger-dash programs templates refresh`")
+            default:
+                throw DomainError("program \(name) can't be \(doing): its utility template \(latest.described); change the message and save it again")
+            }
+        }
+    }
+
+    /// A program name as one shell word, for the commands our messages suggest.
+    static func shellQuoted(_ name: String) -> String {
+        name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) ? name : "'" + name.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
     public func pause(name: String) throws {
@@ -133,29 +255,34 @@ public struct ProgramService: Sendable {
     static func tag(_ row: Row) -> MessageTag {
         MessageTag(name: row["name"], apiName: row["api_name"], allows: row["allows"], example: row["example"],
                    contextWords: (row["context_words"] as String).split(separator: ",").map(String.init),
-                   retiredNote: row["retired_note"])
+                   retiredNote: row["retired_note"], retiredOn: retiredDay(row["retired_on"]))
     }
 
     /// Finds a tag by its shown or sent name, ignoring case.
-    static func tag(_ db: Database, named name: String) throws -> MessageTag {
+    static func tag(_ db: Database, named name: String, today: DayNumber) throws -> MessageTag {
         let all = try tags(db)
         guard let tag = all.first(where: { $0.name.caseInsensitiveCompare(name) == .orderedSame || $0.apiName.caseInsensitiveCompare(name) == .orderedSame }) else {
-            throw DomainError("unknown tag \(Display.quoted(name)); use one of " + all.filter { !$0.isRetired }.map(\.name).joined(separator: ", "))
+            let current = all.filter { !$0.isRetired(on: today) }.map(\.name)
+            throw DomainError("unknown tag \(Display.quoted(name)); " + (current.isEmpty
+                ? "every tag is retired: send a utility template (`--utility`)"
+                : "use one of " + current.joined(separator: ", ")))
         }
         return tag
     }
 
     /// Marks a tag retired (Meta has been retiring tags); nodes that use it can't be activated.
     public func retireTag(_ name: String, note: String) throws {
+        let today = workspace.today
         try database.write { db in
-            let tag = try Self.tag(db, named: name)
-            try db.execute(sql: "UPDATE message_tag SET retired_note = ? WHERE name = ?", arguments: [note, tag.name])
+            let tag = try Self.tag(db, named: name, today: today)
+            try db.execute(sql: "UPDATE message_tag SET retired_note = ?, retired_on = NULL WHERE name = ?", arguments: [note, tag.name])
         }
     }
 
     /// The checks the composer shows live; refusals (a bad template) throw.
     public func check(message: String, tag tagName: String) throws -> MessageCheck {
-        try database.read { db in try Self.check(db, message: message, tag: try Self.tag(db, named: tagName)) }
+        let today = workspace.today
+        return try database.read { db in try Self.check(db, message: message, tag: try Self.tag(db, named: tagName, today: today)) }
     }
 
     static func check(_ db: Database, message: String, tag: MessageTag) throws -> MessageCheck {
@@ -163,61 +290,146 @@ public struct ProgramService: Sendable {
         return check(message: message, tag: tag, allTags: try tags(db), fields: try ContactService.fields(db), sample: nil).check
     }
 
-    /// Sets the program's Messenger node. Only an Enabled profile can be picked; a Disabled one
-    /// already on the node may be kept. A flagged message needs `acceptFlags` (R7).
+    /// Sets the program's Messenger node with a tag (R5). Only an Enabled profile can be picked; a
+    /// Disabled one already on the node may be kept. A flagged message needs `acceptFlags` (R7).
+    /// From the day a tag retires it can't be newly picked (R12).
     public func setNode(program programName: String, profile profileName: String, tag tagName: String,
                         message: String, acceptFlags: Bool) throws -> MessageCheck {
-        try database.write { db in
-            let programID = try Self.id(db, named: programName)
-            let profileID = try ProfileService.id(db, named: profileName)
-            let node = try Row.fetchOne(db, sql: "SELECT profile_id, tag FROM node WHERE program_id = ? AND position = 1", arguments: [programID])
-            let enabled = try Bool.fetchOne(db, sql: "SELECT enabled FROM profile WHERE id = ?", arguments: [profileID]) ?? false
-            if !enabled && (node?["profile_id"] as Int64?) != profileID {
-                throw DomainError("profile \(Display.quoted(profileName)) is disabled; only Enabled profiles can be picked for a Messenger node")
-            }
-            let tag = try Self.tag(db, named: tagName)
-            if let note = tag.retiredNote, (node?["tag"] as String?) != tag.name {
-                throw DomainError("tag \(tag.name) is retired and can't be picked: \(note)")
-            }
-            if message.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-                throw DomainError("message is empty")
+        let today = workspace.today
+        return try database.write { db in
+            let target = try Self.nodeTarget(db, program: programName, profile: profileName)
+            let tag = try Self.tag(db, named: tagName, today: today)
+            if tag.isRetired(on: today), target.node?.tag != tag.name || target.node?.kind != .tag {
+                throw DomainError("tag \(tag.name) can't be picked: \(tag.retiredNote ?? "retired")")
             }
             let check = try Self.check(db, message: message, tag: tag)
-            if !check.unknownFields.isEmpty {
-                throw DomainError("message uses unknown data field\(check.unknownFields.count > 1 ? "s" : "") " + check.unknownFields.map { "@\($0)@" }.joined(separator: ", "))
-            }
-            if check.previewLength > MessageTemplate.maxLength {
-                throw DomainError("message is \(check.previewLength) characters after personalisation; the limit is \(MessageTemplate.maxLength)")
-            }
-            if !check.flags.isEmpty && !acceptFlags {
-                throw DomainError("message is flagged: " + Self.describe(check.flags) + "; confirm with --confirm-flags to save it anyway")
+            try Self.requireValid(check, message: message, acceptFlags: acceptFlags)
+            try db.execute(sql: """
+                INSERT INTO node (program_id, position, kind, profile_id, tag, message, send_as) VALUES (?, 1, 'messenger', ?, ?, ?, 'tag')
+                ON CONFLICT (program_id, position) DO UPDATE SET
+                    profile_id = excluded.profile_id, tag = excluded.tag, message = excluded.message, send_as = 'tag', language = NULL
+                """, arguments: [target.programID, target.profileID, tag.name, message])
+            return check
+        }
+    }
+
+    /// Sets the program's Messenger node as a utility template (R13): the `@FIELD@` text becomes a
+    /// page message template with NAMED parameters, checked against Meta's rules (flags need
+    /// `acceptFlags`), submitted and tracked. An unchanged text keeps its template; a changed one is
+    /// a new version (an approved template is never edited), and the last approved one sends
+    /// until the new one is approved.
+    @discardableResult
+    public func setUtilityNode(program programName: String, profile profileName: String, language: String = "en_US",
+                               message: String, acceptFlags: Bool) throws -> UtilityNodeResult {
+        try UtilityTemplateDraft.validateLanguage(language)
+        let now = workspace.clock.nowMillis()
+        // Checked and drafted in a read; submitted to Meta outside any transaction (the network);
+        // recorded in a write that checks again that nobody changed the node meanwhile.
+        let plan = try database.read { db in try TemplateService.plan(db, program: programName, profile: profileName, language: language, message: message) }
+        try Self.requireValid(plan.check, message: message, acceptFlags: acceptFlags)
+        var review: TemplateReview?
+        if let draft = plan.draft {
+            review = try workspace.templates.submit(draft, pageID: plan.pageID, pageToken: plan.pageToken)
+        }
+        try database.write { db in
+            let target = try Self.nodeTarget(db, program: programName, profile: profileName)
+            let latest = try target.node.map { try TemplateService.latest(db, nodeID: $0.id) } ?? nil
+            if latest?.version != plan.latestVersion {
+                throw DomainError("the node of \(Display.quoted(programName)) changed while its template was submitted; save it again")
             }
             try db.execute(sql: """
-                INSERT INTO node (program_id, position, kind, profile_id, tag, message) VALUES (?, 1, 'messenger', ?, ?, ?)
+                INSERT INTO node (program_id, position, kind, profile_id, tag, message, send_as, language) VALUES (?, 1, 'messenger', ?, NULL, ?, 'utility', ?)
                 ON CONFLICT (program_id, position) DO UPDATE SET
-                    profile_id = excluded.profile_id, tag = excluded.tag, message = excluded.message
-                """, arguments: [programID, profileID, tag.name, message])
-            return check
+                    profile_id = excluded.profile_id, tag = NULL, message = excluded.message, send_as = 'utility', language = excluded.language
+                """, arguments: [target.programID, target.profileID, message, language])
+            if let draft = plan.draft, let review {
+                let nodeID = try Int64.fetchOne(db, sql: "SELECT id FROM node WHERE program_id = ? AND position = 1", arguments: [target.programID])!
+                try db.execute(sql: """
+                    INSERT INTO message_template (node_id, page_id, name, language, version, message, body, graph_id, status, reason, submitted_at, status_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [nodeID, plan.pageID, draft.name, draft.language, plan.version, message, draft.body,
+                                     review.graphID, review.status, review.reason, now, now])
+            }
+        }
+        let summary = try summary(named: programName)
+        return UtilityNodeResult(check: plan.check, submitted: plan.draft != nil, latest: summary.latestTemplate, sending: summary.sendingTemplate)
+    }
+
+    /// A tagged node becomes a utility template in one step, keeping its profile and text (R13).
+    @discardableResult
+    public func convert(program programName: String, language: String = "en_US", acceptFlags: Bool) throws -> UtilityNodeResult {
+        let program = try summary(named: programName)
+        guard let profile = program.profile, !program.message.isEmpty else {
+            throw DomainError("program \(Display.quoted(program.name)) has no Messenger node to convert: set one with `programs node --utility`")
+        }
+        guard program.kind == .tag else {
+            throw DomainError("program \(Display.quoted(program.name)) already sends a utility template")
+        }
+        return try setUtilityNode(program: program.name, profile: profile, language: language, message: program.message, acceptFlags: acceptFlags)
+    }
+
+    /// The program, the profile it may pick (R5, R10) and the node as it is.
+    static func nodeTarget(_ db: Database, program programName: String, profile profileName: String) throws
+        -> (programID: Int64, profileID: Int64, node: (id: Int64, profileID: Int64?, tag: String?, kind: NodeKind)?) {
+        let programID = try Self.id(db, named: programName)
+        let profileID = try ProfileService.id(db, named: profileName)
+        let node = try Row.fetchOne(db, sql: "SELECT id, profile_id, tag, send_as FROM node WHERE program_id = ? AND position = 1", arguments: [programID])
+            .map { (id: $0["id"] as Int64, profileID: $0["profile_id"] as Int64?, tag: $0["tag"] as String?, kind: NodeKind(rawValue: $0["send_as"]) ?? .tag) }
+        let enabled = try Bool.fetchOne(db, sql: "SELECT enabled FROM profile WHERE id = ?", arguments: [profileID]) ?? false
+        if !enabled && node?.profileID != profileID {
+            throw DomainError("profile \(Display.quoted(profileName)) is disabled; only Enabled profiles can be picked for a Messenger node")
+        }
+        return (programID, profileID, node)
+    }
+
+    /// The refusals every node shares: empty, unknown fields, too long, flagged without consent.
+    static func requireValid(_ check: MessageCheck, message: String, acceptFlags: Bool) throws {
+        if message.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw DomainError("message is empty")
+        }
+        if !check.unknownFields.isEmpty {
+            throw DomainError("message uses unknown data field\(check.unknownFields.count > 1 ? "s" : "") " + check.unknownFields.map { "@\($0)@" }.joined(separator: ", "))
+        }
+        if check.previewLength > MessageTemplate.maxLength {
+            throw DomainError("message is \(check.previewLength) characters after personalisation; the limit is \(MessageTemplate.maxLength)")
+        }
+        if !check.flags.isEmpty && !acceptFlags {
+            throw DomainError("message is flagged: " + Self.describe(check.flags) + "; confirm with --confirm-flags to save it anyway")
         }
     }
 
     public static func describe(_ flags: [PolicyFlag]) -> String {
         flags.map { flag in
-            flag.words.isEmpty ? flag.explanation : "\(flag.explanation) (\(flag.words.joined(separator: ", ")))"
+            (flag.words.isEmpty ? flag.explanation : "\(flag.explanation) (\(flag.words.joined(separator: ", ")))")
+                + (flag.fix.map { ": \($0)" } ?? "")
         }.joined(separator: "; ")
     }
 }
 
 /// What the Messenger-node editor needs to open: the node, the pickers' choices, the fields.
 public struct NodeEditorData: Equatable, Sendable {
-    public let program: ProgramSummary
+    public var program: ProgramSummary
     /// Every profile with whether it is Enabled (only those can be picked, R5/R10).
     public let profiles: [(name: String, enabled: Bool, optInField: String)]
     public let tags: [MessageTag]
     public let fields: [DataField]
+    /// Today in the account's calendar: which tags are retired (R12).
+    public var today: DayNumber = 0
+    /// Examples for the template's parameters, by field: a real contact's value (R13).
+    public var examples: [String: String] = [:]
+
+    public init(program: ProgramSummary, profiles: [(name: String, enabled: Bool, optInField: String)], tags: [MessageTag],
+                fields: [DataField], today: DayNumber = 0, examples: [String: String] = [:]) {
+        self.program = program
+        self.profiles = profiles
+        self.tags = tags
+        self.fields = fields
+        self.today = today
+        self.examples = examples
+    }
 
     public static func == (a: NodeEditorData, b: NodeEditorData) -> Bool {
-        a.program == b.program && a.tags == b.tags && a.fields == b.fields
+        a.program == b.program && a.tags == b.tags && a.fields == b.fields && a.today == b.today && a.examples == b.examples
             && a.profiles.map(\.name) == b.profiles.map(\.name) && a.profiles.map(\.enabled) == b.profiles.map(\.enabled)
     }
 }
@@ -230,7 +442,9 @@ extension ProgramService {
                 SELECT profile.name, profile.enabled, data_field.name AS field FROM profile
                 JOIN data_field ON data_field.id = profile.optin_field_id ORDER BY profile.name_key
                 """).map { (name: $0["name"] as String, enabled: $0["enabled"] as Bool, optInField: $0["field"] as String) }
-            return NodeEditorData(program: program, profiles: profiles, tags: try Self.tags(db), fields: try ContactService.fields(db))
+            let fields = try ContactService.fields(db)
+            return NodeEditorData(program: program, profiles: profiles, tags: try Self.tags(db), fields: fields, today: workspace.today,
+                                  examples: try TemplateService.examples(db, fields: fields.filter { !$0.isOptIn }.map(\.name)))
         }
     }
 
@@ -251,4 +465,32 @@ extension ProgramService {
                                  templateLength: message.count, previewLength: preview.count)
         return (check, preview, nil)
     }
+
+    /// The checks of `setUtilityNode`, without the database: Meta's template rules (R13) with
+    /// examples from `examples` (a real contact's values) or the fields' defaults.
+    public static func checkUtility(message: String, fields: [DataField], examples: [String: String],
+                                    sample: SampleContact?) -> (check: MessageCheck, preview: String?, templateError: String?) {
+        let template: MessageTemplate
+        do {
+            template = try MessageTemplate(message)
+        } catch {
+            return (MessageCheck(flags: [], unknownFields: [], templateLength: message.count, previewLength: message.count), nil, "\(error)")
+        }
+        let byName = Dictionary(fields.map { ($0.name.uppercased(), $0) }, uniquingKeysWith: { a, _ in a })
+        let preview = template.personalise(values: { sample?.values[$0] }, defaults: { byName[$0]?.defaultValue ?? "" })
+        let draft = UtilityTemplateDraft(message: template, name: "preview", language: "en_US",
+                                         examples: TemplateService.exampleValues(template, examples: examples, fields: byName))
+        let check = MessageCheck(flags: UtilityRules.check(draft), unknownFields: template.fieldNames.filter { byName[$0] == nil },
+                                 templateLength: message.count, previewLength: preview.count)
+        return (check, preview, nil)
+    }
+}
+
+/// What saving a utility node did: the checks, whether a new version went to Meta, and which
+/// version is newest and which one sends.
+public struct UtilityNodeResult: Equatable, Sendable {
+    public let check: MessageCheck
+    public let submitted: Bool
+    public let latest: TemplateVersion?
+    public let sending: TemplateVersion?
 }

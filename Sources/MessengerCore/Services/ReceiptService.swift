@@ -47,7 +47,7 @@ public struct ReceiptService: Sendable {
                 """)
             for (line, event) in events {
                 let pageID = event.pageID
-                if case .optin = event { result.otherEvents += 1; continue }
+                if !event.isReceipt { result.otherEvents += 1; continue }
                 let profile: (id: Int64, field: Int64)
                 if let known = profiles[pageID] {
                     profile = known
@@ -81,7 +81,7 @@ public struct ReceiptService: Sendable {
                             result.read += 1
                         }
                     }
-                case .optin:
+                case .optin, .templateStatus:
                     break
                 }
             }

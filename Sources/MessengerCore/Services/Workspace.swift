@@ -9,6 +9,8 @@ public struct Workspace: Sendable {
     public let appID: String
     public let transport: any Transport
     public let directory: any PageDirectory
+    /// Where utility templates are submitted and reviewed (R13).
+    public let templates: any TemplateRegistry
     /// Set when Facebook is the real Graph API: "Log in to Facebook" then asks for a user token.
     public let graph: GraphConfig?
 
@@ -17,16 +19,19 @@ public struct Workspace: Sendable {
         clock: any Clock = SystemClock(),
         calendar: AccountCalendar = AccountCalendar(timeZone: .current),
         appID: String = Settings().appID,
-        transport: any Transport = SandboxTransport(),
+        transport: (any Transport)? = nil,
         directory: (any PageDirectory)? = nil,
+        templates: any TemplateRegistry = SandboxTemplateRegistry(),
         graph: GraphConfig? = nil
     ) {
         self.database = database
         self.clock = clock
         self.calendar = calendar
         self.appID = appID
-        self.transport = transport
+        // The sandbox follows Facebook as it is on the workspace's own day (R12).
+        self.transport = transport ?? SandboxTransport(clock: clock, calendar: calendar)
         self.directory = directory ?? SandboxPageDirectory(database: database)
+        self.templates = templates
         self.graph = graph
     }
 
@@ -38,6 +43,7 @@ public struct Workspace: Sendable {
     public var contacts: ContactService { ContactService(workspace: self) }
     public var optIns: OptInService { OptInService(workspace: self) }
     public var programs: ProgramService { ProgramService(workspace: self) }
+    public var messageTemplates: TemplateService { TemplateService(workspace: self) }
     public var receipts: ReceiptService { ReceiptService(workspace: self) }
     public var stats: StatsService { StatsService(workspace: self) }
 }

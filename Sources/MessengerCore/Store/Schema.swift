@@ -13,6 +13,7 @@ enum Schema {
         // Foreign keys stay on while it runs (each new row is checked as it is written) instead of
         // a `foreign_key_check` of the whole database afterwards: minutes at a million contacts.
         migrator.registerMigration("v5-program-contacts", foreignKeyChecks: .immediate, migrate: programContacts)
+        migrator.registerMigration("v6-utility-templates", migrate: utilityTemplates)
         return migrator
     }
 
@@ -223,6 +224,43 @@ enum Schema {
                 SELECT program_id, contact_id, MAX(id) FROM enrolment GROUP BY program_id, contact_id;
             UPDATE program SET enrolled = (SELECT COUNT(*) FROM enrolment WHERE enrolment.program_id = program.id);
             DROP INDEX enrolment_by_contact;
+            """)
+    }
+
+    /// Messenger as it is in 2026 (R12, R13). Frozen text: the date and the note are written here,
+    /// not read from the application, so this migration means the same thing forever.
+    /// - Meta retired the three tags effective 2026-04-27; `retired_on` says from which day
+    ///   (account's calendar) the note applies, so a clock before it keeps the seed's flow.
+    /// - A node sends as a tag or as a utility template (`send_as`), in `language`.
+    /// - `message_template` keeps every version submitted for a node: an approved template is
+    ///   never edited, a changed text is a new version. The newest APPROVED one sends.
+    private static func utilityTemplates(_ db: Database) throws {
+        try db.execute(sql: """
+            ALTER TABLE message_tag ADD COLUMN retired_on TEXT;          -- YYYY-MM-DD, account's calendar
+            UPDATE message_tag SET retired_on = '2026-04-27',
+                retired_note = 'Meta retired this tag on 2026-04-27 (requests with it get error 100); send a utility message template instead'
+            WHERE api_name IN ('CONFIRMED_EVENT_UPDATE', 'POST_PURCHASE_UPDATE', 'ACCOUNT_UPDATE');
+
+            ALTER TABLE node ADD COLUMN send_as TEXT NOT NULL DEFAULT 'tag' CHECK (send_as IN ('tag', 'utility'));
+            ALTER TABLE node ADD COLUMN language TEXT;
+
+            CREATE TABLE message_template (
+                id           INTEGER PRIMARY KEY AUTOINCREMENT,
+                node_id      INTEGER NOT NULL REFERENCES node(id) ON DELETE CASCADE,
+                page_id      TEXT NOT NULL,
+                name         TEXT NOT NULL,              -- as Meta knows it: order_updates_v2
+                language     TEXT NOT NULL,
+                version      INTEGER NOT NULL,
+                message      TEXT NOT NULL,              -- the @FIELD@ text it was made from
+                body         TEXT NOT NULL,              -- as submitted, with {{field}} parameters
+                graph_id     TEXT,
+                status       TEXT NOT NULL CHECK (status IN ('APPROVED', 'PENDING', 'REJECTED', 'PAUSED', 'DISABLED', 'ARCHIVED', 'DELETED')),
+                reason       TEXT,
+                submitted_at INTEGER NOT NULL,
+                status_at    INTEGER NOT NULL,           -- when the status was learnt: an older event never overwrites it
+                UNIQUE (node_id, version),
+                UNIQUE (page_id, name, language)
+            );
             """)
     }
 

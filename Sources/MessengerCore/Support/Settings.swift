@@ -13,7 +13,7 @@ public struct Settings: Sendable, Equatable {
     public var timeZone: TimeZone = .current
     public var facebook: FacebookMode = .sandbox
     public var graphBaseURL: String = "https://graph.facebook.com"
-    public var graphVersion: String = "v21.0"
+    public var graphVersion: String = "v25.0"
     public var mouse: Bool = false
     /// The Facebook app id written into opt-in codes (the sandbox's own id until one is set).
     public var appID: String = "100000000000000"

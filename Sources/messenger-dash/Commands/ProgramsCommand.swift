@@ -5,7 +5,7 @@ import MessengerCore
 struct ProgramsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "programs", abstract: "Programs and their Messenger node.",
-        subcommands: [List.self, Create.self, Activate.self, Pause.self, Node.self, Run.self])
+        subcommands: [List.self, Show.self, Create.self, Activate.self, Pause.self, Node.self, Convert.self, Templates.self, Run.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List programs with their node's profile and tag.")
@@ -16,9 +16,75 @@ struct ProgramsCommand: ParsableCommand {
             let programs = try Context(global).workspace(creating: false).programs.list()
             if json { return try printJSON(programs.map(ProgramJSON.init)) }
             if programs.isEmpty { return print("No programs yet: create one with `messenger-dash programs create NAME`.") }
-            var table = TextTable("NAME", "STATUS", "PROFILE", "TAG", "ENROLLED")
-            for p in programs { table.add(p.name, p.status.rawValue, p.profile ?? "-", p.tag ?? "-", "\(p.enrolled)") }
+            var table = TextTable("NAME", "STATUS", "PROFILE", "SENDS AS", "ENROLLED")
+            for p in programs { table.add(p.name, p.status.rawValue, p.profile ?? "-", p.sendsAs, "\(p.enrolled)") }
             print(table.render())
+            let retired = programs.filter { $0.tagRetired != nil }
+            if !retired.isEmpty {
+                print("⚑ Meta retired the message tags on \(TagRetirement.date); convert with `messenger-dash programs convert NAME`: "
+                      + retired.map { Display.quoted($0.name) }.joined(separator: ", "))
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a program's Messenger node: how it sends (tag or utility template) and the template's review.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The program's name.") var name: String
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let p = try Context(global).workspace(creating: false).programs.summary(named: name)
+            if json { return try printJSON(ProgramDetailJSON(p)) }
+            var lines = [
+                "Program:  \(Display.safe(p.name))", "Status:   \(p.status.rawValue)", "Profile:  \(p.profile.map { Display.safe($0) } ?? "-")",
+                "Sends as: \(Display.safe(p.sendsAs))",
+            ]
+            if let retired = p.tagRetired {
+                lines.append("⚑ Tag \(p.tag ?? "") \(retired) by Meta: convert with `messenger-dash programs convert \(Display.safe(p.name))`.")
+            }
+            if let t = p.latestTemplate {
+                lines.append("Template: \(Display.safe(t.described)) · \(t.language) · version \(t.version)")
+                if let s = p.sendingTemplate, s.version != t.version {
+                    lines.append("Sending meanwhile: \(s.name) (version \(s.version), approved)")
+                }
+            }
+            lines.append("Message:")
+            lines += p.message.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + Display.safe(String($0), limit: 2_000) }
+            print(lines.joined(separator: "\n"))
+        }
+    }
+
+    struct Convert: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Turn a tagged Messenger node into a utility template, keeping its profile and text (Meta retired the tags on 2026-04-27).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The program's name.") var program: String
+        @Option(help: "The template's language code.") var language = "en_US"
+        @Flag(help: "Submit even if the local check predicts Meta's rejection.") var confirmFlags = false
+
+        func run() throws {
+            let result = try Context(global).workspace(creating: false).programs.convert(program: program, language: language, acceptFlags: confirmFlags)
+            printTemplateResult(result, program: program)
+        }
+    }
+
+    struct Templates: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Utility message templates.", subcommands: [Refresh.self])
+
+        struct Refresh: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Ask Facebook for the review of pending templates (of one program, or all).")
+            @OptionGroup var global: GlobalOptions
+            @Argument(help: "A program's name (default: every program).") var program: String?
+
+            func run() throws {
+                let result = try Context(global).workspace(creating: false).messageTemplates.refresh(program: program)
+                print("Asked about \(result.asked) pending template\(result.asked == 1 ? "" : "s"); \(result.changes.count) changed.")
+                for c in result.changes {
+                    print("  \(Display.safe(c.program)): \(c.template) \(c.from.rawValue) → \(c.to.rawValue)"
+                          + (c.reason.map { " (\(Display.safe(UtilityRules.explain($0))))" } ?? ""))
+                }
+            }
         }
     }
 
@@ -56,17 +122,22 @@ struct ProgramsCommand: ParsableCommand {
     }
 
     struct Node: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Set the program's Messenger node: profile, tag and personalised message.")
+        static let configuration = CommandConfiguration(
+            abstract: "Set the program's Messenger node: profile, utility template (or, before 2026-04-27, a tag) and personalised message.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The program's name.") var program: String
         @Option(help: "An Enabled profile.") var profile: String
-        @Option(help: "Confirmed_event_update, Post_purchase_update or Account_update.") var tag: String
+        @Flag(help: "Send as a utility message template (submitted to Meta for review).") var utility = false
+        @Option(help: "The utility template's language code.") var language: String?
+        @Option(help: "Confirmed_event_update, Post_purchase_update or Account_update (retired by Meta on 2026-04-27).") var tag: String?
         @Option(help: "The message; @FIELDNAME@ personalises it.") var message: String?
         @Option(help: "A file holding the message.") var messageFile: String?
         @Flag(help: "Save even if the policy check flags the message.") var confirmFlags = false
 
         func validate() throws {
             if (message == nil) == (messageFile == nil) { throw ValidationError("give exactly one of --message and --message-file") }
+            if utility == (tag != nil) { throw ValidationError("give exactly one of --utility and --tag") }
+            if language != nil && !utility { throw ValidationError("--language goes with --utility") }
         }
 
         func run() throws {
@@ -77,8 +148,13 @@ struct ProgramsCommand: ParsableCommand {
                 }
                 text = s.hasSuffix("\n") ? String(s.dropLast()) : s
             }
-            let check = try Context(global).workspace(creating: false).programs.setNode(
-                program: program, profile: profile, tag: tag, message: text, acceptFlags: confirmFlags)
+            let programs = try Context(global).workspace(creating: false).programs
+            guard let tag else {
+                let result = try programs.setUtilityNode(program: program, profile: profile, language: language ?? "en_US",
+                                                         message: text, acceptFlags: confirmFlags)
+                return printTemplateResult(result, program: program)
+            }
+            let check = try programs.setNode(program: program, profile: profile, tag: tag, message: text, acceptFlags: confirmFlags)
             print("Saved the Messenger node of \(Display.quoted(program)): \(check.templateLength) characters (\(check.previewLength) with default values).")
             if !check.flags.isEmpty { print("Saved despite policy flags: \(ProgramService.describe(check.flags)).") }
         }
@@ -103,4 +179,24 @@ struct ProgramsCommand: ParsableCommand {
             if let stop = s.stoppedBecause { throw DomainError("run stopped: \(stop)") }
         }
     }
+}
+
+/// What saving a utility node did, in a few lines: the version submitted, its review, and which
+/// version sends while a new one waits.
+func printTemplateResult(_ result: UtilityNodeResult, program: String) {
+    let check = result.check
+    print("Saved the Messenger node of \(Display.quoted(program)) as a utility template: \(check.templateLength) characters (\(check.previewLength) with default values).")
+    if let latest = result.latest {
+        print((result.submitted ? "Submitted " : "Unchanged: ") + Display.safe(latest.described) + " (\(latest.language), version \(latest.version)).")
+        if latest.status != .approved {
+            if let sending = result.sending, sending.version != latest.version {
+                print("Version \(sending.version) (\(sending.name)) sends until version \(latest.version) is approved.")
+            } else if latest.status == .pending {
+                print("Nothing sends until Meta approves it: `messenger-dash programs templates refresh \(Display.safe(program))`.")
+            } else {
+                print("Nothing sends with it: change the message and save again.")
+            }
+        }
+    }
+    if !check.flags.isEmpty { print("Saved despite flags: \(ProgramService.describe(check.flags)).") }
 }
