@@ -74,7 +74,8 @@ final class ProgramsScreenTests: XCTestCase {
         XCTAssertEqual(editor(s)?.picker, .tag)
         XCTAssertTrue(s.screenText.contains("retired: Retired by Meta in 2026"))
         assertGolden("tag-picker-160x48", App.view(s))
-        s.press(.char("g"), .char("k"), .char("k"), .char("k"))
+        XCTAssertTrue(s.screenText.contains(NodeEditorState.utilityChoice), "the utility template is a choice beside the tags")
+        s.press(.char("g"), .char("j"))
         s.press(.enter)
         XCTAssertEqual(editor(s)?.tag, "Account_update")
         XCTAssertTrue(editor(s)!.live!.check.flags.contains { $0.kind == .offTag }, "an order message under Account_update reads as another tag")
@@ -110,6 +111,94 @@ final class ProgramsScreenTests: XCTestCase {
         s.type(" Track it online.")
         XCTAssertEqual(s.press(.ctrl("s")), [.saveNode(program: "Orders", profile: "Shop", tag: "Post_purchase_update",
                                                          message: "Hi @FIRSTNAME@, order @ORDERNUMBER@ shipped. Track it online.", acceptFlags: false)])
+    }
+
+    // MARK: 2026: retired tags and utility templates (R12, R13)
+
+    static let clean = "Hi @FIRSTNAME@, order @ORDERNUMBER@ has shipped."
+
+    func template(_ version: Int, _ status: TemplateStatus, reason: String? = nil) -> TemplateVersion {
+        TemplateVersion(name: "orders_v\(version)", language: "en_US", version: version, status: status, reason: reason, message: Self.clean)
+    }
+
+    /// The editor on a day after Meta retired the tags, over a node that still has one.
+    func retiredEditorApp(width: Int = 80, height: Int = 24) -> AppState {
+        var s = appWithProfiles(width: width, height: height)
+        s.press(.char(":")); s.type("programs"); s.press(.enter)
+        var retiredTags = tags
+        for i in retiredTags.indices {
+            retiredTags[i].retiredOn = TagRetirement.day
+            retiredTags[i].retiredNote = "Meta retired this tag on 2026-04-27"
+        }
+        var p = program(message: Self.clean)
+        p.tagRetired = "retired 2026-04-27"
+        _ = App.update(&s, .programsLoaded([p]))
+        XCTAssertTrue(s.screenText.contains("⚑ Post_purchase_update"), "the Programs list flags the retired tag: \(s.screenText)")
+        _ = s.press(.enter)
+        let data = NodeEditorData(program: p, profiles: [("Shop", true, "FBOPTIN_0001")], tags: retiredTags, fields: fields,
+                                  today: TagRetirement.day + 200, examples: ["FIRSTNAME": "Ann", "ORDERNUMBER": "A-1"])
+        _ = App.update(&s, .nodeEditorLoaded(data))
+        _ = App.update(&s, .sampleLoaded(SampleContact(id: 7, email: "ann@example.com", values: ["FIRSTNAME": "Ann", "FBOPTIN_0001": "p1"], optedIn: true)))
+        return s
+    }
+
+    func testARetiredTagIsFlaggedAndCantBeSavedAndUConvertsKeepingTheText() {
+        var s = retiredEditorApp()
+        XCTAssertTrue(s.screenText.contains("retired 2026-04-27"), s.screenText)
+        XCTAssertEqual(s.press(.ctrl("s")), [])
+        XCTAssertEqual(s.toast?.kind, .error, "a retired tag can't be saved")
+        s.press(.tab) // to the preview: u is a key there, not a letter typed
+        s.press(.char("u"))
+        let e = editor(s)!
+        XCTAssertEqual(e.kind, .utility)
+        XCTAssertEqual(e.editor.text, Self.clean, "the text is kept")
+        XCTAssertTrue(e.isDirty)
+        XCTAssertEqual(e.live?.check.flags, [], "a clean message passes Meta's template rules")
+        assertGolden("node-editor-converted-80x24", App.view(s))
+        XCTAssertEqual(s.press(.ctrl("s")), [.saveUtilityNode(program: "Orders", profile: "Shop", language: "en_US",
+                                                               message: Self.clean, acceptFlags: false)])
+    }
+
+    func testTheTagPickerOffersTheUtilityTemplateAndRefusesRetiredTags() {
+        var s = retiredEditorApp(width: 160, height: 48)
+        s.press(.tab)
+        s.press(.char("t"))
+        XCTAssertTrue(s.screenText.contains("[retired 2026-04-27]"), s.screenText)
+        s.press(.char("g"), .char("j"), .enter) // Account_update: retired and not this node's
+        XCTAssertEqual(s.toast?.kind, .error)
+        XCTAssertEqual(editor(s)?.picker, .tag, "the picker stays open")
+        s.press(.char("g"), .enter)
+        XCTAssertEqual(editor(s)?.kind, .utility)
+    }
+
+    func testAUtilityTemplateFlagsMetasRulesWithTheFixAndSaysWhichVersionSends() {
+        var s = retiredEditorApp(width: 200, height: 60)
+        s.press(.tab)
+        s.press(.char("u"))
+        s.press(.tab, .tab, .tab) // back to the message
+        s.press(.down, .end)
+        s.type(" ")
+        s.press(.char("@"), .escape) // Esc keeps the @ typed
+        s.type("ORDERNUMBER")
+        s.press(.char("@"), .escape)
+        let flags = editor(s)!.live!.check.flags
+        XCTAssertEqual(flags.map(\.metaReason), [UtilityRules.incorrectParams])
+        XCTAssertEqual(flags.first?.fix, "end the message with words after @ORDERNUMBER@")
+        guard case .confirm(_, let then)? = { _ = s.press(.ctrl("s")); return s.overlay }() else { return XCTFail("a flagged template asks first") }
+        XCTAssertEqual(then, .saveUtilityNode(program: "Orders", profile: "Shop", language: "en_US",
+                                              message: Self.clean + " @ORDERNUMBER@", acceptFlags: true))
+        _ = s.press(.escape)
+        var saved = program()
+        saved.kind = .utility
+        saved.latestTemplate = template(2, .rejected, reason: UtilityRules.incorrectParams)
+        saved.sendingTemplate = template(1, .approved)
+        _ = App.update(&s, .utilityNodeSaved(program: "Orders", UtilityNodeResult(check: editor(s)!.live!.check, submitted: true,
+                                                                                  latest: saved.latestTemplate, sending: saved.sendingTemplate), saved))
+        XCTAssertFalse(editor(s)!.isDirty)
+        XCTAssertTrue(s.screenText.contains("orders_v2 REJECTED"), s.screenText)
+        XCTAssertTrue(s.screenText.contains("v2 REJECTED · v1 sends"), s.screenText)
+        XCTAssertTrue(editor(s)!.reviewNote!.0.contains("v1 (orders_v1) sends meanwhile"))
+        assertGolden("node-editor-utility-200x60", App.view(s))
     }
 
     func testPreviewStepsContactsAndShowsTheWarningForNoOptIn() {

@@ -113,6 +113,8 @@ private final class Box: @unchecked Sendable {
 struct GraphFixture {
     static let pageID = "4001"
     static let pageToken = "PAGE-TOKEN-SECRET-1234"
+    /// 2025-11-24: before Meta retired the tags, so the seed's tagged node still sends.
+    static let now: Int64 = 1_764_000_000_000
     let workspace: Workspace
     let optInField: String
 
@@ -120,7 +122,7 @@ struct GraphFixture {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fb-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let database = try AppDatabase(path: folder.appendingPathComponent("t.db").path, mode: .createIfMissing)
-        workspace = Workspace(database: database, clock: FixedClock(millis: 1_764_000_000_000),
+        workspace = Workspace(database: database, clock: FixedClock(millis: Self.now),
                               calendar: AccountCalendar(timeZone: TimeZone(identifier: "UTC")!), transport: transport)
         let accounts = #"{"data":[{"id":"4001","name":"Shop","tasks":["MANAGE","MESSAGING"],"access_token":"PAGE-TOKEN-SECRET-1234"}]}"#
         try workspace.pages.importAccounts(Data(accounts.utf8))

@@ -13,7 +13,7 @@ final class WebhookTests: XCTestCase {
     let log = WaitLogLines()
 
     override func setUp() async throws {
-        fixture = try GraphFixture(transport: SandboxTransport(), psids: ["P1", "P2", ""])
+        fixture = try GraphFixture(transport: SandboxTransport(clock: FixedClock(millis: GraphFixture.now)), psids: ["P1", "P2", ""])
         _ = try await blocking { [fixture] in try ProgramRunner(workspace: fixture!.workspace).run(program: "Orders") }
         let receiver = try WebhookReceiver(workspace: fixture.workspace, verifyToken: Self.verifyToken, appSecret: Self.secret) { [log] in log.add($0) }
         let port = PortBox()

@@ -17,9 +17,12 @@ final class Fixture {
         let date = ISO8601DateFormatter().date(from: now)!
         clock = MovableClock(Int64(date.timeIntervalSince1970 * 1000))
         calendar = AccountCalendar(timeZone: TimeZone(identifier: zone)!)
-        transport = RecordingTransport()
+        transport = RecordingTransport(clock: clock, calendar: calendar)
         workspace = Workspace(database: database, clock: clock, calendar: calendar, appID: "42", transport: transport)
     }
+
+    /// A month before Meta retired the message tags: the seed's tagged flow still works.
+    static let beforeRetirement = "2026-03-25T11:00:00Z"
 
     static let shopPage = "1001"
     static let eventsPage = "1002"
@@ -38,9 +41,11 @@ final class Fixture {
             """.utf8))
     }
 
-    /// Pages, a Shop profile, contacts (two opted in), a program with its node, active.
+    /// Pages, a Shop profile, contacts (two opted in), a program with its node, active. The node
+    /// sends a utility template (2026); with `tag`, the seed's tagged node, which needs a clock
+    /// before Meta retired the tags (`Fixture.beforeRetirement`).
     @discardableResult
-    func standardSetup(message: String = "Hi @FIRSTNAME@, order @ORDERNUMBER@ has shipped.") throws -> ProfileDetails {
+    func standardSetup(message: String = "Hi @FIRSTNAME@, order @ORDERNUMBER@ has shipped.", tag: String? = nil) throws -> ProfileDetails {
         try importPages()
         let shop = try workspace.profiles.create(name: "Shop", pageID: Fixture.shopPage)
         let field = shop.summary.optInField
@@ -53,7 +58,11 @@ final class Fixture {
             """.utf8))
         try workspace.contacts.setDefault(field: "FIRSTNAME", value: "friend")
         try workspace.programs.create(name: "Orders")
-        _ = try workspace.programs.setNode(program: "Orders", profile: "Shop", tag: "Post_purchase_update", message: message, acceptFlags: false)
+        if let tag {
+            _ = try workspace.programs.setNode(program: "Orders", profile: "Shop", tag: tag, message: message, acceptFlags: false)
+        } else {
+            try workspace.programs.setUtilityNode(program: "Orders", profile: "Shop", message: message, acceptFlags: false)
+        }
         try workspace.programs.activate(name: "Orders")
         return shop
     }
@@ -97,7 +106,12 @@ final class MovableClock: Clock, @unchecked Sendable {
 /// The sandbox transport, remembering every message it was asked to send.
 final class RecordingTransport: Transport, @unchecked Sendable {
     private let lock = NSLock()
-    private let sandbox = SandboxTransport()
+    private let sandbox: SandboxTransport
+
+    init(clock: any Clock, calendar: AccountCalendar) {
+        sandbox = SandboxTransport(clock: clock, calendar: calendar)
+    }
+
     private(set) var sent: [OutgoingMessage] = []
     /// Called before answering; a test can throw the run off course here.
     var onSend: ((OutgoingMessage) -> Void)?

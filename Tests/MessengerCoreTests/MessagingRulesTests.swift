@@ -97,12 +97,25 @@ final class MessagingRulesTests: XCTestCase {
         let texts = Dictionary(uniqueKeysWithValues: f.transport.sent.map { ($0.recipientPSID, $0.text) })
         XCTAssertEqual(texts["psid-ann"], "Hi Ann, order A-1 has shipped.")
         XCTAssertEqual(texts["psid-bob"], "Hi friend, order B-2 has shipped.")
+        // 2026: a utility template with each contact's parameters, no tag (R13).
+        let bob = try XCTUnwrap(f.transport.sent.first { $0.recipientPSID == "psid-bob" })
+        XCTAssertNil(bob.tag)
+        XCTAssertEqual(bob.utility, UtilityTemplateRef(name: "orders_v1", language: "en_US", parameterNames: ["firstname", "ordernumber"]))
+        XCTAssertEqual(bob.parameters, ["friend", "B-2"], "a contact without a value gets the field's default")
+    }
+
+    func testTaggedMessagesStillWorkBeforeTheRetirementDay() throws {
+        let f = try Fixture(now: Fixture.beforeRetirement)
+        try f.standardSetup(tag: "Post_purchase_update")
+        let summary = try f.run()
+        XCTAssertEqual(summary.sent, 2)
         XCTAssertEqual(f.transport.sent.first?.tag, "POST_PURCHASE_UPDATE")
+        XCTAssertNil(f.transport.sent.first?.utility)
     }
 
     func testMessageLimitIs2000CharactersAfterPersonalisation() throws {
-        let f = try Fixture()
-        try f.standardSetup()
+        let f = try Fixture(now: Fixture.beforeRetirement)
+        try f.standardSetup(tag: "Post_purchase_update")
         let filler = String(repeating: "x", count: 1_990)
         // 1990 + "order " + value: fine with the default, too long for a contact with a long value.
         _ = try f.workspace.programs.setNode(program: "Orders", profile: "Shop", tag: "Post_purchase_update",
@@ -116,8 +129,8 @@ final class MessagingRulesTests: XCTestCase {
     }
 
     func testNodeRefusesUnknownFieldsTagsAndEmptyMessages() throws {
-        let f = try Fixture()
-        try f.standardSetup()
+        let f = try Fixture(now: Fixture.beforeRetirement)
+        try f.standardSetup(tag: "Post_purchase_update")
         XCTAssertThrowsError(try f.workspace.programs.setNode(program: "Orders", profile: "Shop", tag: "Post_purchase_update", message: "Order @NOPE@ shipped", acceptFlags: false))
         XCTAssertThrowsError(try f.workspace.programs.setNode(program: "Orders", profile: "Shop", tag: "Shipping_update", message: "Order shipped", acceptFlags: false))
         XCTAssertThrowsError(try f.workspace.programs.setNode(program: "Orders", profile: "Shop", tag: "Post_purchase_update", message: "  ", acceptFlags: false))
@@ -320,8 +333,8 @@ final class MessagingRulesTests: XCTestCase {
     }
 
     func testMessageThatDoesntFitItsTagIsFlagged() throws {
-        let f = try Fixture()
-        try f.standardSetup()
+        let f = try Fixture(now: Fixture.beforeRetirement)
+        try f.standardSetup(tag: "Post_purchase_update")
         let check = try f.workspace.programs.check(message: "Your parcel has shipped", tag: "Account_update")
         let flag = try XCTUnwrap(check.flags.first { $0.kind == .offTag })
         XCTAssertTrue(flag.words.contains("shipped"))
@@ -329,8 +342,8 @@ final class MessagingRulesTests: XCTestCase {
     }
 
     func testFlaggedMessageNeedsExplicitConfirmation() throws {
-        let f = try Fixture()
-        try f.standardSetup()
+        let f = try Fixture(now: Fixture.beforeRetirement)
+        try f.standardSetup(tag: "Post_purchase_update")
         let promo = "Your order shipped. Free shipping on your next one!"
         XCTAssertThrowsError(try f.workspace.programs.setNode(program: "Orders", profile: "Shop", tag: "Post_purchase_update", message: promo, acceptFlags: false)) { error in
             XCTAssertTrue("\(error)".contains("free shipping"), "\(error)")
@@ -341,11 +354,11 @@ final class MessagingRulesTests: XCTestCase {
     }
 
     func testRetiredTagCantBePickedOrActivated() throws {
-        let f = try Fixture()
-        try f.standardSetup()
+        let f = try Fixture(now: Fixture.beforeRetirement)
+        try f.standardSetup(tag: "Post_purchase_update")
         try f.workspace.programs.pause(name: "Orders")
         try f.workspace.programs.retireTag("Account_update", note: "Retired by Meta in 2026")
-        XCTAssertTrue(try f.workspace.programs.tags().first { $0.name == "Account_update" }!.isRetired)
+        XCTAssertTrue(try f.workspace.programs.tags().first { $0.name == "Account_update" }!.isRetired(on: f.workspace.today))
         XCTAssertThrowsError(try f.workspace.programs.setNode(program: "Orders", profile: "Shop", tag: "Account_update", message: "Your account changed", acceptFlags: false)) { error in
             XCTAssertTrue("\(error)".contains("Retired by Meta"))
         }

@@ -176,16 +176,15 @@ final class ProfileRulesTests: XCTestCase {
         try f.standardSetup()
         try f.workspace.profiles.create(name: "Events", pageID: Fixture.eventsPage, enabled: false)
         try f.workspace.programs.create(name: "Reminders")
-        XCTAssertThrowsError(try f.workspace.programs.setNode(program: "Reminders", profile: "Events", tag: "Confirmed_event_update",
-                                                              message: "Your event starts tomorrow.", acceptFlags: false)) { error in
+        XCTAssertThrowsError(try f.workspace.programs.setUtilityNode(program: "Reminders", profile: "Events",
+                                                                     message: "Your event starts tomorrow.", acceptFlags: false)) { error in
             XCTAssertTrue("\(error)".contains("disabled"))
         }
         try f.workspace.profiles.setEnabled(true, names: ["Events"])
-        _ = try f.workspace.programs.setNode(program: "Reminders", profile: "Events", tag: "Confirmed_event_update",
-                                             message: "Your event starts tomorrow.", acceptFlags: false)
+        try f.workspace.programs.setUtilityNode(program: "Reminders", profile: "Events", message: "Your event starts tomorrow.", acceptFlags: false)
         try f.workspace.profiles.setEnabled(false, names: ["Events"])
-        XCTAssertNoThrow(try f.workspace.programs.setNode(program: "Reminders", profile: "Events", tag: "Confirmed_event_update",
-                                                          message: "Your event starts at 10.", acceptFlags: false))
+        XCTAssertNoThrow(try f.workspace.programs.setUtilityNode(program: "Reminders", profile: "Events",
+                                                                 message: "Your event starts at 10.", acceptFlags: false))
         XCTAssertEqual(try f.workspace.programs.summary(named: "Reminders").profile, "Events")
         XCTAssertThrowsError(try f.workspace.programs.activate(name: "Reminders"), "a disabled profile can't go live")
     }
@@ -198,7 +197,7 @@ final class ProfileRulesTests: XCTestCase {
         let shop = try f.workspace.profiles.create(name: "Shop", pageID: Fixture.shopPage)
         try f.workspace.contacts.importCSV(Data("EMAIL,\(shop.summary.optInField)\na@example.com,1234599190\nb@example.com,55\n".utf8))
         try f.workspace.programs.create(name: "Orders")
-        _ = try f.workspace.programs.setNode(program: "Orders", profile: "Shop", tag: "Account_update", message: "Your account was updated.", acceptFlags: false)
+        try f.workspace.programs.setUtilityNode(program: "Orders", profile: "Shop", message: "Your account was updated.", acceptFlags: false)
         try f.workspace.programs.activate(name: "Orders")
         let summary = try f.run()
         XCTAssertNotNil(summary.stoppedBecause)

@@ -76,29 +76,42 @@ public struct NodeEditorState: Equatable, Sendable {
         return tag.state(on: today)
     }
 
-    /// What the "Send as" line says: the tag and its state, or the template's review and, while a
-    /// new version waits, which version sends meanwhile.
+    /// What the "Send as" line says, short enough for half of 80 columns: the tag and its state,
+    /// or the template version and its review. `reviewNote` says the rest.
     var sendsAsText: String {
         switch kind {
         case .tag:
             guard let tag else { return "(none: press t)" }
-            return "Tag " + tag + (tagRetired.map { " ⚑ \($0) by Meta: u converts" } ?? "")
+            return tagRetired != nil ? "⚑ \(tag) (retired)" : "tag \(tag)"
         case .utility:
             guard let latest = data?.program.latestTemplate, data?.program.kind == .utility else {
-                return "Utility template (submitted on Ctrl-S)"
+                return "utility template (new)"
             }
-            var text = "Utility \(latest.name) \(latest.status.rawValue)"
-            if let reason = latest.reason { text += " (\(UtilityRules.explain(reason)))" }
-            if latest.status != .approved {
-                if let sending = data?.program.sendingTemplate, sending.version != latest.version {
-                    text += " · v\(sending.version) sends meanwhile"
-                } else {
-                    text += " · nothing sends yet"
-                }
+            var text = "utility v\(latest.version) \(latest.status.rawValue)"
+            if latest.status != .approved, let sending = data?.program.sendingTemplate, sending.version != latest.version {
+                text += " · v\(sending.version) sends"
             }
-            if editor.text != saved.message { text += " · edited: Ctrl-S submits v\(latest.version + 1)" }
             return text
         }
+    }
+
+    /// The template's review in full, and what sends meanwhile (R13); nil when there is nothing to add.
+    var reviewNote: (String, isProblem: Bool)? {
+        guard kind == .utility else { return nil }
+        guard let latest = data?.program.latestTemplate, data?.program.kind == .utility else {
+            return ("Ctrl-S submits this text to Meta as a utility template; it sends once approved", false)
+        }
+        var text = "\(latest.name) (\(latest.language)) \(latest.status.rawValue)"
+        if let reason = latest.reason { text += ": " + UtilityRules.explain(reason) }
+        if latest.status != .approved {
+            if let sending = data?.program.sendingTemplate, sending.version != latest.version {
+                text += "; v\(sending.version) (\(sending.name)) sends meanwhile"
+            } else {
+                text += "; nothing sends until a version is approved"
+            }
+        }
+        if editor.text != saved.message { text += "; Ctrl-S submits the edited text as v\(latest.version + 1)" }
+        return (text, latest.status != .approved)
     }
 
     static func keys(for s: NodeEditorState) -> [(key: String, action: String)] {
@@ -194,7 +207,7 @@ public struct NodeEditorState: Equatable, Sendable {
         guard let data else { return }
         let utility = PickerItem(Self.utilityChoice, detail: "a page template Meta reviews; sent as messaging_type UTILITY with each contact's fields")
         let tags = data.tags.map { t in
-            let state = t.state(on: data.today).map { "[\($0)] " } ?? "[current] "
+            let state = t.state(on: data.today).map { "[\($0)] " } ?? ""
             return PickerItem(t.name, detail: state + t.allows + " e.g. \"" + t.example + "\"",
                               disabledReason: t.isRetired(on: data.today) && !(t.name == saved.tag && savedKind == .tag)
                                   ? "retired: \(t.retiredNote ?? "")" : nil)
@@ -294,11 +307,20 @@ public struct NodeEditorState: Equatable, Sendable {
         if let unknown = live?.check.unknownFields, !unknown.isEmpty {
             flagLines.append(("✗ unknown data field" + (unknown.count > 1 ? "s " : " ") + unknown.map { "@\($0)@" }.joined(separator: ", "), theme.error))
         }
-        if let retired = tagRetired {
-            flagLines.insert(("⚑ tag \(tag ?? "") \(retired) by Meta (error 100): press u to send a utility template", theme.error), at: 0)
+        // Wide, each note wraps in the preview box; narrow, one line shows the first (the most
+        // pressing: a retired tag, then a template problem, then the flags).
+        func wrapped(_ text: String, _ style: Style) -> [(String, Style)] {
+            wide ? TextWrap.lines(text, width: max(1, previewInner.width)).map { ($0, style) } : [(text, style)]
         }
-        if flagLines.isEmpty, live != nil {
+        let problems = flagLines.count
+        if problems == 0, live != nil {
             flagLines.append((kind == .utility ? "✓ passes Meta's template rules as we know them" : "✓ no policy flags", theme.success))
+        }
+        if let (note, problem) = reviewNote {
+            if problem { flagLines.insert(contentsOf: wrapped("✗ " + note, theme.error), at: 0) } else { flagLines += wrapped("ℹ " + note, theme.muted) }
+        }
+        if let retired = tagRetired {
+            flagLines.insert(contentsOf: wrapped("⚑ tag \(tag ?? "") \(retired) by Meta (error 100): press u to send a utility template", theme.error), at: 0)
         }
         let flagsTop = wide ? previewInner.maxY - flagLines.count : rows[0].y + 2
         if wide {

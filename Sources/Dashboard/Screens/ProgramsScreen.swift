@@ -66,7 +66,7 @@ public struct ProgramsState: Equatable, Sendable {
         }
         let calendar = AccountCalendar(timeZone: .gmt)
         Table(columns: [TableColumn("NAME", width: .percent(22)), TableColumn("STATUS", width: .length(8)), TableColumn("PROFILE", width: .percent(20)),
-                        TableColumn("SENDS AS", width: .length(30)), TableColumn("ENROLLED", width: .length(9), alignment: .right),
+                        TableColumn("SENDS AS", width: .percent(32)), TableColumn("ENROLLED", width: .length(9), alignment: .right),
                         TableColumn("LAST RUN (UTC)")],
               source: ArrayRowSource(programs.map { p in
                   [p.name, p.status.rawValue, p.profile ?? "-", p.sendsAs, String(p.enrolled),
