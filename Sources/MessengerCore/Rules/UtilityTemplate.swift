@@ -136,7 +136,8 @@ public enum UtilityRules {
                                     explanation: "a parameter ends the message (Meta rejects it: \(incorrectParams))",
                                     metaReason: incorrectParams, fix: "end the message with words after \(label(last))"))
         }
-        if outside.contains("{{") || outside.contains("}}") {
+        let stray = Set(names).subtracting(examples.map(\.name))
+        if outside.contains("{{") || outside.contains("}}") || !stray.isEmpty {
             flags.append(PolicyFlag(kind: .parameterExample, words: ["{{", "}}"],
                                     explanation: "double braces outside a parameter (Meta rejects it: \(incorrectParams))",
                                     metaReason: incorrectParams, fix: "write fields as @FIELD@ and drop the braces"))
