@@ -109,6 +109,74 @@ final class GraphTests: XCTestCase {
         XCTAssertEqual(body.keys.sorted(), ["message", "messaging_type", "recipient", "tag"])
     }
 
+    // MARK: Utility templates (R13)
+
+    func testAUtilitySendIsTheTemplatePOSTWithEachContactsNamedParameters() async throws {
+        fake.script { _, _ in (200, #"{"recipient_id":"PSID-1","message_id":"m_u1"}"#) }
+        let transport = GraphTransport(config: try config())
+        let message = OutgoingMessage(pageID: "4001", pageToken: GraphFixture.pageToken, recipientPSID: "PSID-1",
+                                      utility: UtilityTemplateRef(name: "orders_v2", language: "en_US", parameterNames: ["firstname", "ordernumber"]),
+                                      parameters: ["Ann", "A-1"], text: "Hi Ann, order A-1 has shipped.", enrolmentID: 7, nodeID: 1)
+        let result = try await blocking { transport.send(message) }
+        XCTAssertEqual(result, .sent(messageID: "m_u1"))
+        let body = try XCTUnwrap(fake.requests.first?.json)
+        XCTAssertEqual(body.keys.sorted(), ["message", "messaging_type", "recipient"], "no tag")
+        XCTAssertEqual(body["messaging_type"] as? String, "UTILITY")
+        let template = try XCTUnwrap((body["message"] as? [String: Any])?["template"] as? [String: Any])
+        XCTAssertEqual(template["name"] as? String, "orders_v2")
+        XCTAssertEqual(template["language"] as? [String: String], ["code": "en_US"])
+        let components = try XCTUnwrap(template["components"] as? [[String: Any]])
+        XCTAssertEqual(components.first?["type"] as? String, "body")
+        XCTAssertEqual(components.first?["parameters"] as? [[String: String]], [
+            ["type": "text", "parameter_name": "firstname", "text": "Ann"],
+            ["type": "text", "parameter_name": "ordernumber", "text": "A-1"],
+        ])
+    }
+
+    func testATemplateIsSubmittedAsMetaTakesItAndItsStatusIsRead() async throws {
+        fake.script { request, _ in
+            request.method == "POST"
+                ? (200, #"{"id":"5550001","status":"PENDING","category":"UTILITY"}"#)
+                : (200, #"{"data":[{"id":"5550001","name":"orders_v1","language":"en_US","status":"REJECTED","rejected_reason":"INCORRECT_PARAMS"}]}"#)
+        }
+        let registry = GraphTemplateRegistry(config: try config { $0.version = "v25.0" })
+        let draft = UtilityTemplateDraft(message: try MessageTemplate("Hi @FIRSTNAME@, order @ORDERNUMBER@ has shipped."), name: "orders_v1",
+                                         language: "en_US", examples: ["FIRSTNAME": "Ann", "ORDERNUMBER": "A-1"])
+        let submitted = try await blocking { try registry.submit(draft, pageID: "4001", pageToken: GraphFixture.pageToken) }
+        XCTAssertEqual(submitted, TemplateReview(graphID: "5550001", status: .pending, reason: nil))
+        let post = try XCTUnwrap(fake.requests.first)
+        XCTAssertEqual(post.path, "/v25.0/4001/message_templates")
+        XCTAssertEqual(post.headers["authorization"], "Bearer \(GraphFixture.pageToken)")
+        let body = try XCTUnwrap(post.json)
+        XCTAssertEqual(body["name"] as? String, "orders_v1")
+        XCTAssertEqual(body["language"] as? String, "en_US")
+        XCTAssertEqual(body["category"] as? String, "UTILITY")
+        XCTAssertEqual(body["parameter_format"] as? String, "NAMED")
+        let component = try XCTUnwrap((body["components"] as? [[String: Any]])?.first)
+        XCTAssertEqual(component["type"] as? String, "BODY")
+        XCTAssertEqual(component["text"] as? String, "Hi {{firstname}}, order {{ordernumber}} has shipped.")
+        XCTAssertEqual((component["example"] as? [String: Any])?["body_text_named_params"] as? [[String: String]], [
+            ["param_name": "firstname", "example": "Ann"], ["param_name": "ordernumber", "example": "A-1"],
+        ])
+        let review = try await blocking { try registry.review(name: "orders_v1", language: "en_US", pageID: "4001", pageToken: GraphFixture.pageToken) }
+        XCTAssertEqual(review, TemplateReview(graphID: "5550001", status: .rejected, reason: "INCORRECT_PARAMS"))
+        let get = try XCTUnwrap(fake.requests.last)
+        XCTAssertEqual(get.method, "GET")
+        XCTAssertEqual(get.path, "/v25.0/4001/message_templates")
+        XCTAssertEqual(get.query["name"], "orders_v1")
+        XCTAssertEqual(get.query["fields"], "id,name,language,status,rejected_reason")
+        // A template Meta files as marketing can't send as utility.
+        fake.script { _, _ in (200, #"{"id":"5550002","status":"APPROVED","category":"MARKETING"}"#) }
+        let marketing = try await blocking { try registry.submit(draft, pageID: "4001", pageToken: GraphFixture.pageToken) }
+        XCTAssertEqual(marketing.status, .rejected)
+        // A Graph error is one clean line, without the token or an escape.
+        fake.script { _, _ in (400, #"{"error":{"message":"bad \u001b[31m PAGE-TOKEN-SECRET-1234","code":100}}"#) }
+        XCTAssertThrowsError(try registry.submit(draft, pageID: "4001", pageToken: GraphFixture.pageToken)) { error in
+            XCTAssertFalse("\(error)".contains("PAGE-TOKEN"))
+            XCTAssertFalse("\(error)".contains("\u{1B}"))
+        }
+    }
+
     func testEachErrorCodeMapsToItsStableReasonWithoutTheToken() async throws {
         let cases: [(Int, Int?)] = [(2, nil), (4, nil), (10, 2018278), (100, 2018001), (190, nil), (200, nil), (551, nil), (613, nil), (1200, nil)]
         for (code, subcode) in cases {

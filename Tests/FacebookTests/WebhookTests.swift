@@ -112,6 +112,30 @@ final class WebhookTests: XCTestCase {
         XCTAssertEqual(try state(), before)
     }
 
+    func testASignedTemplateStatusUpdateIsIngestedBesideOtherChangesAndAReplayChangesNothing() async throws {
+        let workspace = fixture.workspace
+        try await blocking {
+            try workspace.programs.create(name: "Notices")
+            try workspace.programs.setUtilityNode(program: "Notices", profile: "Shop", message: "Hi @FIRSTNAME@, your account settings changed today.",
+                                                  acceptFlags: false)
+        }
+        let status = { try workspace.programs.summary(named: "Notices").latestTemplate?.status }
+        XCTAssertEqual(try status(), .approved)
+        // Meta's documented shape: entry[].changes[] with field and value, next to a field we don't use.
+        let body = Data(#"{"object":"page","entry":[{"id":"4001","time":1764000099000,"changes":[{"field":"feed","value":{"item":"status"}},{"field":"message_template_status_update","value":{"event":"PAUSED","message_template_id":123456,"message_template_name":"notices_v1","message_template_language":"en_US","reason":"LOW_QUALITY"}}]}]}"#.utf8)
+        let first = try await post(body, signature: signed(body))
+        XCTAssertEqual(first.0, 200)
+        XCTAssertEqual(try status(), .paused)
+        XCTAssertEqual(try workspace.programs.summary(named: "Notices").latestTemplate?.reason, "LOW_QUALITY")
+        let replay = try await post(body, signature: signed(body))
+        XCTAssertEqual(replay.0, 200)
+        XCTAssertEqual(try status(), .paused)
+        XCTAssertTrue(log.all.contains { $0.contains("templates 1 (unchanged 0") }, log.all.joined(separator: "\n"))
+        XCTAssertTrue(log.all.contains { $0.contains("templates 0 (unchanged 1") }, log.all.joined(separator: "\n"))
+        let unsigned = try await post(body, signature: nil)
+        XCTAssertEqual(unsigned.0, 403)
+    }
+
     func testMalformedJSONIsRefusedEvenWhenSigned() async throws {
         let before = try state()
         for text in ["{not json", #"{"object":"page","entry":"nope"}"#, "[]", ""] {
