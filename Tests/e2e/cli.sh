@@ -67,18 +67,30 @@ expect 1 "a malformed line refuses the file" -- M optins ingest "$WORK/malformed
 same_db "refused ingests changed nothing" "$before"
 
 expect 0 "programs create" -- M programs create "Orders"
-expect 1 "a disabled profile can't be picked" -- M programs node Orders --profile Events --tag Post_purchase_update --message "Your order shipped"
-expect 1 "a promotional message needs confirmation" -- M programs node Orders --profile "Shop 東京 🛍" --tag Post_purchase_update --message "Order shipped! 20% off with coupon X"
+expect 1 "a disabled profile can't be picked" -- M programs node Orders --profile Events --utility --message "Your order shipped"
+expect 1 "a promotional message needs confirmation" -- M programs node Orders --profile "Shop 東京 🛍" --utility --message "Order shipped! 20% off with coupon X"
 contains "flag shows its words" "coupon" "$ERR"
-expect 1 "an unknown field" -- M programs node Orders --profile "Shop 東京 🛍" --tag Post_purchase_update --message "Order @NOPE@ shipped"
-expect 1 "an unclosed @" -- M programs node Orders --profile "Shop 東京 🛍" --tag Post_purchase_update --message "Order @ORDERNUMBER shipped"
-expect 2 "message and message-file together" -- M programs node Orders --profile "Shop 東京 🛍" --tag Post_purchase_update --message a --message-file b
+contains "and Meta's reason" "TAG_SHOULD_BE_MARKETING" "$ERR"
+expect 1 "a parameter may not start the template" -- M programs node Orders --profile "Shop 東京 🛍" --utility --message "@FIRSTNAME@, your order has shipped today."
+contains "the fix is named" "put words before @FIRSTNAME@" "$ERR"
+expect 1 "an unknown field" -- M programs node Orders --profile "Shop 東京 🛍" --utility --message "Order @NOPE@ shipped"
+expect 1 "an unclosed @" -- M programs node Orders --profile "Shop 東京 🛍" --utility --message "Order @ORDERNUMBER shipped"
+expect 2 "message and message-file together" -- M programs node Orders --profile "Shop 東京 🛍" --utility --message a --message-file b
+expect 2 "--utility and --tag together" -- M programs node Orders --profile "Shop 東京 🛍" --utility --tag Account_update --message a
+expect 1 "a retired tag can't be picked (2026)" -- M programs node Orders --profile "Shop 東京 🛍" --tag post_purchase_update --message "Hi @FIRSTNAME@, order @ORDERNUMBER@ has shipped."
+contains "names the date" "2026-04-27" "$ERR"
+expect 1 "a bad language code" -- M programs node Orders --profile "Shop 東京 🛍" --utility --language english --message "Hi there, your order has shipped."
 expect 1 "a draft program doesn't run" -- M programs run Orders
 expect 1 "activation needs a node" -- M programs activate Orders
-expect 0 "set the node" -- M programs node Orders --profile "Shop 東京 🛍" --tag post_purchase_update --message "Hi @FIRSTNAME@, order @ORDERNUMBER@ has shipped."
+expect 0 "set the node" -- M programs node Orders --profile "Shop 東京 🛍" --utility --message "Hi @FIRSTNAME@, order @ORDERNUMBER@ has shipped."
+contains "submitted and approved" "Submitted orders_v1 APPROVED" "$OUT"
 expect 0 "activate" -- M programs activate Orders
 expect 0 "programs list --json" -- M programs list --json
-check_json "program row" "out==[{'name':'Orders','status':'active','profile':'Shop 東京 🛍','tag':'Post_purchase_update','enrolled':0}]"
+check_json "program row" "out==[{'name':'Orders','status':'active','profile':'Shop 東京 🛍','tag':None,'enrolled':0,'kind':'utility','template_status':'APPROVED','tag_retired':False}]"
+expect 0 "programs show --json" -- M programs show orders --json
+check_json "the template" "out['kind']=='utility' and out['tag'] is None and out['template']=={'name':'orders_v1','language':'en_US','version':1,'status':'APPROVED','reason':None,'sending_version':1} and out['message'].startswith('Hi @FIRSTNAME@')"
+expect 0 "templates refresh (the sandbox decides at once)" -- M programs templates refresh
+contains "nothing pending" "Asked about 0 pending templates" "$OUT"
 
 export MESSENGER_DASH_SANDBOX_LOG="$WORK/sandbox.log"
 expect 0 "programs run" -- M programs run Orders
@@ -86,6 +98,7 @@ contains "run summary" "2 sent, 2 not sent" "$OUT"
 expect 0 "programs run again sends nothing" -- M programs run Orders
 contains "nothing twice" "0 sent" "$OUT"
 if [ "$(wc -l <"$WORK/sandbox.log")" -eq 3 ]; then ok; else fail "the sandbox was asked $(wc -l <"$WORK/sandbox.log") times, wanted 3"; fi
+if [ "$(grep -c '"template":"orders_v1"' "$WORK/sandbox.log")" -eq 3 ]; then ok; else fail "every message went as the utility template"; fi
 unset MESSENGER_DASH_SANDBOX_LOG
 
 T=$(python3 -c "import datetime as d; print(int(d.datetime(2026,11,25,10,0,1,tzinfo=d.timezone.utc).timestamp()*1000))")
@@ -127,6 +140,28 @@ expect 0 "delete both at once" -- M profiles delete "Shop 東京 🛍" events --
 contains "says how many records went" "Deleted 2 profiles and 4 usage records" "$OUT"
 expect 0 "profiles list after delete" -- M profiles list --json
 check_json "none left" "out==[]"
+
+# The seed's tagged flow before Meta retired the tags, and what a user meets after (R12).
+DB="$WORK/tags.db"
+export MESSENGER_DASH_NOW=2026-03-20T10:00:00Z
+expect 0 "pages import (tags)" -- M pages import "$WORK/accounts.json"
+expect 0 "a profile (tags)" -- M profiles create Shop --page 2001
+expect 0 "a contact (tags)" -- M contacts import "$WORK/contacts.csv"
+expect 0 "programs create (tags)" -- M programs create "Order news"
+expect 0 "a tag can be picked before 2026-04-27" -- M programs node "Order news" --profile Shop --tag Post_purchase_update --message "Hi @FIRSTNAME@, your order has shipped."
+expect 0 "and activated" -- M programs activate "Order news"
+expect 0 "and run" -- M programs run "Order news"
+export MESSENGER_DASH_NOW=2026-11-25T10:00:00Z
+expect 1 "from 2026-04-27 a tagged program doesn't run" -- M programs run "Order news"
+contains "the tag, the date and the command" "tag Post_purchase_update was retired 2026-04-27 by Meta; convert it to a utility template with \`messenger-dash programs convert 'Order news'\`" "$ERR"
+expect 0 "the list flags it" -- M programs list
+contains "flagged" "⚑ Post_purchase_update retired 2026-04-27" "$OUT"
+expect 0 "convert" -- M programs convert "Order news"
+contains "converted and approved" "Submitted order_news_v1 APPROVED" "$OUT"
+expect 0 "show after converting" -- M programs show "Order news" --json
+check_json "kept the text" "out['kind']=='utility' and out['message']=='Hi @FIRSTNAME@, your order has shipped.' and out['template']['status']=='APPROVED'"
+expect 0 "runs again" -- M programs run "Order news"
+expect 1 "converting twice" -- M programs convert "Order news"
 
 expect 2 "an unknown command" -- M frobnicate
 expect 2 "a missing argument" -- M profiles create
