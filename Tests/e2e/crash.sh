@@ -24,7 +24,7 @@ with open(path, "w") as f:
 PY
 M contacts import "$WORK/c.csv" >/dev/null
 M programs create Orders >/dev/null
-M programs node Orders --profile Shop --tag Post_purchase_update --message "Hi @FIRSTNAME@, your order has shipped." >/dev/null
+M programs node Orders --profile Shop --utility --message "Hi @FIRSTNAME@, your order has shipped." >/dev/null
 M programs activate Orders >/dev/null
 
 kills=0

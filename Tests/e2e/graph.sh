@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The real Facebook side through the binary: `--facebook graph` against a fake Graph API (Python,
-# 127.0.0.1, a free port): pages connect with paging, a run through the Send API, 190 marking the
-# page broken; then the webhook receiver: handshake, a signed delivery, a bad signature. No token
+# 127.0.0.1, a free port): pages connect with paging, a utility template submitted, refreshed and
+# sent through the Send API, 190 marking the page broken; then the webhook receiver: handshake, a
+# signed delivery, a signed template status update, a bad signature. No token
 # or secret ever appears in what the tool prints.
 source "$(dirname "$0")/lib/common.bash"
 DB="$WORK/m.db"
@@ -19,16 +20,22 @@ class H(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
     def do_GET(self):
         log.write(json.dumps({"method": "GET", "path": self.path, "auth": self.headers.get("Authorization")}) + "\n"); log.flush()
+        if "/message_templates?" in self.path:
+            if self.headers.get("Authorization") != "Bearer PAGE-TOKEN-E2E-5001":
+                return self.answer(400, {"error": {"message": "Invalid OAuth access token.", "code": 190}})
+            return self.answer(200, {"data": [{"id": "777", "name": "orders_v1", "language": "en_US", "status": "APPROVED"}]})
         if self.headers.get("Authorization") != "Bearer USER-TOKEN-E2E":
             return self.answer(400, {"error": {"message": "Invalid OAuth access token.", "code": 190}})
         port = self.server.server_address[1]
         if "after=" not in self.path:
             return self.answer(200, {"data": [{"id": "5001", "name": "Shop", "tasks": ["MANAGE", "MESSAGING"], "access_token": "PAGE-TOKEN-E2E-5001"}],
-                                     "paging": {"next": f"http://127.0.0.1:{port}/v21.0/me/accounts?fields=id,name,tasks,access_token&after=X"}})
+                                     "paging": {"next": f"http://127.0.0.1:{port}/v25.0/me/accounts?fields=id,name,tasks,access_token&after=X"}})
         return self.answer(200, {"data": [{"id": "5002", "name": "Ads", "tasks": ["ADVERTISE"], "access_token": "PAGE-TOKEN-E2E-5002"}]})
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
         log.write(json.dumps({"method": "POST", "path": self.path, "auth": self.headers.get("Authorization"), "body": body}) + "\n"); log.flush()
+        if self.path.endswith("/message_templates"):
+            return self.answer(200, {"id": "777", "status": "PENDING", "category": "UTILITY"})
         psid = body["recipient"]["id"]
         if psid == "P190":
             return self.answer(400, {"error": {"message": "Error validating access token", "code": 190}})
@@ -64,20 +71,37 @@ FIELD=$(G profiles create Shop --page 5001 | sed -n 's/^Opt-in field: //p')
 printf 'EMAIL,FIRSTNAME,%s\na@example.com,Ann,P1\nb@example.com,Bob,P2\nc@example.com,Cy,\n' "$FIELD" >"$WORK/c.csv"
 G contacts import "$WORK/c.csv" >/dev/null
 G programs create Orders >/dev/null
-G programs node Orders --profile Shop --tag Post_purchase_update --message "Hi @FIRSTNAME@, your order has shipped." >/dev/null
+expect 0 "a utility node submits its template" -- G programs node Orders --profile Shop --utility --message "Hi @FIRSTNAME@, your order has shipped."
+contains "Meta keeps it pending" "Submitted orders_v1 PENDING" "$OUT"
+python3 - "$WORK/graph.log" <<'PY' && ok || fail "the template POST is not as Meta takes it"
+import json, sys
+t = [json.loads(l) for l in open(sys.argv[1]) if '/message_templates"' in l][0]
+assert t["path"] == "/v25.0/5001/message_templates" and t["auth"] == "Bearer PAGE-TOKEN-E2E-5001", t
+b = t["body"]
+assert b["name"] == "orders_v1" and b["language"] == "en_US" and b["category"] == "UTILITY" and b["parameter_format"] == "NAMED", b
+assert b["components"] == [{"type": "BODY", "text": "Hi {{firstname}}, your order has shipped.",
+                            "example": {"body_text_named_params": [{"param_name": "firstname", "example": "Ann"}]}}], b
+PY
+expect 1 "a pending template can't be activated" -- G programs activate Orders
+contains "says how to check" "programs templates refresh" "$ERR"
+expect 0 "templates refresh asks Graph" -- G programs templates refresh Orders
+contains "approved" "orders_v1 PENDING → APPROVED" "$OUT"
 G programs activate Orders >/dev/null
 expect 0 "a run through the Send API" -- G programs run Orders
 contains "two sent" "2 sent" "$OUT"
-posts=$(grep -c '"POST"' "$WORK/graph.log")
+posts=$(grep -c '/messages"' "$WORK/graph.log")
 [ "$posts" -eq 2 ] && ok || fail "expected 2 POSTs, got $posts"
 python3 - "$WORK/graph.log" <<'PY' && ok || fail "the Send API requests are not as Facebook takes them"
 import json, sys
-posts = [json.loads(l) for l in open(sys.argv[1]) if '"POST"' in l]
+posts = [json.loads(l) for l in open(sys.argv[1]) if '/messages"' in l]
 for p in posts:
-    assert p["path"] == "/v21.0/5001/messages", p
+    assert p["path"] == "/v25.0/5001/messages", p
     assert p["auth"] == "Bearer PAGE-TOKEN-E2E-5001", p
-    assert p["body"]["messaging_type"] == "MESSAGE_TAG" and p["body"]["tag"] == "POST_PURCHASE_UPDATE", p
-assert sorted(p["body"]["message"]["text"] for p in posts) == ["Hi Ann, your order has shipped.", "Hi Bob, your order has shipped."]
+    assert p["body"]["messaging_type"] == "UTILITY" and "tag" not in p["body"], p
+    t = p["body"]["message"]["template"]
+    assert t["name"] == "orders_v1" and t["language"] == {"code": "en_US"}, p
+assert sorted(p["body"]["message"]["template"]["components"][0]["parameters"][0]["text"] for p in posts) == ["Ann", "Bob"]
+assert all(p["body"]["message"]["template"]["components"][0]["parameters"][0]["parameter_name"] == "firstname" for p in posts)
 PY
 [ "$(sqlite3 "$DB" "SELECT COUNT(*) FROM send WHERE message_id IN ('m_P1','m_P2')")" -eq 2 ] && ok || fail "message ids not recorded"
 if grep -q "TOKEN-E2E" <<<"$OUT$ERR"; then fail "a token was printed by the run"; else ok; fi
@@ -116,6 +140,19 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Hub-Signature-256: $SIG" --d
 after=$(sqlite3 "$DB" .dump)
 curl -s -o /dev/null -H "X-Hub-Signature-256: $SIG" --data-binary @"$WORK/delivery.json" "$URL"
 same_db "a replay changes nothing" "$after"
+# Meta's message_template_status_update: the template is paused, and the program can't send.
+NOWMS=$(python3 -c "import time; print(int(time.time()*1000) + 60000)")
+printf '{"object":"page","entry":[{"id":"5001","time":%s,"changes":[{"field":"message_template_status_update","value":{"event":"PAUSED","message_template_id":777,"message_template_name":"orders_v1","message_template_language":"en_US","reason":"LOW_QUALITY"}}]}]}' \
+  "$NOWMS" >"$WORK/template.json"
+SIG=$(python3 -c "import hmac,hashlib,sys; print('sha256=' + hmac.new(b'secret-e2e', open(sys.argv[1],'rb').read(), hashlib.sha256).hexdigest())" "$WORK/template.json")
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Hub-Signature-256: $SIG" --data-binary @"$WORK/template.json" "$URL")
+[ "$code" = "200" ] && ok || fail "a signed template status update got $code"
+[ "$(sqlite3 "$DB" "SELECT status || ' ' || reason FROM message_template WHERE name = 'orders_v1'")" = "PAUSED LOW_QUALITY" ] && ok || fail "template status not recorded"
+after=$(sqlite3 "$DB" .dump)
+curl -s -o /dev/null -H "X-Hub-Signature-256: $SIG" --data-binary @"$WORK/template.json" "$URL"
+same_db "a replayed status update changes nothing" "$after"
+expect 1 "a paused template doesn't run" -- G programs run Orders
+contains "says it is paused" "orders_v1 PAUSED" "$ERR"
 kill $HOOK 2>/dev/null
 if grep -q "secret-e2e\|verify-e2e" "$WORK/hook.out" "$WORK/hook.err"; then fail "the webhook logged a secret"; else ok; fi
 finish
