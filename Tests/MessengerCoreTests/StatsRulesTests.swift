@@ -155,8 +155,8 @@ final class StatsRulesTests: XCTestCase {
         // 2026: the active programs send approved utility templates; one paused program keeps a
         // retired tag, flagged, to show the conversion.
         let programs = try Workspace(database: a, clock: FixedClock(millis: 1_795_000_000_000)).programs.list()
-        XCTAssertEqual(programs.filter { $0.status == .active }.map(\.name), [Demo.otherProgram, Demo.activeProgram])
-        XCTAssertTrue(programs.filter { $0.status == .active }.allSatisfy { $0.kind == .utility && $0.sendingTemplate?.status == .approved })
+        XCTAssertEqual(programs.filter { $0.status == .active }.map(\.name), [Demo.activeProgram])
+        XCTAssertTrue(programs.filter { $0.name != Demo.retiredTagProgram }.allSatisfy { $0.kind == .utility && $0.sendingTemplate?.status == .approved })
         let retired = try XCTUnwrap(programs.first { $0.name == Demo.retiredTagProgram })
         XCTAssertEqual(retired.status, .paused)
         XCTAssertEqual(retired.tagRetired, "retired 2026-04-27")

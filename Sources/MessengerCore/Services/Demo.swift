@@ -201,6 +201,7 @@ public enum Demo {
             }
             summary.delivered += try workspace.receipts.ingest(receipts).delivered
         }
+        try workspace.programs.pause(name: otherProgram)
         return summary
     }
 
