@@ -12,7 +12,7 @@ FIELD=$(M profiles create Shop --page 5001 | sed -n 's/^Opt-in field: //p')
 printf 'EMAIL,FIRSTNAME,%s\nann@example.com,Ann,psid-ann\n' "$FIELD" >"$WORK/c.csv"
 M contacts import "$WORK/c.csv" >/dev/null
 M programs create Orders >/dev/null
-M programs node Orders --profile Shop --tag Post_purchase_update --message "Order @FIRSTNAME@ shipped" >/dev/null
+M programs node Orders --profile Shop --utility --message "Your order @FIRSTNAME@ has shipped today." >/dev/null
 cases=0
 # hostile CODE DESCRIPTION -- COMMAND...: one line, the code, nothing changed, no secret.
 hostile() {
@@ -64,12 +64,20 @@ python3 -c "import sys; open(sys.argv[1],'w').write('{\"object\":\"page\",\"entr
 hostile 1 "JSON: a huge body" -- M receipts ingest "$WORK/huge.jsonl"
 hostile 1 "JSON: /me/accounts that isn't" -- M pages import "$(f acc.json '[1,2,3]')"
 # Templates
-hostile 1 "template: an unclosed @" -- M programs node Orders --profile Shop --tag Post_purchase_update --message "Order @FIRSTNAME shipped"
-hostile 1 "template: an unknown field" -- M programs node Orders --profile Shop --tag Post_purchase_update --message "Order @NOPE@ shipped"
-hostile 1 "template: 2001 characters" -- M programs node Orders --profile Shop --tag Post_purchase_update --message "$(printf 'o%.0s' {1..2001})"
-hostile 1 "template: promotional, unconfirmed" -- M programs node Orders --profile Shop --tag Post_purchase_update --message "Order shipped, 20% off next!"
+hostile 1 "template: an unclosed @" -- M programs node Orders --profile Shop --utility --message "Order @FIRSTNAME shipped"
+hostile 1 "template: an unknown field" -- M programs node Orders --profile Shop --utility --message "Order @NOPE@ shipped"
+hostile 1 "template: 2001 characters" -- M programs node Orders --profile Shop --utility --message "$(printf 'o%.0s' {1..2001})"
+hostile 1 "template: promotional, unconfirmed" -- M programs node Orders --profile Shop --utility --message "Order shipped, 20% off next!"
 hostile 1 "template: an unknown tag" -- M programs node Orders --profile Shop --tag Shipping_update --message "Order shipped"
-hostile 2 "template: no message" -- M programs node Orders --profile Shop --tag Post_purchase_update
+hostile 1 "template: a retired tag (2026)" -- M programs node Orders --profile Shop --tag Post_purchase_update --message "Order shipped"
+hostile 1 "template: a parameter ends it" -- M programs node Orders --profile Shop --utility --message "Your order has shipped, @FIRSTNAME@"
+hostile 1 "template: Meta's braces" -- M programs node Orders --profile Shop --utility --message "Your order {{1}} has shipped today."
+hostile 1 "template: too many fields for its words" -- M programs node Orders --profile Shop --utility --message "Hi @FIRSTNAME@ @FIRSTNAME@ @ORDERNUMBER@ ok."
+hostile 1 "template: a language with a newline" -- M programs node Orders --profile Shop --utility --language "$(printf 'en\nUS')" --message "Your order has shipped today."
+hostile 2 "template: a language without --utility" -- M programs node Orders --profile Shop --tag Account_update --language en_US --message "Your account changed."
+hostile 1 "convert: an unknown program" -- M programs convert "$(printf 'No\033[31mpe')"
+hostile 1 "show: an unknown program" -- M programs show "$(printf 'No\033[31mpe')"
+hostile 2 "template: no message" -- M programs node Orders --profile Shop --utility
 # Usage and dates
 hostile 2 "a malformed date" -- M stats Shop --from 2026-13-01
 hostile 1 "a date outside the 7 days" -- M stats Shop --from 2026-01-01
