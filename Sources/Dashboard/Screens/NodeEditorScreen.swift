@@ -101,6 +101,7 @@ public struct NodeEditorState: Equatable, Sendable {
         guard let latest = data?.program.latestTemplate, data?.program.kind == .utility else {
             return ("Ctrl-S submits this text to Meta as a utility template; it sends once approved", false)
         }
+        if latest.status == .approved && editor.text == saved.message { return nil }  // the line above says it all
         var text = "\(latest.name) (\(latest.language)) \(latest.status.rawValue)"
         if let reason = latest.reason { text += ": " + UtilityRules.explain(reason) }
         if latest.status != .approved {
@@ -320,7 +321,7 @@ public struct NodeEditorState: Equatable, Sendable {
             if problem { flagLines.insert(contentsOf: wrapped("✗ " + note, theme.error), at: 0) } else { flagLines += wrapped("ℹ " + note, theme.muted) }
         }
         if let retired = tagRetired {
-            flagLines.insert(contentsOf: wrapped("⚑ tag \(tag ?? "") \(retired) by Meta (error 100): press u to send a utility template", theme.error), at: 0)
+            flagLines.insert(contentsOf: wrapped("⚑ tag \(retired) by Meta (error 100): " + (focus == .message ? "Tab, then u" : "press u") + " to send a utility template", theme.error), at: 0)
         }
         let flagsTop = wide ? previewInner.maxY - flagLines.count : rows[0].y + 2
         if wide {
