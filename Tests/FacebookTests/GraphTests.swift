@@ -177,6 +177,46 @@ final class GraphTests: XCTestCase {
         }
     }
 
+    // MARK: Tokens stay on the base URL (R14)
+
+    func testARedirectIsNotFollowedSoTheTokenNeverReachesAnotherHost() async throws {
+        let elsewhere = try await FakeGraph.start()
+        elsewhere.script { _, _ in (200, #"{"recipient_id":"PSID-1","message_id":"m_stolen"}"#) }
+        let target = elsewhere.base + "/v21.0/4001/messages"
+        for status in [301, 302, 307, 308] {
+            fake.script { _, _ in (status, target) }
+            let transport = GraphTransport(config: try config { $0.maxAttempts = 1 })
+            let message = message()
+            let result = try await blocking { transport.send(message) }
+            guard case .failed(let error) = result else { return XCTFail("a \(status) is not a send") }
+            XCTAssertEqual(error.code, GraphError.unexpectedAnswer, "\(status)")
+        }
+        let directory = try GraphPageDirectory(config: try config(), userToken: "USER-TOKEN-123")
+        fake.script { _, _ in (302, elsewhere.base + "/v21.0/me/accounts") }
+        XCTAssertThrowsError(try directory.pages())
+        XCTAssertEqual(elsewhere.requests.count, 0, "nothing, and no token, went to the other host")
+        XCTAssertEqual(fake.requests.count, 5)
+        await elsewhere.stop()
+    }
+
+    func testPlainHTTPOnlyOnThisMachineAndTokensWithLineBreaksAreRefused() throws {
+        XCTAssertThrowsError(try GraphConfig(baseURL: "http://graph.example.com", version: "v25.0")) { error in
+            XCTAssertTrue("\(error)".contains("only on this machine"), "\(error)")
+        }
+        XCTAssertNoThrow(try GraphConfig(baseURL: "http://127.0.0.1:9", version: "v25.0"))
+        XCTAssertNoThrow(try GraphConfig(baseURL: "http://localhost:9", version: "v25.0"))
+        XCTAssertNoThrow(try GraphConfig(baseURL: "https://graph.facebook.com", version: "v25.0"))
+        XCTAssertThrowsError(try GraphConfig(baseURL: "https://user:pw@graph.facebook.com", version: "v25.0"))
+        for token in ["PAGE\r\nX-Evil: 1", "PAGE TOKEN", "PAGE\u{7F}"] {
+            let accounts = try JSONSerialization.data(withJSONObject: ["data": [["id": "1", "name": "Shop", "tasks": ["MANAGE"], "access_token": token]]])
+            XCTAssertThrowsError(try MeAccountsResponse.parse(accounts), token.debugDescription)
+        }
+        let transport = GraphTransport(config: try config())
+        let message = OutgoingMessage(pageID: "4001", pageToken: "PAGE\r\nX-Evil: 1", recipientPSID: "P", tag: "X", text: "t", enrolmentID: 1, nodeID: 1)
+        guard case .failed = transport.send(message) else { return XCTFail("a token with a line break is never sent") }
+        XCTAssertEqual(fake.requests.count, 0)
+    }
+
     func testEachErrorCodeMapsToItsStableReasonWithoutTheToken() async throws {
         let cases: [(Int, Int?)] = [(2, nil), (4, nil), (10, 2018278), (100, 2018001), (190, nil), (200, nil), (551, nil), (613, nil), (1200, nil)]
         for (code, subcode) in cases {

@@ -68,6 +68,10 @@ final class FakeGraph: HTTPHandler, @unchecked Sendable {
             return (responder, recorded.count)
         }
         let (status, text) = respond(entry, n)
+        if (300..<400).contains(status) {
+            // A redirect: the scripted text is where to.
+            return HTTPResponse(statusCode: HTTPStatusCode(status, phrase: "Found"), headers: [HTTPHeader("Location"): text], body: Data())
+        }
         return HTTPResponse(statusCode: HTTPStatusCode(status, phrase: "Status"), headers: [.contentType: "application/json"],
                             body: Data(text.utf8))
     }

@@ -26,8 +26,12 @@ public struct GraphConfig: Sendable {
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
         guard let url = URL(string: base), let scheme = url.scheme?.lowercased(), scheme == "https" || scheme == "http",
-              url.host?.isEmpty == false, url.query == nil
+              let host = url.host, !host.isEmpty, url.query == nil, url.user == nil, url.password == nil
         else { throw DomainError("graph_base_url must be an http(s) address such as https://graph.facebook.com, not \(Display.quoted(baseURL))") }
+        // Tokens travel in the clear over http: only to this machine (a test server, a local proxy).
+        if scheme == "http", !Self.loopbackHosts.contains(host.lowercased()) {
+            throw DomainError("graph_base_url may use http:// only on this machine (127.0.0.1, ::1, localhost); use https:// for \(Display.quoted(host))")
+        }
         guard version.range(of: #"^v[0-9]{1,3}\.[0-9]{1,3}$"#, options: .regularExpression) != nil else {
             throw DomainError("graph_version must look like v25.0, not \(Display.quoted(version))")
         }
@@ -36,19 +40,29 @@ public struct GraphConfig: Sendable {
     }
 
     func url(_ path: String) -> String { "\(baseURL)/\(version)/\(path)" }
+
+    static let loopbackHosts: Set<String> = ["127.0.0.1", "localhost", "::1", "[::1]"]
 }
 
 /// Blocking HTTP over URLSession, for the synchronous core. Tokens travel in the Authorization
 /// header, never in a URL, so they can't land in a proxy's or a server's access log.
+///
+/// Redirects are never followed: URLSession on Linux follows a 30x and copies every header,
+/// `Authorization` included, to whatever host it names. A 30x comes back as it is, an unexpected
+/// answer. That takes a delegate (a task with a completion handler follows redirects without
+/// asking), so each request's bytes and end are collected here per task.
 struct GraphHTTP: Sendable {
     let session: URLSession
+    private let collector: Collector
 
     init(timeout: TimeInterval) {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = timeout
         configuration.httpMaximumConnectionsPerHost = 16
         configuration.urlCache = nil
-        session = URLSession(configuration: configuration)
+        configuration.httpCookieStorage = nil
+        collector = Collector()
+        session = URLSession(configuration: configuration, delegate: collector, delegateQueue: nil)
     }
 
     struct Answer {
@@ -56,7 +70,13 @@ struct GraphHTTP: Sendable {
         let body: Data
     }
 
+    /// Facebook's tokens are printable ASCII without spaces; anything else could smuggle a header.
+    static func isValidToken(_ token: String) -> Bool {
+        !token.isEmpty && token.utf8.count <= 4096 && token.utf8.allSatisfy { $0 >= 0x21 && $0 <= 0x7E }
+    }
+
     func perform(method: String, url: String, token: String, json: Data? = nil) -> Result<Answer, any Error> {
+        guard Self.isValidToken(token) else { return .failure(DomainError("the stored token is not printable ASCII: reconnect the page")) }
         guard let target = URL(string: url) else { return .failure(DomainError("not a URL")) }
         var request = URLRequest(url: target)
         request.httpMethod = method
@@ -66,24 +86,71 @@ struct GraphHTTP: Sendable {
             request.httpBody = json
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
-        let box = AnswerBox()
-        let done = DispatchSemaphore(value: 0)
-        session.dataTask(with: request) { data, response, error in
-            if let error {
-                box.result = .failure(error)
-            } else if let http = response as? HTTPURLResponse {
-                box.result = .success(Answer(status: http.statusCode, body: data ?? Data()))
-            } else {
-                box.result = .failure(DomainError("no HTTP answer"))
-            }
-            done.signal()
-        }.resume()
-        done.wait()
-        return box.result ?? .failure(DomainError("no HTTP answer"))
+        let task = session.dataTask(with: request)
+        let pending = collector.start(task.taskIdentifier)
+        task.resume()
+        return pending.wait()
     }
 
-    private final class AnswerBox: @unchecked Sendable {
-        var result: Result<Answer, any Error>?
+    /// One request's bytes, answer and end.
+    final class Pending: @unchecked Sendable {
+        private let done = DispatchSemaphore(value: 0)
+        var data = Data()
+        var status: Int?
+        var error: (any Error)?
+
+        func finish() { done.signal() }
+
+        func wait() -> Result<Answer, any Error> {
+            done.wait()
+            if let error { return .failure(error) }
+            guard let status else { return .failure(DomainError("no HTTP answer")) }
+            return .success(Answer(status: status, body: data))
+        }
+    }
+
+    /// The session's delegate: refuses every redirect and collects each task's answer.
+    final class Collector: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+        private let lock = NSLock()
+        private var tasks: [Int: Pending] = [:]
+
+        func start(_ id: Int) -> Pending {
+            let pending = Pending()
+            lock.lock(); tasks[id] = pending; lock.unlock()
+            return pending
+        }
+
+        private func pending(_ task: URLSessionTask) -> Pending? {
+            lock.lock(); defer { lock.unlock() }
+            return tasks[task.taskIdentifier]
+        }
+
+        func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                        newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
+            completionHandler(nil)
+        }
+
+        func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+                        completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
+            pending(dataTask)?.status = (response as? HTTPURLResponse)?.statusCode
+            completionHandler(.allow)
+        }
+
+        func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+            guard let pending = pending(dataTask) else { return }
+            // Graph answers are small; a body past 4 MiB is not one and is cut.
+            if pending.data.count < 4 << 20 { pending.data.append(data) }
+        }
+
+        func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
+            lock.lock()
+            let pending = tasks.removeValue(forKey: task.taskIdentifier)
+            lock.unlock()
+            guard let pending else { return }
+            if let error { pending.error = error }
+            if pending.status == nil, let http = task.response as? HTTPURLResponse { pending.status = http.statusCode }
+            pending.finish()
+        }
     }
 
     /// The `error` object of a Graph error body, if the body is one.

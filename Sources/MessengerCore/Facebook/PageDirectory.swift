@@ -68,6 +68,11 @@ public enum MeAccountsResponse {
             var token: String?
             if let raw = page["access_token"] {
                 guard let t = raw as? String else { throw DomainError("\(at).access_token must be a string") }
+                // A token goes into an HTTP header: a CR or LF (or any control or space) in it
+                // could add headers of its own. Facebook's tokens are printable ASCII.
+                guard t.isEmpty || GraphHTTP.isValidToken(t) else {
+                    throw DomainError("\(at).access_token is not a token Facebook issues (printable ASCII, no spaces or line breaks)")
+                }
                 token = t.isEmpty ? nil : t
             }
             guard seen.insert(id).inserted else { throw DomainError("\(at): page \(id) appears twice") }
