@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MessengerCore
+import TerminalKit
 
 /// Options every command takes.
 struct GlobalOptions: ParsableArguments {
@@ -92,9 +93,21 @@ func readInputFile(_ path: String, limit: Int = 512 << 20) throws -> Data {
     return data
 }
 
-/// Writes a line to standard error.
+/// Writes a line to standard error, sanitised: an error can quote Facebook's answer or a file.
 func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+    FileHandle.standardError.write(Data((terminalSafe(text) + "\n").utf8))
+}
+
+/// Prints a line (or lines) for a person on standard output. Everything the command line prints
+/// passes here or through `TextTable`, so nothing from outside (Graph answers, files, webhook
+/// payloads, names) can carry a control character or an escape sequence to the terminal (R14).
+func say(_ text: String = "", terminator: String = "\n") {
+    Swift.print(terminalSafe(text), terminator: terminator)
+}
+
+/// Each line sanitised; the line breaks themselves are ours.
+func terminalSafe(_ text: String) -> String {
+    text.split(separator: "\n", omittingEmptySubsequences: false).map { Sanitizer.clean(String($0)) }.joined(separator: "\n")
 }
 
 /// JSON output: stable snake_case keys, sorted, readable.

@@ -25,7 +25,7 @@ struct MessengerDash: ParsableCommand {
         let context = try Context(global)
         let workspace = try context.workspace(creating: false)
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
-            print(try ProfilesReport(workspace: workspace).render())
+            say(try ProfilesReport(workspace: workspace).render())
             return
         }
         let terminal = CursesTerminal(environment: context.environment, mouse: context.settings.mouse)

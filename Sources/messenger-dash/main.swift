@@ -14,7 +14,7 @@ do {
 } catch {
     let code = MessengerDash.exitCode(for: error)
     if code == .success {
-        print(MessengerDash.fullMessage(for: error))
+        say(MessengerDash.fullMessage(for: error))
         exit(0)
     }
     printError(MessengerDash.fullMessage(for: error))

@@ -39,6 +39,8 @@ class H(http.server.BaseHTTPRequestHandler):
         psid = body["recipient"]["id"]
         if psid == "P190":
             return self.answer(400, {"error": {"message": "Error validating access token", "code": 190}})
+        if psid == "PESC":
+            return self.answer(400, {"error": {"message": "bad \u001b[2J\u001b]52;c;QUFB\u0007 \u009b31m thing", "code": 1234}})
         self.answer(200, {"recipient_id": psid, "message_id": "m_" + psid})
 s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
 print(s.server_address[1], flush=True)
@@ -68,7 +70,7 @@ if grep -q "TOKEN-E2E" <<<"$all"; then fail "a token was printed: $all"; else ok
 [ "$(grep -c '"GET"' "$WORK/graph.log")" -eq 3 ] && ok || fail "expected 3 GETs (1 refused + 2 pages): $(cat "$WORK/graph.log")"
 
 FIELD=$(G profiles create Shop --page 5001 | sed -n 's/^Opt-in field: //p')
-printf 'EMAIL,FIRSTNAME,%s\na@example.com,Ann,P1\nb@example.com,Bob,P2\nc@example.com,Cy,\n' "$FIELD" >"$WORK/c.csv"
+printf 'EMAIL,FIRSTNAME,%s\na@example.com,Ann,P1\nb@example.com,Bob,P2\nc@example.com,Cy,\ne@example.com,Esc,PESC\n' "$FIELD" >"$WORK/c.csv"
 G contacts import "$WORK/c.csv" >/dev/null
 G programs create Orders >/dev/null
 expect 0 "a utility node submits its template" -- G programs node Orders --profile Shop --utility --message "Hi @FIRSTNAME@, your order has shipped."
@@ -90,7 +92,18 @@ G programs activate Orders >/dev/null
 expect 0 "a run through the Send API" -- G programs run Orders
 contains "two sent" "2 sent" "$OUT"
 posts=$(grep -c '/messages"' "$WORK/graph.log")
-[ "$posts" -eq 2 ] && ok || fail "expected 2 POSTs, got $posts"
+[ "$posts" -eq 3 ] && ok || fail "expected 3 POSTs, got $posts"
+# Facebook's error text with escapes (clear screen, OSC 52 clipboard, C1 CSI) never reaches a terminal raw.
+noraw() { if printf '%s' "$2" | LC_ALL=C grep -q $'[\x1b\x07]\|\xc2\x9b'; then fail "$1: raw control characters printed"; else ok; fi; }
+noraw "the run summary" "$OUT$ERR"
+contains "the reason is still shown" "1234 Graph API error: bad" "$OUT"
+expect 0 "stats table" -- G stats Shop
+noraw "the stats table" "$OUT"
+expect 0 "contacts behind the warnings" -- G stats Shop --contacts warning --date "$(date -u +%F)"
+contains "lists the contact" "e@example.com" "$OUT"
+noraw "the contacts table" "$OUT"
+expect 0 "profile show" -- G profiles show Shop
+noraw "profiles show" "$OUT"
 python3 - "$WORK/graph.log" <<'PY' && ok || fail "the Send API requests are not as Facebook takes them"
 import json, sys
 posts = [json.loads(l) for l in open(sys.argv[1]) if '/messages"' in l]
@@ -100,7 +113,7 @@ for p in posts:
     assert p["body"]["messaging_type"] == "UTILITY" and "tag" not in p["body"], p
     t = p["body"]["message"]["template"]
     assert t["name"] == "orders_v1" and t["language"] == {"code": "en_US"}, p
-assert sorted(p["body"]["message"]["template"]["components"][0]["parameters"][0]["text"] for p in posts) == ["Ann", "Bob"]
+assert sorted(p["body"]["message"]["template"]["components"][0]["parameters"][0]["text"] for p in posts) == ["Ann", "Bob", "Esc"]
 assert all(p["body"]["message"]["template"]["components"][0]["parameters"][0]["parameter_name"] == "firstname" for p in posts)
 PY
 [ "$(sqlite3 "$DB" "SELECT COUNT(*) FROM send WHERE message_id IN ('m_P1','m_P2')")" -eq 2 ] && ok || fail "message ids not recorded"

@@ -157,7 +157,8 @@ struct GraphHTTP: Sendable {
     static func graphError(_ body: Data, status: Int, scrubbing secret: String) -> GraphError {
         if let root = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
            let error = root["error"] as? [String: Any], let code = error["code"] as? Int {
-            let message = (error["message"] as? String).map { scrub($0, secret) }
+            // Facebook's text is outside data: no control character or escape goes further.
+            let message = (error["message"] as? String).map { Display.safe(scrub($0, secret), limit: 200) }
             return GraphError(code: code, subcode: error["error_subcode"] as? Int, message: message)
         }
         return GraphError(code: GraphError.unexpectedAnswer, message: "HTTP \(status)")

@@ -18,7 +18,7 @@ struct ContactsCommand: ParsableCommand {
             let r = try Context(global).workspace(creating: true).contacts.importCSV(data)
             var line = "Imported \(r.created + r.updated) contacts: \(r.created) new, \(r.updated) updated, \(r.optInsSet) opt-in values set."
             if !r.fieldsCreated.isEmpty { line += " New data fields: \(r.fieldsCreated.joined(separator: ", "))." }
-            print(line)
+            say(line)
         }
     }
 }
@@ -40,7 +40,7 @@ struct OptinsCommand: ParsableCommand {
                 line += " Skipped \(r.unknownContacts.count) opt-in\(r.unknownContacts.count == 1 ? "" : "s") for unknown contacts (first: \(Display.quoted(r.unknownContacts[0])))."
             }
             if r.otherEvents > 0 { line += " Ignored \(r.otherEvents) event\(r.otherEvents == 1 ? "" : "s") that are not opt-ins." }
-            print(line)
+            say(line)
         }
     }
 }
@@ -59,7 +59,7 @@ struct ReceiptsCommand: ParsableCommand {
             let r = try Context(global).workspace(creating: false).receipts.ingest(jsonLines: data)
             var line = "Marked \(r.delivered) message\(r.delivered == 1 ? "" : "s") delivered and \(r.read) read."
             if r.otherEvents > 0 { line += " Ignored \(r.otherEvents) event\(r.otherEvents == 1 ? "" : "s") that are not receipts." }
-            print(line)
+            say(line)
         }
     }
 }
@@ -134,7 +134,7 @@ struct DemoCommand: ParsableCommand {
             database: workspace.database, calendar: workspace.calendar, appID: workspace.appID,
             now: workspace.clock.nowMillis(), options: DemoOptions(contacts: contacts, seed: seed), progress: progress)
         if verbose { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        print("Demo ready in \(context.databasePath): \(summary.contacts) contacts, \(summary.sent) sent, \(summary.delivered) delivered, \(summary.warned) warnings over 7 days.")
-        print("Main profile: \(Demo.mainProfile). Try: messenger-dash stats \"\(Demo.mainProfile)\"\(global.db.map { " --db \($0)" } ?? "")")
+        say("Demo ready in \(context.databasePath): \(summary.contacts) contacts, \(summary.sent) sent, \(summary.delivered) delivered, \(summary.warned) warnings over 7 days.")
+        say("Main profile: \(Demo.mainProfile). Try: messenger-dash stats \"\(Demo.mainProfile)\"\(global.db.map { " --db \($0)" } ?? "")")
     }
 }

@@ -15,13 +15,13 @@ struct PagesCommand: ParsableCommand {
         func run() throws {
             let pages = try Context(global).workspace(creating: false).pages.list()
             if json { return try printJSON(pages.map(PageJSON.init)) }
-            if pages.isEmpty { return print("No pages yet: import a /me/accounts response with `messenger-dash pages import FILE`.") }
+            if pages.isEmpty { return say("No pages yet: import a /me/accounts response with `messenger-dash pages import FILE`.") }
             var table = TextTable("ID", "PAGE", "ROLE", "LINKED TO", "CAN LINK")
             for p in pages {
                 let can = p.linkedProfile != nil ? "no: linked" : (p.eligibility.reason.map { "no: \($0)" } ?? "yes")
                 table.add(p.id, p.name, p.role.rawValue, p.linkedProfile ?? "-", can)
             }
-            print(table.render())
+            say(table.render())
         }
     }
 
@@ -33,7 +33,7 @@ struct PagesCommand: ParsableCommand {
         func run() throws {
             let data = try readInputFile(file)
             let count = try Context(global).workspace(creating: true).pages.importAccounts(data)
-            print("Imported \(count) page\(count == 1 ? "" : "s").")
+            say("Imported \(count) page\(count == 1 ? "" : "s").")
         }
     }
 
@@ -64,8 +64,8 @@ struct PagesCommand: ParsableCommand {
                 table.add(p.id, p.name, p.role.rawValue, p.eligibility.reason.map { "no: \($0)" } ?? "yes",
                           p.accessToken.map(maskedSecret) ?? "none")
             }
-            print("Stored \(pages.count) page\(pages.count == 1 ? "" : "s") from the Graph API.")
-            if !pages.isEmpty { print(table.render()) }
+            say("Stored \(pages.count) page\(pages.count == 1 ? "" : "s") from the Graph API.")
+            if !pages.isEmpty { say(table.render()) }
         }
     }
 }

@@ -15,12 +15,12 @@ struct ProfilesCommand: ParsableCommand {
         func run() throws {
             let profiles = try Context(global).workspace(creating: false).profiles.list()
             if json { return try printJSON(profiles.map(ProfileJSON.init)) }
-            if profiles.isEmpty { return print("No profiles yet: create one with `messenger-dash profiles create NAME --page PAGE_ID`.") }
+            if profiles.isEmpty { return say("No profiles yet: create one with `messenger-dash profiles create NAME --page PAGE_ID`.") }
             var table = TextTable("NAME", "FACEBOOK PAGE", "STATUS", "OPT-IN FIELD", "DELIVERED 7D", "WARNINGS 7D")
             for p in profiles {
                 table.add(p.name, p.pageName, p.enabled ? "Enabled" : "Disabled", p.optInField, "\(p.delivered7d)", "\(p.warnings7d)")
             }
-            print(table.render())
+            say(table.render())
         }
     }
 
@@ -50,7 +50,7 @@ struct ProfilesCommand: ParsableCommand {
                 for r in d.notSent { out += "  \(String(r.count).leftPad(7))  \(r.reason)\n" }
             }
             out += "\nOpt-in code (paste into a landing page):\n\(d.optInCode)\n\n\(ProfileDetails.repliesNote)"
-            print(out)
+            say(out)
         }
     }
 
@@ -63,9 +63,9 @@ struct ProfilesCommand: ParsableCommand {
 
         func run() throws {
             let d = try Context(global).workspace(creating: false).profiles.create(name: name, pageID: page, enabled: !disabled)
-            print("Created profile \(Display.quoted(d.summary.name)) on page \(Display.safe(d.summary.pageName)) (\(d.summary.enabled ? "Enabled" : "Disabled")).")
-            print("Opt-in field: \(d.summary.optInField)")
-            print("Opt-in code:\n\(d.optInCode)")
+            say("Created profile \(Display.quoted(d.summary.name)) on page \(Display.safe(d.summary.pageName)) (\(d.summary.enabled ? "Enabled" : "Disabled")).")
+            say("Opt-in field: \(d.summary.optInField)")
+            say("Opt-in code:\n\(d.optInCode)")
         }
     }
 
@@ -76,7 +76,7 @@ struct ProfilesCommand: ParsableCommand {
 
         func run() throws {
             try Context(global).workspace(creating: false).profiles.setEnabled(true, names: [name])
-            print("Enabled \(Display.quoted(name)).")
+            say("Enabled \(Display.quoted(name)).")
         }
     }
 
@@ -87,7 +87,7 @@ struct ProfilesCommand: ParsableCommand {
 
         func run() throws {
             try Context(global).workspace(creating: false).profiles.setEnabled(false, names: [name])
-            print("Disabled \(Display.quoted(name)).")
+            say("Disabled \(Display.quoted(name)).")
         }
     }
 
@@ -109,11 +109,11 @@ struct ProfilesCommand: ParsableCommand {
                 guard isatty(STDIN_FILENO) == 1 else {
                     throw DomainError("deleting \(what) needs confirmation: add --yes")
                 }
-                print("Delete \(what)? Type yes to confirm: ", terminator: "")
+                say("Delete \(what)? Type yes to confirm: ", terminator: "")
                 guard readLine()?.lowercased() == "yes" else { throw DomainError("cancelled; nothing deleted") }
             }
             let done = try profiles.delete(names: names)
-            print("Deleted \(done.profiles.count) profile\(done.profiles.count == 1 ? "" : "s") and \(done.usageRecords) usage record\(done.usageRecords == 1 ? "" : "s").")
+            say("Deleted \(done.profiles.count) profile\(done.profiles.count == 1 ? "" : "s") and \(done.usageRecords) usage record\(done.usageRecords == 1 ? "" : "s").")
         }
     }
 }

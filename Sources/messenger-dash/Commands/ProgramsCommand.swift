@@ -15,13 +15,13 @@ struct ProgramsCommand: ParsableCommand {
         func run() throws {
             let programs = try Context(global).workspace(creating: false).programs.list()
             if json { return try printJSON(programs.map(ProgramJSON.init)) }
-            if programs.isEmpty { return print("No programs yet: create one with `messenger-dash programs create NAME`.") }
+            if programs.isEmpty { return say("No programs yet: create one with `messenger-dash programs create NAME`.") }
             var table = TextTable("NAME", "STATUS", "PROFILE", "SENDS AS", "ENROLLED")
             for p in programs { table.add(p.name, p.status.rawValue, p.profile ?? "-", p.sendsAs, "\(p.enrolled)") }
-            print(table.render())
+            say(table.render())
             let retired = programs.filter { $0.tagRetired != nil }
             if !retired.isEmpty {
-                print("⚑ Meta retired the message tags on \(TagRetirement.date); convert with `messenger-dash programs convert NAME`: "
+                say("⚑ Meta retired the message tags on \(TagRetirement.date); convert with `messenger-dash programs convert NAME`: "
                       + retired.map { Display.quoted($0.name) }.joined(separator: ", "))
             }
         }
@@ -51,7 +51,7 @@ struct ProgramsCommand: ParsableCommand {
             }
             lines.append("Message:")
             lines += p.message.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + Display.safe(String($0), limit: 2_000) }
-            print(lines.joined(separator: "\n"))
+            say(lines.joined(separator: "\n"))
         }
     }
 
@@ -79,9 +79,9 @@ struct ProgramsCommand: ParsableCommand {
 
             func run() throws {
                 let result = try Context(global).workspace(creating: false).messageTemplates.refresh(program: program)
-                print("Asked about \(result.asked) pending template\(result.asked == 1 ? "" : "s"); \(result.changes.count) changed.")
+                say("Asked about \(result.asked) pending template\(result.asked == 1 ? "" : "s"); \(result.changes.count) changed.")
                 for c in result.changes {
-                    print("  \(Display.safe(c.program)): \(c.template) \(c.from.rawValue) → \(c.to.rawValue)"
+                    say("  \(Display.safe(c.program)): \(c.template) \(c.from.rawValue) → \(c.to.rawValue)"
                           + (c.reason.map { " (\(Display.safe(UtilityRules.explain($0))))" } ?? ""))
                 }
             }
@@ -95,7 +95,7 @@ struct ProgramsCommand: ParsableCommand {
 
         func run() throws {
             let p = try Context(global).workspace(creating: true).programs.create(name: name)
-            print("Created draft program \(Display.quoted(p.name)). Set its Messenger node with `programs node`.")
+            say("Created draft program \(Display.quoted(p.name)). Set its Messenger node with `programs node`.")
         }
     }
 
@@ -106,7 +106,7 @@ struct ProgramsCommand: ParsableCommand {
 
         func run() throws {
             try Context(global).workspace(creating: false).programs.activate(name: name)
-            print("Activated \(Display.quoted(name)).")
+            say("Activated \(Display.quoted(name)).")
         }
     }
 
@@ -117,7 +117,7 @@ struct ProgramsCommand: ParsableCommand {
 
         func run() throws {
             try Context(global).workspace(creating: false).programs.pause(name: name)
-            print("Paused \(Display.quoted(name)).")
+            say("Paused \(Display.quoted(name)).")
         }
     }
 
@@ -155,8 +155,8 @@ struct ProgramsCommand: ParsableCommand {
                 return printTemplateResult(result, program: program)
             }
             let check = try programs.setNode(program: program, profile: profile, tag: tag, message: text, acceptFlags: confirmFlags)
-            print("Saved the Messenger node of \(Display.quoted(program)): \(check.templateLength) characters (\(check.previewLength) with default values).")
-            if !check.flags.isEmpty { print("Saved despite policy flags: \(ProgramService.describe(check.flags)).") }
+            say("Saved the Messenger node of \(Display.quoted(program)): \(check.templateLength) characters (\(check.previewLength) with default values).")
+            if !check.flags.isEmpty { say("Saved despite policy flags: \(ProgramService.describe(check.flags)).") }
         }
     }
 
@@ -173,9 +173,9 @@ struct ProgramsCommand: ParsableCommand {
             if verbose { progress = { p in FileHandle.standardError.write(Data("\r\u{1B}[K\(p.done)/\(p.total) contacts".utf8)) } }
             let s = try ProgramRunner(workspace: workspace).run(program: program, reenrol: reenrol, progress: progress)
             if verbose { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-            print("Enrolled \(s.enrolled); processed \(s.processed): \(s.sent) sent, \(s.warned) not sent.")
-            for r in s.warnings { print("  \(String(r.count).leftPad(7))  \(r.reason)") }
-            if s.recovered > 0 { print("Recovered \(s.recovered) send\(s.recovered == 1 ? "" : "s") left by an interrupted run (marked unknown, not resent).") }
+            say("Enrolled \(s.enrolled); processed \(s.processed): \(s.sent) sent, \(s.warned) not sent.")
+            for r in s.warnings { say("  \(String(r.count).leftPad(7))  \(r.reason)") }
+            if s.recovered > 0 { say("Recovered \(s.recovered) send\(s.recovered == 1 ? "" : "s") left by an interrupted run (marked unknown, not resent).") }
             if let stop = s.stoppedBecause { throw DomainError("run stopped: \(stop)") }
         }
     }
@@ -185,18 +185,18 @@ struct ProgramsCommand: ParsableCommand {
 /// version sends while a new one waits.
 func printTemplateResult(_ result: UtilityNodeResult, program: String) {
     let check = result.check
-    print("Saved the Messenger node of \(Display.quoted(program)) as a utility template: \(check.templateLength) characters (\(check.previewLength) with default values).")
+    say("Saved the Messenger node of \(Display.quoted(program)) as a utility template: \(check.templateLength) characters (\(check.previewLength) with default values).")
     if let latest = result.latest {
-        print((result.submitted ? "Submitted " : "Unchanged: ") + Display.safe(latest.described) + " (\(latest.language), version \(latest.version)).")
+        say((result.submitted ? "Submitted " : "Unchanged: ") + Display.safe(latest.described) + " (\(latest.language), version \(latest.version)).")
         if latest.status != .approved {
             if let sending = result.sending, sending.version != latest.version {
-                print("Version \(sending.version) (\(sending.name)) sends until version \(latest.version) is approved.")
+                say("Version \(sending.version) (\(sending.name)) sends until version \(latest.version) is approved.")
             } else if latest.status == .pending {
-                print("Nothing sends until Meta approves it: `messenger-dash programs templates refresh \(Display.safe(program))`.")
+                say("Nothing sends until Meta approves it: `messenger-dash programs templates refresh \(Display.safe(program))`.")
             } else {
-                print("Nothing sends with it: change the message and save again.")
+                say("Nothing sends with it: change the message and save again.")
             }
         }
     }
-    if !check.flags.isEmpty { print("Saved despite flags: \(ProgramService.describe(check.flags)).") }
+    if !check.flags.isEmpty { say("Saved despite flags: \(ProgramService.describe(check.flags)).") }
 }

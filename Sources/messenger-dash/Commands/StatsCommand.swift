@@ -44,26 +44,31 @@ struct StatsCommand: ParsableCommand {
             _ = try stats.range(from: day, to: day)
             let rows = try stats.allContacts(profile: profile, kind: kind, day: day)
             if json { return try printJSON(rows.map { ContactJSON($0, kind: kind, calendar: calendar) }) }
-            if csv { FileHandle.standardOutput.write(Data(StatsExport.contactsCSV(rows, kind: kind, calendar: calendar).utf8)); return }
+            if csv { writeCSV(StatsExport.contactsCSV(rows, kind: kind, calendar: calendar)); return }
             var table = TextTable("EMAIL", "TIME", "STATUS", "REASON")
             for row in rows {
                 table.add(row.email, StatsExport.time(of: row, kind: kind, calendar: calendar), row.status, row.reason ?? "")
             }
-            print(rows.isEmpty ? "No \(kind.rawValue) contacts on \(date)." : table.render())
+            say(rows.isEmpty ? "No \(kind.rawValue) contacts on \(date)." : table.render())
             return
         }
         let range = try stats.range(from: from.flatMap(calendar.parseDay), to: to.flatMap(calendar.parseDay))
         let details = try stats.details(profile: profile, range: range, filter: filter)
         if json { return try printJSON(StatsJSON(details, calendar: calendar)) }
-        if csv { FileHandle.standardOutput.write(Data(StatsExport.csv(details, calendar: calendar).utf8)); return }
-        print("\(Display.safe(details.profile)): \(calendar.string(for: range.lowerBound)) to \(calendar.string(for: range.upperBound)), filter \(filter.rawValue)")
+        if csv { writeCSV(StatsExport.csv(details, calendar: calendar)); return }
+        say("\(Display.safe(details.profile)): \(calendar.string(for: range.lowerBound)) to \(calendar.string(for: range.upperBound)), filter \(filter.rawValue)")
         let columns = StatsExport.columns(for: filter)
         var table = TextTable(headers: columns.map { $0.uppercased().replacingOccurrences(of: "WARNINGS", with: "NOT SENT") })
         for row in StatsExport.rows(details, calendar: calendar) { table.rows.append(row) }
-        print(table.render())
+        say(table.render())
     }
 }
 
 extension TextTable {
     init(headers: [String]) { self.headers = headers }
+}
+
+/// CSV is data: written as it is to a file or a pipe, sanitised when standard output is a terminal.
+func writeCSV(_ text: String) {
+    FileHandle.standardOutput.write(Data((isatty(STDOUT_FILENO) == 1 ? terminalSafe(text) : text).utf8))
 }
