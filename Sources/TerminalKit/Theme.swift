@@ -93,7 +93,11 @@ public enum ThemeLoader {
     }
 
     public static func parse(file path: String) throws -> Theme {
-        guard let data = FileManager.default.contents(atPath: path) else { throw Failure(message: "\(path): can't be read") }
+        // A theme is a small regular file: a FIFO or a device would block or never end.
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: (path as NSString).resolvingSymlinksInPath),
+              attributes[.type] as? FileAttributeType == .typeRegular, (attributes[.size] as? Int ?? .max) <= 1 << 20,
+              let data = FileManager.default.contents(atPath: path)
+        else { throw Failure(message: "\(path): not a readable theme file (a regular file up to 1 MiB)") }
         guard data.count <= 256 * 1024, !data.contains(0), let text = String(data: data, encoding: .utf8) else {
             throw Failure(message: "\(path):1: not a text file")
         }

@@ -81,16 +81,7 @@ struct Context {
 
 /// Reads a file named on the command line, refusing what can't be read with one line.
 func readInputFile(_ path: String, limit: Int = 512 << 20) throws -> Data {
-    var isDir: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-        throw DomainError("no such file: \(path)")
-    }
-    guard !isDir.boolValue else { throw DomainError("\(path) is a folder, not a file") }
-    guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-          let size = attributes[.size] as? Int, let data = FileManager.default.contents(atPath: path)
-    else { throw DomainError("can't read \(path)") }
-    guard size <= limit else { throw DomainError("\(path) is \(size) bytes; the limit is \(limit)") }
-    return data
+    try InputFile.read(path, limit: limit)
 }
 
 /// Writes a line to standard error, sanitised: an error can quote Facebook's answer or a file.

@@ -113,3 +113,47 @@ final class TimestampTests: XCTestCase {
         XCTAssertEqual(AccountCalendar(timeZone: TimeZone(identifier: "Pacific/Kiritimati")!).timestamp(ofMillis: ms), "2025-11-25T23:30:00+14:00")
     }
 }
+
+final class InputFileTests: XCTestCase {
+    func folder() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("input-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    func testPipesDevicesFoldersAndOversizedFilesAreRefusedBeforeReading() throws {
+        let dir = try folder()
+        let fifo = dir + "/pipe"
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        // Reading a FIFO nobody writes to would block forever: the refusal comes first.
+        XCTAssertThrowsError(try InputFile.read(fifo)) { XCTAssertTrue("\($0)".contains("pipe (FIFO)"), "\($0)") }
+        XCTAssertThrowsError(try InputFile.read("/dev/zero")) { XCTAssertTrue("\($0)".contains("a device"), "\($0)") }
+        XCTAssertThrowsError(try InputFile.read(dir)) { XCTAssertTrue("\($0)".contains("a folder"), "\($0)") }
+        XCTAssertThrowsError(try InputFile.read(dir + "/missing")) { XCTAssertTrue("\($0)".contains("no such file"), "\($0)") }
+        // A sparse 1 GiB file: its size is read from the file system, not by reading it.
+        let big = dir + "/big.csv"
+        XCTAssertTrue(FileManager.default.createFile(atPath: big, contents: nil))
+        XCTAssertEqual(truncate(big, 1 << 30), 0)
+        XCTAssertThrowsError(try InputFile.read(big, limit: 1 << 20)) { XCTAssertTrue("\($0)".contains("1073741824 bytes"), "\($0)") }
+        let small = dir + "/small.csv"
+        XCTAssertTrue(FileManager.default.createFile(atPath: small, contents: Data("EMAIL\n".utf8)))
+        XCTAssertEqual(try InputFile.read(small), Data("EMAIL\n".utf8))
+        let link = dir + "/link.csv"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: small)
+        XCTAssertEqual(try InputFile.read(link), Data("EMAIL\n".utf8), "a symbolic link to a file is read")
+    }
+
+    /// csv-spectrum's `newlines_crlf`: a quoted CRLF is data and is kept byte for byte.
+    func testACRLFInsideAQuotedValueIsKeptAsGiven() throws {
+        let rows = try CSV.parse(Data("a,b,c\r\n1,2,3\r\n\"Once upon \r\na time\",5,6\r\n7,8,9\r\n".utf8))
+        XCTAssertEqual(rows, [["a", "b", "c"], ["1", "2", "3"], ["Once upon \r\na time", "5", "6"], ["7", "8", "9"]])
+        let f = try Fixture()
+        try f.workspace.contacts.importCSV(Data("EMAIL,NOTE\r\nann@example.com,\"line one\r\nline two\"\r\n".utf8))
+        let stored = try f.database.writer.read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM contact_value JOIN data_field ON data_field.id = field_id WHERE name = 'NOTE'")
+        }
+        XCTAssertEqual(stored.map { Array($0.utf8) }, Array("line one\r\nline two".utf8))
+        XCTAssertThrowsError(try f.workspace.contacts.importCSV(Data("EMAIL,NOTE\r\nbob@example.com,\"bell\u{07}\"\r\n".utf8)),
+                             "other control characters are still refused")
+    }
+}

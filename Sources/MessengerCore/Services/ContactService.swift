@@ -54,7 +54,9 @@ public struct ContactService: Sendable {
             seenEmails[email.lowercased()] = line
             var values: [(Int, String)] = []
             for (i, value) in row.enumerated() where i != emailColumn && !value.isEmpty {
-                if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t" }) {
+                // Line breaks inside a quoted field are data (RFC 4180), CRLF as much as LF: kept as
+                // given. Other control characters are refused.
+                if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\r" && $0 != "\t" }) {
                     throw DomainError("line \(line): column \(names[i]) contains a control character")
                 }
                 values.append((i, value))

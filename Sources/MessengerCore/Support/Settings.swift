@@ -32,9 +32,15 @@ public struct Settings: Sendable, Equatable {
     }
 
     mutating func apply(configFile path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path), !data.contains(0), data.count <= 1 << 20,
-              let text = String(data: data, encoding: .utf8)
-        else { throw DomainError("\(path):1: not a readable UTF-8 text file") }
+        let data: Data
+        do {
+            data = try InputFile.read(path, limit: 1 << 20)
+        } catch let error as DomainError {
+            throw DomainError("config: \(error.message)")
+        }
+        guard !data.contains(0), let text = String(data: data, encoding: .utf8) else {
+            throw DomainError("\(path):1: not a readable UTF-8 text file")
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)

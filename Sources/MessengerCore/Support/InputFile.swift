@@ -1,0 +1,31 @@
+import Foundation
+
+/// Reads a file named by a person (a CSV, JSON lines, a token, the config), refusing with one line
+/// what can't be read as a file: a missing path, a folder, a FIFO or a device (reading either
+/// could block forever or never end), or more than `limit` bytes, all checked before a byte is read.
+public enum InputFile {
+    public static func read(_ path: String, limit: Int = 512 << 20) throws -> Data {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            if errno == ENOENT || errno == ENOTDIR { throw DomainError("no such file: \(Display.safe(path))") }
+            throw DomainError("can't read \(Display.safe(path)): \(String(cString: strerror(errno)))")
+        }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw DomainError("\(Display.safe(path)) is a folder, not a file")
+        case S_IFIFO: throw DomainError("\(Display.safe(path)) is a pipe (FIFO), not a file: save it to a file first")
+        case S_IFCHR, S_IFBLK: throw DomainError("\(Display.safe(path)) is a device, not a file")
+        default: throw DomainError("\(Display.safe(path)) is not a regular file")
+        }
+        guard info.st_size <= limit else {
+            throw DomainError("\(Display.safe(path)) is \(info.st_size) bytes; the limit is \(limit)")
+        }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw DomainError("can't read \(Display.safe(path))") }
+        defer { try? handle.close() }
+        // Read one byte past the limit: a file that grew since the check is refused, not cut.
+        let data = (try? handle.read(upToCount: limit + 1)) ?? nil
+        guard let data else { return Data() }
+        guard data.count <= limit else { throw DomainError("\(Display.safe(path)) is over \(limit) bytes; the limit is \(limit)") }
+        return data
+    }
+}
