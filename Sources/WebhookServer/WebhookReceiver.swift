@@ -4,8 +4,14 @@ import Foundation
 import MessengerCore
 
 /// Messenger's webhook: the GET subscription handshake and the signed POSTs carrying
-/// `messaging_optins`, `message_deliveries` and `message_reads`, ingested exactly as
-/// `optins ingest` and `receipts ingest` do. Plain HTTP: it belongs behind a TLS proxy.
+/// `messaging_optins`, `message_deliveries`, `message_reads` and `message_template_status_update`,
+/// ingested as `optins ingest` and `receipts ingest` do. Plain HTTP: it belongs behind a TLS proxy.
+///
+/// What it answers decides what Facebook does next: 200 means "recorded, don't send again", so it
+/// is only said once the events are committed (durably: the store syncs each commit). A storage
+/// failure is 503 and Facebook delivers again later. Events of kinds the product doesn't use, and
+/// events for pages no profile is linked to, are skipped, counted and logged; the rest of the
+/// POST is recorded. Only a body that is not a webhook at all is refused (400).
 ///
 /// Every POST is checked before anything is read into the store: its size (at most 1 MiB, as
 /// for a line of an ingest file), its `X-Hub-Signature-256` (HMAC-SHA256 of the exact body with
@@ -67,34 +73,41 @@ public struct WebhookReceiver: Sendable {
         guard Self.signatureMatches(header, body: body, key: SymmetricKey(data: appSecret)) else {
             return answer(.forbidden, "signature mismatch", request)
         }
-        let events: [WebhookEvent]
+        let parsed: WebhookPayload.Parsed
         do {
-            events = try WebhookPayload.parse(body: body)
+            parsed = try WebhookPayload.parseCounted(body: body)
         } catch let error as DomainError {
             return answer(.badRequest, error.message, request)
         } catch {
             return answer(.badRequest, "not a webhook payload", request)
         }
-        let numbered = events.enumerated().map { (line: $0.offset + 1, event: $0.element) }
+        let numbered = parsed.events.enumerated().map { (line: $0.offset + 1, event: $0.element) }
         do {
-            // Each service takes its own kind of event and counts the others.
-            let optins = try workspace.optIns.ingest(numbered)
-            let receipts = try workspace.receipts.ingest(numbered)
+            // Each service takes its own kind of event and counts the others; each commit is
+            // idempotent, so a retry after a failure halfway records nothing twice.
+            let optins = try workspace.optIns.ingest(numbered, unlinkedPages: .skip)
+            let receipts = try workspace.receipts.ingest(numbered, unlinkedPages: .skip)
             let templates = try workspace.messageTemplates.ingest(numbered)
-            log("POST \(Self.path) 200 opt-ins \(optins.optedIn) (unchanged \(optins.unchanged), unknown contacts \(optins.unknownContacts.count)), delivered \(receipts.delivered), read \(receipts.read), templates \(templates.updated) (unchanged \(templates.unchanged), unknown \(templates.unknown))")
+            let unlinked = Set(optins.unlinkedPages + receipts.unlinkedPages).sorted()
+            var line = "POST \(Self.path) 200 opt-ins \(optins.optedIn) (unchanged \(optins.unchanged), unknown contacts \(optins.unknownContacts.count)), delivered \(receipts.delivered), read \(receipts.read), templates \(templates.updated) (unchanged \(templates.unchanged), unknown \(templates.unknown)), skipped \(parsed.skipped) of other kinds"
+            if !unlinked.isEmpty { line += "; skipped events for pages no profile is linked to: " + unlinked.joined(separator: ", ") }
+            log(line)
             return HTTPResponse(statusCode: .ok, body: Data("EVENT_RECEIVED".utf8))
-        } catch let error as DomainError {
-            // A page no profile is linked to: Facebook retrying won't help, so take it and say so.
-            log("POST \(Self.path) 200 ignored: \(error.message)")
+        } catch let error as DomainError where !error.isStorageFailure {
+            // Refused by a rule: Facebook sending it again won't change that, so take it and say so.
+            log("POST \(Self.path) 200 refused: \(Display.safe(error.message))")
             return HTTPResponse(statusCode: .ok, body: Data("EVENT_RECEIVED".utf8))
         } catch {
-            // The database is busy or failing: 503 asks Facebook to deliver it again later.
-            return answer(.serviceUnavailable, "could not record the events; Facebook will retry", request)
+            // The store is busy, full or failing: 503 asks Facebook to deliver it again later.
+            log("POST \(Self.path) 503 storage failed: \(Display.safe("\(error)"))")
+            return HTTPResponse(statusCode: .serviceUnavailable, headers: [.contentType: "text/plain"],
+                                body: Data("could not record the events; Facebook will retry\n".utf8))
         }
     }
 
     private func answer(_ status: HTTPStatusCode, _ message: String, _ request: HTTPRequest) -> HTTPResponse {
-        log("\(request.method.rawValue) \(Display.safe(String(request.path.prefix(80)))) \(status.code) \(message)")
+        // Everything from the request is outside data, the method too.
+        log("\(Display.safe(String(request.method.rawValue.prefix(16)))) \(Display.safe(String(request.path.prefix(80)))) \(status.code) \(Display.safe(message))")
         return HTTPResponse(statusCode: status, headers: [.contentType: "text/plain"], body: Data((message + "\n").utf8))
     }
 

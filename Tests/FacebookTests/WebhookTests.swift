@@ -1,3 +1,4 @@
+import FlyingFox
 import Foundation
 import MessengerCore
 import WebhookServer
@@ -134,6 +135,66 @@ final class WebhookTests: XCTestCase {
         XCTAssertTrue(log.all.contains { $0.contains("templates 0 (unchanged 1") }, log.all.joined(separator: "\n"))
         let unsigned = try await post(body, signature: nil)
         XCTAssertEqual(unsigned.0, 403)
+    }
+
+    // MARK: Never drop an event (issue: trust)
+
+    func testEventsForAnUnlinkedPageAreSkippedAndLoggedWhileTheRestAreRecorded() async throws {
+        let at = try await fixture.workspace.database.writer.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(at) FROM send WHERE psid = 'P1'") } ?? 0
+        let body = Data(#"{"object":"page","entry":[{"id":"9999","time":\#(at + 5000),"messaging":[{"sender":{"id":"X"},"recipient":{"id":"9999"},"timestamp":\#(at + 5000),"delivery":{"watermark":\#(at + 1000)}}]},{"id":"4001","time":\#(at + 5000),"messaging":[{"sender":{"id":"4001"},"recipient":{"id":"P1"},"timestamp":\#(at + 4000),"message":{"is_echo":true,"mid":"m_echo","text":"ours"}},{"sender":{"id":"P1"},"recipient":{"id":"4001"},"timestamp":\#(at + 5000),"delivery":{"watermark":\#(at + 1000)}}]}]}"#.utf8)
+        let answer = try await post(body, signature: signed(body))
+        XCTAssertEqual(answer.0, 200)
+        XCTAssertEqual(try fixture.count("SELECT COUNT(*) FROM send WHERE psid = 'P1' AND delivered_at IS NOT NULL"), 1,
+                       "the linked page's delivery is recorded beside the unlinked page's and the echo")
+        XCTAssertTrue(log.all.contains { $0.contains("pages no profile is linked to: 9999") && $0.contains("skipped 1 of other kinds") },
+                      log.all.joined(separator: "\n"))
+    }
+
+    func testAStorageFailureIs503AndRecordsNothingThenTheRetryIsRecorded() async throws {
+        // The store refuses every write to `send` (as a full disk or an I/O error would).
+        try await fixture.workspace.database.writer.write { db in
+            try db.execute(sql: "CREATE TRIGGER broken BEFORE UPDATE ON send BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END")
+        }
+        let before = try state()
+        let delivery = try deliveryBody()
+        let failed = try await post(delivery, signature: signed(delivery))
+        XCTAssertEqual(failed.0, 503, "Facebook must deliver it again")
+        XCTAssertEqual(try state(), before)
+        XCTAssertTrue(log.all.contains { $0.contains("503 storage failed") }, log.all.joined(separator: "\n"))
+        try await fixture.workspace.database.writer.write { db in try db.execute(sql: "DROP TRIGGER broken") }
+        let retried = try await post(delivery, signature: signed(delivery))
+        XCTAssertEqual(retried.0, 200)
+        XCTAssertEqual(try fixture.count("SELECT COUNT(*) FROM send WHERE psid = 'P1' AND delivered_at IS NOT NULL"), 1)
+    }
+
+    func testAnOlderOptInReplayedNeverOverwritesANewerPSID() async throws {
+        func optin(_ psid: String, at: Int64) -> Data {
+            Data(#"{"object":"page","entry":[{"id":"4001","time":\#(at),"messaging":[{"sender":{"id":"\#(psid)"},"recipient":{"id":"4001"},"timestamp":\#(at),"optin":{"ref":"c2@example.com"}}]}]}"#.utf8)
+        }
+        let value = { try self.fixture.workspace.database.writer.read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM contact_value JOIN contact ON contact.id = contact_id JOIN data_field ON data_field.id = field_id WHERE email = 'c2@example.com' AND data_field.kind = 'optin'")
+        } }
+        let older = optin("P-OLD", at: 1_764_000_100_000)
+        let newer = optin("P-NEW", at: 1_764_000_200_000)
+        for body in [newer, older] {
+            let answer = try await post(body, signature: signed(body))
+            XCTAssertEqual(answer.0, 200)
+        }
+        XCTAssertEqual(try value(), "P-NEW", "Facebook's retry of the older opt-in came last and changed nothing")
+        let newest = optin("P-NEWEST", at: 1_764_000_300_000)
+        _ = try await post(newest, signature: signed(newest))
+        XCTAssertEqual(try value(), "P-NEWEST")
+    }
+
+    func testTheLogNeverCarriesRawBytesFromTheRequestNotEvenTheMethod() async throws {
+        let receiver = try WebhookReceiver(workspace: fixture.workspace, verifyToken: Self.verifyToken, appSecret: Self.secret) { [log] in log.add($0) }
+        let request = HTTPRequest(method: HTTPMethod("G\u{1B}[2J\u{07}ET"), version: .http11, path: "/webhook\u{1B}]52;c;QUFB\u{07}",
+                                  query: [], headers: [:], body: Data())
+        _ = await receiver.handle(request)
+        let request2 = HTTPRequest(method: HTTPMethod("P\u{1B}[31mUT"), version: .http11, path: "/webhook", query: [], headers: [:], body: Data())
+        _ = await receiver.handle(request2)
+        XCTAssertFalse(log.all.isEmpty)
+        XCTAssertFalse(log.all.contains { $0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } }, log.all.joined(separator: "\n"))
     }
 
     func testMalformedJSONIsRefusedEvenWhenSigned() async throws {

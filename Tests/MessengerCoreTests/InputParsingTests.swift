@@ -19,7 +19,7 @@ final class InputParsingTests: XCTestCase {
         let ok = #"{"object":"page","entry":[{"id":"1","time":5,"messaging":[{"sender":{"id":"p"},"recipient":{"id":"1"},"timestamp":5,"read":{"watermark":4}}]}]}"#
         XCTAssertEqual(try WebhookPayload.parse(body: Data(ok.utf8)), [.read(pageID: "1", psid: "p", watermark: 4, timestamp: 5)])
         for bad in [
-            "[]", #"{"object":"user","entry":[]}"#, #"{"object":"page","entry":{}}"#,
+            "[]", #"{"object":"page","entry":{}}"#, #"{"entry":[]}"#,
             #"{"object":"page","entry":[{"id":"1","messaging":[{"sender":{"id":"p"},"recipient":{"id":"2"},"timestamp":5,"read":{"watermark":4}}]}]}"#,
             #"{"object":"page","entry":[{"id":"1","messaging":[{"sender":{"id":"p"},"recipient":{"id":"1"},"timestamp":"5","read":{"watermark":4}}]}]}"#,
             #"{"object":"page","entry":[{"id":"1","messaging":[{"sender":{"id":"p"},"recipient":{"id":"1"},"timestamp":5,"read":{"watermark":true}}]}]}"#,
@@ -27,6 +27,9 @@ final class InputParsingTests: XCTestCase {
             XCTAssertThrowsError(try WebhookPayload.parse(body: Data(bad.utf8)), bad)
         }
         XCTAssertThrowsError(try WebhookPayload.parse(body: Data(count: WebhookPayload.maxBodyBytes + 1)))
+        // Another product's object on the same app is not an error: skipped.
+        XCTAssertEqual(try WebhookPayload.parseCounted(body: Data(#"{"object":"instagram","entry":[{"id":"1"}]}"#.utf8)),
+                       WebhookPayload.Parsed(events: [], skipped: 1))
     }
 
     func testDaysParseOnlyRealDates() {

@@ -55,7 +55,7 @@ hostile 1 "CSV: a folder, not a file" -- M contacts import "$WORK"
 hostile 1 "CSV: a missing file" -- M contacts import "$WORK/none.csv"
 # Webhook JSON
 hostile 1 "JSON: malformed" -- M optins ingest "$(f m.jsonl '{"object":"page",\n')"
-hostile 1 "JSON: wrong object" -- M optins ingest "$(f w.jsonl '{"object":"user","entry":[]}\n')"
+hostile 0 "JSON: another object (skipped, as the webhook does)" -- M optins ingest "$(f w.jsonl '{"object":"user","entry":[{"id":"1","time":1,"changes":[]}]}\n')"
 hostile 1 "JSON: entry not an array" -- M receipts ingest "$(f x.jsonl '{"object":"page","entry":{}}\n')"
 hostile 1 "JSON: a boolean timestamp" -- M receipts ingest "$(f t.jsonl '{"object":"page","entry":[{"id":"5001","messaging":[{"sender":{"id":"p"},"recipient":{"id":"5001"},"timestamp":true,"read":{"watermark":1}}]}]}\n')"
 hostile 1 "JSON: an unknown page" -- M optins ingest "$(f p.jsonl '{"object":"page","entry":[{"id":"42","messaging":[{"sender":{"id":"p"},"recipient":{"id":"42"},"timestamp":1,"optin":{"ref":"ann@example.com"}}]}]}\n')"

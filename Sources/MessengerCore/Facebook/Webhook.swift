@@ -32,9 +32,26 @@ public enum WebhookPayload {
     /// The largest body accepted, as Facebook's own limit for a batch is far below it.
     public static let maxBodyBytes = 1 << 20
 
-    /// Parses one POST body. Events of other kinds (messages, postbacks) are skipped; anything
-    /// malformed throws with what is wrong.
+    /// The events of a body the product acts on, and how many others it carried and skipped.
+    public struct Parsed: Equatable, Sendable {
+        public var events: [WebhookEvent] = []
+        /// Events and changes of kinds the product doesn't act on: people's messages, echoes,
+        /// postbacks, reactions, referrals, standby, other objects' and fields' changes…
+        public var skipped = 0
+    }
+
+    /// The events of one POST body; see `parseCounted`.
     public static func parse(body: Data) throws -> [WebhookEvent] {
+        try parseCounted(body: body).events
+    }
+
+    /// Parses one POST body. Every shape Meta documents for a page subscription is accepted: the
+    /// events the product uses (opt-ins, deliveries, reads, template status updates) are read,
+    /// strictly; the rest (messages, `message_echoes` whose sender is the page, postbacks,
+    /// reactions, `standby`, other `changes`, other objects) are skipped and counted. A body that
+    /// is not JSON, or not shaped as a webhook at all, throws with what is wrong. Facebook retries
+    /// a refused POST and may turn a failing webhook off, so only a broken body is refused.
+    public static func parseCounted(body: Data) throws -> Parsed {
         guard body.count <= maxBodyBytes else {
             throw DomainError("body is \(body.count) bytes; the limit is \(maxBodyBytes)")
         }
@@ -45,53 +62,70 @@ public enum WebhookPayload {
             throw DomainError("not valid JSON")
         }
         guard let object = root as? [String: Any] else { throw DomainError("body is not a JSON object") }
-        guard (object["object"] as? String) == "page" else { throw DomainError("\"object\" must be \"page\"") }
+        guard let kind = object["object"] as? String else { throw DomainError("\"object\" must be a string") }
         guard let entries = object["entry"] as? [Any] else { throw DomainError("\"entry\" must be an array") }
-        var events: [WebhookEvent] = []
-        for case let entryAny in entries {
+        var parsed = Parsed()
+        guard kind == "page" else {
+            // Another product's subscription (instagram, user, permissions) on the same app.
+            parsed.skipped = entries.count
+            return parsed
+        }
+        for entryAny in entries {
             guard let entry = entryAny as? [String: Any] else { throw DomainError("an entry is not an object") }
             let entryPage = try idString(entry["id"], "entry.id")
             if let changes = entry["changes"] {
                 guard let changes = changes as? [Any] else { throw DomainError("entry \(entryPage): \"changes\" must be an array") }
                 let time = (try? millis(entry["time"], "entry.time")) ?? 0
-                events += try templateChanges(changes, page: entryPage, time: time)
+                let templates = try templateChanges(changes, page: entryPage, time: time)
+                parsed.events += templates
+                parsed.skipped += changes.count - templates.count
             }
-            if entry["messaging"] == nil, entry["changes"] != nil { continue }
-            guard let messaging = entry["messaging"] as? [Any] else {
-                throw DomainError("entry \(entryPage) has no \"messaging\" array")
-            }
+            // Events for another app that has the thread (handover protocol): not ours to act on.
+            if let standby = entry["standby"] as? [Any] { parsed.skipped += standby.count }
+            guard let messagingAny = entry["messaging"] else { continue }
+            guard let messaging = messagingAny as? [Any] else { throw DomainError("entry \(entryPage): \"messaging\" must be an array") }
             for eventAny in messaging {
                 guard let event = eventAny as? [String: Any] else { throw DomainError("a messaging event is not an object") }
-                guard let sender = event["sender"] as? [String: Any] else { throw DomainError("event without \"sender\"") }
-                guard let recipient = event["recipient"] as? [String: Any] else { throw DomainError("event without \"recipient\"") }
-                let psid = try idString(sender["id"], "sender.id")
-                let page = try idString(recipient["id"], "recipient.id")
-                guard page == entryPage else {
-                    throw DomainError("recipient.id \(page) is not the entry's page \(entryPage)")
-                }
-                let timestamp = try millis(event["timestamp"], "timestamp")
-                if let optin = event["optin"] {
-                    guard let optin = optin as? [String: Any], let ref = optin["ref"] as? String, !ref.isEmpty else {
-                        throw DomainError("optin.ref must be a non-empty string")
-                    }
-                    events.append(.optin(pageID: page, psid: psid, ref: ref, timestamp: timestamp))
-                } else if let delivery = event["delivery"] {
-                    guard let delivery = delivery as? [String: Any] else { throw DomainError("delivery must be an object") }
-                    let watermark = try millis(delivery["watermark"], "delivery.watermark")
-                    var mids: [String] = []
-                    if let list = delivery["mids"] {
-                        guard let strings = list as? [String] else { throw DomainError("delivery.mids must be an array of strings") }
-                        mids = strings
-                    }
-                    events.append(.delivery(pageID: page, psid: psid, mids: mids, watermark: watermark, timestamp: timestamp))
-                } else if let read = event["read"] {
-                    guard let read = read as? [String: Any] else { throw DomainError("read must be an object") }
-                    let watermark = try millis(read["watermark"], "read.watermark")
-                    events.append(.read(pageID: page, psid: psid, watermark: watermark, timestamp: timestamp))
-                }
+                if let used = try usedEvent(event, entryPage: entryPage) { parsed.events.append(used) } else { parsed.skipped += 1 }
             }
         }
-        return events
+        return parsed
+    }
+
+    /// An opt-in, a delivery or a read, checked strictly; nil for every other kind of event.
+    private static func usedEvent(_ event: [String: Any], entryPage: String) throws -> WebhookEvent? {
+        let kind: String
+        if event["delivery"] != nil { kind = "delivery" } else if event["read"] != nil { kind = "read" }
+        else if let optin = event["optin"] as? [String: Any], optin["ref"] != nil, event["sender"] != nil { kind = "optin" }
+        else { return nil } // a message, an echo, a postback, a reaction, a checkbox opt-in (user_ref)…
+        guard let sender = event["sender"] as? [String: Any] else { throw DomainError("\(kind) event without \"sender\"") }
+        guard let recipient = event["recipient"] as? [String: Any] else { throw DomainError("\(kind) event without \"recipient\"") }
+        let psid = try idString(sender["id"], "sender.id")
+        let page = try idString(recipient["id"], "recipient.id")
+        guard page == entryPage else {
+            throw DomainError("\(kind) event: recipient.id \(page) is not the entry's page \(entryPage)")
+        }
+        let timestamp = try millis(event["timestamp"], "timestamp")
+        switch kind {
+        case "optin":
+            guard let optin = event["optin"] as? [String: Any], let ref = optin["ref"] as? String, !ref.isEmpty else {
+                throw DomainError("optin.ref must be a non-empty string")
+            }
+            return .optin(pageID: page, psid: psid, ref: ref, timestamp: timestamp)
+        case "delivery":
+            guard let delivery = event["delivery"] as? [String: Any] else { throw DomainError("delivery must be an object") }
+            let watermark = try millis(delivery["watermark"], "delivery.watermark")
+            var mids: [String] = []
+            if let list = delivery["mids"] {
+                guard let strings = list as? [String] else { throw DomainError("delivery.mids must be an array of strings") }
+                mids = strings
+            }
+            return .delivery(pageID: page, psid: psid, mids: mids, watermark: watermark, timestamp: timestamp)
+        default:
+            guard let read = event["read"] as? [String: Any] else { throw DomainError("read must be an object") }
+            let watermark = try millis(read["watermark"], "read.watermark")
+            return .read(pageID: page, psid: psid, watermark: watermark, timestamp: timestamp)
+        }
     }
 
     /// The `message_template_status_update` changes of an entry; other fields are not ours.
@@ -119,20 +153,28 @@ public enum WebhookPayload {
     /// Parses a JSON-lines file of POST bodies; a malformed line refuses the whole file.
     /// Each event comes with the number of the line it was on, for later refusals.
     public static func parse(lines data: Data) throws -> [(line: Int, event: WebhookEvent)] {
+        try parseCounted(lines: data).events
+    }
+
+    /// The same, with the count of events of other kinds skipped.
+    public static func parseCounted(lines data: Data) throws -> (events: [(line: Int, event: WebhookEvent)], skipped: Int) {
         guard let text = String(data: data, encoding: .utf8) else { throw DomainError("file is not UTF-8 text") }
         var events: [(line: Int, event: WebhookEvent)] = []
+        var skipped = 0
         var number = 0
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             number += 1
             let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
             if trimmed.isEmpty { continue }
             do {
-                for event in try parse(body: Data(trimmed.utf8)) { events.append((number, event)) }
+                let parsed = try parseCounted(body: Data(trimmed.utf8))
+                for event in parsed.events { events.append((number, event)) }
+                skipped += parsed.skipped
             } catch let error as DomainError {
                 throw DomainError("line \(number): \(error.message)")
             }
         }
-        return events
+        return (events, skipped)
     }
 
     /// Facebook sends ids as strings; numbers are accepted when they are whole.

@@ -86,6 +86,12 @@ public struct ContactService: Sendable {
                 INSERT INTO contact_value (contact_id, field_id, value) VALUES (?, ?, ?)
                 ON CONFLICT (contact_id, field_id) DO UPDATE SET value = excluded.value
                 """)
+            // An imported opt-in is as new as the import: an older opt-in event replayed later
+            // doesn't overwrite it.
+            let setOptInTime = try db.cachedStatement(sql: """
+                INSERT INTO optin_time (contact_id, field_id, at) VALUES (?, ?, ?)
+                ON CONFLICT (contact_id, field_id) DO UPDATE SET at = MAX(at, excluded.at)
+                """)
             for record in records {
                 let contactID: Int64
                 if let id = try Int64.fetchOne(findContact, arguments: [record.email]) {
@@ -98,7 +104,10 @@ public struct ContactService: Sendable {
                 }
                 for (column, value) in record.values {
                     try setValue.execute(arguments: [contactID, fieldIDs[column], value])
-                    if optInColumns.contains(column) { result.optInsSet += 1 }
+                    if optInColumns.contains(column) {
+                        try setOptInTime.execute(arguments: [contactID, fieldIDs[column], now])
+                        result.optInsSet += 1
+                    }
                 }
             }
             return result

@@ -3,9 +3,19 @@ import GRDB
 
 public struct OptInIngestResult: Equatable, Sendable {
     public var optedIn = 0
+    /// The same PSID again, or an opt-in older than the one recorded (a replay out of order).
     public var unchanged = 0
     public var unknownContacts: [String] = []
     public var otherEvents = 0
+    /// Events for pages no profile is linked to, when the caller asked to skip them.
+    public var unlinkedPages: [String] = []
+}
+
+/// What an ingest does with an event for a page no profile is linked to: a file is refused whole
+/// (the person can fix it); the webhook skips and logs them and records the rest.
+public enum UnlinkedPages: Sendable {
+    case refuse
+    case skip
 }
 
 /// Opt-ins from `messaging_optins` webhook payloads (R4): the page picks the profile, `optin.ref`
@@ -14,15 +24,18 @@ public struct OptInService: Sendable {
     let workspace: Workspace
 
     public func ingest(jsonLines data: Data) throws -> OptInIngestResult {
-        try ingest(try WebhookPayload.parse(lines: data))
+        let parsed = try WebhookPayload.parseCounted(lines: data)
+        var result = try ingest(parsed.events)
+        result.otherEvents += parsed.skipped
+        return result
     }
 
-    public func ingest(_ events: [(line: Int, event: WebhookEvent)]) throws -> OptInIngestResult {
+    public func ingest(_ events: [(line: Int, event: WebhookEvent)], unlinkedPages: UnlinkedPages = .refuse) throws -> OptInIngestResult {
         try workspace.database.write { db in
             var result = OptInIngestResult()
             var fieldByPage: [String: Int64] = [:]
             for (line, event) in events {
-                guard case .optin(let pageID, let psid, let ref, _) = event else {
+                guard case .optin(let pageID, let psid, let ref, let timestamp) = event else {
                     result.otherEvents += 1
                     continue
                 }
@@ -31,6 +44,10 @@ public struct OptInService: Sendable {
                     fieldID = known
                 } else {
                     guard let id = try Int64.fetchOne(db, sql: "SELECT optin_field_id FROM profile WHERE page_id = ?", arguments: [pageID]) else {
+                        if unlinkedPages == .skip {
+                            if !result.unlinkedPages.contains(pageID) { result.unlinkedPages.append(pageID) }
+                            continue
+                        }
                         throw DomainError("line \(line): page \(pageID) is not linked to any profile")
                     }
                     fieldByPage[pageID] = id
@@ -41,7 +58,10 @@ public struct OptInService: Sendable {
                     continue
                 }
                 let current = try String.fetchOne(db, sql: "SELECT value FROM contact_value WHERE contact_id = ? AND field_id = ?", arguments: [contactID, fieldID])
-                if current == psid {
+                let setAt = try Int64.fetchOne(db, sql: "SELECT at FROM optin_time WHERE contact_id = ? AND field_id = ?", arguments: [contactID, fieldID])
+                // The newest opt-in wins: an older one replayed (Facebook retries, out of order)
+                // never takes the contact back to an earlier PSID.
+                if current == psid || (setAt.map { $0 > timestamp } ?? false) {
                     result.unchanged += 1
                     continue
                 }
@@ -49,6 +69,10 @@ public struct OptInService: Sendable {
                     INSERT INTO contact_value (contact_id, field_id, value) VALUES (?, ?, ?)
                     ON CONFLICT (contact_id, field_id) DO UPDATE SET value = excluded.value
                     """, arguments: [contactID, fieldID, psid])
+                try db.execute(sql: """
+                    INSERT INTO optin_time (contact_id, field_id, at) VALUES (?, ?, ?)
+                    ON CONFLICT (contact_id, field_id) DO UPDATE SET at = excluded.at
+                    """, arguments: [contactID, fieldID, timestamp])
                 result.optedIn += 1
             }
             return result

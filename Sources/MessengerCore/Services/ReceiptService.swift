@@ -5,6 +5,8 @@ public struct ReceiptIngestResult: Equatable, Sendable {
     public var delivered = 0
     public var read = 0
     public var otherEvents = 0
+    /// Pages no profile is linked to, when the caller asked to skip their events.
+    public var unlinkedPages: [String] = []
 }
 
 /// Delivery and read receipts (R6): by watermark, every message to that person sent at or before
@@ -14,10 +16,13 @@ public struct ReceiptService: Sendable {
     let workspace: Workspace
 
     public func ingest(jsonLines data: Data) throws -> ReceiptIngestResult {
-        try ingest(try WebhookPayload.parse(lines: data))
+        let parsed = try WebhookPayload.parseCounted(lines: data)
+        var result = try ingest(parsed.events)
+        result.otherEvents += parsed.skipped
+        return result
     }
 
-    public func ingest(_ events: [(line: Int, event: WebhookEvent)]) throws -> ReceiptIngestResult {
+    public func ingest(_ events: [(line: Int, event: WebhookEvent)], unlinkedPages: UnlinkedPages = .refuse) throws -> ReceiptIngestResult {
         try workspace.database.write { db in
             var result = ReceiptIngestResult()
             var rollup = Rollup()
@@ -53,6 +58,10 @@ public struct ReceiptService: Sendable {
                     profile = known
                 } else {
                     guard let row = try Row.fetchOne(db, sql: "SELECT id, optin_field_id FROM profile WHERE page_id = ?", arguments: [pageID]) else {
+                        if unlinkedPages == .skip {
+                            if !result.unlinkedPages.contains(pageID) { result.unlinkedPages.append(pageID) }
+                            continue
+                        }
                         throw DomainError("line \(line): page \(pageID) is not linked to any profile")
                     }
                     profile = (row[0], row[1])

@@ -83,11 +83,13 @@ public final class AppDatabase: Sendable {
 
 extension AppDatabase {
     /// Runs a write transaction, turning SQLite's errors into one-line refusals.
+    /// Runs a write transaction, turning SQLite's errors into one-line refusals marked as storage
+    /// failures (a rule's refusal, a `DomainError` thrown inside, stays as it is).
     func write<T>(_ body: (Database) throws -> T) throws -> T {
         do {
             return try writer.write(body)
         } catch let error as DatabaseError {
-            throw DomainError(Self.explain(error, path: path))
+            throw DomainError(Self.explain(error, path: path), isStorageFailure: true)
         }
     }
 
@@ -95,7 +97,7 @@ extension AppDatabase {
         do {
             return try writer.read(body)
         } catch let error as DatabaseError {
-            throw DomainError(Self.explain(error, path: path))
+            throw DomainError(Self.explain(error, path: path), isStorageFailure: true)
         }
     }
 }

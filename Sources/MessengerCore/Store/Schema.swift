@@ -14,6 +14,7 @@ enum Schema {
         // a `foreign_key_check` of the whole database afterwards: minutes at a million contacts.
         migrator.registerMigration("v5-program-contacts", foreignKeyChecks: .immediate, migrate: programContacts)
         migrator.registerMigration("v6-utility-templates", migrate: utilityTemplates)
+        migrator.registerMigration("v7-optin-times", migrate: optInTimes)
         return migrator
     }
 
@@ -261,6 +262,20 @@ enum Schema {
                 UNIQUE (node_id, version),
                 UNIQUE (page_id, name, language)
             );
+            """)
+    }
+
+    /// When each opt-in value was set (Facebook's event time, or the import's time), so an older
+    /// opt-in replayed never overwrites a newer PSID. Values from before this have no row: any
+    /// event may set them, as before.
+    private static func optInTimes(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE optin_time (
+                contact_id INTEGER NOT NULL REFERENCES contact(id) ON DELETE CASCADE,
+                field_id   INTEGER NOT NULL REFERENCES data_field(id) ON DELETE CASCADE,
+                at         INTEGER NOT NULL,
+                PRIMARY KEY (contact_id, field_id)
+            ) WITHOUT ROWID;
             """)
     }
 

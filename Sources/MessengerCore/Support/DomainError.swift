@@ -2,9 +2,13 @@
 /// the dashboard shows it as a toast. Whatever raised it has changed nothing.
 public struct DomainError: Error, Equatable, CustomStringConvertible, Sendable {
     public let message: String
+    /// The store failed (busy, full, I/O): nothing was decided against the input, and trying
+    /// again later may work. A webhook answers 503 for it, so Facebook delivers again.
+    public let isStorageFailure: Bool
 
-    public init(_ message: String) {
+    public init(_ message: String, isStorageFailure: Bool = false) {
         self.message = message
+        self.isStorageFailure = isStorageFailure
     }
 
     public var description: String { message }
