@@ -272,6 +272,28 @@ final class MessagingRulesTests: XCTestCase {
         XCTAssertTrue(f.transport.sent.isEmpty)
     }
 
+    func testASecondRunOfAProgramInTheSameProcessIsRefusedAndSendsNothing() throws {
+        let f = try Fixture()
+        try f.standardSetup()
+        let inside = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        var first = true
+        f.transport.onSend = { _ in
+            if first { first = false; inside.signal(); release.wait() }
+        }
+        let runner = ProgramRunner(workspace: f.workspace)
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async { _ = try? runner.run(program: "Orders"); done.signal() }
+        inside.wait() // the first run is sending
+        XCTAssertThrowsError(try runner.run(program: "orders")) { error in
+            XCTAssertTrue("\(error)".contains("already running"), "\(error)")
+        }
+        release.signal()
+        done.wait()
+        XCTAssertEqual(f.transport.sent.count, 2, "each opted-in contact once")
+        XCTAssertEqual(try f.run().sent, 0, "and once it finished, a run may start again")
+    }
+
     func testDraftOrPausedProgramDoesNotRun() throws {
         let f = try Fixture()
         try f.standardSetup()

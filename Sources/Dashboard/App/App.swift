@@ -7,6 +7,36 @@ public enum App {
     public static let commands = ["profiles", "programs", "stats", "theme", "q", "quit", "help"]
 
     public static func update(_ state: inout AppState, _ msg: Msg) -> [Effect] {
+        guardRuns(&state, effects: dispatch(&state, msg))
+    }
+
+    /// Runs are the app's, not a screen's: one at a time per program (a second `r` is refused,
+    /// even from a Programs screen opened anew), and quitting waits for them (see `requestQuit`).
+    static func guardRuns(_ state: inout AppState, effects: [Effect]) -> [Effect] {
+        var out: [Effect] = []
+        for effect in effects {
+            if case .runProgram(let name, _) = effect {
+                guard !state.runningPrograms.contains(where: { ProfileName.key($0) == ProfileName.key(name) }) else {
+                    state.show("\"\(name)\" is already running", kind: .error)
+                    continue
+                }
+                state.runningPrograms.insert(name)
+            }
+            out.append(effect)
+        }
+        if state.quitting, !state.runningPrograms.isEmpty, !state.quitAfterRuns {
+            // A quit asked for while a run goes on: ask first (the run would stop mid-batch).
+            state.quitting = false
+            let names = state.runningPrograms.sorted().joined(separator: ", ")
+            state.overlay = .confirm(ConfirmDialogState(
+                title: "A run is in progress",
+                message: "Quit while \(names) is running? The run stops after its current batch and records it; the rest stays enrolled for the next run.",
+                confirmLabel: "Stop and quit"), then: .stopRunsAndQuit)
+        }
+        return out
+    }
+
+    private static func dispatch(_ state: inout AppState, _ msg: Msg) -> [Effect] {
         switch msg {
         case .key(let key): return handleKey(&state, key)
         case .paste(let text):
@@ -129,6 +159,8 @@ public enum App {
                 state.replaceCurrent(.programs(s))
             }
         case .runFinished(let name, let summary):
+            state.runningPrograms = state.runningPrograms.filter { ProfileName.key($0) != ProfileName.key(name) }
+            if state.quitAfterRuns && state.runningPrograms.isEmpty { state.quitting = true }
             if case .programs(var s) = state.current, s.run?.program == name {
                 s.run?.summary = summary
                 state.replaceCurrent(.programs(s))
@@ -180,6 +212,11 @@ public enum App {
                 case .cancelled: state.overlay = nil
                 case .confirmed:
                     state.overlay = nil
+                    if then == .stopRunsAndQuit {
+                        state.quitAfterRuns = true
+                        state.show("Stopping the run after its current batch…", kind: .info)
+                        if state.runningPrograms.isEmpty { state.quitting = true }
+                    }
                     if then == .popScreen {
                         if state.stack.count > 1 { state.stack.removeLast() }
                         return reloadEffects(for: state.current)
@@ -272,7 +309,10 @@ public enum App {
             state.stack = [state.stack[0]]
             return [.loadProfiles]
         case "programs":
-            state.stack = [state.stack[0], .programs(ProgramsState())]
+            var programs = ProgramsState()
+            // A run still going shows again over a fresh list (its progress keeps coming).
+            if let running = state.runningPrograms.sorted().first { programs.run = ProgramsState.RunView(program: running) }
+            state.stack = [state.stack[0], .programs(programs)]
             return [.loadPrograms]
         case "stats":
             let name = argument.isEmpty ? currentProfileName(state) : argument

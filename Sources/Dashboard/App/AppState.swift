@@ -45,6 +45,9 @@ public struct AppState: Equatable, Sendable {
     public var width: Int
     public var height: Int
     public var quitting = false
+    /// Programs this dashboard is running, and whether to quit once they stopped.
+    public var runningPrograms: Set<String> = []
+    public var quitAfterRuns = false
     /// Names offered by the command line's completion.
     public var profileNames: [String] = []
     public var themeNames: [String] = []

@@ -32,6 +32,8 @@ public enum Effect: Equatable, Sendable {
     /// Runs a program in the background; progress and the summary come back as messages.
     case runProgram(name: String, reenrol: Bool = false)
     case cancelRun(name: String)
+    /// Quitting during a run: every run stops after its current batch, then the app quits.
+    case stopRunsAndQuit
     /// Not I/O: closes the current screen (what a "discard changes?" dialog confirms).
     case popScreen
     /// Polls `PRAGMA data_version` so another process's writes show within a second.

@@ -108,6 +108,9 @@ public final class Runtime {
         case .cancelRun(let name):
             runs.cancel(name)
             return
+        case .stopRunsAndQuit:
+            runs.cancelAll()
+            return
         case .runProgram(let name, let reenrol):
             startRun(name, reenrol: reenrol)
             return
@@ -220,7 +223,7 @@ public final class Runtime {
                 let result = try workspace.programs.setUtilityNode(program: program, profile: profile, language: language,
                                                                    message: message, acceptFlags: acceptFlags)
                 return .utilityNodeSaved(program: program, result, try workspace.programs.summary(named: program))
-            case .copyToClipboard, .popScreen, .cancelRun, .runProgram:
+            case .copyToClipboard, .popScreen, .cancelRun, .runProgram, .stopRunsAndQuit:
                 return nil
             }
         } catch let error as DomainError {
@@ -270,6 +273,11 @@ final class RunRegistry: @unchecked Sendable {
     func cancel(_ name: String) {
         lock.lock(); let flag = flags[name]; lock.unlock()
         flag?.set()
+    }
+
+    func cancelAll() {
+        lock.lock(); let all = Array(flags.values); lock.unlock()
+        for flag in all { flag.set() }
     }
 }
 

@@ -100,6 +100,13 @@ public struct ProgramRunner: Sendable {
         progress: (@Sendable (RunProgress) -> Void)? = nil,
         shouldCancel: (@Sendable () -> Bool)? = nil
     ) throws -> RunSummary {
+        // One run of a program per process: the lease in `program_run` tells processes apart by
+        // pid, so within one process (the dashboard) this is what refuses a second run.
+        let key = ProfileName.key(name.trimmingCharacters(in: .whitespacesAndNewlines))
+        guard RunsInThisProcess.shared.begin(database: workspace.database.path, program: key) else {
+            throw DomainError("program \(Display.quoted(name)) is already running")
+        }
+        defer { RunsInThisProcess.shared.end(database: workspace.database.path, program: key) }
         var summary = RunSummary()
         var reasons: [String: Int] = [:]
         // The writer doesn't stop to checkpoint during the run: the WAL is copied back on another
@@ -214,6 +221,8 @@ public struct ProgramRunner: Sendable {
                 WHERE program_id = ? AND (finished_at IS NULL OR claim_node_id IS NOT NULL)
                 """, arguments: [programID]) {
                 let owner: Int64 = run["pid"]
+                // This process's own unfinished run is one that failed before it could close: the
+                // run lock above guarantees it isn't still going.
                 if (run["finished_at"] as Int64?) == nil, owner != pid, Self.isAlive(pid: owner) {
                     throw DomainError("program \(Display.quoted(name)) is already running in process \(owner)")
                 }
@@ -484,6 +493,22 @@ public struct ProgramRunner: Sendable {
     static func isAlive(pid: Int64) -> Bool {
         guard pid > 0, pid <= Int64(Int32.max) else { return false }
         return kill(pid_t(pid), 0) == 0 || errno == EPERM
+    }
+}
+
+/// The programs this process is running, per database.
+final class RunsInThisProcess: @unchecked Sendable {
+    static let shared = RunsInThisProcess()
+    private let lock = NSLock()
+    private var running = Set<String>()
+
+    func begin(database: String, program: String) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        return running.insert(database + "\u{0}" + program).inserted
+    }
+
+    func end(database: String, program: String) {
+        lock.lock(); running.remove(database + "\u{0}" + program); lock.unlock()
     }
 }
 
