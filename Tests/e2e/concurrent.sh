@@ -28,8 +28,10 @@ done
 
 ( for _ in 1 2 3; do "$BIN" --db "$DB" programs run "Order updates" --reenrol; done ) >"$WORK/runs.out" 2>"$WORK/runs.err" &
 runs=$!
+started $runs
 ( for part in "$WORK"/psids.*.jsonl; do "$BIN" --db "$DB" receipts ingest "$part"; done ) >"$WORK/ingest.out" 2>"$WORK/ingest.err" &
 ingests=$!
+started $ingests
 wait "$runs"; runs_rc=$?
 wait "$ingests"; ingest_rc=$?
 [ "$runs_rc" -eq 0 ] && ok || fail "a run failed: $(cat "$WORK/runs.err")"

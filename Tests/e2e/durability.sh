@@ -25,7 +25,7 @@ s.serve_forever()
 PY
 python3 "$WORK/fake_send.py" >"$WORK/port" &
 FAKE=$!
-trap 'kill $FAKE 2>/dev/null; rm -rf "$WORK"' EXIT
+started $FAKE
 for _ in $(seq 1 50); do [ -s "$WORK/port" ] && break; sleep 0.1; done
 PORT=$(cat "$WORK/port")
 

@@ -48,7 +48,7 @@ s.serve_forever()
 PY
 python3 "$WORK/fake_graph.py" "$WORK/graph.log" >"$WORK/port" &
 FAKE=$!
-trap 'kill $FAKE 2>/dev/null; kill $HOOK 2>/dev/null; rm -rf "$WORK"' EXIT
+started $FAKE
 for _ in $(seq 1 50); do [ -s "$WORK/port" ] && break; sleep 0.1; done
 export MESSENGER_DASH_GRAPH_URL="http://127.0.0.1:$(cat "$WORK/port")"
 
@@ -132,8 +132,10 @@ printf 'verify-e2e\n' >"$WORK/verify"
 printf 'secret-e2e\n' >"$WORK/secret"
 expect 2 "webhook needs its options" -- M webhook --listen 127.0.0.1:0
 expect 1 "webhook refuses a bad address" -- M webhook --listen localhost --verify-token-file "$WORK/verify" --app-secret-file "$WORK/secret"
-M webhook --listen 127.0.0.1:0 --verify-token-file "$WORK/verify" --app-secret-file "$WORK/secret" >"$WORK/hook.out" 2>"$WORK/hook.err" &
+# The binary itself in the background (not the function M: killing its subshell would leave it).
+"$BIN" --db "$DB" webhook --listen 127.0.0.1:0 --verify-token-file "$WORK/verify" --app-secret-file "$WORK/secret" >"$WORK/hook.out" 2>"$WORK/hook.err" &
 HOOK=$!
+started $HOOK
 for _ in $(seq 1 100); do grep -q Listening "$WORK/hook.out" 2>/dev/null && break; sleep 0.1; done
 URL=$(sed -n 's/^Listening on \(http[^ ]*\).*/\1/p' "$WORK/hook.out")
 [ -n "$URL" ] && ok || fail "the webhook never said where it listens: $(cat "$WORK/hook.err")"

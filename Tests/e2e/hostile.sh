@@ -110,6 +110,7 @@ c.execute("BEGIN EXCLUSIVE")
 time.sleep(8)
 PY
 locker=$!
+started $locker
 sleep 0.5
 expect 1 "a locked database" -- "$BIN" --db "$DB" programs create Locked; cases=$((cases + 1))
 contains "the lock is named" "locked" "$ERR"

@@ -2,7 +2,26 @@
 set -uo pipefail
 BIN=${1:?usage: $0 PATH-TO-messenger-dash}
 WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+# Every script stops what it starts, also when it fails: processes it registers with `started`,
+# its tmux session, and any copy of the binary still working in $WORK (a background `$BIN` a
+# failed step left behind), which also fails the script.
+STARTED=()
+S=""
+started() { STARTED+=("$1"); }
+cleanup() {
+  local status=$?
+  for pid in "${STARTED[@]}"; do kill "$pid" 2>/dev/null; done
+  [ -n "$S" ] && tmux kill-session -t "$S" 2>/dev/null
+  local left; left=$(pgrep -f "^$BIN .*$WORK" || true)
+  if [ -n "$left" ]; then
+    echo "FAIL: left running: $(ps -o pid=,args= -p $(echo $left | tr ' ' ',') | cut -c1-120)" >&2
+    kill $left 2>/dev/null; sleep 0.2; kill -9 $left 2>/dev/null
+    status=1
+  fi
+  rm -rf "$WORK"
+  exit $status
+}
+trap cleanup EXIT
 export LANG=C.UTF-8 TZ=UTC MESSENGER_DASH_TZ=UTC XDG_CONFIG_HOME="$WORK/config" XDG_DATA_HOME="$WORK/data"
 unset MESSENGER_DASH_DB MESSENGER_DASH_FACEBOOK MESSENGER_DASH_NOW
 passed=0
@@ -47,7 +66,6 @@ dashboard() {
   S=$1; local w=$2 h=$3; shift 3
   tmux kill-session -t "$S" 2>/dev/null
   tmux new-session -d -s "$S" -x "$w" -y "$h" "env TERM=tmux-256color LANG=C.UTF-8 TZ=UTC MESSENGER_DASH_TZ=UTC XDG_CONFIG_HOME='$XDG_CONFIG_HOME' XDG_DATA_HOME='$XDG_DATA_HOME' '$BIN' $*; echo EXITED \$?; stty -a > '$WORK/stty'; sleep 60"
-  trap 'tmux kill-session -t "$S" 2>/dev/null; rm -rf "$WORK"' EXIT
 }
 screen() { tmux capture-pane -p -t "$S"; }
 keys() { tmux send-keys -t "$S" "$@"; }
