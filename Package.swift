@@ -37,6 +37,7 @@ let package = Package(
             dependencies: [
                 "MessengerCore",
                 .product(name: "FlyingFox", package: "FlyingFox"),
+                .product(name: "FlyingSocks", package: "FlyingFox"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

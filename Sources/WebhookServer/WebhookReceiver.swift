@@ -164,33 +164,20 @@ public enum WebhookListener {
     }
 
     /// Starts listening, calls `ready` with the port it got (useful with port 0), and serves
-    /// until the task is cancelled.
+    /// until the task is cancelled, under the limits of `GuardedHTTPServer`.
     public static func run(_ receiver: WebhookReceiver, host: String, port: UInt16,
                            ready: @escaping @Sendable (UInt16) -> Void) async throws {
-        let address: sockaddr_in
-        do {
-            address = try .inet(ip4: host, port: port)
-        } catch {
-            throw DomainError("can't listen on \(host):\(port): not an IPv4 address")
-        }
-        let server = HTTPServer(address: address, timeout: 15, logger: .disabled, handler: Handler(receiver: receiver))
-        let serving = Task { try await server.run() }
-        do {
-            try await server.waitUntilListening(timeout: 5)
-        } catch {
-            serving.cancel()
-            _ = try? await serving.value
-            throw DomainError("can't listen on \(host):\(port): the address is in use or not ours")
-        }
-        if case .ip4(_, let bound) = await server.listeningAddress {
-            ready(bound)
-        } else {
-            ready(port)
-        }
-        try await withTaskCancellationHandler {
-            try await serving.value
-        } onCancel: {
-            serving.cancel()
-        }
+        raiseDescriptorLimit()
+        let server = GuardedHTTPServer(log: { receiver.log($0) }) { request in await receiver.handle(request) }
+        try await server.run(host: host, port: port, ready: ready)
+    }
+
+    /// The soft limit on open files up to the hard one: the server's connection cap, not the
+    /// default 1,024, should be what bounds it.
+    static func raiseDescriptorLimit() {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = min(limit.rlim_max, 65_536)
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
     }
 }
