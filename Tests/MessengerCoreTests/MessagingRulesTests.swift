@@ -200,6 +200,87 @@ final class MessagingRulesTests: XCTestCase {
         XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send"), try f.count("SELECT COUNT(*) FROM enrolment"))
     }
 
+    /// A run killed between its claim of ann, bob, cat and dan and the commit that records them:
+    /// ann answered (sent), bob answered (551), cat asked and never answered, dan never asked.
+    func killedRun(bootOfTheJournal: String? = AnswerJournal.bootID) throws -> (Fixture, journal: String) {
+        let f = try Fixture()
+        try f.standardSetup()
+        var programID: Int64 = 0
+        var nodeID: Int64 = 0
+        try f.database.writer.write { db in
+            programID = try Int64.fetchOne(db, sql: "SELECT id FROM program")!
+            nodeID = try Int64.fetchOne(db, sql: "SELECT id FROM node")!
+            let field = try Int64.fetchOne(db, sql: "SELECT optin_field_id FROM profile")!
+            try db.execute(sql: "INSERT INTO contact (id, email, created_at) VALUES (4, 'dan@example.com', 0)")
+            try db.execute(sql: "INSERT OR REPLACE INTO contact_value (contact_id, field_id, value) VALUES (3, ?, 'psid-cat'), (4, ?, 'psid-dan')",
+                           arguments: [field, field])
+            for (enrolment, contact) in [(10, 1), (11, 2), (12, 3), (13, 4)] {
+                try db.execute(sql: "INSERT INTO enrolment (id, program_id, contact_id, enrolled_at) VALUES (?, ?, ?, 0)", arguments: [enrolment, programID, contact])
+                try db.execute(sql: "INSERT INTO program_contact (program_id, contact_id, last_enrolment_id) VALUES (?, ?, ?)",
+                               arguments: [programID, contact, enrolment])
+            }
+            try db.execute(sql: """
+                INSERT INTO program_run (program_id, pid, started_at, heartbeat_at, claim_node_id, claim_after, claim_through)
+                VALUES (?, 2147483000, 0, 0, ?, 9, 13)
+                """, arguments: [programID, nodeID])
+        }
+        let path = AnswerJournal.path(database: f.database.path, programID: programID)
+        let journal = AnswerJournal(path: path)
+        journal.begin(node: nodeID, after: 9, through: 13)
+        func message(_ enrolment: Int64, _ psid: String) -> OutgoingMessage {
+            OutgoingMessage(pageID: Fixture.shopPage, pageToken: nil, recipientPSID: psid,
+                            utility: UtilityTemplateRef(name: "orders_v1", language: "en_US", parameterNames: []),
+                            parameters: [], text: "Hi, order shipped.", enrolmentID: enrolment, nodeID: nodeID)
+        }
+        journal.asking(message(10, "psid-ann"))
+        journal.asking(message(11, "psid-bob"))
+        journal.answered(message(10, "psid-ann"), .sent(messageID: "m_ann"))
+        journal.asking(message(12, "psid-cat"))
+        journal.answered(message(11, "psid-bob"), .failed(GraphError(code: 551)))
+        // A line a kill cut short is skipped.
+        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: path))
+        handle.seekToEndOfFile(); handle.write(Data(#"{"e":12,"ps"#.utf8)); try handle.close()
+        if bootOfTheJournal != AnswerJournal.bootID {
+            // As if the machine had restarted since (a power cut): the first line names another boot.
+            var text = try String(contentsOfFile: path, encoding: .utf8)
+            text = text.replacingOccurrences(of: AnswerJournal.bootID ?? "", with: bootOfTheJournal ?? "")
+            try text.write(toFile: path, atomically: false, encoding: .utf8)
+        }
+        return (f, path)
+    }
+
+    func testAKilledRunsAnswersAreRecordedAsAnsweredTheUnaskedSentAndOnlyTheOneInFlightUnknown() throws {
+        let (f, path) = try killedRun()
+        let summary = try f.run()
+        XCTAssertEqual(summary.recoveredAnswered, 2)
+        XCTAssertEqual(summary.recoveredNotAsked, 1)
+        XCTAssertEqual(summary.recovered, 3)
+        XCTAssertFalse(f.transport.sent.contains { [10, 11, 12].contains($0.enrolmentID) }, "nothing that may have gone is asked again")
+        XCTAssertEqual(f.transport.sent.filter { $0.enrolmentID == 13 }.count, 1, "dan's was never asked: this run sends it")
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE enrolment_id = 10 AND outcome = 'sent' AND message_id = 'm_ann'"), 1)
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE enrolment_id = 11 AND status = 'failed' AND error_code = 551"), 1)
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE enrolment_id = 12 AND status = 'unknown'"), 1, "only the one in flight")
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE enrolment_id = 13 AND outcome = 'sent'"), 1)
+        XCTAssertEqual(try f.count("SELECT count FROM daily_stat WHERE outcome = 'warning' AND reason = ?", [ProgramRunner.unknownReason]), 1)
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send"), try f.count("SELECT COUNT(*) FROM enrolment"), "one outcome each")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path), "a finished run leaves no journal")
+        for outcome in ["sent", "warning"] {
+            XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE outcome = ?", [outcome]),
+                           try f.count("SELECT COALESCE(SUM(count), 0) FROM daily_stat WHERE outcome = ?", [outcome]), outcome)
+        }
+    }
+
+    func testAfterARestartTheUnaskedAreUnknownToo() throws {
+        // The journal is not synced: after a power cut it may have lost lines, so "never asked"
+        // can't be trusted: dan's is unknown, never resent. The answers it kept are still facts.
+        let (f, _) = try killedRun(bootOfTheJournal: "another-boot")
+        let summary = try f.run()
+        XCTAssertEqual(summary.recoveredAnswered, 2)
+        XCTAssertEqual(summary.recoveredNotAsked, 0)
+        XCTAssertFalse(f.transport.sent.contains { [10, 11, 12, 13].contains($0.enrolmentID) })
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE enrolment_id IN (12, 13) AND status = 'unknown'"), 2)
+    }
+
     func testARunThatFailsAfterFacebookAnsweredKeepsItsClaimAndTheNextRunNeverResends() throws {
         let f = try Fixture()
         try f.standardSetup()
@@ -224,7 +305,10 @@ final class MessagingRulesTests: XCTestCase {
         let summary = try f.run()
         XCTAssertEqual(summary.recovered, 2)
         XCTAssertEqual(f.transport.sent.count, 2, "nothing asked twice")
-        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE status = 'unknown'"), 2)
+        // Facebook had answered both: the answers noted as they came are recorded, not "unknown".
+        XCTAssertEqual(summary.recoveredAnswered, 2)
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE status = 'unknown'"), 0)
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE outcome = 'sent' AND message_id IS NOT NULL"), 2)
         XCTAssertEqual(try f.count("SELECT COUNT(*) FROM program_run WHERE claim_node_id IS NOT NULL"), 0)
         XCTAssertEqual(try f.count("SELECT COUNT(*) FROM enrolment WHERE finished_at IS NULL"), 0)
     }

@@ -350,14 +350,17 @@ public final class GraphTransport: Transport, @unchecked Sendable {
         }
     }
 
-    public func send(batch: [OutgoingMessage]) -> [SendResult] {
+    public func send(batch: [OutgoingMessage], asking: @escaping @Sendable (Int) -> Void,
+                     answered: @escaping @Sendable (Int, SendResult) -> Void) -> [SendResult] {
         let state = BatchState(count: batch.count)
         let group = DispatchGroup()
         for _ in 0..<min(config.concurrency, batch.count) {
             group.enter()
             let worker = Thread { [self] in
                 while let index = state.next() {
+                    asking(index)
                     let result = send(batch[index])
+                    answered(index, result)
                     state.record(result, at: index)
                 }
                 group.leave()

@@ -107,6 +107,12 @@ public protocol Transport: Sendable {
     /// was refused) nothing more is asked of Facebook: the rest are answered with that error.
     func send(batch: [OutgoingMessage]) -> [SendResult]
 
+    /// The same, calling `asking` with a message's index just before it goes to Facebook and
+    /// `answered` with its result as soon as Facebook answered (from any thread), so a run can
+    /// note both before the batch is recorded.
+    func send(batch: [OutgoingMessage], asking: @escaping @Sendable (Int) -> Void,
+              answered: @escaping @Sendable (Int, SendResult) -> Void) -> [SendResult]
+
     /// How many messages a run claims at once: what a crash can leave unknown.
     var preferredBatchSize: Int { get }
 }
@@ -114,8 +120,13 @@ public protocol Transport: Sendable {
 extension Transport {
     public var preferredBatchSize: Int { 1_000 }
 
-    /// One message after another; a transport that can overlap requests overrides this.
     public func send(batch: [OutgoingMessage]) -> [SendResult] {
+        send(batch: batch, asking: { _ in }, answered: { _, _ in })
+    }
+
+    /// One message after another; a transport that can overlap requests overrides this.
+    public func send(batch: [OutgoingMessage], asking: @escaping @Sendable (Int) -> Void,
+                     answered: @escaping @Sendable (Int, SendResult) -> Void) -> [SendResult] {
         var results: [SendResult] = []
         results.reserveCapacity(batch.count)
         var broken: GraphError?
@@ -124,8 +135,10 @@ extension Transport {
                 results.append(.failed(broken))
                 continue
             }
+            asking(results.count)
             let result = send(message)
             if case .failed(let error) = result, error.code == 190 { broken = error }
+            answered(results.count, result)
             results.append(result)
         }
         return results

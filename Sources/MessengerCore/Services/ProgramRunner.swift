@@ -21,8 +21,12 @@ public struct RunSummary: Sendable, Equatable {
     public var sent = 0
     /// Contacts not sent the message, by reason: no opt-in, Graph errors, unknown outcomes.
     public var warnings: [ReasonCount] = []
-    /// Rows a killed run left in `sending`, now recorded as unknown outcomes (never resent).
+    /// Messages a killed run had claimed and not recorded, now recorded: as unknown (never resent)
+    /// when no answer had arrived, else (`recoveredAnswered` of them) as Facebook answered.
     public var recovered = 0
+    public var recoveredAnswered = 0
+    /// Claimed by a killed run but never asked of Facebook (its journal says so): sent by this run.
+    public var recoveredNotAsked = 0
     public var cancelled = false
     /// Set when the page's token was refused (190): the run stopped there (R11).
     public var stoppedBecause: String?
@@ -125,6 +129,7 @@ public struct ProgramRunner: Sendable {
         try checkpointed(checkpointer)
         var done = 0
         var completed = false
+        let journal = AnswerJournal(path: AnswerJournal.path(database: workspace.database.path, programID: plan.programID))
         // The next batch is read and personalised on a reader connection, on the other core,
         // while the writer records the one before: `ahead` runs one batch in front of the claim.
         var ahead: ReadAhead?
@@ -140,9 +145,12 @@ public struct ProgramRunner: Sendable {
         // One transaction a batch: what Facebook answered for the last batch, and the claim of
         // the next, commit together.
         try step(plan, recording: nil, claiming: next, summary: &summary, reasons: &reasons)
+        if let next { journal.begin(node: plan.nodeID, after: next.after, through: next.through) }
         try checkpointed(checkpointer)
         while let current = next {
-            let results = current.messages.isEmpty ? [] : workspace.transport.send(batch: current.messages)
+            let messages = current.messages
+            let results = messages.isEmpty ? [] : workspace.transport.send(
+                batch: messages, asking: { i in journal.asking(messages[i]) }, answered: { i, result in journal.answered(messages[i], result) })
             let brokenToken = results.lazy.compactMap { result -> GraphError? in
                 if case .failed(let error) = result, error.code == 190 { return error }
                 return nil
@@ -154,6 +162,7 @@ public struct ProgramRunner: Sendable {
                 ahead = next.map { readAhead(after: $0.through) }
             }
             try step(plan, recording: (current, results), claiming: next, summary: &summary, reasons: &reasons)
+            if let next { journal.begin(node: plan.nodeID, after: next.after, through: next.through) } else { journal.reset() }
             try checkpointed(checkpointer)
             done += current.count
             summary.processed = done
@@ -165,6 +174,7 @@ public struct ProgramRunner: Sendable {
             if cancelled { summary.cancelled = true }
         }
         completed = true
+        journal.close()
         summary.warnings = reasons.map { ReasonCount(reason: $0.key, count: $0.value) }
             .sorted { $0.count != $1.count ? $0.count > $1.count : $0.reason < $1.reason }
         return summary
@@ -178,6 +188,10 @@ public struct ProgramRunner: Sendable {
         let day = workspace.calendar.day(ofMillis: now)
         let pid = Int64(getpid())
         var recovered = 0
+        var recoveredAnswered = 0
+        var notAsked = 0
+        var sentFromAnswers = 0
+        var failedFromAnswers: [String: Int] = [:]
         var enrolled = 0
         let result: (NodePlan, Int) = try workspace.database.write { db in
             let programID = try ProgramService.id(db, named: name)
@@ -243,20 +257,52 @@ public struct ProgramRunner: Sendable {
 
             var rollup = Rollup()
             let insert = try Self.insertStatement(db)
+            // What the dead run's journal says of its claim (see AnswerJournal): answered messages
+            // are recorded as answered, asked ones without an answer as unknown, and ones never
+            // asked are left to this run to send.
+            let journalPath = AnswerJournal.path(database: workspace.database.path, programID: programID)
             for claim in deadClaims {
+                let journal = AnswerJournal.read(journalPath, node: claim.node, after: claim.after, through: claim.through)
                 let unanswered = try Row.fetchAll(db, sql: """
                     SELECT e.id, e.contact_id, o.value FROM enrolment e
                     LEFT JOIN contact_value o ON o.contact_id = e.contact_id AND o.field_id = ?
                     WHERE e.program_id = ? AND e.id > ? AND e.id <= ? AND e.finished_at IS NULL AND e.next_position = 1
                       AND NOT EXISTS (SELECT 1 FROM send s WHERE s.enrolment_id = e.id AND s.node_id = ?)
                     """, arguments: [plan.optInFieldID, programID, claim.after, claim.through, claim.node])
+                var unknown = 0
                 for row in unanswered {
-                    try Self.writeSend(insert, plan, enrolment: row[0], node: claim.node, contact: row[1], psid: row[2], day: day,
-                                       at: now, outcome: "warning", status: "unknown", reason: Self.unknownReason)
+                    let enrolment: Int64 = row[0]
+                    if let answer = journal.answers[enrolment], let psid = answer.psid {
+                        if let messageID = answer.mid {
+                            try Self.writeSend(insert, plan, enrolment: enrolment, node: claim.node, contact: row[1], psid: psid, day: day,
+                                               at: now, outcome: "sent", status: "sent", messageID: messageID, message: answer.text)
+                            rollup.add(profile: plan.profileID, day: day, outcome: "sent")
+                            sentFromAnswers += 1
+                        } else {
+                            let error = GraphError(code: answer.code ?? GraphError.unexpectedAnswer, subcode: answer.sub)
+                            let reason = answer.reason ?? error.reason
+                            try Self.writeSend(insert, plan, enrolment: enrolment, node: claim.node, contact: row[1], psid: psid, day: day,
+                                               at: now, outcome: "warning", status: "failed", reason: reason, error: error, message: answer.text)
+                            rollup.add(profile: plan.profileID, day: day, outcome: "warning", reason: reason)
+                            failedFromAnswers[reason, default: 0] += 1
+                        }
+                        recoveredAnswered += 1
+                    } else if journal.knowsWhatWasAsked && !journal.asked.contains(enrolment) {
+                        notAsked += 1 // never left the machine: this run sends it
+                    } else {
+                        try Self.writeSend(insert, plan, enrolment: enrolment, node: claim.node, contact: row[1], psid: row[2], day: day,
+                                           at: now, outcome: "warning", status: "unknown", reason: Self.unknownReason)
+                        unknown += 1
+                    }
                 }
-                rollup.add(profile: plan.profileID, day: day, outcome: "warning", reason: Self.unknownReason, count: unanswered.count)
-                recovered += unanswered.count
-                try Self.advance(db, plan, after: claim.after, through: claim.through, at: now)
+                rollup.add(profile: plan.profileID, day: day, outcome: "warning", reason: Self.unknownReason, count: unknown)
+                recovered += unanswered.count - notAsked
+                // Only the enrolments that now have their row move on; the never-asked stay for this run.
+                try db.execute(sql: """
+                    UPDATE enrolment SET next_position = next_position + 1, finished_at = ?
+                    WHERE program_id = ? AND finished_at IS NULL AND id > ? AND id <= ?
+                      AND EXISTS (SELECT 1 FROM send s WHERE s.enrolment_id = enrolment.id AND s.node_id = ?)
+                    """, arguments: [plan.hasNext ? nil : now, programID, claim.after, claim.through, claim.node])
             }
             try rollup.write(db)
 
@@ -293,7 +339,13 @@ public struct ProgramRunner: Sendable {
         }
         summary.enrolled = enrolled
         summary.recovered = recovered
-        if recovered > 0 { reasons[Self.unknownReason, default: 0] += recovered }
+        summary.recoveredAnswered = recoveredAnswered
+        summary.sent += sentFromAnswers
+        for (reason, count) in failedFromAnswers { reasons[reason, default: 0] += count }
+        if recovered - recoveredAnswered > 0 { reasons[Self.unknownReason, default: 0] += recovered - recoveredAnswered }
+        summary.recoveredNotAsked = notAsked
+        // Recorded now: the journal starts empty for this run.
+        AnswerJournal(path: AnswerJournal.path(database: workspace.database.path, programID: result.0.programID)).reset()
         return result
     }
 

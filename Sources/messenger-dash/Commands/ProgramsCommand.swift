@@ -175,7 +175,10 @@ struct ProgramsCommand: ParsableCommand {
             if verbose { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             say("Enrolled \(s.enrolled); processed \(s.processed): \(s.sent) sent, \(s.warned) not sent.")
             for r in s.warnings { say("  \(String(r.count).leftPad(7))  \(r.reason)") }
-            if s.recovered > 0 { say("Recovered \(s.recovered) send\(s.recovered == 1 ? "" : "s") left by an interrupted run (marked unknown, not resent).") }
+            if s.recovered > 0 || s.recoveredNotAsked > 0 {
+                say("Recovered an interrupted run: \(s.recoveredAnswered) recorded as Facebook had answered, "
+                    + "\(s.recovered - s.recoveredAnswered) unknown (asked, never answered; not resent), \(s.recoveredNotAsked) never asked (sent now).")
+            }
             if let stop = s.stoppedBecause { throw DomainError("run stopped: \(stop)") }
         }
     }

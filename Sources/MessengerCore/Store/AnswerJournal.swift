@@ -1,0 +1,129 @@
+import Foundation
+
+/// What happened to the messages of the batch in flight, beside the database
+/// (`<db>-answers-<program>`): which claim it is, each message just before it goes to Facebook,
+/// and each answer as it arrives. A run killed between its claim and the commit that records the
+/// batch leaves this behind, and the next run records each claimed message as it really is:
+/// - answered: as Facebook answered (sent with the message id, or failed with the reason);
+/// - asked and never answered: unknown (it may or may not have gone), never resent;
+/// - never asked: left to be sent, as if it had never been claimed.
+///
+/// Each line is one `write(2)` to an O_APPEND file, so after a SIGKILL the kernel has every line
+/// written before it. Not after a power cut or an OS crash: the lines are not synced (that would
+/// be one sync per message). So "never asked" is trusted only when the machine has not restarted
+/// since the journal was written (the boot id in its first line matches); after a restart every
+/// claimed message without an answer is unknown, as it was before this journal. A line cut short
+/// by a kill is skipped. The journal is reset once its batch is committed, and removed when a run
+/// finishes.
+final class AnswerJournal: @unchecked Sendable {
+    let path: String
+    private let lock = NSLock()
+    private var fd: Int32 = -1
+
+    init(path: String) {
+        self.path = path
+    }
+
+    deinit {
+        if fd >= 0 { _ = Foundation.close(fd) } // the file stays: a run that failed leaves it for the next
+    }
+
+    static func path(database: String, programID: Int64) -> String { "\(database)-answers-\(programID)" }
+
+    /// The machine's boot: a power cut or an OS crash changes it.
+    static var bootID: String? {
+        (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    struct Line: Codable, Equatable {
+        /// The claim this journal is about (first line): node and enrolment id range, and the boot.
+        var claim: Claim?
+        /// A message about to go (`ask`) or its answer (the rest).
+        var ask: Bool?
+        var e: Int64?
+        var psid: String?
+        var text: String?
+        var mid: String?
+        var code: Int?
+        var sub: Int?
+        var reason: String?
+    }
+
+    struct Claim: Codable, Equatable {
+        var node: Int64
+        var after: Int64
+        var through: Int64
+        var boot: String?
+    }
+
+    /// Starts over for a claim just committed (everything before it is recorded).
+    func begin(node: Int64, after: Int64, through: Int64) {
+        lock.lock(); defer { lock.unlock() }
+        openIfNeeded()
+        guard fd >= 0 else { return }
+        _ = ftruncate(fd, 0)
+        append(Line(claim: Claim(node: node, after: after, through: through, boot: Self.bootID)))
+    }
+
+    func asking(_ message: OutgoingMessage) {
+        lock.lock(); defer { lock.unlock() }
+        append(Line(ask: true, e: message.enrolmentID))
+    }
+
+    func answered(_ message: OutgoingMessage, _ result: SendResult) {
+        var line = Line(e: message.enrolmentID, psid: message.recipientPSID, text: message.text)
+        switch result {
+        case .sent(let id): line.mid = id
+        case .failed(let error): line.code = error.code; line.sub = error.subcode; line.reason = error.reason
+        }
+        lock.lock(); defer { lock.unlock() }
+        append(line)
+    }
+
+    /// Empties it: nothing is claimed and unrecorded.
+    func reset() {
+        lock.lock(); defer { lock.unlock() }
+        if fd >= 0 { _ = ftruncate(fd, 0) } else if FileManager.default.fileExists(atPath: path) { _ = truncate(path, 0) }
+    }
+
+    func close() {
+        lock.lock(); defer { lock.unlock() }
+        if fd >= 0 { _ = Foundation.close(fd); fd = -1 }
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    private func openIfNeeded() {
+        if fd < 0 { fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600) }
+    }
+
+    /// Under the lock. Without a journal (it can't be opened) a kill leaves its batch unknown.
+    private func append(_ line: Line) {
+        openIfNeeded()
+        guard fd >= 0, var data = try? JSONEncoder().encode(line) else { return }
+        data.append(0x0A)
+        data.withUnsafeBytes { _ = write(fd, $0.baseAddress, $0.count) }
+    }
+
+    /// What a dead run left for one claim.
+    struct Recovery {
+        var answers: [Int64: Line] = [:]
+        var asked = Set<Int64>()
+        /// Whether the journal is whole for this claim: then a message it never saw asked was not.
+        var knowsWhatWasAsked = false
+    }
+
+    static func read(_ path: String, node: Int64, after: Int64, through: Int64) -> Recovery {
+        var recovery = Recovery()
+        guard let data = FileManager.default.contents(atPath: path) else { return recovery }
+        var lines = data.split(separator: 0x0A).compactMap { try? JSONDecoder().decode(Line.self, from: Data($0)) }
+        guard let first = lines.first, let claim = first.claim,
+              claim.node == node, claim.after == after, claim.through == through else { return recovery }
+        lines.removeFirst()
+        recovery.knowsWhatWasAsked = claim.boot != nil && claim.boot == bootID
+        for line in lines {
+            guard let e = line.e else { continue }
+            if line.ask == true { recovery.asked.insert(e) } else { recovery.answers[e] = line }
+        }
+        return recovery
+    }
+}
