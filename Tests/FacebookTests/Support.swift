@@ -28,6 +28,8 @@ final class FakeGraph: HTTPHandler, @unchecked Sendable {
     private(set) var server: HTTPServer!
     private var task: Task<Void, any Error>?
     private(set) var base = ""
+    /// How long each answer takes, as Facebook's do (100–400 ms in practice).
+    var latency: TimeInterval = 0
 
     static func start() async throws -> FakeGraph {
         let fake = FakeGraph()
@@ -67,6 +69,7 @@ final class FakeGraph: HTTPHandler, @unchecked Sendable {
             recorded.append(entry)
             return (responder, recorded.count)
         }
+        if latency > 0 { try await Task.sleep(nanoseconds: UInt64(latency * 1e9)) }
         let (status, text) = respond(entry, n)
         if (300..<400).contains(status) {
             // A redirect: the scripted text is where to.
