@@ -52,7 +52,7 @@ let package = Package(
         .executableTarget(name: "messenger-fuzz", dependencies: ["DashboardFuzz"]),
         .executableTarget(
             name: "messenger-bench",
-            dependencies: ["Dashboard", "MessengerCore", "TerminalKit"]
+            dependencies: ["Dashboard", "MessengerCore", "TerminalKit", .product(name: "FlyingFox", package: "FlyingFox")]
         ),
         .testTarget(name: "MessengerCoreTests", dependencies: ["MessengerCore"]),
         // Graph API and webhook tests against servers they start on 127.0.0.1.

@@ -54,6 +54,7 @@ var figures: [Figure] = []
 
 let arguments = CommandLine.arguments
 func option(_ name: String) -> String? { arguments.firstIndex(of: name).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil } }
+if let latency = option("--fake-send-api").flatMap(Int.init) { try await runFakeSendAPI(latencyMS: latency) }
 let contacts = option("--contacts").flatMap(Int.init) ?? 10_000
 let quick = arguments.contains("--quick")
 let iterations = quick ? 20 : 200
@@ -353,6 +354,10 @@ if let out = option("--figures-out") {
     try JSONEncoder().encode(figures).write(to: URL(fileURLWithPath: out))
     exit(0)
 }
+
+// The Graph section: sends through the real transport against a fake Send API with latency.
+progressLine("  graph: runs against a fake Send API at 50, 200 and 400 ms…\n")
+figures += try GraphBench.figures(quick: quick, folder: temporary)
 
 let commit = (try? String(contentsOfFile: ".git/HEAD", encoding: .utf8)).map { head -> String in
     let ref = head.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -162,6 +162,13 @@ expect 0 "show after converting" -- M programs show "Order news" --json
 check_json "kept the text" "out['kind']=='utility' and out['message']=='Hi @FIRSTNAME@, your order has shipped.' and out['template']['status']=='APPROVED'"
 expect 0 "runs again" -- M programs run "Order news"
 expect 1 "converting twice" -- M programs convert "Order news"
+expect 0 "a second program" -- M programs create "Second news"
+M programs node "Second news" --profile Shop --utility --message "Hi @FIRSTNAME@, a second update has arrived." >/dev/null
+M programs activate "Second news" >/dev/null
+expect 0 "programs run --all runs every active program at once" -- M programs run --all --reenrol
+contains "the first" "Order news: enrolled" "$OUT"
+contains "the second" "Second news: enrolled" "$OUT"
+expect 2 "a name and --all together" -- M programs run "Order news" --all
 
 expect 2 "an unknown command" -- M frobnicate
 expect 2 "a missing argument" -- M profiles create

@@ -161,13 +161,58 @@ struct ProgramsCommand: ParsableCommand {
     }
 
     struct Run: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Enrol contacts and move them through the Messenger node now; resumes a killed run.")
+        static let configuration = CommandConfiguration(
+            abstract: "Enrol contacts and move them through the Messenger node now; resumes a killed run. --all runs every active program at once, each page at its own limit.")
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "The program's name.") var program: String
+        @Argument(help: "The program's name.") var program: String?
+        @Flag(help: "Run every active program, pages in parallel.") var all = false
         @Flag(help: "Enrol every contact again, as a new enrolment.") var reenrol = false
+
+        func validate() throws {
+            if (program == nil) == !all { throw ValidationError("give a program's name or --all") }
+        }
 
         func run() throws {
             let workspace = try Context(global).workspace(creating: false)
+            guard all else { return try runOne(program!, workspace: workspace) }
+            let programs = try workspace.programs.list().filter { $0.status == .active }.map(\.name)
+            if programs.isEmpty { return say("No active programs to run.") }
+            // One thread a program: each page goes at its own limit (the transport keeps a limiter
+            // and an in-flight gate per page, shared by programs on the same page).
+            let outcomes = Outcomes()
+            let group = DispatchGroup()
+            for name in programs {
+                group.enter()
+                let reenrol = self.reenrol
+                Thread.detachNewThread {
+                    defer { group.leave() }
+                    outcomes.add(name, Result { try ProgramRunner(workspace: workspace).run(program: name, reenrol: reenrol) })
+                }
+            }
+            group.wait()
+            var failed = 0
+            for (name, outcome) in outcomes.all.sorted(by: { $0.0 < $1.0 }) {
+                switch outcome {
+                case .success(let s):
+                    say("\(name): enrolled \(s.enrolled); processed \(s.processed): \(s.sent) sent, \(s.warned) not sent."
+                        + (s.stoppedBecause.map { " Stopped: \($0)" } ?? ""))
+                    if s.stoppedBecause != nil { failed += 1 }
+                case .failure(let error):
+                    say("\(name): not run: \((error as? DomainError)?.message ?? "\(error)")")
+                    failed += 1
+                }
+            }
+            if failed > 0 { throw DomainError("\(failed) of \(programs.count) programs did not run to the end") }
+        }
+
+        final class Outcomes: @unchecked Sendable {
+            private let lock = NSLock()
+            private var outcomes: [(String, Result<RunSummary, any Error>)] = []
+            func add(_ name: String, _ outcome: Result<RunSummary, any Error>) { lock.lock(); outcomes.append((name, outcome)); lock.unlock() }
+            var all: [(String, Result<RunSummary, any Error>)] { lock.lock(); defer { lock.unlock() }; return outcomes }
+        }
+
+        func runOne(_ program: String, workspace: Workspace) throws {
             let verbose = isatty(STDERR_FILENO) == 1
             var progress: (@Sendable (RunProgress) -> Void)?
             if verbose { progress = { p in FileHandle.standardError.write(Data("\r\u{1B}[K\(p.done)/\(p.total) contacts".utf8)) } }
