@@ -61,7 +61,10 @@ struct Context {
             transport = SandboxTransport(logPath: environment["MESSENGER_DASH_SANDBOX_LOG"], clock: clock, calendar: calendar)
             templates = SandboxTemplateRegistry()
         case .graph:
-            let config = try graphConfig
+            var config = try graphConfig
+            // Every process sending for a page shares its limit through files beside the database.
+            let folder = (databasePath as NSString).deletingLastPathComponent
+            config.sharedRateFolder = folder.isEmpty ? "." : folder
             graph = config
             transport = GraphTransport(config: config)
             templates = GraphTemplateRegistry(config: config)

@@ -315,6 +315,33 @@ final class GraphTests: XCTestCase {
         XCTAssertGreaterThan(transport.gate("4001").target, 50, "in flight follows the round trip: 300/s × 0.2 s")
     }
 
+    func testTwoSendersForOnePageShareItsLimitThroughTheirFolder() async throws {
+        // Two transports with their own limiters, as two processes have: only the folder is shared.
+        fake.script { _, _ in (200, #"{"message_id":"m_x"}"#) }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rate-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let one = GraphTransport(config: try config { $0.sharedRateFolder = folder })
+        let two = GraphTransport(config: try config { $0.sharedRateFolder = folder })
+        func batch(_ from: Int) -> [OutgoingMessage] {
+            (from..<(from + 450)).map { i in
+                OutgoingMessage(pageID: "4001", pageToken: GraphFixture.pageToken, recipientPSID: "P\(i)", tag: "ACCOUNT_UPDATE",
+                                text: "x", enrolmentID: Int64(i), nodeID: 1)
+            }
+        }
+        let starts = WaitLog()
+        let asking: @Sendable (Int) -> Void = { _ in starts.add(Double(DispatchTime.now().uptimeNanoseconds) / 1e9) }
+        let (a, b) = (batch(0), batch(1000))
+        async let first = blocking { one.send(batch: a, asking: asking, answered: { _, _ in }) }
+        async let second = blocking { two.send(batch: b, asking: asking, answered: { _, _ in }) }
+        let results = try await first + second
+        XCTAssertEqual(results.count, 900)
+        XCTAssertTrue(results.allSatisfy { if case .sent = $0 { return true } else { return false } }, "both finish")
+        let times = starts.all.sorted()
+        for i in 0..<(times.count - 300) {
+            XCTAssertGreaterThanOrEqual(times[i + 300] - times[i], 1.0, "together, 301 starts within a second from \(i)")
+        }
+    }
+
     // MARK: Runs through Graph
 
     func testARunSendsThroughGraphAndRecordsMessageIDs() async throws {

@@ -28,6 +28,9 @@ public struct GraphConfig: Sendable {
     /// limit, about 2% for the wait at 400 ms. (A power cut, unlike a kill, can still leave up to
     /// a batch unknown: the journal is not synced.)
     public var batchSeconds = 15
+    /// Where processes sending for the same page share its limit: a small file per page in this
+    /// folder (the database's). Nil: the limit is this process's alone.
+    public var sharedRateFolder: String?
 
     public init(baseURL: String, version: String) throws {
         var base = baseURL
@@ -258,16 +261,33 @@ public struct GraphPageDirectory: PageDirectory {
 
 // MARK: - Send API transport
 
-/// Sliding-window limit per page: at most `limit` starts in any `window` seconds.
+/// Sliding-window limit per page: at most `limit` starts in any `window` seconds, in this
+/// process, and (with a folder) across every process that sends for the same page: the starts
+/// are kept in a small file per page, read and written under an exclusive `flock`, with times
+/// from CLOCK_MONOTONIC, which all processes on the machine share. Two runs for one page (a
+/// second program, or a run from the dashboard beside one from cron) then share its 300 a second.
 final class RateLimiter: @unchecked Sendable {
     private let limit: Int
     private let window: UInt64
+    private let folder: String?
     private let lock = NSCondition()
     private var starts: [String: [UInt64]] = [:]
+    private var files: [String: Int32] = [:]
 
-    init(limit: Int, window: TimeInterval) {
+    init(limit: Int, window: TimeInterval, folder: String? = nil) {
         self.limit = max(1, limit)
         self.window = UInt64(window * 1e9)
+        self.folder = folder
+    }
+
+    deinit {
+        for fd in files.values { close(fd) }
+    }
+
+    static func monotonicNanoseconds() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
 
     /// Blocks until a message to `page` may start, and counts it.
@@ -275,20 +295,46 @@ final class RateLimiter: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         while true {
-            let now = DispatchTime.now().uptimeNanoseconds
-            var recent = starts[page, default: []]
-            recent.removeAll { now - $0 >= window }
+            let now = Self.monotonicNanoseconds()
+            let file = sharedFile(page)
+            if let file { flock(file, LOCK_EX) }
+            var recent = file.map(Self.readStarts) ?? starts[page, default: []]
+            recent.removeAll { now - $0 >= window || $0 > now }
             if recent.count < limit {
                 recent.append(now)
-                starts[page] = recent
+                if let file { Self.writeStarts(recent, to: file); flock(file, LOCK_UN) } else { starts[page] = recent }
                 return
             }
-            starts[page] = recent
-            let wait = Double(recent[0] + window - now) / 1e9
+            if let file { flock(file, LOCK_UN) } else { starts[page] = recent }
+            let wait = Double(recent.min()! + window - now) / 1e9
             lock.unlock()
-            Thread.sleep(forTimeInterval: wait)
+            Thread.sleep(forTimeInterval: max(0.0005, wait))
             lock.lock()
         }
+    }
+
+    /// The page's file, opened once; nil without a folder or when it can't be opened (then the
+    /// limit is this process's).
+    private func sharedFile(_ page: String) -> Int32? {
+        guard let folder else { return nil }
+        if let fd = files[page] { return fd }
+        let safe = page.filter { $0.isASCII && ($0.isLetter || $0.isNumber) }
+        let fd = open(folder + "/.messenger-dash-rate-" + safe, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return nil }
+        files[page] = fd
+        return fd
+    }
+
+    private static func readStarts(_ fd: Int32) -> [UInt64] {
+        var buffer = [UInt64](repeating: 0, count: 4096)
+        let read = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+        return read > 0 ? Array(buffer.prefix(read / 8)).filter { $0 != 0 } : []
+    }
+
+    private static func writeStarts(_ starts: [UInt64], to fd: Int32) {
+        let kept = Array(starts.suffix(4096))
+        kept.withUnsafeBytes { _ = pwrite(fd, $0.baseAddress, $0.count, 0) }
+        _ = ftruncate(fd, off_t(kept.count * 8))
     }
 }
 
@@ -344,7 +390,7 @@ public final class GraphTransport: Transport, @unchecked Sendable {
     public init(config: GraphConfig, sleep: @escaping @Sendable (TimeInterval) -> Void = { Thread.sleep(forTimeInterval: $0) }) {
         self.config = config
         http = GraphHTTP(timeout: config.timeout, connectionsPerHost: config.concurrency)
-        limiter = RateLimiter(limit: config.messagesPerWindow, window: config.rateWindow)
+        limiter = RateLimiter(limit: config.messagesPerWindow, window: config.rateWindow, folder: config.sharedRateFolder)
         self.sleep = sleep
     }
 
