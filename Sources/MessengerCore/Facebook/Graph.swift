@@ -295,11 +295,12 @@ final class RateLimiter: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         while true {
-            let now = Self.monotonicNanoseconds()
             let file = sharedFile(page)
             if let file { flock(file, LOCK_EX) }
+            // The time once the lock is ours: another sender's start is never after it.
+            let now = Self.monotonicNanoseconds()
             var recent = file.map(Self.readStarts) ?? starts[page, default: []]
-            recent.removeAll { now - $0 >= window || $0 > now }
+            recent.removeAll { $0 > now || now - $0 >= window }
             if recent.count < limit {
                 recent.append(now)
                 if let file { Self.writeStarts(recent, to: file); flock(file, LOCK_UN) } else { starts[page] = recent }

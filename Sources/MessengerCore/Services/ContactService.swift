@@ -27,91 +27,18 @@ public struct ContactService: Sendable {
     /// cell leaves the contact's value as it was. Any bad row refuses the whole file.
     @discardableResult
     public func importCSV(_ data: Data) throws -> ContactImportResult {
-        let rows = try CSV.parse(data)
-        guard let header = rows.first else { throw DomainError("file is empty: expected a header row with EMAIL") }
-        let names = header.map { $0.trimmingCharacters(in: .whitespaces).uppercased() }
-        guard let emailColumn = names.firstIndex(of: "EMAIL") else {
-            throw DomainError("line 1: no EMAIL column in the header")
-        }
-        var seenNames = Set<String>()
-        for (i, name) in names.enumerated() {
-            guard seenNames.insert(name).inserted else { throw DomainError("line 1: column \(Display.quoted(name)) appears twice") }
-            if i != emailColumn { try Self.validateFieldName(name) }
-        }
-        var records: [(email: String, values: [(Int, String)])] = []
-        var seenEmails: [String: Int] = [:]
-        for (index, row) in rows.enumerated().dropFirst() {
-            let line = index + 1
-            if row.count == 1 && row[0].isEmpty { continue }
-            guard row.count == names.count else {
-                throw DomainError("line \(line): \(row.count) fields where the header has \(names.count)")
-            }
-            let email = row[emailColumn].trimmingCharacters(in: .whitespaces)
-            try Self.validateEmail(email, line: line)
-            if let first = seenEmails[email.lowercased()] {
-                throw DomainError("line \(line): email \(Display.quoted(email)) already appears on line \(first)")
-            }
-            seenEmails[email.lowercased()] = line
-            var values: [(Int, String)] = []
-            for (i, value) in row.enumerated() where i != emailColumn && !value.isEmpty {
-                // Line breaks inside a quoted field are data (RFC 4180), CRLF as much as LF: kept as
-                // given. Other control characters are refused.
-                if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\r" && $0 != "\t" }) {
-                    throw DomainError("line \(line): column \(names[i]) contains a control character")
-                }
-                values.append((i, value))
-            }
-            records.append((email, values))
-        }
-        let now = workspace.clock.nowMillis()
-        return try database.write { db in
-            var result = ContactImportResult()
-            var fieldIDs: [Int: Int64] = [:]
-            var optInColumns = Set<Int>()
-            for (i, name) in names.enumerated() where i != emailColumn {
-                if let row = try Row.fetchOne(db, sql: "SELECT id, kind FROM data_field WHERE name = ?", arguments: [name]) {
-                    fieldIDs[i] = row["id"]
-                    if (row["kind"] as String) == "optin" { optInColumns.insert(i) }
-                } else if name.hasPrefix(OptInCode.fieldPrefix) {
-                    throw DomainError("line 1: \(name) is not the opt-in field of any profile")
-                } else {
-                    try db.execute(sql: "INSERT INTO data_field (name, kind) VALUES (?, 'text')", arguments: [name])
-                    fieldIDs[i] = db.lastInsertedRowID
-                    result.fieldsCreated.append(name)
-                }
-            }
-            let findContact = try db.cachedStatement(sql: "SELECT id FROM contact WHERE email = ?")
-            let insertContact = try db.cachedStatement(sql: "INSERT INTO contact (email, created_at) VALUES (?, ?)")
-            let setValue = try db.cachedStatement(sql: """
-                INSERT INTO contact_value (contact_id, field_id, value) VALUES (?, ?, ?)
-                ON CONFLICT (contact_id, field_id) DO UPDATE SET value = excluded.value
-                """)
-            // An imported opt-in is as new as the import: an older opt-in event replayed later
-            // doesn't overwrite it.
-            let setOptInTime = try db.cachedStatement(sql: """
-                INSERT INTO optin_time (contact_id, field_id, at) VALUES (?, ?, ?)
-                ON CONFLICT (contact_id, field_id) DO UPDATE SET at = MAX(at, excluded.at)
-                """)
-            for record in records {
-                let contactID: Int64
-                if let id = try Int64.fetchOne(findContact, arguments: [record.email]) {
-                    contactID = id
-                    result.updated += 1
-                } else {
-                    try insertContact.execute(arguments: [record.email, now])
-                    contactID = db.lastInsertedRowID
-                    result.created += 1
-                }
-                for (column, value) in record.values {
-                    try setValue.execute(arguments: [contactID, fieldIDs[column], value])
-                    if optInColumns.contains(column) {
-                        try setOptInTime.execute(arguments: [contactID, fieldIDs[column], now])
-                        result.optInsSet += 1
-                    }
-                }
-            }
-            return result
-        }
+        var pending: Data? = data
+        return try ContactImport(workspace: workspace).run(totalBytes: data.count, next: { defer { pending = nil }; return pending }, progress: nil)
+    }
+
+    /// The same from a file, read a megabyte at a time whatever its size: memory stays bounded,
+    /// and `progress` hears of each 50,000 rows.
+    @discardableResult
+    public func importCSV(file path: String, progress: ((ImportProgress) -> Void)? = nil) throws -> ContactImportResult {
+        let size = try InputFile.check(path)
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw DomainError("can't read \(Display.safe(path))") }
+        defer { try? handle.close() }
+        return try ContactImport(workspace: workspace).run(totalBytes: size, next: { try handle.read(upToCount: 1 << 20) }, progress: progress)
     }
 
     /// Data field names: a letter, then letters, digits and underscores, at most 50 in all.

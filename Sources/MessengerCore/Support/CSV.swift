@@ -2,76 +2,131 @@ import Foundation
 
 /// Strict RFC 4180 reading and writing. Written here rather than taken from a package because the
 /// import must refuse bad files with the line that is wrong (an unclosed quote, a stray quote, a
-/// ragged row, an oversized field), which the lenient readers in the mirror don't report.
+/// ragged row, an oversized field), which the lenient readers in the mirror don't report; and it
+/// must read a file of any size a piece at a time, in bounded memory.
 public enum CSV {
     public static let maxFieldLength = 65_536
 
     /// Parses UTF-8 text (a leading BOM is dropped; LF or CRLF line ends) into rows of fields.
     public static func parse(_ data: Data) throws -> [[String]] {
-        var bytes = data[...]
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
-        guard let text = String(data: Data(bytes), encoding: .utf8) else {
-            throw DomainError("file is not UTF-8 text")
-        }
+        var reader = Reader()
         var rows: [[String]] = []
-        var row: [String] = []
-        var field = ""
-        var fieldLength = 0
-        var line = 1
-        var inQuotes = false
-        var quotedField = false
-        var afterClosingQuote = false
-        var iterator = text.unicodeScalars.makeIterator()
-        var pending: Unicode.Scalar? = nil
+        try data.withUnsafeBytes { try reader.feed(UnsafeRawBufferPointer($0)) { rows.append($0.fields) } }
+        try reader.finish { rows.append($0.fields) }
+        return rows
+    }
 
-        func endField() {
-            row.append(field)
-            field = ""; fieldLength = 0; quotedField = false; afterClosingQuote = false
-        }
-        while let scalar = pending ?? iterator.next() {
-            pending = nil
-            if inQuotes {
-                if scalar == "\"" {
-                    let next = iterator.next()
-                    if next == "\"" { field.unicodeScalars.append("\""); fieldLength += 1; continue }
-                    inQuotes = false; afterClosingQuote = true
-                    pending = next
-                    continue
-                }
-                if scalar == "\n" { line += 1 }
-                field.unicodeScalars.append(scalar); fieldLength += 1
-            } else {
-                switch scalar {
-                case ",":
-                    endField()
-                case "\r":
-                    let next = iterator.next()
-                    guard next == "\n" else { throw DomainError("line \(line): a carriage return outside quotes must end a line (CRLF)") }
-                    fallthrough
-                case "\n":
-                    endField()
-                    rows.append(row); row = []
-                    line += 1
-                case "\"":
-                    guard fieldLength == 0, !quotedField else {
-                        throw DomainError("line \(line): a quote inside an unquoted field; quote the field and double the quote (\"\")")
+    /// One row and the line it starts on.
+    public struct Row {
+        public let fields: [String]
+        public let line: Int
+    }
+
+    /// A streaming reader: bytes go in, in pieces of any size; rows come out as soon as they end.
+    public struct Reader {
+        private var field: [UInt8] = []
+        private var row: [String] = []
+        private var line = 1
+        private var rowLine = 1
+        private var inQuotes = false
+        private var quotedField = false
+        private var afterClosingQuote = false
+        private var quoteInQuotes = false  // a quote seen inside quotes: a doubled one, or the close
+        private var pendingCR = false      // a CR outside quotes: a LF must follow
+        private var started = false
+        private var bom: [UInt8] = []
+
+        public init() {}
+
+        public mutating func feed(_ bytes: UnsafeRawBufferPointer, _ emit: (Row) throws -> Void) throws {
+            for byte in bytes {
+                if !started {
+                    // A UTF-8 byte-order mark is dropped.
+                    let mark: [UInt8] = [0xEF, 0xBB, 0xBF]
+                    if bom.count < 3 && byte == mark[bom.count] {
+                        bom.append(byte)
+                        if bom.count == 3 { started = true }
+                        continue
                     }
-                    inQuotes = true; quotedField = true
-                default:
-                    if afterClosingQuote { throw DomainError("line \(line): text after a closing quote") }
-                    field.unicodeScalars.append(scalar); fieldLength += 1
+                    started = true
+                    let held = bom
+                    bom = []
+                    for b in held { try take(b, emit) }
                 }
+                try take(byte, emit)
             }
-            if fieldLength > maxFieldLength {
+        }
+
+        public mutating func finish(_ emit: (Row) throws -> Void) throws {
+            if !started { started = true; let held = bom; bom = []; for b in held { try take(b, emit) } }
+            if quoteInQuotes { quoteInQuotes = false; inQuotes = false; afterClosingQuote = true }
+            if pendingCR { throw DomainError("line \(line): a carriage return outside quotes must end a line (CRLF)") }
+            if inQuotes { throw DomainError("line \(line): a quoted field is never closed") }
+            if !field.isEmpty || quotedField || !row.isEmpty {
+                try endField()
+                try emit(Row(fields: row, line: rowLine))
+                row = []
+            }
+        }
+
+        private mutating func take(_ byte: UInt8, _ emit: (Row) throws -> Void) throws {
+            if quoteInQuotes {
+                quoteInQuotes = false
+                if byte == 0x22 { try append(0x22); return }   // "" inside quotes: a quote
+                inQuotes = false; afterClosingQuote = true     // the closing quote; this byte is outside
+            }
+            if inQuotes {
+                if byte == 0x22 { quoteInQuotes = true; return }
+                if byte == 0x0A { line += 1 }
+                try append(byte)
+                return
+            }
+            if pendingCR {
+                pendingCR = false
+                guard byte == 0x0A else { throw DomainError("line \(line): a carriage return outside quotes must end a line (CRLF)") }
+                try endRow(emit)
+                return
+            }
+            switch byte {
+            case 0x2C: // ,
+                try endField()
+            case 0x0D:
+                pendingCR = true
+            case 0x0A:
+                try endRow(emit)
+            case 0x22:
+                guard field.isEmpty, !quotedField else {
+                    throw DomainError("line \(line): a quote inside an unquoted field; quote the field and double the quote (\"\")")
+                }
+                inQuotes = true; quotedField = true
+            default:
+                if afterClosingQuote { throw DomainError("line \(line): text after a closing quote") }
+                try append(byte)
+            }
+        }
+
+        private mutating func append(_ byte: UInt8) throws {
+            field.append(byte)
+            // A field's characters are at most its bytes; only a long field needs counting.
+            if field.count > maxFieldLength, (String(bytes: field, encoding: .utf8)?.count ?? field.count) > maxFieldLength {
                 throw DomainError("line \(line): a field longer than \(maxFieldLength) characters")
             }
         }
-        if inQuotes { throw DomainError("line \(line): a quoted field is never closed") }
-        if !field.isEmpty || quotedField || !row.isEmpty {
-            endField()
-            rows.append(row)
+
+        private mutating func endField() throws {
+            guard let text = String(bytes: field, encoding: .utf8) else { throw DomainError("line \(line): not UTF-8 text") }
+            row.append(text)
+            field.removeAll(keepingCapacity: true)
+            quotedField = false; afterClosingQuote = false
         }
-        return rows
+
+        private mutating func endRow(_ emit: (Row) throws -> Void) throws {
+            try endField()
+            try emit(Row(fields: row, line: rowLine))
+            row = []
+            line += 1
+            rowLine = line
+        }
     }
 
     /// One CSV line (CRLF-terminated, as RFC 4180 says), quoting only where needed.

@@ -5,6 +5,19 @@ import Foundation
 /// could block forever or never end), or more than `limit` bytes, all checked before a byte is read.
 public enum InputFile {
     public static func read(_ path: String, limit: Int = 512 << 20) throws -> Data {
+        try check(path, limit: limit)
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw DomainError("can't read \(Display.safe(path))") }
+        defer { try? handle.close() }
+        // Read one byte past the limit: a file that grew since the check is refused, not cut.
+        let data = (try? handle.read(upToCount: limit + 1)) ?? nil
+        guard let data else { return Data() }
+        guard data.count <= limit else { throw DomainError("\(Display.safe(path)) is over \(limit) bytes; the limit is \(limit)") }
+        return data
+    }
+
+    /// The checks of `read`, without reading: the file's size.
+    @discardableResult
+    public static func check(_ path: String, limit: Int = 512 << 20) throws -> Int {
         var info = stat()
         guard stat(path, &info) == 0 else {
             if errno == ENOENT || errno == ENOTDIR { throw DomainError("no such file: \(Display.safe(path))") }
@@ -20,12 +33,6 @@ public enum InputFile {
         guard info.st_size <= limit else {
             throw DomainError("\(Display.safe(path)) is \(info.st_size) bytes; the limit is \(limit)")
         }
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw DomainError("can't read \(Display.safe(path))") }
-        defer { try? handle.close() }
-        // Read one byte past the limit: a file that grew since the check is refused, not cut.
-        let data = (try? handle.read(upToCount: limit + 1)) ?? nil
-        guard let data else { return Data() }
-        guard data.count <= limit else { throw DomainError("\(Display.safe(path)) is over \(limit) bytes; the limit is \(limit)") }
-        return data
+        return Int(info.st_size)
     }
 }

@@ -14,8 +14,20 @@ struct ContactsCommand: ParsableCommand {
         @Argument(help: "The CSV file.") var file: String
 
         func run() throws {
-            let data = try readInputFile(file)
-            let r = try Context(global).workspace(creating: true).contacts.importCSV(data)
+            try InputFile.check(file) // refused before the database is created or opened
+            let workspace = try Context(global).workspace(creating: true)
+            // On a terminal: rows, rows a second and the time left, from the bytes read so far.
+            var progress: ((ImportProgress) -> Void)?
+            if isatty(STDERR_FILENO) == 1 {
+                let started = Date()
+                progress = { p in
+                    let seconds = max(0.001, Date().timeIntervalSince(started))
+                    let left = p.bytes > 0 ? seconds * Double(p.totalBytes - p.bytes) / Double(p.bytes) : 0
+                    FileHandle.standardError.write(Data("\r\u{1B}[K\(p.rows) rows · \(Int(Double(p.rows) / seconds)) a second · \(Int(left.rounded())) s left".utf8))
+                }
+            }
+            let r = try workspace.contacts.importCSV(file: file, progress: progress)
+            if progress != nil { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             var line = "Imported \(r.created + r.updated) contacts: \(r.created) new, \(r.updated) updated, \(r.optInsSet) opt-in values set."
             if !r.fieldsCreated.isEmpty { line += " New data fields: \(r.fieldsCreated.joined(separator: ", "))." }
             say(line)

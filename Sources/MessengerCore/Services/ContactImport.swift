@@ -1,0 +1,150 @@
+import Foundation
+import GRDB
+
+/// How far an import has come: rows and bytes so far, of the file's bytes.
+public struct ImportProgress: Sendable {
+    public let rows: Int
+    public let bytes: Int
+    public let totalBytes: Int
+}
+
+/// One CSV import, streamed: each row is checked and written as it is read, inside one write
+/// transaction, so a bad line anywhere refuses the whole file and changes nothing (the transaction
+/// rolls back), memory stays bounded whatever the file's size, and the dashboard keeps reading
+/// (WAL) meanwhile. A duplicate email inside the file is found through a temporary table of the
+/// contacts this import touched (not a set in memory: a million emails would be ~80 MB).
+struct ContactImport {
+    let workspace: Workspace
+
+    func run(totalBytes: Int, next: () throws -> Data?, progress: ((ImportProgress) -> Void)?) throws -> ContactImportResult {
+        let now = workspace.clock.nowMillis()
+        return try workspace.database.write { db in
+            var state = try State(db, now: now)
+            var reader = CSV.Reader()
+            var bytes = 0
+            var reported = 0
+            while let chunk = try next(), !chunk.isEmpty {
+                bytes += chunk.count
+                try chunk.withUnsafeBytes { raw in try reader.feed(raw) { try state.take($0) } }
+                if let progress, state.rows - reported >= 50_000 {
+                    reported = state.rows
+                    progress(ImportProgress(rows: state.rows, bytes: bytes, totalBytes: totalBytes))
+                }
+            }
+            try reader.finish { try state.take($0) }
+            guard state.header != nil else { throw DomainError("file is empty: expected a header row with EMAIL") }
+            try db.execute(sql: "DROP TABLE temp.import_seen")
+            progress?(ImportProgress(rows: state.rows, bytes: bytes, totalBytes: totalBytes))
+            return state.result
+        }
+    }
+
+    private struct Header {
+        let names: [String]
+        let emailColumn: Int
+        let fieldIDs: [Int: Int64]
+        let optInColumns: Set<Int>
+    }
+
+    private struct State {
+        let db: Database
+        let now: Int64
+        var header: Header?
+        var result = ContactImportResult()
+        var rows = 0
+        let findContact: BulkStatement
+        let insertContact: BulkStatement
+        let markSeen: BulkStatement
+        let setValue: BulkStatement
+        let setOptInTime: BulkStatement
+
+        init(_ db: Database, now: Int64) throws {
+            self.db = db
+            self.now = now
+            try db.execute(sql: "CREATE TEMP TABLE import_seen (contact_id INTEGER PRIMARY KEY, line INTEGER NOT NULL)")
+            findContact = try BulkStatement(db, sql: "SELECT id FROM contact WHERE email = ?")
+            insertContact = try BulkStatement(db, sql: "INSERT INTO contact (email, created_at) VALUES (?, ?)")
+            markSeen = try BulkStatement(db, sql: "INSERT OR IGNORE INTO temp.import_seen (contact_id, line) VALUES (?, ?)")
+            setValue = try BulkStatement(db, sql: """
+                INSERT INTO contact_value (contact_id, field_id, value) VALUES (?, ?, ?)
+                ON CONFLICT (contact_id, field_id) DO UPDATE SET value = excluded.value
+                """)
+            // An imported opt-in is as new as the import: an older opt-in event replayed later
+            // doesn't overwrite it.
+            setOptInTime = try BulkStatement(db, sql: """
+                INSERT INTO optin_time (contact_id, field_id, at) VALUES (?, ?, ?)
+                ON CONFLICT (contact_id, field_id) DO UPDATE SET at = MAX(at, excluded.at)
+                """)
+        }
+
+        mutating func take(_ row: CSV.Row) throws {
+            guard let header else { return try readHeader(row) }
+            let line = row.line
+            let fields = row.fields
+            if fields.count == 1 && fields[0].isEmpty { return }
+            guard fields.count == header.names.count else {
+                throw DomainError("line \(line): \(fields.count) fields where the header has \(header.names.count)")
+            }
+            let email = fields[header.emailColumn].trimmingCharacters(in: .whitespaces)
+            try ContactService.validateEmail(email, line: line)
+            for (i, value) in fields.enumerated() where i != header.emailColumn && !value.isEmpty {
+                // Line breaks inside a quoted field are data (RFC 4180), CRLF as much as LF: kept as
+                // given. Other control characters are refused.
+                if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\r" && $0 != "\t" }) {
+                    throw DomainError("line \(line): column \(header.names[i]) contains a control character")
+                }
+            }
+            var contactID: Int64?
+            try findContact.forEachRow([.text(email)]) { contactID = $0.int64(0) }
+            if let id = contactID {
+                try markSeen.execute(.int(id), .int(Int64(line)))
+                if db.changesCount == 0 {
+                    let first = try Int.fetchOne(db, sql: "SELECT line FROM temp.import_seen WHERE contact_id = ?", arguments: [id]) ?? 0
+                    throw DomainError("line \(line): email \(Display.quoted(email)) already appears on line \(first)")
+                }
+                result.updated += 1
+            } else {
+                try insertContact.execute(.text(email), .int(now))
+                let id = db.lastInsertedRowID
+                try markSeen.execute(.int(id), .int(Int64(line)))
+                contactID = id
+                result.created += 1
+            }
+            for (column, value) in fields.enumerated() where column != header.emailColumn && !value.isEmpty {
+                guard let fieldID = header.fieldIDs[column] else { continue }
+                try setValue.execute(.int(contactID!), .int(fieldID), .text(value))
+                if header.optInColumns.contains(column) {
+                    try setOptInTime.execute(.int(contactID!), .int(fieldID), .int(now))
+                    result.optInsSet += 1
+                }
+            }
+            rows += 1
+        }
+
+        private mutating func readHeader(_ row: CSV.Row) throws {
+            let names = row.fields.map { $0.trimmingCharacters(in: .whitespaces).uppercased() }
+            guard let emailColumn = names.firstIndex(of: "EMAIL") else {
+                throw DomainError("line 1: no EMAIL column in the header")
+            }
+            var seenNames = Set<String>()
+            var fieldIDs: [Int: Int64] = [:]
+            var optInColumns = Set<Int>()
+            for (i, name) in names.enumerated() {
+                guard seenNames.insert(name).inserted else { throw DomainError("line 1: column \(Display.quoted(name)) appears twice") }
+                if i == emailColumn { continue }
+                try ContactService.validateFieldName(name)
+                if let field = try Row.fetchOne(db, sql: "SELECT id, kind FROM data_field WHERE name = ?", arguments: [name]) {
+                    fieldIDs[i] = field["id"]
+                    if (field["kind"] as String) == "optin" { optInColumns.insert(i) }
+                } else if name.hasPrefix(OptInCode.fieldPrefix) {
+                    throw DomainError("line 1: \(name) is not the opt-in field of any profile")
+                } else {
+                    try db.execute(sql: "INSERT INTO data_field (name, kind) VALUES (?, 'text')", arguments: [name])
+                    fieldIDs[i] = db.lastInsertedRowID
+                    result.fieldsCreated.append(name)
+                }
+            }
+            header = Header(names: names, emailColumn: emailColumn, fieldIDs: fieldIDs, optInColumns: optInColumns)
+        }
+    }
+}
