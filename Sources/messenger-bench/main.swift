@@ -55,6 +55,7 @@ var figures: [Figure] = []
 let arguments = CommandLine.arguments
 func option(_ name: String) -> String? { arguments.firstIndex(of: name).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil } }
 if let latency = option("--fake-send-api").flatMap(Int.init) { try await runFakeSendAPI(latencyMS: latency) }
+if let file = option("--import-csv"), let database = option("--db") { try runImportChild(file: file, database: database) }
 let contacts = option("--contacts").flatMap(Int.init) ?? 10_000
 let quick = arguments.contains("--quick")
 let iterations = quick ? 20 : 200
@@ -354,6 +355,10 @@ if let out = option("--figures-out") {
     try JSONEncoder().encode(figures).write(to: URL(fileURLWithPath: out))
     exit(0)
 }
+
+// Onboarding a big list: the CSV import beside the sqlite3 tool loading the same rows.
+progressLine("  import: \(contacts) contacts from CSV, new and again, beside sqlite3…\n")
+figures += try ImportBench.figures(rows: contacts, folder: temporary)
 
 // The Graph section: sends through the real transport against a fake Send API with latency.
 progressLine("  graph: runs against a fake Send API at 50, 200 and 400 ms…\n")

@@ -160,3 +160,56 @@ final class InputFileTests: XCTestCase {
                              "other control characters are still refused")
     }
 }
+
+final class StreamingImportTests: XCTestCase {
+    /// The reader gives the same rows however the bytes are cut, a BOM or a CRLF split included.
+    func testTheReaderGivesTheSameRowsWhateverThePieces() throws {
+        let text = "\u{FEFF}EMAIL,NOTE\r\nann@example.com,\"two\r\nlines, \"\"quoted\"\"\"\r\nbob@example.com,é\r\n"
+        let whole = try CSV.parse(Data(text.utf8))
+        XCTAssertEqual(whole, [["EMAIL", "NOTE"], ["ann@example.com", "two\r\nlines, \"quoted\""], ["bob@example.com", "é"]])
+        for size in [1, 2, 3, 7] {
+            var reader = CSV.Reader()
+            var rows: [[String]] = []
+            var lines: [Int] = []
+            let bytes = Array(text.utf8)
+            for start in stride(from: 0, to: bytes.count, by: size) {
+                try bytes[start..<min(bytes.count, start + size)].withUnsafeBytes { try reader.feed($0) { rows.append($0.fields); lines.append($0.line) } }
+            }
+            try reader.finish { rows.append($0.fields); lines.append($0.line) }
+            XCTAssertEqual(rows, whole, "pieces of \(size)")
+            XCTAssertEqual(lines, [1, 2, 4], "each row's first line")
+        }
+    }
+
+    func testAFileIsImportedAPieceAtATimeAndABadLineAtTheEndChangesNothing() throws {
+        let f = try Fixture()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("import-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var text = "EMAIL,CITY\n"
+        for i in 0..<120_000 { text += "c\(i)@example.com,City\(i % 7)\n" }
+        let good = dir + "/good.csv"
+        try text.write(toFile: good, atomically: false, encoding: .utf8)
+        var reports: [ImportProgress] = []
+        let result = try f.workspace.contacts.importCSV(file: good) { reports.append($0) }
+        XCTAssertEqual(result.created, 120_000)
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM contact_value"), 120_000)
+        XCTAssertGreaterThanOrEqual(reports.count, 2, "progress as it goes")
+        XCTAssertEqual(reports.last?.bytes, reports.last?.totalBytes)
+
+        // A duplicate email 100,000 lines after its first appearance, and a new field: nothing changes.
+        let before = try f.count("SELECT COUNT(*) FROM contact") + 1000 * (try f.count("SELECT COUNT(*) FROM data_field"))
+        let bad = dir + "/bad.csv"
+        var badText = "EMAIL,COUNTRY\n"
+        for i in 0..<100_001 { badText += "n\(i)@example.com,X\n" }
+        badText += "n5@example.com,Y\n"
+        try badText.write(toFile: bad, atomically: false, encoding: .utf8)
+        XCTAssertThrowsError(try f.workspace.contacts.importCSV(file: bad)) { error in
+            XCTAssertEqual("\(error)", "line 100003: email \"n5@example.com\" already appears on line 7")
+        }
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM contact") + 1000 * (try f.count("SELECT COUNT(*) FROM data_field")), before)
+        // The same emails in another case are the same contacts: a duplicate too.
+        let cased = dir + "/cased.csv"
+        try "EMAIL\nAnn@Example.com\nann@example.COM\n".write(toFile: cased, atomically: false, encoding: .utf8)
+        XCTAssertThrowsError(try f.workspace.contacts.importCSV(file: cased)) { XCTAssertTrue("\($0)".contains("already appears on line 2"), "\($0)") }
+    }
+}
