@@ -360,6 +360,10 @@ if let out = option("--figures-out") {
 progressLine("  import: \(contacts) contacts from CSV, new and again, beside sqlite3…\n")
 figures += try ImportBench.figures(rows: contacts, folder: temporary)
 
+// History that stays bounded: 100 simulated days with compaction.
+progressLine("  history: 100 days of runs with compaction…\n")
+figures += try HistoryBench.figures(contacts: quick ? 300 : 5_000, folder: temporary)
+
 // The Graph section: sends through the real transport against a fake Send API with latency.
 progressLine("  graph: runs against a fake Send API at 50, 200 and 400 ms…\n")
 figures += try GraphBench.figures(quick: quick, folder: temporary)

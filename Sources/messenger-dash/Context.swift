@@ -74,7 +74,7 @@ struct Context {
         }
         return Workspace(
             database: database, clock: clock, calendar: calendar,
-            appID: settings.appID, transport: transport, templates: templates, graph: graph)
+            appID: settings.appID, transport: transport, templates: templates, graph: graph, retentionDays: settings.retentionDays)
     }
 
     var graphConfig: GraphConfig {

@@ -160,7 +160,14 @@ expect 0 "convert" -- M programs convert "Order news"
 contains "converted and approved" "Submitted order_news_v1 APPROVED" "$OUT"
 expect 0 "show after converting" -- M programs show "Order news" --json
 check_json "kept the text" "out['kind']=='utility' and out['message']=='Hi @FIRSTNAME@, your order has shipped.' and out['template']['status']=='APPROVED'"
+rolled=$(sqlite3 "$DB" "SELECT SUM(count) FROM daily_stat")
 expect 0 "runs again" -- M programs run "Order news"
+contains "and compacts what is older than 90 days (March's sends)" "Compacted history before 2026-08-28: 4 send rows, 4 enrolments" "$OUT"
+[ "$(sqlite3 "$DB" "SELECT COUNT(*) FROM send WHERE day < 20693")" -eq 0 ] && ok || fail "old send rows remain"
+[ "$(sqlite3 "$DB" "SELECT SUM(count) FROM daily_stat")" -ge "$rolled" ] && ok || fail "the daily statistics lost rows"
+expect 0 "compact finds nothing more" -- M compact
+contains "says what it kept" "Kept 90 days (from 2026-08-28): deleted 0 send rows" "$OUT"
+MESSENGER_DASH_RETENTION_DAYS=3 expect 1 "a retention under 8 days is refused" -- M compact
 expect 1 "converting twice" -- M programs convert "Order news"
 expect 0 "a second program" -- M programs create "Second news"
 M programs node "Second news" --profile Shop --utility --message "Hi @FIRSTNAME@, a second update has arrived." >/dev/null

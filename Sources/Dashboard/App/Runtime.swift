@@ -148,6 +148,8 @@ public final class Runtime {
                     progress: { p in inbox.post(.runProgress(name: name, p, elapsed: Date().timeIntervalSince(started))) },
                     shouldCancel: { flag.isSet })
                 inbox.post(.runFinished(name: name, summary))
+                // A few seconds of compaction afterwards, off the screen's thread (see Compactor).
+                _ = try? workspace.compactor.compact(budget: 3)
             } catch {
                 // A refusal (a draft program, say) closes the run with its reason.
                 let message = (error as? DomainError)?.message ?? "\(error)"

@@ -11,6 +11,8 @@ public struct Workspace: Sendable {
     public let directory: any PageDirectory
     /// Where utility templates are submitted and reviewed (R13).
     public let templates: any TemplateRegistry
+    /// Days of send history kept (`retention_days`).
+    public let retentionDays: Int
     /// Set when Facebook is the real Graph API: "Log in to Facebook" then asks for a user token.
     public let graph: GraphConfig?
 
@@ -22,7 +24,8 @@ public struct Workspace: Sendable {
         transport: (any Transport)? = nil,
         directory: (any PageDirectory)? = nil,
         templates: any TemplateRegistry = SandboxTemplateRegistry(),
-        graph: GraphConfig? = nil
+        graph: GraphConfig? = nil,
+        retentionDays: Int = Compactor.defaultRetentionDays
     ) {
         self.database = database
         self.clock = clock
@@ -33,6 +36,7 @@ public struct Workspace: Sendable {
         self.directory = directory ?? SandboxPageDirectory(database: database)
         self.templates = templates
         self.graph = graph
+        self.retentionDays = max(Compactor.minimumRetentionDays, retentionDays)
     }
 
     /// Today in the account's time zone.
@@ -44,6 +48,7 @@ public struct Workspace: Sendable {
     public var optIns: OptInService { OptInService(workspace: self) }
     public var programs: ProgramService { ProgramService(workspace: self) }
     public var messageTemplates: TemplateService { TemplateService(workspace: self) }
+    public var compactor: Compactor { Compactor(workspace: self) }
     public var receipts: ReceiptService { ReceiptService(workspace: self) }
     public var stats: StatsService { StatsService(workspace: self) }
 }

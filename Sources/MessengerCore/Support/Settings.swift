@@ -15,6 +15,8 @@ public struct Settings: Sendable, Equatable {
     public var graphBaseURL: String = "https://graph.facebook.com"
     public var graphVersion: String = "v25.0"
     public var mouse: Bool = false
+    /// Days of send rows kept (the rollups are kept forever); see `Compactor`.
+    public var retentionDays: Int = Compactor.defaultRetentionDays
     /// The Facebook app id written into opt-in codes (the sandbox's own id until one is set).
     public var appID: String = "100000000000000"
 
@@ -60,6 +62,11 @@ public struct Settings: Sendable, Equatable {
             case "graph_base_url": graphBaseURL = try string()
             case "graph_version": graphVersion = try string()
             case "app_id": appID = try string()
+            case "retention_days":
+                guard let days = value?.int, days >= Compactor.minimumRetentionDays, days <= 36_500 else {
+                    throw DomainError("\(path): key retention_days must be a whole number of days from \(Compactor.minimumRetentionDays) to 36500")
+                }
+                retentionDays = days
             case "mouse":
                 guard let flag = value?.bool else { throw DomainError("\(path): key mouse must be true or false") }
                 mouse = flag
@@ -75,6 +82,12 @@ public struct Settings: Sendable, Equatable {
         if let v = env["MESSENGER_DASH_FACEBOOK"], !v.isEmpty { facebook = try Self.mode(v, source: "MESSENGER_DASH_FACEBOOK") }
         if let v = env["MESSENGER_DASH_GRAPH_URL"], !v.isEmpty { graphBaseURL = v }
         if let v = env["MESSENGER_DASH_GRAPH_VERSION"], !v.isEmpty { graphVersion = v }
+        if let v = env["MESSENGER_DASH_RETENTION_DAYS"], !v.isEmpty {
+            guard let days = Int(v), days >= Compactor.minimumRetentionDays, days <= 36_500 else {
+                throw DomainError("MESSENGER_DASH_RETENTION_DAYS must be a whole number of days from \(Compactor.minimumRetentionDays) to 36500, not \(Display.quoted(v))")
+            }
+            retentionDays = days
+        }
     }
 
     static func zone(_ name: String, source: String) throws -> TimeZone {
