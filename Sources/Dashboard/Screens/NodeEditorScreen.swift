@@ -168,26 +168,29 @@ public struct NodeEditorState: Equatable, Sendable {
 
     private mutating func save() -> [ScreenCommand] {
         guard let profile else { return [.toast("Pick a profile first (Tab to Profile, Enter)", .error)] }
+        let (program, message, language) = (self.program, editor.text, self.language)
         if kind == .utility {
-            let effect = Effect.saveUtilityNode(program: program, profile: profile, language: language, message: editor.text, acceptFlags: true)
-            if let live, !live.check.flags.isEmpty {
-                let flags = ProgramService.describe(live.check.flags)
-                return [.confirm(ConfirmDialogState(title: "Template check", message: "Meta will likely reject this template: \(flags). Submit anyway?", confirmLabel: "Submit anyway"),
-                                 then: effect)]
+            return confirmingFlags(title: "Template check", label: "Submit anyway",
+                                   question: { "Meta will likely reject this template: \($0). Submit anyway?" }) { confirmed in
+                .saveUtilityNode(program: program, profile: profile, language: language, message: message, acceptFlags: confirmed)
             }
-            return [.run(.saveUtilityNode(program: program, profile: profile, language: language, message: editor.text, acceptFlags: false))]
         }
         guard let tag else { return [.toast("Pick a tag first (t)", .error)] }
         if let retired = tagRetired {
             return [.toast("Tag \(tag) was \(retired) by Meta: press u to send a utility template instead", .error)]
         }
-        let effect = Effect.saveNode(program: program, profile: profile, tag: tag, message: editor.text, acceptFlags: true)
-        if let live, !live.check.flags.isEmpty {
-            let flags = ProgramService.describe(live.check.flags)
-            return [.confirm(ConfirmDialogState(title: "Policy check", message: "This message is flagged: \(flags). Facebook can stop a page that sends such messages. Save anyway?", confirmLabel: "Save anyway"),
-                             then: effect)]
+        return confirmingFlags(title: "Policy check", label: "Save anyway",
+                               question: { "This message is flagged: \($0). Facebook can stop a page that sends such messages. Save anyway?" }) { confirmed in
+            .saveNode(program: program, profile: profile, tag: tag, message: message, acceptFlags: confirmed)
         }
-        return [.run(.saveNode(program: program, profile: profile, tag: tag, message: editor.text, acceptFlags: false))]
+    }
+
+    /// The save itself, or (the live check flags the message) a dialog that asks first and saves
+    /// with the flags accepted.
+    private func confirmingFlags(title: String, label: String, question: (String) -> String, save: (Bool) -> Effect) -> [ScreenCommand] {
+        guard let live, !live.check.flags.isEmpty else { return [.run(save(false))] }
+        let dialog = ConfirmDialogState(title: title, message: question(ProgramService.describe(live.check.flags)), confirmLabel: label)
+        return [.confirm(dialog, then: save(true))]
     }
 
     private mutating func openProfilePicker() {
