@@ -49,6 +49,26 @@ delivered=$(sed -n 's/Marked \([0-9]*\) messages\{0,1\} delivered.*/\1/p' "$WORK
 recount=$(sqlite3 "$DB" "SELECT COUNT(*) FROM send WHERE delivered_at IS NOT NULL")
 rolled=$(sqlite3 "$DB" "SELECT SUM(count) FROM daily_stat WHERE outcome = 'delivered'")
 [ "$recount" -eq "$rolled" ] && ok || fail "delivered: rollups $rolled, recount $recount"
+# A big import holds the write lock for its one transaction: the dashboard keeps browsing, and
+# other commands still open the database and read.
+python3 -c "
+import sys
+with open(sys.argv[1], 'w') as f:
+    f.write('EMAIL,CITY\n')
+    for i in range(300000): f.write(f'big.{i}@example.com,City{i % 97}\n')
+" "$WORK/big.csv"
+"$BIN" --db "$DB" contacts import "$WORK/big.csv" >"$WORK/import.out" 2>"$WORK/import.err" &
+importer=$!
+started $importer
+sleep 0.5
+kill -0 $importer 2>/dev/null && ok || fail "the import ended before the check (make it bigger)"
+start=$(date +%s%N)
+expect 0 "a command reads while the import writes" -- "$BIN" --db "$DB" profiles list --json
+[ $(( ($(date +%s%N) - start) / 1000000 )) -lt 2000 ] && ok || fail "reading waited for the import"
+keys j; sleep 0.3; keys k
+screen | grep -q "Northwind" && ok || fail "the dashboard stopped drawing"
+wait $importer; [ $? -eq 0 ] && ok || fail "the import failed: $(cat "$WORK/import.err")"
+contains "imported" "300000 new" "$(cat "$WORK/import.out")"
 keys Escape Escape; sleep 0.2; keys q; wait_for "EXITED 0"
 echo "concurrent: 3 runs (+$added sent) and 3 ingests (+$delivered delivered) beside the dashboard"
 finish

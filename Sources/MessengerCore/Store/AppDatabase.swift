@@ -44,14 +44,25 @@ public final class AppDatabase: Sendable {
             // Set here, not in `prepareDatabase`: GRDB sets NORMAL after that when it turns WAL on.
             // Proven under strace in Tests/e2e/durability.sh; its cost is in `make bench`.
             try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-            let upgrade = try writer.write { db in
-                if try Schema.migrator.hasBeenSuperseded(db) {
-                    throw DomainError("database \(path) was written by a newer messenger-dash; upgrade to open it")
-                }
-                return try !Schema.migrator.hasCompletedMigrations(db) && !Schema.migrator.completedMigrations(db).isEmpty
+            // Opening reads: a database that is up to date needs no write lock, so every command
+            // and the dashboard open while another process holds it (an import, a run).
+            let (superseded, complete, started) = try writer.read { db in
+                (try Schema.migrator.hasBeenSuperseded(db), try Schema.migrator.hasCompletedMigrations(db),
+                 try !Schema.migrator.completedMigrations(db).isEmpty)
             }
-            if upgrade { upgrading() }
-            try Schema.migrator.migrate(writer)
+            if superseded {
+                throw DomainError("database \(path) was written by a newer messenger-dash; upgrade to open it")
+            }
+            if !complete {
+                let upgrade = try writer.write { db in
+                    if try Schema.migrator.hasBeenSuperseded(db) {
+                        throw DomainError("database \(path) was written by a newer messenger-dash; upgrade to open it")
+                    }
+                    return try !Schema.migrator.hasCompletedMigrations(db) && !Schema.migrator.completedMigrations(db).isEmpty
+                }
+                if upgrade && started { upgrading() }
+                try Schema.migrator.migrate(writer)
+            }
         } catch let error as DomainError {
             throw error
         } catch let error as DatabaseError {
