@@ -1,6 +1,6 @@
 import MessengerCore
 
-/// The `--json` shapes of SPEC.md: snake_case keys, stable; more keys may be added.
+/// The `--json` shapes (README, "Command line"): snake_case keys, stable; more keys may be added.
 struct ProfileJSON: Encodable {
     let name: String
     let page_id: String

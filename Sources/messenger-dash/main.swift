@@ -18,6 +18,6 @@ do {
         exit(0)
     }
     printError(MessengerDash.fullMessage(for: error))
-    // Bad usage is 2, as SPEC.md says; ArgumentParser's own default is 64.
+    // Bad usage is 2 (README, "Command line"); ArgumentParser's own default is 64.
     exit(code == .validationFailure ? 2 : code.rawValue)
 }
