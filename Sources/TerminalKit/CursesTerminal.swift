@@ -203,11 +203,16 @@ public final class CursesTerminal: Terminal {
         rawOutput.write(Data(sequence.utf8))
     }
 
-    /// Ctrl-S is "save" here, not XOFF: turn off the tty's flow control (endwin restores it).
+    /// Ctrl-S is "save" here, not XOFF: turn off the tty's flow control. Ctrl-Z is "undo" in the
+    /// editor, not "suspend": the tty's suspend character is turned off, so the key reaches us
+    /// (Ctrl-C still interrupts). `endwin` restores both.
     private static func disableFlowControl() {
         var modes = termios()
         guard tcgetattr(STDIN_FILENO, &modes) == 0 else { return }
         modes.c_iflag &= ~tcflag_t(IXON)
+        withUnsafeMutableBytes(of: &modes.c_cc) { cc in
+            if Int(VSUSP) < cc.count { cc[Int(VSUSP)] = 0 } // _POSIX_VDISABLE
+        }
         _ = tcsetattr(STDIN_FILENO, TCSANOW, &modes)
         _ = def_prog_mode()
     }

@@ -34,6 +34,11 @@ keys j j Enter
 wait_for "Hello @EVENTDATE@, your account @LASTNAME@"
 screen | grep -qE "Message · [0-9]+/2000 · preview [0-9]+/2000" && ok || fail "no live counts"
 keys -l " was updated. 50% off your next order!"; wait_for "TAG_SHOULD_BE_MARKETING"
+# Ctrl-Z undoes in a real terminal too (the tty's suspend key is off while the dashboard runs).
+keys -l "Q"; wait_for "next order!Q"
+keys C-z; sleep 0.3
+screen | grep -qF "next order!Q" && fail "Ctrl-Z did not undo the last character" || ok
+wait_for "next order!"
 keys C-s; wait_for "Submit anyway"
 keys Tab Enter; wait_for "Submitted order_updates_v2 REJECTED"
 wait_for "v2 REJECTED · v1 sends"
