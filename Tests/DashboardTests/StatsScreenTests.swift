@@ -68,6 +68,9 @@ final class StatsScreenTests: XCTestCase {
         let page = ContactPage(rows: rows, next: ContactCursor(at: 998, sendID: 8), hasPrevious: false)
         _ = App.update(&s, .contactsLoaded(query, page: page, times: ["t0", "t1", "t2"]))
         XCTAssertTrue(s.screenText.contains("c1@example.com"))
+        let header = query.kind == .delivered ? "DELIVERED" : query.kind == .sent ? "SENT" : "WARNED"
+        XCTAssertTrue(s.screenText.contains(header), "the time column says which time it is")
+        XCTAssertFalse(s.screenText.contains("TIME"))
         s.press(.char("j"), .char("j"))
         XCTAssertEqual(s.press(.char("j")), [.loadContacts(query, page: .after(ContactCursor(at: 998, sendID: 8)))], "j past the page loads the next")
         XCTAssertEqual(s.press(.char("G")), [.loadContacts(query, page: .last)])
@@ -85,10 +88,17 @@ final class StatsScreenTests: XCTestCase {
                                                 fields: [FieldValue(name: "FIRSTNAME", value: "Ann")])
         _ = App.update(&s, .contactDetailLoaded(detail, time: "2025-11-25T10:00:00Z"))
         let text = s.screenText
-        for needle in ["551", "Hi Ann, your order shipped.", "FIRSTNAME", "Ann", "2025-11-25T10:00:00Z"] {
+        for needle in ["551", "Hi Ann, your order shipped.", "FIRSTNAME", "Ann", "Warned        2025-11-25T10:00:00Z"] {
             XCTAssertTrue(text.contains(needle), needle)
         }
         assertGolden("contact-detail-80x24", App.view(s))
+        // A sent, delivered and read message shows each time under its own name.
+        let read = StatsService.ContactDetail(email: "c1@example.com", at: 1_000, status: "read", reason: nil, errorCode: nil, errorSubcode: nil,
+                                              messageID: "m_1", message: "Hi.", fields: [], deliveredAt: 2_000, readAt: 3_000)
+        _ = App.update(&s, .contactDetailLoaded(read, time: "T-sent", delivered: "T-delivered", read: "T-read"))
+        for needle in ["Sent          T-sent", "Delivered     T-delivered", "Read          T-read"] {
+            XCTAssertTrue(s.screenText.contains(needle), needle)
+        }
         s.press(.escape)
         XCTAssertEqual(s.press(.escape), [.loadContacts(query, page: .first)], "Esc first clears the search")
     }

@@ -119,10 +119,12 @@ public enum App {
                 s.loaded(page, times: times, request: request)
                 state.replaceCurrent(.contacts(s))
             }
-        case .contactDetailLoaded(let detail, let time):
+        case .contactDetailLoaded(let detail, let time, let delivered, let read):
             if case .contactDetail(var s) = state.current {
                 s.detail = detail
                 s.time = time
+                s.deliveredTime = delivered
+                s.readTime = read
                 state.replaceCurrent(.contactDetail(s))
             }
         case .exported(let path, let rows):

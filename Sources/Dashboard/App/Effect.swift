@@ -55,7 +55,7 @@ public enum Msg: Sendable {
     case deleted(DeletionPlan)
     case statsLoaded(StatsDetails, today: DayNumber)
     case contactsLoaded(ContactsQuery, page: ContactPage, times: [String])
-    case contactDetailLoaded(StatsService.ContactDetail, time: String)
+    case contactDetailLoaded(StatsService.ContactDetail, time: String, delivered: String? = nil, read: String? = nil)
     case programsLoaded([ProgramSummary])
     case programChanged(name: String, active: Bool)
     case fileWritten(path: String)

@@ -192,7 +192,9 @@ public final class Runtime {
                 return .contactsLoaded(query, page: page, times: page.rows.map { StatsExport.time(of: $0, kind: query.kind, calendar: workspace.calendar) })
             case .loadContactDetail(let sendID):
                 let detail = try workspace.stats.detail(sendID: sendID)
-                return .contactDetailLoaded(detail, time: workspace.calendar.timestamp(ofMillis: detail.at))
+                return .contactDetailLoaded(detail, time: workspace.calendar.timestamp(ofMillis: detail.at),
+                                            delivered: detail.deliveredAt.map(workspace.calendar.timestamp(ofMillis:)),
+                                            read: detail.readAt.map(workspace.calendar.timestamp(ofMillis:)))
             case .exportStats(let profile, let filter, let from, let to):
                 let details = try workspace.stats.details(profile: profile, range: try workspace.stats.range(from: from, to: to), filter: filter)
                 let name = "stats-\(Self.fileSafe(profile))-\(workspace.calendar.string(for: details.from))-\(workspace.calendar.string(for: details.to))-\(filter.rawValue).csv"

@@ -98,7 +98,10 @@ public struct ContactsState: Equatable, Sendable {
             Label(query.search.isEmpty ? "No contacts behind this number." : "No contact matches \"\(query.search)\".",
                   style: theme.muted).render(into: &buffer, area: Rect(x: parts[1].x + 2, y: parts[1].y + 1, width: parts[1].width - 4, height: 1))
         } else {
-            Table(columns: [TableColumn("TIME", width: .length(27)), TableColumn("EMAIL", width: .percent(35)),
+            // The time column is named for what it holds: the delivered list shows when each was
+            // delivered (still ordered by when it was sent), the others when it was sent or warned.
+            let timeHeader = query.kind == .delivered ? "DELIVERED" : query.kind == .sent ? "SENT" : "WARNED"
+            Table(columns: [TableColumn(timeHeader, width: .length(27)), TableColumn("EMAIL", width: .percent(35)),
                             TableColumn("STATUS", width: .length(11)), TableColumn("REASON")],
                   source: ArrayRowSource(page.rows.enumerated().map { i, r in [i < times.count ? times[i] : "", r.email, r.status, r.reason ?? ""] }),
                   theme: theme).render(into: &buffer, area: parts[1], state: table)
@@ -119,7 +122,10 @@ public struct ContactsState: Equatable, Sendable {
 public struct ContactDetailState: Equatable, Sendable {
     public var sendID: Int64
     public var detail: StatsService.ContactDetail?
+    /// The times as the account's calendar writes them: sent (or warned), delivered, read.
     public var time = ""
+    public var deliveredTime: String?
+    public var readTime: String?
 
     public init(sendID: Int64) { self.sendID = sendID }
 
@@ -138,7 +144,9 @@ public struct ContactDetailState: Equatable, Sendable {
         var rows = FieldRows(area: inner, labelWidth: 14, labelStyle: theme.muted)
         func line(_ label: String, _ value: String, _ style: Style) { rows.add(label, value, style: style, into: &buffer) }
         line("Contact", d.email, theme.header)
-        line("Time", time, theme.text)
+        line(d.messageID == nil ? "Warned" : "Sent", time, theme.text)
+        if let deliveredTime { line("Delivered", deliveredTime, theme.text) }
+        if let readTime { line("Read", readTime, theme.text) }
         line("Status", d.status, d.reason == nil ? theme.success : theme.warning)
         if let id = d.messageID { line("Message id", id, theme.text) }
         if let code = d.errorCode { line("Error", "\(code)" + (d.errorSubcode.map { "/\($0)" } ?? "") + " — " + (d.reason ?? ""), theme.error) }

@@ -242,13 +242,31 @@ public struct StatsService: Sendable {
         public let messageID: String?
         public let message: String?
         public let fields: [FieldValue]
+        /// When the receipts said it was delivered and read, if they did.
+        public var deliveredAt: Int64?
+        public var readAt: Int64?
+
+        public init(email: String, at: Int64, status: String, reason: String?, errorCode: Int?, errorSubcode: Int?,
+                    messageID: String?, message: String?, fields: [FieldValue], deliveredAt: Int64? = nil, readAt: Int64? = nil) {
+            self.email = email
+            self.at = at
+            self.status = status
+            self.reason = reason
+            self.errorCode = errorCode
+            self.errorSubcode = errorSubcode
+            self.messageID = messageID
+            self.message = message
+            self.fields = fields
+            self.deliveredAt = deliveredAt
+            self.readAt = readAt
+        }
     }
 
     public func detail(sendID: Int64) throws -> ContactDetail {
         try workspace.database.read { db in
             guard let row = try Row.fetchOne(db, sql: """
                 SELECT send.contact_id, send.at, send.status, send.reason, send.error_code, send.error_subcode, send.message_id,
-                       send.message, contact.email
+                       send.message, send.delivered_at, send.read_at, contact.email
                 FROM send JOIN contact ON contact.id = send.contact_id WHERE send.id = ?
                 """, arguments: [sendID]) else { throw DomainError("that contact's record no longer exists") }
             let fields = try Row.fetchAll(db, sql: """
@@ -257,7 +275,8 @@ public struct StatsService: Sendable {
                 WHERE contact_value.contact_id = ? ORDER BY data_field.name
                 """, arguments: [row["contact_id"]]).map { FieldValue(name: $0["name"], value: $0["value"]) }
             return ContactDetail(email: row["email"], at: row["at"], status: row["status"], reason: row["reason"], errorCode: row["error_code"],
-                                 errorSubcode: row["error_subcode"], messageID: row["message_id"], message: row["message"], fields: fields)
+                                 errorSubcode: row["error_subcode"], messageID: row["message_id"], message: row["message"], fields: fields,
+                                 deliveredAt: row["delivered_at"], readAt: row["read_at"])
         }
     }
 }

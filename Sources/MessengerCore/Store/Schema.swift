@@ -158,7 +158,8 @@ enum Schema {
     /// A run claims a batch of enrolments (an id range for one node) in its `program_run` row,
     /// committed before Facebook is asked, and writes each send row once, with its outcome. A run
     /// that dies leaves its claim: the next run records the range's unanswered contacts as
-    /// unknown. Rows that v1 left in 'sending' are settled the same way here.
+    /// unknown. Rows that v1 left in 'sending' are settled the same way here. The reason is written
+    /// out (frozen text): a migration never reads application code, which may change.
     private static func runClaims(_ db: Database) throws {
         try db.execute(sql: """
             ALTER TABLE program_run ADD COLUMN claim_node_id INTEGER;
@@ -169,9 +170,9 @@ enum Schema {
             INSERT INTO daily_stat (profile_id, day, outcome, reason, count)
                 SELECT profile_id, day, 'warning', ?, COUNT(*) FROM send WHERE outcome = 'sending' GROUP BY profile_id, day
                 ON CONFLICT (profile_id, day, outcome, reason) DO UPDATE SET count = count + excluded.count
-            """, arguments: [ProgramRunner.unknownReason])
+            """, arguments: ["unknown outcome: run stopped before Facebook answered"])
         try db.execute(sql: "UPDATE send SET outcome = 'warning', status = 'unknown', reason = ? WHERE outcome = 'sending'",
-                       arguments: [ProgramRunner.unknownReason])
+                       arguments: ["unknown outcome: run stopped before Facebook answered"])
     }
 
     /// Receipts find their sends through the contact, not the PSID. A run inserts its contacts in
