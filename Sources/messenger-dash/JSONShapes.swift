@@ -10,6 +10,7 @@ struct ProfileJSON: Encodable {
     let delivered_7d: Int
     let warnings_7d: Int
     var optin_code: String?
+    var optin_link: String?
     var not_sent: [ReasonCount]?
     var sent_7d: Int?
     var read_7d: Int?
@@ -24,6 +25,7 @@ struct ProfileJSON: Encodable {
     init(_ d: ProfileDetails) {
         self.init(d.summary)
         optin_code = d.optInCode
+        optin_link = d.optInLink
         not_sent = d.notSent
         sent_7d = d.sent7d
         read_7d = d.read7d

@@ -46,12 +46,15 @@ final class WebhookShapesTests: XCTestCase {
         XCTAssertEqual(parsed.events, [
             .delivery(pageID: "1001", psid: "PSID1", mids: ["m_9"], watermark: 1_700_000_000_000, timestamp: 1_700_000_000_004),
             .read(pageID: "1001", psid: "PSID1", watermark: 1_700_000_000_000, timestamp: 1_700_000_000_005),
+            .optin(pageID: "1001", psid: "PSID1", ref: "ann@example.com", timestamp: 1_700_000_000_006),
             .optin(pageID: "1001", psid: "PSID1", ref: "ann@example.com", timestamp: 1_700_000_000_007),
+            .optin(pageID: "1001", psid: "PSID1", ref: "ann@example.com", timestamp: 1_700_000_000_010),
             .templateStatus(pageID: "1001", templateID: "12345", name: "orders_v1", language: "en_US", event: "APPROVED", reason: "NONE",
                             time: 1_700_000_000_200),
         ])
-        // 17 events, 3 used; 1 standby event; 2 changes, 1 used.
-        XCTAssertEqual(parsed.skipped, 14 + 1 + 1)
+        // 17 events, 5 used (a delivery, a read, and opt-ins by plugin, m.me referral and a first
+        // conversation's postback referral); 1 standby event; 2 changes, 1 used.
+        XCTAssertEqual(parsed.skipped, 12 + 1 + 1)
     }
 
     func testAFileOfEveryShapeIngestsTheUsedEventsAndCountsTheRest() throws {
@@ -61,10 +64,10 @@ final class WebhookShapesTests: XCTestCase {
             #"{"object":"page","entry":[\#(Self.standbyEntry)]}"#, #"{"object":"page","entry":[\#(Self.changesEntry)]}"#,
         ]
         let result = try f.workspace.receipts.ingest(jsonLines: Data(lines.joined(separator: "\n").utf8))
-        // The opt-in and the template update are other kinds for receipts; so are the 16 skipped.
-        XCTAssertEqual(result.otherEvents, 2 + 16)
+        // The three opt-ins and the template update are other kinds for receipts; so are the 14 skipped.
+        XCTAssertEqual(result.otherEvents, 4 + 14)
         let optins = try f.workspace.optIns.ingest(jsonLines: Data(lines.joined(separator: "\n").utf8))
-        XCTAssertEqual(optins.unchanged + optins.optedIn, 1)
+        XCTAssertEqual(optins.unchanged + optins.optedIn, 3)
     }
 
     func testAnEchoBesideADeliveryNoLongerRefusesThePost() throws {

@@ -39,6 +39,7 @@ check_json "two profiles" "len(out)==2 and {p['status'] for p in out}=={'enabled
 check_json "opt-in fields" "all(p['optin_field'].startswith('FBOPTIN_') for p in out)"
 FIELD=$(OUTPUT="$OUT" python3 -c "import json,os; print([p for p in json.loads(os.environ['OUTPUT']) if p['page_id']=='2001'][0]['optin_field'])")
 expect 0 "profiles show --json" -- M profiles show "shop 東京 🛍" --json
+check_json "the m.me opt-in link beside the plugin code" "out['optin_link'] == 'https://m.me/2001?ref=@EMAIL@'"
 check_json "the opt-in code" "'fb-send-to-messenger' in out['optin_code'] and 'page_id=\"2001\"' in out['optin_code'] and 'data-ref' in out['optin_code']"
 
 printf 'EMAIL,FIRSTNAME,ORDERNUMBER,%s\r\nann@example.com,Ann,A-1,psid-ann\r\nbob@example.com,,B-2,psid-b99551\r\ncat@example.com,Cat,C-3,\r\ndan@example.com,Dan,D-4,\r\n' "$FIELD" >"$WORK/contacts.csv"
@@ -57,6 +58,10 @@ cat >"$WORK/optins.jsonl" <<JSON
 JSON
 expect 0 "optins ingest" -- M optins ingest "$WORK/optins.jsonl"
 contains "one opt-in" "Opted in 1 contact" "$OUT"
+printf '{"object":"page","entry":[{"id":"2001","time":5,"messaging":[{"sender":{"id":"psid-dan-mme"},"recipient":{"id":"2001"},"timestamp":5,"referral":{"ref":"dan@example.com","source":"SHORTLINK","type":"OPEN_THREAD"}}]}]}\n' >"$WORK/mme.jsonl"
+expect 0 "an m.me link's referral opts in" -- M optins ingest "$WORK/mme.jsonl"
+contains "dan opted in by m.me" "Opted in 1 contact" "$OUT"
+sqlite3 "$DB" "DELETE FROM contact_value WHERE value = 'psid-dan-mme'; DELETE FROM optin_time WHERE contact_id = (SELECT id FROM contact WHERE email = 'dan@example.com')"
 expect 0 "optins ingest again" -- M optins ingest "$WORK/optins.jsonl"
 contains "changes nothing the second time" "Opted in 0 contacts" "$OUT"
 before=$(sqlite3 "$DB" .dump)

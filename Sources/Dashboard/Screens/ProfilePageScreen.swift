@@ -52,6 +52,7 @@ public struct ProfilePageState: Equatable, Sendable {
         field("Page connection", d.connectionError.map { "BROKEN — \($0)" } ?? "connected", d.connectionError == nil ? theme.success : theme.error)
         field("Opt-in field", s.optInField, theme.accent)
         field("Opt-in code", "press y to copy (" + String(d.optInCode.count) + " characters)", theme.text)
+        field("Opt-in link", d.optInLink, theme.text)
         rows.y += 1
         field("Delivered, 7 days", String(s.delivered7d), theme.header)
         field("Funnel", "\(d.sent7d) sent → \(s.delivered7d) delivered → \(d.read7d) read", theme.text)

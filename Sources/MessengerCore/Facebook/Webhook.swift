@@ -94,10 +94,17 @@ public enum WebhookPayload {
 
     /// An opt-in, a delivery or a read, checked strictly; nil for every other kind of event.
     private static func usedEvent(_ event: [String: Any], entryPage: String) throws -> WebhookEvent? {
+        // Opt-ins come three ways: the Send to Messenger plugin (`optin.ref`), an m.me link
+        // (`referral.ref`), or an m.me link that starts a first conversation (`postback.referral.ref`).
+        // Each names the contact by the ref and gives its PSID as the sender.
+        var ref: Any?
         let kind: String
         if event["delivery"] != nil { kind = "delivery" } else if event["read"] != nil { kind = "read" }
-        else if let optin = event["optin"] as? [String: Any], optin["ref"] != nil, event["sender"] != nil { kind = "optin" }
-        else { return nil } // a message, an echo, a postback, a reaction, a checkbox opt-in (user_ref)…
+        else if let optin = event["optin"] as? [String: Any], optin["ref"] != nil, event["sender"] != nil { kind = "optin"; ref = optin["ref"] }
+        else if let referral = event["referral"] as? [String: Any], referral["ref"] != nil, event["sender"] != nil { kind = "optin"; ref = referral["ref"] }
+        else if let postback = event["postback"] as? [String: Any], let referral = postback["referral"] as? [String: Any], referral["ref"] != nil,
+                event["sender"] != nil { kind = "optin"; ref = referral["ref"] }
+        else { return nil } // a message, an echo, a plain postback, a reaction, a checkbox opt-in (user_ref)…
         guard let sender = event["sender"] as? [String: Any] else { throw DomainError("\(kind) event without \"sender\"") }
         guard let recipient = event["recipient"] as? [String: Any] else { throw DomainError("\(kind) event without \"recipient\"") }
         let psid = try idString(sender["id"], "sender.id")
@@ -108,9 +115,7 @@ public enum WebhookPayload {
         let timestamp = try millis(event["timestamp"], "timestamp")
         switch kind {
         case "optin":
-            guard let optin = event["optin"] as? [String: Any], let ref = optin["ref"] as? String, !ref.isEmpty else {
-                throw DomainError("optin.ref must be a non-empty string")
-            }
+            guard let ref = ref as? String, !ref.isEmpty else { throw DomainError("the opt-in's ref must be a non-empty string") }
             return .optin(pageID: page, psid: psid, ref: ref, timestamp: timestamp)
         case "delivery":
             guard let delivery = event["delivery"] as? [String: Any] else { throw DomainError("delivery must be an object") }

@@ -26,6 +26,13 @@ public enum OptInCode {
         """
     }
 
+    /// The m.me link that opts a contact in by opening a conversation: `ref` carries the contact's
+    /// email (URL-encoded by the page that fills `@EMAIL@` in), which comes back as `referral.ref`
+    /// or, on a first conversation, `postback.referral.ref` (R4).
+    public static func link(pageID: String) -> String {
+        "https://m.me/" + pageID.filter { $0.isASCII && ($0.isLetter || $0.isNumber) } + "?ref=@EMAIL@"
+    }
+
     private static func escape(_ s: String) -> String {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "\"", with: "&quot;")
             .replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")

@@ -23,6 +23,8 @@ public struct ProfileDetails: Equatable, Sendable {
     /// nil when healthy; the Graph error otherwise (R11).
     public let connectionError: String?
     public static let repliesNote = "Replies to these messages are read on Facebook only, in the page's inbox."
+    /// Beside the plugin code: the m.me link that opts a contact in too.
+    public var optInLink: String { OptInCode.link(pageID: summary.pageID) }
 }
 
 public struct ReasonCount: Equatable, Sendable, Codable {

@@ -49,7 +49,8 @@ struct ProfilesCommand: ParsableCommand {
                 out += "Not sent\n"
                 for r in d.notSent { out += "  \(String(r.count).leftPad(7))  \(r.reason)\n" }
             }
-            out += "\nOpt-in code (paste into a landing page):\n\(d.optInCode)\n\n\(ProfileDetails.repliesNote)"
+            out += "\nOpt-in code (paste into a landing page):\n\(d.optInCode)\n"
+            out += "\nOpt-in link (m.me; @EMAIL@ is the contact's email, URL-encoded):\n\(d.optInLink)\n\n\(ProfileDetails.repliesNote)"
             say(out)
         }
     }
