@@ -6,7 +6,11 @@ DEBIAN_PACKAGES := libncurses-dev libsqlite3-dev tmux sqlite3 python3 curl strac
 XDG_DATA_HOME ?= $(HOME)/.local/share
 DEFAULT_DB := $(XDG_DATA_HOME)/messenger-dash/messenger.db
 
-.PHONY: run test build deps unit e2e fuzz clean bench bench-quick
+.PHONY: run test build deps unit e2e fuzz clean bench bench-quick install uninstall
+
+# Where `make install` puts things, and the build's version (`messenger-dash --version`).
+PREFIX ?= $(HOME)/.local
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
 
 # Installs what is missing of the Debian packages the build and the tests need.
 deps:
@@ -21,6 +25,7 @@ deps:
 
 build: deps
 	$(SWIFT) build
+	@printf '%s\n' "$(VERSION)" > .build/debug/VERSION
 
 run: build
 	@if [ ! -f "$(DEFAULT_DB)" ] && [ -z "$$MESSENGER_DASH_DB" ]; then $(BIN) demo; fi
@@ -64,3 +69,25 @@ soak: build
 	KILLS=100 CONTACTS=100000 bash Tests/e2e/crash.sh "$(CURDIR)/$(BIN)"
 	$(SWIFT) build -c release --product messenger-fuzz
 	.build/release/messenger-fuzz --events 1000000
+
+# A release binary, its themes, shell completions (bash, zsh, fish, from ArgumentParser) and a
+# man page (ArgumentParser's manual generator) under PREFIX; `make uninstall PREFIX=…` removes them.
+install: deps
+	$(SWIFT) build -c release --product messenger-dash
+	$(SWIFT) package plugin generate-manual >/dev/null
+	install -d "$(PREFIX)/bin" "$(PREFIX)/share/messenger-dash/themes" "$(PREFIX)/share/man/man1" \
+	  "$(PREFIX)/share/bash-completion/completions" "$(PREFIX)/share/zsh/site-functions" "$(PREFIX)/share/fish/vendor_completions.d"
+	install -m 755 .build/release/messenger-dash "$(PREFIX)/bin/messenger-dash"
+	install -m 644 themes/*.toml "$(PREFIX)/share/messenger-dash/themes/"
+	printf '%s\n' "$(VERSION)" > "$(PREFIX)/share/messenger-dash/VERSION"
+	install -m 644 .build/plugins/GenerateManual/outputs/messenger-dash/messenger-dash.1 "$(PREFIX)/share/man/man1/messenger-dash.1"
+	"$(PREFIX)/bin/messenger-dash" --generate-completion-script bash > "$(PREFIX)/share/bash-completion/completions/messenger-dash"
+	"$(PREFIX)/bin/messenger-dash" --generate-completion-script zsh > "$(PREFIX)/share/zsh/site-functions/_messenger-dash"
+	"$(PREFIX)/bin/messenger-dash" --generate-completion-script fish > "$(PREFIX)/share/fish/vendor_completions.d/messenger-dash.fish"
+	@echo "installed messenger-dash $(VERSION) in $(PREFIX)"
+
+uninstall:
+	rm -f "$(PREFIX)/bin/messenger-dash" "$(PREFIX)/share/man/man1/messenger-dash.1" \
+	  "$(PREFIX)/share/bash-completion/completions/messenger-dash" "$(PREFIX)/share/zsh/site-functions/_messenger-dash" \
+	  "$(PREFIX)/share/fish/vendor_completions.d/messenger-dash.fish"
+	rm -rf "$(PREFIX)/share/messenger-dash"

@@ -13,6 +13,7 @@ struct MessengerDash: ParsableCommand {
             Every command takes --db PATH (or MESSENGER_DASH_DB).
             Exit status: 0 done, 1 refused by a rule or bad input data, 2 bad usage.
             """,
+        version: BuildInfo.version,
         subcommands: [
             DemoCommand.self, PagesCommand.self, ProfilesCommand.self, ContactsCommand.self, OptinsCommand.self,
             ProgramsCommand.self, ReceiptsCommand.self, WebhookCommand.self, StatsCommand.self, CompactCommand.self,
@@ -39,7 +40,7 @@ struct MessengerDash: ParsableCommand {
     /// (`../share/messenger-dash/themes`), or in the working directory.
     static func themeFolders(_ env: [String: String]) -> [String] {
         var folders = [Paths.configHome(env) + "/messenger-dash/themes"]
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        var dir = BuildInfo.executable.deletingLastPathComponent()
         folders.append(dir.appendingPathComponent("../share/messenger-dash/themes").standardized.path)
         for _ in 0..<6 {
             let candidate = dir.appendingPathComponent("themes")
