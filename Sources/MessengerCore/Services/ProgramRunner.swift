@@ -144,6 +144,7 @@ public struct ProgramRunner: Sendable {
         if let next { ahead = readAhead(after: next.through) }
         // One transaction a batch: what Facebook answered for the last batch, and the claim of
         // the next, commit together.
+        if let next { journal.prepare(node: plan.nodeID, after: next.after, through: next.through) }
         try step(plan, recording: nil, claiming: next, summary: &summary, reasons: &reasons)
         if let next { journal.begin(node: plan.nodeID, after: next.after, through: next.through) }
         try checkpointed(checkpointer)
@@ -161,6 +162,7 @@ public struct ProgramRunner: Sendable {
                 next = try pending.wait()
                 ahead = next.map { readAhead(after: $0.through) }
             }
+            if let next { journal.prepare(node: plan.nodeID, after: next.after, through: next.through) }
             try step(plan, recording: (current, results), claiming: next, summary: &summary, reasons: &reasons)
             if let next { journal.begin(node: plan.nodeID, after: next.after, through: next.through) } else { journal.reset() }
             try checkpointed(checkpointer)

@@ -56,13 +56,25 @@ final class AnswerJournal: @unchecked Sendable {
         var boot: String?
     }
 
-    /// Starts over for a claim just committed (everything before it is recorded).
+    /// Before the transaction that claims a batch commits: its header goes after what is there,
+    /// so a kill before the commit still leaves the batch before intact, and a kill after it finds
+    /// the new claim's header with nothing asked under it.
+    func prepare(node: Int64, after: Int64, through: Int64) {
+        lock.lock(); defer { lock.unlock() }
+        append(Line(claim: Claim(node: node, after: after, through: through, boot: Self.bootID)))
+    }
+
+    /// After that commit: the journal starts over with only the new claim's header. Written to a
+    /// new file and renamed over the old one, so a kill finds one or the other, never neither.
     func begin(node: Int64, after: Int64, through: Int64) {
         lock.lock(); defer { lock.unlock() }
+        guard var data = try? JSONEncoder().encode(Line(claim: Claim(node: node, after: after, through: through, boot: Self.bootID))) else { return }
+        data.append(0x0A)
+        let fresh = path + ".new"
+        guard FileManager.default.createFile(atPath: fresh, contents: data, attributes: [.posixPermissions: 0o600]),
+              rename(fresh, path) == 0 else { return }
+        if fd >= 0 { _ = Foundation.close(fd); fd = -1 }
         openIfNeeded()
-        guard fd >= 0 else { return }
-        _ = ftruncate(fd, 0)
-        append(Line(claim: Claim(node: node, after: after, through: through, boot: Self.bootID)))
     }
 
     func asking(_ message: OutgoingMessage) {
@@ -112,16 +124,22 @@ final class AnswerJournal: @unchecked Sendable {
         var knowsWhatWasAsked = false
     }
 
+    /// The lines under the last header for this claim (up to the next header).
     static func read(_ path: String, node: Int64, after: Int64, through: Int64) -> Recovery {
         var recovery = Recovery()
         guard let data = FileManager.default.contents(atPath: path) else { return recovery }
-        var lines = data.split(separator: 0x0A).compactMap { try? JSONDecoder().decode(Line.self, from: Data($0)) }
-        guard let first = lines.first, let claim = first.claim,
-              claim.node == node, claim.after == after, claim.through == through else { return recovery }
-        lines.removeFirst()
-        recovery.knowsWhatWasAsked = claim.boot != nil && claim.boot == bootID
-        for line in lines {
-            guard let e = line.e else { continue }
+        var inClaim = false
+        for raw in data.split(separator: 0x0A) {
+            guard let line = try? JSONDecoder().decode(Line.self, from: Data(raw)) else { continue }
+            if let claim = line.claim {
+                inClaim = claim.node == node && claim.after == after && claim.through == through
+                if inClaim {
+                    recovery = Recovery()
+                    recovery.knowsWhatWasAsked = claim.boot != nil && claim.boot == bootID
+                }
+                continue
+            }
+            guard inClaim, let e = line.e else { continue }
             if line.ask == true { recovery.asked.insert(e) } else { recovery.answers[e] = line }
         }
         return recovery
