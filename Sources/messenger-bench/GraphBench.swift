@@ -92,11 +92,11 @@ enum GraphBench {
                 let workspace = separateSenders ? Workspace(database: database, transport: GraphTransport(config: config)) : shared
                 let started = DispatchTime.now().uptimeNanoseconds
                 guard let summary = try? ProgramRunner(workspace: workspace).run(program: program, reenrol: true) else { return }
-                rates.set(i, Double(summary.sent) / (Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9))
+                rates.set(i, Double(summary.sent) / (Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9), sent: summary.sent)
             }
         }
         group.wait()
-        let sent = rates.all.reduce(0, +) > 0 ? Double(try database.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM send") } ?? 0) : 0
+        let sent = Double(rates.sent)
         return (rates.all, sent > 0 ? (cpuSeconds() - cpuBefore) / sent * 1000 : 0)
     }
 
@@ -109,9 +109,11 @@ enum GraphBench {
     final class RateBox: @unchecked Sendable {
         private let lock = NSLock()
         private var rates: [Double]
+        private var total = 0
         init(count: Int) { rates = Array(repeating: 0, count: count) }
-        func set(_ i: Int, _ rate: Double) { lock.lock(); rates[i] = rate; lock.unlock() }
+        func set(_ i: Int, _ rate: Double, sent: Int) { lock.lock(); rates[i] = rate; total += sent; lock.unlock() }
         var all: [Double] { lock.lock(); defer { lock.unlock() }; return rates }
+        var sent: Int { lock.lock(); defer { lock.unlock() }; return total }
     }
 
     static func figures(quick: Bool, folder: URL) throws -> [Figure] {

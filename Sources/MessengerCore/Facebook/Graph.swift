@@ -299,11 +299,11 @@ final class RateLimiter: @unchecked Sendable {
             if let file { flock(file, LOCK_EX) }
             // The time once the lock is ours: another sender's start is never after it.
             let now = Self.monotonicNanoseconds()
-            var recent = file.map(Self.readStarts) ?? starts[page, default: []]
+            var recent = file.map(readStarts) ?? starts[page, default: []]
             recent.removeAll { $0 > now || now - $0 >= window }
             if recent.count < limit {
                 recent.append(now)
-                if let file { Self.writeStarts(recent, to: file); flock(file, LOCK_UN) } else { starts[page] = recent }
+                if let file { writeStarts(recent, to: file); flock(file, LOCK_UN) } else { starts[page] = recent }
                 return
             }
             if let file { flock(file, LOCK_UN) } else { starts[page] = recent }
@@ -326,14 +326,15 @@ final class RateLimiter: @unchecked Sendable {
         return fd
     }
 
-    private static func readStarts(_ fd: Int32) -> [UInt64] {
-        var buffer = [UInt64](repeating: 0, count: 4096)
+    /// The file holds at most the last `limit` starts (kept so by `writeStarts`), 8 bytes each.
+    private func readStarts(_ fd: Int32) -> [UInt64] {
+        var buffer = [UInt64](repeating: 0, count: limit)
         let read = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
         return read > 0 ? Array(buffer.prefix(read / 8)).filter { $0 != 0 } : []
     }
 
-    private static func writeStarts(_ starts: [UInt64], to fd: Int32) {
-        let kept = Array(starts.suffix(4096))
+    private func writeStarts(_ starts: [UInt64], to fd: Int32) {
+        let kept = Array(starts.suffix(limit))
         kept.withUnsafeBytes { _ = pwrite(fd, $0.baseAddress, $0.count, 0) }
         _ = ftruncate(fd, off_t(kept.count * 8))
     }

@@ -24,12 +24,21 @@ public struct MessageTag: Equatable, Sendable, Codable {
 
     /// R12: retired on `day` when it has a note and its date (if any) has come.
     public func isRetired(on day: DayNumber) -> Bool {
-        retiredNote != nil && (retiredOn.map { day >= $0 } ?? true)
+        Self.isRetired(note: retiredNote, on: retiredOn, day: day)
     }
 
     /// "retired 2026-04-27", "retires 2026-04-27" (before the day), or nil for a current tag.
     public func state(on day: DayNumber) -> String? {
-        guard retiredNote != nil else { return nil }
+        Self.state(note: retiredNote, on: retiredOn, day: day)
+    }
+
+    /// The same from a tag's stored note and date, for a row that has no whole tag.
+    static func isRetired(note: String?, on retiredOn: DayNumber?, day: DayNumber) -> Bool {
+        note != nil && (retiredOn.map { day >= $0 } ?? true)
+    }
+
+    static func state(note: String?, on retiredOn: DayNumber?, day: DayNumber) -> String? {
+        guard note != nil else { return nil }
         guard let retiredOn else { return "retired" }
         let date = AccountCalendar(timeZone: .gmt).string(for: retiredOn)
         return day >= retiredOn ? "retired \(date)" : "retires \(date)"

@@ -192,6 +192,7 @@ public struct ProgramRunner: Sendable {
         var recovered = 0
         var recoveredAnswered = 0
         var notAsked = 0
+        var unknownTotal = 0
         var sentFromAnswers = 0
         var failedFromAnswers: [String: Int] = [:]
         var enrolled = 0
@@ -299,12 +300,9 @@ public struct ProgramRunner: Sendable {
                 }
                 rollup.add(profile: plan.profileID, day: day, outcome: "warning", reason: Self.unknownReason, count: unknown)
                 recovered += unanswered.count - notAsked
+                unknownTotal += unknown
                 // Only the enrolments that now have their row move on; the never-asked stay for this run.
-                try db.execute(sql: """
-                    UPDATE enrolment SET next_position = next_position + 1, finished_at = ?
-                    WHERE program_id = ? AND finished_at IS NULL AND id > ? AND id <= ?
-                      AND EXISTS (SELECT 1 FROM send s WHERE s.enrolment_id = enrolment.id AND s.node_id = ?)
-                    """, arguments: [plan.hasNext ? nil : now, programID, claim.after, claim.through, claim.node])
+                try Self.advance(db, plan, after: claim.after, through: claim.through, at: now, onlyRecordedFor: claim.node)
             }
             try rollup.write(db)
 
@@ -344,10 +342,8 @@ public struct ProgramRunner: Sendable {
         summary.recoveredAnswered = recoveredAnswered
         summary.sent += sentFromAnswers
         for (reason, count) in failedFromAnswers { reasons[reason, default: 0] += count }
-        if recovered - recoveredAnswered > 0 { reasons[Self.unknownReason, default: 0] += recovered - recoveredAnswered }
+        if unknownTotal > 0 { reasons[Self.unknownReason, default: 0] += unknownTotal }
         summary.recoveredNotAsked = notAsked
-        // Recorded now: the journal starts empty for this run.
-        AnswerJournal(path: AnswerJournal.path(database: workspace.database.path, programID: result.0.programID)).reset()
         return result
     }
 
@@ -536,12 +532,21 @@ public struct ProgramRunner: Sendable {
 
     /// The batch's contacts move on: to the next node, or (there is none after the Messenger node)
     /// they finish. Every unfinished enrolment of the program in the range has been handled.
-    static func advance(_ db: Database, _ plan: NodePlan, after: Int64, through: Int64, at now: Int64) throws {
-        let statement = try db.cachedStatement(sql: """
+    /// With `onlyRecordedFor` (recovering a dead run's claim), only the enrolments that have their
+    /// row for that node move on: the ones its journal says were never asked stay for this run.
+    static func advance(_ db: Database, _ plan: NodePlan, after: Int64, through: Int64, at now: Int64, onlyRecordedFor node: Int64? = nil) throws {
+        guard let node else {
+            let statement = try db.cachedStatement(sql: """
+                UPDATE enrolment SET next_position = next_position + 1, finished_at = ?
+                WHERE program_id = ? AND finished_at IS NULL AND id > ? AND id <= ?
+                """)
+            return try statement.execute(arguments: [plan.hasNext ? nil : now, plan.programID, after, through])
+        }
+        try db.execute(sql: """
             UPDATE enrolment SET next_position = next_position + 1, finished_at = ?
             WHERE program_id = ? AND finished_at IS NULL AND id > ? AND id <= ?
-            """)
-        try statement.execute(arguments: [plan.hasNext ? nil : now, plan.programID, after, through])
+              AND EXISTS (SELECT 1 FROM send s WHERE s.enrolment_id = enrolment.id AND s.node_id = ?)
+            """, arguments: [plan.hasNext ? nil : now, plan.programID, after, through, node])
     }
 
     static func isAlive(pid: Int64) -> Bool {

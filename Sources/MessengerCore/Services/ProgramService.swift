@@ -147,10 +147,9 @@ public struct ProgramService: Sendable {
     static func summary(_ db: Database, _ row: Row, today: DayNumber) throws -> ProgramSummary {
         let kind = NodeKind(rawValue: row["send_as"]) ?? .tag
         var retired: String?
-        if kind == .tag, let tagName: String = row["tag"] {
-            let tag = MessageTag(name: tagName, apiName: "", allows: "", example: "", contextWords: [],
-                                 retiredNote: row["retired_note"], retiredOn: Self.retiredDay(row["retired_on"]))
-            if tag.isRetired(on: today) { retired = tag.state(on: today) }
+        let note: String? = row["retired_note"], retiredOn = Self.retiredDay(row["retired_on"])
+        if kind == .tag, (row["tag"] as String?) != nil, MessageTag.isRetired(note: note, on: retiredOn, day: today) {
+            retired = MessageTag.state(note: note, on: retiredOn, day: today)
         }
         var latest: TemplateVersion?
         var sending: TemplateVersion?

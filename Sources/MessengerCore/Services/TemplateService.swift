@@ -159,7 +159,11 @@ public struct TemplateService: Sendable {
     /// `message_template_status_update` events: each updates the template it names, unless what
     /// is stored was learnt later (a replayed or late event never takes a status back).
     public func ingest(_ events: [(line: Int, event: WebhookEvent)]) throws -> TemplateIngestResult {
-        try database.write { db in
+        // Most webhook POSTs carry none: no write transaction (and no write lock) for them.
+        guard events.contains(where: { if case .templateStatus = $0.event { return true } else { return false } }) else {
+            return TemplateIngestResult()
+        }
+        return try database.write { db in
             var result = TemplateIngestResult()
             for (_, event) in events {
                 guard case .templateStatus(let pageID, let templateID, let name, let language, let event, let reason, let time) = event else { continue }

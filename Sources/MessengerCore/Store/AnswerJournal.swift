@@ -19,6 +19,8 @@ final class AnswerJournal: @unchecked Sendable {
     let path: String
     private let lock = NSLock()
     private var fd: Int32 = -1
+    /// One encoder, used under the lock: two lines a message on a run's hot path.
+    private let encoder = JSONEncoder()
 
     init(path: String) {
         self.path = path
@@ -68,7 +70,7 @@ final class AnswerJournal: @unchecked Sendable {
     /// new file and renamed over the old one, so a kill finds one or the other, never neither.
     func begin(node: Int64, after: Int64, through: Int64) {
         lock.lock(); defer { lock.unlock() }
-        guard var data = try? JSONEncoder().encode(Line(claim: Claim(node: node, after: after, through: through, boot: Self.bootID))) else { return }
+        guard var data = try? encoder.encode(Line(claim: Claim(node: node, after: after, through: through, boot: Self.bootID))) else { return }
         data.append(0x0A)
         let fresh = path + ".new"
         guard FileManager.default.createFile(atPath: fresh, contents: data, attributes: [.posixPermissions: 0o600]),
@@ -111,7 +113,7 @@ final class AnswerJournal: @unchecked Sendable {
     /// Under the lock. Without a journal (it can't be opened) a kill leaves its batch unknown.
     private func append(_ line: Line) {
         openIfNeeded()
-        guard fd >= 0, var data = try? JSONEncoder().encode(line) else { return }
+        guard fd >= 0, var data = try? encoder.encode(line) else { return }
         data.append(0x0A)
         data.withUnsafeBytes { _ = write(fd, $0.baseAddress, $0.count) }
     }
@@ -128,9 +130,10 @@ final class AnswerJournal: @unchecked Sendable {
     static func read(_ path: String, node: Int64, after: Int64, through: Int64) -> Recovery {
         var recovery = Recovery()
         guard let data = FileManager.default.contents(atPath: path) else { return recovery }
+        let decoder = JSONDecoder()
         var inClaim = false
         for raw in data.split(separator: 0x0A) {
-            guard let line = try? JSONDecoder().decode(Line.self, from: Data(raw)) else { continue }
+            guard let line = try? decoder.decode(Line.self, from: Data(raw)) else { continue }
             if let claim = line.claim {
                 inClaim = claim.node == node && claim.after == after && claim.through == through
                 if inClaim {

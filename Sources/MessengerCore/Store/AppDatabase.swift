@@ -54,13 +54,7 @@ public final class AppDatabase: Sendable {
                 throw DomainError("database \(path) was written by a newer messenger-dash; upgrade to open it")
             }
             if !complete {
-                let upgrade = try writer.write { db in
-                    if try Schema.migrator.hasBeenSuperseded(db) {
-                        throw DomainError("database \(path) was written by a newer messenger-dash; upgrade to open it")
-                    }
-                    return try !Schema.migrator.hasCompletedMigrations(db) && !Schema.migrator.completedMigrations(db).isEmpty
-                }
-                if upgrade && started { upgrading() }
+                if started { upgrading() }
                 try Schema.migrator.migrate(writer)
             }
         } catch let error as DomainError {

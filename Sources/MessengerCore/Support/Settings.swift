@@ -62,11 +62,7 @@ public struct Settings: Sendable, Equatable {
             case "graph_base_url": graphBaseURL = try string()
             case "graph_version": graphVersion = try string()
             case "app_id": appID = try string()
-            case "retention_days":
-                guard let days = value?.int, days >= Compactor.minimumRetentionDays, days <= 36_500 else {
-                    throw DomainError("\(path): key retention_days must be a whole number of days from \(Compactor.minimumRetentionDays) to 36500")
-                }
-                retentionDays = days
+            case "retention_days": retentionDays = try Self.retention(value?.int, source: "\(path): key retention_days")
             case "mouse":
                 guard let flag = value?.bool else { throw DomainError("\(path): key mouse must be true or false") }
                 mouse = flag
@@ -83,11 +79,16 @@ public struct Settings: Sendable, Equatable {
         if let v = env["MESSENGER_DASH_GRAPH_URL"], !v.isEmpty { graphBaseURL = v }
         if let v = env["MESSENGER_DASH_GRAPH_VERSION"], !v.isEmpty { graphVersion = v }
         if let v = env["MESSENGER_DASH_RETENTION_DAYS"], !v.isEmpty {
-            guard let days = Int(v), days >= Compactor.minimumRetentionDays, days <= 36_500 else {
-                throw DomainError("MESSENGER_DASH_RETENTION_DAYS must be a whole number of days from \(Compactor.minimumRetentionDays) to 36500, not \(Display.quoted(v))")
-            }
-            retentionDays = days
+            retentionDays = try Self.retention(Int(v), source: "MESSENGER_DASH_RETENTION_DAYS")
         }
+    }
+
+    /// Days of history kept: at least the 7-day screens' 8, at most a hundred years.
+    static func retention(_ days: Int?, source: String) throws -> Int {
+        guard let days, days >= Compactor.minimumRetentionDays, days <= 36_500 else {
+            throw DomainError("\(source) must be a whole number of days from \(Compactor.minimumRetentionDays) to 36500")
+        }
+        return days
     }
 
     static func zone(_ name: String, source: String) throws -> TimeZone {
