@@ -168,11 +168,31 @@ final class GuardedHTTPServer: @unchecked Sendable {
             response = await handler(request)
         } catch let refusal as Refusal {
             log("\(refusal.status.code) \(refusal.message)")
-            response = HTTPResponse(statusCode: refusal.status, headers: [.contentType: "text/plain"], body: Data((refusal.message + "\n").utf8))
+            let answer = HTTPResponse(statusCode: refusal.status, headers: [.contentType: "text/plain"], body: Data((refusal.message + "\n").utf8))
+            try? await client.write(encode(answer))
+            await drainBeforeClosing(client, fd: fd)
+            return
         } catch {
             return // the peer went away, or a deadline passed: nothing to answer
         }
         try? await client.write(encode(response))
+    }
+
+    /// A refusal is written while the peer may still be sending (a 10 MB body, a 1 GB header line):
+    /// closing with unread bytes would reset the connection and the peer could lose the answer. So
+    /// the write side is closed first and what still comes is read and dropped, for at most a
+    /// second and 16 MB, before the socket closes.
+    private func drainBeforeClosing(_ client: AsyncSocket, fd: Int32) async {
+        _ = Glibc.shutdown(fd, Int32(SHUT_WR))
+        let stop = Task {
+            try await Task.sleep(nanoseconds: 1_000_000_000)
+            _ = Glibc.shutdown(fd, Int32(SHUT_RDWR))
+        }
+        defer { stop.cancel() }
+        var drained = 0
+        while drained < 16 << 20, let chunk = try? await client.read(atMost: 65_536), !chunk.isEmpty {
+            drained += chunk.count
+        }
     }
 
     private func isHeadersDone(_ fd: Int32) -> Bool {
