@@ -179,3 +179,12 @@ struct ContactJSON: Encodable {
         try c.encode(reason, forKey: .reason); try c.encode(message_id, forKey: .message_id); try c.encode(error_code, forKey: .error_code)
     }
 }
+
+/// `contacts suppressed --json`: one contact suppressed for one page (R15).
+struct SuppressedJSON: Encodable {
+    let email: String
+    let page_id: String
+    let page: String
+    let since: String
+    let code: String
+}

@@ -115,10 +115,12 @@ final class RecordingTransport: Transport, @unchecked Sendable {
     private(set) var sent: [OutgoingMessage] = []
     /// Called before answering; a test can throw the run off course here.
     var onSend: ((OutgoingMessage) -> Void)?
+    /// An answer of the test's own for a message (nil: the sandbox answers).
+    var override: ((OutgoingMessage) -> SendResult?)?
 
     func send(_ message: OutgoingMessage) -> SendResult {
-        lock.lock(); sent.append(message); let hook = onSend; lock.unlock()
+        lock.lock(); sent.append(message); let hook = onSend; let answer = override; lock.unlock()
         hook?(message)
-        return sandbox.send(message)
+        return answer?(message) ?? sandbox.send(message)
     }
 }

@@ -4,8 +4,9 @@ import Foundation
 /// PSID, so a run gives the same results every time:
 ///
 /// - a PSID ending in `99551` gets 551 (person unavailable), `99278` gets 10/2018278 (outside the
-///   window), `99100` gets 100/2018001 (no matching user), `99613` gets 613 (rate limit) and
-///   `99190` gets 190 (invalid token); any other PSID is accepted;
+///   window), `99100` gets 100/2018001 (no matching user), `99613` gets 613 (rate limit: on a
+///   message's first attempt only, as a rate limit passes; a retry goes through) and `99190` gets
+///   190 (invalid token); any other PSID is accepted;
 /// - an accepted message is delivered `1 + h % 600` seconds later unless `h % 100 >= 92`, and read
 ///   `h % 3600` seconds after delivery when `h % 100 < 60`, where `h` is a hash of the PSID.
 ///
@@ -35,9 +36,11 @@ public struct SandboxTransport: Transport {
                                       message: "(#100) Param tag \(tag) was retired on \(TagRetirement.date); use a utility message template"))
         }
         for rule in Self.errorSuffixes where message.recipientPSID.hasSuffix(rule.suffix) {
+            if rule.code == 613 && message.attempt > 1 { break }
             return .failed(GraphError(code: rule.code, subcode: rule.subcode))
         }
-        let h = Self.hash(message.recipientPSID + "/" + String(message.enrolmentID) + "/" + String(message.nodeID))
+        let attempt = message.attempt > 1 ? "/" + String(message.attempt) : ""
+        let h = Self.hash(message.recipientPSID + "/" + String(message.enrolmentID) + "/" + String(message.nodeID) + attempt)
         return .sent(messageID: "m_" + String(h, radix: 16))
     }
 
@@ -68,6 +71,7 @@ public struct SandboxTransport: Transport {
 
     private static func appendLog(_ message: OutgoingMessage, to path: String) {
         var record: [String: Any] = ["enrolment_id": message.enrolmentID, "node_id": message.nodeID, "page_id": message.pageID, "psid": message.recipientPSID]
+        if message.attempt > 1 { record["attempt"] = message.attempt }
         if let template = message.utility { record["template"] = template.name }
         guard var data = try? JSONSerialization.data(withJSONObject: record, options: [.sortedKeys]) else { return }
         data.append(0x0A)

@@ -29,6 +29,8 @@ public struct OutgoingMessage: Sendable, Equatable {
     /// stable message ids and keep a log, and a test can prove nothing went out twice.
     public let enrolmentID: Int64
     public let nodeID: Int64
+    /// 1 for a run's send; a retry (R16) sends attempt 2, 3, …
+    public var attempt = 1
 
     public init(pageID: String, pageToken: String?, recipientPSID: String, tag: String, text: String,
                 enrolmentID: Int64, nodeID: Int64) {

@@ -198,37 +198,7 @@ public struct ProgramRunner: Sendable {
         var enrolled = 0
         let result: (NodePlan, Int) = try workspace.database.write { db in
             let programID = try ProgramService.id(db, named: name)
-            let status = try String.fetchOne(db, sql: "SELECT status FROM program WHERE id = ?", arguments: [programID]) ?? "draft"
-            guard status == "active" else {
-                throw DomainError("program \(Display.quoted(name)) is \(status): activate it before running (`programs activate`)")
-            }
-            guard let node = try Row.fetchOne(db, sql: """
-                SELECT node.id, node.profile_id, node.message, node.send_as, message_tag.api_name,
-                       profile.page_id, profile.optin_field_id, page.access_token,
-                       EXISTS (SELECT 1 FROM node n2 WHERE n2.program_id = node.program_id AND n2.position = 2) AS has_next
-                FROM node JOIN profile ON profile.id = node.profile_id
-                JOIN page ON page.id = profile.page_id
-                LEFT JOIN message_tag ON message_tag.name = node.tag
-                WHERE node.program_id = ? AND node.position = 1 AND (node.send_as = 'utility' OR message_tag.name IS NOT NULL)
-                """, arguments: [programID]) else {
-                throw DomainError("program \(Display.quoted(name)) has no complete Messenger node: set it with `programs node`")
-            }
-            // A retired tag (R12) or a template that is not approved (R13) refuses the run, with the fix.
-            let program = try ProgramService.summary(db, programID: programID, today: day)
-            try ProgramService.requireSendable(program, doing: "run")
-            var utility: UtilityTemplateRef?
-            var text: String = node["message"]
-            if program.kind == .utility, let sending = program.sendingTemplate {
-                text = sending.message
-                let fieldNames = try MessageTemplate(text).fieldNames
-                utility = UtilityTemplateRef(name: sending.name, language: sending.language,
-                                             parameterNames: fieldNames.map(UtilityTemplateDraft.parameterName))
-            }
-            let template = try MessageTemplate(text)
-            let fields = try template.fieldNames.map { fieldName -> (id: Int64?, defaultValue: String) in
-                let row = try Row.fetchOne(db, sql: "SELECT id, default_value FROM data_field WHERE name = ?", arguments: [fieldName])
-                return (row?["id"], row?["default_value"] ?? "")
-            }
+            let node = try Self.sendingNode(db, programID: programID, name: name, day: day)
 
             // One process at a time: a live owner refuses; a dead one's run is closed, and what it
             // had claimed without an answer becomes unknown, never resent.
@@ -252,11 +222,7 @@ public struct ProgramRunner: Sendable {
             try db.execute(sql: "INSERT INTO program_run (program_id, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?)",
                            arguments: [programID, pid, now, now])
             let runID = db.lastInsertedRowID
-            let plan = NodePlan(
-                programID: programID, runID: runID, nodeID: node["id"], hasNext: node["has_next"],
-                profileID: node["profile_id"], pageID: node["page_id"], pageToken: node["access_token"],
-                optInFieldID: node["optin_field_id"], tagAPIName: utility == nil ? node["api_name"] : nil, utility: utility, template: template,
-                fieldIDs: fields.map(\.id), defaults: fields.map(\.defaultValue))
+            let plan = node.plan(programID: programID, runID: runID)
 
             var rollup = Rollup()
             let insert = try Self.insertStatement(db)
@@ -286,6 +252,7 @@ public struct ProgramRunner: Sendable {
                             let reason = answer.reason ?? error.reason
                             try Self.writeSend(insert, plan, enrolment: enrolment, node: claim.node, contact: row[1], psid: psid, day: day,
                                                at: now, outcome: "warning", status: "failed", reason: reason, error: error, message: answer.text)
+                            try Suppression.note(db, page: plan.pageID, contact: row[1], error: error, day: day, at: now)
                             rollup.add(profile: plan.profileID, day: day, outcome: "warning", reason: reason)
                             failedFromAnswers[reason, default: 0] += 1
                         }
@@ -347,6 +314,59 @@ public struct ProgramRunner: Sendable {
         return result
     }
 
+    /// What a run (or a retry) sends: the program's Messenger node, checked sendable today.
+    struct SendingNode {
+        let row: Row
+        let utility: UtilityTemplateRef?
+        let template: MessageTemplate
+        let fields: [(id: Int64?, defaultValue: String)]
+
+        func plan(programID: Int64, runID: Int64) -> NodePlan {
+            NodePlan(
+                programID: programID, runID: runID, nodeID: row["id"], hasNext: row["has_next"],
+                profileID: row["profile_id"], pageID: row["page_id"], pageToken: row["access_token"],
+                optInFieldID: row["optin_field_id"], tagAPIName: utility == nil ? row["api_name"] : nil, utility: utility, template: template,
+                fieldIDs: fields.map(\.id), defaults: fields.map(\.defaultValue))
+        }
+    }
+
+    /// The program's Messenger node as it sends today; refuses (one line, with the fix) a program
+    /// that is not active, has no complete node, or can't send (R12, R13).
+    static func sendingNode(_ db: Database, programID: Int64, name: String, day: DayNumber, doing: String = "run") throws -> SendingNode {
+        let status = try String.fetchOne(db, sql: "SELECT status FROM program WHERE id = ?", arguments: [programID]) ?? "draft"
+        guard status == "active" else {
+            throw DomainError("program \(Display.quoted(name)) is \(status): activate it before \(doing == "run" ? "running" : "a \(doing)") (`programs activate`)")
+        }
+        guard let node = try Row.fetchOne(db, sql: """
+            SELECT node.id, node.profile_id, node.message, node.send_as, message_tag.api_name,
+                   profile.page_id, profile.optin_field_id, page.access_token,
+                   EXISTS (SELECT 1 FROM node n2 WHERE n2.program_id = node.program_id AND n2.position = 2) AS has_next
+            FROM node JOIN profile ON profile.id = node.profile_id
+            JOIN page ON page.id = profile.page_id
+            LEFT JOIN message_tag ON message_tag.name = node.tag
+            WHERE node.program_id = ? AND node.position = 1 AND (node.send_as = 'utility' OR message_tag.name IS NOT NULL)
+            """, arguments: [programID]) else {
+            throw DomainError("program \(Display.quoted(name)) has no complete Messenger node: set it with `programs node`")
+        }
+        // A retired tag (R12) or a template that is not approved (R13) refuses the run, with the fix.
+        let program = try ProgramService.summary(db, programID: programID, today: day)
+        try ProgramService.requireSendable(program, doing: doing)
+        var utility: UtilityTemplateRef?
+        var text: String = node["message"]
+        if program.kind == .utility, let sending = program.sendingTemplate {
+            text = sending.message
+            let fieldNames = try MessageTemplate(text).fieldNames
+            utility = UtilityTemplateRef(name: sending.name, language: sending.language,
+                                         parameterNames: fieldNames.map(UtilityTemplateDraft.parameterName))
+        }
+        let template = try MessageTemplate(text)
+        let fields = try template.fieldNames.map { fieldName -> (id: Int64?, defaultValue: String) in
+            let row = try Row.fetchOne(db, sql: "SELECT id, default_value FROM data_field WHERE name = ?", arguments: [fieldName])
+            return (row?["id"], row?["default_value"] ?? "")
+        }
+        return SendingNode(row: node, utility: utility, template: template, fields: fields)
+    }
+
     // MARK: Read ahead: the next batch, personalised, from a snapshot
 
     struct Batch: Sendable {
@@ -380,7 +400,7 @@ public struct ProgramRunner: Sendable {
             // field count only; every value is a bound argument.
             var joins = ""
             var columns = ""
-            var arguments: [Int64OrText] = [.int(plan.nodeID), .int(plan.optInFieldID)]
+            var arguments: [Int64OrText] = [.int(plan.nodeID), .int(plan.optInFieldID), .text(plan.pageID)]
             for (i, fieldID) in plan.fieldIDs.enumerated() {
                 joins += " LEFT JOIN contact_value f\(i) ON f\(i).contact_id = e.contact_id AND f\(i).field_id = ?"
                 columns += ", f\(i).value"
@@ -389,9 +409,11 @@ public struct ProgramRunner: Sendable {
             arguments += [.int(plan.programID), .int(after), .int(Int64(chunkSize))]
             let select = try BulkStatement(db, sql: """
                 SELECT e.id, e.contact_id, e.next_position,
-                       EXISTS (SELECT 1 FROM send s WHERE s.enrolment_id = e.id AND s.node_id = ?), o.value\(columns)
+                       EXISTS (SELECT 1 FROM send s WHERE s.enrolment_id = e.id AND s.node_id = ?), o.value,
+                       sp.day, sp.error_code || COALESCE('/' || sp.error_subcode, '')\(columns)
                 FROM enrolment e INDEXED BY enrolment_unfinished
-                LEFT JOIN contact_value o ON o.contact_id = e.contact_id AND o.field_id = ?\(joins)
+                LEFT JOIN contact_value o ON o.contact_id = e.contact_id AND o.field_id = ?
+                LEFT JOIN suppression sp ON sp.page_id = ? AND sp.contact_id = e.contact_id\(joins)
                 WHERE e.program_id = ? AND e.finished_at IS NULL AND e.id > ?
                 ORDER BY e.id LIMIT ?
                 """)
@@ -409,30 +431,51 @@ public struct ProgramRunner: Sendable {
                                                   reason: Self.noOptInReason, psid: nil, message: nil))
                     return
                 }
-                for i in values.indices { values[i] = row.text(Int32(5 + i)) }
-                let message = plan.template.personalise(values: values, defaults: plan.defaults)
-                // Counting characters walks grapheme clusters; a message of at most 2,000 UTF-8
-                // bytes can't be longer than 2,000 characters, so most skip the walk.
-                if message.utf8.count > MessageTemplate.maxLength && message.count > MessageTemplate.maxLength {
-                    batch.warnings.append(Warning(enrolmentID: enrolmentID, contactID: contactID, status: "too_long",
-                                                  reason: Self.tooLongReason, psid: psid, message: message))
+                // Suppressed for this page (R15): settled without asking Facebook again.
+                if let since = row.optionalInt64(5) {
+                    batch.warnings.append(Warning(enrolmentID: enrolmentID, contactID: contactID, status: "suppressed",
+                                                  reason: Suppression.reason(since: workspace.calendar.string(for: DayNumber(since)), code: row.text(6) ?? ""),
+                                                  psid: psid, message: nil))
                     return
                 }
-                if let utility = plan.utility {
-                    // Each parameter as the text shows it: the contact's value, else the default.
-                    let parameters = values.indices.map { i in values[i].flatMap { $0.isEmpty ? nil : $0 } ?? plan.defaults[i] }
-                    batch.messages.append(OutgoingMessage(
-                        pageID: plan.pageID, pageToken: plan.pageToken, recipientPSID: psid, utility: utility, parameters: parameters,
-                        text: message, enrolmentID: enrolmentID, nodeID: plan.nodeID))
-                } else {
-                    batch.messages.append(OutgoingMessage(
-                        pageID: plan.pageID, pageToken: plan.pageToken, recipientPSID: psid,
-                        tag: plan.tagAPIName ?? "", text: message, enrolmentID: enrolmentID, nodeID: plan.nodeID))
+                for i in values.indices { values[i] = row.text(Int32(7 + i)) }
+                switch Self.compose(plan, enrolmentID: enrolmentID, psid: psid, values: values) {
+                case .message(let message):
+                    batch.messages.append(message)
+                    batch.contactIDs.append(contactID)
+                case .tooLong(let text):
+                    batch.warnings.append(Warning(enrolmentID: enrolmentID, contactID: contactID, status: "too_long",
+                                                  reason: Self.tooLongReason, psid: psid, message: text))
                 }
-                batch.contactIDs.append(contactID)
             }
             return batch.count > 0 ? batch : nil
         }
+    }
+
+    enum Composed {
+        case message(OutgoingMessage)
+        /// Over 2,000 characters after personalisation: not sent.
+        case tooLong(String)
+    }
+
+    /// One contact's message: the node's text (or the sending template's) with their values.
+    static func compose(_ plan: NodePlan, enrolmentID: Int64, psid: String, values: [String?], attempt: Int = 1) -> Composed {
+        let text = plan.template.personalise(values: values, defaults: plan.defaults)
+        // Counting characters walks grapheme clusters; a message of at most 2,000 UTF-8
+        // bytes can't be longer than 2,000 characters, so most skip the walk.
+        if text.utf8.count > MessageTemplate.maxLength && text.count > MessageTemplate.maxLength { return .tooLong(text) }
+        var message: OutgoingMessage
+        if let utility = plan.utility {
+            // Each parameter as the text shows it: the contact's value, else the default.
+            let parameters = values.indices.map { i in values[i].flatMap { $0.isEmpty ? nil : $0 } ?? plan.defaults[i] }
+            message = OutgoingMessage(pageID: plan.pageID, pageToken: plan.pageToken, recipientPSID: psid, utility: utility,
+                                      parameters: parameters, text: text, enrolmentID: enrolmentID, nodeID: plan.nodeID)
+        } else {
+            message = OutgoingMessage(pageID: plan.pageID, pageToken: plan.pageToken, recipientPSID: psid,
+                                      tag: plan.tagAPIName ?? "", text: text, enrolmentID: enrolmentID, nodeID: plan.nodeID)
+        }
+        message.attempt = attempt
+        return .message(message)
     }
 
     // MARK: A step: record the last batch's answers, claim the next, in one transaction
@@ -448,7 +491,7 @@ public struct ProgramRunner: Sendable {
             let insert = try Self.insertStatement(db)
             var rollup = Rollup()
             if let (batch, results) = recording {
-                try record(insert, plan, batch: batch, results: results, day: day, at: now, rollup: &rollup, summary: &summary, reasons: &reasons)
+                try record(db, insert, plan, batch: batch, results: results, day: day, at: now, rollup: &rollup, summary: &summary, reasons: &reasons)
                 try Self.advance(db, plan, after: batch.after, through: batch.through, at: now)
             }
             for warning in next?.warnings ?? [] {
@@ -466,7 +509,7 @@ public struct ProgramRunner: Sendable {
     }
 
     /// Each answered contact's send row, with its outcome and the rollups.
-    private func record(_ insert: BulkStatement, _ plan: NodePlan, batch: Batch, results: [SendResult], day: DayNumber, at now: Int64,
+    private func record(_ db: Database, _ insert: BulkStatement, _ plan: NodePlan, batch: Batch, results: [SendResult], day: DayNumber, at now: Int64,
                         rollup: inout Rollup, summary: inout RunSummary, reasons: inout [String: Int]) throws {
         var sent = 0
         for (index, message) in batch.messages.enumerated() {
@@ -481,6 +524,7 @@ public struct ProgramRunner: Sendable {
                 try Self.writeSend(insert, plan, enrolment: message.enrolmentID, node: plan.nodeID, contact: contactID,
                                    psid: message.recipientPSID, day: day, at: now, outcome: "warning", status: "failed",
                                    reason: error.reason, error: error, message: message.text)
+                try Suppression.note(db, page: plan.pageID, contact: contactID, error: error, day: day, at: now)
                 rollup.add(profile: plan.profileID, day: day, outcome: "warning", reason: error.reason)
                 reasons[error.reason, default: 0] += 1
             }

@@ -245,6 +245,10 @@ public struct StatsService: Sendable {
         /// When the receipts said it was delivered and read, if they did.
         public var deliveredAt: Int64?
         public var readAt: Int64?
+        /// Set when the contact is suppressed for the send's page (R15).
+        public var suppression: SuppressedContact?
+        /// What earlier attempts said, oldest first, when the send was retried (R16).
+        public var earlierAttempts: [EarlierAttempt] = []
 
         public init(email: String, at: Int64, status: String, reason: String?, errorCode: Int?, errorSubcode: Int?,
                     messageID: String?, message: String?, fields: [FieldValue], deliveredAt: Int64? = nil, readAt: Int64? = nil) {
@@ -262,10 +266,17 @@ public struct StatsService: Sendable {
         }
     }
 
+    public struct EarlierAttempt: Equatable, Sendable {
+        public let attempt: Int
+        public let at: Int64
+        public let status: String
+        public let reason: String?
+    }
+
     public func detail(sendID: Int64) throws -> ContactDetail {
         try workspace.database.read { db in
             guard let row = try Row.fetchOne(db, sql: """
-                SELECT send.contact_id, send.at, send.status, send.reason, send.error_code, send.error_subcode, send.message_id,
+                SELECT send.contact_id, send.page_id, send.at, send.status, send.reason, send.error_code, send.error_subcode, send.message_id,
                        send.message, send.delivered_at, send.read_at, contact.email
                 FROM send JOIN contact ON contact.id = send.contact_id WHERE send.id = ?
                 """, arguments: [sendID]) else { throw DomainError("that contact's record no longer exists") }
@@ -274,9 +285,20 @@ public struct StatsService: Sendable {
                 JOIN data_field ON data_field.id = contact_value.field_id
                 WHERE contact_value.contact_id = ? ORDER BY data_field.name
                 """, arguments: [row["contact_id"]]).map { FieldValue(name: $0["name"], value: $0["value"]) }
-            return ContactDetail(email: row["email"], at: row["at"], status: row["status"], reason: row["reason"], errorCode: row["error_code"],
-                                 errorSubcode: row["error_subcode"], messageID: row["message_id"], message: row["message"], fields: fields,
-                                 deliveredAt: row["delivered_at"], readAt: row["read_at"])
+            var detail = ContactDetail(
+                email: row["email"], at: row["at"], status: row["status"], reason: row["reason"], errorCode: row["error_code"],
+                errorSubcode: row["error_subcode"], messageID: row["message_id"], message: row["message"], fields: fields,
+                deliveredAt: row["delivered_at"], readAt: row["read_at"])
+            detail.suppression = try Row.fetchOne(db, sql: """
+                SELECT contact.email, suppression.page_id, COALESCE(page.name, suppression.page_id) AS page_name,
+                       suppression.contact_id, suppression.day, suppression.error_code, suppression.error_subcode
+                FROM suppression JOIN contact ON contact.id = suppression.contact_id LEFT JOIN page ON page.id = suppression.page_id
+                WHERE suppression.contact_id = ? AND suppression.page_id = ?
+                """, arguments: [row["contact_id"], row["page_id"]]).map(SuppressionService.suppressed)
+            detail.earlierAttempts = try Row.fetchAll(db, sql: """
+                SELECT attempt, at, status, reason FROM send_attempt WHERE send_id = ? ORDER BY attempt
+                """, arguments: [sendID]).map { EarlierAttempt(attempt: $0["attempt"], at: $0["at"], status: $0["status"], reason: $0["reason"]) }
+            return detail
         }
     }
 }

@@ -51,4 +51,6 @@ public struct Workspace: Sendable {
     public var compactor: Compactor { Compactor(workspace: self) }
     public var receipts: ReceiptService { ReceiptService(workspace: self) }
     public var stats: StatsService { StatsService(workspace: self) }
+    public var suppressions: SuppressionService { SuppressionService(workspace: self) }
+    public var retries: RetryService { RetryService(workspace: self) }
 }

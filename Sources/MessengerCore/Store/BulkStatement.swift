@@ -41,6 +41,10 @@ struct BulkStatement {
 
     func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(sqlite, column) }
 
+    func optionalInt64(_ column: Int32) -> Int64? {
+        sqlite3_column_type(sqlite, column) == SQLITE_NULL ? nil : sqlite3_column_int64(sqlite, column)
+    }
+
     func text(_ column: Int32) -> String? {
         guard sqlite3_column_type(sqlite, column) != SQLITE_NULL, let bytes = sqlite3_column_text(sqlite, column) else { return nil }
         return String(cString: bytes)

@@ -15,6 +15,7 @@ enum Schema {
         migrator.registerMigration("v5-program-contacts", foreignKeyChecks: .immediate, migrate: programContacts)
         migrator.registerMigration("v6-utility-templates", migrate: utilityTemplates)
         migrator.registerMigration("v7-optin-times", migrate: optInTimes)
+        migrator.registerMigration("v8-suppression-and-retries", migrate: suppressionAndRetries)
         return migrator
     }
 
@@ -277,6 +278,42 @@ enum Schema {
                 at         INTEGER NOT NULL,
                 PRIMARY KEY (contact_id, field_id)
             ) WITHOUT ROWID;
+            """)
+    }
+
+    /// R15 and R16: a contact who turned messages from a page off (551) or whose permission is gone
+    /// (200/1545041) is suppressed for that page: runs skip them without asking Facebook. A retry
+    /// sends a warned contact again: the send row takes the new outcome (the day is counted once)
+    /// and the attempt it replaces is kept in `send_attempt`.
+    private static func suppressionAndRetries(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE suppression (
+                page_id       TEXT NOT NULL,
+                contact_id    INTEGER NOT NULL REFERENCES contact(id) ON DELETE CASCADE,
+                day           INTEGER NOT NULL,
+                at            INTEGER NOT NULL,
+                error_code    INTEGER NOT NULL,
+                error_subcode INTEGER,
+                PRIMARY KEY (page_id, contact_id)
+            ) WITHOUT ROWID;
+
+            ALTER TABLE send ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1;
+
+            CREATE TABLE send_attempt (
+                send_id       INTEGER NOT NULL REFERENCES send(id) ON DELETE CASCADE,
+                attempt       INTEGER NOT NULL,
+                at            INTEGER NOT NULL,
+                outcome       TEXT NOT NULL,
+                status        TEXT NOT NULL,
+                reason        TEXT,
+                error_code    INTEGER,
+                error_subcode INTEGER,
+                message_id    TEXT,
+                PRIMARY KEY (send_id, attempt)
+            ) WITHOUT ROWID;
+
+            -- The warnings a retry picks: a node's, of one day.
+            CREATE INDEX send_warnings_by_node ON send(node_id, day, id) WHERE outcome = 'warning';
             """)
     }
 

@@ -5,7 +5,44 @@ import WebhookServer
 
 struct ContactsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "contacts", abstract: "Contacts and their data fields.", subcommands: [Import.self])
+        commandName: "contacts", abstract: "Contacts and their data fields.", subcommands: [Import.self, Suppressed.self, Lift.self])
+
+    /// R15: who is suppressed for which page, since when, and why.
+    struct Suppressed: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List contacts suppressed for a page (551, 200/1545041): runs skip them without asking Facebook.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only this contact.") var email: String?
+        @Option(help: ArgumentHelp("Only this page.", valueName: "PAGE-ID")) var page: String?
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let workspace = try Context(global).workspace(creating: false)
+            let list = try workspace.suppressions.list(email: email, pageID: page)
+            if json {
+                return try printJSON(list.map { SuppressedJSON(email: $0.email, page_id: $0.pageID, page: $0.pageName,
+                                                               since: workspace.calendar.string(for: $0.since), code: $0.code) })
+            }
+            if list.isEmpty { return say("No suppressed contacts.") }
+            var table = TextTable("EMAIL", "PAGE", "SINCE", "CODE")
+            for s in list { table.add(s.email, s.pageName, workspace.calendar.string(for: s.since), s.code) }
+            say(table.render())
+        }
+    }
+
+    struct Lift: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Lift a contact's suppression (for one page, or every page): the next run asks Facebook again.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The contact's email.") var email: String
+        @Option(help: ArgumentHelp("Only this page.", valueName: "PAGE-ID")) var page: String?
+
+        func run() throws {
+            let workspace = try Context(global).workspace(creating: false)
+            let lifted = try workspace.suppressions.lift(email: email, pageID: page)
+            say("Lifted \(lifted) suppression\(lifted == 1 ? "" : "s") of \(Display.quoted(email)): the next run asks Facebook again.")
+        }
+    }
 
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -5,7 +5,7 @@ import MessengerCore
 struct ProgramsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "programs", abstract: "Programs and their Messenger node.",
-        subcommands: [List.self, Show.self, Create.self, Activate.self, Pause.self, Node.self, Convert.self, Templates.self, Run.self])
+        subcommands: [List.self, Show.self, Create.self, Activate.self, Pause.self, Node.self, Convert.self, Templates.self, Run.self, Retry.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List programs with their node's profile and tag.")
@@ -227,6 +227,50 @@ struct ProgramsCommand: ParsableCommand {
             }
             compactAfterRun(workspace)
             if let stop = s.stoppedBecause { throw DomainError("run stopped: \(stop)") }
+        }
+    }
+}
+
+extension ProgramsCommand {
+    /// R16: a day's retryable warnings sent again, counted once in that day's statistics.
+    struct Retry: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send a day's retryable warnings again: rate limits (613, 4), temporary failures (2, 1200), no answer, unknown outcomes.",
+            discussion: """
+                The day's statistics count each contact once: a retried warning becomes what Facebook answers now, \
+                and the first attempt stays in the contact's history. Contacts suppressed for the page (551) are not retried. \
+                An unknown outcome may have reached the person already: retrying it can send twice.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The program's name.") var program: String
+        @Option(help: ArgumentHelp("The day of the warnings, YYYY-MM-DD in the account's time zone.", valueName: "DAY")) var date: String
+        @Option(help: ArgumentHelp("Only this reason: 613, 4, 2, 1200, no-answer (-1) or unknown.", valueName: "CODE")) var reason: String?
+
+        func validate() throws {
+            if AccountCalendar(timeZone: .gmt).parseDay(date) == nil {
+                throw ValidationError("--date must be a date written YYYY-MM-DD, not \(Display.quoted(date))")
+            }
+        }
+
+        func run() throws {
+            let reason = try self.reason.map(RetryReason.init(parsing:))
+            let workspace = try Context(global).workspace(creating: false)
+            let day = workspace.calendar.parseDay(date)!
+            guard day <= workspace.today else { throw DomainError("--date \(date) is in the future") }
+            let retries = workspace.retries
+            let waiting = try retries.retryable(program: program, day: day, reason: reason)
+            guard waiting > 0 else {
+                return say("Nothing to retry for \(Display.quoted(program)) on \(date)" + (reason.map { " with reason \($0)" } ?? "") + ".")
+            }
+            let verbose = isatty(STDERR_FILENO) == 1
+            var progress: (@Sendable (RunProgress) -> Void)?
+            if verbose { progress = { p in FileHandle.standardError.write(Data("\r\u{1B}[K\(p.done)/\(p.total) retried".utf8)) } }
+            let s = try retries.retry(program: program, day: day, reason: reason, progress: progress)
+            if verbose { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            say("Retried \(s.retried) on \(date): \(s.sent) sent, \(s.warned) not sent."
+                + (s.wereUnknown > 0 ? " \(s.wereUnknown) had an unknown outcome and may have reached the person twice." : ""))
+            for r in s.warnings { say("  \(String(r.count).leftPad(7))  \(r.reason)") }
+            if let stop = s.stoppedBecause { throw DomainError("retry stopped: \(stop)") }
         }
     }
 }

@@ -1,0 +1,322 @@
+import Foundation
+import GRDB
+
+/// Which warnings a retry sends again (R16): the answers that say "not now", never the ones that
+/// say "not this person" (551, 100/2018001) or "not this message" (10/2018278), which would fail
+/// again and count against the page.
+public enum RetryReason: Equatable, Hashable, Sendable, CustomStringConvertible {
+    /// A Graph error that passes: 613 (the page's rate limit), 4 (the app's), 2 (service
+    /// unavailable), 1200 (temporary send failure), -1 (no answer: network error or timeout).
+    case code(Int)
+    /// A run stopped between asking Facebook and hearing back (R6): it may have gone.
+    case unknown
+
+    public static let retryableCodes = [613, 4, 2, 1200, -1]
+
+    /// `613`, `-1` (or `no-answer`), `unknown`, … as `--reason` takes them.
+    public init(parsing text: String) throws {
+        let text = text.trimmingCharacters(in: .whitespaces).lowercased()
+        switch text {
+        case "unknown": self = .unknown
+        case "no-answer", "timeout": self = .code(-1)
+        default:
+            guard let code = Int(text) else {
+                throw DomainError("--reason \(Display.quoted(text)) is not a code: give one of \(Self.choices)")
+            }
+            guard Self.retryableCodes.contains(code) else {
+                throw DomainError("--reason \(code) is not retryable: Facebook would answer it again; retry takes \(Self.choices)")
+            }
+            self = .code(code)
+        }
+    }
+
+    public static var choices: String { retryableCodes.map(String.init).joined(separator: ", ") + " or unknown" }
+
+    public var description: String {
+        switch self {
+        case .code(-1): return "no-answer"
+        case .code(let code): return String(code)
+        case .unknown: return "unknown"
+        }
+    }
+
+    /// The SQL condition on a `send s` row that this reason (or, nil, any of them) covers: a
+    /// literal, with the codes as arguments.
+    static func condition(_ reason: RetryReason?) -> (sql: String, arguments: StatementArguments) {
+        switch reason {
+        case .unknown?: return ("s.status = 'unknown'", [])
+        case .code(let code)?: return ("(s.status = 'failed' AND s.error_code = ?)", [code])
+        case nil: return ("(s.status = 'unknown' OR (s.status = 'failed' AND s.error_code IN (?, ?, ?, ?, ?)))", StatementArguments(retryableCodes))
+        }
+    }
+}
+
+public struct RetrySummary: Sendable, Equatable {
+    /// Warnings sent again.
+    public var retried = 0
+    /// Of them, how many had an unknown outcome: those may have reached the person twice.
+    public var wereUnknown = 0
+    public var sent = 0
+    /// What the retried ones got instead, by reason.
+    public var warnings: [ReasonCount] = []
+    public var cancelled = false
+    /// Set when the page's token was refused (190): the retry stopped there (R11).
+    public var stoppedBecause: String?
+
+    public var warned: Int { warnings.reduce(0) { $0 + $1.count } }
+
+    public init() {}
+}
+
+/// Sends a program's retryable warnings of one day again (R16).
+///
+/// The send row is the one record of a contact at a node, so a retry changes it in place and the
+/// day's statistics count the contact once: the warning's count goes down as the new outcome's
+/// goes up, both on the send's own day. What the row said before goes to `send_attempt`.
+///
+/// Crash safety, as for runs: before a batch is asked, one transaction keeps each row's attempt
+/// in `send_attempt` and marks the row unknown (moving its count to "unknown"); the answers are
+/// recorded in a second. A retry killed in between leaves that batch unknown: counted once,
+/// never sent again on its own, and retryable (`--reason unknown`) by a person who accepts that
+/// it may have gone already.
+public struct RetryService: Sendable {
+    let workspace: Workspace
+    public let chunkSize: Int
+
+    public init(workspace: Workspace, chunkSize: Int? = nil) {
+        self.workspace = workspace
+        self.chunkSize = max(1, chunkSize ?? workspace.transport.preferredBatchSize)
+    }
+
+    /// How many warnings of `day` a retry of the program would send.
+    public func retryable(program name: String, day: DayNumber, reason: RetryReason? = nil) throws -> Int {
+        let condition = RetryReason.condition(reason)
+        return try workspace.database.read { db in
+            let programID = try ProgramService.id(db, named: name)
+            return try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM send s JOIN node ON node.id = s.node_id AND node.program_id = ? AND node.position = 1
+                JOIN profile ON profile.id = node.profile_id
+                WHERE s.day = ? AND s.outcome = 'warning' AND s.page_id = profile.page_id AND \(condition.sql)
+                  AND NOT EXISTS (SELECT 1 FROM suppression sp WHERE sp.page_id = s.page_id AND sp.contact_id = s.contact_id)
+                """, arguments: [programID, day] + condition.arguments) ?? 0
+        }
+    }
+
+    /// The programs with retryable warnings on `day` for a profile's page, and how many each has.
+    public func retryable(profile name: String, day: DayNumber) throws -> [(program: String, count: Int)] {
+        let condition = RetryReason.condition(nil)
+        return try workspace.database.read { db in
+            let profileID = try ProfileService.id(db, named: name)
+            return try Row.fetchAll(db, sql: """
+                SELECT program.name, COUNT(*) AS n FROM send s
+                JOIN node ON node.id = s.node_id AND node.position = 1 AND node.profile_id = ?
+                JOIN program ON program.id = node.program_id
+                JOIN profile ON profile.id = node.profile_id
+                WHERE s.day = ? AND s.outcome = 'warning' AND s.page_id = profile.page_id AND \(condition.sql)
+                  AND NOT EXISTS (SELECT 1 FROM suppression sp WHERE sp.page_id = s.page_id AND sp.contact_id = s.contact_id)
+                GROUP BY program.id ORDER BY program.name
+                """, arguments: [profileID, day] + condition.arguments).map { ($0["name"], $0["n"]) }
+        }
+    }
+
+    public func retry(
+        program name: String,
+        day: DayNumber,
+        reason: RetryReason? = nil,
+        progress: (@Sendable (RunProgress) -> Void)? = nil,
+        shouldCancel: (@Sendable () -> Bool)? = nil
+    ) throws -> RetrySummary {
+        // A retry and a run of one program never overlap: the same lock in this process, the
+        // same lease (`program_run`) across processes.
+        let key = ProfileName.key(name.trimmingCharacters(in: .whitespacesAndNewlines))
+        guard RunsInThisProcess.shared.begin(database: workspace.database.path, program: key) else {
+            throw DomainError("program \(Display.quoted(name)) is already running")
+        }
+        defer { RunsInThisProcess.shared.end(database: workspace.database.path, program: key) }
+        let total = try retryable(program: name, day: day, reason: reason)
+        let plan = try lease(program: name)
+        defer {
+            let now = workspace.clock.nowMillis()
+            try? workspace.database.write { db in
+                try db.execute(sql: "UPDATE program_run SET finished_at = ? WHERE id = ?", arguments: [now, plan.runID])
+            }
+        }
+        var summary = RetrySummary()
+        var reasons: [String: Int] = [:]
+        var after: Int64 = 0
+        while !(shouldCancel?() ?? false), let batch = try read(plan, day: day, reason: reason, after: after) {
+            after = batch.through
+            try claim(plan, batch)
+            let messages = batch.messages.map(\.message)
+            let results = messages.isEmpty ? [] : workspace.transport.send(batch: messages)
+            try record(plan, batch, results: results, summary: &summary, reasons: &reasons)
+            summary.retried += batch.rows.count
+            summary.wereUnknown += batch.rows.filter { $0.wasUnknown }.count
+            progress?(RunProgress(done: summary.retried, total: total, sent: summary.sent, warned: reasons.values.reduce(0, +)))
+            if let broken = results.lazy.compactMap({ result -> GraphError? in
+                if case .failed(let error) = result, error.code == 190 { return error }
+                return nil
+            }).first {
+                try workspace.pages.markBroken(pageID: plan.pageID, reason: broken.reason)
+                summary.stoppedBecause = broken.reason
+                break
+            }
+        }
+        summary.cancelled = shouldCancel?() ?? false
+        summary.warnings = reasons.map { ReasonCount(reason: $0.key, count: $0.value) }
+            .sorted { $0.count != $1.count ? $0.count > $1.count : $0.reason < $1.reason }
+        return summary
+    }
+
+    /// The program's node as it sends today, and a `program_run` row that a run of the program
+    /// in another process sees as live. A dead run's claim is left for the next run to settle.
+    private func lease(program name: String) throws -> ProgramRunner.NodePlan {
+        let now = workspace.clock.nowMillis()
+        let pid = Int64(getpid())
+        return try workspace.database.write { db in
+            let programID = try ProgramService.id(db, named: name)
+            let node = try ProgramRunner.sendingNode(db, programID: programID, name: name, day: workspace.calendar.day(ofMillis: now),
+                                                     doing: "retry")
+            for row in try Row.fetchAll(db, sql: "SELECT id, pid, claim_node_id FROM program_run WHERE program_id = ? AND finished_at IS NULL",
+                                        arguments: [programID]) {
+                let owner: Int64 = row["pid"]
+                if owner != pid, ProgramRunner.isAlive(pid: owner) {
+                    throw DomainError("program \(Display.quoted(name)) is already running in process \(owner)")
+                }
+                // A dead retry (or run) without a claim is closed; a claim stays for the next run.
+                if (row["claim_node_id"] as Int64?) == nil {
+                    try db.execute(sql: "UPDATE program_run SET finished_at = ? WHERE id = ?", arguments: [now, row["id"]])
+                }
+            }
+            try db.execute(sql: "INSERT INTO program_run (program_id, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?)",
+                           arguments: [programID, pid, now, now])
+            return node.plan(programID: programID, runID: db.lastInsertedRowID)
+        }
+    }
+
+    struct Retried {
+        let sendID: Int64
+        let profileID: Int64
+        let contactID: Int64
+        let day: DayNumber
+        let reason: String
+        let wasUnknown: Bool
+        /// What goes out, or the text that is too long to.
+        let composed: ProgramRunner.Composed
+    }
+
+    struct Batch {
+        var rows: [Retried] = []
+        var through: Int64 = 0
+        var messages: [(row: Int, message: OutgoingMessage)] {
+            rows.indices.compactMap { i in
+                if case .message(let message) = rows[i].composed { return (i, message) }
+                return nil
+            }
+        }
+    }
+
+    /// The next warnings after send id `after`, with each contact's values, personalised anew.
+    private func read(_ plan: ProgramRunner.NodePlan, day: DayNumber, reason: RetryReason?, after: Int64) throws -> Batch? {
+        try workspace.database.read { db -> Batch? in
+            var joins = ""
+            var columns = ""
+            var arguments: StatementArguments = []
+            for (i, fieldID) in plan.fieldIDs.enumerated() {
+                joins += " LEFT JOIN contact_value f\(i) ON f\(i).contact_id = s.contact_id AND f\(i).field_id = ?"
+                columns += ", f\(i).value"
+                arguments += [fieldID ?? -1]
+            }
+            let condition = RetryReason.condition(reason)
+            arguments += [plan.nodeID, day, plan.pageID, after]
+            arguments += condition.arguments
+            arguments += [chunkSize]
+            var batch = Batch()
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT s.id, s.profile_id, s.contact_id, s.enrolment_id, s.psid, s.status, s.reason, s.attempts\(columns)
+                FROM send s INDEXED BY send_warnings_by_node\(joins)
+                WHERE s.node_id = ? AND s.day = ? AND s.outcome = 'warning' AND s.page_id = ? AND s.id > ? AND \(condition.sql)
+                  AND s.psid IS NOT NULL
+                  AND NOT EXISTS (SELECT 1 FROM suppression sp WHERE sp.page_id = s.page_id AND sp.contact_id = s.contact_id)
+                ORDER BY s.id LIMIT ?
+                """, arguments: arguments)
+            while let row = try rows.next() {
+                let values = plan.fieldIDs.indices.map { i -> String? in row[8 + i] }
+                let attempts: Int = row["attempts"]
+                let composed = ProgramRunner.compose(plan, enrolmentID: row["enrolment_id"], psid: row["psid"], values: values,
+                                                     attempt: attempts + 1)
+                batch.rows.append(Retried(sendID: row["id"], profileID: row["profile_id"], contactID: row["contact_id"], day: day,
+                                          reason: row["reason"] ?? "", wasUnknown: (row["status"] as String) == "unknown", composed: composed))
+                batch.through = row["id"]
+            }
+            return batch.rows.isEmpty ? nil : batch
+        }
+    }
+
+    /// Before anything of the batch leaves: each row's attempt goes to `send_attempt` and the row
+    /// becomes unknown (its count moves with it), in one commit.
+    private func claim(_ plan: ProgramRunner.NodePlan, _ batch: Batch) throws {
+        let now = workspace.clock.nowMillis()
+        try workspace.database.write { db in
+            let keep = try db.cachedStatement(sql: """
+                INSERT INTO send_attempt (send_id, attempt, at, outcome, status, reason, error_code, error_subcode, message_id)
+                SELECT id, attempts, at, outcome, status, reason, error_code, error_subcode, message_id FROM send WHERE id = ?
+                """)
+            let mark = try db.cachedStatement(sql: """
+                UPDATE send SET status = 'unknown', reason = ?, error_code = NULL, error_subcode = NULL, attempts = attempts + 1, at = ?
+                WHERE id = ?
+                """)
+            var rollup = Rollup()
+            for row in batch.rows {
+                try keep.execute(arguments: [row.sendID])
+                try mark.execute(arguments: [ProgramRunner.unknownReason, now, row.sendID])
+                if !row.wasUnknown {
+                    rollup.add(profile: row.profileID, day: row.day, outcome: "warning", reason: row.reason, count: -1)
+                    rollup.add(profile: row.profileID, day: row.day, outcome: "warning", reason: ProgramRunner.unknownReason)
+                }
+            }
+            try rollup.write(db)
+            try db.execute(sql: "UPDATE program_run SET heartbeat_at = ? WHERE id = ?", arguments: [now, plan.runID])
+        }
+    }
+
+    /// What Facebook answered, on each row, with the counts moved from "unknown" to it.
+    private func record(_ plan: ProgramRunner.NodePlan, _ batch: Batch, results: [SendResult],
+                        summary: inout RetrySummary, reasons: inout [String: Int]) throws {
+        let now = workspace.clock.nowMillis()
+        let today = workspace.calendar.day(ofMillis: now)
+        var resultByRow: [Int: SendResult] = [:]
+        for (index, pair) in batch.messages.enumerated() { resultByRow[pair.row] = results[index] }
+        try workspace.database.write { db in
+            let sent = try db.cachedStatement(sql: """
+                UPDATE send SET outcome = 'sent', status = 'sent', reason = NULL, message_id = ?, message = ?, at = ? WHERE id = ?
+                """)
+            let failed = try db.cachedStatement(sql: """
+                UPDATE send SET status = ?, reason = ?, error_code = ?, error_subcode = ?, message = ?, at = ? WHERE id = ?
+                """)
+            var rollup = Rollup()
+            for (i, row) in batch.rows.enumerated() {
+                rollup.add(profile: row.profileID, day: row.day, outcome: "warning", reason: ProgramRunner.unknownReason, count: -1)
+                switch (row.composed, resultByRow[i]) {
+                case (.message(let message), .sent(let messageID)?):
+                    try sent.execute(arguments: [messageID, message.text, now, row.sendID])
+                    rollup.add(profile: row.profileID, day: row.day, outcome: "sent")
+                    summary.sent += 1
+                case (.message(let message), .failed(let error)?):
+                    try failed.execute(arguments: ["failed", error.reason, error.code, error.subcode, message.text, now, row.sendID])
+                    try Suppression.note(db, page: plan.pageID, contact: row.contactID, error: error, day: today, at: now)
+                    rollup.add(profile: row.profileID, day: row.day, outcome: "warning", reason: error.reason)
+                    reasons[error.reason, default: 0] += 1
+                case (.tooLong(let text), _):
+                    try failed.execute(arguments: ["too_long", ProgramRunner.tooLongReason, nil, nil, text, now, row.sendID])
+                    rollup.add(profile: row.profileID, day: row.day, outcome: "warning", reason: ProgramRunner.tooLongReason)
+                    reasons[ProgramRunner.tooLongReason, default: 0] += 1
+                case (.message, nil):
+                    preconditionFailure("every message of a batch has its answer")
+                }
+            }
+            try rollup.write(db)
+            try db.execute(sql: "UPDATE program_run SET heartbeat_at = ? WHERE id = ?", arguments: [now, plan.runID])
+        }
+    }
+}
