@@ -28,5 +28,28 @@ keys Escape; wait_for "Enter on a number lists its contacts"
 keys x; wait_for "Exported 1 row"
 "$BIN" --db "$DB" stats "Northwind Shop" --from "$YESTERDAY" --to "$YESTERDAY" --filter warnings --csv >"$WORK/cli-stats.csv"
 cmp -s "$WORK"/stats-Northwind-Shop-"$YESTERDAY"-"$YESTERDAY"-warnings.csv "$WORK/cli-stats.csv" && ok || fail "the stats export differs from stats --csv"
+# R16: R retries the day's rate limits and unknown outcomes, after a confirmation; the day's
+# warnings go down by what was sent, the sent column up by as much.
+SHOP="(SELECT id FROM profile WHERE name = 'Northwind Shop')"
+DAYN=$(python3 -c "import datetime as d; print((d.date.fromisoformat('$YESTERDAY') - d.date(1970, 1, 1)).days)")
+retryable=$(sqlite3 "$DB" "SELECT COUNT(*) FROM send WHERE profile_id = $SHOP AND day = $DAYN AND (error_code = 613 OR status = 'unknown')")
+warned=$(sqlite3 "$DB" "SELECT SUM(count) FROM daily_stat WHERE profile_id = $SHOP AND day = $DAYN AND outcome = 'warning'")
+[ "$retryable" -gt 0 ] && ok || fail "the demo has no 613 on $YESTERDAY"
+keys R; wait_for "Send $retryable warning"
+keys y; wait_for "Retried $retryable: $retryable sent, 0 not sent"
+[ "$(sqlite3 "$DB" "SELECT SUM(count) FROM daily_stat WHERE profile_id = $SHOP AND day = $DAYN AND outcome = 'warning'")" -eq $((warned - retryable)) ] \
+  && ok || fail "the day's warnings did not go down by the retried"
+keys R; wait_for "Nothing to retry on $YESTERDAY"
+# R15: a contact whose 551 suppressed them shows it on their page, and L lifts it.
+EMAIL=$(sqlite3 "$DB" "SELECT c.email FROM send s JOIN contact c ON c.id = s.contact_id JOIN suppression sp ON sp.contact_id = c.id
+  WHERE s.profile_id = $SHOP AND s.day = $DAYN AND s.outcome = 'warning' ORDER BY s.at DESC, s.id DESC LIMIT 1")
+[ -n "$EMAIL" ] && ok || fail "no suppressed contact among $YESTERDAY's warnings"
+keys Enter; wait_for "contacts who were not sent"
+keys /; keys -l "$EMAIL"; keys Enter; sleep 0.3; keys Enter; wait_for "Suppressed"
+contains "the suppression's page and code" "for Northwind Shop since" "$(screen)"
+keys L; wait_for "Lifted the suppression of $EMAIL"
+[ "$(sqlite3 "$DB" "SELECT COUNT(*) FROM suppression sp JOIN contact c ON c.id = sp.contact_id WHERE c.email = '$EMAIL'")" -eq 0 ] \
+  && ok || fail "the suppression is still there"
+keys Escape; sleep 0.2; keys Escape; sleep 0.2; keys Escape; wait_for "Enter on a number lists its contacts"
 keys Escape Escape Escape; sleep 0.3; keys q; wait_for "EXITED 0"
 finish

@@ -15,6 +15,14 @@ public enum App {
     static func guardRuns(_ state: inout AppState, effects: [Effect]) -> [Effect] {
         var out: [Effect] = []
         for effect in effects {
+            if case .retryDay(let profile, _) = effect {
+                let label = retryLabel(profile: profile)
+                guard !state.runningPrograms.contains(label) else {
+                    state.show("A retry of \"\(profile)\" is already going", kind: .error)
+                    continue
+                }
+                state.runningPrograms.insert(label)
+            }
             if case .runProgram(let name, _) = effect {
                 guard !state.runningPrograms.contains(where: { ProfileName.key($0) == ProfileName.key(name) }) else {
                     state.show("\"\(name)\" is already running", kind: .error)
@@ -35,6 +43,9 @@ public enum App {
         }
         return out
     }
+
+    /// How a stats-screen retry is named among the runs (the quit dialog lists it).
+    static func retryLabel(profile: String) -> String { "retries of \(profile)" }
 
     private static func dispatch(_ state: inout AppState, _ msg: Msg) -> [Effect] {
         switch msg {
@@ -170,6 +181,24 @@ public enum App {
                 state.show("Run of \"\(name)\" finished: \(summary.sent) sent, \(summary.warned) not sent", kind: .success)
             }
             return [.loadPrograms]
+        case .retryPlanned(let profile, let day, let programs, let count, let dayText):
+            guard count > 0 else {
+                state.show("Nothing to retry on \(dayText): no rate limits, timeouts or unknown outcomes", kind: .info)
+                return []
+            }
+            state.overlay = .confirm(ConfirmDialogState(
+                title: "Retry",
+                message: "Send \(count) warning\(count == 1 ? "" : "s") of \(dayText) again (\(programs.joined(separator: ", ")))? "
+                    + "Rate limits, timeouts and unknown outcomes are retried; an unknown one may have reached the person already.",
+                confirmLabel: "Retry"), then: .retryDay(profile: profile, day: day))
+        case .retryFinished(let label, let text, let failed):
+            state.runningPrograms.remove(label)
+            if state.quitAfterRuns && state.runningPrograms.isEmpty { state.quitting = true }
+            state.show(text, kind: failed ? .error : .success)
+            return reloadEffects(for: state.current)
+        case .suppressionLifted(let email, let sendID):
+            state.show("Lifted the suppression of \(email): the next run asks Facebook again", kind: .success)
+            if case .contactDetail(let s) = state.current, s.sendID == sendID { return [.loadContactDetail(sendID: sendID)] }
         case .programsLoaded(let programs):
             if case .programs(var s) = state.current {
                 s.programs = programs

@@ -32,6 +32,12 @@ public enum Effect: Equatable, Sendable {
     /// Runs a program in the background; progress and the summary come back as messages.
     case runProgram(name: String, reenrol: Bool = false)
     case cancelRun(name: String)
+    /// Counts what `R` on a stats day would retry, for its confirmation (R16).
+    case planRetry(profile: String, day: DayNumber)
+    /// Retries a day's retryable warnings of every program on the profile, in the background.
+    case retryDay(profile: String, day: DayNumber)
+    /// Lifts a contact's suppression for a page (R15), then reloads the contact's page.
+    case liftSuppression(email: String, pageID: String, sendID: Int64)
     /// Quitting during a run: every run stops after its current batch, then the app quits.
     case stopRunsAndQuit
     /// Not I/O: closes the current screen (what a "discard changes?" dialog confirms).
@@ -68,6 +74,10 @@ public enum Msg: Sendable {
     case utilityNodeSaved(program: String, UtilityNodeResult, ProgramSummary)
     case runProgress(name: String, RunProgress, elapsed: Double)
     case runFinished(name: String, RunSummary)
+    case retryPlanned(profile: String, day: DayNumber, programs: [String], count: Int, dayText: String)
+    /// A stats-screen retry ended: `label` is its name among the runs, `text` what it did.
+    case retryFinished(label: String, text: String, failed: Bool)
+    case suppressionLifted(email: String, sendID: Int64)
     case databaseChanged
     case failed(String)
 }

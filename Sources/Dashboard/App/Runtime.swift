@@ -114,6 +114,9 @@ public final class Runtime {
         case .runProgram(let name, let reenrol):
             startRun(name, reenrol: reenrol)
             return
+        case .retryDay(let profile, let day):
+            startRetry(profile: profile, day: day)
+            return
         default:
             break
         }
@@ -131,6 +134,47 @@ public final class Runtime {
             let msg = Self.execute(effect, workspace: workspace, themeFolders: folders, depth: depth, watcher: watcher)
             if let msg { inbox.post(msg) }
             if effect == .checkForChanges { inbox.endCheck() }
+        }
+    }
+
+    /// A stats-screen retry (R16) goes on its own thread like a run, one program after another;
+    /// quitting stops it after its current batch (the registry's flag).
+    private func startRetry(profile: String, day: DayNumber) {
+        let label = App.retryLabel(profile: profile)
+        let flag = runs.start(label)
+        let workspace = self.workspace
+        let inbox = self.inbox
+        let body: @Sendable () -> Void = {
+            var lines: [String] = []
+            var failed = false
+            var total = RetrySummary()
+            do {
+                for (program, _) in try workspace.retries.retryable(profile: profile, day: day) {
+                    guard !flag.isSet else { break }
+                    do {
+                        let s = try workspace.retries.retry(program: program, day: day, shouldCancel: { flag.isSet })
+                        total.retried += s.retried
+                        total.sent += s.sent
+                        total.wereUnknown += s.wereUnknown
+                        total.warnings += s.warnings
+                        if let stop = s.stoppedBecause { lines.append("\(program): \(stop)"); failed = true }
+                    } catch {
+                        lines.append("\(program): \((error as? DomainError)?.message ?? "\(error)")")
+                        failed = true
+                    }
+                }
+            } catch {
+                lines.append((error as? DomainError)?.message ?? "\(error)")
+                failed = true
+            }
+            let text = "Retried \(total.retried): \(total.sent) sent, \(total.warned) not sent" + (lines.isEmpty ? "" : "; " + lines.joined(separator: "; "))
+            inbox.post(.retryFinished(label: label, text: text, failed: failed))
+        }
+        if synchronousEffects {
+            body()
+            for msg in inbox.drain() { dispatch(msg) }
+        } else {
+            Thread.detachNewThread(body)
         }
     }
 
@@ -227,7 +271,14 @@ public final class Runtime {
                 let result = try workspace.programs.setUtilityNode(program: program, profile: profile, language: language,
                                                                    message: message, acceptFlags: acceptFlags)
                 return .utilityNodeSaved(program: program, result, try workspace.programs.summary(named: program))
-            case .copyToClipboard, .popScreen, .cancelRun, .runProgram, .stopRunsAndQuit:
+            case .planRetry(let profile, let day):
+                let programs = try workspace.retries.retryable(profile: profile, day: day)
+                return .retryPlanned(profile: profile, day: day, programs: programs.map(\.program), count: programs.reduce(0) { $0 + $1.count },
+                                     dayText: workspace.calendar.string(for: day))
+            case .liftSuppression(let email, let pageID, let sendID):
+                try workspace.suppressions.lift(email: email, pageID: pageID)
+                return .suppressionLifted(email: email, sendID: sendID)
+            case .copyToClipboard, .popScreen, .cancelRun, .runProgram, .retryDay, .stopRunsAndQuit:
                 return nil
             }
         } catch let error as DomainError {

@@ -129,10 +129,14 @@ public struct ContactDetailState: Equatable, Sendable {
 
     public init(sendID: Int64) { self.sendID = sendID }
 
-    public static let keys: [(key: String, action: String)] = [("Esc", "back"), ("?", "help")]
+    public static let keys: [(key: String, action: String)] = [("L", "lift suppression"), ("Esc", "back"), ("?", "help")]
 
     mutating func handle(_ key: Key) -> [ScreenCommand] {
-        key == .escape || key == .char("q") || key == .enter ? [.pop] : []
+        if key == .char("L") {
+            guard let detail, let suppression = detail.suppression else { return [.toast("This contact is not suppressed", .info)] }
+            return [.run(.liftSuppression(email: detail.email, pageID: suppression.pageID, sendID: sendID))]
+        }
+        return key == .escape || key == .char("q") || key == .enter ? [.pop] : []
     }
 
     func render(into buffer: inout Buffer, area: Rect, theme: Theme) {
@@ -151,6 +155,12 @@ public struct ContactDetailState: Equatable, Sendable {
         if let id = d.messageID { line("Message id", id, theme.text) }
         if let code = d.errorCode { line("Error", "\(code)" + (d.errorSubcode.map { "/\($0)" } ?? "") + " — " + (d.reason ?? ""), theme.error) }
         else if let reason = d.reason { line("Reason", reason, theme.warning) }
+        for earlier in d.earlierAttempts {
+            line("Attempt \(earlier.attempt)", earlier.status + (earlier.reason.map { " — \($0)" } ?? ""), theme.muted)
+        }
+        if let s = d.suppression {
+            line("Suppressed", "for \(s.pageName) since \(AccountCalendar(timeZone: .gmt).string(for: s.since)) (\(s.code)) · L lifts", theme.error)
+        }
         rows.y += 1
         line("Message", d.message == nil ? "(none: nothing was sent)" : "", theme.muted)
         if let message = d.message {

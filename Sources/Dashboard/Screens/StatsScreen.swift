@@ -18,7 +18,8 @@ public struct StatsScreenState: Equatable, Sendable {
     public init(profile: String) { self.profile = profile }
 
     public static let keys: [(key: String, action: String)] = [
-        ("←/→", "column"), ("Enter", "contacts"), ("f", "filter"), ("D", "dates"), ("x", "export CSV"), ("Esc", "back"), ("?", "help"),
+        ("←/→", "column"), ("Enter", "contacts"), ("f", "filter"), ("D", "dates"), ("R", "retry day"), ("x", "export CSV"), ("Esc", "back"),
+        ("?", "help"),
     ]
     public static let pickerKeys: [(key: String, action: String)] = [("Enter", "choose"), ("Space", "start a range"), ("Esc", "close")]
 
@@ -63,6 +64,10 @@ public struct StatsScreenState: Equatable, Sendable {
             rangeStart = nil
         case .char("x"):
             return [.run(.exportStats(profile: profile, filter: filter, from: from, to: to))]
+        case .char("R"):
+            // The day under the cursor: its rate limits, timeouts and unknown outcomes (R16).
+            guard let details, details.days.indices.contains(table.cursor) else { return [] }
+            return [.run(.planRetry(profile: profile, day: details.days[table.cursor].day))]
         case .enter:
             guard let details, details.days.indices.contains(table.cursor), countColumns.indices.contains(table.column) else { return [] }
             let day = details.days[table.cursor].day
