@@ -89,7 +89,7 @@ public struct WebhookReceiver: Sendable {
             let receipts = try workspace.receipts.ingest(numbered, unlinkedPages: .skip)
             let templates = try workspace.messageTemplates.ingest(numbered)
             let unlinked = Set(optins.unlinkedPages + receipts.unlinkedPages).sorted()
-            var line = "POST \(Self.path) 200 opt-ins \(optins.optedIn) (unchanged \(optins.unchanged), unknown contacts \(optins.unknownContacts.count)), delivered \(receipts.delivered), read \(receipts.read), templates \(templates.updated) (unchanged \(templates.unchanged), unknown \(templates.unknown)), skipped \(parsed.skipped) of other kinds"
+            var line = "POST \(Self.path) 200 opt-ins \(optins.optedIn) (unchanged \(optins.unchanged), unknown contacts \(optins.unknownContacts.count), user_refs linked \(optins.linked)), delivered \(receipts.delivered), read \(receipts.read), templates \(templates.updated) (unchanged \(templates.unchanged), unknown \(templates.unknown)), skipped \(parsed.skipped) of other kinds"
             if !unlinked.isEmpty { line += "; skipped events for pages no profile is linked to: " + unlinked.joined(separator: ", ") }
             log(line)
             return HTTPResponse(statusCode: .ok, body: Data("EVENT_RECEIVED".utf8))

@@ -410,6 +410,8 @@ public final class GraphTransport: Transport, @unchecked Sendable {
     /// The request body, exactly as the Send API takes it.
     public static func body(_ message: OutgoingMessage) -> Data {
         let object: [String: Any]
+        // A checkbox opt-in without a PSID yet is addressed by its user_ref.
+        let recipient = OptInValue.userRef(of: message.recipientPSID).map { ["user_ref": $0] } ?? ["id": message.recipientPSID]
         if let template = message.utility {
             let parameters = zip(template.parameterNames, message.parameters).map { name, value in
                 ["type": "text", "parameter_name": name, "text": value]
@@ -417,13 +419,13 @@ public final class GraphTransport: Transport, @unchecked Sendable {
             var components: [[String: Any]] = []
             if !parameters.isEmpty { components.append(["type": "body", "parameters": parameters]) }
             object = [
-                "recipient": ["id": message.recipientPSID],
+                "recipient": recipient,
                 "messaging_type": "UTILITY",
                 "message": ["template": ["name": template.name, "language": ["code": template.language], "components": components]],
             ]
         } else {
             object = [
-                "recipient": ["id": message.recipientPSID],
+                "recipient": recipient,
                 "messaging_type": "MESSAGE_TAG",
                 "tag": message.tag ?? "",
                 "message": ["text": message.text],

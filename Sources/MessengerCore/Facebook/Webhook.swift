@@ -4,7 +4,12 @@ import Foundation
 /// `{"object":"page","entry":[{"id":PAGE_ID,"time":MS,"messaging":[EVENT...]}]}`.
 public enum WebhookEvent: Equatable, Sendable {
     /// `messaging_optins`: `optin.ref` names the contact (its email), the sender is its PSID.
+    /// From the checkbox plugin there is no sender: `psid` is then `OptInValue.userRef(…)`, the
+    /// plugin's `optin.user_ref`, which the Send API takes until a PSID arrives.
     case optin(pageID: String, psid: String, ref: String, timestamp: Int64)
+    /// A person who opted in through the checkbox plugin wrote to the page: the event's
+    /// `prior_message` (source `checkbox_plugin`) names the `user_ref`, the sender is the PSID.
+    case userRefLinked(pageID: String, psid: String, userRef: String, timestamp: Int64)
     /// `message_deliveries`: messages to this PSID sent at or before the watermark were delivered.
     case delivery(pageID: String, psid: String, mids: [String], watermark: Int64, timestamp: Int64)
     /// `message_reads`: messages to this PSID sent at or before the watermark were read.
@@ -15,7 +20,8 @@ public enum WebhookEvent: Equatable, Sendable {
 
     public var pageID: String {
         switch self {
-        case .optin(let p, _, _, _), .delivery(let p, _, _, _, _), .read(let p, _, _, _), .templateStatus(let p, _, _, _, _, _, _): return p
+        case .optin(let p, _, _, _), .delivery(let p, _, _, _, _), .read(let p, _, _, _), .templateStatus(let p, _, _, _, _, _, _),
+             .userRefLinked(let p, _, _, _): return p
         }
     }
 
@@ -23,8 +29,22 @@ public enum WebhookEvent: Equatable, Sendable {
     public var isReceipt: Bool {
         switch self {
         case .delivery, .read: return true
-        case .optin, .templateStatus: return false
+        case .optin, .templateStatus, .userRefLinked: return false
         }
+    }
+}
+
+/// What an opt-in field holds (R4): a PSID, or (checkbox plugin, no PSID yet) `user_ref:` and the
+/// plugin's user_ref. Either way the contact is opted in; the Send API takes the user_ref as
+/// `recipient.user_ref` until a PSID replaces it.
+public enum OptInValue {
+    public static let userRefPrefix = "user_ref:"
+
+    public static func userRef(_ ref: String) -> String { userRefPrefix + ref }
+
+    /// The user_ref of a stored value, nil for a PSID.
+    public static func userRef(of value: String) -> String? {
+        value.hasPrefix(userRefPrefix) ? String(value.dropFirst(userRefPrefix.count)) : nil
     }
 }
 
@@ -92,6 +112,31 @@ public enum WebhookPayload {
         return parsed
     }
 
+    /// The checkbox plugin's opt-in: no sender; `optin.user_ref` stands for the person until a
+    /// PSID arrives, and `optin.ref` (the plugin's `ref`) names the contact as for other opt-ins.
+    private static func checkboxOptin(_ event: [String: Any], ref: Any?, userRef: Any, entryPage: String) throws -> WebhookEvent {
+        guard let recipient = event["recipient"] as? [String: Any] else { throw DomainError("optin event without \"recipient\"") }
+        let page = try idString(recipient["id"], "recipient.id")
+        guard page == entryPage else { throw DomainError("optin event: recipient.id \(page) is not the entry's page \(entryPage)") }
+        guard let ref = ref as? String, !ref.isEmpty else { throw DomainError("the opt-in's ref must be a non-empty string") }
+        guard let userRef = userRef as? String, !userRef.isEmpty, userRef.count <= 250 else {
+            throw DomainError("optin.user_ref must be a non-empty string of at most 250 characters")
+        }
+        return .optin(pageID: page, psid: OptInValue.userRef(userRef), ref: ref, timestamp: try millis(event["timestamp"], "timestamp"))
+    }
+
+    /// A message or postback from someone who opted in through the checkbox plugin: its
+    /// `prior_message.identifier` is the user_ref, the sender its PSID.
+    private static func userRefLinked(_ event: [String: Any], identifier: Any?, entryPage: String) throws -> WebhookEvent {
+        guard let sender = event["sender"] as? [String: Any] else { throw DomainError("event without \"sender\"") }
+        guard let recipient = event["recipient"] as? [String: Any] else { throw DomainError("event without \"recipient\"") }
+        guard let userRef = identifier as? String, !userRef.isEmpty else { throw DomainError("prior_message.identifier must be a non-empty string") }
+        let page = try idString(recipient["id"], "recipient.id")
+        guard page == entryPage else { throw DomainError("event: recipient.id \(page) is not the entry's page \(entryPage)") }
+        return .userRefLinked(pageID: page, psid: try idString(sender["id"], "sender.id"), userRef: userRef,
+                              timestamp: try millis(event["timestamp"], "timestamp"))
+    }
+
     /// An opt-in, a delivery or a read, checked strictly; nil for every other kind of event.
     private static func usedEvent(_ event: [String: Any], entryPage: String) throws -> WebhookEvent? {
         // Opt-ins come three ways: the Send to Messenger plugin (`optin.ref`), an m.me link
@@ -100,11 +145,17 @@ public enum WebhookPayload {
         var ref: Any?
         let kind: String
         if event["delivery"] != nil { kind = "delivery" } else if event["read"] != nil { kind = "read" }
+        else if let optin = event["optin"] as? [String: Any], optin["ref"] != nil, event["sender"] == nil, let userRef = optin["user_ref"] {
+            return try checkboxOptin(event, ref: optin["ref"], userRef: userRef, entryPage: entryPage)
+        }
+        else if let prior = event["prior_message"] as? [String: Any], prior["source"] as? String == "checkbox_plugin", event["sender"] != nil {
+            return try userRefLinked(event, identifier: prior["identifier"], entryPage: entryPage)
+        }
         else if let optin = event["optin"] as? [String: Any], optin["ref"] != nil, event["sender"] != nil { kind = "optin"; ref = optin["ref"] }
         else if let referral = event["referral"] as? [String: Any], referral["ref"] != nil, event["sender"] != nil { kind = "optin"; ref = referral["ref"] }
         else if let postback = event["postback"] as? [String: Any], let referral = postback["referral"] as? [String: Any], referral["ref"] != nil,
                 event["sender"] != nil { kind = "optin"; ref = referral["ref"] }
-        else { return nil } // a message, an echo, a plain postback, a reaction, a checkbox opt-in (user_ref)…
+        else { return nil } // a message, an echo, a plain postback, a reaction, a checkbox opt-in without a ref…
         guard let sender = event["sender"] as? [String: Any] else { throw DomainError("\(kind) event without \"sender\"") }
         guard let recipient = event["recipient"] as? [String: Any] else { throw DomainError("\(kind) event without \"recipient\"") }
         let psid = try idString(sender["id"], "sender.id")

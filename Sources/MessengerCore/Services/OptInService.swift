@@ -7,6 +7,8 @@ public struct OptInIngestResult: Equatable, Sendable {
     public var unchanged = 0
     public var unknownContacts: [String] = []
     public var otherEvents = 0
+    /// Checkbox opt-ins whose user_ref a PSID now replaces (`prior_message`).
+    public var linked = 0
     /// Events for pages no profile is linked to, when the caller asked to skip them.
     public var unlinkedPages: [String] = []
 }
@@ -35,6 +37,22 @@ public struct OptInService: Sendable {
             var result = OptInIngestResult()
             var fieldByPage: [String: Int64] = [:]
             for (line, event) in events {
+                if case .userRefLinked(let pageID, let psid, let userRef, _) = event {
+                    // The PSID takes the user_ref's place in the field of the page's profile, and
+                    // in the page's sent rows, so watermark receipts find them.
+                    try db.execute(sql: """
+                        UPDATE contact_value SET value = ?
+                        WHERE value = ? AND field_id IN (SELECT optin_field_id FROM profile WHERE page_id = ?)
+                        """, arguments: [psid, OptInValue.userRef(userRef), pageID])
+                    if db.changesCount > 0 {
+                        result.linked += db.changesCount
+                        try db.execute(sql: "UPDATE send SET psid = ? WHERE page_id = ? AND psid = ? AND outcome = 'sent'",
+                                       arguments: [psid, pageID, OptInValue.userRef(userRef)])
+                    } else {
+                        result.unchanged += 1
+                    }
+                    continue
+                }
                 guard case .optin(let pageID, let psid, let ref, let timestamp) = event else {
                     result.otherEvents += 1
                     continue
@@ -61,7 +79,9 @@ public struct OptInService: Sendable {
                 let setAt = try Int64.fetchOne(db, sql: "SELECT at FROM optin_time WHERE contact_id = ? AND field_id = ?", arguments: [contactID, fieldID])
                 // The newest opt-in wins: an older one replayed (Facebook retries, out of order)
                 // never takes the contact back to an earlier PSID.
-                if current == psid || (setAt.map { $0 > timestamp } ?? false) {
+                // A checkbox opt-in's user_ref never takes the place of a PSID the contact has.
+                let downgrade = OptInValue.userRef(of: psid) != nil && current.map { !$0.isEmpty && OptInValue.userRef(of: $0) == nil } == true
+                if current == psid || downgrade || (setAt.map { $0 > timestamp } ?? false) {
                     result.unchanged += 1
                     continue
                 }

@@ -90,7 +90,7 @@ public struct ReceiptService: Sendable {
                             result.read += 1
                         }
                     }
-                case .optin, .templateStatus:
+                case .optin, .templateStatus, .userRefLinked:
                     break
                 }
             }

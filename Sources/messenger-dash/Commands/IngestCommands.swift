@@ -85,6 +85,7 @@ struct OptinsCommand: ParsableCommand {
             let data = try readInputFile(file)
             let r = try Context(global).workspace(creating: false).optIns.ingest(jsonLines: data)
             var line = "Opted in \(r.optedIn) contact\(r.optedIn == 1 ? "" : "s") (\(r.unchanged) already were)."
+            if r.linked > 0 { line += " \(r.linked) checkbox opt-in\(r.linked == 1 ? "" : "s") now ha\(r.linked == 1 ? "s" : "ve") a PSID." }
             if !r.unknownContacts.isEmpty {
                 line += " Skipped \(r.unknownContacts.count) opt-in\(r.unknownContacts.count == 1 ? "" : "s") for unknown contacts (first: \(Display.quoted(r.unknownContacts[0])))."
             }
