@@ -26,7 +26,26 @@ static inline void shim_setlocale_all(void) { setlocale(LC_ALL, ""); }
 // Sets attributes and an extended colour pair (pairs above 32767 need the opts pointer).
 static inline int shim_set_style(WINDOW *w, int attrs, int pair) { return wattr_set(w, (attr_t)attrs, 0, &pair); }
 static inline int shim_key_code_yes(void) { return KEY_CODE_YES; }
-static inline void shim_enable_mouse(void) { mousemask(ALL_MOUSE_EVENTS, NULL); }
+// The left button's presses and the wheel only, each reported at once (no click synthesis, which
+// would hold every press back by the click interval): double presses are told apart in Swift.
+static inline void shim_enable_mouse(void) {
+    mousemask(BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+    mouseinterval(0);
+}
+static inline int shim_key_mouse(void) { return KEY_MOUSE; }
+// The pending mouse event: 1 press, 4 wheel up, 5 wheel down, 0 anything else; -1 when none.
+static inline int shim_getmouse(int *x, int *y) {
+    MEVENT event;
+    if (getmouse(&event) != OK) return -1;
+    *x = event.x;
+    *y = event.y;
+    if (event.bstate & BUTTON1_PRESSED) return 1;
+    if (event.bstate & BUTTON4_PRESSED) return 4;
+#ifdef BUTTON5_PRESSED
+    if (event.bstate & BUTTON5_PRESSED) return 5;
+#endif
+    return 0;
+}
 
 // A curses screen writing to a file instead of the tty: the benchmark flushes real frames to /dev/null.
 static inline SCREEN *shim_newterm_to(const char *type, const char *path) {

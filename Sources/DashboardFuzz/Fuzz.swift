@@ -3,7 +3,7 @@ import Foundation
 import MessengerCore
 import TerminalKit
 
-/// Random keys, pastes and resizes (10x3 up to 400x120) driven through the real screens over a
+/// Random keys, pastes, mouse presses and wheel turns, and resizes (10x3 up to 400x120) driven through the real screens over a
 /// real database on a VirtualTerminal, with the state's invariants checked after every event.
 /// Shared by the XCTest (a short run) and `messenger-fuzz` (100,000 in `make test`, 1,000,000 in
 /// `make soak`, release build). A seed replays a run exactly.
@@ -45,6 +45,13 @@ public enum Fuzz {
                 terminal.resize(width: 10 + Int(generator.next() % 391), height: 3 + Int(generator.next() % 118))
             } else if r < 15 {
                 terminal.enqueue([.paste(pastes[Int(generator.next() % UInt64(pastes.count))])])
+            } else if r < 100 {
+                // Anywhere on the screen and a little beyond it (a resize can race a press).
+                let kinds: [MouseEvent.Kind] = [.press, .press, .doublePress, .wheelUp, .wheelDown]
+                let kind = kinds[Int(generator.next() % UInt64(kinds.count))]
+                let x = Int(generator.next() % UInt64(terminal.width + 2)) - 1
+                let y = Int(generator.next() % UInt64(terminal.height + 2)) - 1
+                terminal.enqueue([.mouse(MouseEvent(kind, x: x, y: y))])
             } else {
                 terminal.enqueue(keys: keys[Int(generator.next() % UInt64(keys.count))])
             }

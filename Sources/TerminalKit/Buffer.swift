@@ -19,6 +19,8 @@ public struct Buffer: Equatable, Sendable {
     public private(set) var width: Int
     public private(set) var height: Int
     public private(set) var cells: [Cell]
+    /// What a mouse press does where, registered by widgets as they draw (later ones on top).
+    public var regions: [HitRegion] = []
 
     public init(width: Int, height: Int, fill: Cell = .blank) {
         self.width = max(0, width)
@@ -27,6 +29,17 @@ public struct Buffer: Equatable, Sendable {
     }
 
     public var area: Rect { Rect(x: 0, y: 0, width: width, height: height) }
+
+    /// Registers what a press inside `rect` does.
+    public mutating func region(_ rect: Rect, _ action: HitAction) {
+        let r = rect.intersection(area)
+        if !r.isEmpty { regions.append(HitRegion(r, action)) }
+    }
+
+    /// What a press at `x`,`y` does: the last region drawn there, nil for none.
+    public func hit(x: Int, y: Int) -> HitAction? {
+        regions.last { $0.rect.contains(x: x, y: y) }?.action
+    }
 
     public subscript(x: Int, y: Int) -> Cell {
         get { cells[y * width + x] }

@@ -12,6 +12,7 @@ public final class CursesTerminal: Terminal {
     private var pairs: [Style.ColorPairKey: Int32] = [:]
     private var nextPair: Int32 = 1
     private var restored = false
+    private var doublePresses = DoublePressDetector()
     /// Where raw sequences (OSC 52) go: the terminal, or the file frames go to.
     private let rawOutput: FileHandle
 
@@ -136,6 +137,17 @@ public final class CursesTerminal: Terminal {
         let result = wget_wch(shim_stdscr(), &code)
         if result == shim_err() { return .tick }
         if result == shim_key_code_yes() {
+            if Int32(code) == shim_key_mouse() {
+                var x: Int32 = 0, y: Int32 = 0
+                switch shim_getmouse(&x, &y) {
+                case 1:
+                    let kind = doublePresses.kind(x: Int(x), y: Int(y), at: ProcessInfo.processInfo.systemUptime)
+                    return .mouse(MouseEvent(kind, x: Int(x), y: Int(y)))
+                case 4: return .mouse(MouseEvent(.wheelUp, x: Int(x), y: Int(y)))
+                case 5: return .mouse(MouseEvent(.wheelDown, x: Int(x), y: Int(y)))
+                default: return .tick
+                }
+            }
             if Int32(code) == shim_key_resize() {
                 updateSize()
                 previous = nil

@@ -35,6 +35,8 @@ public enum Event: Equatable, Sendable {
     case key(Key)
     case paste(String)
     case resize(width: Int, height: Int)
+    /// Only when mouse support is on (`mouse = true`).
+    case mouse(MouseEvent)
     /// Nothing happened within the wait: a chance to poll for outside changes.
     case tick
 }

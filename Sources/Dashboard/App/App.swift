@@ -53,6 +53,7 @@ public enum App {
         case .paste(let text):
             if case .commandLine(var field) = state.overlay { field.insert(text); state.overlay = .commandLine(field); return [] }
             return text.flatMap { handleKey(&state, .char($0)) }
+        case .mouse(let event): return handleMouse(&state, event)
         case .resize(let width, let height):
             state.width = width
             state.height = height
@@ -227,6 +228,36 @@ public enum App {
     private static func clampCurrent(_ state: inout AppState) {
         let rows = Table.visibleRows(in: Rect(x: 0, y: 0, width: state.width, height: state.bodyHeight - 1))
         if case .profiles(var s) = state.current { s.table.clamp(count: s.visible.count, visible: rows); state.replaceCurrent(.profiles(s)) }
+    }
+
+    // MARK: Mouse
+
+    /// A press does what is under it in the frame as drawn (see `HitAction`): a key-bar entry or
+    /// a dialog button acts as its key, a table row is selected (opened on a double press); the
+    /// wheel moves the cursor three rows, as scrolling does in k9s and lazygit.
+    static func handleMouse(_ state: inout AppState, _ event: MouseEvent) -> [Effect] {
+        switch event.kind {
+        case .wheelUp, .wheelDown:
+            guard state.overlay == nil, !isTyping(state.current) else { return [] }
+            let key: Key = event.kind == .wheelUp ? .up : .down
+            return (0..<3).flatMap { _ in handleKey(&state, key) }
+        case .press, .doublePress:
+            if case .commandLine = state.overlay { return [] }
+            switch view(state).hit(x: event.x, y: event.y) {
+            case .key(let key)?:
+                return handleKey(&state, key)
+            case .row(let index)?:
+                guard state.overlay == nil, !isTyping(state.current), let cursor = state.current.tableCursor else { return [] }
+                let step: Key = index > cursor ? .down : .up
+                var effects = (0..<abs(index - cursor)).flatMap { _ in handleKey(&state, step) }
+                if event.kind == .doublePress { effects += handleKey(&state, .enter) }
+                return effects
+            case .inert?, nil:
+                // A press beside the help closes it, as any key does.
+                if case .help = state.overlay { state.overlay = nil }
+                return []
+            }
+        }
     }
 
     // MARK: Keys

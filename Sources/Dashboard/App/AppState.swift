@@ -24,6 +24,17 @@ public enum Screen: Equatable, Sendable {
         case .nodeEditor(let s): return "\(s.program): Messenger node" + (s.isDirty ? " (modified)" : "")
         }
     }
+
+    /// The cursor of the screen's table, for a mouse press on a row; nil for screens without one.
+    var tableCursor: Int? {
+        switch self {
+        case .profiles(let s): return s.table.cursor
+        case .stats(let s): return s.table.cursor
+        case .programs(let s): return s.table.cursor
+        case .contacts(let s): return s.table.cursor
+        case .newProfile, .profilePage, .contactDetail, .nodeEditor: return nil
+        }
+    }
 }
 
 /// What floats over the current screen.

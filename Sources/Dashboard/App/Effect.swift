@@ -51,6 +51,7 @@ public enum Msg: Sendable {
     case key(Key)
     case paste(String)
     case resize(width: Int, height: Int)
+    case mouse(MouseEvent)
     case tick
     case profilesLoaded([ProfileSummary])
     case profileLoaded(ProfileDetails, days: [DayStats])

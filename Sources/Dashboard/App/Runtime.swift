@@ -53,6 +53,7 @@ public final class Runtime {
             case .key(let key): dispatch(.key(key))
             case .paste(let text): dispatch(.paste(text))
             case .resize(let width, let height): dispatch(.resize(width: width, height: height))
+            case .mouse(let mouse): dispatch(.mouse(mouse))
             case .tick: break
             }
             let now = Date()
@@ -68,6 +69,7 @@ public final class Runtime {
         case .key(let key): dispatch(.key(key))
         case .paste(let text): dispatch(.paste(text))
         case .resize(let width, let height): dispatch(.resize(width: width, height: height))
+        case .mouse(let mouse): dispatch(.mouse(mouse))
         case .tick: dispatch(.tick)
         }
         for msg in inbox.drain() { dispatch(msg) }

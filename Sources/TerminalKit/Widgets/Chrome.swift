@@ -15,8 +15,10 @@ public struct KeyBar {
         for binding in bindings {
             let needed = DisplayWidth.of(binding.key) + DisplayWidth.of(binding.action) + 1
             guard x + needed <= area.maxX else { break }
+            let start = x
             x += buffer.write(binding.key, x: x, y: area.y, style: theme.accent)
             x += buffer.write(" " + binding.action, x: x, y: area.y, style: theme.muted)
+            if let key = Key(label: binding.key) { buffer.region(Rect(x: start, y: area.y, width: x - start, height: 1), .key(key)) }
             x += buffer.write("  ", x: x, y: area.y, style: theme.muted)
         }
     }

@@ -38,6 +38,7 @@ public struct ConfirmDialog {
         let box = area.centered(width: width, height: lines.count + 5)
         guard box.width >= 12, box.height >= 5 else { return }
         buffer.fill(box, style: theme.text)
+        buffer.region(area, .inert)
         let inner = Block(title: state.title, style: theme.border, titleStyle: theme.warning).render(into: &buffer, area: box)
         for (i, line) in lines.enumerated() where i < inner.height - 2 {
             buffer.write(line, x: inner.x + 1, y: inner.y + 1 + i, style: theme.text, maxWidth: inner.width - 2)
@@ -47,6 +48,8 @@ public struct ConfirmDialog {
         let total = DisplayWidth.of(cancel) + 2 + DisplayWidth.of(confirm)
         let x = inner.x + max(0, (inner.width - total) / 2)
         buffer.write(cancel, x: x, y: y, style: state.focus == .cancel ? theme.selection : theme.text)
+        buffer.region(Rect(x: x, y: y, width: DisplayWidth.of(cancel), height: 1), .key(.escape))
+        buffer.region(Rect(x: x + DisplayWidth.of(cancel) + 2, y: y, width: DisplayWidth.of(confirm), height: 1), .key(.char("y")))
         buffer.write(confirm, x: x + DisplayWidth.of(cancel) + 2, y: y, style: state.focus == .confirm ? theme.selection.with(.underline) : theme.text)
     }
 }

@@ -112,6 +112,7 @@ public struct Table {
         for (k, cells) in source.rows(start..<end).enumerated() {
             let index = start + k
             let y = area.y + 1 + k
+            buffer.region(Rect(x: area.x, y: y, width: area.width, height: 1), .row(index))
             var style = dimmedRows.contains(index) ? theme.muted : theme.text
             if state.marked.contains(index) { style = theme.marked }
             if index == state.cursor {
