@@ -14,6 +14,15 @@ public struct Cell: Equatable, Hashable, Sendable {
     public static let blank = Cell()
 }
 
+public struct CursorPosition: Equatable, Hashable, Sendable {
+    public let x: Int
+    public let y: Int
+    public init(x: Int, y: Int) {
+        self.x = x
+        self.y = y
+    }
+}
+
 /// A full frame: screens draw everything into it, then the terminal writes only what changed.
 public struct Buffer: Equatable, Sendable {
     public private(set) var width: Int
@@ -21,6 +30,9 @@ public struct Buffer: Equatable, Sendable {
     public private(set) var cells: [Cell]
     /// What a mouse press does where, registered by widgets as they draw (later ones on top).
     public var regions: [HitRegion] = []
+    /// Where the terminal's cursor goes (plain mode: the focused row or the caret), so a screen
+    /// reader follows the focus; nil leaves it hidden.
+    public var cursor: CursorPosition?
 
     public init(width: Int, height: Int, fill: Cell = .blank) {
         self.width = max(0, width)

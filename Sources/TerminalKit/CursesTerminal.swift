@@ -13,6 +13,7 @@ public final class CursesTerminal: Terminal {
     private var nextPair: Int32 = 1
     private var restored = false
     private var doublePresses = DoublePressDetector()
+    private var cursorShown = false
     /// Where raw sequences (OSC 52) go: the terminal, or the file frames go to.
     private let rawOutput: FileHandle
 
@@ -97,6 +98,14 @@ public final class CursesTerminal: Terminal {
             nextX = change.x + (symbol.utf8.count == 1 ? 1 : max(1, DisplayWidth.of(symbol)))
         }
         flushRun()
+        // Plain mode puts the terminal's cursor on the focus (screen readers follow it).
+        if let cursor = buffer.cursor, buffer.contains(x: cursor.x, y: cursor.y) {
+            _ = wmove(window, Int32(cursor.y), Int32(cursor.x))
+            if !cursorShown { _ = curs_set(1); cursorShown = true }
+        } else if cursorShown {
+            _ = curs_set(0)
+            cursorShown = false
+        }
         _ = wrefresh(window)
         previous = buffer
     }

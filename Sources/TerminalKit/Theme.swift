@@ -16,6 +16,9 @@ public struct Theme: Equatable, Sendable {
     public let name: String
     public let colors: [ThemeKey: Color]
     public let depth: ColorDepth
+    /// Plain mode, for screen readers and dumb terminals: no colour, ASCII only (`PlainMode`),
+    /// charts as numbers, the terminal's cursor on the focused row.
+    public private(set) var plain = false
 
     public init(name: String, colors: [ThemeKey: Color], depth: ColorDepth = .trueColor) {
         self.name = name
@@ -25,7 +28,16 @@ public struct Theme: Equatable, Sendable {
 
     /// The same theme shown on a terminal of `depth` colours.
     public func reduced(to depth: ColorDepth) -> Theme {
-        Theme(name: name, colors: colors.mapValues { $0.reduced(to: depth) }, depth: depth)
+        var theme = Theme(name: name, colors: colors.mapValues { $0.reduced(to: depth) }, depth: depth)
+        theme.plain = plain
+        return theme
+    }
+
+    /// This theme in plain mode: no colour at all (attributes only), whatever the terminal has.
+    public func plainMode() -> Theme {
+        var theme = Theme(name: name, colors: colors, depth: .none)
+        theme.plain = true
+        return theme
     }
 
     public func color(_ key: ThemeKey) -> Color {

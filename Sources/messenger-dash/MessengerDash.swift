@@ -21,6 +21,8 @@ struct MessengerDash: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Option(help: "The colour theme (themes/NAME.toml; env MESSENGER_DASH_THEME).") var theme: String?
+    @Flag(help: "Plain mode for screen readers and dumb terminals: ASCII, no colour, the chart as numbers (env MESSENGER_DASH_PLAIN=1, plain = true).")
+    var plain = false
 
     func run() throws {
         let context = try Context(global)
@@ -32,7 +34,7 @@ struct MessengerDash: ParsableCommand {
         let terminal = CursesTerminal(environment: context.environment, mouse: context.settings.mouse)
         defer { terminal.restore() }
         Runtime(workspace: workspace, terminal: terminal, themeName: theme ?? context.settings.theme,
-                themeFolders: Self.themeFolders(context.environment)).run()
+                themeFolders: Self.themeFolders(context.environment), plain: plain || context.settings.plain).run()
     }
 
     /// The user's own themes first, then the shipped ones: found by walking up from the binary

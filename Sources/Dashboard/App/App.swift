@@ -216,7 +216,7 @@ public enum App {
         case .copied:
             state.show("Copied the opt-in code to the clipboard (OSC 52)", kind: .success)
         case .themeLoaded(let theme, let name, let warning):
-            state.theme = theme
+            state.theme = state.theme.plain ? theme.plainMode() : theme
             state.themeName = name
             if let warning { state.show(warning, kind: .error) } else { state.show("Theme \(name)") }
         default:
@@ -428,7 +428,7 @@ public enum App {
         var buffer = Buffer(width: state.width, height: state.height, fill: Cell(" ", style: state.theme.text))
         guard TooSmall.fits(width: state.width, height: state.height) else {
             TooSmall.render(into: &buffer, theme: state.theme)
-            return buffer
+            return state.theme.plain ? PlainMode.apply(buffer) : buffer
         }
         let parts = Layout.vertical(buffer.area, [.length(1), .fill, .length(1)])
         Breadcrumbs(state.breadcrumbs, theme: state.theme).render(into: &buffer, area: parts[0])
@@ -455,7 +455,7 @@ public enum App {
         case .confirm(let dialog, _): ConfirmDialog(theme: state.theme).render(into: &buffer, area: parts[1], state: dialog)
         default: break
         }
-        return buffer
+        return state.theme.plain ? PlainMode.apply(buffer) : buffer
     }
 
     static func keys(for state: AppState) -> [(key: String, action: String)] {

@@ -17,13 +17,15 @@ public final class Runtime {
     /// Tests run effects inline, so a scripted session is deterministic.
     let synchronousEffects: Bool
 
-    public init(workspace: Workspace, terminal: any Terminal, themeName: String, themeFolders: [String], synchronousEffects: Bool = false) {
+    /// `plain`: plain mode (see `PlainMode`), whatever the theme.
+    public init(workspace: Workspace, terminal: any Terminal, themeName: String, themeFolders: [String], plain: Bool = false,
+                synchronousEffects: Bool = false) {
         self.synchronousEffects = synchronousEffects
         self.workspace = workspace
         self.terminal = terminal
         self.themeFolders = themeFolders
         let (theme, warning) = ThemeLoader.load(named: themeName, from: themeFolders, depth: terminal.colorDepth)
-        state = AppState(theme: theme, themeName: themeName, width: terminal.width, height: terminal.height)
+        state = AppState(theme: plain ? theme.plainMode() : theme, themeName: themeName, width: terminal.width, height: terminal.height)
         state.usesGraph = workspace.graph != nil
         state.themeNames = Self.themeNames(in: themeFolders)
         if let warning { state.show(warning, kind: .error) }

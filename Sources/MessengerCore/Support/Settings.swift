@@ -15,6 +15,8 @@ public struct Settings: Sendable, Equatable {
     public var graphBaseURL: String = "https://graph.facebook.com"
     public var graphVersion: String = "v25.0"
     public var mouse: Bool = false
+    /// Plain mode for screen readers and dumb terminals (`plain`, `MESSENGER_DASH_PLAIN=1`, `--plain`).
+    public var plain: Bool = false
     /// Days of send rows kept (the rollups are kept forever); see `Compactor`.
     public var retentionDays: Int = Compactor.defaultRetentionDays
     /// The Facebook app id written into opt-in codes (the sandbox's own id until one is set).
@@ -66,6 +68,9 @@ public struct Settings: Sendable, Equatable {
             case "mouse":
                 guard let flag = value?.bool else { throw DomainError("\(path): key mouse must be true or false") }
                 mouse = flag
+            case "plain":
+                guard let flag = value?.bool else { throw DomainError("\(path): key plain must be true or false") }
+                plain = flag
             default:
                 throw DomainError("\(path): unknown key \(key)")
             }
@@ -78,6 +83,10 @@ public struct Settings: Sendable, Equatable {
         if let v = env["MESSENGER_DASH_FACEBOOK"], !v.isEmpty { facebook = try Self.mode(v, source: "MESSENGER_DASH_FACEBOOK") }
         if let v = env["MESSENGER_DASH_GRAPH_URL"], !v.isEmpty { graphBaseURL = v }
         if let v = env["MESSENGER_DASH_GRAPH_VERSION"], !v.isEmpty { graphVersion = v }
+        if let v = env["MESSENGER_DASH_PLAIN"], !v.isEmpty {
+            guard v == "1" || v == "0" else { throw DomainError("MESSENGER_DASH_PLAIN must be 1 or 0, not \(Display.quoted(v))") }
+            plain = v == "1"
+        }
         if let v = env["MESSENGER_DASH_RETENTION_DAYS"], !v.isEmpty {
             retentionDays = try Self.retention(Int(v), source: "MESSENGER_DASH_RETENTION_DAYS")
         }

@@ -23,6 +23,7 @@ public struct BarChart {
     }
 
     public func render(into buffer: inout Buffer, area: Rect) {
+        if theme.plain { return renderNumbers(into: &buffer, area: area) }
         guard area.height >= 4, area.width >= 10, !groups.isEmpty else { return }
         // Legend on the first row.
         var x = area.x
@@ -48,6 +49,24 @@ public struct BarChart {
             buffer.write(DisplayWidth.truncate(group.label, to: groupWidth - 1), x: gx, y: plot.maxY, style: theme.muted)
             let total = group.values.first.map(String.init) ?? ""
             buffer.write(DisplayWidth.truncate(total, to: groupWidth - 1), x: gx, y: plot.maxY + 1, style: theme.text)
+        }
+    }
+
+    /// Plain mode: the chart as a table of numbers, a row per group, newest first as drawn.
+    private func renderNumbers(into buffer: inout Buffer, area: Rect) {
+        guard area.height >= 2, !groups.isEmpty else { return }
+        let width = max(8, seriesNames.map(DisplayWidth.of).max() ?? 8) + 2
+        func line(_ label: String, _ cells: [String], y: Int, style: Style) {
+            var x = area.x
+            x += buffer.write(DisplayWidth.pad(label, to: 8), x: x, y: y, style: style, maxWidth: area.maxX - x)
+            for cell in cells where x < area.maxX {
+                let padded = String(repeating: " ", count: max(0, width - DisplayWidth.of(cell))) + cell
+                x += buffer.write(padded, x: x, y: y, style: style, maxWidth: area.maxX - x)
+            }
+        }
+        line("", seriesNames, y: area.y, style: theme.header)
+        for (i, group) in groups.enumerated() where i + 1 < area.height {
+            line(group.label, group.values.map(String.init), y: area.y + 1 + i, style: theme.text)
         }
     }
 }

@@ -120,6 +120,11 @@ public struct Table {
                 buffer.fill(Rect(x: area.x, y: y, width: area.width, height: 1), style: style)
             }
             if state.marked.contains(index) { buffer.write("✓", x: area.x, y: y, style: style) }
+            if index == state.cursor && theme.plain {
+                // The focus in words a screen reader speaks, and the terminal's cursor on it.
+                buffer.write(">", x: area.x + (state.marked.contains(index) ? 1 : 0), y: y, style: style)
+                buffer.cursor = CursorPosition(x: area.x, y: y)
+            }
             line(cells, y: y, style: style, columnHighlight: index == state.cursor && showsColumnCursor ? state.column : nil)
         }
         // A scroll position marker when there is more than fits.

@@ -73,6 +73,7 @@ public struct TextField {
         if focused {
             let cx = row.x + DisplayWidth.of(String(before.dropFirst(start)))
             if cx < row.maxX { buffer.restyle(Rect(x: cx, y: row.y, width: 1, height: 1)) { $0.attributes.insert(.reverse) } }
+            if theme.plain { buffer.cursor = CursorPosition(x: min(cx, row.maxX - 1), y: row.y) }
         }
     }
 }
