@@ -77,6 +77,23 @@ final class Fixture {
         try database.writer.read { db in try Int.fetchOne(db, sql: sql, arguments: arguments) ?? 0 }
     }
 
+    /// A run killed after claiming its batch but before Facebook answered: a dead process owns
+    /// the run, its claim covers ann's and bob's enrolments (10 and 11), no send row was written.
+    func killedRunClaimingAnnAndBob() throws {
+        try database.writer.write { db in
+            let program = try Int64.fetchOne(db, sql: "SELECT id FROM program")!
+            let node = try Int64.fetchOne(db, sql: "SELECT id FROM node")!
+            try db.execute(sql: "INSERT INTO enrolment (id, program_id, contact_id, enrolled_at) VALUES (10, ?, 1, 0), (11, ?, 2, 0)",
+                           arguments: [program, program])
+            try db.execute(sql: "INSERT INTO program_contact (program_id, contact_id, last_enrolment_id) VALUES (?, 1, 10), (?, 2, 11)",
+                           arguments: [program, program])
+            try db.execute(sql: """
+                INSERT INTO program_run (program_id, pid, started_at, heartbeat_at, claim_node_id, claim_after, claim_through)
+                VALUES (?, 2147483000, 0, 0, ?, 9, 11)
+                """, arguments: [program, node])
+        }
+    }
+
     func run(_ program: String = "Orders", reenrol: Bool = false) throws -> RunSummary {
         try ProgramRunner(workspace: workspace).run(program: program, reenrol: reenrol)
     }

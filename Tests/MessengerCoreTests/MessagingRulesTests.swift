@@ -177,18 +177,7 @@ final class MessagingRulesTests: XCTestCase {
         try f.standardSetup()
         // A run killed after claiming its batch but before Facebook answered: a dead process owns
         // the run, its claim covers ann's and bob's enrolments, and no send row was written.
-        try f.database.writer.write { db in
-            let program = try Int64.fetchOne(db, sql: "SELECT id FROM program")!
-            let node = try Int64.fetchOne(db, sql: "SELECT id FROM node")!
-            try db.execute(sql: "INSERT INTO enrolment (id, program_id, contact_id, enrolled_at) VALUES (10, ?, 1, 0), (11, ?, 2, 0)",
-                           arguments: [program, program])
-            try db.execute(sql: "INSERT INTO program_contact (program_id, contact_id, last_enrolment_id) VALUES (?, 1, 10), (?, 2, 11)",
-                           arguments: [program, program])
-            try db.execute(sql: """
-                INSERT INTO program_run (program_id, pid, started_at, heartbeat_at, claim_node_id, claim_after, claim_through)
-                VALUES (?, 2147483000, 0, 0, ?, 9, 11)
-                """, arguments: [program, node])
-        }
+        try f.killedRunClaimingAnnAndBob()
         let summary = try f.run()
         XCTAssertEqual(summary.recovered, 2)
         XCTAssertFalse(f.transport.sent.contains { $0.enrolmentID == 10 || $0.enrolmentID == 11 }, "the claimed messages may have gone: never resent")

@@ -144,18 +144,7 @@ final class SuppressionRetryTests: XCTestCase {
         let f = try Fixture()
         try setUp(f)
         // A killed run's claim over ann's and bob's enrolments: recorded unknown by the next run.
-        try f.database.writer.write { db in
-            let program = try Int64.fetchOne(db, sql: "SELECT id FROM program")!
-            let node = try Int64.fetchOne(db, sql: "SELECT id FROM node")!
-            try db.execute(sql: "INSERT INTO enrolment (id, program_id, contact_id, enrolled_at) VALUES (10, ?, 1, 0), (11, ?, 2, 0)",
-                           arguments: [program, program])
-            try db.execute(sql: "INSERT INTO program_contact (program_id, contact_id, last_enrolment_id) VALUES (?, 1, 10), (?, 2, 11)",
-                           arguments: [program, program])
-            try db.execute(sql: """
-                INSERT INTO program_run (program_id, pid, started_at, heartbeat_at, claim_node_id, claim_after, claim_through)
-                VALUES (?, 2147483000, 0, 0, ?, 9, 11)
-                """, arguments: [program, node])
-        }
+        try f.killedRunClaimingAnnAndBob()
         _ = try f.run()
         let day = f.day("2026-11-25")
         XCTAssertEqual(try f.workspace.retries.retryable(program: "Orders", day: day), 3)
