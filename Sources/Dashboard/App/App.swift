@@ -474,7 +474,7 @@ public enum App {
             return run.summary == nil ? ProgramsState.runKeys : ProgramsState.summaryKeys
         case .nodeEditor(let s): return NodeEditorState.keys(for: s)
         case .contacts(let s): return s.searchField != nil ? [("Enter", "search"), ("Esc", "cancel")] : ContactsState.keys
-        case .contactDetail: return ContactDetailState.keys
+        case .contactDetail(let s): return s.detail?.suppression == nil ? ContactDetailState.keysNotSuppressed : ContactDetailState.keys
         }
     }
 

@@ -130,6 +130,8 @@ public struct ContactDetailState: Equatable, Sendable {
     public init(sendID: Int64) { self.sendID = sendID }
 
     public static let keys: [(key: String, action: String)] = [("L", "lift suppression"), ("Esc", "back"), ("?", "help")]
+    /// `L` is offered only where there is a suppression to lift.
+    public static let keysNotSuppressed: [(key: String, action: String)] = [("Esc", "back"), ("?", "help")]
 
     mutating func handle(_ key: Key) -> [ScreenCommand] {
         if key == .char("L") {
