@@ -2,7 +2,8 @@
 /// screen readers, braille displays and dumb terminals. Widgets that need another shape in plain
 /// mode (the chart as numbers, the focus marker) check `Theme.plain`; everything else is drawn
 /// as usual and its glyphs are mapped here, so a new screen is plain without knowing about it.
-/// What people typed or imported (names, messages in any script) is content and stays as it is.
+/// Text in any script stays as it is; only the glyphs listed here are mapped, wherever they
+/// stand, so a `→` or `—` in a person's own message reads `>` or `-` too.
 public enum PlainMode {
     /// Each interface glyph and its ASCII stand-in, one cell for one cell.
     static let ascii: [String: String] = [

@@ -1,17 +1,14 @@
 import Foundation
 import XCTest
 @testable import Dashboard
+import DashboardFuzz
 @testable import MessengerCore
 import TerminalKit
 
 /// The mouse (`mouse = true`): presses act on what the frame shows under them.
 final class MouseTests: XCTestCase {
     func session() throws -> (Runtime, VirtualTerminal) {
-        let db = try AppDatabase.temporary()
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
-        let calendar = AccountCalendar(timeZone: TimeZone(identifier: "UTC")!)
-        _ = try Demo.build(database: db, calendar: calendar, appID: "1", now: now, options: DemoOptions(contacts: 200, seed: 3))
-        let workspace = Workspace(database: db, clock: FixedClock(millis: now), calendar: calendar)
+        let workspace = try Fuzz.workspace()
         let terminal = VirtualTerminal(width: 100, height: 30)
         let runtime = Runtime(workspace: workspace, terminal: terminal, themeName: "default", themeFolders: [], synchronousEffects: true)
         runtime.start()

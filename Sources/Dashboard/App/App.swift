@@ -15,7 +15,7 @@ public enum App {
     static func guardRuns(_ state: inout AppState, effects: [Effect]) -> [Effect] {
         var out: [Effect] = []
         for effect in effects {
-            if case .retryDay(let profile, _) = effect {
+            if case .retryDay(let profile, _, _) = effect {
                 let label = retryLabel(profile: profile)
                 guard !state.runningPrograms.contains(label) else {
                     state.show("A retry of \"\(profile)\" is already going", kind: .error)
@@ -191,7 +191,7 @@ public enum App {
                 title: "Retry",
                 message: "Send \(count) warning\(count == 1 ? "" : "s") of \(dayText) again (\(programs.joined(separator: ", ")))? "
                     + "Rate limits, timeouts and unknown outcomes are retried; an unknown one may have reached the person already.",
-                confirmLabel: "Retry"), then: .retryDay(profile: profile, day: day))
+                confirmLabel: "Retry"), then: .retryDay(profile: profile, day: day, programs: programs))
         case .retryFinished(let label, let text, let failed):
             state.runningPrograms.remove(label)
             if state.quitAfterRuns && state.runningPrograms.isEmpty { state.quitting = true }

@@ -34,8 +34,8 @@ public enum Effect: Equatable, Sendable {
     case cancelRun(name: String)
     /// Counts what `R` on a stats day would retry, for its confirmation (R16).
     case planRetry(profile: String, day: DayNumber)
-    /// Retries a day's retryable warnings of every program on the profile, in the background.
-    case retryDay(profile: String, day: DayNumber)
+    /// Retries a day's retryable warnings of the programs the confirmation named, in the background.
+    case retryDay(profile: String, day: DayNumber, programs: [String])
     /// Lifts a contact's suppression for a page (R15), then reloads the contact's page.
     case liftSuppression(email: String, pageID: String, sendID: Int64)
     /// Quitting during a run: every run stops after its current batch, then the app quits.

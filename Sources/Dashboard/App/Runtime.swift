@@ -118,8 +118,8 @@ public final class Runtime {
         case .runProgram(let name, let reenrol):
             startRun(name, reenrol: reenrol)
             return
-        case .retryDay(let profile, let day):
-            startRetry(profile: profile, day: day)
+        case .retryDay(let profile, let day, let programs):
+            startRetry(profile: profile, day: day, programs: programs)
             return
         default:
             break
@@ -141,45 +141,40 @@ public final class Runtime {
         }
     }
 
-    /// A stats-screen retry (R16) goes on its own thread like a run, one program after another;
-    /// quitting stops it after its current batch (the registry's flag).
-    private func startRetry(profile: String, day: DayNumber) {
-        let label = App.retryLabel(profile: profile)
-        let flag = runs.start(label)
-        let workspace = self.workspace
-        let inbox = self.inbox
-        let body: @Sendable () -> Void = {
-            var lines: [String] = []
-            var failed = false
-            var total = RetrySummary()
-            do {
-                for (program, _) in try workspace.retries.retryable(profile: profile, day: day) {
-                    guard !flag.isSet else { break }
-                    do {
-                        let s = try workspace.retries.retry(program: program, day: day, shouldCancel: { flag.isSet })
-                        total.retried += s.retried
-                        total.sent += s.sent
-                        total.wereUnknown += s.wereUnknown
-                        total.warnings += s.warnings
-                        if let stop = s.stoppedBecause { lines.append("\(program): \(stop)"); failed = true }
-                    } catch {
-                        lines.append("\(program): \((error as? DomainError)?.message ?? "\(error)")")
-                        failed = true
-                    }
-                }
-            } catch {
-                lines.append((error as? DomainError)?.message ?? "\(error)")
-                failed = true
-            }
-            let text = "Retried \(total.retried): \(total.sent) sent, \(total.warned) not sent" + (lines.isEmpty ? "" : "; " + lines.joined(separator: "; "))
-            inbox.post(.retryFinished(label: label, text: text, failed: failed))
-        }
+    /// Long work (a run, a retry) on a thread of its own, posting to the inbox as it goes; inline
+    /// when effects are synchronous (tests).
+    private func onItsOwnThread(_ body: @escaping @Sendable () -> Void) {
         if synchronousEffects {
             body()
             for msg in inbox.drain() { dispatch(msg) }
         } else {
             Thread.detachNewThread(body)
         }
+    }
+
+    /// A stats-screen retry (R16) goes on its own thread like a run, one program after another;
+    /// quitting stops it after its current batch (the registry's flag).
+    private func startRetry(profile: String, day: DayNumber, programs: [String]) {
+        let label = App.retryLabel(profile: profile)
+        let flag = runs.start(label)
+        let workspace = self.workspace
+        let inbox = self.inbox
+        let body: @Sendable () -> Void = {
+            var retried = 0, sent = 0, warned = 0
+            var problems: [String] = []
+            for program in programs where !flag.isSet {
+                do {
+                    let s = try workspace.retries.retry(program: program, day: day, shouldCancel: { flag.isSet })
+                    (retried, sent, warned) = (retried + s.retried, sent + s.sent, warned + s.warned)
+                    if let stop = s.stoppedBecause { problems.append("\(program): \(stop)") }
+                } catch {
+                    problems.append("\(program): \((error as? DomainError)?.message ?? "\(error)")")
+                }
+            }
+            let text = "Retried \(retried): \(sent) sent, \(warned) not sent" + problems.map { "; " + $0 }.joined()
+            inbox.post(.retryFinished(label: label, text: text, failed: !problems.isEmpty))
+        }
+        onItsOwnThread(body)
     }
 
     /// A run goes on its own thread so the screen keeps drawing its progress; Esc sets the flag
@@ -204,12 +199,7 @@ public final class Runtime {
                 inbox.post(.runFinished(name: name, RunSummary(stoppedBecause: message)))
             }
         }
-        if synchronousEffects {
-            body()
-            for msg in inbox.drain() { dispatch(msg) }
-        } else {
-            Thread.detachNewThread(body)
-        }
+        onItsOwnThread(body)
     }
 
     /// Performs one effect; the answer, or `.failed` with a one-line message.

@@ -101,6 +101,16 @@ public enum SendResult: Sendable, Equatable {
     case failed(GraphError)
 }
 
+extension Sequence<SendResult> {
+    /// The first 190 among the answers: the page's token was refused, and the run stops (R11).
+    var refusedToken: GraphError? {
+        lazy.compactMap { result -> GraphError? in
+            if case .failed(let error) = result, error.code == 190 { return error }
+            return nil
+        }.first
+    }
+}
+
 /// How messages leave: the sandbox simulation or the Graph Send API.
 public protocol Transport: Sendable {
     func send(_ message: OutgoingMessage) -> SendResult

@@ -112,12 +112,18 @@ public enum WebhookPayload {
         return parsed
     }
 
+    /// The page an event is for (`recipient.id`): it must be the entry's.
+    private static func page(of event: [String: Any], kind: String, entryPage: String) throws -> String {
+        guard let recipient = event["recipient"] as? [String: Any] else { throw DomainError("\(kind) event without \"recipient\"") }
+        let page = try idString(recipient["id"], "recipient.id")
+        guard page == entryPage else { throw DomainError("\(kind) event: recipient.id \(page) is not the entry's page \(entryPage)") }
+        return page
+    }
+
     /// The checkbox plugin's opt-in: no sender; `optin.user_ref` stands for the person until a
     /// PSID arrives, and `optin.ref` (the plugin's `ref`) names the contact as for other opt-ins.
     private static func checkboxOptin(_ event: [String: Any], ref: Any?, userRef: Any, entryPage: String) throws -> WebhookEvent {
-        guard let recipient = event["recipient"] as? [String: Any] else { throw DomainError("optin event without \"recipient\"") }
-        let page = try idString(recipient["id"], "recipient.id")
-        guard page == entryPage else { throw DomainError("optin event: recipient.id \(page) is not the entry's page \(entryPage)") }
+        let page = try self.page(of: event, kind: "optin", entryPage: entryPage)
         guard let ref = ref as? String, !ref.isEmpty else { throw DomainError("the opt-in's ref must be a non-empty string") }
         guard let userRef = userRef as? String, !userRef.isEmpty, userRef.count <= 250 else {
             throw DomainError("optin.user_ref must be a non-empty string of at most 250 characters")
@@ -128,11 +134,9 @@ public enum WebhookPayload {
     /// A message or postback from someone who opted in through the checkbox plugin: its
     /// `prior_message.identifier` is the user_ref, the sender its PSID.
     private static func userRefLinked(_ event: [String: Any], identifier: Any?, entryPage: String) throws -> WebhookEvent {
-        guard let sender = event["sender"] as? [String: Any] else { throw DomainError("event without \"sender\"") }
-        guard let recipient = event["recipient"] as? [String: Any] else { throw DomainError("event without \"recipient\"") }
+        guard let sender = event["sender"] as? [String: Any] else { throw DomainError("prior_message event without \"sender\"") }
+        let page = try self.page(of: event, kind: "prior_message", entryPage: entryPage)
         guard let userRef = identifier as? String, !userRef.isEmpty else { throw DomainError("prior_message.identifier must be a non-empty string") }
-        let page = try idString(recipient["id"], "recipient.id")
-        guard page == entryPage else { throw DomainError("event: recipient.id \(page) is not the entry's page \(entryPage)") }
         return .userRefLinked(pageID: page, psid: try idString(sender["id"], "sender.id"), userRef: userRef,
                               timestamp: try millis(event["timestamp"], "timestamp"))
     }
@@ -157,12 +161,8 @@ public enum WebhookPayload {
                 event["sender"] != nil { kind = "optin"; ref = referral["ref"] }
         else { return nil } // a message, an echo, a plain postback, a reaction, a checkbox opt-in without a ref…
         guard let sender = event["sender"] as? [String: Any] else { throw DomainError("\(kind) event without \"sender\"") }
-        guard let recipient = event["recipient"] as? [String: Any] else { throw DomainError("\(kind) event without \"recipient\"") }
+        let page = try self.page(of: event, kind: kind, entryPage: entryPage)
         let psid = try idString(sender["id"], "sender.id")
-        let page = try idString(recipient["id"], "recipient.id")
-        guard page == entryPage else {
-            throw DomainError("\(kind) event: recipient.id \(page) is not the entry's page \(entryPage)")
-        }
         let timestamp = try millis(event["timestamp"], "timestamp")
         switch kind {
         case "optin":

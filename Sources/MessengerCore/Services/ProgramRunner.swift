@@ -95,6 +95,19 @@ public struct ProgramRunner: Sendable {
         /// The template's fields in `fieldNames` order: the id to read each value from.
         let fieldIDs: [Int64?]
         let defaults: [String]
+
+        /// One LEFT JOIN per field the template uses, on the column `contact` holds the contact
+        /// id in, and the values as columns: the SQL's shape comes from the field count only;
+        /// the field ids are bound, in `fieldIDs` order (an unknown field as -1, matching nothing).
+        func fieldJoins(contact: String) -> (joins: String, columns: String) {
+            var joins = ""
+            var columns = ""
+            for i in fieldIDs.indices {
+                joins += " LEFT JOIN contact_value f\(i) ON f\(i).contact_id = \(contact) AND f\(i).field_id = ?"
+                columns += ", f\(i).value"
+            }
+            return (joins, columns)
+        }
     }
 
     public func run(
@@ -106,11 +119,8 @@ public struct ProgramRunner: Sendable {
     ) throws -> RunSummary {
         // One run of a program per process: the lease in `program_run` tells processes apart by
         // pid, so within one process (the dashboard) this is what refuses a second run.
-        let key = ProfileName.key(name.trimmingCharacters(in: .whitespacesAndNewlines))
-        guard RunsInThisProcess.shared.begin(database: workspace.database.path, program: key) else {
-            throw DomainError("program \(Display.quoted(name)) is already running")
-        }
-        defer { RunsInThisProcess.shared.end(database: workspace.database.path, program: key) }
+        let hold = try RunsInThisProcess.shared.hold(database: workspace.database.path, program: name)
+        defer { hold.release() }
         var summary = RunSummary()
         var reasons: [String: Int] = [:]
         // The writer doesn't stop to checkpoint during the run: the WAL is copied back on another
@@ -152,10 +162,7 @@ public struct ProgramRunner: Sendable {
             let messages = current.messages
             let results = messages.isEmpty ? [] : workspace.transport.send(
                 batch: messages, asking: { i in journal.asking(messages[i]) }, answered: { i, result in journal.answered(messages[i], result) })
-            let brokenToken = results.lazy.compactMap { result -> GraphError? in
-                if case .failed(let error) = result, error.code == 190 { return error }
-                return nil
-            }.first
+            let brokenToken = results.refusedToken
             let cancelled = brokenToken == nil && shouldCancel?() == true
             next = nil
             if brokenToken == nil, !cancelled, let pending = ahead {
@@ -210,9 +217,7 @@ public struct ProgramRunner: Sendable {
                 let owner: Int64 = run["pid"]
                 // This process's own unfinished run is one that failed before it could close: the
                 // run lock above guarantees it isn't still going.
-                if (run["finished_at"] as Int64?) == nil, owner != pid, Self.isAlive(pid: owner) {
-                    throw DomainError("program \(Display.quoted(name)) is already running in process \(owner)")
-                }
+                if (run["finished_at"] as Int64?) == nil { try Self.refuseIfRunningElsewhere(owner: owner, program: name) }
                 if let claimNode: Int64 = run["claim_node_id"] {
                     deadClaims.append((claimNode, run["claim_after"], run["claim_through"]))
                 }
@@ -396,21 +401,14 @@ public struct ProgramRunner: Sendable {
     /// only touches enrolments up to `after`, so what is read here is what the claim would see.
     private func read(_ plan: NodePlan, after: Int64) throws -> Batch? {
         try workspace.database.read { db -> Batch? in
-            // One LEFT JOIN per field the template uses: the SQL's shape comes from the template's
-            // field count only; every value is a bound argument.
-            var joins = ""
-            var columns = ""
+            let (joins, columns) = plan.fieldJoins(contact: "e.contact_id")
             var arguments: [Int64OrText] = [.int(plan.nodeID), .int(plan.optInFieldID), .text(plan.pageID)]
-            for (i, fieldID) in plan.fieldIDs.enumerated() {
-                joins += " LEFT JOIN contact_value f\(i) ON f\(i).contact_id = e.contact_id AND f\(i).field_id = ?"
-                columns += ", f\(i).value"
-                arguments.append(.int(fieldID ?? -1))
-            }
+            arguments += plan.fieldIDs.map { .int($0 ?? -1) }
             arguments += [.int(plan.programID), .int(after), .int(Int64(chunkSize))]
             let select = try BulkStatement(db, sql: """
                 SELECT e.id, e.contact_id, e.next_position,
                        EXISTS (SELECT 1 FROM send s WHERE s.enrolment_id = e.id AND s.node_id = ?), o.value,
-                       sp.day, sp.error_code || COALESCE('/' || sp.error_subcode, '')\(columns)
+                       sp.day, sp.error_code, sp.error_subcode\(columns)
                 FROM enrolment e INDEXED BY enrolment_unfinished
                 LEFT JOIN contact_value o ON o.contact_id = e.contact_id AND o.field_id = ?
                 LEFT JOIN suppression sp ON sp.page_id = ? AND sp.contact_id = e.contact_id\(joins)
@@ -433,12 +431,13 @@ public struct ProgramRunner: Sendable {
                 }
                 // Suppressed for this page (R15): settled without asking Facebook again.
                 if let since = row.optionalInt64(5) {
+                    let code = Suppression.codeText(code: Int(row.int64(6)), subcode: row.optionalInt64(7).map(Int.init))
                     batch.warnings.append(Warning(enrolmentID: enrolmentID, contactID: contactID, status: "suppressed",
-                                                  reason: Suppression.reason(since: workspace.calendar.string(for: DayNumber(since)), code: row.text(6) ?? ""),
+                                                  reason: Suppression.reason(since: workspace.calendar.string(for: DayNumber(since)), code: code),
                                                   psid: psid, message: nil))
                     return
                 }
-                for i in values.indices { values[i] = row.text(Int32(7 + i)) }
+                for i in values.indices { values[i] = row.text(Int32(8 + i)) }
                 switch Self.compose(plan, enrolmentID: enrolmentID, psid: psid, values: values) {
                 case .message(let message):
                     batch.messages.append(message)
@@ -593,6 +592,13 @@ public struct ProgramRunner: Sendable {
             """, arguments: [plan.hasNext ? nil : now, plan.programID, after, through, node])
     }
 
+    /// A run (or retry) of the program owned by another live process refuses this one.
+    static func refuseIfRunningElsewhere(owner: Int64, program name: String) throws {
+        if owner != Int64(getpid()), isAlive(pid: owner) {
+            throw DomainError("program \(Display.quoted(name)) is already running in process \(owner)")
+        }
+    }
+
     static func isAlive(pid: Int64) -> Bool {
         guard pid > 0, pid <= Int64(Int32.max) else { return false }
         return kill(pid_t(pid), 0) == 0 || errno == EPERM
@@ -605,13 +611,19 @@ final class RunsInThisProcess: @unchecked Sendable {
     private let lock = NSLock()
     private var running = Set<String>()
 
-    func begin(database: String, program: String) -> Bool {
+    /// Holds the program as this process's one run or retry of it (the lease in `program_run`
+    /// tells processes apart by pid; within one process, the dashboard, this refuses a second).
+    func hold(database: String, program name: String) throws -> Hold {
+        let key = database + "\u{0}" + ProfileName.key(name.trimmingCharacters(in: .whitespacesAndNewlines))
         lock.lock(); defer { lock.unlock() }
-        return running.insert(database + "\u{0}" + program).inserted
+        guard running.insert(key).inserted else { throw DomainError("program \(Display.quoted(name)) is already running") }
+        return Hold(key: key, owner: self)
     }
 
-    func end(database: String, program: String) {
-        lock.lock(); running.remove(database + "\u{0}" + program); lock.unlock()
+    struct Hold {
+        let key: String
+        let owner: RunsInThisProcess
+        func release() { owner.lock.lock(); owner.running.remove(key); owner.lock.unlock() }
     }
 }
 

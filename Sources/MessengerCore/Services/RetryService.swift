@@ -126,13 +126,10 @@ public struct RetryService: Sendable {
         progress: (@Sendable (RunProgress) -> Void)? = nil,
         shouldCancel: (@Sendable () -> Bool)? = nil
     ) throws -> RetrySummary {
-        // A retry and a run of one program never overlap: the same lock in this process, the
+        // A retry and a run of one program never overlap: the same hold in this process, the
         // same lease (`program_run`) across processes.
-        let key = ProfileName.key(name.trimmingCharacters(in: .whitespacesAndNewlines))
-        guard RunsInThisProcess.shared.begin(database: workspace.database.path, program: key) else {
-            throw DomainError("program \(Display.quoted(name)) is already running")
-        }
-        defer { RunsInThisProcess.shared.end(database: workspace.database.path, program: key) }
+        let hold = try RunsInThisProcess.shared.hold(database: workspace.database.path, program: name)
+        defer { hold.release() }
         let total = try retryable(program: name, day: day, reason: reason)
         let plan = try lease(program: name)
         defer {
@@ -153,10 +150,7 @@ public struct RetryService: Sendable {
             summary.retried += batch.rows.count
             summary.wereUnknown += batch.rows.filter { $0.wasUnknown }.count
             progress?(RunProgress(done: summary.retried, total: total, sent: summary.sent, warned: reasons.values.reduce(0, +)))
-            if let broken = results.lazy.compactMap({ result -> GraphError? in
-                if case .failed(let error) = result, error.code == 190 { return error }
-                return nil
-            }).first {
+            if let broken = results.refusedToken {
                 try workspace.pages.markBroken(pageID: plan.pageID, reason: broken.reason)
                 summary.stoppedBecause = broken.reason
                 break
@@ -179,10 +173,7 @@ public struct RetryService: Sendable {
                                                      doing: "retry")
             for row in try Row.fetchAll(db, sql: "SELECT id, pid, claim_node_id FROM program_run WHERE program_id = ? AND finished_at IS NULL",
                                         arguments: [programID]) {
-                let owner: Int64 = row["pid"]
-                if owner != pid, ProgramRunner.isAlive(pid: owner) {
-                    throw DomainError("program \(Display.quoted(name)) is already running in process \(owner)")
-                }
+                try ProgramRunner.refuseIfRunningElsewhere(owner: row["pid"], program: name)
                 // A dead retry (or run) without a claim is closed; a claim stays for the next run.
                 if (row["claim_node_id"] as Int64?) == nil {
                     try db.execute(sql: "UPDATE program_run SET finished_at = ? WHERE id = ?", arguments: [now, row["id"]])
@@ -198,7 +189,6 @@ public struct RetryService: Sendable {
         let sendID: Int64
         let profileID: Int64
         let contactID: Int64
-        let day: DayNumber
         let reason: String
         let wasUnknown: Bool
         /// What goes out, or the text that is too long to.
@@ -206,6 +196,8 @@ public struct RetryService: Sendable {
     }
 
     struct Batch {
+        /// The day of every row: the day being retried.
+        let day: DayNumber
         var rows: [Retried] = []
         var through: Int64 = 0
         var messages: [(row: Int, message: OutgoingMessage)] {
@@ -219,19 +211,13 @@ public struct RetryService: Sendable {
     /// The next warnings after send id `after`, with each contact's values, personalised anew.
     private func read(_ plan: ProgramRunner.NodePlan, day: DayNumber, reason: RetryReason?, after: Int64) throws -> Batch? {
         try workspace.database.read { db -> Batch? in
-            var joins = ""
-            var columns = ""
-            var arguments: StatementArguments = []
-            for (i, fieldID) in plan.fieldIDs.enumerated() {
-                joins += " LEFT JOIN contact_value f\(i) ON f\(i).contact_id = s.contact_id AND f\(i).field_id = ?"
-                columns += ", f\(i).value"
-                arguments += [fieldID ?? -1]
-            }
+            let (joins, columns) = plan.fieldJoins(contact: "s.contact_id")
+            var arguments = StatementArguments(plan.fieldIDs.map { $0 ?? -1 })
             let condition = RetryReason.condition(reason)
             arguments += [plan.nodeID, day, plan.pageID, after]
             arguments += condition.arguments
             arguments += [chunkSize]
-            var batch = Batch()
+            var batch = Batch(day: day)
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT s.id, s.profile_id, s.contact_id, s.enrolment_id, s.psid, s.status, s.reason, s.attempts\(columns)
                 FROM send s INDEXED BY send_warnings_by_node\(joins)
@@ -245,7 +231,7 @@ public struct RetryService: Sendable {
                 let attempts: Int = row["attempts"]
                 let composed = ProgramRunner.compose(plan, enrolmentID: row["enrolment_id"], psid: row["psid"], values: values,
                                                      attempt: attempts + 1)
-                batch.rows.append(Retried(sendID: row["id"], profileID: row["profile_id"], contactID: row["contact_id"], day: day,
+                batch.rows.append(Retried(sendID: row["id"], profileID: row["profile_id"], contactID: row["contact_id"],
                                           reason: row["reason"] ?? "", wasUnknown: (row["status"] as String) == "unknown", composed: composed))
                 batch.through = row["id"]
             }
@@ -271,8 +257,8 @@ public struct RetryService: Sendable {
                 try keep.execute(arguments: [row.sendID])
                 try mark.execute(arguments: [ProgramRunner.unknownReason, now, row.sendID])
                 if !row.wasUnknown {
-                    rollup.add(profile: row.profileID, day: row.day, outcome: "warning", reason: row.reason, count: -1)
-                    rollup.add(profile: row.profileID, day: row.day, outcome: "warning", reason: ProgramRunner.unknownReason)
+                    rollup.add(profile: row.profileID, day: batch.day, outcome: "warning", reason: row.reason, count: -1)
+                    rollup.add(profile: row.profileID, day: batch.day, outcome: "warning", reason: ProgramRunner.unknownReason)
                 }
             }
             try rollup.write(db)
@@ -296,20 +282,20 @@ public struct RetryService: Sendable {
                 """)
             var rollup = Rollup()
             for (i, row) in batch.rows.enumerated() {
-                rollup.add(profile: row.profileID, day: row.day, outcome: "warning", reason: ProgramRunner.unknownReason, count: -1)
+                rollup.add(profile: row.profileID, day: batch.day, outcome: "warning", reason: ProgramRunner.unknownReason, count: -1)
                 switch (row.composed, resultByRow[i]) {
                 case (.message(let message), .sent(let messageID)?):
                     try sent.execute(arguments: [messageID, message.text, now, row.sendID])
-                    rollup.add(profile: row.profileID, day: row.day, outcome: "sent")
+                    rollup.add(profile: row.profileID, day: batch.day, outcome: "sent")
                     summary.sent += 1
                 case (.message(let message), .failed(let error)?):
                     try failed.execute(arguments: ["failed", error.reason, error.code, error.subcode, message.text, now, row.sendID])
                     try Suppression.note(db, page: plan.pageID, contact: row.contactID, error: error, day: today, at: now)
-                    rollup.add(profile: row.profileID, day: row.day, outcome: "warning", reason: error.reason)
+                    rollup.add(profile: row.profileID, day: batch.day, outcome: "warning", reason: error.reason)
                     reasons[error.reason, default: 0] += 1
                 case (.tooLong(let text), _):
                     try failed.execute(arguments: ["too_long", ProgramRunner.tooLongReason, nil, nil, text, now, row.sendID])
-                    rollup.add(profile: row.profileID, day: row.day, outcome: "warning", reason: ProgramRunner.tooLongReason)
+                    rollup.add(profile: row.profileID, day: batch.day, outcome: "warning", reason: ProgramRunner.tooLongReason)
                     reasons[ProgramRunner.tooLongReason, default: 0] += 1
                 case (.message, nil):
                     preconditionFailure("every message of a batch has its answer")

@@ -289,12 +289,8 @@ public struct StatsService: Sendable {
                 email: row["email"], at: row["at"], status: row["status"], reason: row["reason"], errorCode: row["error_code"],
                 errorSubcode: row["error_subcode"], messageID: row["message_id"], message: row["message"], fields: fields,
                 deliveredAt: row["delivered_at"], readAt: row["read_at"])
-            detail.suppression = try Row.fetchOne(db, sql: """
-                SELECT contact.email, suppression.page_id, COALESCE(page.name, suppression.page_id) AS page_name,
-                       suppression.contact_id, suppression.day, suppression.error_code, suppression.error_subcode
-                FROM suppression JOIN contact ON contact.id = suppression.contact_id LEFT JOIN page ON page.id = suppression.page_id
-                WHERE suppression.contact_id = ? AND suppression.page_id = ?
-                """, arguments: [row["contact_id"], row["page_id"]]).map(SuppressionService.suppressed)
+            detail.suppression = try SuppressionService.fetch(db, where: "suppression.contact_id = ? AND suppression.page_id = ?",
+                                                              [row["contact_id"], row["page_id"]]).first
             detail.earlierAttempts = try Row.fetchAll(db, sql: """
                 SELECT attempt, at, status, reason FROM send_attempt WHERE send_id = ? ORDER BY attempt
                 """, arguments: [sendID]).map { EarlierAttempt(attempt: $0["attempt"], at: $0["at"], status: $0["status"], reason: $0["reason"]) }
