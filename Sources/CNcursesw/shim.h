@@ -26,10 +26,13 @@ static inline void shim_setlocale_all(void) { setlocale(LC_ALL, ""); }
 // Sets attributes and an extended colour pair (pairs above 32767 need the opts pointer).
 static inline int shim_set_style(WINDOW *w, int attrs, int pair) { return wattr_set(w, (attr_t)attrs, 0, &pair); }
 static inline int shim_key_code_yes(void) { return KEY_CODE_YES; }
-// The left button's presses and the wheel only, each reported at once (no click synthesis, which
-// would hold every press back by the click interval): double presses are told apart in Swift.
+// Every mouse event is reported, each at once (no click synthesis, which would hold every press
+// back by the click interval; double presses are told apart in Swift). The Swift side keeps the
+// left button's presses and the wheel. A narrower mask looked right but hangs: ncurses drops an
+// event outside the mask (a release, say) inside wgetch and then waits past the read's timeout,
+// so the screen stopped updating until the next key.
 static inline void shim_enable_mouse(void) {
-    mousemask(BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+    mousemask(ALL_MOUSE_EVENTS, NULL);
     mouseinterval(0);
 }
 static inline int shim_key_mouse(void) { return KEY_MOUSE; }

@@ -9,7 +9,7 @@ import TerminalKit
 final class MouseTests: XCTestCase {
     func session() throws -> (Runtime, VirtualTerminal) {
         let workspace = try Fuzz.workspace()
-        let terminal = VirtualTerminal(width: 100, height: 30)
+        let terminal = VirtualTerminal(width: 200, height: 60)
         let runtime = Runtime(workspace: workspace, terminal: terminal, themeName: "default", themeFolders: [], synchronousEffects: true)
         runtime.start()
         return (runtime, terminal)
@@ -34,6 +34,7 @@ final class MouseTests: XCTestCase {
         press(runtime, terminal, .doublePress, x: 5, y: shop)
         guard case .profilePage(let page) = runtime.state.current else { return XCTFail("not opened: \(terminal.text)") }
         XCTAssertEqual(page.name, "Northwind Shop")
+        XCTAssertNotNil(page.details, "the page loads what it shows")
     }
 
     func testAKeyBarEntryActsAsItsKeyAndTheWheelMovesTheCursor() throws {

@@ -37,6 +37,9 @@ keys Escape; wait_for "NAME"
 # A double press opens.
 y=$(line_of "Northwind Shop")
 press 5 "$y"; press 5 "$y"; wait_for "Profiles › Northwind Shop"
+# ...and its data arrives while no key is pressed: ncurses once swallowed the release outside
+# the mouse mask and sat in its read past the timeout, so the page stayed on "Loading…".
+wait_for "Opt-in field"
 # A key-bar entry acts as its key: "Esc back".
 bar=$(( $(screen | wc -l) - 1 ))
 press "$(column_of "Esc back" "$bar")" "$bar"; wait_for "DELIV 7D"
