@@ -57,17 +57,13 @@ public enum App {
         case .resize(let width, let height):
             state.width = width
             state.height = height
-            clampCurrent(&state)
-            return []
+            let context = state.screenContext
+            return perform(&state, state.updateCurrent { $0.receive(msg, context) })
         case .tick:
             if state.toastTicks > 0 { state.toastTicks -= 1; if state.toastTicks == 0 { state.toast = nil } }
             return []
         case .databaseChanged:
             return reloadEffects(for: state.current)
-        case .failed(let message):
-            if case .newProfile(var s) = state.current, s.step == .saving { s.step = .status; state.replaceCurrent(.newProfile(s)) }
-            state.show(message, kind: .error)
-            return []
         default:
             return apply(&state, msg)
         }
@@ -85,25 +81,29 @@ public enum App {
         }
     }
 
+    /// A message from an effect: the app takes its share (toasts, dialogs, runs, the stack), then
+    /// the screen it concerns takes its own in its `receive`: the current screen, or every
+    /// profiles list for the messages that change them all.
     private static func apply(_ state: inout AppState, _ msg: Msg) -> [Effect] {
-        let rows = Table.visibleRows(in: Rect(x: 0, y: 0, width: state.width, height: state.bodyHeight - 1))
+        var effects = applyToApp(&state, msg)
+        let context = state.screenContext
+        var commands: [ScreenCommand] = []
+        switch msg {
+        case .profilesLoaded, .deleted:
+            for i in state.stack.indices { commands += state.stack[i].update { $0.receive(msg, context) } }
+        default:
+            commands = state.updateCurrent { $0.receive(msg, context) }
+        }
+        effects += perform(&state, commands)
+        return effects
+    }
+
+    /// The app's share of a message from an effect.
+    private static func applyToApp(_ state: inout AppState, _ msg: Msg) -> [Effect] {
         switch msg {
         case .profilesLoaded(let profiles):
             state.profileNames = profiles.map(\.name)
-            for i in state.stack.indices {
-                if case .profiles(var s) = state.stack[i] { s.load(profiles, visibleRows: rows); state.stack[i] = .profiles(s) }
-            }
-        case .profileLoaded(let details, let days):
-            if case .profilePage(var s) = state.current, ProfileName.key(s.name) == ProfileName.key(details.summary.name) {
-                s.details = details
-                s.name = details.summary.name
-                s.days = days.reversed()
-                state.replaceCurrent(.profilePage(s))
-            }
-        case .pagesLoaded(let pages):
-            if case .newProfile(var s) = state.current { s.showPages(pages); state.replaceCurrent(.newProfile(s)) }
         case .profileCreated(let details):
-            if case .newProfile(var s) = state.current { s.created = details; s.step = .done; state.replaceCurrent(.newProfile(s)) }
             state.show("Created \"\(details.summary.name)\" with opt-in field \(details.summary.optInField)", kind: .success)
             return [.loadProfiles]
         case .enabledChanged(let names, let enabled):
@@ -116,69 +116,23 @@ public enum App {
         case .deleted(let plan):
             state.show("Deleted \(ProfilesState.list(plan.profiles)) and \(plan.usageRecords) usage record\(plan.usageRecords == 1 ? "" : "s")", kind: .success)
             if case .profilePage = state.current { state.stack.removeLast() }
-            for i in state.stack.indices { if case .profiles(var s) = state.stack[i] { s.marked = []; state.stack[i] = .profiles(s) } }
             return [.loadProfiles]
-        case .statsLoaded(let details, let today):
-            if case .stats(var s) = state.current, ProfileName.key(s.profile) == ProfileName.key(details.profile) {
-                s.details = details
-                s.today = today
-                s.table.clamp(count: details.days.count, visible: rows)
-                state.replaceCurrent(.stats(s))
-            }
-        case .contactsLoaded(let query, let page, let times):
-            if case .contacts(var s) = state.current, s.query == query {
-                let request = s.request
-                s.loaded(page, times: times, request: request)
-                state.replaceCurrent(.contacts(s))
-            }
-        case .contactDetailLoaded(let detail, let time, let delivered, let read):
-            if case .contactDetail(var s) = state.current {
-                s.detail = detail
-                s.time = time
-                s.deliveredTime = delivered
-                s.readTime = read
-                state.replaceCurrent(.contactDetail(s))
-            }
         case .exported(let path, let rows):
             state.show("Exported \(rows) row\(rows == 1 ? "" : "s") to \(path)", kind: .success)
-        case .nodeEditorLoaded(let data):
-            if case .nodeEditor(var s) = state.current, ProfileName.key(s.program) == ProfileName.key(data.program.name) {
-                s.load(data)
-                state.replaceCurrent(.nodeEditor(s))
-                return [.loadSample(after: nil, forward: true, optInField: s.optInField)]
-            }
-        case .sampleLoaded(let sample):
-            if case .nodeEditor(var s) = state.current { s.sample = sample; state.replaceCurrent(.nodeEditor(s)) }
         case .nodeSaved(let program):
-            if case .nodeEditor(var s) = state.current {
-                s.saved = (s.profile, s.tag, s.editor.text)
-                state.replaceCurrent(.nodeEditor(s))
-            }
             state.show("Saved the Messenger node of \"\(program)\"", kind: .success)
-        case .utilityNodeSaved(let program, let result, let summary):
-            if case .nodeEditor(var s) = state.current, ProfileName.key(s.program) == ProfileName.key(program) {
-                s.saved(summary)
-                state.replaceCurrent(.nodeEditor(s))
-            }
+        case .utilityNodeSaved(_, let result, _):
             if let latest = result.latest {
                 let approved = latest.status == .approved
                 var text = (result.submitted ? "Submitted " : "Saved; template unchanged: ") + latest.described
                 if !approved, let sending = result.sending, sending.version != latest.version { text += "; v\(sending.version) sends meanwhile" }
                 state.show(text, kind: approved ? .success : .error)
             }
-        case .runProgress(let name, let progress, let elapsed):
-            if case .programs(var s) = state.current, s.run?.program == name, s.run?.summary == nil {
-                s.run?.progress = progress
-                s.run?.elapsed = elapsed
-                state.replaceCurrent(.programs(s))
-            }
         case .runFinished(let name, let summary):
             state.runningPrograms = state.runningPrograms.filter { ProfileName.key($0) != ProfileName.key(name) }
             if state.quitAfterRuns && state.runningPrograms.isEmpty { state.quitting = true }
-            if case .programs(var s) = state.current, s.run?.program == name {
-                s.run?.summary = summary
-                state.replaceCurrent(.programs(s))
-            } else {
+            // The Programs screen showing the run shows its summary; elsewhere a toast says it.
+            if case .programs(let s) = state.current, s.shows(runOf: name) {} else {
                 state.show("Run of \"\(name)\" finished: \(summary.sent) sent, \(summary.warned) not sent", kind: .success)
             }
             return [.loadPrograms]
@@ -197,21 +151,12 @@ public enum App {
             if state.quitAfterRuns && state.runningPrograms.isEmpty { state.quitting = true }
             state.show(text, kind: failed ? .error : .success)
             return reloadEffects(for: state.current)
-        case .suppressionLifted(let email, let sendID):
+        case .suppressionLifted(let email, _):
             state.show("Lifted the suppression of \(email): the next run asks Facebook again", kind: .success)
-            if case .contactDetail(let s) = state.current, s.sendID == sendID { return [.loadContactDetail(sendID: sendID)] }
-        case .programsLoaded(let programs):
-            if case .programs(var s) = state.current {
-                s.programs = programs
-                s.loaded = true
-                s.table.clamp(count: programs.count, visible: rows)
-                state.replaceCurrent(.programs(s))
-            }
         case .programChanged(let name, let active):
             state.show("\(active ? "Activated" : "Paused") \"\(name)\"", kind: .success)
             return [.loadPrograms]
         case .fileWritten(let path):
-            if case .newProfile(var s) = state.current { s.writtenPath = path; state.replaceCurrent(.newProfile(s)) }
             state.show("Wrote the opt-in code to \(path)", kind: .success)
         case .copied:
             state.show("Copied the opt-in code to the clipboard (OSC 52)", kind: .success)
@@ -219,15 +164,12 @@ public enum App {
             state.theme = state.theme.plain ? theme.plainMode() : theme
             state.themeName = name
             if let warning { state.show(warning, kind: .error) } else { state.show("Theme \(name)") }
+        case .failed(let message):
+            state.show(message, kind: .error)
         default:
             break
         }
         return []
-    }
-
-    private static func clampCurrent(_ state: inout AppState) {
-        let rows = Table.visibleRows(in: Rect(x: 0, y: 0, width: state.width, height: state.bodyHeight - 1))
-        if case .profiles(var s) = state.current { s.table.clamp(count: s.visible.count, visible: rows); state.replaceCurrent(.profiles(s)) }
     }
 
     // MARK: Mouse
@@ -311,34 +253,16 @@ public enum App {
         }
     }
 
-    static func isTyping(_ screen: Screen) -> Bool {
-        switch screen {
-        case .profiles(let s): return s.filterField != nil
-        case .newProfile(let s): return s.step == .name
-        case .contacts(let s): return s.searchField != nil
-        case .stats(let s): return s.datePicker != nil
-        case .nodeEditor(let s): return s.focus == .message || s.picker != nil
-        default: return false
-        }
+    static func isTyping(_ screen: Screen) -> Bool { screen.model.isTyping }
+
+    /// A key for the current screen: its reducer answers with commands, which the app performs.
+    private static func route(_ state: inout AppState, _ key: Key) -> [Effect] {
+        let context = state.screenContext
+        return perform(&state, state.updateCurrent { $0.handle(key, context) })
     }
 
-    private static func route(_ state: inout AppState, _ key: Key) -> [Effect] {
-        let rows = Table.visibleRows(in: Rect(x: 0, y: 0, width: state.width, height: state.bodyHeight - 1))
-        var commands: [ScreenCommand]
-        switch state.current {
-        case .profiles(var s): commands = s.handle(key, visibleRows: rows); state.replaceCurrent(.profiles(s))
-        case .newProfile(var s): commands = s.handle(key, existing: state.profileNames); state.replaceCurrent(.newProfile(s))
-        case .profilePage(var s): commands = s.handle(key); state.replaceCurrent(.profilePage(s))
-        case .stats(var s): commands = s.handle(key, visibleRows: rows - 1); state.replaceCurrent(.stats(s))
-        case .programs(var s): commands = s.handle(key, visibleRows: rows); state.replaceCurrent(.programs(s))
-        case .contacts(var s):
-            commands = s.handle(key)
-            // A page request remembers where it came from, for live refresh.
-            for case .run(.loadContacts(_, let page)) in commands { s.request = page }
-            state.replaceCurrent(.contacts(s))
-        case .contactDetail(var s): commands = s.handle(key); state.replaceCurrent(.contactDetail(s))
-        case .nodeEditor(var s): commands = s.handle(key); state.replaceCurrent(.nodeEditor(s))
-        }
+    /// Carries out what a screen asked for.
+    private static func perform(_ state: inout AppState, _ commands: [ScreenCommand]) -> [Effect] {
         var effects: [Effect] = []
         for command in commands {
             switch command {
@@ -432,16 +356,7 @@ public enum App {
         }
         let parts = Layout.vertical(buffer.area, [.length(1), .fill, .length(1)])
         Breadcrumbs(state.breadcrumbs, theme: state.theme).render(into: &buffer, area: parts[0])
-        switch state.current {
-        case .profiles(let s): s.render(into: &buffer, area: parts[1], theme: state.theme)
-        case .newProfile(let s): s.render(into: &buffer, area: parts[1], theme: state.theme)
-        case .profilePage(let s): s.render(into: &buffer, area: parts[1], theme: state.theme)
-        case .stats(let s): s.render(into: &buffer, area: parts[1], theme: state.theme)
-        case .programs(let s): s.render(into: &buffer, area: parts[1], theme: state.theme)
-        case .contacts(let s): s.render(into: &buffer, area: parts[1], theme: state.theme)
-        case .contactDetail(let s): s.render(into: &buffer, area: parts[1], theme: state.theme)
-        case .nodeEditor(let s): s.render(into: &buffer, area: parts[1], theme: state.theme)
-        }
+        state.current.model.render(into: &buffer, area: parts[1], theme: state.theme)
         if case .commandLine(let field) = state.overlay {
             buffer.fill(parts[2], style: state.theme.text)
             buffer.write(":", x: 0, y: parts[2].y, style: state.theme.accent)
@@ -464,18 +379,7 @@ public enum App {
         case .help: return [("Esc", "close help")]
         default: break
         }
-        switch state.current {
-        case .profiles(let s): return s.filterField != nil ? [("Enter", "keep filter"), ("Esc", "clear filter")] : ProfilesState.keys
-        case .newProfile(let s): return NewProfileState.keys(for: s.step)
-        case .profilePage: return ProfilePageState.keys
-        case .stats(let s): return s.datePicker != nil ? StatsScreenState.pickerKeys : StatsScreenState.keys
-        case .programs(let s):
-            guard let run = s.run else { return ProgramsState.keys }
-            return run.summary == nil ? ProgramsState.runKeys : ProgramsState.summaryKeys
-        case .nodeEditor(let s): return NodeEditorState.keys(for: s)
-        case .contacts(let s): return s.searchField != nil ? [("Enter", "search"), ("Esc", "cancel")] : ContactsState.keys
-        case .contactDetail(let s): return s.detail?.suppression == nil ? ContactDetailState.keysNotSuppressed : ContactDetailState.keys
-        }
+        return state.current.model.keyBar
     }
 
     static func helpKeys(for state: AppState) -> [(key: String, action: String)] {

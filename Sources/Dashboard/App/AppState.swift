@@ -11,30 +11,6 @@ public enum Screen: Equatable, Sendable {
     case contacts(ContactsState)
     case contactDetail(ContactDetailState)
     case nodeEditor(NodeEditorState)
-
-    public var title: String {
-        switch self {
-        case .profiles: return "Profiles"
-        case .newProfile: return "New profile"
-        case .profilePage(let s): return s.name
-        case .stats(let s): return s.title
-        case .programs: return "Programs"
-        case .contacts(let s): return s.title
-        case .contactDetail(let s): return s.detail?.email ?? "Contact"
-        case .nodeEditor(let s): return "\(s.program): Messenger node" + (s.isDirty ? " (modified)" : "")
-        }
-    }
-
-    /// The cursor of the screen's table, for a mouse press on a row; nil for screens without one.
-    var tableCursor: Int? {
-        switch self {
-        case .profiles(let s): return s.table.cursor
-        case .stats(let s): return s.table.cursor
-        case .programs(let s): return s.table.cursor
-        case .contacts(let s): return s.table.cursor
-        case .newProfile, .profilePage, .contactDetail, .nodeEditor: return nil
-        }
-    }
 }
 
 /// What floats over the current screen.

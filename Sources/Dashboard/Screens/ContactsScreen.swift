@@ -24,7 +24,14 @@ public struct ContactsState: Equatable, Sendable {
 
     func load(_ request: ContactPageRequest) -> ScreenCommand { .run(.loadContacts(query, page: request)) }
 
-    mutating func handle(_ key: Key) -> [ScreenCommand] {
+    mutating func handle(_ key: Key, _ context: ScreenContext) -> [ScreenCommand] {
+        let commands = handleKey(key)
+        // A page request remembers where it came from, for live refresh.
+        for case .run(.loadContacts(_, let page)) in commands { request = page }
+        return commands
+    }
+
+    private mutating func handleKey(_ key: Key) -> [ScreenCommand] {
         if var field = searchField {
             switch key {
             case .enter:
@@ -133,7 +140,7 @@ public struct ContactDetailState: Equatable, Sendable {
     /// `L` is offered only where there is a suppression to lift.
     public static let keysNotSuppressed: [(key: String, action: String)] = [("Esc", "back"), ("?", "help")]
 
-    mutating func handle(_ key: Key) -> [ScreenCommand] {
+    mutating func handle(_ key: Key, _ context: ScreenContext) -> [ScreenCommand] {
         if key == .char("L") {
             guard let detail, let suppression = detail.suppression else { return [.toast("This contact is not suppressed", .info)] }
             return [.run(.liftSuppression(email: detail.email, pageID: suppression.pageID, sendID: sendID))]
@@ -178,5 +185,39 @@ public struct ContactDetailState: Equatable, Sendable {
             Label(field.value, style: theme.text).render(into: &buffer, area: Rect(x: inner.x + 24, y: rows.y, width: inner.width - 24, height: 1))
             rows.y += 1
         }
+    }
+}
+
+extension ContactsState: ScreenModel {
+    var screen: Screen { .contacts(self) }
+    var keyBar: [(key: String, action: String)] { searchField != nil ? [("Enter", "search"), ("Esc", "cancel")] : Self.keys }
+    var isTyping: Bool { searchField != nil }
+    var tableCursor: Int? { table.cursor }
+
+    mutating func receive(_ msg: Msg, _ context: ScreenContext) -> [ScreenCommand] {
+        if case .contactsLoaded(let query, let page, let times) = msg, self.query == query {
+            loaded(page, times: times, request: request)
+        }
+        return []
+    }
+}
+
+extension ContactDetailState: ScreenModel {
+    var screen: Screen { .contactDetail(self) }
+    var title: String { detail?.email ?? "Contact" }
+    var keyBar: [(key: String, action: String)] { detail?.suppression == nil ? Self.keysNotSuppressed : Self.keys }
+
+    mutating func receive(_ msg: Msg, _ context: ScreenContext) -> [ScreenCommand] {
+        switch msg {
+        case .contactDetailLoaded(let detail, let time, let delivered, let read):
+            self.detail = detail
+            self.time = time
+            deliveredTime = delivered
+            readTime = read
+        case .suppressionLifted(_, let sendID) where sendID == self.sendID:
+            return [.run(.loadContactDetail(sendID: sendID))]
+        default: break
+        }
+        return []
     }
 }

@@ -44,7 +44,8 @@ public struct NewProfileState: Equatable, Sendable {
         }
     }
 
-    mutating func handle(_ key: Key, existing: [String]) -> [ScreenCommand] {
+    mutating func handle(_ key: Key, _ context: ScreenContext) -> [ScreenCommand] {
+        let existing = context.profileNames
         switch step {
         case .name:
             switch key {
@@ -190,5 +191,26 @@ public struct NewProfileState: Equatable, Sendable {
             y += 1
             if let writtenPath { line("Written to " + writtenPath, theme.success) }
         }
+    }
+}
+
+extension NewProfileState: ScreenModel {
+    var screen: Screen { .newProfile(self) }
+    var title: String { "New profile" }
+    var keyBar: [(key: String, action: String)] { Self.keys(for: step) }
+    var isTyping: Bool { step == .name }
+
+    mutating func receive(_ msg: Msg, _ context: ScreenContext) -> [ScreenCommand] {
+        switch msg {
+        case .pagesLoaded(let pages): showPages(pages)
+        case .profileCreated(let details):
+            created = details
+            step = .done
+        case .fileWritten(let path): writtenPath = path
+        // A failed save goes back to the status step, to try again.
+        case .failed: if step == .saving { step = .status }
+        default: break
+        }
+        return []
     }
 }

@@ -128,7 +128,7 @@ public struct NodeEditorState: Equatable, Sendable {
         return keys + [("Esc", "back")]
     }
 
-    mutating func handle(_ key: Key) -> [ScreenCommand] {
+    mutating func handle(_ key: Key, _ context: ScreenContext) -> [ScreenCommand] {
         if picker != nil { return handlePicker(key) }
         switch key {
         case .ctrl("s"): return save()
@@ -359,5 +359,26 @@ public struct NodeEditorState: Equatable, Sendable {
             }
         }
         return out
+    }
+}
+
+extension NodeEditorState: ScreenModel {
+    var screen: Screen { .nodeEditor(self) }
+    var title: String { "\(program): Messenger node" + (isDirty ? " (modified)" : "") }
+    var keyBar: [(key: String, action: String)] { Self.keys(for: self) }
+    var isTyping: Bool { focus == .message || picker != nil }
+
+    mutating func receive(_ msg: Msg, _ context: ScreenContext) -> [ScreenCommand] {
+        switch msg {
+        case .nodeEditorLoaded(let data) where ProfileName.key(program) == ProfileName.key(data.program.name):
+            load(data)
+            return [.run(.loadSample(after: nil, forward: true, optInField: optInField))]
+        case .sampleLoaded(let sample): self.sample = sample
+        case .nodeSaved: saved = (profile, tag, editor.text)
+        case .utilityNodeSaved(let program, _, let summary) where ProfileName.key(self.program) == ProfileName.key(program):
+            saved(summary)
+        default: break
+        }
+        return []
     }
 }

@@ -14,7 +14,7 @@ public struct ProfilePageState: Equatable, Sendable {
         ("s", "stats details"), ("e", "enable/disable"), ("d", "delete"), ("y", "copy opt-in code"), ("Esc", "back"), ("?", "help"),
     ]
 
-    mutating func handle(_ key: Key) -> [ScreenCommand] {
+    mutating func handle(_ key: Key, _ context: ScreenContext) -> [ScreenCommand] {
         switch key {
         case .escape, .char("q"): return [.pop]  // the list below reloads
         case .char("s"), .enter: return [.push(.stats(StatsScreenState(profile: name))), .run(.loadStats(profile: name, filter: .all))]
@@ -94,4 +94,19 @@ extension DayStats {
 
 extension String {
     func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
+}
+
+extension ProfilePageState: ScreenModel {
+    var screen: Screen { .profilePage(self) }
+    var title: String { name }
+    var keyBar: [(key: String, action: String)] { Self.keys }
+
+    mutating func receive(_ msg: Msg, _ context: ScreenContext) -> [ScreenCommand] {
+        if case .profileLoaded(let details, let days) = msg, ProfileName.key(name) == ProfileName.key(details.summary.name) {
+            self.details = details
+            name = details.summary.name
+            self.days = days.reversed()
+        }
+        return []
+    }
 }

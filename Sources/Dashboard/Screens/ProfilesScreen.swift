@@ -48,7 +48,8 @@ public struct ProfilesState: Equatable, Sendable {
         (":", "cmd"), ("?", "help"), ("q", "quit"), ("j/k", "move"),
     ]
 
-    mutating func handle(_ key: Key, visibleRows: Int) -> [ScreenCommand] {
+    mutating func handle(_ key: Key, _ context: ScreenContext) -> [ScreenCommand] {
+        let visibleRows = context.visibleRows
         if var field = filterField {
             switch key {
             case .enter: filterField = nil
@@ -139,5 +140,25 @@ public struct ProfilesState: Equatable, Sendable {
             status += " · filter: \(filter) (Esc clears)"
         }
         Label(status, style: theme.muted).render(into: &buffer, area: parts[1])
+    }
+}
+
+extension ProfilesState: ScreenModel {
+    var screen: Screen { .profiles(self) }
+    var title: String { "Profiles" }
+    var keyBar: [(key: String, action: String)] {
+        filterField != nil ? [("Enter", "keep filter"), ("Esc", "clear filter")] : Self.keys
+    }
+    var isTyping: Bool { filterField != nil }
+    var tableCursor: Int? { table.cursor }
+
+    mutating func receive(_ msg: Msg, _ context: ScreenContext) -> [ScreenCommand] {
+        switch msg {
+        case .profilesLoaded(let profiles): load(profiles, visibleRows: context.visibleRows)
+        case .deleted: marked = []
+        case .resize: table.clamp(count: visible.count, visible: context.visibleRows)
+        default: break
+        }
+        return []
     }
 }

@@ -28,7 +28,8 @@ public struct ProgramsState: Equatable, Sendable {
     public static let runKeys: [(key: String, action: String)] = [("Esc", "cancel the run")]
     public static let summaryKeys: [(key: String, action: String)] = [("Enter/Esc", "close")]
 
-    mutating func handle(_ key: Key, visibleRows: Int) -> [ScreenCommand] {
+    mutating func handle(_ key: Key, _ context: ScreenContext) -> [ScreenCommand] {
+        let visibleRows = context.visibleRows
         if let current = run {
             if current.summary != nil {
                 if key == .escape || key == .enter || key == .char("q") { run = nil; return [.run(.loadPrograms)] }
@@ -101,5 +102,36 @@ public struct ProgramsState: Equatable, Sendable {
         for (i, line) in lines.prefix(inner.height).enumerated() {
             Label(line.0, style: line.1).render(into: &buffer, area: Rect(x: inner.x + 1, y: inner.y + i, width: inner.width - 2, height: 1))
         }
+    }
+}
+
+extension ProgramsState: ScreenModel {
+    var screen: Screen { .programs(self) }
+    var title: String { "Programs" }
+    var keyBar: [(key: String, action: String)] {
+        guard let run else { return Self.keys }
+        return run.summary == nil ? Self.runKeys : Self.summaryKeys
+    }
+    var tableCursor: Int? { table.cursor }
+
+    /// True when the screen shows the run of `program` (its progress and then its summary).
+    func shows(runOf program: String) -> Bool { run?.program == program }
+
+    mutating func receive(_ msg: Msg, _ context: ScreenContext) -> [ScreenCommand] {
+        switch msg {
+        case .runProgress(let name, let progress, let elapsed):
+            if shows(runOf: name), run?.summary == nil {
+                run?.progress = progress
+                run?.elapsed = elapsed
+            }
+        case .runFinished(let name, let summary):
+            if shows(runOf: name) { run?.summary = summary }
+        case .programsLoaded(let programs):
+            self.programs = programs
+            loaded = true
+            table.clamp(count: programs.count, visible: context.visibleRows)
+        default: break
+        }
+        return []
     }
 }

@@ -44,7 +44,9 @@ public struct StatsScreenState: Equatable, Sendable {
 
     var reload: Effect { .loadStats(profile: profile, filter: filter, from: from, to: to) }
 
-    mutating func handle(_ key: Key, visibleRows: Int) -> [ScreenCommand] {
+    mutating func handle(_ key: Key, _ context: ScreenContext) -> [ScreenCommand] {
+        // The table sits under the filter line: one row fewer than a full-height list.
+        let visibleRows = context.visibleRows - 1
         if datePicker != nil { return handlePicker(key) }
         let count = details?.days.count ?? 0
         if ListKeys.apply(key, to: &table, count: count, visible: visibleRows) { return [] }
@@ -143,5 +145,21 @@ public struct StatsScreenState: Equatable, Sendable {
             Label(rangeStart == nil ? "Space marks the start of a range" : "Enter picks the end of the range", style: theme.muted)
                 .render(into: &buffer, area: inner.row(inner.height - 1))
         }
+    }
+}
+
+extension StatsScreenState: ScreenModel {
+    var screen: Screen { .stats(self) }
+    var keyBar: [(key: String, action: String)] { datePicker != nil ? Self.pickerKeys : Self.keys }
+    var isTyping: Bool { datePicker != nil }
+    var tableCursor: Int? { table.cursor }
+
+    mutating func receive(_ msg: Msg, _ context: ScreenContext) -> [ScreenCommand] {
+        if case .statsLoaded(let details, let today) = msg, ProfileName.key(profile) == ProfileName.key(details.profile) {
+            self.details = details
+            self.today = today
+            table.clamp(count: details.days.count, visible: context.visibleRows)
+        }
+        return []
     }
 }
