@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import MessengerCore
 
 // The history section of `make bench`: 100 days of daily runs, time-compressed (fewer contacts,
@@ -37,12 +36,7 @@ enum HistoryBench {
             runSeconds[n] = Double(ran - started) / 1e9
             compactSeconds[n] = Double(DispatchTime.now().uptimeNanoseconds - ran) / 1e9
             if n == 8 || n == 100 {
-                sizes[n] = try database.writer.read { db in
-                    let pages = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0
-                    let free = try Int.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0
-                    let size = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
-                    return Double((pages - free) * size) / 1e6
-                }
+                sizes[n] = Double(try database.bytesInUse()) / 1e6
                 pages[n] = try measure(20) { _ = try ws.profiles.details(named: "Shop"); _ = try ws.stats.details(profile: "Shop") }.median
             }
         }

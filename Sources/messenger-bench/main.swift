@@ -166,8 +166,8 @@ if !reused {
     // Durability's cost: the same share of contacts run again, the writer at synchronous=NORMAL
     // (a commit can roll back after a power cut) and at FULL (what the tool uses: every commit,
     // each claim among them, syncs the WAL), interleaved so the machine's noise hits both.
-    func rerun(_ mode: String, salt: Int) throws -> Double {
-        try database.writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(mode)") }
+    func rerun(_ mode: AppDatabase.Durability, salt: Int) throws -> Double {
+        try database.setDurability(mode)
         let workspace = Workspace(database: database, clock: SystemClock(), calendar: calendar)
         let started = DispatchTime.now().uptimeNanoseconds
         let result = try ProgramRunner(workspace: workspace).run(program: Demo.activeProgram, reenrol: true,
@@ -178,8 +178,8 @@ if !reused {
     var normal: [Double] = []
     var full: [Double] = []
     for round in 0..<3 {
-        normal.append(try rerun("NORMAL", salt: 1_000 + 2 * round))
-        full.append(try rerun("FULL", salt: 1_001 + 2 * round))
+        normal.append(try rerun(.normal, salt: 1_000 + 2 * round))
+        full.append(try rerun(.full, salt: 1_001 + 2 * round))
     }
     let normalRate = normal.sorted()[1]
     let fullRate = full.sorted()[1]
@@ -203,7 +203,7 @@ if !reused {
     let workspace = Workspace(database: database, clock: SystemClock(), calendar: calendar)
     let profile = Demo.mainProfile
     let today = workspace.today
-    let profileID = try database.writer.read { db in try Int64.fetchOne(db, sql: "SELECT id FROM profile WHERE name = ?", arguments: [profile]) } ?? 0
+    let profileID = try workspace.profiles.details(named: profile).summary.id
     let windowStart = calendar.startMillis(of: today - 6)
     let todayStart = calendar.startMillis(of: today)
     let naiveDay = "date(at / 1000, 'unixepoch')"

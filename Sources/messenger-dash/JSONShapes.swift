@@ -166,7 +166,7 @@ struct ContactJSON: Encodable {
     init(_ c: ContactOutcome, kind: ContactKind, calendar: AccountCalendar) {
         email = c.email
         time = StatsExport.time(of: c, kind: kind, calendar: calendar)
-        status = c.status
+        status = c.status.rawValue
         reason = c.reason
         message_id = c.messageID
         error_code = c.errorCode

@@ -131,7 +131,7 @@ final class ProfilePageTests: XCTestCase {
                 sent7d: 6990, read7d: 4242,
                 notSent: [ReasonCount(reason: ProgramRunner.noOptInReason, count: 3865), ReasonCount(reason: GraphError(code: 551).reason, count: 145)],
                 connectionError: GraphError(code: 190).reason)
-            let days = (0..<7).reversed().map { DayStats(day: 20_000 + $0, sent: 900 + $0 * 10, delivered: 850 + $0 * 10, read: 500, warnings: 600 - $0, reasons: []) }
+            let days = (0..<7).reversed().map { DayStats(day: DayNumber(20_000) + $0, sent: 900 + $0 * 10, delivered: 850 + $0 * 10, read: 500, warnings: 600 - $0, reasons: []) }
             _ = App.update(&s, .profileLoaded(details, days: days))
             let text = s.screenText
             for needle in ["6564", "FBOPTIN_0002", "BROKEN", "3865", "551 person unavailable", "read on Facebook only", "Enabled"] {

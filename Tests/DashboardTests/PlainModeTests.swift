@@ -7,7 +7,7 @@ import TerminalKit
 /// Plain mode (`--plain`): every screen at 80x24 (the profile page's chart needs 100x40) in ASCII, without colour, the focus marked with
 /// `>` and the terminal's cursor on it, the chart as numbers. One golden per screen.
 final class PlainModeTests: XCTestCase {
-    let today = 20_417 // 2025-11-25
+    let today = DayNumber(20_417) // 2025-11-25
 
     func plainApp(width: Int = 80, height: Int = 24) -> AppState {
         var s = appWithProfiles(width: width, height: height)
@@ -68,11 +68,11 @@ final class PlainModeTests: XCTestCase {
         assertPlain("stats", s, says: ["> 2025-11-24"])
         guard case .loadContacts(let query, _)? = s.press(.enter).first else { return XCTFail("no contacts") }
         let rows = (0..<3).map { ContactOutcome(sendID: Int64(10 - $0), email: "c\($0)@example.com", at: 1_000 - Int64($0), deliveredAt: nil,
-                                                readAt: nil, status: "sent", reason: nil, errorCode: nil, messageID: "m_\($0)") }
+                                                readAt: nil, status: .sent, reason: nil, errorCode: nil, messageID: "m_\($0)") }
         _ = App.update(&s, .contactsLoaded(query, page: ContactPage(rows: rows, next: nil), times: ["t0", "t1", "t2"]))
         assertPlain("contacts", s, says: ["> t0"])
         s.press(.enter)
-        var detail = StatsService.ContactDetail(email: "c0@example.com", at: 1_000, status: "failed", reason: "551 person unavailable",
+        var detail = StatsService.ContactDetail(email: "c0@example.com", at: 1_000, status: .failed, reason: "551 person unavailable",
                                                 errorCode: 551, errorSubcode: nil, messageID: nil, message: "Hi Ann, your order shipped.",
                                                 fields: [FieldValue(name: "FIRSTNAME", value: "Ann")])
         detail.suppression = SuppressedContact(email: "c0@example.com", pageID: "102", pageName: "Shop", contactID: 1, since: today, code: "551")

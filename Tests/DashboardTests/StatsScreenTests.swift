@@ -5,7 +5,7 @@ import XCTest
 import TerminalKit
 
 final class StatsScreenTests: XCTestCase {
-    let today = 20_417 // 2025-11-25
+    let today = DayNumber(20_417) // 2025-11-25
 
     func details(filter: StatsFilter = .all) -> StatsDetails {
         StatsDetails(profile: "Northwind Shop", from: today - 6, to: today, filter: filter, days: (0..<7).map { k in
@@ -64,7 +64,7 @@ final class StatsScreenTests: XCTestCase {
         var s = statsApp()
         guard case .loadContacts(let query, _)? = s.press(.enter).first else { return XCTFail() }
         let rows = (0..<3).map { ContactOutcome(sendID: Int64(10 - $0), email: "c\($0)@example.com", at: 1_000 - Int64($0), deliveredAt: nil,
-                                                readAt: nil, status: "sent", reason: nil, errorCode: nil, messageID: "m_\($0)") }
+                                                readAt: nil, status: .sent, reason: nil, errorCode: nil, messageID: "m_\($0)") }
         let page = ContactPage(rows: rows, next: ContactCursor(at: 998, sendID: 8), hasPrevious: false)
         _ = App.update(&s, .contactsLoaded(query, page: page, times: ["t0", "t1", "t2"]))
         XCTAssertTrue(s.screenText.contains("c1@example.com"))
@@ -83,7 +83,7 @@ final class StatsScreenTests: XCTestCase {
         XCTAssertEqual(s.press(.char("x")), [.exportContacts(searched)])
         _ = App.update(&s, .contactsLoaded(searched, page: page, times: ["t0", "t1", "t2"]))
         XCTAssertEqual(s.press(.enter), [.loadContactDetail(sendID: 10)])
-        let detail = StatsService.ContactDetail(email: "c0@example.com", at: 1_000, status: "failed", reason: "551 person unavailable",
+        let detail = StatsService.ContactDetail(email: "c0@example.com", at: 1_000, status: .failed, reason: "551 person unavailable",
                                                 errorCode: 551, errorSubcode: nil, messageID: nil, message: "Hi Ann, your order shipped.",
                                                 fields: [FieldValue(name: "FIRSTNAME", value: "Ann")])
         _ = App.update(&s, .contactDetailLoaded(detail, time: "2025-11-25T10:00:00Z"))
@@ -93,7 +93,7 @@ final class StatsScreenTests: XCTestCase {
         }
         assertGolden("contact-detail-80x24", App.view(s))
         // A sent, delivered and read message shows each time under its own name.
-        let read = StatsService.ContactDetail(email: "c1@example.com", at: 1_000, status: "read", reason: nil, errorCode: nil, errorSubcode: nil,
+        let read = StatsService.ContactDetail(email: "c1@example.com", at: 1_000, status: .read, reason: nil, errorCode: nil, errorSubcode: nil,
                                               messageID: "m_1", message: "Hi.", fields: [], deliveredAt: 2_000, readAt: 3_000)
         _ = App.update(&s, .contactDetailLoaded(read, time: "T-sent", delivered: "T-delivered", read: "T-read"))
         for needle in ["Sent          T-sent", "Delivered     T-delivered", "Read          T-read"] {

@@ -1,7 +1,7 @@
 import FlyingFox
 import Foundation
 import GRDB
-import MessengerCore
+@testable import MessengerCore
 import XCTest
 #if canImport(FoundationNetworking)
 import FoundationNetworking

@@ -1,6 +1,6 @@
 import FlyingFox
 import Foundation
-import MessengerCore
+@testable import MessengerCore
 import WebhookServer
 import XCTest
 

@@ -34,12 +34,12 @@ final class InputParsingTests: XCTestCase {
 
     func testDaysParseOnlyRealDates() {
         let c = AccountCalendar(timeZone: TimeZone(identifier: "UTC")!)
-        XCTAssertEqual(c.parseDay("1970-01-02"), 1)
+        XCTAssertEqual(c.parseDay("1970-01-02"), DayNumber(1))
         XCTAssertEqual(c.string(for: c.parseDay("2024-02-29")!), "2024-02-29")
         for bad in ["2025-02-29", "2026-13-01", "26-11-25", "2026-1-5", "today", ""] {
             XCTAssertNil(c.parseDay(bad), bad)
         }
-        XCTAssertEqual(c.day(ofMillis: -1), -1, "instants before 1970 floor to the earlier day")
+        XCTAssertEqual(c.day(ofMillis: -1), DayNumber(-1), "instants before 1970 floor to the earlier day")
     }
 
     func testSettingsFromFileThenEnvironment() throws {

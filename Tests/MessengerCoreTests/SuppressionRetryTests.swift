@@ -120,7 +120,7 @@ final class SuppressionRetryTests: XCTestCase {
         XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send_attempt WHERE send_id = ? AND attempt = 1 AND error_code = 613", [sendID]), 1)
         XCTAssertEqual(try f.count("SELECT attempts FROM send WHERE id = ?", [sendID]), 2)
         let detail = try f.workspace.stats.detail(sendID: Int64(sendID))
-        XCTAssertEqual(detail.status, "sent")
+        XCTAssertEqual(detail.status, .sent)
         XCTAssertEqual(detail.earlierAttempts.map(\.reason), [rateLimit])
         // Nothing is left to retry, and a second retry sends nothing.
         XCTAssertEqual(try f.workspace.retries.retry(program: "Orders", day: day).retried, 0)

@@ -110,7 +110,7 @@ public struct ContactsState: Equatable, Sendable {
             let timeHeader = query.kind == .delivered ? "DELIVERED" : query.kind == .sent ? "SENT" : "WARNED"
             Table(columns: [TableColumn(timeHeader, width: .length(27)), TableColumn("EMAIL", width: .percent(35)),
                             TableColumn("STATUS", width: .length(11)), TableColumn("REASON")],
-                  source: ArrayRowSource(page.rows.enumerated().map { i, r in [i < times.count ? times[i] : "", r.email, r.status, r.reason ?? ""] }),
+                  source: ArrayRowSource(page.rows.enumerated().map { i, r in [i < times.count ? times[i] : "", r.email, r.status.rawValue, r.reason ?? ""] }),
                   theme: theme).render(into: &buffer, area: parts[1], state: table)
         }
         if let field = searchField {
@@ -160,12 +160,12 @@ public struct ContactDetailState: Equatable, Sendable {
         line(d.messageID == nil ? "Warned" : "Sent", time, theme.text)
         if let deliveredTime { line("Delivered", deliveredTime, theme.text) }
         if let readTime { line("Read", readTime, theme.text) }
-        line("Status", d.status, d.reason == nil ? theme.success : theme.warning)
+        line("Status", d.status.rawValue, d.reason == nil ? theme.success : theme.warning)
         if let id = d.messageID { line("Message id", id, theme.text) }
         if let code = d.errorCode { line("Error", "\(code)" + (d.errorSubcode.map { "/\($0)" } ?? "") + " — " + (d.reason ?? ""), theme.error) }
         else if let reason = d.reason { line("Reason", reason, theme.warning) }
         for earlier in d.earlierAttempts {
-            line("Attempt \(earlier.attempt)", earlier.status + (earlier.reason.map { " — \($0)" } ?? ""), theme.muted)
+            line("Attempt \(earlier.attempt)", earlier.status.rawValue + (earlier.reason.map { " — \($0)" } ?? ""), theme.muted)
         }
         if let s = d.suppression {
             line("Suppressed", "for \(s.pageName) since \(AccountCalendar(timeZone: .gmt).string(for: s.since)) (\(s.code)) · L lifts", theme.error)

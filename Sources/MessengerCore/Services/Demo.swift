@@ -173,8 +173,8 @@ public enum Demo {
 
             let dayLabel = calendar.string(for: day)
             let report: @Sendable (RunProgress) -> Void = { p in progress?("day \(dayLabel): \(p.done) of \(p.total) contacts through the node") }
-            var runs = [(activeProgram, EnrolmentSelection.sample(percent: 55 + Int(rng.next() % 40), salt: day))]
-            if offset >= 4 { runs.append((otherProgram, .sample(percent: 20, salt: day + 7))) }
+            var runs = [(activeProgram, EnrolmentSelection.sample(percent: 55 + Int(rng.next() % 40), salt: day.rawValue))]
+            if offset >= 4 { runs.append((otherProgram, .sample(percent: 20, salt: day.rawValue + 7))) }
             for (program, selection) in runs {
                 let started = DispatchTime.now().uptimeNanoseconds
                 let result = try runner.run(program: program, reenrol: true, selection: selection, progress: report)

@@ -75,7 +75,7 @@ public struct ProfileService: Sendable {
             WHERE profile_id = ? AND day BETWEEN ? AND ? AND outcome IN ('sent', 'read') GROUP BY outcome
             """, arguments: [id, window.lowerBound, window.upperBound])
         var sent = 0, read = 0
-        for t in totals { if (t["outcome"] as String) == "sent" { sent = t["n"] } else { read = t["n"] } }
+        for t in totals { if (t["outcome"] as StatOutcome) == .sent { sent = t["n"] } else { read = t["n"] } }
         let reasons = try Row.fetchAll(db, sql: """
             SELECT reason, SUM(count) AS n FROM daily_stat
             WHERE profile_id = ? AND day BETWEEN ? AND ? AND outcome = 'warning'

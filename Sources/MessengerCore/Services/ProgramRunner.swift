@@ -249,16 +249,16 @@ public struct ProgramRunner: Sendable {
                     if let answer = journal.answers[enrolment], let psid = answer.psid {
                         if let messageID = answer.mid {
                             try Self.writeSend(insert, plan, enrolment: enrolment, node: claim.node, contact: row[1], psid: psid, day: day,
-                                               at: now, outcome: "sent", status: "sent", messageID: messageID, message: answer.text)
-                            rollup.add(profile: plan.profileID, day: day, outcome: "sent")
+                                               at: now, outcome: .sent, status: .sent, messageID: messageID, message: answer.text)
+                            rollup.add(profile: plan.profileID, day: day, outcome: .sent)
                             sentFromAnswers += 1
                         } else {
                             let error = GraphError(code: answer.code ?? GraphError.unexpectedAnswer, subcode: answer.sub)
                             let reason = answer.reason ?? error.reason
                             try Self.writeSend(insert, plan, enrolment: enrolment, node: claim.node, contact: row[1], psid: psid, day: day,
-                                               at: now, outcome: "warning", status: "failed", reason: reason, error: error, message: answer.text)
+                                               at: now, outcome: .warning, status: .failed, reason: reason, error: error, message: answer.text)
                             try Suppression.note(db, page: plan.pageID, contact: row[1], error: error, day: day, at: now)
-                            rollup.add(profile: plan.profileID, day: day, outcome: "warning", reason: reason)
+                            rollup.add(profile: plan.profileID, day: day, outcome: .warning, reason: reason)
                             failedFromAnswers[reason, default: 0] += 1
                         }
                         recoveredAnswered += 1
@@ -266,11 +266,11 @@ public struct ProgramRunner: Sendable {
                         notAsked += 1 // never left the machine: this run sends it
                     } else {
                         try Self.writeSend(insert, plan, enrolment: enrolment, node: claim.node, contact: row[1], psid: row[2], day: day,
-                                           at: now, outcome: "warning", status: "unknown", reason: Self.unknownReason)
+                                           at: now, outcome: .warning, status: .unknown, reason: Self.unknownReason)
                         unknown += 1
                     }
                 }
-                rollup.add(profile: plan.profileID, day: day, outcome: "warning", reason: Self.unknownReason, count: unknown)
+                rollup.add(profile: plan.profileID, day: day, outcome: .warning, reason: Self.unknownReason, count: unknown)
                 recovered += unanswered.count - notAsked
                 unknownTotal += unknown
                 // Only the enrolments that now have their row move on; the never-asked stay for this run.
@@ -388,7 +388,7 @@ public struct ProgramRunner: Sendable {
     struct Warning: Sendable {
         let enrolmentID: Int64
         let contactID: Int64
-        let status: String
+        let status: SendStatus
         let reason: String
         let psid: String?
         let message: String?
@@ -425,15 +425,15 @@ public struct ProgramRunner: Sendable {
                 // Moved past the node already, or its row exists: the range advance settles it.
                 if row.int64(2) != 1 || row.int64(3) != 0 { return }
                 guard let psid = row.text(4), !psid.isEmpty else {
-                    batch.warnings.append(Warning(enrolmentID: enrolmentID, contactID: contactID, status: "no_optin",
+                    batch.warnings.append(Warning(enrolmentID: enrolmentID, contactID: contactID, status: .noOptIn,
                                                   reason: Self.noOptInReason, psid: nil, message: nil))
                     return
                 }
                 // Suppressed for this page (R15): settled without asking Facebook again.
                 if let since = row.optionalInt64(5) {
                     let code = Suppression.codeText(code: Int(row.int64(6)), subcode: row.optionalInt64(7).map(Int.init))
-                    batch.warnings.append(Warning(enrolmentID: enrolmentID, contactID: contactID, status: "suppressed",
-                                                  reason: Suppression.reason(since: workspace.calendar.string(for: DayNumber(since)), code: code),
+                    batch.warnings.append(Warning(enrolmentID: enrolmentID, contactID: contactID, status: .suppressed,
+                                                  reason: Suppression.reason(since: workspace.calendar.string(for: DayNumber(Int(since))), code: code),
                                                   psid: psid, message: nil))
                     return
                 }
@@ -443,7 +443,7 @@ public struct ProgramRunner: Sendable {
                     batch.messages.append(message)
                     batch.contactIDs.append(contactID)
                 case .tooLong(let text):
-                    batch.warnings.append(Warning(enrolmentID: enrolmentID, contactID: contactID, status: "too_long",
+                    batch.warnings.append(Warning(enrolmentID: enrolmentID, contactID: contactID, status: .tooLong,
                                                   reason: Self.tooLongReason, psid: psid, message: text))
                 }
             }
@@ -495,9 +495,9 @@ public struct ProgramRunner: Sendable {
             }
             for warning in next?.warnings ?? [] {
                 try Self.writeSend(insert, plan, enrolment: warning.enrolmentID, node: plan.nodeID, contact: warning.contactID,
-                                   psid: warning.psid, day: day, at: now, outcome: "warning", status: warning.status,
+                                   psid: warning.psid, day: day, at: now, outcome: .warning, status: warning.status,
                                    reason: warning.reason, message: warning.message)
-                rollup.add(profile: plan.profileID, day: day, outcome: "warning", reason: warning.reason)
+                rollup.add(profile: plan.profileID, day: day, outcome: .warning, reason: warning.reason)
                 reasons[warning.reason, default: 0] += 1
             }
             try rollup.write(db)
@@ -516,19 +516,19 @@ public struct ProgramRunner: Sendable {
             switch results[index] {
             case .sent(let messageID):
                 try Self.writeSend(insert, plan, enrolment: message.enrolmentID, node: plan.nodeID, contact: contactID,
-                                   psid: message.recipientPSID, day: day, at: now, outcome: "sent", status: "sent",
+                                   psid: message.recipientPSID, day: day, at: now, outcome: .sent, status: .sent,
                                    messageID: messageID, message: message.text)
                 sent += 1
             case .failed(let error):
                 try Self.writeSend(insert, plan, enrolment: message.enrolmentID, node: plan.nodeID, contact: contactID,
-                                   psid: message.recipientPSID, day: day, at: now, outcome: "warning", status: "failed",
+                                   psid: message.recipientPSID, day: day, at: now, outcome: .warning, status: .failed,
                                    reason: error.reason, error: error, message: message.text)
                 try Suppression.note(db, page: plan.pageID, contact: contactID, error: error, day: day, at: now)
-                rollup.add(profile: plan.profileID, day: day, outcome: "warning", reason: error.reason)
+                rollup.add(profile: plan.profileID, day: day, outcome: .warning, reason: error.reason)
                 reasons[error.reason, default: 0] += 1
             }
         }
-        if sent > 0 { rollup.add(profile: plan.profileID, day: day, outcome: "sent", count: sent) }
+        if sent > 0 { rollup.add(profile: plan.profileID, day: day, outcome: .sent, count: sent) }
         summary.sent += sent
     }
 
@@ -566,10 +566,10 @@ public struct ProgramRunner: Sendable {
 
     /// One contact's row for the node, with its outcome: the only way the runner writes `send`.
     static func writeSend(_ insert: BulkStatement, _ plan: NodePlan, enrolment: Int64, node: Int64, contact: Int64, psid: String?,
-                          day: DayNumber, at now: Int64, outcome: String, status: String, reason: String? = nil,
+                          day: DayNumber, at now: Int64, outcome: SendOutcome, status: SendStatus, reason: String? = nil,
                           error: GraphError? = nil, messageID: String? = nil, message: String? = nil) throws {
         try insert.execute(.int(enrolment), .int(node), .int(plan.profileID), .int(contact), .text(plan.pageID), Int64OrText(psid),
-                           .int(Int64(day)), .int(now), .text(outcome), .text(status), Int64OrText(reason),
+                           .int(Int64(day.rawValue)), .int(now), .text(outcome.rawValue), .text(status.rawValue), Int64OrText(reason),
                            Int64OrText(error?.code), Int64OrText(error?.subcode), Int64OrText(messageID), Int64OrText(message))
     }
 

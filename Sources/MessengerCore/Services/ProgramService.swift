@@ -413,12 +413,12 @@ public struct NodeEditorData: Equatable, Sendable {
     public let tags: [MessageTag]
     public let fields: [DataField]
     /// Today in the account's calendar: which tags are retired (R12).
-    public var today: DayNumber = 0
+    public var today = DayNumber(0)
     /// Examples for the template's parameters, by field: a real contact's value (R13).
     public var examples: [String: String] = [:]
 
     public init(program: ProgramSummary, profiles: [(name: String, enabled: Bool, optInField: String)], tags: [MessageTag],
-                fields: [DataField], today: DayNumber = 0, examples: [String: String] = [:]) {
+                fields: [DataField], today: DayNumber = DayNumber(0), examples: [String: String] = [:]) {
         self.program = program
         self.profiles = profiles
         self.tags = tags

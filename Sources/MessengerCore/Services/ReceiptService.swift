@@ -74,7 +74,7 @@ public struct ReceiptService: Sendable {
                         for row in try Row.fetchAll(openSends, arguments: [contact, profile.id, psid])
                         where (row["delivered_at"] as Int64?) == nil && (row["at"] <= watermark || mids.contains(row["message_id"] ?? "")) {
                             try markDelivered.execute(arguments: [timestamp, row["id"]])
-                            rollup.add(profile: row["profile_id"], day: row["day"], outcome: "delivered")
+                            rollup.add(profile: row["profile_id"], day: row["day"], outcome: .delivered)
                             result.delivered += 1
                         }
                     }
@@ -83,10 +83,10 @@ public struct ReceiptService: Sendable {
                         for row in try Row.fetchAll(openSends, arguments: [contact, profile.id, psid]) where row["at"] <= watermark {
                             try markRead.execute(arguments: [timestamp, timestamp, row["id"]])
                             if (row["delivered_at"] as Int64?) == nil {
-                                rollup.add(profile: row["profile_id"], day: row["day"], outcome: "delivered")
+                                rollup.add(profile: row["profile_id"], day: row["day"], outcome: .delivered)
                                 result.delivered += 1
                             }
-                            rollup.add(profile: row["profile_id"], day: row["day"], outcome: "read")
+                            rollup.add(profile: row["profile_id"], day: row["day"], outcome: .read)
                             result.read += 1
                         }
                     }

@@ -232,7 +232,7 @@ public struct RetryService: Sendable {
                 let composed = ProgramRunner.compose(plan, enrolmentID: row["enrolment_id"], psid: row["psid"], values: values,
                                                      attempt: attempts + 1)
                 batch.rows.append(Retried(sendID: row["id"], profileID: row["profile_id"], contactID: row["contact_id"],
-                                          reason: row["reason"] ?? "", wasUnknown: (row["status"] as String) == "unknown", composed: composed))
+                                          reason: row["reason"] ?? "", wasUnknown: (row["status"] as SendStatus) == .unknown, composed: composed))
                 batch.through = row["id"]
             }
             return batch.rows.isEmpty ? nil : batch
@@ -257,8 +257,8 @@ public struct RetryService: Sendable {
                 try keep.execute(arguments: [row.sendID])
                 try mark.execute(arguments: [ProgramRunner.unknownReason, now, row.sendID])
                 if !row.wasUnknown {
-                    rollup.add(profile: row.profileID, day: batch.day, outcome: "warning", reason: row.reason, count: -1)
-                    rollup.add(profile: row.profileID, day: batch.day, outcome: "warning", reason: ProgramRunner.unknownReason)
+                    rollup.add(profile: row.profileID, day: batch.day, outcome: .warning, reason: row.reason, count: -1)
+                    rollup.add(profile: row.profileID, day: batch.day, outcome: .warning, reason: ProgramRunner.unknownReason)
                 }
             }
             try rollup.write(db)
@@ -282,20 +282,20 @@ public struct RetryService: Sendable {
                 """)
             var rollup = Rollup()
             for (i, row) in batch.rows.enumerated() {
-                rollup.add(profile: row.profileID, day: batch.day, outcome: "warning", reason: ProgramRunner.unknownReason, count: -1)
+                rollup.add(profile: row.profileID, day: batch.day, outcome: .warning, reason: ProgramRunner.unknownReason, count: -1)
                 switch (row.composed, resultByRow[i]) {
                 case (.message(let message), .sent(let messageID)?):
                     try sent.execute(arguments: [messageID, message.text, now, row.sendID])
-                    rollup.add(profile: row.profileID, day: batch.day, outcome: "sent")
+                    rollup.add(profile: row.profileID, day: batch.day, outcome: .sent)
                     summary.sent += 1
                 case (.message(let message), .failed(let error)?):
                     try failed.execute(arguments: ["failed", error.reason, error.code, error.subcode, message.text, now, row.sendID])
                     try Suppression.note(db, page: plan.pageID, contact: row.contactID, error: error, day: today, at: now)
-                    rollup.add(profile: row.profileID, day: batch.day, outcome: "warning", reason: error.reason)
+                    rollup.add(profile: row.profileID, day: batch.day, outcome: .warning, reason: error.reason)
                     reasons[error.reason, default: 0] += 1
                 case (.tooLong(let text), _):
                     try failed.execute(arguments: ["too_long", ProgramRunner.tooLongReason, nil, nil, text, now, row.sendID])
-                    rollup.add(profile: row.profileID, day: batch.day, outcome: "warning", reason: ProgramRunner.tooLongReason)
+                    rollup.add(profile: row.profileID, day: batch.day, outcome: .warning, reason: ProgramRunner.tooLongReason)
                     reasons[ProgramRunner.tooLongReason, default: 0] += 1
                 case (.message, nil):
                     preconditionFailure("every message of a batch has its answer")

@@ -37,6 +37,6 @@ public enum StatsExport {
 
     public static func contactsCSV(_ rows: [ContactOutcome], kind: ContactKind, calendar: AccountCalendar) -> String {
         CSV.line(["email", "time", "status", "reason"])
-            + rows.map { CSV.line([$0.email, time(of: $0, kind: kind, calendar: calendar), $0.status, $0.reason ?? ""]) }.joined()
+            + rows.map { CSV.line([$0.email, time(of: $0, kind: kind, calendar: calendar), $0.status.rawValue, $0.reason ?? ""]) }.joined()
     }
 }

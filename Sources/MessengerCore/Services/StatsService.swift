@@ -42,7 +42,7 @@ public struct ContactOutcome: Equatable, Sendable {
     public let at: Int64
     public let deliveredAt: Int64?
     public let readAt: Int64?
-    public let status: String
+    public let status: SendStatus
     public let reason: String?
     public let errorCode: Int?
     public let messageID: String?
@@ -119,14 +119,13 @@ public struct StatsService: Sendable {
         for row in rows {
             let day: DayNumber = row["day"]
             let count: Int = row["count"]
-            switch row["outcome"] as String {
-            case "sent": byDay[day]?.sent += count
-            case "delivered": byDay[day]?.delivered += count
-            case "read": byDay[day]?.read += count
-            case "warning":
+            switch row["outcome"] as StatOutcome {
+            case .sent: byDay[day]?.sent += count
+            case .delivered: byDay[day]?.delivered += count
+            case .read: byDay[day]?.read += count
+            case .warning:
                 byDay[day]?.warnings += count
                 byDay[day]?.reasons.append(ReasonCount(reason: row["reason"], count: count))
-            default: break
             }
         }
         return range.reversed().map { day in
@@ -235,7 +234,7 @@ public struct StatsService: Sendable {
         public let email: String
         /// When it reached the node (or was sent), in milliseconds.
         public let at: Int64
-        public let status: String
+        public let status: SendStatus
         public let reason: String?
         public let errorCode: Int?
         public let errorSubcode: Int?
@@ -250,7 +249,7 @@ public struct StatsService: Sendable {
         /// What earlier attempts said, oldest first, when the send was retried (R16).
         public var earlierAttempts: [EarlierAttempt] = []
 
-        public init(email: String, at: Int64, status: String, reason: String?, errorCode: Int?, errorSubcode: Int?,
+        public init(email: String, at: Int64, status: SendStatus, reason: String?, errorCode: Int?, errorSubcode: Int?,
                     messageID: String?, message: String?, fields: [FieldValue], deliveredAt: Int64? = nil, readAt: Int64? = nil) {
             self.email = email
             self.at = at
@@ -269,7 +268,7 @@ public struct StatsService: Sendable {
     public struct EarlierAttempt: Equatable, Sendable {
         public let attempt: Int
         public let at: Int64
-        public let status: String
+        public let status: SendStatus
         public let reason: String?
     }
 

@@ -3,7 +3,9 @@ import GRDB
 
 /// Owns the SQLite database: opening, connection settings and migrations, set in this one place.
 public final class AppDatabase: Sendable {
-    public let writer: DatabasePool
+    /// GRDB stays inside MessengerCore: the dashboard, the CLI and the bench reach the database
+    /// only through the services and the few methods below.
+    let writer: DatabasePool
     public let path: String
 
     public enum OpenMode: Sendable {
@@ -87,7 +89,26 @@ public final class AppDatabase: Sendable {
 }
 
 extension AppDatabase {
-    /// Runs a write transaction, turning SQLite's errors into one-line refusals.
+    /// How a commit reaches the disk. The tool always runs `.full` (a commit under NORMAL can roll
+    /// back after a power cut); `.normal` exists for the benchmark's cost-of-durability figure.
+    public enum Durability: String, Sendable {
+        case full = "FULL", normal = "NORMAL"
+    }
+
+    public func setDurability(_ durability: Durability) throws {
+        try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(durability.rawValue)") }
+    }
+
+    /// The bytes the database's pages in use take (free pages left out), for the history figures.
+    public func bytesInUse() throws -> Int {
+        try read { db in
+            let pages = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0
+            let free = try Int.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0
+            let size = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
+            return (pages - free) * size
+        }
+    }
+
     /// Runs a write transaction, turning SQLite's errors into one-line refusals marked as storage
     /// failures (a rule's refusal, a `DomainError` thrown inside, stays as it is).
     func write<T>(_ body: (Database) throws -> T) throws -> T {

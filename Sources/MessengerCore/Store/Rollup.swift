@@ -6,13 +6,13 @@ struct Rollup {
     struct Key: Hashable {
         let profile: Int64
         let day: DayNumber
-        let outcome: String
+        let outcome: StatOutcome
         let reason: String
     }
 
     private(set) var counts: [Key: Int] = [:]
 
-    mutating func add(profile: Int64, day: DayNumber, outcome: String, reason: String = "", count: Int = 1) {
+    mutating func add(profile: Int64, day: DayNumber, outcome: StatOutcome, reason: String = "", count: Int = 1) {
         counts[Key(profile: profile, day: day, outcome: outcome, reason: reason), default: 0] += count
     }
 

@@ -1,8 +1,38 @@
 import Foundation
+import GRDB
 
-/// A day in the account's time zone, stored as whole days since 1970-01-01 in that zone so rollups
-/// and indexes work on integers, not on dates.
-public typealias DayNumber = Int
+/// A day in the account's time zone: whole days since 1970-01-01 in that zone, so rollups and
+/// indexes work on integers, not on dates. A type of its own so a day can't be mixed up with a
+/// count, an id or milliseconds; stored as the integer (`DatabaseValueConvertible`) and written
+/// to JSON as one.
+public struct DayNumber: Hashable, Comparable, Strideable, Sendable, Codable, CustomStringConvertible {
+    public let rawValue: Int
+
+    public init(_ rawValue: Int) { self.rawValue = rawValue }
+
+    public static func < (a: DayNumber, b: DayNumber) -> Bool { a.rawValue < b.rawValue }
+    public func distance(to other: DayNumber) -> Int { other.rawValue - rawValue }
+    public func advanced(by n: Int) -> DayNumber { DayNumber(rawValue + n) }
+
+    /// `n` days later or earlier.
+    public static func + (day: DayNumber, n: Int) -> DayNumber { day.advanced(by: n) }
+    public static func - (day: DayNumber, n: Int) -> DayNumber { day.advanced(by: -n) }
+    /// The days from `b` to `a`.
+    public static func - (a: DayNumber, b: DayNumber) -> Int { b.distance(to: a) }
+
+    public var description: String { String(rawValue) }
+
+    public init(from decoder: Decoder) throws { rawValue = try decoder.singleValueContainer().decode(Int.self) }
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+}
+
+extension DayNumber: DatabaseValueConvertible {
+    public var databaseValue: DatabaseValue { rawValue.databaseValue }
+    public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> DayNumber? { Int.fromDatabaseValue(dbValue).map(DayNumber.init) }
+}
 
 /// Converts instants to the account's days and back. Days are "today and the 6 days before" in the
 /// account's time zone, so the 7-day window moves at the account's midnight, not UTC's.
@@ -18,12 +48,12 @@ public struct AccountCalendar: Sendable {
         let seconds = millis >= 0 ? millis / 1000 : (millis - 999) / 1000
         let offset = Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(seconds))))
         let local = seconds + offset
-        return DayNumber((local >= 0 ? local : local - 86_399) / 86_400)
+        return DayNumber(Int((local >= 0 ? local : local - 86_399) / 86_400))
     }
 
     /// `YYYY-MM-DD` for a day number (calendar arithmetic, no time zone involved).
     public func string(for day: DayNumber) -> String {
-        let date = Date(timeIntervalSince1970: TimeInterval(day) * 86_400)
+        let date = Date(timeIntervalSince1970: TimeInterval(day.rawValue) * 86_400)
         let parts = Self.utc.dateComponents([.year, .month, .day], from: date)
         return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
     }
@@ -38,7 +68,7 @@ public struct AccountCalendar: Sendable {
         var parts = DateComponents()
         parts.year = y; parts.month = m; parts.day = d
         guard let date = Self.utc.date(from: parts) else { return nil }
-        let day = DayNumber(floor(date.timeIntervalSince1970 / 86_400))
+        let day = DayNumber(Int(floor(date.timeIntervalSince1970 / 86_400)))
         return string(for: day) == text ? day : nil
     }
 
@@ -58,12 +88,12 @@ public struct AccountCalendar: Sendable {
             let minutes = abs(offset) / 60
             zone = String(format: "%@%02d:%02d", offset < 0 ? "-" : "+", minutes / 60, minutes % 60)
         }
-        return string(for: DayNumber(day)) + String(format: "T%02d:%02d:%02d", secondOfDay / 3600, secondOfDay / 60 % 60, secondOfDay % 60) + zone
+        return string(for: DayNumber(Int(day))) + String(format: "T%02d:%02d:%02d", secondOfDay / 3600, secondOfDay / 60 % 60, secondOfDay % 60) + zone
     }
 
     /// The instant (milliseconds) of local midnight at the start of `day`.
     public func startMillis(of day: DayNumber) -> Int64 {
-        let utcMidnight = Int64(day) * 86_400
+        let utcMidnight = Int64(day.rawValue) * 86_400
         var offset = Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(utcMidnight))))
         // Once more at the guessed instant, which matters on days the offset changes.
         offset = Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(utcMidnight - offset))))

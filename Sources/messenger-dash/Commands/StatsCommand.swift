@@ -47,7 +47,7 @@ struct StatsCommand: ParsableCommand {
             if csv { writeCSV(StatsExport.contactsCSV(rows, kind: kind, calendar: calendar)); return }
             var table = TextTable("EMAIL", "TIME", "STATUS", "REASON")
             for row in rows {
-                table.add(row.email, StatsExport.time(of: row, kind: kind, calendar: calendar), row.status, row.reason ?? "")
+                table.add(row.email, StatsExport.time(of: row, kind: kind, calendar: calendar), row.status.rawValue, row.reason ?? "")
             }
             say(rows.isEmpty ? "No \(kind.rawValue) contacts on \(date)." : table.render())
             return
