@@ -110,4 +110,16 @@ final class StatsScreenTests: XCTestCase {
             assertGolden("stats-\(w)x\(h)", App.view(s))
         }
     }
+
+    /// The goldens hold styles: moving the column cursor changes no text, only styles, and the
+    /// style map sees it (a text-only golden passed such a regression).
+    func testTheColumnCursorShowsOnlyInTheStyles() {
+        var s = statsApp()
+        s.press(.char("j"), .right)
+        let before = App.view(s)
+        s.press(.right)
+        let after = App.view(s)
+        XCTAssertEqual(after.lines(), before.lines(), "the same text")
+        XCTAssertNotEqual(StyleMap(after).text, StyleMap(before).text, "another cell is highlighted")
+    }
 }

@@ -91,12 +91,13 @@ public final class AppDatabase: Sendable {
 extension AppDatabase {
     /// How a commit reaches the disk. The tool always runs `.full` (a commit under NORMAL can roll
     /// back after a power cut); `.normal` exists for the benchmark's cost-of-durability figure.
-    public enum Durability: String, Sendable {
-        case full = "FULL", normal = "NORMAL"
+    public enum Durability: Sendable {
+        case full, normal
     }
 
     public func setDurability(_ durability: Durability) throws {
-        try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(durability.rawValue)") }
+        let sql = durability == .full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"
+        try writer.writeWithoutTransaction { db in try db.execute(sql: sql) }
     }
 
     /// The bytes the database's pages in use take (free pages left out), for the history figures.
