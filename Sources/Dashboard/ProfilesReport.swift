@@ -19,8 +19,10 @@ public struct ProfilesReport {
         let header = [("NAME", 24), ("FACEBOOK PAGE", 22), ("STATUS", 9), ("OPT-IN FIELD", 13), ("DELIVERED 7D", 12), ("WARNINGS 7D", 11)]
         lines.append(header.map { DisplayWidth.pad($0.0, to: $0.1) }.joined(separator: " "))
         for p in profiles {
-            let cells = [Sanitizer.clean(p.name), Sanitizer.clean(p.pageName), p.enabled ? "Enabled" : "Disabled", p.optInField,
-                         String(p.delivered7d), String(p.warnings7d)]
+            let cells = [
+                Sanitizer.clean(p.name), Sanitizer.clean(p.pageName), p.enabled ? "Enabled" : "Disabled", p.optInField,
+                String(p.delivered7d), String(p.warnings7d),
+            ]
             lines.append(zip(cells, header).map { DisplayWidth.pad($0.0, to: $0.1.1) }.joined(separator: " "))
         }
         let calendar = workspace.calendar
@@ -28,8 +30,9 @@ public struct ProfilesReport {
             let details = try workspace.stats.details(profile: p.name)
             lines += ["", "\(Sanitizer.clean(p.name)): last 7 days", "DATE        SENT  DELIVERED  NOT SENT"]
             for day in details.days {
-                lines.append(DisplayWidth.pad(calendar.string(for: day.day), to: 10) + String(day.sent).leftAligned(6)
-                             + String(day.delivered).leftAligned(11) + String(day.warnings).leftAligned(10))
+                lines.append(
+                    DisplayWidth.pad(calendar.string(for: day.day), to: 10) + String(day.sent).leftAligned(6)
+                        + String(day.delivered).leftAligned(11) + String(day.warnings).leftAligned(10))
             }
         }
         return lines.joined(separator: "\n")

@@ -21,8 +21,10 @@ public enum Fuzz {
         .char("@"), .char("["), .char("]"), .tab, .backTab, .char("?"), .char(":"), .backspace, .pageDown, .pageUp,
         .left, .right, .up, .down, .home, .end, .ctrl("s"), .ctrl("z"), .char("東"), .char("👍"), .char("q"), .char("y"),
     ]
-    static let pastes = ["Northwind", "stats Northwind Shop", "\u{1B}[2J\u{1B}]52;c;aGk=\u{07}", "東京 👨‍👩‍👧 e\u{301}",
-                         String(repeating: "z", count: 300)]
+    static let pastes = [
+        "Northwind", "stats Northwind Shop", "\u{1B}[2J\u{1B}]52;c;aGk=\u{07}", "東京 👨‍👩‍👧 e\u{301}",
+        String(repeating: "z", count: 300),
+    ]
 
     /// A demo workspace of `contacts` contacts in a temporary database.
     public static func workspace(contacts: Int = 200) throws -> Workspace {
@@ -77,7 +79,8 @@ public enum Fuzz {
         }
         if terminal.screen.widestLine() > terminal.width {
             let line = terminal.screen.lines().max { DisplayWidth.of($0) < DisplayWidth.of($1) } ?? ""
-            return "a line wider than the screen (\(terminal.width)x\(terminal.height), screen \(state.current.title)): \(line.debugDescription)"
+            return
+                "a line wider than the screen (\(terminal.width)x\(terminal.height), screen \(state.current.title)): \(line.debugDescription)"
         }
         func check(_ table: TableState, count: Int, _ name: String) -> String? {
             table.cursor < 0 || (count > 0 && table.cursor >= count) ? "\(name) cursor \(table.cursor) of \(count)" : nil

@@ -124,10 +124,16 @@ public struct Buffer: Equatable, Sendable {
             while start > 0 && self[start, y].isContinuation { start -= 1 }
             self[start, y] = Cell(" ", style: self[start, y].style)
             var k = start + 1
-            while k < width && self[k, y].isContinuation && k != x { self[k, y] = Cell(" ", style: self[k, y].style); k += 1 }
+            while k < width && self[k, y].isContinuation && k != x {
+                self[k, y] = Cell(" ", style: self[k, y].style)
+                k += 1
+            }
         }
         var k = x + 1
-        while k < width && self[k, y].isContinuation { self[k, y] = Cell(" ", style: self[k, y].style); k += 1 }
+        while k < width && self[k, y].isContinuation {
+            self[k, y] = Cell(" ", style: self[k, y].style)
+            k += 1
+        }
     }
 
     /// The cells that differ from `previous` (all of them when the sizes differ), row by row.
@@ -139,7 +145,8 @@ public struct Buffer: Equatable, Sendable {
         cells.withUnsafeBufferPointer { new in
             old.withUnsafeBufferPointer { old in
                 for i in 0..<new.count where !new[i].isContinuation {
-                    let continuationChanged = i + 1 < new.count && (i + 1) % width != 0 && new[i + 1].isContinuation
+                    let continuationChanged =
+                        i + 1 < new.count && (i + 1) % width != 0 && new[i + 1].isContinuation
                         && (full || old[i + 1] != new[i + 1])
                     if full || continuationChanged || old[i] != new[i] {
                         changes.append((i % width, i / width, new[i]))
@@ -179,14 +186,15 @@ public struct Buffer: Equatable, Sendable {
     /// the strongest one shown), for golden files that check highlighting as well as text.
     public func styleLines() -> [String] {
         (0..<height).map { y in
-            String((0..<width).map { x -> Character in
-                let a = self[x, y].style.attributes
-                if a.contains(.reverse) { return "r" }
-                if a.contains(.bold) { return "b" }
-                if a.contains(.underline) { return "u" }
-                if a.contains(.dim) { return "d" }
-                return "."
-            })
+            String(
+                (0..<width).map { x -> Character in
+                    let a = self[x, y].style.attributes
+                    if a.contains(.reverse) { return "r" }
+                    if a.contains(.bold) { return "b" }
+                    if a.contains(.underline) { return "u" }
+                    if a.contains(.dim) { return "d" }
+                    return "."
+                })
         }
     }
 }

@@ -58,7 +58,8 @@ public final class CursesTerminal: Terminal {
     }
 
     private func updateSize() {
-        var y: Int32 = 0, x: Int32 = 0
+        var y: Int32 = 0
+        var x: Int32 = 0
         shim_getmaxyx(shim_stdscr(), &y, &x)
         height = Int(y)
         width = Int(x)
@@ -74,7 +75,8 @@ public final class CursesTerminal: Terminal {
         // one move and one attribute change per run instead of per cell.
         var run = ""
         var runStyle = Style.plain
-        var runY = -1, nextX = -1
+        var runY = -1
+        var nextX = -1
         func flushRun() {
             guard !run.isEmpty else { return }
             apply(runStyle)
@@ -101,7 +103,10 @@ public final class CursesTerminal: Terminal {
         // Plain mode puts the terminal's cursor on the focus (screen readers follow it).
         if let cursor = buffer.cursor, buffer.contains(x: cursor.x, y: cursor.y) {
             _ = wmove(window, Int32(cursor.y), Int32(cursor.x))
-            if !cursorShown { _ = curs_set(1); cursorShown = true }
+            if !cursorShown {
+                _ = curs_set(1)
+                cursorShown = true
+            }
         } else if cursorShown {
             _ = curs_set(0)
             cursorShown = false
@@ -136,7 +141,7 @@ public final class CursesTerminal: Terminal {
         switch color.reduced(to: colorDepth) {
         case .default: return -1
         case .indexed(let i): return Int32(i)
-        case .rgb(let r, let g, let b): return Int32(r) << 16 | Int32(g) << 8 | Int32(b) // direct-colour terminals
+        case .rgb(let r, let g, let b): return Int32(r) << 16 | Int32(g) << 8 | Int32(b)  // direct-colour terminals
         }
     }
 
@@ -147,7 +152,8 @@ public final class CursesTerminal: Terminal {
         if result == shim_err() { return .tick }
         if result == shim_key_code_yes() {
             if Int32(code) == shim_key_mouse() {
-                var x: Int32 = 0, y: Int32 = 0
+                var x: Int32 = 0
+                var y: Int32 = 0
                 switch shim_getmouse(&x, &y) {
                 case 1:
                     let kind = doublePresses.kind(x: Int(x), y: Int(y), at: ProcessInfo.processInfo.systemUptime)
@@ -176,7 +182,7 @@ public final class CursesTerminal: Terminal {
         wtimeout(window, 0)
         var code: wint_t = 0
         guard wget_wch(window, &code) != shim_err() else { return .key(.escape) }
-        guard code == 91 || code == 79 else { // not '[' or 'O': Escape, and the key is read next
+        guard code == 91 || code == 79 else {  // not '[' or 'O': Escape, and the key is read next
             _ = unget_wch(wchar_t(code))
             return .key(.escape)
         }
@@ -232,7 +238,7 @@ public final class CursesTerminal: Terminal {
         guard tcgetattr(STDIN_FILENO, &modes) == 0 else { return }
         modes.c_iflag &= ~tcflag_t(IXON)
         withUnsafeMutableBytes(of: &modes.c_cc) { cc in
-            if Int(VSUSP) < cc.count { cc[Int(VSUSP)] = 0 } // _POSIX_VDISABLE
+            if Int(VSUSP) < cc.count { cc[Int(VSUSP)] = 0 }  // _POSIX_VDISABLE
         }
         _ = tcsetattr(STDIN_FILENO, TCSANOW, &modes)
         _ = def_prog_mode()

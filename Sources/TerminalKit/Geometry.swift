@@ -3,7 +3,10 @@ public struct Rect: Equatable, Hashable, Sendable {
     public var x: Int, y: Int, width: Int, height: Int
 
     public init(x: Int, y: Int, width: Int, height: Int) {
-        self.x = x; self.y = y; self.width = max(0, width); self.height = max(0, height)
+        self.x = x
+        self.y = y
+        self.width = max(0, width)
+        self.height = max(0, height)
     }
 
     public var maxX: Int { x + width }
@@ -16,13 +19,15 @@ public struct Rect: Equatable, Hashable, Sendable {
     public func inset(_ by: Int) -> Rect { Rect(x: x + by, y: y + by, width: width - 2 * by, height: height - 2 * by) }
 
     public func intersection(_ other: Rect) -> Rect {
-        let x0 = max(x, other.x), y0 = max(y, other.y)
+        let x0 = max(x, other.x)
+        let y0 = max(y, other.y)
         return Rect(x: x0, y: y0, width: min(maxX, other.maxX) - x0, height: min(maxY, other.maxY) - y0)
     }
 
     /// A rectangle of `width` x `height` centred in this one (clamped to fit).
     public func centered(width w: Int, height h: Int) -> Rect {
-        let cw = min(w, width), ch = min(h, height)
+        let cw = min(w, width)
+        let ch = min(h, height)
         return Rect(x: x + (width - cw) / 2, y: y + (height - ch) / 2, width: cw, height: ch)
     }
 
@@ -58,8 +63,14 @@ public enum Layout {
         var remaining = total
         var sizes = constraints.map { c -> Int in
             switch c {
-            case .length(let n): let s = min(max(0, n), remaining); remaining -= s; return s
-            case .percent(let p): let s = min(total * max(0, p) / 100, remaining); remaining -= s; return s
+            case .length(let n):
+                let s = min(max(0, n), remaining)
+                remaining -= s
+                return s
+            case .percent(let p):
+                let s = min(total * max(0, p) / 100, remaining)
+                remaining -= s
+                return s
             case .fill: return 0
             }
         }

@@ -52,7 +52,7 @@ public struct DoublePressDetector: Sendable {
     /// The kind of a press at `x`,`y` at `time` (seconds on any monotonic clock).
     public mutating func kind(x: Int, y: Int, at time: Double) -> MouseEvent.Kind {
         if let last, last.x == x, last.y == y, time - last.at <= MouseEvent.doubleInterval {
-            self.last = nil // a third press starts over
+            self.last = nil  // a third press starts over
             return .doublePress
         }
         last = (x, y, time)
@@ -81,8 +81,14 @@ extension Key {
         case "PgUp": self = .pageUp
         case "PgDn": self = .pageDown
         default:
-            if label.hasPrefix("Ctrl-"), label.count == 6, let c = label.last { self = .ctrl(Character(c.lowercased())); return }
-            if label.hasPrefix("F"), let n = Int(label.dropFirst()), (1...12).contains(n) { self = .function(n); return }
+            if label.hasPrefix("Ctrl-"), label.count == 6, let c = label.last {
+                self = .ctrl(Character(c.lowercased()))
+                return
+            }
+            if label.hasPrefix("F"), let n = Int(label.dropFirst()), (1...12).contains(n) {
+                self = .function(n)
+                return
+            }
             guard label.count == 1, let c = label.first else { return nil }
             self = .char(c)
         }

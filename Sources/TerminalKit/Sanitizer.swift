@@ -23,7 +23,7 @@ public enum Sanitizer {
                 switch scalar {
                 case "[": state = .csi
                 case "]", "P", "_", "^", "X": state = .string
-                default: state = .text // a two-character escape: drop its second character too
+                default: state = .text  // a two-character escape: drop its second character too
                 }
             case .csi:
                 if (0x40...0x7E).contains(v) { state = .text }

@@ -7,17 +7,31 @@ public enum Color: Equatable, Hashable, Sendable {
     case rgb(UInt8, UInt8, UInt8)
 
     /// The sixteen ANSI names, in index order.
-    public static let names = ["black", "red", "green", "yellow", "blue", "magenta", "cyan", "white",
-                               "bright-black", "bright-red", "bright-green", "bright-yellow",
-                               "bright-blue", "bright-magenta", "bright-cyan", "bright-white"]
+    public static let names = [
+        "black", "red", "green", "yellow", "blue", "magenta", "cyan", "white",
+        "bright-black", "bright-red", "bright-green", "bright-yellow",
+        "bright-blue", "bright-magenta", "bright-cyan", "bright-white",
+    ]
 
     /// Parses `#rrggbb`, `0`–`255`, a colour name or `default`; nil when it is none of them.
     public init?(parsing text: String) {
         let t = text.trimmingCharacters(in: .whitespaces).lowercased()
-        if t == "default" || t == "reset" { self = .default; return }
-        if let i = Self.names.firstIndex(of: t.replacingOccurrences(of: "_", with: "-")) { self = .indexed(UInt8(i)); return }
-        if t == "gray" || t == "grey" { self = .indexed(8); return }
-        if let n = Int(t), (0...255).contains(n) { self = .indexed(UInt8(n)); return }
+        if t == "default" || t == "reset" {
+            self = .default
+            return
+        }
+        if let i = Self.names.firstIndex(of: t.replacingOccurrences(of: "_", with: "-")) {
+            self = .indexed(UInt8(i))
+            return
+        }
+        if t == "gray" || t == "grey" {
+            self = .indexed(8)
+            return
+        }
+        if let n = Int(t), (0...255).contains(n) {
+            self = .indexed(UInt8(n))
+            return
+        }
         if t.hasPrefix("#"), t.count == 7, let v = UInt32(t.dropFirst(), radix: 16) {
             self = .rgb(UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF))
             return
@@ -39,17 +53,23 @@ public enum Color: Equatable, Hashable, Sendable {
 
     private var nearestANSI16: Color {
         guard case .rgb(let r, let g, let b) = self else { return self }
-        var best = 0, bestDistance = Int.max
+        var best = 0
+        var bestDistance = Int.max
         for i in 0..<16 {
             guard case .rgb(let pr, let pg, let pb) = Color.rgbOf(index: UInt8(i)) else { continue }
             let d = Self.distance(r, g, b, pr, pg, pb)
-            if d < bestDistance { best = i; bestDistance = d }
+            if d < bestDistance {
+                best = i
+                bestDistance = d
+            }
         }
         return .indexed(UInt8(best))
     }
 
     static func distance(_ r1: UInt8, _ g1: UInt8, _ b1: UInt8, _ r2: UInt8, _ g2: UInt8, _ b2: UInt8) -> Int {
-        let dr = Int(r1) - Int(r2), dg = Int(g1) - Int(g2), db = Int(b1) - Int(b2)
+        let dr = Int(r1) - Int(r2)
+        let dg = Int(g1) - Int(g2)
+        let db = Int(b1) - Int(b2)
         return 2 * dr * dr + 4 * dg * dg + 3 * db * db
     }
 
@@ -72,8 +92,14 @@ public enum Color: Equatable, Hashable, Sendable {
             (0, 0, 0), (205, 0, 0), (0, 205, 0), (205, 205, 0), (0, 0, 238), (205, 0, 205), (0, 205, 205), (229, 229, 229),
             (127, 127, 127), (255, 0, 0), (0, 255, 0), (255, 255, 0), (92, 92, 255), (255, 0, 255), (0, 255, 255), (255, 255, 255),
         ]
-        if index < 16 { let c = ansi[Int(index)]; return .rgb(c.0, c.1, c.2) }
-        if index >= 232 { let v = UInt8(8 + (Int(index) - 232) * 10); return .rgb(v, v, v) }
+        if index < 16 {
+            let c = ansi[Int(index)]
+            return .rgb(c.0, c.1, c.2)
+        }
+        if index >= 232 {
+            let v = UInt8(8 + (Int(index) - 232) * 10)
+            return .rgb(v, v, v)
+        }
         let levels: [UInt8] = [0, 95, 135, 175, 215, 255]
         let n = Int(index) - 16
         return .rgb(levels[n / 36], levels[n / 6 % 6], levels[n % 6])
@@ -82,7 +108,10 @@ public enum Color: Equatable, Hashable, Sendable {
 
 /// How many colours the terminal can show; `none` is NO_COLOR (attributes only).
 public enum ColorDepth: Int, Sendable, Comparable {
-    case none = 0, ansi16 = 16, indexed256 = 256, trueColor = 16_777_216
+    case none = 0
+    case ansi16 = 16
+    case indexed256 = 256
+    case trueColor = 16_777_216
 
     public static func < (a: ColorDepth, b: ColorDepth) -> Bool { a.rawValue < b.rawValue }
 }

@@ -61,7 +61,9 @@ public struct Theme: Equatable, Sendable {
     public var selection: Style {
         depth == .none
             ? Style(attributes: .reverse)
-            : Style(foreground: color(.background) == .default ? .indexed(0) : color(.background), background: color(.selection), attributes: .bold)
+            : Style(
+                foreground: color(.background) == .default ? .indexed(0) : color(.background), background: color(.selection),
+                attributes: .bold)
     }
 
     public func chart(_ series: Int) -> Style {
@@ -70,11 +72,13 @@ public struct Theme: Equatable, Sendable {
     }
 
     /// The built-in default, used when a theme file is missing or bad.
-    public static let fallback = Theme(name: "default", colors: [
-        .background: .default, .text: .default, .muted: .indexed(8), .accent: .indexed(6), .border: .indexed(8),
-        .header: .indexed(6), .selection: .indexed(4), .marked: .indexed(3), .warning: .indexed(3), .error: .indexed(1),
-        .success: .indexed(2), .chartSent: .indexed(4), .chartDelivered: .indexed(2), .chartWarnings: .indexed(3),
-    ])
+    public static let fallback = Theme(
+        name: "default",
+        colors: [
+            .background: .default, .text: .default, .muted: .indexed(8), .accent: .indexed(6), .border: .indexed(8),
+            .header: .indexed(6), .selection: .indexed(4), .marked: .indexed(3), .warning: .indexed(3), .error: .indexed(1),
+            .success: .indexed(2), .chartSent: .indexed(4), .chartDelivered: .indexed(2), .chartWarnings: .indexed(3),
+        ])
 }
 
 /// Reads `themes/NAME.toml`: a `[palette]` of named colours and a `[ui]` table of the semantic
@@ -101,14 +105,16 @@ public enum ThemeLoader {
             }
         }
         if name == "default" { return (Theme.fallback.reduced(to: depth), nil) }
-        return (Theme.fallback.reduced(to: depth), "theme \"\(name)\" not found in \(folders.joined(separator: ", ")); using the default theme")
+        return (
+            Theme.fallback.reduced(to: depth), "theme \"\(name)\" not found in \(folders.joined(separator: ", ")); using the default theme"
+        )
     }
 
     public static func parse(file path: String) throws -> Theme {
         // A theme is a small regular file: a FIFO or a device would block or never end.
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: (path as NSString).resolvingSymlinksInPath),
-              attributes[.type] as? FileAttributeType == .typeRegular, (attributes[.size] as? Int ?? .max) <= 1 << 20,
-              let data = FileManager.default.contents(atPath: path)
+            attributes[.type] as? FileAttributeType == .typeRegular, (attributes[.size] as? Int ?? .max) <= 1 << 20,
+            let data = FileManager.default.contents(atPath: path)
         else { throw Failure(message: "\(path): not a readable theme file (a regular file up to 1 MiB)") }
         guard data.count <= 256 * 1024, !data.contains(0), let text = String(data: data, encoding: .utf8) else {
             throw Failure(message: "\(path):1: not a text file")
@@ -128,14 +134,22 @@ public enum ThemeLoader {
         }
         func line(of key: String) -> Int {
             let lines = text.components(separatedBy: "\n")
-            return (lines.firstIndex { $0.trimmingCharacters(in: .whitespaces).hasPrefix(key + " ") || $0.trimmingCharacters(in: .whitespaces).hasPrefix(key + "=") } ?? 0) + 1
+            return
+                (lines.firstIndex {
+                    $0.trimmingCharacters(in: .whitespaces).hasPrefix(key + " ")
+                        || $0.trimmingCharacters(in: .whitespaces).hasPrefix(key + "=")
+                } ?? 0) + 1
         }
         var palette: [String: Color] = [:]
         if let raw = table["palette"] {
-            guard let paletteTable = raw.table else { throw Failure(message: "\(file):\(line(of: "palette")): key palette must be a table") }
+            guard let paletteTable = raw.table else {
+                throw Failure(message: "\(file):\(line(of: "palette")): key palette must be a table")
+            }
             for key in paletteTable.keys {
-                guard let value = paletteTable[key]?.string ?? paletteTable[key]?.int.map(String.init), let color = Color(parsing: value) else {
-                    throw Failure(message: "\(file):\(line(of: key)): key palette.\(key): not a colour (use #rrggbb, 0-255, a name or default)")
+                guard let value = paletteTable[key]?.string ?? paletteTable[key]?.int.map(String.init), let color = Color(parsing: value)
+                else {
+                    throw Failure(
+                        message: "\(file):\(line(of: key)): key palette.\(key): not a colour (use #rrggbb, 0-255, a name or default)")
                 }
                 palette[key] = color
             }
@@ -144,7 +158,10 @@ public enum ThemeLoader {
         var colors: [ThemeKey: Color] = [:]
         for key in ui.keys {
             guard let semantic = ThemeKey(rawValue: key) else {
-                throw Failure(message: "\(file):\(line(of: key)): key ui.\(key): unknown (known: \(ThemeKey.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw Failure(
+                    message:
+                        "\(file):\(line(of: key)): key ui.\(key): unknown (known: \(ThemeKey.allCases.map(\.rawValue).joined(separator: ", ")))"
+                )
             }
             guard let value = ui[key]?.string ?? ui[key]?.int.map(String.init) else {
                 throw Failure(message: "\(file):\(line(of: key)): key ui.\(key): must be a string or a number")

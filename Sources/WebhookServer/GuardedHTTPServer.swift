@@ -2,8 +2,9 @@ import FlyingFox
 import FlyingSocks
 import Foundation
 import MessengerCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The webhook's socket side: HTTP/1.1, one request per connection, on FlyingSocks' event loop.
@@ -39,8 +40,10 @@ final class GuardedHTTPServer: @unchecked Sendable {
     private var open: [Int32: (opened: UInt64, headersDone: Bool)] = [:]
     private var reserve: Int32 = -1
 
-    init(limits: Limits = Limits(), log: @escaping @Sendable (String) -> Void,
-         handler: @escaping @Sendable (HTTPRequest) async -> HTTPResponse) {
+    init(
+        limits: Limits = Limits(), log: @escaping @Sendable (String) -> Void,
+        handler: @escaping @Sendable (HTTPRequest) async -> HTTPResponse
+    ) {
         self.limits = limits
         self.log = log
         self.handler = handler
@@ -81,7 +84,7 @@ final class GuardedHTTPServer: @unchecked Sendable {
                 client = try await listener.accept()
             } catch SocketError.failed(_, let code, _) where code == EMFILE || code == ENFILE {
                 shedOnDescriptorExhaustion(listener)
-                try await Task.sleep(nanoseconds: 2_000_000) // for the dropped ones' tasks to close them
+                try await Task.sleep(nanoseconds: 2_000_000)  // for the dropped ones' tasks to close them
                 continue
             } catch SocketError.failed(_, let code, _) where code == ECONNABORTED || code == EINTR || code == EPROTO {
                 continue
@@ -111,7 +114,10 @@ final class GuardedHTTPServer: @unchecked Sendable {
             return
         }
         lock.lock()
-        if reserve >= 0 { Glibc.close(reserve); reserve = -1 }
+        if reserve >= 0 {
+            Glibc.close(reserve)
+            reserve = -1
+        }
         let pending = Glibc.accept(listener.socket.file.rawValue, nil, nil)
         if pending >= 0 { Glibc.close(pending) }
         reserve = Glibc.open("/dev/null", O_RDONLY)
@@ -120,7 +126,8 @@ final class GuardedHTTPServer: @unchecked Sendable {
 
     /// Registers a connection; at the cap, names the oldest one still sending headers to drop.
     private func admit(_ fd: Int32) -> Int32? {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         var evict: Int32?
         if open.count >= limits.maxConnections {
             evict = open.filter { !$0.value.headersDone }.min { $0.value.opened < $1.value.opened }?.key
@@ -130,11 +137,15 @@ final class GuardedHTTPServer: @unchecked Sendable {
     }
 
     private func headersDone(_ fd: Int32) {
-        lock.lock(); open[fd]?.headersDone = true; lock.unlock()
+        lock.lock()
+        open[fd]?.headersDone = true
+        lock.unlock()
     }
 
     private func release(_ fd: Int32) {
-        lock.lock(); open[fd] = nil; lock.unlock()
+        lock.lock()
+        open[fd] = nil
+        lock.unlock()
     }
 
     // MARK: One connection
@@ -168,12 +179,13 @@ final class GuardedHTTPServer: @unchecked Sendable {
             response = await handler(request)
         } catch let refusal as Refusal {
             log("\(refusal.status.code) \(refusal.message)")
-            let answer = HTTPResponse(statusCode: refusal.status, headers: [.contentType: "text/plain"], body: Data((refusal.message + "\n").utf8))
+            let answer = HTTPResponse(
+                statusCode: refusal.status, headers: [.contentType: "text/plain"], body: Data((refusal.message + "\n").utf8))
             try? await client.write(encode(answer))
             await drainBeforeClosing(client, fd: fd)
             return
         } catch {
-            return // the peer went away, or a deadline passed: nothing to answer
+            return  // the peer went away, or a deadline passed: nothing to answer
         }
         try? await client.write(encode(response))
     }
@@ -196,7 +208,8 @@ final class GuardedHTTPServer: @unchecked Sendable {
     }
 
     private func isHeadersDone(_ fd: Int32) -> Bool {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return open[fd]?.headersDone ?? true
     }
 
@@ -210,12 +223,15 @@ final class GuardedHTTPServer: @unchecked Sendable {
             buffer += chunk
             headEnd = Self.find([13, 10, 13, 10], in: buffer, from: searchFrom)
             if headEnd == nil, buffer.count > limits.headerBytes {
-                throw Refusal(status: HTTPStatusCode(431, phrase: "Request Header Fields Too Large"),
-                              message: "request headers over \(limits.headerBytes) bytes")
+                throw Refusal(
+                    status: HTTPStatusCode(431, phrase: "Request Header Fields Too Large"),
+                    message: "request headers over \(limits.headerBytes) bytes")
             }
         }
         guard let end = headEnd, end <= limits.headerBytes else {
-            throw Refusal(status: HTTPStatusCode(431, phrase: "Request Header Fields Too Large"), message: "request headers over \(limits.headerBytes) bytes")
+            throw Refusal(
+                status: HTTPStatusCode(431, phrase: "Request Header Fields Too Large"),
+                message: "request headers over \(limits.headerBytes) bytes")
         }
         headersDone(fd)
         let head = String(decoding: buffer[..<end], as: UTF8.self)
@@ -250,8 +266,9 @@ final class GuardedHTTPServer: @unchecked Sendable {
         let target = String(parts[1])
         let components = URLComponents(string: target)
         let query = (components?.queryItems ?? []).map { HTTPRequest.QueryItem(name: $0.name, value: $0.value ?? "") }
-        return HTTPRequest(method: HTTPMethod(String(parts[0])), version: HTTPVersion(String(parts[2])),
-                           path: components?.path ?? target, query: query, headers: headers, body: Data(body))
+        return HTTPRequest(
+            method: HTTPMethod(String(parts[0])), version: HTTPVersion(String(parts[2])),
+            path: components?.path ?? target, query: query, headers: headers, body: Data(body))
     }
 
     private static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {

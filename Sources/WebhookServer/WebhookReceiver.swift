@@ -47,8 +47,8 @@ public struct WebhookReceiver: Sendable {
     /// The subscription check: echo `hub.challenge` when the verify token matches.
     func verify(_ request: HTTPRequest) -> HTTPResponse {
         guard request.query["hub.mode"] == "subscribe", let token = request.query["hub.verify_token"],
-              Self.constantTimeEqual(Data(token.utf8), Data(verifyToken.utf8)),
-              let challenge = request.query["hub.challenge"], !challenge.isEmpty, challenge.count <= 256
+            Self.constantTimeEqual(Data(token.utf8), Data(verifyToken.utf8)),
+            let challenge = request.query["hub.challenge"], !challenge.isEmpty, challenge.count <= 256
         else { return answer(.forbidden, "verification refused", request) }
         log("GET \(Self.path) 200 subscription verified")
         return HTTPResponse(statusCode: .ok, headers: [.contentType: "text/plain"], body: Data(challenge.utf8))
@@ -89,7 +89,8 @@ public struct WebhookReceiver: Sendable {
             let receipts = try workspace.receipts.ingest(numbered, unlinkedPages: .skip)
             let templates = try workspace.messageTemplates.ingest(numbered)
             let unlinked = Set(optins.unlinkedPages + receipts.unlinkedPages).sorted()
-            var line = "POST \(Self.path) 200 opt-ins \(optins.optedIn) (unchanged \(optins.unchanged), unknown contacts \(optins.unknownContacts.count), user_refs linked \(optins.linked)), delivered \(receipts.delivered), read \(receipts.read), templates \(templates.updated) (unchanged \(templates.unchanged), unknown \(templates.unknown)), skipped \(parsed.skipped) of other kinds"
+            var line =
+                "POST \(Self.path) 200 opt-ins \(optins.optedIn) (unchanged \(optins.unchanged), unknown contacts \(optins.unknownContacts.count), user_refs linked \(optins.linked)), delivered \(receipts.delivered), read \(receipts.read), templates \(templates.updated) (unchanged \(templates.unchanged), unknown \(templates.unknown)), skipped \(parsed.skipped) of other kinds"
             if !unlinked.isEmpty { line += "; skipped events for pages no profile is linked to: " + unlinked.joined(separator: ", ") }
             log(line)
             return HTTPResponse(statusCode: .ok, body: Data("EVENT_RECEIVED".utf8))
@@ -100,14 +101,17 @@ public struct WebhookReceiver: Sendable {
         } catch {
             // The store is busy, full or failing: 503 asks Facebook to deliver it again later.
             log("POST \(Self.path) 503 storage failed: \(Display.safe("\(error)"))")
-            return HTTPResponse(statusCode: .serviceUnavailable, headers: [.contentType: "text/plain"],
-                                body: Data("could not record the events; Facebook will retry\n".utf8))
+            return HTTPResponse(
+                statusCode: .serviceUnavailable, headers: [.contentType: "text/plain"],
+                body: Data("could not record the events; Facebook will retry\n".utf8))
         }
     }
 
     private func answer(_ status: HTTPStatusCode, _ message: String, _ request: HTTPRequest) -> HTTPResponse {
         // Everything from the request is outside data, the method too.
-        log("\(Display.safe(String(request.method.rawValue.prefix(16)))) \(Display.safe(String(request.path.prefix(80)))) \(status.code) \(Display.safe(message))")
+        log(
+            "\(Display.safe(String(request.method.rawValue.prefix(16)))) \(Display.safe(String(request.path.prefix(80)))) \(status.code) \(Display.safe(message))"
+        )
         return HTTPResponse(statusCode: status, headers: [.contentType: "text/plain"], body: Data((message + "\n").utf8))
     }
 
@@ -157,18 +161,20 @@ public enum WebhookListener {
     public static func address(_ text: String) throws -> (host: String, port: UInt16) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 2, let port = UInt16(parts[1]),
-              parts[0].split(separator: ".").count == 4,
-              parts[0].split(separator: ".").allSatisfy({ UInt8($0) != nil })
+            parts[0].split(separator: ".").count == 4,
+            parts[0].split(separator: ".").allSatisfy({ UInt8($0) != nil })
         else { throw DomainError("--listen must be IPV4:PORT such as 127.0.0.1:8080, not \(Display.quoted(text))") }
         return (String(parts[0]), port)
     }
 
     /// Starts listening, calls `ready` with the port it got (useful with port 0), and serves
     /// until the task is cancelled, under the limits of `GuardedHTTPServer`.
-    public static func run(_ receiver: WebhookReceiver, host: String, port: UInt16,
-                           ready: @escaping @Sendable (UInt16) -> Void) async throws {
+    public static func run(
+        _ receiver: WebhookReceiver, host: String, port: UInt16,
+        ready: @escaping @Sendable (UInt16) -> Void
+    ) async throws {
         raiseDescriptorLimit()
-        let server = GuardedHTTPServer(log: { receiver.log($0) }) { request in await receiver.handle(request) }
+        let server = GuardedHTTPServer(log: { receiver.log($0) }, handler: { request in await receiver.handle(request) })
         try await server.run(host: host, port: port, ready: ready)
     }
 

@@ -28,13 +28,14 @@ func measure(_ iterations: Int, _ body: () throws -> Void) rethrows -> (median: 
 /// Linux carries that across exec, so a process the bench spawns would report the builder's peak.
 func peakResidentMB() -> Double {
     if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-       let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-       let kb = Double(line.split(separator: " ").dropFirst().first ?? "") {
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+        let kb = Double(line.split(separator: " ").dropFirst().first ?? "")
+    {
         return kb / 1024
     }
     var usage = rusage()
     getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-    return Double(usage.ru_maxrss) / 1024 // kilobytes on Linux
+    return Double(usage.ru_maxrss) / 1024  // kilobytes on Linux
 }
 
 /// One line of the table: our figure, and where there is one, the floor or naive peer measured
@@ -71,7 +72,8 @@ func sqlite3(_ database: String, _ script: String, output: String = "/dev/null")
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
     process.arguments = ["-batch", database]
-    let input = Pipe(), errors = Pipe()
+    let input = Pipe()
+    let errors = Pipe()
     process.standardInput = input
     process.standardError = errors
     let outputPipe = Pipe()
@@ -87,7 +89,8 @@ func sqlite3(_ database: String, _ script: String, output: String = "/dev/null")
     let text = output == "pipe" ? String(decoding: outputPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) : ""
     process.waitUntilExit()
     guard process.terminationStatus == 0 else {
-        throw DomainError("sqlite3 failed: " + String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).prefix(200))
+        throw DomainError(
+            "sqlite3 failed: " + String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).prefix(200))
     }
     return text
 }
@@ -110,7 +113,8 @@ final class Throttle: @unchecked Sendable {
     private var last: UInt64 = 0
     func due() -> Bool {
         let now = DispatchTime.now().uptimeNanoseconds
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         guard now - last >= 250_000_000 else { return false }
         last = now
         return true
@@ -128,8 +132,10 @@ if !reused {
     // the same send rows from a file in one transaction, into the same schema and indexes.
     let start = Date()
     let throttle = Throttle()
-    let summary = try Demo.build(database: database, calendar: calendar, appID: "1", now: now,
-                                 options: DemoOptions(contacts: contacts, seed: 1)) { message in
+    let summary = try Demo.build(
+        database: database, calendar: calendar, appID: "1", now: now,
+        options: DemoOptions(contacts: contacts, seed: 1)
+    ) { message in
         if throttle.due() { progressLine("\r\u{1B}[K  building the demo: " + message) }
     }
     progressLine("\r\u{1B}[K")
@@ -138,7 +144,8 @@ if !reused {
     progressLine("  floor: sqlite3 inserting the same \(summary.nodeVisits) rows from a file…\n")
     let csv = temporary.appendingPathComponent("send.csv").path
     let floorDB = temporary.appendingPathComponent("floor.db").path
-    let columns = "id, enrolment_id, node_id, profile_id, contact_id, page_id, psid, day, at, outcome, status, reason, error_code, error_subcode, message_id, message, delivered_at, read_at"
+    let columns =
+        "id, enrolment_id, node_id, profile_id, contact_id, page_id, psid, day, at, outcome, status, reason, error_code, error_subcode, message_id, message, delivered_at, read_at"
     try sqlite3(path, ".mode csv\n.headers off\nSELECT \(columns) FROM send;\n", output: csv)
     let rowCount = Int(try sqlite3(path, "SELECT COUNT(*) FROM send;", output: "pipe").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
     let schema = try sqlite3(path, ".schema send", output: "pipe")
@@ -146,7 +153,9 @@ if !reused {
     // .import reads every cell as text: NULLIF puts back the NULLs the partial indexes depend on.
     let restore = columns.split(separator: ",").map { "NULLIF(\($0.trimmingCharacters(in: .whitespaces)), '')" }.joined(separator: ", ")
     let floorStart = DispatchTime.now().uptimeNanoseconds
-    try sqlite3(floorDB, """
+    try sqlite3(
+        floorDB,
+        """
         PRAGMA synchronous = NORMAL;
         CREATE TEMP TABLE staging (\(columns));
         BEGIN;
@@ -157,11 +166,16 @@ if !reused {
     let floorSeconds = Double(DispatchTime.now().uptimeNanoseconds - floorStart) / 1e9
     let floor = Double(rowCount) / floorSeconds
     try? FileManager.default.removeItem(atPath: csv)
-    figures.append(Figure(name: "pipeline: contacts through the Messenger node", median: ours, worst: ours, unit: "/s",
-                          peer: floor, ratio: ours / floor, target: "≥ 100,000/s and ≥ 0.30 of the floor",
-                          met: ours >= 100_000 && ours / floor >= 0.30))
-    figures.append(Figure(name: "pipeline: whole demo (\(contacts) contacts, 7 days)", median: seconds, worst: seconds, unit: "s",
-                          target: "\(summary.nodeVisits) node visits in \(String(format: "%.1f", summary.runSeconds)) s of runs; imports, opt-ins, receipts"))
+    figures.append(
+        Figure(
+            name: "pipeline: contacts through the Messenger node", median: ours, worst: ours, unit: "/s",
+            peer: floor, ratio: ours / floor, target: "≥ 100,000/s and ≥ 0.30 of the floor",
+            met: ours >= 100_000 && ours / floor >= 0.30))
+    figures.append(
+        Figure(
+            name: "pipeline: whole demo (\(contacts) contacts, 7 days)", median: seconds, worst: seconds, unit: "s",
+            target:
+                "\(summary.nodeVisits) node visits in \(String(format: "%.1f", summary.runSeconds)) s of runs; imports, opt-ins, receipts"))
 
     // Durability's cost: the same share of contacts run again, the writer at synchronous=NORMAL
     // (a commit can roll back after a power cut) and at FULL (what the tool uses: every commit,
@@ -170,8 +184,9 @@ if !reused {
         try database.setDurability(mode)
         let workspace = Workspace(database: database, clock: SystemClock(), calendar: calendar)
         let started = DispatchTime.now().uptimeNanoseconds
-        let result = try ProgramRunner(workspace: workspace).run(program: Demo.activeProgram, reenrol: true,
-                                                                 selection: .sample(percent: 10, salt: salt))
+        let result = try ProgramRunner(workspace: workspace).run(
+            program: Demo.activeProgram, reenrol: true,
+            selection: .sample(percent: 10, salt: salt))
         return Double(result.processed) / (Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
     }
     progressLine("  durability: runs at synchronous NORMAL and FULL…\n")
@@ -183,8 +198,10 @@ if !reused {
     }
     let normalRate = normal.sorted()[1]
     let fullRate = full.sorted()[1]
-    figures.append(Figure(name: "durability: a run at synchronous=FULL (vs NORMAL)", median: fullRate, worst: full.min() ?? 0, unit: "/s",
-                          peer: normalRate, ratio: fullRate / normalRate, target: "≥ 0.80 of NORMAL", met: fullRate / normalRate >= 0.80))
+    figures.append(
+        Figure(
+            name: "durability: a run at synchronous=FULL (vs NORMAL)", median: fullRate, worst: full.min() ?? 0, unit: "/s",
+            peer: normalRate, ratio: fullRate / normalRate, target: "≥ 0.80 of NORMAL", met: fullRate / normalRate >= 0.80))
 }
 if !reused {
     // The screens are walked in a fresh process over the database just built, so the memory
@@ -213,21 +230,27 @@ if !reused {
     @MainActor func compare(_ name: String, target: Double, naive: String, _ body: () throws -> Void) throws {
         let t = try measure(iterations, body)
         let peer = try sqlite3Timed(path, naive, repeats: naiveRepeats)
-        figures.append(Figure(name: name, median: t.median, worst: t.worst, unit: "ms", peer: peer, ratio: peer / t.median,
-                              target: "≤ \(target) ms", met: t.median <= target))
+        figures.append(
+            Figure(
+                name: name, median: t.median, worst: t.worst, unit: "ms", peer: peer, ratio: peer / t.median,
+                target: "≤ \(target) ms", met: t.median <= target))
     }
     let overviewNaive = """
         SELECT \(naiveDay) AS d, outcome, COUNT(*), SUM(delivered_at IS NOT NULL), SUM(read_at IS NOT NULL)
         FROM send WHERE profile_id = \(profileID) AND at >= \(windowStart) GROUP BY d, outcome;
         """
     try compare("db: 7-day overview (profile page)", target: 5, naive: overviewNaive) {
-        _ = try workspace.profiles.details(named: profile); _ = try workspace.stats.details(profile: profile)
+        _ = try workspace.profiles.details(named: profile)
+        _ = try workspace.stats.details(profile: profile)
     }
     let filterNaive: [StatsFilter: String] = [
         .all: overviewNaive,
-        .warnings: "SELECT \(naiveDay) AS d, reason, COUNT(*) FROM send WHERE profile_id = \(profileID) AND at >= \(windowStart) AND outcome = 'warning' GROUP BY d, reason;",
-        .sent: "SELECT \(naiveDay) AS d, COUNT(*) FROM send WHERE profile_id = \(profileID) AND at >= \(windowStart) AND outcome = 'sent' GROUP BY d;",
-        .delivered: "SELECT \(naiveDay) AS d, COUNT(*) FROM send WHERE profile_id = \(profileID) AND at >= \(windowStart) AND delivered_at IS NOT NULL GROUP BY d;",
+        .warnings:
+            "SELECT \(naiveDay) AS d, reason, COUNT(*) FROM send WHERE profile_id = \(profileID) AND at >= \(windowStart) AND outcome = 'warning' GROUP BY d, reason;",
+        .sent:
+            "SELECT \(naiveDay) AS d, COUNT(*) FROM send WHERE profile_id = \(profileID) AND at >= \(windowStart) AND outcome = 'sent' GROUP BY d;",
+        .delivered:
+            "SELECT \(naiveDay) AS d, COUNT(*) FROM send WHERE profile_id = \(profileID) AND at >= \(windowStart) AND delivered_at IS NOT NULL GROUP BY d;",
     ]
     for filter in StatsFilter.allCases {
         try compare("db: details, filter \(filter.rawValue)", target: 5, naive: filterNaive[filter]!) {
@@ -243,13 +266,16 @@ if !reused {
     var middle: ContactCursor?
     let totalSent = try workspace.stats.details(profile: profile, range: today...today).days[0].sent
     repeat {
-        let p = try workspace.stats.contacts(profile: profile, kind: .sent, day: today, page: cursor.map { .after($0) } ?? .first, limit: 1_000)
+        let p = try workspace.stats.contacts(
+            profile: profile, kind: .sent, day: today, page: cursor.map { .after($0) } ?? .first, limit: 1_000)
         pages += 1
         cursor = p.next
         if pages * 1_000 >= totalSent / 2, middle == nil { middle = cursor }
     } while cursor != nil
-    for (name, request, offset) in [("first", ContactPageRequest.first, 0), ("middle", middle.map { .after($0) } ?? .first, pages / 2 * 1_000),
-                                    ("last", .last, max(0, totalSent - 50))] {
+    for (name, request, offset) in [
+        ("first", ContactPageRequest.first, 0), ("middle", middle.map { .after($0) } ?? .first, pages / 2 * 1_000),
+        ("last", .last, max(0, totalSent - 50)),
+    ] {
         let naive = """
             SELECT send.id, contact.email, send.at FROM send JOIN contact ON contact.id = send.contact_id
             WHERE send.profile_id = \(profileID) AND send.outcome = 'sent' AND send.at >= \(todayStart)
@@ -272,18 +298,26 @@ if !reused {
         let frame = App.view(frameState)
         let view = measure(500) { _ = App.view(frameState) }
         figures.append(Figure(name: "frame: Profiles view into a 200x60 buffer", median: view.median, worst: view.worst, unit: "ms"))
-        let full = measure(500) { terminal.invalidate(); terminal.draw(frame) }
+        let full = measure(500) {
+            terminal.invalidate()
+            terminal.draw(frame)
+        }
         figures.append(Figure(name: "frame: full 200x60 flush through ncurses", median: full.median, worst: full.worst, unit: "ms"))
         var changed = frame
         changed.write(String(repeating: "x", count: 200), x: 0, y: 30, style: .plain)
         var flip = false
-        let oneRow = measure(500) { flip.toggle(); terminal.draw(flip ? changed : frame) }
+        let oneRow = measure(500) {
+            flip.toggle()
+            terminal.draw(flip ? changed : frame)
+        }
         figures.append(Figure(name: "frame: one row changed", median: oneRow.median, worst: oneRow.worst, unit: "ms"))
         terminal.invalidate()
     }
     let startup = measure(1) { runtime.start() }
-    figures.append(Figure(name: "startup: first frame (profiles loaded)", median: startup.median, worst: startup.worst, unit: "ms",
-                          target: "≤ 200 ms", met: startup.worst <= 200))
+    figures.append(
+        Figure(
+            name: "startup: first frame (profiles loaded)", median: startup.median, worst: startup.worst, unit: "ms",
+            target: "≤ 200 ms", met: startup.worst <= 200))
     @MainActor func keys(_ name: String, _ sequence: [Key], times: Int) {
         var samples: [Double] = []
         for i in 0..<times {
@@ -293,8 +327,10 @@ if !reused {
             samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1_000_000)
         }
         samples.sort()
-        figures.append(Figure(name: "keys: \(name)", median: samples[samples.count / 2], worst: samples[samples.count - 1], unit: "ms",
-                              target: "≤ 16 ms worst", met: samples[samples.count - 1] <= 16))
+        figures.append(
+            Figure(
+                name: "keys: \(name)", median: samples[samples.count / 2], worst: samples[samples.count - 1], unit: "ms",
+                target: "≤ 16 ms worst", met: samples[samples.count - 1] <= 16))
     }
     /// Where the dashboard is: each walk checks it is on the screen it means to measure.
     @MainActor func on(_ kind: String) throws {
@@ -348,8 +384,10 @@ if !reused {
     keys("node editor: type in the message (x, Backspace)", [.char("x"), .backspace], times: keyCount)
     terminal.restore()
     let peak = peakResidentMB()
-    figures.append(Figure(name: "memory: peak resident size, walking every screen", median: peak, worst: peak,
-                          unit: "MB", target: "≤ 64 MB", met: peak <= 64))
+    figures.append(
+        Figure(
+            name: "memory: peak resident size, walking every screen", median: peak, worst: peak,
+            unit: "MB", target: "≤ 64 MB", met: peak <= 64))
 }
 if let out = option("--figures-out") {
     try JSONEncoder().encode(figures).write(to: URL(fileURLWithPath: out))
@@ -368,13 +406,17 @@ figures += try HistoryBench.figures(contacts: quick ? 300 : 5_000, folder: tempo
 progressLine("  graph: runs against a fake Send API at 50, 200 and 400 ms…\n")
 figures += try GraphBench.figures(quick: quick, folder: temporary)
 
-let commit = (try? String(contentsOfFile: ".git/HEAD", encoding: .utf8)).map { head -> String in
-    let ref = head.trimmingCharacters(in: .whitespacesAndNewlines)
-    guard ref.hasPrefix("ref: ") else { return ref }
-    return (try? String(contentsOfFile: ".git/" + ref.dropFirst(5), encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown"
-} ?? "unknown"
+let commit =
+    (try? String(contentsOfFile: ".git/HEAD", encoding: .utf8)).map { head -> String in
+        let ref = head.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard ref.hasPrefix("ref: ") else { return ref }
+        return (try? String(contentsOfFile: ".git/" + ref.dropFirst(5), encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            ?? "unknown"
+    } ?? "unknown"
 let cores = ProcessInfo.processInfo.activeProcessorCount
-print("messenger-dash bench: \(cores) cores, commit \(commit.prefix(10)), \(reused ? "existing" : "new") demo database of \(contacts) contacts")
+print(
+    "messenger-dash bench: \(cores) cores, commit \(commit.prefix(10)), \(reused ? "existing" : "new") demo database of \(contacts) contacts"
+)
 func number(_ value: Double, _ unit: String) -> String {
     switch unit {
     case "/s": return String(format: "%.0f/s", value)
@@ -384,14 +426,20 @@ func number(_ value: Double, _ unit: String) -> String {
     }
 }
 func cell(_ text: String, _ width: Int) -> String { text.count >= width ? text : String(repeating: " ", count: width - text.count) + text }
-print("measure".padding(toLength: 58, withPad: " ", startingAt: 0) + cell("ours", 12) + cell("worst", 10) + cell("peer", 14) + cell("ratio", 11) + "  target")
+print(
+    "measure".padding(toLength: 58, withPad: " ", startingAt: 0) + cell("ours", 12) + cell("worst", 10) + cell("peer", 14)
+        + cell("ratio", 11) + "  target")
 for f in figures {
     let verdict = f.met.map { $0 ? "  met" : "  MISSED" } ?? ""
-    print(f.name.padding(toLength: 58, withPad: " ", startingAt: 0) + cell(number(f.median, f.unit), 12) + cell(f.unit == "ms" ? number(f.worst, f.unit) : "", 10)
-          + cell(f.peer.map { number($0, f.unit) } ?? "", 14) + cell(f.ratio.map { String(format: $0 >= 100 ? "%.0fx" : "%.2fx", $0) } ?? "", 11)
-          + "  " + f.target + verdict)
+    print(
+        f.name.padding(toLength: 58, withPad: " ", startingAt: 0) + cell(number(f.median, f.unit), 12)
+            + cell(f.unit == "ms" ? number(f.worst, f.unit) : "", 10)
+            + cell(f.peer.map { number($0, f.unit) } ?? "", 14)
+            + cell(f.ratio.map { String(format: $0 >= 100 ? "%.0fx" : "%.2fx", $0) } ?? "", 11)
+            + "  " + f.target + verdict)
 }
-print("times in ms unless marked; peer: the floor (sqlite3 inserting the same rows) or the naive query in sqlite3; ratio > 1: we are faster")
+print(
+    "times in ms unless marked; peer: the floor (sqlite3 inserting the same rows) or the naive query in sqlite3; ratio > 1: we are faster")
 let json: [String: Any] = [
     "cores": cores, "commit": commit, "contacts": contacts, "date": ISO8601DateFormatter().string(from: Date()),
     "quick": quick, "database": reused ? "existing" : "built in this run",

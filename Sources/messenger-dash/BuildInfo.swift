@@ -14,10 +14,13 @@ enum BuildInfo {
     /// `share/messenger-dash/VERSION` (an install); "unknown" for a binary built otherwise.
     static var version: String {
         let dir = executable.deletingLastPathComponent()
-        for candidate in [dir.appendingPathComponent("VERSION"), dir.appendingPathComponent("../share/messenger-dash/VERSION").standardized] {
+        for candidate in [
+            dir.appendingPathComponent("VERSION"), dir.appendingPathComponent("../share/messenger-dash/VERSION").standardized,
+        ] {
             if let data = FileManager.default.contents(atPath: candidate.path), data.count < 200,
-               let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty,
-               text.allSatisfy({ $0.isASCII && !$0.isWhitespace && $0.asciiValue! >= 0x21 }) {
+                let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty,
+                text.allSatisfy({ $0.isASCII && !$0.isWhitespace && $0.asciiValue! >= 0x21 })
+            {
                 return text
             }
         }

@@ -5,10 +5,17 @@ import TerminalKit
 
 /// Options every command takes.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The database file (default: $XDG_DATA_HOME/messenger-dash/messenger.db; env MESSENGER_DASH_DB).", valueName: "PATH"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The database file (default: $XDG_DATA_HOME/messenger-dash/messenger.db; env MESSENGER_DASH_DB).", valueName: "PATH"))
     var db: String?
 
-    @Option(name: .long, help: ArgumentHelp("Which Facebook to talk to: sandbox (the default) or graph (the real Graph API; see README). Overrides the config file and MESSENGER_DASH_FACEBOOK.", valueName: "MODE"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Which Facebook to talk to: sandbox (the default) or graph (the real Graph API; see README). Overrides the config file and MESSENGER_DASH_FACEBOOK.",
+            valueName: "MODE"))
     var facebook: String?
 }
 
@@ -34,8 +41,9 @@ struct Context {
             databasePath = Paths.defaultDatabase(environment)
             // The default folder is ours to make (private); an explicit path's folder is not.
             let folder = (databasePath as NSString).deletingLastPathComponent
-            try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
-                                                     attributes: [.posixPermissions: 0o700])
+            try? FileManager.default.createDirectory(
+                atPath: folder, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
         }
     }
 
@@ -70,7 +78,8 @@ struct Context {
             templates = GraphTemplateRegistry(config: config)
         }
         let database = try AppDatabase(path: databasePath, mode: creating ? .createIfMissing : .mustExist) { [databasePath] in
-            FileHandle.standardError.write(Data("Upgrading \(databasePath) for this version of messenger-dash (once; a big database can take a minute)…\n".utf8))
+            FileHandle.standardError.write(
+                Data("Upgrading \(databasePath) for this version of messenger-dash (once; a big database can take a minute)…\n".utf8))
         }
         return Workspace(
             database: database, clock: clock, calendar: calendar,

@@ -1,3 +1,6 @@
+// The shapes' property names are their JSON keys (snake_case), as the README documents them.
+// swift-format-ignore-file: AlwaysUseLowerCamelCase
+
 import MessengerCore
 
 /// The `--json` shapes (README, "Command line"): snake_case keys, stable; more keys may be added.
@@ -17,9 +20,13 @@ struct ProfileJSON: Encodable {
     var page_connection: String?
 
     init(_ p: ProfileSummary) {
-        name = p.name; page_id = p.pageID; page_name = p.pageName
+        name = p.name
+        page_id = p.pageID
+        page_name = p.pageName
         status = p.enabled ? "enabled" : "disabled"
-        optin_field = p.optInField; delivered_7d = p.delivered7d; warnings_7d = p.warnings7d
+        optin_field = p.optInField
+        delivered_7d = p.delivered7d
+        warnings_7d = p.warnings7d
     }
 
     init(_ d: ProfileDetails) {
@@ -42,7 +49,10 @@ struct PageJSON: Encodable {
     let reason: String?
 
     init(_ p: PageInfo) {
-        id = p.id; name = p.name; role = p.role.rawValue; linked_profile = p.linkedProfile
+        id = p.id
+        name = p.name
+        role = p.role.rawValue
+        linked_profile = p.linkedProfile
         can_link = p.eligibility == .eligible && p.linkedProfile == nil
         reason = p.eligibility.reason ?? p.linkedProfile.map { "already linked to profile \($0)" }
     }
@@ -51,8 +61,11 @@ struct PageJSON: Encodable {
         // linked_profile is always present, null when unlinked.
         enum Keys: String, CodingKey { case id, name, role, linked_profile, can_link, reason }
         var c = encoder.container(keyedBy: Keys.self)
-        try c.encode(id, forKey: .id); try c.encode(name, forKey: .name); try c.encode(role, forKey: .role)
-        try c.encode(linked_profile, forKey: .linked_profile); try c.encode(can_link, forKey: .can_link)
+        try c.encode(id, forKey: .id)
+        try c.encode(name, forKey: .name)
+        try c.encode(role, forKey: .role)
+        try c.encode(linked_profile, forKey: .linked_profile)
+        try c.encode(can_link, forKey: .can_link)
         try c.encode(reason, forKey: .reason)
     }
 }
@@ -68,16 +81,26 @@ struct ProgramJSON: Encodable {
     let tag_retired: Bool
 
     init(_ p: ProgramSummary) {
-        name = p.name; status = p.status.rawValue; profile = p.profile; tag = p.tag; enrolled = p.enrolled
-        kind = p.kind.rawValue; template_status = p.latestTemplate?.status.rawValue; tag_retired = p.tagRetired != nil
+        name = p.name
+        status = p.status.rawValue
+        profile = p.profile
+        tag = p.tag
+        enrolled = p.enrolled
+        kind = p.kind.rawValue
+        template_status = p.latestTemplate?.status.rawValue
+        tag_retired = p.tagRetired != nil
     }
 
     func encode(to encoder: Encoder) throws {
         enum Keys: String, CodingKey { case name, status, profile, tag, enrolled, kind, template_status, tag_retired }
         var c = encoder.container(keyedBy: Keys.self)
-        try c.encode(name, forKey: .name); try c.encode(status, forKey: .status)
-        try c.encode(profile, forKey: .profile); try c.encode(tag, forKey: .tag); try c.encode(enrolled, forKey: .enrolled)
-        try c.encode(kind, forKey: .kind); try c.encode(template_status, forKey: .template_status)
+        try c.encode(name, forKey: .name)
+        try c.encode(status, forKey: .status)
+        try c.encode(profile, forKey: .profile)
+        try c.encode(tag, forKey: .tag)
+        try c.encode(enrolled, forKey: .enrolled)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(template_status, forKey: .template_status)
         try c.encode(tag_retired, forKey: .tag_retired)
     }
 }
@@ -96,8 +119,12 @@ struct ProgramDetailJSON: Encodable {
         func encode(to encoder: Encoder) throws {
             enum Keys: String, CodingKey { case name, language, version, status, reason, sending_version }
             var c = encoder.container(keyedBy: Keys.self)
-            try c.encode(name, forKey: .name); try c.encode(language, forKey: .language); try c.encode(version, forKey: .version)
-            try c.encode(status, forKey: .status); try c.encode(reason, forKey: .reason); try c.encode(sending_version, forKey: .sending_version)
+            try c.encode(name, forKey: .name)
+            try c.encode(language, forKey: .language)
+            try c.encode(version, forKey: .version)
+            try c.encode(status, forKey: .status)
+            try c.encode(reason, forKey: .reason)
+            try c.encode(sending_version, forKey: .sending_version)
         }
     }
     let name: String
@@ -111,20 +138,33 @@ struct ProgramDetailJSON: Encodable {
     let enrolled: Int
 
     init(_ p: ProgramSummary) {
-        name = p.name; status = p.status.rawValue; profile = p.profile; kind = p.kind.rawValue; tag = p.tag
-        tag_retired = p.tagRetired; message = p.message; enrolled = p.enrolled
+        name = p.name
+        status = p.status.rawValue
+        profile = p.profile
+        kind = p.kind.rawValue
+        tag = p.tag
+        tag_retired = p.tagRetired
+        message = p.message
+        enrolled = p.enrolled
         template = p.latestTemplate.map {
-            Template(name: $0.name, language: $0.language, version: $0.version, status: $0.status.rawValue, reason: $0.reason,
-                     sending_version: p.sendingTemplate?.version)
+            Template(
+                name: $0.name, language: $0.language, version: $0.version, status: $0.status.rawValue, reason: $0.reason,
+                sending_version: p.sendingTemplate?.version)
         }
     }
 
     func encode(to encoder: Encoder) throws {
         enum Keys: String, CodingKey { case name, status, profile, kind, tag, tag_retired, message, template, enrolled }
         var c = encoder.container(keyedBy: Keys.self)
-        try c.encode(name, forKey: .name); try c.encode(status, forKey: .status); try c.encode(profile, forKey: .profile)
-        try c.encode(kind, forKey: .kind); try c.encode(tag, forKey: .tag); try c.encode(tag_retired, forKey: .tag_retired)
-        try c.encode(message, forKey: .message); try c.encode(template, forKey: .template); try c.encode(enrolled, forKey: .enrolled)
+        try c.encode(name, forKey: .name)
+        try c.encode(status, forKey: .status)
+        try c.encode(profile, forKey: .profile)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(tag, forKey: .tag)
+        try c.encode(tag_retired, forKey: .tag_retired)
+        try c.encode(message, forKey: .message)
+        try c.encode(template, forKey: .template)
+        try c.encode(enrolled, forKey: .enrolled)
     }
 }
 
@@ -149,7 +189,8 @@ struct StatsJSON: Encodable {
         to = calendar.string(for: d.to)
         filter = d.filter.rawValue
         days = d.days.map {
-            Day(date: calendar.string(for: $0.day), sent: $0.sent, delivered: $0.delivered, read: $0.read,
+            Day(
+                date: calendar.string(for: $0.day), sent: $0.sent, delivered: $0.delivered, read: $0.read,
                 warnings: $0.warnings, reasons: $0.reasons)
         }
     }
@@ -175,8 +216,12 @@ struct ContactJSON: Encodable {
     func encode(to encoder: Encoder) throws {
         enum Keys: String, CodingKey { case email, time, status, reason, message_id, error_code }
         var c = encoder.container(keyedBy: Keys.self)
-        try c.encode(email, forKey: .email); try c.encode(time, forKey: .time); try c.encode(status, forKey: .status)
-        try c.encode(reason, forKey: .reason); try c.encode(message_id, forKey: .message_id); try c.encode(error_code, forKey: .error_code)
+        try c.encode(email, forKey: .email)
+        try c.encode(time, forKey: .time)
+        try c.encode(status, forKey: .status)
+        try c.encode(reason, forKey: .reason)
+        try c.encode(message_id, forKey: .message_id)
+        try c.encode(error_code, forKey: .error_code)
     }
 }
 

@@ -21,7 +21,10 @@ struct MessengerDash: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Option(help: "The colour theme (themes/NAME.toml; env MESSENGER_DASH_THEME).") var theme: String?
-    @Flag(help: "Plain mode for screen readers and dumb terminals: ASCII, no colour, the chart as numbers (env MESSENGER_DASH_PLAIN=1, plain = true).")
+    @Flag(
+        help:
+            "Plain mode for screen readers and dumb terminals: ASCII, no colour, the chart as numbers (env MESSENGER_DASH_PLAIN=1, plain = true)."
+    )
     var plain = false
 
     func run() throws {
@@ -33,8 +36,10 @@ struct MessengerDash: ParsableCommand {
         }
         let terminal = CursesTerminal(environment: context.environment, mouse: context.settings.mouse)
         defer { terminal.restore() }
-        Runtime(workspace: workspace, terminal: terminal, themeName: theme ?? context.settings.theme,
-                themeFolders: Self.themeFolders(context.environment), plain: plain || context.settings.plain).run()
+        Runtime(
+            workspace: workspace, terminal: terminal, themeName: theme ?? context.settings.theme,
+            themeFolders: Self.themeFolders(context.environment), plain: plain || context.settings.plain
+        ).run()
     }
 
     /// The user's own themes first, then the shipped ones: found by walking up from the binary

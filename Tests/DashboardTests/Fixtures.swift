@@ -1,33 +1,44 @@
 import Foundation
+import TerminalKit
+
 @testable import Dashboard
 @testable import MessengerCore
-import TerminalKit
 
 /// Profiles as the core would load them.
 func summary(_ id: Int64, _ name: String, enabled: Bool = true, delivered: Int = 0, warnings: Int = 0) -> ProfileSummary {
-    ProfileSummary(id: id, name: name, pageID: "10\(id)", pageName: "Page \(name)", enabled: enabled,
-                   optInField: "FBOPTIN_000\(id)", delivered7d: delivered, warnings7d: warnings)
+    ProfileSummary(
+        id: id, name: name, pageID: "10\(id)", pageName: "Page \(name)", enabled: enabled,
+        optInField: "FBOPTIN_000\(id)", delivered7d: delivered, warnings7d: warnings)
 }
 
 func page(_ id: String, _ name: String, tasks: [String], linked: String? = nil) -> PageInfo {
-    PageInfo(id: id, name: name, role: PageRole(tasks: tasks), eligibility: PageEligibility(tasks: tasks),
-             linkedProfile: linked, connectionError: nil, hasToken: true)
+    PageInfo(
+        id: id, name: name, role: PageRole(tasks: tasks), eligibility: PageEligibility(tasks: tasks),
+        linkedProfile: linked, connectionError: nil, hasToken: true)
 }
 
 /// An app on the Profiles screen with three profiles loaded.
 func appWithProfiles(width: Int = 80, height: Int = 24) -> AppState {
     var state = AppState(theme: Theme.fallback, width: width, height: height)
-    _ = App.update(&state, .profilesLoaded([
-        summary(1, "Northwind Events", delivered: 381, warnings: 793),
-        summary(2, "Northwind Shop", delivered: 6564, warnings: 4290),
-        summary(3, "Northwind Support", enabled: false),
-    ]))
+    _ = App.update(
+        &state,
+        .profilesLoaded([
+            summary(1, "Northwind Events", delivered: 381, warnings: 793),
+            summary(2, "Northwind Shop", delivered: 6564, warnings: 4290),
+            summary(3, "Northwind Support", enabled: false),
+        ]))
     return state
 }
 
 extension AppState {
-    var profiles: ProfilesState? { if case .profiles(let s) = current { return s }; return nil }
-    var newProfile: NewProfileState? { if case .newProfile(let s) = current { return s }; return nil }
+    var profiles: ProfilesState? {
+        if case .profiles(let s) = current { return s }
+        return nil
+    }
+    var newProfile: NewProfileState? {
+        if case .newProfile(let s) = current { return s }
+        return nil
+    }
     var screenText: String { App.view(self).lines().joined(separator: "\n") }
 
     @discardableResult

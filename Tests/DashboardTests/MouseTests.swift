@@ -1,9 +1,10 @@
-import Foundation
-import XCTest
-@testable import Dashboard
 import DashboardFuzz
-@testable import MessengerCore
+import Foundation
 import TerminalKit
+import XCTest
+
+@testable import Dashboard
+@testable import MessengerCore
 
 /// The mouse (`mouse = true`): presses act on what the frame shows under them.
 final class MouseTests: XCTestCase {
@@ -65,7 +66,9 @@ final class MouseTests: XCTestCase {
         let lines = terminal.text.components(separatedBy: "\n")
         let y = try XCTUnwrap(lines.firstIndex { $0.contains("[ Cancel ]") })
         // A press on the dialog's text does nothing; on Cancel it cancels and deletes nothing.
-        press(runtime, terminal, x: try XCTUnwrap(lines[y - 2].firstIndex { $0 != " " && $0 != "│" }).utf16Offset(in: lines[y - 2]) + 3, y: y - 2)
+        press(
+            runtime, terminal, x: try XCTUnwrap(lines[y - 2].firstIndex { $0 != " " && $0 != "│" }).utf16Offset(in: lines[y - 2]) + 3,
+            y: y - 2)
         XCTAssertNotNil(runtime.state.overlay)
         let cancelX = try XCTUnwrap(lines[y].range(of: "[ Cancel ]")).lowerBound.utf16Offset(in: lines[y])
         press(runtime, terminal, x: cancelX + 2, y: y)

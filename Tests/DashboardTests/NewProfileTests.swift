@@ -1,8 +1,9 @@
 import GoldenSupport
+import TerminalKit
 import XCTest
+
 @testable import Dashboard
 @testable import MessengerCore
-import TerminalKit
 
 final class NewProfileTests: XCTestCase {
     let pages = [
@@ -80,12 +81,15 @@ final class NewProfileTests: XCTestCase {
 
     func testSavedProfileShowsFieldAndCodeWhichCanBeCopiedOrWritten() throws {
         var s = appWithProfiles(width: 160, height: 48)
-        s.press(.char("n")); s.type("Café"); s.press(.enter, .enter)
+        s.press(.char("n"))
+        s.type("Café")
+        s.press(.enter, .enter)
         _ = App.update(&s, .pagesLoaded(pages))
         assertGolden("new-profile-pages-160x48", App.view(s))
         s.press(.enter, .enter)
-        let details = ProfileDetails(summary: summary(7, "Café"), optInCode: OptInCode.html(appID: "42", pageID: "3"),
-                                     sent7d: 0, read7d: 0, notSent: [], connectionError: nil)
+        let details = ProfileDetails(
+            summary: summary(7, "Café"), optInCode: OptInCode.html(appID: "42", pageID: "3"),
+            sent7d: 0, read7d: 0, notSent: [], connectionError: nil)
         XCTAssertEqual(App.update(&s, .profileCreated(details)), [.loadProfiles])
         XCTAssertEqual(s.newProfile?.step, .done)
         XCTAssertTrue(s.screenText.contains("FBOPTIN_0007"))
@@ -100,7 +104,9 @@ final class NewProfileTests: XCTestCase {
 
     func testAFailedSaveGoesBackToTheStatusStep() {
         var s = appWithProfiles()
-        s.press(.char("n")); s.type("X"); s.press(.enter, .enter)
+        s.press(.char("n"))
+        s.type("X")
+        s.press(.enter, .enter)
         _ = App.update(&s, .pagesLoaded(pages))
         s.press(.enter, .enter)
         _ = App.update(&s, .failed("page Café 東京 is already linked to profile \"Y\""))
@@ -110,7 +116,9 @@ final class NewProfileTests: XCTestCase {
 
     func testEscStepsBack() {
         var s = appWithProfiles()
-        s.press(.char("n")); s.type("X"); s.press(.enter, .enter)
+        s.press(.char("n"))
+        s.type("X")
+        s.press(.enter, .enter)
         _ = App.update(&s, .pagesLoaded(pages))
         s.press(.escape)
         XCTAssertEqual(s.newProfile?.step, .login)
@@ -127,11 +135,18 @@ final class ProfilePageTests: XCTestCase {
             var s = appWithProfiles(width: w, height: h)
             s.press(.char("j"), .enter)
             let details = ProfileDetails(
-                summary: summary(2, "Northwind Shop", delivered: 6564, warnings: 4290), optInCode: OptInCode.html(appID: "42", pageID: "102"),
+                summary: summary(2, "Northwind Shop", delivered: 6564, warnings: 4290),
+                optInCode: OptInCode.html(appID: "42", pageID: "102"),
                 sent7d: 6990, read7d: 4242,
-                notSent: [ReasonCount(reason: ProgramRunner.noOptInReason, count: 3865), ReasonCount(reason: GraphError(code: 551).reason, count: 145)],
+                notSent: [
+                    ReasonCount(reason: ProgramRunner.noOptInReason, count: 3865),
+                    ReasonCount(reason: GraphError(code: 551).reason, count: 145),
+                ],
                 connectionError: GraphError(code: 190).reason)
-            let days = (0..<7).reversed().map { DayStats(day: DayNumber(20_000) + $0, sent: 900 + $0 * 10, delivered: 850 + $0 * 10, read: 500, warnings: 600 - $0, reasons: []) }
+            let days = (0..<7).reversed().map {
+                DayStats(
+                    day: DayNumber(20_000) + $0, sent: 900 + $0 * 10, delivered: 850 + $0 * 10, read: 500, warnings: 600 - $0, reasons: [])
+            }
             _ = App.update(&s, .profileLoaded(details, days: days))
             let text = s.screenText
             for needle in ["6564", "FBOPTIN_0002", "BROKEN", "3865", "551 person unavailable", "read on Facebook only", "Enabled"] {

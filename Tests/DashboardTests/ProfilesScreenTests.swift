@@ -1,8 +1,9 @@
 import GoldenSupport
+import TerminalKit
 import XCTest
+
 @testable import Dashboard
 @testable import MessengerCore
-import TerminalKit
 
 final class ProfilesScreenTests: XCTestCase {
     func testMovementKeys() {
@@ -32,7 +33,9 @@ final class ProfilesScreenTests: XCTestCase {
         XCTAssertNil(s.profiles?.filterField)
         s.press(.escape)
         XCTAssertEqual(s.profiles?.visible.count, 3)
-        s.press(.char("/")); s.type("x"); s.press(.escape)
+        s.press(.char("/"))
+        s.type("x")
+        s.press(.escape)
         XCTAssertEqual(s.profiles?.filter, "")
         XCTAssertFalse(s.quitting)
     }
@@ -106,7 +109,8 @@ final class ProfilesScreenTests: XCTestCase {
         var s = appWithProfiles()
         s.press(.char("j"))
         XCTAssertEqual(App.update(&s, .databaseChanged), [.loadProfiles])
-        _ = App.update(&s, .profilesLoaded([summary(9, "Aardvark"), summary(1, "Northwind Events"), summary(2, "Northwind Shop", delivered: 7000)]))
+        _ = App.update(
+            &s, .profilesLoaded([summary(9, "Aardvark"), summary(1, "Northwind Events"), summary(2, "Northwind Shop", delivered: 7000)]))
         XCTAssertEqual(s.profiles?.current?.name, "Northwind Shop", "the cursor follows the profile, not the row number")
         XCTAssertEqual(s.profiles?.current?.delivered7d, 7000)
         s.press(.enter)
@@ -141,12 +145,18 @@ final class ProfilesScreenTests: XCTestCase {
         XCTAssertEqual(field.text, "stats Northwind Shop")
         XCTAssertEqual(s.press(.enter), [.loadProfile(name: "Northwind Shop"), .loadStats(profile: "Northwind Shop", filter: .all)])
         XCTAssertEqual(s.stack.count, 3)
-        s.press(.char(":")); s.type("profiles"); s.press(.enter)
+        s.press(.char(":"))
+        s.type("profiles")
+        s.press(.enter)
         XCTAssertEqual(s.stack.count, 1)
-        s.press(.char(":")); s.type("bogus"); s.press(.enter)
+        s.press(.char(":"))
+        s.type("bogus")
+        s.press(.enter)
         XCTAssertEqual(s.toast?.kind, .error)
         XCTAssertEqual(s.press(.char(":")) + s.type("theme light") + s.press(.enter), [.loadTheme("light")])
-        s.press(.char(":")); s.type("q"); s.press(.enter)
+        s.press(.char(":"))
+        s.type("q")
+        s.press(.enter)
         XCTAssertTrue(s.quitting)
     }
 

@@ -1,40 +1,59 @@
 import GoldenSupport
+import TerminalKit
 import XCTest
+
 @testable import Dashboard
 @testable import MessengerCore
-import TerminalKit
 
 final class ProgramsScreenTests: XCTestCase {
     let tags: [MessageTag] = [
-        MessageTag(name: "Account_update", apiName: "ACCOUNT_UPDATE", allows: "Account changes.", example: "Your password changed.",
-                   contextWords: ["account", "password"], retiredNote: nil),
-        MessageTag(name: "Confirmed_event_update", apiName: "CONFIRMED_EVENT_UPDATE", allows: "Event reminders.", example: "See you tomorrow.",
-                   contextWords: ["event", "reminder"], retiredNote: "Retired by Meta in 2026"),
-        MessageTag(name: "Post_purchase_update", apiName: "POST_PURCHASE_UPDATE", allows: "Orders.", example: "Your order shipped.",
-                   contextWords: ["order", "shipped"], retiredNote: nil),
+        MessageTag(
+            name: "Account_update", apiName: "ACCOUNT_UPDATE", allows: "Account changes.", example: "Your password changed.",
+            contextWords: ["account", "password"], retiredNote: nil),
+        MessageTag(
+            name: "Confirmed_event_update", apiName: "CONFIRMED_EVENT_UPDATE", allows: "Event reminders.", example: "See you tomorrow.",
+            contextWords: ["event", "reminder"], retiredNote: "Retired by Meta in 2026"),
+        MessageTag(
+            name: "Post_purchase_update", apiName: "POST_PURCHASE_UPDATE", allows: "Orders.", example: "Your order shipped.",
+            contextWords: ["order", "shipped"], retiredNote: nil),
     ]
     var fields: [DataField] {
-        [DataField(id: 1, name: "FBOPTIN_0001", isOptIn: true, defaultValue: ""), DataField(id: 2, name: "FIRSTNAME", isOptIn: false, defaultValue: "there"),
-         DataField(id: 3, name: "ORDERNUMBER", isOptIn: false, defaultValue: "your order")]
+        [
+            DataField(id: 1, name: "FBOPTIN_0001", isOptIn: true, defaultValue: ""),
+            DataField(id: 2, name: "FIRSTNAME", isOptIn: false, defaultValue: "there"),
+            DataField(id: 3, name: "ORDERNUMBER", isOptIn: false, defaultValue: "your order"),
+        ]
     }
 
-    func program(_ name: String = "Orders", status: ProgramStatus = .active, message: String = "Hi @FIRSTNAME@, order @ORDERNUMBER@ shipped.") -> ProgramSummary {
-        ProgramSummary(id: 1, name: name, status: status, profile: "Shop", profileEnabled: true, tag: "Post_purchase_update",
-                       message: message, enrolled: 10, lastRunAt: nil)
+    func program(
+        _ name: String = "Orders", status: ProgramStatus = .active, message: String = "Hi @FIRSTNAME@, order @ORDERNUMBER@ shipped."
+    ) -> ProgramSummary {
+        ProgramSummary(
+            id: 1, name: name, status: status, profile: "Shop", profileEnabled: true, tag: "Post_purchase_update",
+            message: message, enrolled: 10, lastRunAt: nil)
     }
 
     func editorApp(width: Int = 80, height: Int = 24) -> AppState {
         var s = appWithProfiles(width: width, height: height)
-        s.press(.char(":")); s.type("programs"); s.press(.enter)
+        s.press(.char(":"))
+        s.type("programs")
+        s.press(.enter)
         _ = App.update(&s, .programsLoaded([program()]))
         XCTAssertEqual(s.press(.enter), [.loadNodeEditor(program: "Orders")])
-        let data = NodeEditorData(program: program(), profiles: [("Shop", true, "FBOPTIN_0001"), ("Old", false, "FBOPTIN_0002")], tags: tags, fields: fields)
+        let data = NodeEditorData(
+            program: program(), profiles: [("Shop", true, "FBOPTIN_0001"), ("Old", false, "FBOPTIN_0002")], tags: tags, fields: fields)
         XCTAssertEqual(App.update(&s, .nodeEditorLoaded(data)), [.loadSample(after: nil, forward: true, optInField: "FBOPTIN_0001")])
-        _ = App.update(&s, .sampleLoaded(SampleContact(id: 7, email: "ann@example.com", values: ["FIRSTNAME": "Ann", "FBOPTIN_0001": "p1"], optedIn: true)))
+        _ = App.update(
+            &s,
+            .sampleLoaded(
+                SampleContact(id: 7, email: "ann@example.com", values: ["FIRSTNAME": "Ann", "FBOPTIN_0001": "p1"], optedIn: true)))
         return s
     }
 
-    var editor: (AppState) -> NodeEditorState? = { if case .nodeEditor(let e) = $0.current { return e }; return nil }
+    var editor: (AppState) -> NodeEditorState? = {
+        if case .nodeEditor(let e) = $0.current { return e }
+        return nil
+    }
 
     func testTypingUpdatesCountsPreviewAndFlags() {
         var s = editorApp()
@@ -69,7 +88,7 @@ final class ProgramsScreenTests: XCTestCase {
 
     func testTagPickerShowsRetiredTagsAndProfilePickerOnlyEnabled() {
         var s = editorApp(width: 160, height: 48)
-        s.press(.tab) // to the preview; t opens the tag picker from any field but the message
+        s.press(.tab)  // to the preview; t opens the tag picker from any field but the message
         s.press(.char("t"))
         XCTAssertEqual(editor(s)?.picker, .tag)
         XCTAssertTrue(s.screenText.contains("retired: Retired by Meta in 2026"))
@@ -78,7 +97,8 @@ final class ProgramsScreenTests: XCTestCase {
         s.press(.char("g"), .char("j"))
         s.press(.enter)
         XCTAssertEqual(editor(s)?.tag, "Account_update")
-        XCTAssertTrue(editor(s)!.live!.check.flags.contains { $0.kind == .offTag }, "an order message under Account_update reads as another tag")
+        XCTAssertTrue(
+            editor(s)!.live!.check.flags.contains { $0.kind == .offTag }, "an order message under Account_update reads as another tag")
         s.press(.char("t"), .char("j"), .enter)
         XCTAssertEqual(editor(s)?.tag, "Account_update", "a retired tag can't be picked")
         XCTAssertEqual(s.toast?.kind, .error)
@@ -93,8 +113,11 @@ final class ProgramsScreenTests: XCTestCase {
         XCTAssertEqual(s.press(.ctrl("s")), [])
         guard case .confirm(let dialog, let then) = s.overlay else { return XCTFail("a flagged message asks first") }
         XCTAssertEqual(dialog.focus, .cancel)
-        XCTAssertEqual(then, .saveNode(program: "Orders", profile: "Shop", tag: "Post_purchase_update",
-                                       message: "Hi @FIRSTNAME@, order @ORDERNUMBER@ shipped. 50% off", acceptFlags: true))
+        XCTAssertEqual(
+            then,
+            .saveNode(
+                program: "Orders", profile: "Shop", tag: "Post_purchase_update",
+                message: "Hi @FIRSTNAME@, order @ORDERNUMBER@ shipped. 50% off", acceptFlags: true))
         XCTAssertEqual(s.press(.tab, .enter), [then])
         _ = App.update(&s, .nodeSaved(program: "Orders"))
         XCTAssertFalse(editor(s)!.isDirty)
@@ -109,8 +132,13 @@ final class ProgramsScreenTests: XCTestCase {
         var s = editorApp()
         s.press(.down, .end)
         s.type(" Track it online.")
-        XCTAssertEqual(s.press(.ctrl("s")), [.saveNode(program: "Orders", profile: "Shop", tag: "Post_purchase_update",
-                                                         message: "Hi @FIRSTNAME@, order @ORDERNUMBER@ shipped. Track it online.", acceptFlags: false)])
+        XCTAssertEqual(
+            s.press(.ctrl("s")),
+            [
+                .saveNode(
+                    program: "Orders", profile: "Shop", tag: "Post_purchase_update",
+                    message: "Hi @FIRSTNAME@, order @ORDERNUMBER@ shipped. Track it online.", acceptFlags: false)
+            ])
     }
 
     // MARK: 2026: retired tags and utility templates (R12, R13)
@@ -118,13 +146,16 @@ final class ProgramsScreenTests: XCTestCase {
     static let clean = "Hi @FIRSTNAME@, order @ORDERNUMBER@ has shipped."
 
     func template(_ version: Int, _ status: TemplateStatus, reason: String? = nil) -> TemplateVersion {
-        TemplateVersion(name: "orders_v\(version)", language: "en_US", version: version, status: status, reason: reason, message: Self.clean)
+        TemplateVersion(
+            name: "orders_v\(version)", language: "en_US", version: version, status: status, reason: reason, message: Self.clean)
     }
 
     /// The editor on a day after Meta retired the tags, over a node that still has one.
     func retiredEditorApp(width: Int = 80, height: Int = 24) -> AppState {
         var s = appWithProfiles(width: width, height: height)
-        s.press(.char(":")); s.type("programs"); s.press(.enter)
+        s.press(.char(":"))
+        s.type("programs")
+        s.press(.enter)
         var retiredTags = tags
         for i in retiredTags.indices {
             retiredTags[i].retiredOn = TagRetirement.day
@@ -135,10 +166,14 @@ final class ProgramsScreenTests: XCTestCase {
         _ = App.update(&s, .programsLoaded([p]))
         XCTAssertTrue(s.screenText.contains("⚑ Post_purchase_update"), "the Programs list flags the retired tag: \(s.screenText)")
         _ = s.press(.enter)
-        let data = NodeEditorData(program: p, profiles: [("Shop", true, "FBOPTIN_0001")], tags: retiredTags, fields: fields,
-                                  today: TagRetirement.day + 200, examples: ["FIRSTNAME": "Ann", "ORDERNUMBER": "A-1"])
+        let data = NodeEditorData(
+            program: p, profiles: [("Shop", true, "FBOPTIN_0001")], tags: retiredTags, fields: fields,
+            today: TagRetirement.day + 200, examples: ["FIRSTNAME": "Ann", "ORDERNUMBER": "A-1"])
         _ = App.update(&s, .nodeEditorLoaded(data))
-        _ = App.update(&s, .sampleLoaded(SampleContact(id: 7, email: "ann@example.com", values: ["FIRSTNAME": "Ann", "FBOPTIN_0001": "p1"], optedIn: true)))
+        _ = App.update(
+            &s,
+            .sampleLoaded(
+                SampleContact(id: 7, email: "ann@example.com", values: ["FIRSTNAME": "Ann", "FBOPTIN_0001": "p1"], optedIn: true)))
         return s
     }
 
@@ -147,7 +182,7 @@ final class ProgramsScreenTests: XCTestCase {
         XCTAssertTrue(s.screenText.contains("retired 2026-04-27"), s.screenText)
         XCTAssertEqual(s.press(.ctrl("s")), [])
         XCTAssertEqual(s.toast?.kind, .error, "a retired tag can't be saved")
-        s.press(.tab) // to the preview: u is a key there, not a letter typed
+        s.press(.tab)  // to the preview: u is a key there, not a letter typed
         s.press(.char("u"))
         let e = editor(s)!
         XCTAssertEqual(e.kind, .utility)
@@ -155,8 +190,13 @@ final class ProgramsScreenTests: XCTestCase {
         XCTAssertTrue(e.isDirty)
         XCTAssertEqual(e.live?.check.flags, [], "a clean message passes Meta's template rules")
         assertGolden("node-editor-converted-80x24", App.view(s))
-        XCTAssertEqual(s.press(.ctrl("s")), [.saveUtilityNode(program: "Orders", profile: "Shop", language: "en_US",
-                                                               message: Self.clean, acceptFlags: false)])
+        XCTAssertEqual(
+            s.press(.ctrl("s")),
+            [
+                .saveUtilityNode(
+                    program: "Orders", profile: "Shop", language: "en_US",
+                    message: Self.clean, acceptFlags: false)
+            ])
     }
 
     func testTheTagPickerOffersTheUtilityTemplateAndRefusesRetiredTags() {
@@ -164,7 +204,7 @@ final class ProgramsScreenTests: XCTestCase {
         s.press(.tab)
         s.press(.char("t"))
         XCTAssertTrue(s.screenText.contains("[retired 2026-04-27]"), s.screenText)
-        s.press(.char("g"), .char("j"), .enter) // Account_update: retired and not this node's
+        s.press(.char("g"), .char("j"), .enter)  // Account_update: retired and not this node's
         XCTAssertEqual(s.toast?.kind, .error)
         XCTAssertEqual(editor(s)?.picker, .tag, "the picker stays open")
         s.press(.char("g"), .enter)
@@ -175,25 +215,38 @@ final class ProgramsScreenTests: XCTestCase {
         var s = retiredEditorApp(width: 200, height: 60)
         s.press(.tab)
         s.press(.char("u"))
-        s.press(.tab, .tab, .tab) // back to the message
+        s.press(.tab, .tab, .tab)  // back to the message
         s.press(.down, .end)
         s.type(" ")
-        s.press(.char("@"), .escape) // Esc keeps the @ typed
+        s.press(.char("@"), .escape)  // Esc keeps the @ typed
         s.type("ORDERNUMBER")
         s.press(.char("@"), .escape)
         let flags = editor(s)!.live!.check.flags
         XCTAssertEqual(flags.map(\.metaReason), [UtilityRules.incorrectParams])
         XCTAssertEqual(flags.first?.fix, "end the message with words after @ORDERNUMBER@")
-        guard case .confirm(_, let then)? = { _ = s.press(.ctrl("s")); return s.overlay }() else { return XCTFail("a flagged template asks first") }
-        XCTAssertEqual(then, .saveUtilityNode(program: "Orders", profile: "Shop", language: "en_US",
-                                              message: Self.clean + " @ORDERNUMBER@", acceptFlags: true))
+        guard
+            case .confirm(_, let then)? = {
+                _ = s.press(.ctrl("s"))
+                return s.overlay
+            }()
+        else { return XCTFail("a flagged template asks first") }
+        XCTAssertEqual(
+            then,
+            .saveUtilityNode(
+                program: "Orders", profile: "Shop", language: "en_US",
+                message: Self.clean + " @ORDERNUMBER@", acceptFlags: true))
         _ = s.press(.escape)
         var saved = program()
         saved.kind = .utility
         saved.latestTemplate = template(2, .rejected, reason: UtilityRules.incorrectParams)
         saved.sendingTemplate = template(1, .approved)
-        _ = App.update(&s, .utilityNodeSaved(program: "Orders", UtilityNodeResult(check: editor(s)!.live!.check, submitted: true,
-                                                                                  latest: saved.latestTemplate, sending: saved.sendingTemplate), saved))
+        _ = App.update(
+            &s,
+            .utilityNodeSaved(
+                program: "Orders",
+                UtilityNodeResult(
+                    check: editor(s)!.live!.check, submitted: true,
+                    latest: saved.latestTemplate, sending: saved.sendingTemplate), saved))
         XCTAssertFalse(editor(s)!.isDirty)
         XCTAssertTrue(s.screenText.contains("orders_v2 REJECTED"), s.screenText)
         XCTAssertTrue(s.screenText.contains("v2 REJECTED · v1 sends"), s.screenText)
@@ -212,7 +265,9 @@ final class ProgramsScreenTests: XCTestCase {
 
     func testRunShowsProgressCancelsAndSummarises() {
         var s = appWithProfiles(width: 80, height: 24)
-        s.press(.char(":")); s.type("programs"); s.press(.enter)
+        s.press(.char(":"))
+        s.type("programs")
+        s.press(.enter)
         _ = App.update(&s, .programsLoaded([program()]))
         XCTAssertEqual(s.press(.char("r")), [.runProgram(name: "Orders", reenrol: false)])
         _ = App.update(&s, .runProgress(name: "Orders", RunProgress(done: 2_000, total: 8_000, sent: 1_500, warned: 500), elapsed: 2))
@@ -222,14 +277,18 @@ final class ProgramsScreenTests: XCTestCase {
         XCTAssertEqual(s.press(.escape), [.cancelRun(name: "Orders")])
         XCTAssertEqual(s.press(.escape), [], "one cancel is enough")
         var summary = RunSummary()
-        summary.enrolled = 8_000; summary.processed = 2_000; summary.sent = 1_500; summary.cancelled = true
+        summary.enrolled = 8_000
+        summary.processed = 2_000
+        summary.sent = 1_500
+        summary.cancelled = true
         summary.warnings = [ReasonCount(reason: ProgramRunner.noOptInReason, count: 500)]
         XCTAssertEqual(App.update(&s, .runFinished(name: "Orders", summary)), [.loadPrograms])
         XCTAssertTrue(s.screenText.contains("Cancelled"))
         XCTAssertTrue(s.screenText.contains("500  no opt-in"))
         XCTAssertEqual(s.press(.enter), [.loadPrograms])
         XCTAssertEqual(s.press(.char("R")), [.runProgram(name: "Orders", reenrol: true)])
-        XCTAssertEqual(App.update(&s, .runFinished(name: "Orders", RunSummary(stoppedBecause: "program \"Orders\" is paused"))), [.loadPrograms])
+        XCTAssertEqual(
+            App.update(&s, .runFinished(name: "Orders", RunSummary(stoppedBecause: "program \"Orders\" is paused"))), [.loadPrograms])
         XCTAssertTrue(s.screenText.contains("Stopped: program \"Orders\" is paused"))
     }
 }
@@ -238,9 +297,16 @@ final class ProgramsScreenTests: XCTestCase {
 final class RunLifecycleTests: XCTestCase {
     func programsApp() -> AppState {
         var s = appWithProfiles(width: 80, height: 24)
-        s.press(.char(":")); s.type("programs"); s.press(.enter)
-        _ = App.update(&s, .programsLoaded([ProgramSummary(id: 1, name: "Orders", status: .active, profile: "Shop", profileEnabled: true,
-                                                           tag: nil, message: "Hi", enrolled: 0, lastRunAt: nil, kind: .utility)]))
+        s.press(.char(":"))
+        s.type("programs")
+        s.press(.enter)
+        _ = App.update(
+            &s,
+            .programsLoaded([
+                ProgramSummary(
+                    id: 1, name: "Orders", status: .active, profile: "Shop", profileEnabled: true,
+                    tag: nil, message: "Hi", enrolled: 0, lastRunAt: nil, kind: .utility)
+            ]))
         return s
     }
 
@@ -248,12 +314,21 @@ final class RunLifecycleTests: XCTestCase {
         var s = programsApp()
         XCTAssertEqual(s.press(.char("r")), [.runProgram(name: "Orders", reenrol: false)])
         // `:programs` again while it runs: the run shows over the fresh list.
-        s.press(.char(":")); s.type("programs"); s.press(.enter)
+        s.press(.char(":"))
+        s.type("programs")
+        s.press(.enter)
         guard case .programs(let fresh) = s.current else { return XCTFail("on Programs") }
         XCTAssertEqual(fresh.run?.program, "Orders")
-        _ = App.update(&s, .programsLoaded(fresh.programs.isEmpty ? [ProgramSummary(id: 1, name: "Orders", status: .active, profile: "Shop",
-                                                                                   profileEnabled: true, tag: nil, message: "Hi", enrolled: 0,
-                                                                                   lastRunAt: nil, kind: .utility)] : fresh.programs))
+        _ = App.update(
+            &s,
+            .programsLoaded(
+                fresh.programs.isEmpty
+                    ? [
+                        ProgramSummary(
+                            id: 1, name: "Orders", status: .active, profile: "Shop",
+                            profileEnabled: true, tag: nil, message: "Hi", enrolled: 0,
+                            lastRunAt: nil, kind: .utility)
+                    ] : fresh.programs))
         _ = App.update(&s, .runProgress(name: "Orders", RunProgress(done: 10, total: 100, sent: 10, warned: 0), elapsed: 1))
         XCTAssertTrue(s.screenText.contains("10 / 100 contacts"), s.screenText)
         // Even if the overlay were gone, `r` starts no second run.
@@ -274,16 +349,28 @@ final class RunLifecycleTests: XCTestCase {
     func testQuittingDuringARunAsksThenStopsTheRunAndQuitsWhenItHasRecorded() {
         var s = programsApp()
         _ = s.press(.char("r"))
-        s.press(.char(":")); s.type("q"); s.press(.enter)
+        s.press(.char(":"))
+        s.type("q")
+        s.press(.enter)
         XCTAssertFalse(s.quitting, "not while a run goes on")
         guard case .confirm(let dialog, .stopRunsAndQuit)? = s.overlay else { return XCTFail("quitting asks first") }
         XCTAssertEqual(dialog.focus, .cancel)
         XCTAssertEqual(s.press(.enter), [], "Cancel keeps everything going")
         XCTAssertFalse(s.quitting)
-        s.press(.char(":")); s.type("q"); s.press(.enter)
+        s.press(.char(":"))
+        s.type("q")
+        s.press(.enter)
         XCTAssertEqual(s.press(.tab, .enter), [.stopRunsAndQuit])
         XCTAssertFalse(s.quitting, "the run records its batch first")
-        _ = App.update(&s, .runFinished(name: "Orders", { var r = RunSummary(); r.cancelled = true; return r }()))
+        _ = App.update(
+            &s,
+            .runFinished(
+                name: "Orders",
+                {
+                    var r = RunSummary()
+                    r.cancelled = true
+                    return r
+                }()))
         XCTAssertTrue(s.quitting)
     }
 }

@@ -1,7 +1,8 @@
+import TerminalKit
 import XCTest
+
 @testable import Dashboard
 @testable import MessengerCore
-import TerminalKit
 
 /// The screens' reducers: each takes its own messages and ignores the rest, so an answer that
 /// arrives late (the user has moved on) can't change another screen.
@@ -37,8 +38,9 @@ final class ScreenModelTests: XCTestCase {
     func testTheContactPageReloadsOnlyForItsOwnLift() {
         var detail = ContactDetailState(sendID: 7)
         XCTAssertEqual(detail.receive(.suppressionLifted(email: "a@example.com", sendID: 8), context), [])
-        XCTAssertEqual(detail.receive(.suppressionLifted(email: "a@example.com", sendID: 7), context),
-                       [.run(.loadContactDetail(sendID: 7))])
+        XCTAssertEqual(
+            detail.receive(.suppressionLifted(email: "a@example.com", sendID: 7), context),
+            [.run(.loadContactDetail(sendID: 7))])
     }
 
     private func details(_ name: String) -> ProfileDetails {

@@ -1,9 +1,10 @@
-import Foundation
-import XCTest
-@testable import Dashboard
 import DashboardFuzz
-@testable import MessengerCore
+import Foundation
 import TerminalKit
+import XCTest
+
+@testable import Dashboard
+@testable import MessengerCore
 
 /// The real screens over a real database on a VirtualTerminal, effects run inline.
 final class SessionTests: XCTestCase {

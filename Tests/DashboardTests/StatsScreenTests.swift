@@ -1,17 +1,21 @@
 import GoldenSupport
+import TerminalKit
 import XCTest
+
 @testable import Dashboard
 @testable import MessengerCore
-import TerminalKit
 
 final class StatsScreenTests: XCTestCase {
-    let today = DayNumber(20_417) // 2025-11-25
+    let today = DayNumber(20_417)  // 2025-11-25
 
     func details(filter: StatsFilter = .all) -> StatsDetails {
-        StatsDetails(profile: "Northwind Shop", from: today - 6, to: today, filter: filter, days: (0..<7).map { k in
-            DayStats(day: today - k, sent: 100 + k, delivered: 90 + k, read: 50, warnings: k,
-                     reasons: k == 0 ? [] : [ReasonCount(reason: "no opt-in: the FBOPTIN field is empty", count: k)])
-        })
+        StatsDetails(
+            profile: "Northwind Shop", from: today - 6, to: today, filter: filter,
+            days: (0..<7).map { k in
+                DayStats(
+                    day: today - k, sent: 100 + k, delivered: 90 + k, read: 50, warnings: k,
+                    reasons: k == 0 ? [] : [ReasonCount(reason: "no opt-in: the FBOPTIN field is empty", count: k)])
+            })
     }
 
     func statsApp(width: Int = 80, height: Int = 24) -> AppState {
@@ -21,7 +25,10 @@ final class StatsScreenTests: XCTestCase {
         return s
     }
 
-    var stats: (AppState) -> StatsScreenState? = { if case .stats(let s) = $0.current { return s }; return nil }
+    var stats: (AppState) -> StatsScreenState? = {
+        if case .stats(let s) = $0.current { return s }
+        return nil
+    }
 
     func testColumnCursorOpensTheContactsBehindTheNumber() {
         var s = statsApp()
@@ -50,7 +57,8 @@ final class StatsScreenTests: XCTestCase {
         var s = statsApp()
         s.press(.char("D"))
         XCTAssertTrue(s.screenText.contains("All 7 days"))
-        XCTAssertEqual(s.press(.char("j"), .char("j"), .enter), [.loadStats(profile: "Northwind Shop", filter: .all, from: today - 1, to: today - 1)])
+        XCTAssertEqual(
+            s.press(.char("j"), .char("j"), .enter), [.loadStats(profile: "Northwind Shop", filter: .all, from: today - 1, to: today - 1)])
         XCTAssertEqual(s.press(.enter), [], "no row of the old dates opens while the new ones load")
         s.press(.char("D"), .char("j"), .char(" "), .char("j"), .char("j"), .char("j"))
         XCTAssertEqual(s.press(.enter), [.loadStats(profile: "Northwind Shop", filter: .all, from: today - 3, to: today)])
@@ -63,8 +71,11 @@ final class StatsScreenTests: XCTestCase {
     func testContactsPagingSearchAndDetail() {
         var s = statsApp()
         guard case .loadContacts(let query, _)? = s.press(.enter).first else { return XCTFail() }
-        let rows = (0..<3).map { ContactOutcome(sendID: Int64(10 - $0), email: "c\($0)@example.com", at: 1_000 - Int64($0), deliveredAt: nil,
-                                                readAt: nil, status: .sent, reason: nil, errorCode: nil, messageID: "m_\($0)") }
+        let rows = (0..<3).map {
+            ContactOutcome(
+                sendID: Int64(10 - $0), email: "c\($0)@example.com", at: 1_000 - Int64($0), deliveredAt: nil,
+                readAt: nil, status: .sent, reason: nil, errorCode: nil, messageID: "m_\($0)")
+        }
         let page = ContactPage(rows: rows, next: ContactCursor(at: 998, sendID: 8), hasPrevious: false)
         _ = App.update(&s, .contactsLoaded(query, page: page, times: ["t0", "t1", "t2"]))
         XCTAssertTrue(s.screenText.contains("c1@example.com"))
@@ -72,7 +83,8 @@ final class StatsScreenTests: XCTestCase {
         XCTAssertTrue(s.screenText.contains(header), "the time column says which time it is")
         XCTAssertFalse(s.screenText.contains("TIME"))
         s.press(.char("j"), .char("j"))
-        XCTAssertEqual(s.press(.char("j")), [.loadContacts(query, page: .after(ContactCursor(at: 998, sendID: 8)))], "j past the page loads the next")
+        XCTAssertEqual(
+            s.press(.char("j")), [.loadContacts(query, page: .after(ContactCursor(at: 998, sendID: 8)))], "j past the page loads the next")
         XCTAssertEqual(s.press(.char("G")), [.loadContacts(query, page: .last)])
         XCTAssertEqual(s.press(.char("g")), [.loadContacts(query, page: .first)])
         s.press(.char("/"))
@@ -83,9 +95,10 @@ final class StatsScreenTests: XCTestCase {
         XCTAssertEqual(s.press(.char("x")), [.exportContacts(searched)])
         _ = App.update(&s, .contactsLoaded(searched, page: page, times: ["t0", "t1", "t2"]))
         XCTAssertEqual(s.press(.enter), [.loadContactDetail(sendID: 10)])
-        let detail = StatsService.ContactDetail(email: "c0@example.com", at: 1_000, status: .failed, reason: "551 person unavailable",
-                                                errorCode: 551, errorSubcode: nil, messageID: nil, message: "Hi Ann, your order shipped.",
-                                                fields: [FieldValue(name: "FIRSTNAME", value: "Ann")])
+        let detail = StatsService.ContactDetail(
+            email: "c0@example.com", at: 1_000, status: .failed, reason: "551 person unavailable",
+            errorCode: 551, errorSubcode: nil, messageID: nil, message: "Hi Ann, your order shipped.",
+            fields: [FieldValue(name: "FIRSTNAME", value: "Ann")])
         _ = App.update(&s, .contactDetailLoaded(detail, time: "2025-11-25T10:00:00Z"))
         let text = s.screenText
         for needle in ["551", "Hi Ann, your order shipped.", "FIRSTNAME", "Ann", "Warned        2025-11-25T10:00:00Z"] {
@@ -93,8 +106,9 @@ final class StatsScreenTests: XCTestCase {
         }
         assertGolden("contact-detail-80x24", App.view(s))
         // A sent, delivered and read message shows each time under its own name.
-        let read = StatsService.ContactDetail(email: "c1@example.com", at: 1_000, status: .read, reason: nil, errorCode: nil, errorSubcode: nil,
-                                              messageID: "m_1", message: "Hi.", fields: [], deliveredAt: 2_000, readAt: 3_000)
+        let read = StatsService.ContactDetail(
+            email: "c1@example.com", at: 1_000, status: .read, reason: nil, errorCode: nil, errorSubcode: nil,
+            messageID: "m_1", message: "Hi.", fields: [], deliveredAt: 2_000, readAt: 3_000)
         _ = App.update(&s, .contactDetailLoaded(read, time: "T-sent", delivered: "T-delivered", read: "T-read"))
         for needle in ["Sent          T-sent", "Delivered     T-delivered", "Read          T-read"] {
             XCTAssertTrue(s.screenText.contains(needle), needle)

@@ -1,6 +1,7 @@
 import Foundation
-@testable import MessengerCore
 import XCTest
+
+@testable import MessengerCore
 
 /// The Graph page directory and the Send API transport against a fake Graph API on 127.0.0.1.
 final class GraphTests: XCTestCase {
@@ -27,9 +28,15 @@ final class GraphTests: XCTestCase {
         let base = fake.base
         fake.script { request, n in
             if n == 1 {
-                return (200, #"{"data":[{"id":"1","name":"Shop","tasks":["ANALYZE","ADVERTISE","MODERATE","CREATE_CONTENT","MANAGE","MESSAGING"],"access_token":"PT-1-SECRET"}],"paging":{"cursors":{"after":"A"},"next":"\#(base)/v21.0/me/accounts?fields=id,name,tasks,access_token&limit=100&after=A"}}"#)
+                return (
+                    200,
+                    #"{"data":[{"id":"1","name":"Shop","tasks":["ANALYZE","ADVERTISE","MODERATE","CREATE_CONTENT","MANAGE","MESSAGING"],"access_token":"PT-1-SECRET"}],"paging":{"cursors":{"after":"A"},"next":"\#(base)/v21.0/me/accounts?fields=id,name,tasks,access_token&limit=100&after=A"}}"#
+                )
             }
-            return (200, #"{"data":[{"id":"2","name":"Ads","tasks":["ANALYZE","ADVERTISE"],"access_token":"PT-2-SECRET"}],"paging":{"cursors":{"before":"A"}}}"#)
+            return (
+                200,
+                #"{"data":[{"id":"2","name":"Ads","tasks":["ANALYZE","ADVERTISE"],"access_token":"PT-2-SECRET"}],"paging":{"cursors":{"before":"A"}}}"#
+            )
         }
         let directory = try GraphPageDirectory(config: try config(), userToken: "USER-TOKEN-SECRET\n")
         let pages = try await blocking { try directory.pages() }
@@ -64,7 +71,9 @@ final class GraphTests: XCTestCase {
     }
 
     func testARefusedUserTokenIsOneLineWithoutTheToken() async throws {
-        fake.script { _, _ in (400, #"{"error":{"message":"Invalid OAuth access token USER-TOKEN-SECRET.","type":"OAuthException","code":190}}"#) }
+        fake.script { _, _ in
+            (400, #"{"error":{"message":"Invalid OAuth access token USER-TOKEN-SECRET.","type":"OAuthException","code":190}}"#)
+        }
         let directory = try GraphPageDirectory(config: try config(), userToken: "USER-TOKEN-SECRET")
         do {
             _ = try await blocking { try directory.pages() }
@@ -79,14 +88,16 @@ final class GraphTests: XCTestCase {
     func testBadSettingsAreRefused() {
         XCTAssertThrowsError(try GraphConfig(baseURL: "ftp://graph.facebook.com", version: "v21.0"))
         XCTAssertThrowsError(try GraphConfig(baseURL: "https://graph.facebook.com", version: "21"))
-        XCTAssertThrowsError(try GraphPageDirectory(config: try GraphConfig(baseURL: "https://x.test", version: "v21.0"), userToken: "two words"))
+        XCTAssertThrowsError(
+            try GraphPageDirectory(config: try GraphConfig(baseURL: "https://x.test", version: "v21.0"), userToken: "two words"))
     }
 
     // MARK: Send API
 
     func message(_ psid: String = "PSID-1", token: String? = GraphFixture.pageToken) -> OutgoingMessage {
-        OutgoingMessage(pageID: "4001", pageToken: token, recipientPSID: psid, tag: "POST_PURCHASE_UPDATE",
-                        text: "Hi Ann, your order has shipped. «ok»", enrolmentID: 7, nodeID: 1)
+        OutgoingMessage(
+            pageID: "4001", pageToken: token, recipientPSID: psid, tag: "POST_PURCHASE_UPDATE",
+            text: "Hi Ann, your order has shipped. «ok»", enrolmentID: 7, nodeID: 1)
     }
 
     func testASendIsThePOSTTheSendAPITakesAndRecordsTheMessageID() async throws {
@@ -114,9 +125,10 @@ final class GraphTests: XCTestCase {
     func testAUtilitySendIsTheTemplatePOSTWithEachContactsNamedParameters() async throws {
         fake.script { _, _ in (200, #"{"recipient_id":"PSID-1","message_id":"m_u1"}"#) }
         let transport = GraphTransport(config: try config())
-        let message = OutgoingMessage(pageID: "4001", pageToken: GraphFixture.pageToken, recipientPSID: "PSID-1",
-                                      utility: UtilityTemplateRef(name: "orders_v2", language: "en_US", parameterNames: ["firstname", "ordernumber"]),
-                                      parameters: ["Ann", "A-1"], text: "Hi Ann, order A-1 has shipped.", enrolmentID: 7, nodeID: 1)
+        let message = OutgoingMessage(
+            pageID: "4001", pageToken: GraphFixture.pageToken, recipientPSID: "PSID-1",
+            utility: UtilityTemplateRef(name: "orders_v2", language: "en_US", parameterNames: ["firstname", "ordernumber"]),
+            parameters: ["Ann", "A-1"], text: "Hi Ann, order A-1 has shipped.", enrolmentID: 7, nodeID: 1)
         let result = try await blocking { transport.send(message) }
         XCTAssertEqual(result, .sent(messageID: "m_u1"))
         let body = try XCTUnwrap(fake.requests.first?.json)
@@ -127,21 +139,27 @@ final class GraphTests: XCTestCase {
         XCTAssertEqual(template["language"] as? [String: String], ["code": "en_US"])
         let components = try XCTUnwrap(template["components"] as? [[String: Any]])
         XCTAssertEqual(components.first?["type"] as? String, "body")
-        XCTAssertEqual(components.first?["parameters"] as? [[String: String]], [
-            ["type": "text", "parameter_name": "firstname", "text": "Ann"],
-            ["type": "text", "parameter_name": "ordernumber", "text": "A-1"],
-        ])
+        XCTAssertEqual(
+            components.first?["parameters"] as? [[String: String]],
+            [
+                ["type": "text", "parameter_name": "firstname", "text": "Ann"],
+                ["type": "text", "parameter_name": "ordernumber", "text": "A-1"],
+            ])
     }
 
     func testATemplateIsSubmittedAsMetaTakesItAndItsStatusIsRead() async throws {
         fake.script { request, _ in
             request.method == "POST"
                 ? (200, #"{"id":"5550001","status":"PENDING","category":"UTILITY"}"#)
-                : (200, #"{"data":[{"id":"5550001","name":"orders_v1","language":"en_US","status":"REJECTED","rejected_reason":"INCORRECT_PARAMS"}]}"#)
+                : (
+                    200,
+                    #"{"data":[{"id":"5550001","name":"orders_v1","language":"en_US","status":"REJECTED","rejected_reason":"INCORRECT_PARAMS"}]}"#
+                )
         }
         let registry = GraphTemplateRegistry(config: try config { $0.version = "v25.0" })
-        let draft = UtilityTemplateDraft(message: try MessageTemplate("Hi @FIRSTNAME@, order @ORDERNUMBER@ has shipped."), name: "orders_v1",
-                                         language: "en_US", examples: ["FIRSTNAME": "Ann", "ORDERNUMBER": "A-1"])
+        let draft = UtilityTemplateDraft(
+            message: try MessageTemplate("Hi @FIRSTNAME@, order @ORDERNUMBER@ has shipped."), name: "orders_v1",
+            language: "en_US", examples: ["FIRSTNAME": "Ann", "ORDERNUMBER": "A-1"])
         let submitted = try await blocking { try registry.submit(draft, pageID: "4001", pageToken: GraphFixture.pageToken) }
         XCTAssertEqual(submitted, TemplateReview(graphID: "5550001", status: .pending, reason: nil))
         let post = try XCTUnwrap(fake.requests.first)
@@ -155,10 +173,14 @@ final class GraphTests: XCTestCase {
         let component = try XCTUnwrap((body["components"] as? [[String: Any]])?.first)
         XCTAssertEqual(component["type"] as? String, "BODY")
         XCTAssertEqual(component["text"] as? String, "Hi {{firstname}}, order {{ordernumber}} has shipped.")
-        XCTAssertEqual((component["example"] as? [String: Any])?["body_text_named_params"] as? [[String: String]], [
-            ["param_name": "firstname", "example": "Ann"], ["param_name": "ordernumber", "example": "A-1"],
-        ])
-        let review = try await blocking { try registry.review(name: "orders_v1", language: "en_US", pageID: "4001", pageToken: GraphFixture.pageToken) }
+        XCTAssertEqual(
+            (component["example"] as? [String: Any])?["body_text_named_params"] as? [[String: String]],
+            [
+                ["param_name": "firstname", "example": "Ann"], ["param_name": "ordernumber", "example": "A-1"],
+            ])
+        let review = try await blocking {
+            try registry.review(name: "orders_v1", language: "en_US", pageID: "4001", pageToken: GraphFixture.pageToken)
+        }
         XCTAssertEqual(review, TemplateReview(graphID: "5550001", status: .rejected, reason: "INCORRECT_PARAMS"))
         let get = try XCTUnwrap(fake.requests.last)
         XCTAssertEqual(get.method, "GET")
@@ -208,20 +230,30 @@ final class GraphTests: XCTestCase {
         XCTAssertNoThrow(try GraphConfig(baseURL: "https://graph.facebook.com", version: "v25.0"))
         XCTAssertThrowsError(try GraphConfig(baseURL: "https://user:pw@graph.facebook.com", version: "v25.0"))
         for token in ["PAGE\r\nX-Evil: 1", "PAGE TOKEN", "PAGE\u{7F}"] {
-            let accounts = try JSONSerialization.data(withJSONObject: ["data": [["id": "1", "name": "Shop", "tasks": ["MANAGE"], "access_token": token]]])
+            let accounts = try JSONSerialization.data(withJSONObject: [
+                "data": [["id": "1", "name": "Shop", "tasks": ["MANAGE"], "access_token": token]]
+            ])
             XCTAssertThrowsError(try MeAccountsResponse.parse(accounts), token.debugDescription)
         }
         let transport = GraphTransport(config: try config())
-        let message = OutgoingMessage(pageID: "4001", pageToken: "PAGE\r\nX-Evil: 1", recipientPSID: "P", tag: "X", text: "t", enrolmentID: 1, nodeID: 1)
+        let message = OutgoingMessage(
+            pageID: "4001", pageToken: "PAGE\r\nX-Evil: 1", recipientPSID: "P", tag: "X", text: "t", enrolmentID: 1, nodeID: 1)
         guard case .failed = transport.send(message) else { return XCTFail("a token with a line break is never sent") }
         XCTAssertEqual(fake.requests.count, 0)
     }
 
     func testEachErrorCodeMapsToItsStableReasonWithoutTheToken() async throws {
-        let cases: [(Int, Int?)] = [(2, nil), (4, nil), (10, 2018278), (100, 2018001), (190, nil), (200, nil), (551, nil), (613, nil), (1200, nil)]
+        let cases: [(Int, Int?)] = [
+            (2, nil), (4, nil), (10, 2_018_278), (100, 2_018_001), (190, nil), (200, nil), (551, nil), (613, nil), (1200, nil),
+        ]
         for (code, subcode) in cases {
             let sub = subcode.map { #","error_subcode":\#($0)"# } ?? ""
-            fake.script { _, _ in (400, #"{"error":{"message":"token PAGE-TOKEN-SECRET-1234 said no","type":"OAuthException","code":\#(code)\#(sub),"fbtrace_id":"x"}}"#) }
+            fake.script { _, _ in
+                (
+                    400,
+                    #"{"error":{"message":"token PAGE-TOKEN-SECRET-1234 said no","type":"OAuthException","code":\#(code)\#(sub),"fbtrace_id":"x"}}"#
+                )
+            }
             let transport = GraphTransport(config: try config { $0.maxAttempts = 1 })
             let message = message()
             let result = try await blocking { transport.send(message) }
@@ -266,12 +298,14 @@ final class GraphTests: XCTestCase {
         fake.script { _, _ in (200, #"{"message_id":"m_x"}"#) }
         let transport = GraphTransport(config: try config { $0.concurrency = 16 })
         let batch = (0..<700).map { i in
-            OutgoingMessage(pageID: "4001", pageToken: GraphFixture.pageToken, recipientPSID: "P\(i)", tag: "ACCOUNT_UPDATE",
-                            text: "x", enrolmentID: Int64(i), nodeID: 1)
+            OutgoingMessage(
+                pageID: "4001", pageToken: GraphFixture.pageToken, recipientPSID: "P\(i)", tag: "ACCOUNT_UPDATE",
+                text: "x", enrolmentID: Int64(i), nodeID: 1)
         }
         let starts = WaitLog()
         let results = try await blocking {
-            transport.send(batch: batch, asking: { _ in starts.add(Double(DispatchTime.now().uptimeNanoseconds) / 1e9) }, answered: { _, _ in })
+            transport.send(
+                batch: batch, asking: { _ in starts.add(Double(DispatchTime.now().uptimeNanoseconds) / 1e9) }, answered: { _, _ in })
         }
         XCTAssertEqual(results.count, 700)
         XCTAssertTrue(results.allSatisfy { if case .sent = $0 { return true } else { return false } })
@@ -292,13 +326,15 @@ final class GraphTests: XCTestCase {
         fake.script { _, _ in (200, #"{"message_id":"m_x"}"#) }
         let transport = GraphTransport(config: try config())
         let batch = (0..<900).map { i in
-            OutgoingMessage(pageID: "4001", pageToken: GraphFixture.pageToken, recipientPSID: "P\(i)", tag: "ACCOUNT_UPDATE",
-                            text: "x", enrolmentID: Int64(i), nodeID: 1)
+            OutgoingMessage(
+                pageID: "4001", pageToken: GraphFixture.pageToken, recipientPSID: "P\(i)", tag: "ACCOUNT_UPDATE",
+                text: "x", enrolmentID: Int64(i), nodeID: 1)
         }
         let starts = WaitLog()
         let started = DispatchTime.now().uptimeNanoseconds
         let results = try await blocking {
-            transport.send(batch: batch, asking: { _ in starts.add(Double(DispatchTime.now().uptimeNanoseconds) / 1e9) }, answered: { _, _ in })
+            transport.send(
+                batch: batch, asking: { _ in starts.add(Double(DispatchTime.now().uptimeNanoseconds) / 1e9) }, answered: { _, _ in })
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         XCTAssertTrue(results.allSatisfy { if case .sent = $0 { return true } else { return false } })
@@ -324,8 +360,9 @@ final class GraphTests: XCTestCase {
         let two = GraphTransport(config: try config { $0.sharedRateFolder = folder })
         func batch(_ from: Int) -> [OutgoingMessage] {
             (from..<(from + 450)).map { i in
-                OutgoingMessage(pageID: "4001", pageToken: GraphFixture.pageToken, recipientPSID: "P\(i)", tag: "ACCOUNT_UPDATE",
-                                text: "x", enrolmentID: Int64(i), nodeID: 1)
+                OutgoingMessage(
+                    pageID: "4001", pageToken: GraphFixture.pageToken, recipientPSID: "P\(i)", tag: "ACCOUNT_UPDATE",
+                    text: "x", enrolmentID: Int64(i), nodeID: 1)
             }
         }
         let starts = WaitLog()
@@ -356,19 +393,26 @@ final class GraphTests: XCTestCase {
         XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE message_id IN ('m_P1', 'm_P2') AND outcome = 'sent'"), 2)
         XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE error_code = 551"), 1)
         XCTAssertEqual(fake.requests.count, 3, "no request for the contact without an opt-in")
-        XCTAssertEqual(Set(fake.requests.compactMap { ($0.json?["message"] as? [String: String])?["text"] }),
-                       ["Hi N0, your order has shipped.", "Hi N1, your order has shipped.", "Hi N2, your order has shipped."])
+        XCTAssertEqual(
+            Set(fake.requests.compactMap { ($0.json?["message"] as? [String: String])?["text"] }),
+            ["Hi N0, your order has shipped.", "Hi N1, your order has shipped.", "Hi N2, your order has shipped."])
     }
 
     func testAGraphRunClaimsFifteenSecondsWorthAtATime() throws {
         let graph = try GraphFixture(transport: GraphTransport(config: try config()), psids: [])
-        XCTAssertEqual(ProgramRunner(workspace: graph.workspace).chunkSize, 4_500, "15 s at the limit: a kill leaves only what is in flight unknown (the journal)")
+        XCTAssertEqual(
+            ProgramRunner(workspace: graph.workspace).chunkSize, 4_500,
+            "15 s at the limit: a kill leaves only what is in flight unknown (the journal)")
         let sandbox = try GraphFixture(transport: SandboxTransport(), psids: [])
         XCTAssertEqual(ProgramRunner(workspace: sandbox.workspace).chunkSize, 1_000)
     }
 
     func testToken190MarksThePageBrokenAndStopsTheRun() async throws {
-        fake.script { _, n in n == 2 ? (400, #"{"error":{"message":"Error validating access token","code":190,"error_subcode":460}}"#) : (200, #"{"message_id":"m_ok"}"#) }
+        fake.script { _, n in
+            n == 2
+                ? (400, #"{"error":{"message":"Error validating access token","code":190,"error_subcode":460}}"#)
+                : (200, #"{"message_id":"m_ok"}"#)
+        }
         let f = try GraphFixture(transport: GraphTransport(config: try config { $0.concurrency = 1 }), psids: (1...6).map { "P\($0)" })
         let summary = try await blocking { try ProgramRunner(workspace: f.workspace).run(program: "Orders") }
         XCTAssertEqual(summary.stoppedBecause, GraphError(code: 190).reason)
@@ -383,6 +427,14 @@ final class GraphTests: XCTestCase {
 final class WaitLog: @unchecked Sendable {
     private let lock = NSLock()
     private var waits: [TimeInterval] = []
-    func add(_ wait: TimeInterval) { lock.lock(); waits.append(wait); lock.unlock() }
-    var all: [TimeInterval] { lock.lock(); defer { lock.unlock() }; return waits }
+    func add(_ wait: TimeInterval) {
+        lock.lock()
+        waits.append(wait)
+        lock.unlock()
+    }
+    var all: [TimeInterval] {
+        lock.lock()
+        defer { lock.unlock() }
+        return waits
+    }
 }

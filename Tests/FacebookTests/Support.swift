@@ -1,10 +1,12 @@
 import FlyingFox
 import Foundation
 import GRDB
-@testable import MessengerCore
 import XCTest
+
+@testable import MessengerCore
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// What a fake server was asked.
@@ -49,11 +51,14 @@ final class FakeGraph: HTTPHandler, @unchecked Sendable {
 
     /// `respond(request, n)`: n counts the requests so far, from 1.
     func script(_ respond: @escaping @Sendable (Recorded, Int) -> (Int, String)) {
-        lock.lock(); responder = respond; lock.unlock()
+        lock.lock()
+        responder = respond
+        lock.unlock()
     }
 
     var requests: [Recorded] {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return recorded
     }
 
@@ -63,8 +68,9 @@ final class FakeGraph: HTTPHandler, @unchecked Sendable {
         for (key, value) in request.headers { headers[key.rawValue.lowercased()] = value }
         var query: [String: String] = [:]
         for item in request.query { query[item.name] = item.value }
-        let entry = Recorded(method: request.method.rawValue, path: request.path, query: query, headers: headers, body: body,
-                             arrived: DispatchTime.now().uptimeNanoseconds)
+        let entry = Recorded(
+            method: request.method.rawValue, path: request.path, query: query, headers: headers, body: body,
+            arrived: DispatchTime.now().uptimeNanoseconds)
         let (respond, n) = lock.withLock { () -> (@Sendable (Recorded, Int) -> (Int, String), Int) in
             recorded.append(entry)
             return (responder, recorded.count)
@@ -75,8 +81,9 @@ final class FakeGraph: HTTPHandler, @unchecked Sendable {
             // A redirect: the scripted text is where to.
             return HTTPResponse(statusCode: HTTPStatusCode(status, phrase: "Found"), headers: [HTTPHeader("Location"): text], body: Data())
         }
-        return HTTPResponse(statusCode: HTTPStatusCode(status, phrase: "Status"), headers: [.contentType: "application/json"],
-                            body: Data(text.utf8))
+        return HTTPResponse(
+            statusCode: HTTPStatusCode(status, phrase: "Status"), headers: [.contentType: "application/json"],
+            body: Data(text.utf8))
     }
 }
 
@@ -129,8 +136,9 @@ struct GraphFixture {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fb-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let database = try AppDatabase(path: folder.appendingPathComponent("t.db").path, mode: .createIfMissing)
-        workspace = Workspace(database: database, clock: FixedClock(millis: Self.now),
-                              calendar: AccountCalendar(timeZone: TimeZone(identifier: "UTC")!), transport: transport)
+        workspace = Workspace(
+            database: database, clock: FixedClock(millis: Self.now),
+            calendar: AccountCalendar(timeZone: TimeZone(identifier: "UTC")!), transport: transport)
         let accounts = #"{"data":[{"id":"4001","name":"Shop","tasks":["MANAGE","MESSAGING"],"access_token":"PAGE-TOKEN-SECRET-1234"}]}"#
         try workspace.pages.importAccounts(Data(accounts.utf8))
         let shop = try workspace.profiles.create(name: "Shop", pageID: Self.pageID)
@@ -139,8 +147,9 @@ struct GraphFixture {
         for (i, psid) in psids.enumerated() { csv += "c\(i)@example.com,N\(i),\(psid)\n" }
         try workspace.contacts.importCSV(Data(csv.utf8))
         try workspace.programs.create(name: "Orders")
-        _ = try workspace.programs.setNode(program: "Orders", profile: "Shop", tag: "Post_purchase_update",
-                                           message: "Hi @FIRSTNAME@, your order has shipped.", acceptFlags: false)
+        _ = try workspace.programs.setNode(
+            program: "Orders", profile: "Shop", tag: "Post_purchase_update",
+            message: "Hi @FIRSTNAME@, your order has shipped.", acceptFlags: false)
         try workspace.programs.activate(name: "Orders")
     }
 

@@ -1,8 +1,9 @@
 import FlyingFox
 import Foundation
-@testable import MessengerCore
 import WebhookServer
 import XCTest
+
+@testable import MessengerCore
 
 /// The webhook receiver on a real socket (127.0.0.1, a port the system picks).
 final class WebhookTests: XCTestCase {
@@ -16,7 +17,9 @@ final class WebhookTests: XCTestCase {
     override func setUp() async throws {
         fixture = try GraphFixture(transport: SandboxTransport(clock: FixedClock(millis: GraphFixture.now)), psids: ["P1", "P2", ""])
         _ = try await blocking { [fixture] in try ProgramRunner(workspace: fixture!.workspace).run(program: "Orders") }
-        let receiver = try WebhookReceiver(workspace: fixture.workspace, verifyToken: Self.verifyToken, appSecret: Self.secret) { [log] in log.add($0) }
+        let receiver = try WebhookReceiver(workspace: fixture.workspace, verifyToken: Self.verifyToken, appSecret: Self.secret) { [log] in
+            log.add($0)
+        }
         let port = PortBox()
         let ready = DispatchSemaphore(value: 0)
         serving = Task.detached {
@@ -53,7 +56,9 @@ final class WebhookTests: XCTestCase {
 
     func deliveryBody(psid: String = "P1") throws -> Data {
         let sentAt = try fixture.count("SELECT MAX(at) FROM send")
-        return Data(#"{"object":"page","entry":[{"id":"4001","time":\#(sentAt + 5000),"messaging":[{"sender":{"id":"\#(psid)"},"recipient":{"id":"4001"},"timestamp":\#(sentAt + 5000),"delivery":{"watermark":\#(sentAt + 1000)}}]}]}"#.utf8)
+        return Data(
+            #"{"object":"page","entry":[{"id":"4001","time":\#(sentAt + 5000),"messaging":[{"sender":{"id":"\#(psid)"},"recipient":{"id":"4001"},"timestamp":\#(sentAt + 5000),"delivery":{"watermark":\#(sentAt + 1000)}}]}]}"#
+                .utf8)
     }
 
     func testTheSubscriptionHandshakeEchoesTheChallengeOnlyForTheRightToken() async throws {
@@ -76,7 +81,9 @@ final class WebhookTests: XCTestCase {
         let afterFirst = try state()
         XCTAssertNotEqual(afterFirst, before)
 
-        let optin = Data(#"{"object":"page","entry":[{"id":"4001","time":1,"messaging":[{"sender":{"id":"P3"},"recipient":{"id":"4001"},"timestamp":1764000000000,"optin":{"ref":"c2@example.com"}}]}]}"#.utf8)
+        let optin = Data(
+            #"{"object":"page","entry":[{"id":"4001","time":1,"messaging":[{"sender":{"id":"P3"},"recipient":{"id":"4001"},"timestamp":1764000000000,"optin":{"ref":"c2@example.com"}}]}]}"#
+                .utf8)
         let opted = try await post(optin, signature: signed(optin))
         XCTAssertEqual(opted.0, 200)
         XCTAssertEqual(try fixture.count("SELECT COUNT(*) FROM contact_value WHERE value = 'P3'"), 1)
@@ -96,8 +103,10 @@ final class WebhookTests: XCTestCase {
         let wrongSecret = WebhookReceiver.signature(of: delivery, secret: "not-the-secret")
         var tampered = delivery
         tampered.append(contentsOf: Array(" ".utf8))
-        for (body, signature) in [(delivery, Optional(wrongSecret)), (delivery, nil), (tampered, signed(delivery)),
-                                  (delivery, "sha1=abc"), (delivery, "sha256=zz")] {
+        for (body, signature) in [
+            (delivery, Optional(wrongSecret)), (delivery, nil), (tampered, signed(delivery)),
+            (delivery, "sha1=abc"), (delivery, "sha256=zz"),
+        ] {
             let answer = try await post(body, signature: signature)
             XCTAssertEqual(answer.0, 403, "signature \(signature ?? "none")")
         }
@@ -117,13 +126,16 @@ final class WebhookTests: XCTestCase {
         let workspace = fixture.workspace
         try await blocking {
             try workspace.programs.create(name: "Notices")
-            try workspace.programs.setUtilityNode(program: "Notices", profile: "Shop", message: "Hi @FIRSTNAME@, your account settings changed today.",
-                                                  acceptFlags: false)
+            try workspace.programs.setUtilityNode(
+                program: "Notices", profile: "Shop", message: "Hi @FIRSTNAME@, your account settings changed today.",
+                acceptFlags: false)
         }
         let status = { try workspace.programs.summary(named: "Notices").latestTemplate?.status }
         XCTAssertEqual(try status(), .approved)
         // Meta's documented shape: entry[].changes[] with field and value, next to a field we don't use.
-        let body = Data(#"{"object":"page","entry":[{"id":"4001","time":1764000099000,"changes":[{"field":"feed","value":{"item":"status"}},{"field":"message_template_status_update","value":{"event":"PAUSED","message_template_id":123456,"message_template_name":"notices_v1","message_template_language":"en_US","reason":"LOW_QUALITY"}}]}]}"#.utf8)
+        let body = Data(
+            #"{"object":"page","entry":[{"id":"4001","time":1764000099000,"changes":[{"field":"feed","value":{"item":"status"}},{"field":"message_template_status_update","value":{"event":"PAUSED","message_template_id":123456,"message_template_name":"notices_v1","message_template_language":"en_US","reason":"LOW_QUALITY"}}]}]}"#
+                .utf8)
         let first = try await post(body, signature: signed(body))
         XCTAssertEqual(first.0, 200)
         XCTAssertEqual(try status(), .paused)
@@ -140,14 +152,21 @@ final class WebhookTests: XCTestCase {
     // MARK: Never drop an event (issue: trust)
 
     func testEventsForAnUnlinkedPageAreSkippedAndLoggedWhileTheRestAreRecorded() async throws {
-        let at = try await fixture.workspace.database.writer.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(at) FROM send WHERE psid = 'P1'") } ?? 0
-        let body = Data(#"{"object":"page","entry":[{"id":"9999","time":\#(at + 5000),"messaging":[{"sender":{"id":"X"},"recipient":{"id":"9999"},"timestamp":\#(at + 5000),"delivery":{"watermark":\#(at + 1000)}}]},{"id":"4001","time":\#(at + 5000),"messaging":[{"sender":{"id":"4001"},"recipient":{"id":"P1"},"timestamp":\#(at + 4000),"message":{"is_echo":true,"mid":"m_echo","text":"ours"}},{"sender":{"id":"P1"},"recipient":{"id":"4001"},"timestamp":\#(at + 5000),"delivery":{"watermark":\#(at + 1000)}}]}]}"#.utf8)
+        let at =
+            try await fixture.workspace.database.writer.read { db in
+                try Int64.fetchOne(db, sql: "SELECT MAX(at) FROM send WHERE psid = 'P1'")
+            } ?? 0
+        let body = Data(
+            #"{"object":"page","entry":[{"id":"9999","time":\#(at + 5000),"messaging":[{"sender":{"id":"X"},"recipient":{"id":"9999"},"timestamp":\#(at + 5000),"delivery":{"watermark":\#(at + 1000)}}]},{"id":"4001","time":\#(at + 5000),"messaging":[{"sender":{"id":"4001"},"recipient":{"id":"P1"},"timestamp":\#(at + 4000),"message":{"is_echo":true,"mid":"m_echo","text":"ours"}},{"sender":{"id":"P1"},"recipient":{"id":"4001"},"timestamp":\#(at + 5000),"delivery":{"watermark":\#(at + 1000)}}]}]}"#
+                .utf8)
         let answer = try await post(body, signature: signed(body))
         XCTAssertEqual(answer.0, 200)
-        XCTAssertEqual(try fixture.count("SELECT COUNT(*) FROM send WHERE psid = 'P1' AND delivered_at IS NOT NULL"), 1,
-                       "the linked page's delivery is recorded beside the unlinked page's and the echo")
-        XCTAssertTrue(log.all.contains { $0.contains("pages no profile is linked to: 9999") && $0.contains("skipped 1 of other kinds") },
-                      log.all.joined(separator: "\n"))
+        XCTAssertEqual(
+            try fixture.count("SELECT COUNT(*) FROM send WHERE psid = 'P1' AND delivered_at IS NOT NULL"), 1,
+            "the linked page's delivery is recorded beside the unlinked page's and the echo")
+        XCTAssertTrue(
+            log.all.contains { $0.contains("pages no profile is linked to: 9999") && $0.contains("skipped 1 of other kinds") },
+            log.all.joined(separator: "\n"))
     }
 
     func testAStorageFailureIs503AndRecordsNothingThenTheRetryIsRecorded() async throws {
@@ -169,11 +188,19 @@ final class WebhookTests: XCTestCase {
 
     func testAnOlderOptInReplayedNeverOverwritesANewerPSID() async throws {
         func optin(_ psid: String, at: Int64) -> Data {
-            Data(#"{"object":"page","entry":[{"id":"4001","time":\#(at),"messaging":[{"sender":{"id":"\#(psid)"},"recipient":{"id":"4001"},"timestamp":\#(at),"optin":{"ref":"c2@example.com"}}]}]}"#.utf8)
+            Data(
+                #"{"object":"page","entry":[{"id":"4001","time":\#(at),"messaging":[{"sender":{"id":"\#(psid)"},"recipient":{"id":"4001"},"timestamp":\#(at),"optin":{"ref":"c2@example.com"}}]}]}"#
+                    .utf8)
         }
-        let value = { try self.fixture.workspace.database.writer.read { db in
-            try String.fetchOne(db, sql: "SELECT value FROM contact_value JOIN contact ON contact.id = contact_id JOIN data_field ON data_field.id = field_id WHERE email = 'c2@example.com' AND data_field.kind = 'optin'")
-        } }
+        let value = {
+            try self.fixture.workspace.database.writer.read { db in
+                try String.fetchOne(
+                    db,
+                    sql:
+                        "SELECT value FROM contact_value JOIN contact ON contact.id = contact_id JOIN data_field ON data_field.id = field_id WHERE email = 'c2@example.com' AND data_field.kind = 'optin'"
+                )
+            }
+        }
         let older = optin("P-OLD", at: 1_764_000_100_000)
         let newer = optin("P-NEW", at: 1_764_000_200_000)
         for body in [newer, older] {
@@ -187,14 +214,19 @@ final class WebhookTests: XCTestCase {
     }
 
     func testTheLogNeverCarriesRawBytesFromTheRequestNotEvenTheMethod() async throws {
-        let receiver = try WebhookReceiver(workspace: fixture.workspace, verifyToken: Self.verifyToken, appSecret: Self.secret) { [log] in log.add($0) }
-        let request = HTTPRequest(method: HTTPMethod("G\u{1B}[2J\u{07}ET"), version: .http11, path: "/webhook\u{1B}]52;c;QUFB\u{07}",
-                                  query: [], headers: [:], body: Data())
+        let receiver = try WebhookReceiver(workspace: fixture.workspace, verifyToken: Self.verifyToken, appSecret: Self.secret) { [log] in
+            log.add($0)
+        }
+        let request = HTTPRequest(
+            method: HTTPMethod("G\u{1B}[2J\u{07}ET"), version: .http11, path: "/webhook\u{1B}]52;c;QUFB\u{07}",
+            query: [], headers: [:], body: Data())
         _ = await receiver.handle(request)
-        let request2 = HTTPRequest(method: HTTPMethod("P\u{1B}[31mUT"), version: .http11, path: "/webhook", query: [], headers: [:], body: Data())
+        let request2 = HTTPRequest(
+            method: HTTPMethod("P\u{1B}[31mUT"), version: .http11, path: "/webhook", query: [], headers: [:], body: Data())
         _ = await receiver.handle(request2)
         XCTAssertFalse(log.all.isEmpty)
-        XCTAssertFalse(log.all.contains { $0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } }, log.all.joined(separator: "\n"))
+        XCTAssertFalse(
+            log.all.contains { $0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } }, log.all.joined(separator: "\n"))
     }
 
     func testMalformedJSONIsRefusedEvenWhenSigned() async throws {
@@ -220,6 +252,14 @@ final class PortBox: @unchecked Sendable {
 final class WaitLogLines: @unchecked Sendable {
     private let lock = NSLock()
     private var lines: [String] = []
-    func add(_ line: String) { lock.lock(); lines.append(line); lock.unlock() }
-    var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
+    func add(_ line: String) {
+        lock.lock()
+        lines.append(line)
+        lock.unlock()
+    }
+    var all: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return lines
+    }
 }

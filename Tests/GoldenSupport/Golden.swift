@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 import TerminalKit
+import XCTest
 
 /// Golden screens, compared as ratatui's TestBackend compares cells: the text in `Golden/NAME.txt`
 /// and the styles in `Golden/NAME.styles.txt` beside the calling test file, so a regression in the
@@ -23,7 +23,8 @@ private func compare(_ actual: String, _ path: URL, what: String, file: StaticSt
         let previous = try? String(contentsOf: path, encoding: .utf8)
         try? actual.write(to: path, atomically: true, encoding: .utf8)
         if previous != actual {
-            XCTFail("recorded \(name) (it changed): review the diff in git, then run the tests without RECORD_GOLDEN", file: file, line: line)
+            XCTFail(
+                "recorded \(name) (it changed): review the diff in git, then run the tests without RECORD_GOLDEN", file: file, line: line)
         }
         return
     }

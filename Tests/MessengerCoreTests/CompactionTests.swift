@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import XCTest
+
 @testable import MessengerCore
 
 /// History that stays bounded: send rows older than `retention_days` go, the rollups stay.
@@ -61,7 +62,8 @@ final class CompactionTests: XCTestCase {
         XCTAssertEqual(try Settings.load(configPath: nil, environment: [:]).retentionDays, 90)
         try "retention_days = 30\n".write(toFile: dir + "/a.toml", atomically: true, encoding: .utf8)
         XCTAssertEqual(try Settings.load(configPath: dir + "/a.toml", environment: [:]).retentionDays, 30)
-        XCTAssertEqual(try Settings.load(configPath: dir + "/a.toml", environment: ["MESSENGER_DASH_RETENTION_DAYS": "400"]).retentionDays, 400)
+        XCTAssertEqual(
+            try Settings.load(configPath: dir + "/a.toml", environment: ["MESSENGER_DASH_RETENTION_DAYS": "400"]).retentionDays, 400)
         try "retention_days = 3\n".write(toFile: dir + "/b.toml", atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try Settings.load(configPath: dir + "/b.toml", environment: [:]), "the 7-day screens need 8 days")
         XCTAssertThrowsError(try Settings.load(configPath: nil, environment: ["MESSENGER_DASH_RETENTION_DAYS": "soon"]))

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+
 @testable import MessengerCore
 
 /// A fresh workspace on a temporary database, standing at a fixed instant in a chosen zone,
@@ -31,14 +32,16 @@ final class Fixture {
 
     @discardableResult
     func importPages() throws -> Int {
-        try workspace.pages.importAccounts(Data("""
-            {"data":[
-              {"id":"1001","name":"Shop","tasks":["MANAGE","MESSAGING","ADVERTISE"],"access_token":"TOKEN-SHOP-SECRET"},
-              {"id":"1002","name":"Events","tasks":["CREATE_CONTENT","MESSAGING"],"access_token":"TOKEN-EVENTS"},
-              {"id":"1003","name":"Ads","tasks":["ADVERTISE","ANALYZE"],"access_token":"TOKEN-ADS"},
-              {"id":"1004","name":"Mods","tasks":["MODERATE"],"access_token":"TOKEN-MODS"}
-            ],"paging":{"cursors":{"before":"a","after":"b"}}}
-            """.utf8))
+        try workspace.pages.importAccounts(
+            Data(
+                """
+                {"data":[
+                  {"id":"1001","name":"Shop","tasks":["MANAGE","MESSAGING","ADVERTISE"],"access_token":"TOKEN-SHOP-SECRET"},
+                  {"id":"1002","name":"Events","tasks":["CREATE_CONTENT","MESSAGING"],"access_token":"TOKEN-EVENTS"},
+                  {"id":"1003","name":"Ads","tasks":["ADVERTISE","ANALYZE"],"access_token":"TOKEN-ADS"},
+                  {"id":"1004","name":"Mods","tasks":["MODERATE"],"access_token":"TOKEN-MODS"}
+                ],"paging":{"cursors":{"before":"a","after":"b"}}}
+                """.utf8))
     }
 
     /// Pages, a Shop profile, contacts (two opted in), a program with its node, active. The node
@@ -49,13 +52,15 @@ final class Fixture {
         try importPages()
         let shop = try workspace.profiles.create(name: "Shop", pageID: Fixture.shopPage)
         let field = shop.summary.optInField
-        try workspace.contacts.importCSV(Data("""
-            EMAIL,FIRSTNAME,ORDERNUMBER,\(field)
-            ann@example.com,Ann,A-1,psid-ann
-            bob@example.com,,B-2,psid-bob
-            cat@example.com,Cat,C-3,
+        try workspace.contacts.importCSV(
+            Data(
+                """
+                EMAIL,FIRSTNAME,ORDERNUMBER,\(field)
+                ann@example.com,Ann,A-1,psid-ann
+                bob@example.com,,B-2,psid-bob
+                cat@example.com,Cat,C-3,
 
-            """.utf8))
+                """.utf8))
         try workspace.contacts.setDefault(field: "FIRSTNAME", value: "friend")
         try workspace.programs.create(name: "Orders")
         if let tag {
@@ -83,14 +88,17 @@ final class Fixture {
         try database.writer.write { db in
             let program = try Int64.fetchOne(db, sql: "SELECT id FROM program")!
             let node = try Int64.fetchOne(db, sql: "SELECT id FROM node")!
-            try db.execute(sql: "INSERT INTO enrolment (id, program_id, contact_id, enrolled_at) VALUES (10, ?, 1, 0), (11, ?, 2, 0)",
-                           arguments: [program, program])
-            try db.execute(sql: "INSERT INTO program_contact (program_id, contact_id, last_enrolment_id) VALUES (?, 1, 10), (?, 2, 11)",
-                           arguments: [program, program])
-            try db.execute(sql: """
-                INSERT INTO program_run (program_id, pid, started_at, heartbeat_at, claim_node_id, claim_after, claim_through)
-                VALUES (?, 2147483000, 0, 0, ?, 9, 11)
-                """, arguments: [program, node])
+            try db.execute(
+                sql: "INSERT INTO enrolment (id, program_id, contact_id, enrolled_at) VALUES (10, ?, 1, 0), (11, ?, 2, 0)",
+                arguments: [program, program])
+            try db.execute(
+                sql: "INSERT INTO program_contact (program_id, contact_id, last_enrolment_id) VALUES (?, 1, 10), (?, 2, 11)",
+                arguments: [program, program])
+            try db.execute(
+                sql: """
+                    INSERT INTO program_run (program_id, pid, started_at, heartbeat_at, claim_node_id, claim_after, claim_through)
+                    VALUES (?, 2147483000, 0, 0, ?, 9, 11)
+                    """, arguments: [program, node])
         }
     }
 
@@ -100,7 +108,8 @@ final class Fixture {
 
     func deliveryLine(page: String = Fixture.shopPage, psid: String, watermark: Int64, mids: [String] = []) -> String {
         let midsJSON = mids.map { "\"\($0)\"" }.joined(separator: ",")
-        return #"{"object":"page","entry":[{"id":"\#(page)","time":\#(watermark),"messaging":[{"sender":{"id":"\#(psid)"},"recipient":{"id":"\#(page)"},"timestamp":\#(watermark),"delivery":{"mids":[\#(midsJSON)],"watermark":\#(watermark)}}]}]}"#
+        return
+            #"{"object":"page","entry":[{"id":"\#(page)","time":\#(watermark),"messaging":[{"sender":{"id":"\#(psid)"},"recipient":{"id":"\#(page)"},"timestamp":\#(watermark),"delivery":{"mids":[\#(midsJSON)],"watermark":\#(watermark)}}]}]}"#
     }
 
     func readLine(page: String = Fixture.shopPage, psid: String, watermark: Int64) -> String {
@@ -116,8 +125,16 @@ final class MovableClock: Clock, @unchecked Sendable {
     private let lock = NSLock()
     private var millis: Int64
     init(_ millis: Int64) { self.millis = millis }
-    func set(_ value: Int64) { lock.lock(); millis = value; lock.unlock() }
-    func nowMillis() -> Int64 { lock.lock(); defer { lock.unlock() }; return millis }
+    func set(_ value: Int64) {
+        lock.lock()
+        millis = value
+        lock.unlock()
+    }
+    func nowMillis() -> Int64 {
+        lock.lock()
+        defer { lock.unlock() }
+        return millis
+    }
 }
 
 /// The sandbox transport, remembering every message it was asked to send.
@@ -136,7 +153,11 @@ final class RecordingTransport: Transport, @unchecked Sendable {
     var override: ((OutgoingMessage) -> SendResult?)?
 
     func send(_ message: OutgoingMessage) -> SendResult {
-        lock.lock(); sent.append(message); let hook = onSend; let answer = override; lock.unlock()
+        lock.lock()
+        sent.append(message)
+        let hook = onSend
+        let answer = override
+        lock.unlock()
         hook?(message)
         return answer?(message) ?? sandbox.send(message)
     }

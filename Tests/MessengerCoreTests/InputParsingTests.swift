@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import MessengerCore
 
 /// The readers of outside input: CSV, webhook JSON, settings, days; and the store's safety.
@@ -16,7 +17,8 @@ final class InputParsingTests: XCTestCase {
     }
 
     func testWebhookParsingIsStrict() throws {
-        let ok = #"{"object":"page","entry":[{"id":"1","time":5,"messaging":[{"sender":{"id":"p"},"recipient":{"id":"1"},"timestamp":5,"read":{"watermark":4}}]}]}"#
+        let ok =
+            #"{"object":"page","entry":[{"id":"1","time":5,"messaging":[{"sender":{"id":"p"},"recipient":{"id":"1"},"timestamp":5,"read":{"watermark":4}}]}]}"#
         XCTAssertEqual(try WebhookPayload.parse(body: Data(ok.utf8)), [.read(pageID: "1", psid: "p", watermark: 4, timestamp: 5)])
         for bad in [
             "[]", #"{"object":"page","entry":{}}"#, #"{"entry":[]}"#,
@@ -28,8 +30,9 @@ final class InputParsingTests: XCTestCase {
         }
         XCTAssertThrowsError(try WebhookPayload.parse(body: Data(count: WebhookPayload.maxBodyBytes + 1)))
         // Another product's object on the same app is not an error: skipped.
-        XCTAssertEqual(try WebhookPayload.parseCounted(body: Data(#"{"object":"instagram","entry":[{"id":"1"}]}"#.utf8)),
-                       WebhookPayload.Parsed(events: [], skipped: 1))
+        XCTAssertEqual(
+            try WebhookPayload.parseCounted(body: Data(#"{"object":"instagram","entry":[{"id":"1"}]}"#.utf8)),
+            WebhookPayload.Parsed(events: [], skipped: 1))
     }
 
     func testDaysParseOnlyRealDates() {
@@ -88,7 +91,9 @@ final class InputParsingTests: XCTestCase {
         let sources = root.appendingPathComponent("Sources/MessengerCore")
         let files = FileManager.default.enumerator(atPath: sources.path)!.compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") }
         XCTAssertFalse(files.isEmpty)
-        let allowed = ["\\(columns)", "\\(joins)", "\\(index)", "\\(condition)", "\\(keyset)", "\\(i)", "\\(filter)", "\\(order)", "\\(condition.sql)"]
+        let allowed = [
+            "\\(columns)", "\\(joins)", "\\(index)", "\\(condition)", "\\(keyset)", "\\(i)", "\\(filter)", "\\(order)", "\\(condition.sql)",
+        ]
         for file in files {
             let text = try String(contentsOf: sources.appendingPathComponent(file), encoding: .utf8)
             var inSQL = false
@@ -99,8 +104,11 @@ final class InputParsingTests: XCTestCase {
                     for a in allowed { stripped = stripped.replacingOccurrences(of: a, with: "") }
                     XCTAssertFalse(stripped.contains("\\("), "\(file): interpolation in SQL: \(line)")
                 }
-                if opens && line.contains("sql: \"\"\"") { inSQL = true }
-                else if inSQL && line.trimmingCharacters(in: .whitespaces).hasPrefix("\"\"\"") { inSQL = false }
+                if opens && line.contains("sql: \"\"\"") {
+                    inSQL = true
+                } else if inSQL && line.trimmingCharacters(in: .whitespaces).hasPrefix("\"\"\"") {
+                    inSQL = false
+                }
             }
         }
     }
@@ -108,12 +116,16 @@ final class InputParsingTests: XCTestCase {
 
 final class TimestampTests: XCTestCase {
     func testTimestampsAreLocalWithTheirOffset() {
-        let ms = Int64(1_764_063_000_000) // 2025-11-25T09:30:00Z
+        let ms = Int64(1_764_063_000_000)  // 2025-11-25T09:30:00Z
         XCTAssertEqual(AccountCalendar(timeZone: TimeZone(identifier: "UTC")!).timestamp(ofMillis: ms), "2025-11-25T09:30:00Z")
-        XCTAssertEqual(AccountCalendar(timeZone: TimeZone(identifier: "Europe/Berlin")!).timestamp(ofMillis: ms), "2025-11-25T10:30:00+01:00")
-        XCTAssertEqual(AccountCalendar(timeZone: TimeZone(identifier: "America/New_York")!).timestamp(ofMillis: ms), "2025-11-25T04:30:00-05:00")
-        XCTAssertEqual(AccountCalendar(timeZone: TimeZone(identifier: "Asia/Kolkata")!).timestamp(ofMillis: ms), "2025-11-25T15:00:00+05:30")
-        XCTAssertEqual(AccountCalendar(timeZone: TimeZone(identifier: "Pacific/Kiritimati")!).timestamp(ofMillis: ms), "2025-11-25T23:30:00+14:00")
+        XCTAssertEqual(
+            AccountCalendar(timeZone: TimeZone(identifier: "Europe/Berlin")!).timestamp(ofMillis: ms), "2025-11-25T10:30:00+01:00")
+        XCTAssertEqual(
+            AccountCalendar(timeZone: TimeZone(identifier: "America/New_York")!).timestamp(ofMillis: ms), "2025-11-25T04:30:00-05:00")
+        XCTAssertEqual(
+            AccountCalendar(timeZone: TimeZone(identifier: "Asia/Kolkata")!).timestamp(ofMillis: ms), "2025-11-25T15:00:00+05:30")
+        XCTAssertEqual(
+            AccountCalendar(timeZone: TimeZone(identifier: "Pacific/Kiritimati")!).timestamp(ofMillis: ms), "2025-11-25T23:30:00+14:00")
     }
 }
 
@@ -156,8 +168,9 @@ final class InputFileTests: XCTestCase {
             try String.fetchOne(db, sql: "SELECT value FROM contact_value JOIN data_field ON data_field.id = field_id WHERE name = 'NOTE'")
         }
         XCTAssertEqual(stored.map { Array($0.utf8) }, Array("line one\r\nline two".utf8))
-        XCTAssertThrowsError(try f.workspace.contacts.importCSV(Data("EMAIL,NOTE\r\nbob@example.com,\"bell\u{07}\"\r\n".utf8)),
-                             "other control characters are still refused")
+        XCTAssertThrowsError(
+            try f.workspace.contacts.importCSV(Data("EMAIL,NOTE\r\nbob@example.com,\"bell\u{07}\"\r\n".utf8)),
+            "other control characters are still refused")
     }
 }
 
@@ -173,9 +186,17 @@ final class StreamingImportTests: XCTestCase {
             var lines: [Int] = []
             let bytes = Array(text.utf8)
             for start in stride(from: 0, to: bytes.count, by: size) {
-                try bytes[start..<min(bytes.count, start + size)].withUnsafeBytes { try reader.feed($0) { rows.append($0.fields); lines.append($0.line) } }
+                try bytes[start..<min(bytes.count, start + size)].withUnsafeBytes {
+                    try reader.feed($0) {
+                        rows.append($0.fields)
+                        lines.append($0.line)
+                    }
+                }
             }
-            try reader.finish { rows.append($0.fields); lines.append($0.line) }
+            try reader.finish {
+                rows.append($0.fields)
+                lines.append($0.line)
+            }
             XCTAssertEqual(rows, whole, "pieces of \(size)")
             XCTAssertEqual(lines, [1, 2, 4], "each row's first line")
         }
@@ -210,6 +231,8 @@ final class StreamingImportTests: XCTestCase {
         // The same emails in another case are the same contacts: a duplicate too.
         let cased = dir + "/cased.csv"
         try "EMAIL\nAnn@Example.com\nann@example.COM\n".write(toFile: cased, atomically: false, encoding: .utf8)
-        XCTAssertThrowsError(try f.workspace.contacts.importCSV(file: cased)) { XCTAssertTrue("\($0)".contains("already appears on line 2"), "\($0)") }
+        XCTAssertThrowsError(try f.workspace.contacts.importCSV(file: cased)) {
+            XCTAssertTrue("\($0)".contains("already appears on line 2"), "\($0)")
+        }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import XCTest
+
 @testable import MessengerCore
 
 /// R4, R5, R6, R7: opt-ins, the Messenger node, sending and receipts, the policy check.
@@ -25,10 +26,12 @@ final class MessagingRulesTests: XCTestCase {
         let second = try f.workspace.optIns.ingest(jsonLines: Data(line.utf8))
         XCTAssertEqual(second.optedIn, 0)
         XCTAssertEqual(second.unchanged, 1)
-        XCTAssertEqual(try f.count("""
-            SELECT COUNT(*) FROM contact_value JOIN data_field ON data_field.id = field_id
-            WHERE data_field.name = ? AND value = 'psid-cat'
-            """, [shop.summary.optInField]), 1)
+        XCTAssertEqual(
+            try f.count(
+                """
+                SELECT COUNT(*) FROM contact_value JOIN data_field ON data_field.id = field_id
+                WHERE data_field.name = ? AND value = 'psid-cat'
+                """, [shop.summary.optInField]), 1)
         XCTAssertEqual(try f.run().sent, 3)
     }
 
@@ -41,14 +44,20 @@ final class MessagingRulesTests: XCTestCase {
             XCTAssertTrue("\(error)".hasPrefix("line 2:"), "\(error)")
         }
         XCTAssertThrowsError(try f.workspace.optIns.ingest(jsonLines: Data((good + "\n{not json").utf8)))
-        XCTAssertThrowsError(try f.workspace.optIns.ingest(jsonLines: Data((good + "\n" + #"{"object":"page","entry":[{"id":"1001","messaging":[{"sender":{"id":true},"recipient":{"id":"1001"},"timestamp":1,"optin":{"ref":"a"}}]}]}"#).utf8)))
+        XCTAssertThrowsError(
+            try f.workspace.optIns.ingest(
+                jsonLines: Data(
+                    (good + "\n"
+                        + #"{"object":"page","entry":[{"id":"1001","messaging":[{"sender":{"id":true},"recipient":{"id":"1001"},"timestamp":1,"optin":{"ref":"a"}}]}]}"#)
+                        .utf8)))
         XCTAssertEqual(try f.count("SELECT COUNT(*) FROM contact_value WHERE value = 'psid-cat'"), 0)
     }
 
     func testCSVImportSetsOptInsAndUpdatesExistingEmails() throws {
         let f = try Fixture()
         let shop = try f.standardSetup()
-        let result = try f.workspace.contacts.importCSV(Data("email,\(shop.summary.optInField),CITY\r\nCat@Example.com,psid-cat,Oslo\r\n".utf8))
+        let result = try f.workspace.contacts.importCSV(
+            Data("email,\(shop.summary.optInField),CITY\r\nCat@Example.com,psid-cat,Oslo\r\n".utf8))
         XCTAssertEqual(result.updated, 1)
         XCTAssertEqual(result.created, 0)
         XCTAssertEqual(result.optInsSet, 1)
@@ -61,13 +70,13 @@ final class MessagingRulesTests: XCTestCase {
         try f.standardSetup()
         let before = try f.count("SELECT COUNT(*) FROM contact_value")
         let bad = [
-            "NAME\nann\n",                                      // no EMAIL
+            "NAME\nann\n",  // no EMAIL
             "EMAIL\nnot-an-email\n",
-            "EMAIL,CITY\nx@example.com,Oslo\nx@EXAMPLE.com,Rome\n", // duplicate email
-            "EMAIL,CITY\nx@example.com,\"Oslo\n",               // unclosed quote
-            "EMAIL,CITY\nx@example.com,Os\"lo\n",               // stray quote
-            "EMAIL,CITY\nx@example.com\n",                       // ragged row
-            "EMAIL,FBOPTIN_ZZZZ\nx@example.com,1\n",            // not a profile's field
+            "EMAIL,CITY\nx@example.com,Oslo\nx@EXAMPLE.com,Rome\n",  // duplicate email
+            "EMAIL,CITY\nx@example.com,\"Oslo\n",  // unclosed quote
+            "EMAIL,CITY\nx@example.com,Os\"lo\n",  // stray quote
+            "EMAIL,CITY\nx@example.com\n",  // ragged row
+            "EMAIL,FBOPTIN_ZZZZ\nx@example.com,1\n",  // not a profile's field
             "EMAIL,BAD NAME\nx@example.com,1\n",
         ]
         for text in bad {
@@ -118,23 +127,34 @@ final class MessagingRulesTests: XCTestCase {
         try f.standardSetup(tag: "Post_purchase_update")
         let filler = String(repeating: "x", count: 1_990)
         // 1990 + "order " + value: fine with the default, too long for a contact with a long value.
-        _ = try f.workspace.programs.setNode(program: "Orders", profile: "Shop", tag: "Post_purchase_update",
-                                             message: "order @ORDERNUMBER@ " + filler, acceptFlags: false)
+        _ = try f.workspace.programs.setNode(
+            program: "Orders", profile: "Shop", tag: "Post_purchase_update",
+            message: "order @ORDERNUMBER@ " + filler, acceptFlags: false)
         try f.workspace.contacts.importCSV(Data("EMAIL,ORDERNUMBER\nann@example.com,\(String(repeating: "9", count: 10))\n".utf8))
         let summary = try f.run()
         XCTAssertEqual(summary.warnings.first { $0.reason == ProgramRunner.tooLongReason }?.count, 1)
         XCTAssertTrue(f.transport.sent.allSatisfy { $0.text.count <= 2000 })
-        XCTAssertThrowsError(try f.workspace.programs.setNode(program: "Orders", profile: "Shop", tag: "Post_purchase_update",
-                                                              message: "order " + String(repeating: "y", count: 1_995), acceptFlags: false))
+        XCTAssertThrowsError(
+            try f.workspace.programs.setNode(
+                program: "Orders", profile: "Shop", tag: "Post_purchase_update",
+                message: "order " + String(repeating: "y", count: 1_995), acceptFlags: false))
     }
 
     func testNodeRefusesUnknownFieldsTagsAndEmptyMessages() throws {
         let f = try Fixture(now: Fixture.beforeRetirement)
         try f.standardSetup(tag: "Post_purchase_update")
-        XCTAssertThrowsError(try f.workspace.programs.setNode(program: "Orders", profile: "Shop", tag: "Post_purchase_update", message: "Order @NOPE@ shipped", acceptFlags: false))
-        XCTAssertThrowsError(try f.workspace.programs.setNode(program: "Orders", profile: "Shop", tag: "Shipping_update", message: "Order shipped", acceptFlags: false))
-        XCTAssertThrowsError(try f.workspace.programs.setNode(program: "Orders", profile: "Shop", tag: "Post_purchase_update", message: "  ", acceptFlags: false))
-        XCTAssertNoThrow(try f.workspace.programs.setNode(program: "Orders", profile: "Shop", tag: "account_update", message: "Your account password changed", acceptFlags: false))
+        XCTAssertThrowsError(
+            try f.workspace.programs.setNode(
+                program: "Orders", profile: "Shop", tag: "Post_purchase_update", message: "Order @NOPE@ shipped", acceptFlags: false))
+        XCTAssertThrowsError(
+            try f.workspace.programs.setNode(
+                program: "Orders", profile: "Shop", tag: "Shipping_update", message: "Order shipped", acceptFlags: false))
+        XCTAssertThrowsError(
+            try f.workspace.programs.setNode(
+                program: "Orders", profile: "Shop", tag: "Post_purchase_update", message: "  ", acceptFlags: false))
+        XCTAssertNoThrow(
+            try f.workspace.programs.setNode(
+                program: "Orders", profile: "Shop", tag: "account_update", message: "Your account password changed", acceptFlags: false))
         XCTAssertEqual(try f.workspace.programs.summary(named: "Orders").tag, "Account_update")
     }
 
@@ -180,9 +200,12 @@ final class MessagingRulesTests: XCTestCase {
         try f.killedRunClaimingAnnAndBob()
         let summary = try f.run()
         XCTAssertEqual(summary.recovered, 2)
-        XCTAssertFalse(f.transport.sent.contains { $0.enrolmentID == 10 || $0.enrolmentID == 11 }, "the claimed messages may have gone: never resent")
-        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE enrolment_id IN (10, 11) AND status = 'unknown' AND outcome = 'warning'"), 2)
-        XCTAssertEqual(try f.count("SELECT count FROM daily_stat WHERE outcome = 'warning' AND reason = ?", [ProgramRunner.unknownReason]), 2)
+        XCTAssertFalse(
+            f.transport.sent.contains { $0.enrolmentID == 10 || $0.enrolmentID == 11 }, "the claimed messages may have gone: never resent")
+        XCTAssertEqual(
+            try f.count("SELECT COUNT(*) FROM send WHERE enrolment_id IN (10, 11) AND status = 'unknown' AND outcome = 'warning'"), 2)
+        XCTAssertEqual(
+            try f.count("SELECT count FROM daily_stat WHERE outcome = 'warning' AND reason = ?", [ProgramRunner.unknownReason]), 2)
         XCTAssertEqual(try f.count("SELECT COUNT(*) FROM enrolment WHERE finished_at IS NULL"), 0)
         XCTAssertEqual(try f.count("SELECT COUNT(*) FROM program_run WHERE claim_node_id IS NOT NULL"), 0)
         // Every contact still has exactly one row: the new run's enrolments were sent as usual.
@@ -201,25 +224,31 @@ final class MessagingRulesTests: XCTestCase {
             nodeID = try Int64.fetchOne(db, sql: "SELECT id FROM node")!
             let field = try Int64.fetchOne(db, sql: "SELECT optin_field_id FROM profile")!
             try db.execute(sql: "INSERT INTO contact (id, email, created_at) VALUES (4, 'dan@example.com', 0)")
-            try db.execute(sql: "INSERT OR REPLACE INTO contact_value (contact_id, field_id, value) VALUES (3, ?, 'psid-cat'), (4, ?, 'psid-dan')",
-                           arguments: [field, field])
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO contact_value (contact_id, field_id, value) VALUES (3, ?, 'psid-cat'), (4, ?, 'psid-dan')",
+                arguments: [field, field])
             for (enrolment, contact) in [(10, 1), (11, 2), (12, 3), (13, 4)] {
-                try db.execute(sql: "INSERT INTO enrolment (id, program_id, contact_id, enrolled_at) VALUES (?, ?, ?, 0)", arguments: [enrolment, programID, contact])
-                try db.execute(sql: "INSERT INTO program_contact (program_id, contact_id, last_enrolment_id) VALUES (?, ?, ?)",
-                               arguments: [programID, contact, enrolment])
+                try db.execute(
+                    sql: "INSERT INTO enrolment (id, program_id, contact_id, enrolled_at) VALUES (?, ?, ?, 0)",
+                    arguments: [enrolment, programID, contact])
+                try db.execute(
+                    sql: "INSERT INTO program_contact (program_id, contact_id, last_enrolment_id) VALUES (?, ?, ?)",
+                    arguments: [programID, contact, enrolment])
             }
-            try db.execute(sql: """
-                INSERT INTO program_run (program_id, pid, started_at, heartbeat_at, claim_node_id, claim_after, claim_through)
-                VALUES (?, 2147483000, 0, 0, ?, 9, 13)
-                """, arguments: [programID, nodeID])
+            try db.execute(
+                sql: """
+                    INSERT INTO program_run (program_id, pid, started_at, heartbeat_at, claim_node_id, claim_after, claim_through)
+                    VALUES (?, 2147483000, 0, 0, ?, 9, 13)
+                    """, arguments: [programID, nodeID])
         }
         let path = AnswerJournal.path(database: f.database.path, programID: programID)
         let journal = AnswerJournal(path: path)
         journal.begin(node: nodeID, after: 9, through: 13)
         func message(_ enrolment: Int64, _ psid: String) -> OutgoingMessage {
-            OutgoingMessage(pageID: Fixture.shopPage, pageToken: nil, recipientPSID: psid,
-                            utility: UtilityTemplateRef(name: "orders_v1", language: "en_US", parameterNames: []),
-                            parameters: [], text: "Hi, order shipped.", enrolmentID: enrolment, nodeID: nodeID)
+            OutgoingMessage(
+                pageID: Fixture.shopPage, pageToken: nil, recipientPSID: psid,
+                utility: UtilityTemplateRef(name: "orders_v1", language: "en_US", parameterNames: []),
+                parameters: [], text: "Hi, order shipped.", enrolmentID: enrolment, nodeID: nodeID)
         }
         journal.asking(message(10, "psid-ann"))
         journal.asking(message(11, "psid-bob"))
@@ -228,7 +257,9 @@ final class MessagingRulesTests: XCTestCase {
         journal.answered(message(11, "psid-bob"), .failed(GraphError(code: 551)))
         // A line a kill cut short is skipped.
         let handle = try XCTUnwrap(FileHandle(forWritingAtPath: path))
-        handle.seekToEndOfFile(); handle.write(Data(#"{"e":12,"ps"#.utf8)); try handle.close()
+        handle.seekToEndOfFile()
+        handle.write(Data(#"{"e":12,"ps"#.utf8))
+        try handle.close()
         if bootOfTheJournal != AnswerJournal.bootID {
             // As if the machine had restarted since (a power cut): the first line names another boot.
             var text = try String(contentsOfFile: path, encoding: .utf8)
@@ -250,12 +281,14 @@ final class MessagingRulesTests: XCTestCase {
         XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE enrolment_id = 11 AND status = 'failed' AND error_code = 551"), 1)
         XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE enrolment_id = 12 AND status = 'unknown'"), 1, "only the one in flight")
         XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE enrolment_id = 13 AND outcome = 'sent'"), 1)
-        XCTAssertEqual(try f.count("SELECT count FROM daily_stat WHERE outcome = 'warning' AND reason = ?", [ProgramRunner.unknownReason]), 1)
+        XCTAssertEqual(
+            try f.count("SELECT count FROM daily_stat WHERE outcome = 'warning' AND reason = ?", [ProgramRunner.unknownReason]), 1)
         XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send"), try f.count("SELECT COUNT(*) FROM enrolment"), "one outcome each")
         XCTAssertFalse(FileManager.default.fileExists(atPath: path), "a finished run leaves no journal")
         for outcome in ["sent", "warning"] {
-            XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE outcome = ?", [outcome]),
-                           try f.count("SELECT COALESCE(SUM(count), 0) FROM daily_stat WHERE outcome = ?", [outcome]), outcome)
+            XCTAssertEqual(
+                try f.count("SELECT COUNT(*) FROM send WHERE outcome = ?", [outcome]),
+                try f.count("SELECT COALESCE(SUM(count), 0) FROM daily_stat WHERE outcome = ?", [outcome]), outcome)
         }
     }
 
@@ -276,17 +309,19 @@ final class MessagingRulesTests: XCTestCase {
         // The database refuses the answers (as a full disk would) while Facebook is being asked.
         f.transport.onSend = { _ in
             try! f.database.writer.writeWithoutTransaction { db in
-                try db.execute(sql: """
-                    CREATE TRIGGER IF NOT EXISTS disk_full BEFORE INSERT ON send WHEN NEW.outcome = 'sent'
-                    BEGIN SELECT RAISE(ABORT, 'disk full'); END
-                    """)
+                try db.execute(
+                    sql: """
+                        CREATE TRIGGER IF NOT EXISTS disk_full BEFORE INSERT ON send WHEN NEW.outcome = 'sent'
+                        BEGIN SELECT RAISE(ABORT, 'disk full'); END
+                        """)
             }
         }
         XCTAssertThrowsError(try f.run())
         let asked = f.transport.sent.map(\.enrolmentID)
         XCTAssertEqual(asked.count, 2, "ann and bob were asked for")
         XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE outcome = 'sent'"), 0)
-        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM program_run WHERE claim_node_id IS NOT NULL"), 1, "the claim outlives the failed run")
+        XCTAssertEqual(
+            try f.count("SELECT COUNT(*) FROM program_run WHERE claim_node_id IS NOT NULL"), 1, "the claim outlives the failed run")
         XCTAssertEqual(try f.count("SELECT COUNT(*) FROM program_run WHERE finished_at IS NULL"), 0)
 
         try f.database.writer.write { db in try db.execute(sql: "DROP TRIGGER disk_full") }
@@ -311,10 +346,13 @@ final class MessagingRulesTests: XCTestCase {
             var readOnly = Configuration()
             readOnly.readonly = true
             let reader = try! DatabaseQueue(path: f.database.path, configuration: readOnly)
-            seenWhileSending.append(try! reader.read { db in
-                (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM program_run WHERE claim_node_id IS NOT NULL")!,
-                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM send WHERE outcome = 'sent'")!)
-            })
+            seenWhileSending.append(
+                try! reader.read { db in
+                    (
+                        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM program_run WHERE claim_node_id IS NOT NULL")!,
+                        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM send WHERE outcome = 'sent'")!
+                    )
+                })
         }
         _ = try f.run()
         XCTAssertFalse(seenWhileSending.isEmpty)
@@ -326,12 +364,14 @@ final class MessagingRulesTests: XCTestCase {
         let f = try Fixture()
         try f.standardSetup()
         _ = try f.run()
-        XCTAssertThrowsError(try f.database.writer.write { db in
-            try db.execute(sql: """
-                INSERT INTO send (enrolment_id, node_id, profile_id, contact_id, page_id, day, at, outcome, status)
-                SELECT enrolment_id, node_id, profile_id, contact_id, page_id, day, at, 'sending', 'sending' FROM send LIMIT 1
-                """)
-        })
+        XCTAssertThrowsError(
+            try f.database.writer.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO send (enrolment_id, node_id, profile_id, contact_id, page_id, day, at, outcome, status)
+                        SELECT enrolment_id, node_id, profile_id, contact_id, page_id, day, at, 'sending', 'sending' FROM send LIMIT 1
+                        """)
+            })
     }
 
     func testRunningARunningProgramFromAnotherLiveProcessIsRefused() throws {
@@ -339,7 +379,9 @@ final class MessagingRulesTests: XCTestCase {
         try f.standardSetup()
         let parent = Int64(getppid())
         try f.database.writer.write { db in
-            try db.execute(sql: "INSERT INTO program_run (program_id, pid, started_at, heartbeat_at) SELECT id, ?, 0, 0 FROM program", arguments: [parent])
+            try db.execute(
+                sql: "INSERT INTO program_run (program_id, pid, started_at, heartbeat_at) SELECT id, ?, 0, 0 FROM program",
+                arguments: [parent])
         }
         XCTAssertThrowsError(try f.run()) { error in XCTAssertTrue("\(error)".contains("already running"), "\(error)") }
         XCTAssertTrue(f.transport.sent.isEmpty)
@@ -352,12 +394,19 @@ final class MessagingRulesTests: XCTestCase {
         let release = DispatchSemaphore(value: 0)
         var first = true
         f.transport.onSend = { _ in
-            if first { first = false; inside.signal(); release.wait() }
+            if first {
+                first = false
+                inside.signal()
+                release.wait()
+            }
         }
         let runner = ProgramRunner(workspace: f.workspace)
         let done = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async { _ = try? runner.run(program: "Orders"); done.signal() }
-        inside.wait() // the first run is sending
+        DispatchQueue.global().async {
+            _ = try? runner.run(program: "Orders")
+            done.signal()
+        }
+        inside.wait()  // the first run is sending
         XCTAssertThrowsError(try runner.run(program: "orders")) { error in
             XCTAssertTrue("\(error)".contains("already running"), "\(error)")
         }
@@ -419,12 +468,14 @@ final class MessagingRulesTests: XCTestCase {
     func testPromotionalWordingIsFlaggedWithItsWords() throws {
         let f = try Fixture()
         try f.standardSetup()
-        let check = try f.workspace.programs.check(message: "Your order shipped! Use coupon SAVE for 20% off, buy now", tag: "Post_purchase_update")
+        let check = try f.workspace.programs.check(
+            message: "Your order shipped! Use coupon SAVE for 20% off, buy now", tag: "Post_purchase_update")
         let promo = try XCTUnwrap(check.flags.first { $0.kind == .promotional })
         XCTAssertEqual(promo.words, ["% off", "coupon", "buy now"])
         XCTAssertTrue(try f.workspace.programs.check(message: "Your order has shipped", tag: "Post_purchase_update").flags.isEmpty)
-        XCTAssertTrue(try f.workspace.programs.check(message: "Wholesale resale of your order", tag: "Post_purchase_update").flags.isEmpty,
-                      "'sale' inside another word is not a flag")
+        XCTAssertTrue(
+            try f.workspace.programs.check(message: "Wholesale resale of your order", tag: "Post_purchase_update").flags.isEmpty,
+            "'sale' inside another word is not a flag")
     }
 
     func testMessageThatDoesntFitItsTagIsFlagged() throws {
@@ -440,11 +491,15 @@ final class MessagingRulesTests: XCTestCase {
         let f = try Fixture(now: Fixture.beforeRetirement)
         try f.standardSetup(tag: "Post_purchase_update")
         let promo = "Your order shipped. Free shipping on your next one!"
-        XCTAssertThrowsError(try f.workspace.programs.setNode(program: "Orders", profile: "Shop", tag: "Post_purchase_update", message: promo, acceptFlags: false)) { error in
+        XCTAssertThrowsError(
+            try f.workspace.programs.setNode(
+                program: "Orders", profile: "Shop", tag: "Post_purchase_update", message: promo, acceptFlags: false)
+        ) { error in
             XCTAssertTrue("\(error)".contains("free shipping"), "\(error)")
         }
         XCTAssertNotEqual(try f.workspace.programs.summary(named: "Orders").message, promo)
-        _ = try f.workspace.programs.setNode(program: "Orders", profile: "Shop", tag: "Post_purchase_update", message: promo, acceptFlags: true)
+        _ = try f.workspace.programs.setNode(
+            program: "Orders", profile: "Shop", tag: "Post_purchase_update", message: promo, acceptFlags: true)
         XCTAssertEqual(try f.workspace.programs.summary(named: "Orders").message, promo)
     }
 
@@ -454,7 +509,10 @@ final class MessagingRulesTests: XCTestCase {
         try f.workspace.programs.pause(name: "Orders")
         try f.workspace.programs.retireTag("Account_update", note: "Retired by Meta in 2026")
         XCTAssertTrue(try f.workspace.programs.tags().first { $0.name == "Account_update" }!.isRetired(on: f.workspace.today))
-        XCTAssertThrowsError(try f.workspace.programs.setNode(program: "Orders", profile: "Shop", tag: "Account_update", message: "Your account changed", acceptFlags: false)) { error in
+        XCTAssertThrowsError(
+            try f.workspace.programs.setNode(
+                program: "Orders", profile: "Shop", tag: "Account_update", message: "Your account changed", acceptFlags: false)
+        ) { error in
             XCTAssertTrue("\(error)".contains("Retired by Meta"))
         }
         try f.workspace.programs.retireTag("Post_purchase_update", note: "gone")

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import XCTest
+
 @testable import MessengerCore
 
 /// Messenger as it is in 2026: the three tags retired on 2026-04-27 (R12), utility templates (R13).
@@ -9,8 +10,9 @@ final class Messenger2026Tests: XCTestCase {
 
     func testTheSandboxAnswersARetiredTagWithError100FromTheRetirementDay() throws {
         let berlin = AccountCalendar(timeZone: TimeZone(identifier: "Europe/Berlin")!)
-        let message = OutgoingMessage(pageID: "1", pageToken: nil, recipientPSID: "12345", tag: "POST_PURCHASE_UPDATE",
-                                      text: "Your order shipped.", enrolmentID: 1, nodeID: 1)
+        let message = OutgoingMessage(
+            pageID: "1", pageToken: nil, recipientPSID: "12345", tag: "POST_PURCHASE_UPDATE",
+            text: "Your order shipped.", enrolmentID: 1, nodeID: 1)
         func answer(_ iso: String) -> SendResult {
             let millis = Int64(ISO8601DateFormatter().date(from: iso)!.timeIntervalSince1970 * 1000)
             return SandboxTransport(clock: FixedClock(millis: millis), calendar: berlin).send(message)
@@ -22,9 +24,10 @@ final class Messenger2026Tests: XCTestCase {
         XCTAssertEqual(error.code, 100)
         XCTAssertEqual(error.subcode, TagRetirement.subcode)
         XCTAssertTrue(error.reason.contains("retired by Meta on 2026-04-27"), error.reason)
-        let utility = OutgoingMessage(pageID: "1", pageToken: nil, recipientPSID: "12345",
-                                      utility: UtilityTemplateRef(name: "orders_v1", language: "en_US", parameterNames: []),
-                                      parameters: [], text: "Your order shipped.", enrolmentID: 1, nodeID: 1)
+        let utility = OutgoingMessage(
+            pageID: "1", pageToken: nil, recipientPSID: "12345",
+            utility: UtilityTemplateRef(name: "orders_v1", language: "en_US", parameterNames: []),
+            parameters: [], text: "Your order shipped.", enrolmentID: 1, nodeID: 1)
         guard case .sent = SandboxTransport(clock: FixedClock(millis: 1_795_000_000_000)).send(utility) else {
             return XCTFail("a utility template is sent after the retirement")
         }
@@ -38,15 +41,19 @@ final class Messenger2026Tests: XCTestCase {
         XCTAssertEqual(try f.workspace.programs.summary(named: "Orders").tagRetired, "retired 2026-04-27")
         XCTAssertThrowsError(try f.run(reenrol: true)) { error in
             let line = "\(error)"
-            XCTAssertTrue(line.contains("Post_purchase_update") && line.contains("2026-04-27") && line.contains("programs convert Orders"), line)
+            XCTAssertTrue(
+                line.contains("Post_purchase_update") && line.contains("2026-04-27") && line.contains("programs convert Orders"), line)
             XCTAssertFalse(line.contains("\n"))
         }
         try f.workspace.programs.pause(name: "Orders")
         XCTAssertThrowsError(try f.workspace.programs.activate(name: "Orders")) { error in
             XCTAssertTrue("\(error)".contains("programs convert Orders"), "\(error)")
         }
-        XCTAssertThrowsError(try f.workspace.programs.setNode(program: "Orders", profile: "Shop", tag: "Account_update",
-                                                              message: "Your account changed.", acceptFlags: false)) { error in
+        XCTAssertThrowsError(
+            try f.workspace.programs.setNode(
+                program: "Orders", profile: "Shop", tag: "Account_update",
+                message: "Your account changed.", acceptFlags: false)
+        ) { error in
             XCTAssertTrue("\(error)".contains("can't be picked"), "\(error)")
         }
         XCTAssertEqual(f.transport.sent.count, 2, "nothing more went out")
@@ -99,9 +106,13 @@ final class Messenger2026Tests: XCTestCase {
             UtilityRules.check(try draft(message, examples: examples)).map(\.metaReason)
         }
         XCTAssertEqual(try reasons("@FIRSTNAME@, your order has shipped today."), [UtilityRules.incorrectParams])
-        XCTAssertEqual(try reasons("Your order has shipped, @FIRSTNAME@!"), [UtilityRules.incorrectParams], "trailing punctuation still ends on the parameter")
-        XCTAssertEqual(try reasons("Your order shipped, {{first}} says hi."), [UtilityRules.incorrectParams], "braces are not ours to write")
-        XCTAssertEqual(try reasons("Hi @FIRSTNAME@, your order has shipped.", examples: [:]), [UtilityRules.incorrectParams], "no example, no default")
+        XCTAssertEqual(
+            try reasons("Your order has shipped, @FIRSTNAME@!"), [UtilityRules.incorrectParams],
+            "trailing punctuation still ends on the parameter")
+        XCTAssertEqual(
+            try reasons("Your order shipped, {{first}} says hi."), [UtilityRules.incorrectParams], "braces are not ours to write")
+        XCTAssertEqual(
+            try reasons("Hi @FIRSTNAME@, your order has shipped.", examples: [:]), [UtilityRules.incorrectParams], "no example, no default")
         XCTAssertEqual(try reasons("Hi @FIRSTNAME@ @ORDERNUMBER@ now."), [UtilityRules.ratio])
         XCTAssertEqual(try reasons("Hi @FIRSTNAME@, your order shipped: 20% off your next one."), [UtilityRules.marketing])
         let start = UtilityRules.check(try draft("@FIRSTNAME@, your order has shipped.")).first!
@@ -111,24 +122,31 @@ final class Messenger2026Tests: XCTestCase {
 
     func testTheSandboxReviewsAsMetaWould() throws {
         let registry = SandboxTemplateRegistry()
-        XCTAssertEqual(try registry.submit(try draft("Hi @FIRSTNAME@, order @ORDERNUMBER@ has shipped."), pageID: "1", pageToken: nil).status, .approved)
+        XCTAssertEqual(
+            try registry.submit(try draft("Hi @FIRSTNAME@, order @ORDERNUMBER@ has shipped."), pageID: "1", pageToken: nil).status,
+            .approved)
         let rejected = try registry.submit(try draft("Hi @FIRSTNAME@, buy now and save big."), pageID: "1", pageToken: nil)
         XCTAssertEqual(rejected.status, .rejected)
         XCTAssertEqual(rejected.reason, UtilityRules.marketing)
-        XCTAssertEqual(try registry.submit(try draft("Hi @FIRSTNAME@, buy now and save big."), pageID: "1", pageToken: nil), rejected,
-                       "deterministic")
+        XCTAssertEqual(
+            try registry.submit(try draft("Hi @FIRSTNAME@, buy now and save big."), pageID: "1", pageToken: nil), rejected,
+            "deterministic")
     }
 
     func testAFlaggedTemplateIsRefusedUnlessConfirmedAndThenMetaRejectsIt() throws {
         let f = try Fixture()
         try f.standardSetup()
-        XCTAssertThrowsError(try f.workspace.programs.setUtilityNode(program: "Orders", profile: "Shop", message: "@FIRSTNAME@ sale today only",
-                                                                     acceptFlags: false)) { error in
+        XCTAssertThrowsError(
+            try f.workspace.programs.setUtilityNode(
+                program: "Orders", profile: "Shop", message: "@FIRSTNAME@ sale today only",
+                acceptFlags: false)
+        ) { error in
             XCTAssertTrue("\(error)".contains("put words before @FIRSTNAME@"), "\(error)")
         }
         XCTAssertEqual(try f.count("SELECT COUNT(*) FROM message_template"), 1, "nothing submitted")
-        let result = try f.workspace.programs.setUtilityNode(program: "Orders", profile: "Shop", message: "@FIRSTNAME@ sale today only, truly",
-                                                             acceptFlags: true)
+        let result = try f.workspace.programs.setUtilityNode(
+            program: "Orders", profile: "Shop", message: "@FIRSTNAME@ sale today only, truly",
+            acceptFlags: true)
         XCTAssertEqual(result.latest?.status, .rejected)
         XCTAssertEqual(result.latest?.reason, UtilityRules.incorrectParams)
         XCTAssertEqual(result.sending?.version, 1, "the approved version 1 sends meanwhile")
@@ -143,12 +161,15 @@ final class Messenger2026Tests: XCTestCase {
         XCTAssertEqual(v1.latestTemplate?.name, "orders_v1")
         XCTAssertEqual(v1.latestTemplate?.status, .approved)
         // The same text again submits nothing.
-        XCTAssertFalse(try f.workspace.programs.setUtilityNode(program: "Orders", profile: "Shop", message: v1.message, acceptFlags: false).submitted)
+        XCTAssertFalse(
+            try f.workspace.programs.setUtilityNode(program: "Orders", profile: "Shop", message: v1.message, acceptFlags: false).submitted)
         // A changed text is version 2; Meta keeps it pending, so version 1 still sends.
         let pending = PendingRegistry()
-        let ws = Workspace(database: f.database, clock: f.clock, calendar: f.calendar, appID: "42", transport: f.transport, templates: pending)
-        let result = try ws.programs.setUtilityNode(program: "Orders", profile: "Shop", message: "Hi @FIRSTNAME@, parcel @ORDERNUMBER@ left our depot.",
-                                                    acceptFlags: false)
+        let ws = Workspace(
+            database: f.database, clock: f.clock, calendar: f.calendar, appID: "42", transport: f.transport, templates: pending)
+        let result = try ws.programs.setUtilityNode(
+            program: "Orders", profile: "Shop", message: "Hi @FIRSTNAME@, parcel @ORDERNUMBER@ left our depot.",
+            acceptFlags: false)
         XCTAssertEqual(result.latest?.name, "orders_v2")
         XCTAssertEqual(result.latest?.status, .pending)
         XCTAssertEqual(result.sending?.name, "orders_v1")
@@ -157,7 +178,8 @@ final class Messenger2026Tests: XCTestCase {
         XCTAssertTrue(f.transport.sent.last!.text.hasSuffix("has shipped."), "the approved text, not the pending one")
         XCTAssertEqual(try f.count("SELECT COUNT(*) FROM message_template WHERE status = 'APPROVED' AND message = ?", [v1.message]), 1)
         // Meta approves version 2 (the webhook); runs send it from then on.
-        let approved = #"{"object":"page","entry":[{"id":"1001","time":\#(f.clock.nowMillis() + 1000),"changes":[{"field":"message_template_status_update","value":{"event":"APPROVED","message_template_id":"9001","message_template_name":"orders_v2","message_template_language":"en_US","reason":"NONE"}}]}]}"#
+        let approved =
+            #"{"object":"page","entry":[{"id":"1001","time":\#(f.clock.nowMillis() + 1000),"changes":[{"field":"message_template_status_update","value":{"event":"APPROVED","message_template_id":"9001","message_template_name":"orders_v2","message_template_language":"en_US","reason":"NONE"}}]}]}"#
         XCTAssertEqual(try ws.messageTemplates.ingest(try WebhookPayload.parse(lines: Data(approved.utf8))).updated, 1)
         XCTAssertEqual(try ws.programs.summary(named: "Orders").sendingTemplate?.name, "orders_v2")
     }
@@ -166,8 +188,10 @@ final class Messenger2026Tests: XCTestCase {
         let f = try Fixture()
         try f.standardSetup()
         let pending = PendingRegistry()
-        let ws = Workspace(database: f.database, clock: f.clock, calendar: f.calendar, appID: "42", transport: f.transport, templates: pending)
-        try ws.programs.setUtilityNode(program: "Orders", profile: "Shop", message: "Hi @FIRSTNAME@, parcel @ORDERNUMBER@ left our depot.", acceptFlags: false)
+        let ws = Workspace(
+            database: f.database, clock: f.clock, calendar: f.calendar, appID: "42", transport: f.transport, templates: pending)
+        try ws.programs.setUtilityNode(
+            program: "Orders", profile: "Shop", message: "Hi @FIRSTNAME@, parcel @ORDERNUMBER@ left our depot.", acceptFlags: false)
         pending.answer = TemplateReview(graphID: "77", status: .rejected, reason: "INCORRECT_PARAMS")
         let refreshed = try ws.messageTemplates.refresh()
         XCTAssertEqual(refreshed.asked, 1)
@@ -202,11 +226,14 @@ final class Messenger2026Tests: XCTestCase {
         let f = try Fixture()
         try f.standardSetup()
         try f.workspace.programs.create(name: "Orders!")
-        let other = try f.workspace.programs.setUtilityNode(program: "Orders!", profile: "Shop", message: "Hi @FIRSTNAME@, order @ORDERNUMBER@ has shipped.",
-                                                            acceptFlags: false)
+        let other = try f.workspace.programs.setUtilityNode(
+            program: "Orders!", profile: "Shop", message: "Hi @FIRSTNAME@, order @ORDERNUMBER@ has shipped.",
+            acceptFlags: false)
         XCTAssertNotEqual(other.latest?.name, "orders_v1", "another program's template already has that name on this page")
-        XCTAssertThrowsError(try f.workspace.programs.setUtilityNode(program: "Orders", profile: "Shop", language: "english",
-                                                                     message: "Hi there, all good.", acceptFlags: false))
+        XCTAssertThrowsError(
+            try f.workspace.programs.setUtilityNode(
+                program: "Orders", profile: "Shop", language: "english",
+                message: "Hi there, all good.", acceptFlags: false))
     }
 }
 
@@ -221,7 +248,8 @@ final class PendingRegistry: TemplateRegistry, @unchecked Sendable {
     }
 
     func review(name: String, language: String, pageID: String, pageToken: String?) throws -> TemplateReview? {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         asked.append(name)
         return answer
     }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import MessengerCore
 
 /// R1, R2, R3, R10, R11: profiles, pages, opt-in fields, deletion and disabling.
@@ -91,8 +92,10 @@ final class ProfileRulesTests: XCTestCase {
 
     func testBadAccountsFileChangesNothing() throws {
         let f = try Fixture()
-        for bad in ["", "[]", #"{"data":[{"id":"x1","name":"A"}]}"#, #"{"data":[{"id":"1","name":"A","tasks":"MANAGE"}]}"#,
-                    #"{"data":[{"id":"1","name":"A"},{"id":"1","name":"B"}]}"#] {
+        for bad in [
+            "", "[]", #"{"data":[{"id":"x1","name":"A"}]}"#, #"{"data":[{"id":"1","name":"A","tasks":"MANAGE"}]}"#,
+            #"{"data":[{"id":"1","name":"A"},{"id":"1","name":"B"}]}"#,
+        ] {
             XCTAssertThrowsError(try f.workspace.pages.importAccounts(Data(bad.utf8)), bad)
         }
         XCTAssertEqual(try f.count("SELECT COUNT(*) FROM page"), 0)
@@ -121,7 +124,8 @@ final class ProfileRulesTests: XCTestCase {
         try f.workspace.profiles.delete(names: ["Shop"])
         let second = try f.workspace.profiles.create(name: "Shop", pageID: Fixture.shopPage).summary.optInField
         XCTAssertNotEqual(first, second)
-        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM data_field WHERE name = ?", [first]), 0, "the deleted profile's field went with it")
+        XCTAssertEqual(
+            try f.count("SELECT COUNT(*) FROM data_field WHERE name = ?", [first]), 0, "the deleted profile's field went with it")
     }
 
     func testOptInCodesAreUniqueAcrossManyIDs() {
@@ -176,15 +180,21 @@ final class ProfileRulesTests: XCTestCase {
         try f.standardSetup()
         try f.workspace.profiles.create(name: "Events", pageID: Fixture.eventsPage, enabled: false)
         try f.workspace.programs.create(name: "Reminders")
-        XCTAssertThrowsError(try f.workspace.programs.setUtilityNode(program: "Reminders", profile: "Events",
-                                                                     message: "Your event starts tomorrow.", acceptFlags: false)) { error in
+        XCTAssertThrowsError(
+            try f.workspace.programs.setUtilityNode(
+                program: "Reminders", profile: "Events",
+                message: "Your event starts tomorrow.", acceptFlags: false)
+        ) { error in
             XCTAssertTrue("\(error)".contains("disabled"))
         }
         try f.workspace.profiles.setEnabled(true, names: ["Events"])
-        try f.workspace.programs.setUtilityNode(program: "Reminders", profile: "Events", message: "Your event starts tomorrow.", acceptFlags: false)
+        try f.workspace.programs.setUtilityNode(
+            program: "Reminders", profile: "Events", message: "Your event starts tomorrow.", acceptFlags: false)
         try f.workspace.profiles.setEnabled(false, names: ["Events"])
-        XCTAssertNoThrow(try f.workspace.programs.setUtilityNode(program: "Reminders", profile: "Events",
-                                                                 message: "Your event starts at 10.", acceptFlags: false))
+        XCTAssertNoThrow(
+            try f.workspace.programs.setUtilityNode(
+                program: "Reminders", profile: "Events",
+                message: "Your event starts at 10.", acceptFlags: false))
         XCTAssertEqual(try f.workspace.programs.summary(named: "Reminders").profile, "Events")
         XCTAssertThrowsError(try f.workspace.programs.activate(name: "Reminders"), "a disabled profile can't go live")
     }
@@ -197,7 +207,8 @@ final class ProfileRulesTests: XCTestCase {
         let shop = try f.workspace.profiles.create(name: "Shop", pageID: Fixture.shopPage)
         try f.workspace.contacts.importCSV(Data("EMAIL,\(shop.summary.optInField)\na@example.com,1234599190\nb@example.com,55\n".utf8))
         try f.workspace.programs.create(name: "Orders")
-        try f.workspace.programs.setUtilityNode(program: "Orders", profile: "Shop", message: "Your account was updated.", acceptFlags: false)
+        try f.workspace.programs.setUtilityNode(
+            program: "Orders", profile: "Shop", message: "Your account was updated.", acceptFlags: false)
         try f.workspace.programs.activate(name: "Orders")
         let summary = try f.run()
         XCTAssertNotNil(summary.stoppedBecause)

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import MessengerCore
 
 /// R8, R9: the 7-day profile page, details per date, and the contacts behind each number.
@@ -40,7 +41,8 @@ final class StatsRulesTests: XCTestCase {
         // The 18th (Berlin) is outside; the 19th is inside; 22:59 UTC on the 18th is 23:59 on the 18th in Berlin.
         try runs(f, at: ["2026-11-18T22:59:00Z", "2026-11-18T23:00:00Z", "2026-11-25T10:00:00Z"])
         f.clock.set(f.millis("2026-11-25T11:00:00Z"))
-        let deliverAll = ["psid-ann", "psid-bob"].map { f.deliveryLine(psid: $0, watermark: f.millis("2026-11-25T10:30:00Z")) }.joined(separator: "\n")
+        let deliverAll = ["psid-ann", "psid-bob"].map { f.deliveryLine(psid: $0, watermark: f.millis("2026-11-25T10:30:00Z")) }.joined(
+            separator: "\n")
         XCTAssertEqual(try f.workspace.receipts.ingest(jsonLines: Data(deliverAll.utf8)).delivered, 6)
         let shop = try XCTUnwrap(f.workspace.profiles.list().first)
         XCTAssertEqual(shop.delivered7d, 4, "2 on the 19th + 2 today; the 18th's 2 are out")
@@ -53,20 +55,24 @@ final class StatsRulesTests: XCTestCase {
     func testErrorsAreListedWithReasonsAndCounts() throws {
         let f = try Fixture()
         let shop = try f.standardSetup()
-        try f.workspace.contacts.importCSV(Data("""
-            EMAIL,\(shop.summary.optInField)
-            d@example.com,199551
-            e@example.com,299551
-            g@example.com,399278
+        try f.workspace.contacts.importCSV(
+            Data(
+                """
+                EMAIL,\(shop.summary.optInField)
+                d@example.com,199551
+                e@example.com,299551
+                g@example.com,399278
 
-            """.utf8))
+                """.utf8))
         _ = try f.run()
         let notSent = try f.workspace.profiles.details(named: "Shop").notSent
-        XCTAssertEqual(notSent, [
-            ReasonCount(reason: GraphError(code: 551).reason, count: 2),
-            ReasonCount(reason: GraphError(code: 10, subcode: 2018278).reason, count: 1),
-            ReasonCount(reason: ProgramRunner.noOptInReason, count: 1),
-        ])
+        XCTAssertEqual(
+            notSent,
+            [
+                ReasonCount(reason: GraphError(code: 551).reason, count: 2),
+                ReasonCount(reason: GraphError(code: 10, subcode: 2_018_278).reason, count: 1),
+                ReasonCount(reason: ProgramRunner.noOptInReason, count: 1),
+            ])
     }
 
     func testDetailsFilterAndDateRange() throws {
@@ -92,7 +98,9 @@ final class StatsRulesTests: XCTestCase {
         _ = try f.run()
         _ = try f.workspace.receipts.ingest(jsonLines: Data(f.deliveryLine(psid: "psid-ann", watermark: f.clock.nowMillis()).utf8))
         let today = f.workspace.today
-        XCTAssertEqual(Set(try f.workspace.stats.allContacts(profile: "Shop", kind: .sent, day: today).map(\.email)), ["ann@example.com", "bob@example.com"])
+        XCTAssertEqual(
+            Set(try f.workspace.stats.allContacts(profile: "Shop", kind: .sent, day: today).map(\.email)),
+            ["ann@example.com", "bob@example.com"])
         XCTAssertEqual(try f.workspace.stats.allContacts(profile: "Shop", kind: .delivered, day: today).map(\.email), ["ann@example.com"])
         let warned = try f.workspace.stats.allContacts(profile: "Shop", kind: .warning, day: today)
         XCTAssertEqual(warned.map(\.email), ["cat@example.com"])
@@ -106,7 +114,7 @@ final class StatsRulesTests: XCTestCase {
         var csv = "EMAIL,\(shop.summary.optInField)\n"
         for i in 0..<237 { csv += "p\(i)@example.com,psid-\(i)\n" }
         try f.workspace.contacts.importCSV(Data(csv.utf8))
-        _ = try f.run() // every send at the same instant: ties are broken by id
+        _ = try f.run()  // every send at the same instant: ties are broken by id
         var seen: [Int64] = []
         var cursor: ContactCursor?
         var pages = 0
@@ -129,17 +137,19 @@ final class StatsRulesTests: XCTestCase {
         _ = try f.workspace.receipts.ingest(jsonLines: Data(f.readLine(psid: "psid-bob", watermark: f.clock.nowMillis()).utf8))
         let recount = try f.count("SELECT COUNT(*) FROM send WHERE outcome = 'sent'")
         XCTAssertEqual(try f.count("SELECT SUM(count) FROM daily_stat WHERE outcome = 'sent'"), recount)
-        XCTAssertEqual(try f.count("SELECT SUM(count) FROM daily_stat WHERE outcome = 'delivered'"),
-                       try f.count("SELECT COUNT(*) FROM send WHERE delivered_at IS NOT NULL"))
-        XCTAssertEqual(try f.count("SELECT SUM(count) FROM daily_stat WHERE outcome = 'warning'"),
-                       try f.count("SELECT COUNT(*) FROM send WHERE outcome = 'warning'"))
+        XCTAssertEqual(
+            try f.count("SELECT SUM(count) FROM daily_stat WHERE outcome = 'delivered'"),
+            try f.count("SELECT COUNT(*) FROM send WHERE delivered_at IS NOT NULL"))
+        XCTAssertEqual(
+            try f.count("SELECT SUM(count) FROM daily_stat WHERE outcome = 'warning'"),
+            try f.count("SELECT COUNT(*) FROM send WHERE outcome = 'warning'"))
     }
 
     func testDemoIsDeterministicAndFillsEveryDay() throws {
         func build() throws -> (AppDatabase, [Int]) {
             let db = try AppDatabase.temporary()
             let calendar = AccountCalendar(timeZone: TimeZone(identifier: "Asia/Tokyo")!)
-            let now = Int64(1_764_064_800_000) // 2025-11-25T10:00:00Z
+            let now = Int64(1_764_064_800_000)  // 2025-11-25T10:00:00Z
             _ = try Demo.build(database: db, calendar: calendar, appID: "1", now: now, options: DemoOptions(contacts: 300, seed: 7))
             let ws = Workspace(database: db, clock: FixedClock(millis: now), calendar: calendar)
             let days = try ws.stats.details(profile: Demo.mainProfile).days
@@ -156,7 +166,10 @@ final class StatsRulesTests: XCTestCase {
         // retired tag, flagged, to show the conversion.
         let programs = try Workspace(database: a, clock: FixedClock(millis: 1_795_000_000_000)).programs.list()
         XCTAssertEqual(programs.filter { $0.status == .active }.map(\.name), [Demo.activeProgram])
-        XCTAssertTrue(programs.filter { $0.name != Demo.retiredTagProgram }.allSatisfy { $0.kind == .utility && $0.sendingTemplate?.status == .approved })
+        XCTAssertTrue(
+            programs.filter { $0.name != Demo.retiredTagProgram }.allSatisfy {
+                $0.kind == .utility && $0.sendingTemplate?.status == .approved
+            })
         let retired = try XCTUnwrap(programs.first { $0.name == Demo.retiredTagProgram })
         XCTAssertEqual(retired.status, .paused)
         XCTAssertEqual(retired.tagRetired, "retired 2026-04-27")
@@ -181,8 +194,9 @@ final class ContactPagingTests: XCTestCase {
         let second = try stats.contacts(profile: "Shop", kind: .sent, day: day, page: .after(first.next!), limit: 40)
         XCTAssertEqual(second.rows.map(\.sendID), Array(all[40..<80]))
         XCTAssertTrue(second.hasPrevious)
-        let back = try stats.contacts(profile: "Shop", kind: .sent, day: day,
-                                      page: .before(ContactCursor(at: second.rows[0].at, sendID: second.rows[0].sendID)), limit: 40)
+        let back = try stats.contacts(
+            profile: "Shop", kind: .sent, day: day,
+            page: .before(ContactCursor(at: second.rows[0].at, sendID: second.rows[0].sendID)), limit: 40)
         XCTAssertEqual(back.rows.map(\.sendID), first.rows.map(\.sendID))
         XCTAssertFalse(back.hasPrevious)
         let last = try stats.contacts(profile: "Shop", kind: .sent, day: day, page: .last, limit: 40)
@@ -192,8 +206,9 @@ final class ContactPagingTests: XCTestCase {
         let found = try stats.contacts(profile: "Shop", kind: .sent, day: day, page: .first, search: "zeld", limit: 40)
         XCTAssertEqual(found.rows.map(\.email), ["p42@example.com"])
         XCTAssertEqual(try stats.contacts(profile: "Shop", kind: .sent, day: day, page: .first, search: "p4", limit: 40).rows.count, 11)
-        XCTAssertTrue(try stats.contacts(profile: "Shop", kind: .sent, day: day, page: .first, search: "%", limit: 40).rows.isEmpty,
-                      "a % in the search is a character, not a wildcard")
+        XCTAssertTrue(
+            try stats.contacts(profile: "Shop", kind: .sent, day: day, page: .first, search: "%", limit: 40).rows.isEmpty,
+            "a % in the search is a character, not a wildcard")
     }
 
     func testContactDetailHasFieldsMessageAndError() throws {

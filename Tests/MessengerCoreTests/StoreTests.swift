@@ -1,5 +1,6 @@
 import GRDB
 import XCTest
+
 @testable import MessengerCore
 
 final class StoreTests: XCTestCase {
@@ -8,7 +9,9 @@ final class StoreTests: XCTestCase {
         try database.writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
         try database.writer.write { db in
             try db.execute(sql: "CREATE TABLE t (x TEXT)")
-            for i in 0..<2_000 { try db.execute(sql: "INSERT INTO t VALUES (?)", arguments: ["row \(i) " + String(repeating: "x", count: 200)]) }
+            for i in 0..<2_000 {
+                try db.execute(sql: "INSERT INTO t VALUES (?)", arguments: ["row \(i) " + String(repeating: "x", count: 200)])
+            }
         }
         func fileSize() throws -> Int { try FileManager.default.attributesOfItem(atPath: database.path)[.size] as! Int }
         let before = try fileSize()
@@ -41,13 +44,14 @@ final class StoreTests: XCTestCase {
         let old = try DatabaseQueue(path: path)
         try Schema.migrator.migrate(old, upTo: "v4-receipts-through-enrolments")
         try old.write { db in
-            try db.execute(sql: """
-                INSERT INTO program (id, name, name_key, status, created_at) VALUES (1, 'A', 'a', 'active', 0), (2, 'B', 'b', 'active', 0);
-                INSERT INTO contact (id, email, created_at) VALUES (1, 'x@example.com', 0), (2, 'y@example.com', 0);
-                -- contact 1: three enrolments in A and one in B; contact 2: one in A.
-                INSERT INTO enrolment (id, program_id, contact_id, enrolled_at) VALUES
-                    (1, 1, 1, 0), (2, 1, 2, 0), (3, 2, 1, 0), (4, 1, 1, 0), (5, 1, 1, 0);
-                """)
+            try db.execute(
+                sql: """
+                    INSERT INTO program (id, name, name_key, status, created_at) VALUES (1, 'A', 'a', 'active', 0), (2, 'B', 'b', 'active', 0);
+                    INSERT INTO contact (id, email, created_at) VALUES (1, 'x@example.com', 0), (2, 'y@example.com', 0);
+                    -- contact 1: three enrolments in A and one in B; contact 2: one in A.
+                    INSERT INTO enrolment (id, program_id, contact_id, enrolled_at) VALUES
+                        (1, 1, 1, 0), (2, 1, 2, 0), (3, 2, 1, 0), (4, 1, 1, 0), (5, 1, 1, 0);
+                    """)
         }
         try old.close()
 
@@ -58,7 +62,9 @@ final class StoreTests: XCTestCase {
         _ = try AppDatabase(path: folder.appendingPathComponent("new.db").path, mode: .createIfMissing) { upgrades += 1 }
         XCTAssertEqual(upgrades, 1, "a current or a new database is not")
         try database.writer.read { db in
-            let previous = try Row.fetchAll(db, sql: "SELECT id, previous_id FROM enrolment ORDER BY id").map { [$0[0], $0[1]] as [Int64?] }
+            let previous = try Row.fetchAll(db, sql: "SELECT id, previous_id FROM enrolment ORDER BY id").map {
+                [$0[0], $0[1]] as [Int64?]
+            }
             XCTAssertEqual(previous, [[1, nil], [2, nil], [3, nil], [4, 1], [5, 4]])
             let latest = try Row.fetchAll(db, sql: "SELECT program_id, contact_id, last_enrolment_id FROM program_contact ORDER BY 1, 2")
                 .map { [$0[0], $0[1], $0[2]] as [Int64] }
@@ -80,14 +86,18 @@ final class StoreTests: XCTestCase {
         let contacts = try f.count("SELECT COUNT(*) FROM contact")
         XCTAssertEqual(try f.count("SELECT COUNT(*) FROM enrolment"), 3 * contacts)
         XCTAssertEqual(try f.count("SELECT COUNT(*) FROM program_contact"), contacts)
-        XCTAssertEqual(try f.count("""
-            SELECT COUNT(*) FROM program_contact pc JOIN enrolment e ON e.id = pc.last_enrolment_id
-            WHERE e.contact_id = pc.contact_id AND e.id = (SELECT MAX(id) FROM enrolment WHERE contact_id = pc.contact_id)
-            """), contacts, "each row points at the contact's newest enrolment")
-        XCTAssertEqual(try f.count("""
-            SELECT COUNT(*) FROM enrolment e JOIN enrolment p ON p.id = e.previous_id
-            WHERE p.contact_id = e.contact_id AND p.program_id = e.program_id AND p.id < e.id
-            """), 2 * contacts, "every later enrolment links to the one before")
+        XCTAssertEqual(
+            try f.count(
+                """
+                SELECT COUNT(*) FROM program_contact pc JOIN enrolment e ON e.id = pc.last_enrolment_id
+                WHERE e.contact_id = pc.contact_id AND e.id = (SELECT MAX(id) FROM enrolment WHERE contact_id = pc.contact_id)
+                """), contacts, "each row points at the contact's newest enrolment")
+        XCTAssertEqual(
+            try f.count(
+                """
+                SELECT COUNT(*) FROM enrolment e JOIN enrolment p ON p.id = e.previous_id
+                WHERE p.contact_id = e.contact_id AND p.program_id = e.program_id AND p.id < e.id
+                """), 2 * contacts, "every later enrolment links to the one before")
         XCTAssertEqual(try f.count("SELECT COUNT(*) FROM enrolment WHERE previous_id IS NULL"), contacts)
         XCTAssertEqual(try f.workspace.programs.list().map(\.enrolled), [3 * contacts])
         XCTAssertEqual(try f.run().enrolled, 0, "without --reenrol nobody is enrolled twice")

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import XCTest
+
 @testable import MessengerCore
 
 /// R15 (suppression per page) and R16 (retries counted once).
@@ -8,13 +9,15 @@ final class SuppressionRetryTests: XCTestCase {
     /// The standard setup with dan (551), eve (613) and fay (a plain 200) opted in as well.
     func setUp(_ f: Fixture) throws -> ProfileDetails {
         let shop = try f.standardSetup()
-        try f.workspace.contacts.importCSV(Data("""
-            EMAIL,\(shop.summary.optInField)
-            dan@example.com,psid-dan-99551
-            eve@example.com,psid-eve-99613
-            fay@example.com,psid-fay-200
+        try f.workspace.contacts.importCSV(
+            Data(
+                """
+                EMAIL,\(shop.summary.optInField)
+                dan@example.com,psid-dan-99551
+                eve@example.com,psid-eve-99613
+                fay@example.com,psid-fay-200
 
-            """.utf8))
+                """.utf8))
         return shop
     }
 
@@ -24,17 +27,23 @@ final class SuppressionRetryTests: XCTestCase {
 
     /// What the rollups say of the day equals what the send rows say: each contact counted once.
     func assertStatsMatchSends(_ f: Fixture, file: StaticString = #filePath, line: UInt = #line) throws {
-        XCTAssertEqual(try f.count("SELECT COALESCE(SUM(count), 0) FROM daily_stat WHERE outcome = 'sent'"),
-                       try f.count("SELECT COUNT(*) FROM send WHERE outcome = 'sent'"), "sent", file: file, line: line)
-        XCTAssertEqual(try f.count("SELECT COALESCE(SUM(count), 0) FROM daily_stat WHERE outcome = 'warning'"),
-                       try f.count("SELECT COUNT(*) FROM send WHERE outcome = 'warning'"), "warnings", file: file, line: line)
+        XCTAssertEqual(
+            try f.count("SELECT COALESCE(SUM(count), 0) FROM daily_stat WHERE outcome = 'sent'"),
+            try f.count("SELECT COUNT(*) FROM send WHERE outcome = 'sent'"), "sent", file: file, line: line)
+        XCTAssertEqual(
+            try f.count("SELECT COALESCE(SUM(count), 0) FROM daily_stat WHERE outcome = 'warning'"),
+            try f.count("SELECT COUNT(*) FROM send WHERE outcome = 'warning'"), "warnings", file: file, line: line)
         let byReason = try f.database.writer.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT s.reason, COUNT(*) AS n, (SELECT count FROM daily_stat d WHERE d.outcome = 'warning' AND d.reason = s.reason) AS rolled
-                FROM send s WHERE s.outcome = 'warning' GROUP BY s.reason
-                """)
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT s.reason, COUNT(*) AS n, (SELECT count FROM daily_stat d WHERE d.outcome = 'warning' AND d.reason = s.reason) AS rolled
+                    FROM send s WHERE s.outcome = 'warning' GROUP BY s.reason
+                    """)
         }
-        for row in byReason { XCTAssertEqual(row["n"] as Int, row["rolled"] as Int?, "reason \(row["reason"] as String)", file: file, line: line) }
+        for row in byReason {
+            XCTAssertEqual(row["n"] as Int, row["rolled"] as Int?, "reason \(row["reason"] as String)", file: file, line: line)
+        }
         XCTAssertEqual(try f.count("SELECT COUNT(*) FROM daily_stat WHERE count <= 0"), 0, "no empty reasons", file: file, line: line)
     }
 
@@ -45,7 +54,9 @@ final class SuppressionRetryTests: XCTestCase {
         try setUp(f)
         f.transport.override = { $0.recipientPSID == "psid-fay-200" ? .failed(GraphError(code: 200)) : nil }
         _ = try f.run()
-        XCTAssertEqual(try f.workspace.suppressions.list().map(\.email), ["dan@example.com"], "551 suppresses; a plain 200 is the page's, not the person's")
+        XCTAssertEqual(
+            try f.workspace.suppressions.list().map(\.email), ["dan@example.com"],
+            "551 suppresses; a plain 200 is the page's, not the person's")
         let asked = f.transport.sent.filter { $0.recipientPSID == "psid-dan-99551" }.count
         XCTAssertEqual(asked, 1)
 
@@ -104,7 +115,8 @@ final class SuppressionRetryTests: XCTestCase {
         XCTAssertEqual(try stat(f, "warning", reason: rateLimit), 1)
         let sentBefore = try stat(f, "sent")
         let day = f.day("2026-11-25")
-        XCTAssertEqual(try f.workspace.retries.retryable(program: "Orders", day: day), 1, "only the 613: 551 and no opt-in aren't retryable")
+        XCTAssertEqual(
+            try f.workspace.retries.retryable(program: "Orders", day: day), 1, "only the 613: 551 and no opt-in aren't retryable")
 
         f.clock.set(f.millis("2026-11-25T15:00:00Z"))
         let summary = try f.workspace.retries.retry(program: "Orders", day: day)
@@ -185,10 +197,11 @@ final class SuppressionRetryTests: XCTestCase {
             asked += 1
             if asked == 15 {
                 try! f.database.writer.write { db in
-                    try db.execute(sql: """
-                        CREATE TRIGGER power_cut BEFORE UPDATE ON send WHEN OLD.status = 'unknown' AND NEW.status <> 'unknown'
-                        BEGIN SELECT RAISE(ABORT, 'power cut'); END
-                        """)
+                    try db.execute(
+                        sql: """
+                            CREATE TRIGGER power_cut BEFORE UPDATE ON send WHEN OLD.status = 'unknown' AND NEW.status <> 'unknown'
+                            BEGIN SELECT RAISE(ABORT, 'power cut'); END
+                            """)
                 }
             }
         }
@@ -225,7 +238,8 @@ final class SuppressionRetryTests: XCTestCase {
         try f.database.writer.write { db in try db.execute(sql: "DELETE FROM program_run WHERE pid = 1") }
         try f.workspace.programs.pause(name: "Orders")
         XCTAssertThrowsError(try f.workspace.retries.retry(program: "Orders", day: day)) { error in
-            XCTAssertEqual((error as? DomainError)?.message, "program \"Orders\" is paused: activate it before a retry (`programs activate`)")
+            XCTAssertEqual(
+                (error as? DomainError)?.message, "program \"Orders\" is paused: activate it before a retry (`programs activate`)")
         }
         XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send_attempt"), 0, "a refusal changes nothing")
     }
@@ -235,8 +249,9 @@ final class SuppressionRetryTests: XCTestCase {
         XCTAssertEqual(try RetryReason(parsing: "no-answer"), .code(-1))
         XCTAssertEqual(try RetryReason(parsing: "UNKNOWN"), .unknown)
         XCTAssertThrowsError(try RetryReason(parsing: "551")) { error in
-            XCTAssertEqual((error as? DomainError)?.message,
-                           "--reason 551 is not retryable: Facebook would answer it again; retry takes 613, 4, 2, 1200, -1 or unknown")
+            XCTAssertEqual(
+                (error as? DomainError)?.message,
+                "--reason 551 is not retryable: Facebook would answer it again; retry takes 613, 4, 2, 1200, -1 or unknown")
         }
         XCTAssertThrowsError(try RetryReason(parsing: "soon"))
     }

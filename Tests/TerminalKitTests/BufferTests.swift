@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import TerminalKit
 
 final class BufferTests: XCTestCase {

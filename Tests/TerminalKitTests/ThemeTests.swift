@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import TerminalKit
 
 final class ThemeTests: XCTestCase {
@@ -60,8 +61,11 @@ final class ThemeTests: XCTestCase {
         let (theme, warning) = ThemeLoader.load(named: "typo", from: [dir.path], depth: .trueColor)
         XCTAssertEqual(theme, Theme.fallback)
         let line = good.components(separatedBy: "\n").firstIndex { $0.hasPrefix("warning") }! + 1
-        XCTAssertEqual(warning, "\(dir.path)/typo.toml:\(line): key ui.warning: \"bleu\" is neither a palette name nor a colour; using the default theme")
-        try good.replacingOccurrences(of: "error = \"red\"\n", with: "").write(to: dir.appendingPathComponent("missing.toml"), atomically: true, encoding: .utf8)
+        XCTAssertEqual(
+            warning,
+            "\(dir.path)/typo.toml:\(line): key ui.warning: \"bleu\" is neither a palette name nor a colour; using the default theme")
+        try good.replacingOccurrences(of: "error = \"red\"\n", with: "").write(
+            to: dir.appendingPathComponent("missing.toml"), atomically: true, encoding: .utf8)
         XCTAssertTrue(ThemeLoader.load(named: "missing", from: [dir.path], depth: .trueColor).warning!.contains("ui.error is missing"))
         try Data([0, 1, 2, 0xFF]).write(to: dir.appendingPathComponent("binary.toml"))
         XCTAssertTrue(ThemeLoader.load(named: "binary", from: [dir.path], depth: .trueColor).warning!.contains("not a text file"))

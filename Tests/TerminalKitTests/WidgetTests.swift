@@ -1,5 +1,6 @@
 import GoldenSupport
 import XCTest
+
 @testable import TerminalKit
 
 final class WidgetTests: XCTestCase {
@@ -37,7 +38,9 @@ final class WidgetTests: XCTestCase {
         s.move(by: 6, count: 10, visible: 4)
         XCTAssertEqual(s.cursor, 6)
         XCTAssertEqual(s.offset, 3)
-        s.toggleMark(); s.move(by: 1, count: 10, visible: 4); s.toggleMark()
+        s.toggleMark()
+        s.move(by: 1, count: 10, visible: 4)
+        s.toggleMark()
         XCTAssertEqual(s.marked, [6, 7])
         s.clamp(count: 7, visible: 4)
         XCTAssertEqual(s.cursor, 6)
@@ -51,9 +54,12 @@ final class WidgetTests: XCTestCase {
         state.move(by: 1, count: 3, visible: 5)
         state.marked = [2]
         var buffer = Buffer(width: 50, height: 5)
-        Table(columns: [TableColumn("NAME"), TableColumn("PAGE"), TableColumn("DELIVERED", width: .length(10), alignment: .right)],
-              source: ArrayRowSource([["Shop", "Northwind Shop", "5955"], ["店舗 東京", "Café 東京", "12"], ["Events 🎫", "Events", "0"]]), theme: theme)
-            .render(into: &buffer, area: buffer.area, state: state)
+        Table(
+            columns: [TableColumn("NAME"), TableColumn("PAGE"), TableColumn("DELIVERED", width: .length(10), alignment: .right)],
+            source: ArrayRowSource([["Shop", "Northwind Shop", "5955"], ["店舗 東京", "Café 東京", "12"], ["Events 🎫", "Events", "0"]]),
+            theme: theme
+        )
+        .render(into: &buffer, area: buffer.area, state: state)
         assertGolden("table", buffer)
     }
 
@@ -67,10 +73,12 @@ final class WidgetTests: XCTestCase {
         f.handle(.backspace)
         f.handle(.backspace)
         XCTAssertEqual(f.text, "京")
-        f.handle(.end); f.handle(.char("a"))
+        f.handle(.end)
+        f.handle(.char("a"))
         f.insert("x\u{1B}[31my\nz")
         XCTAssertEqual(f.text, "京axy z")
-        f.handle(.home); f.handle(.delete)
+        f.handle(.home)
+        f.handle(.delete)
         XCTAssertEqual(f.text, "axy z")
         var limited = TextFieldState(limit: 3)
         limited.insert("abcdef")
@@ -98,7 +106,9 @@ final class WidgetTests: XCTestCase {
         XCTAssertEqual(t.cursorPosition(width: 8).row, 1, "up keeps the column: character 6 of line 0 is on its second row")
         t.handle(.end)
         XCTAssertEqual(t.cursorPosition(width: 8).row, 2, "the end of a long line is on its last wrapped row")
-        t.handle(.down); t.handle(.home); t.handle(.backspace)
+        t.handle(.down)
+        t.handle(.home)
+        t.handle(.backspace)
         XCTAssertEqual(t.text, "Hi @FIRSTNAME@東京東京東京", "backspace at a line start joins the lines")
         t.handle(.ctrl("z"))
         XCTAssertEqual(t.text, "Hi @FIRSTNAME@\n東京東京東京")
@@ -126,12 +136,16 @@ final class WidgetTests: XCTestCase {
         XCTAssertEqual(d.handle(.enter), .confirmed)
         XCTAssertEqual(d.handle(.escape), .cancelled)
         var buffer = Buffer(width: 80, height: 12)
-        ConfirmDialog(theme: theme).render(into: &buffer, area: buffer.area, state: ConfirmDialogState(title: "Delete", message: "Delete 2 profiles and 14 usage records?", confirmLabel: "Delete"))
+        ConfirmDialog(theme: theme).render(
+            into: &buffer, area: buffer.area,
+            state: ConfirmDialogState(title: "Delete", message: "Delete 2 profiles and 14 usage records?", confirmLabel: "Delete"))
         assertGolden("confirm", buffer)
     }
 
     func testPickerShowsDisabledItemsWithTheirReasonAndWontChooseThem() {
-        var p = PickerState(items: [PickerItem("Shop", detail: "Admin"), PickerItem("Ads", detail: "Advertiser", disabledReason: "role can't send")])
+        var p = PickerState(items: [
+            PickerItem("Shop", detail: "Admin"), PickerItem("Ads", detail: "Advertiser", disabledReason: "role can't send"),
+        ])
         XCTAssertEqual(p.choice?.label, "Shop")
         p.move(by: 1, visible: 5)
         XCTAssertNil(p.choice)
@@ -152,13 +166,16 @@ final class WidgetTests: XCTestCase {
 
     func testChromeGolden() {
         var buffer = Buffer(width: 80, height: 24)
-        Breadcrumbs(["Profiles", "Northwind Café 東京", "Stats (warnings, 2026-11-20)"], theme: theme).render(into: &buffer, area: buffer.area.row(0))
+        Breadcrumbs(["Profiles", "Northwind Café 東京", "Stats (warnings, 2026-11-20)"], theme: theme).render(
+            into: &buffer, area: buffer.area.row(0))
         KeyBar([("?", "help"), (":", "command"), ("/", "filter"), ("Enter", "open"), ("q", "quit")], theme: theme)
             .render(into: &buffer, area: buffer.area.row(23))
         Toast("Profile \"Shop\" can't be deleted: it is used by the active program \"Orders\"", kind: .error)
             .render(into: &buffer, area: Rect(x: 0, y: 1, width: 80, height: 22), theme: theme)
-        HelpOverlay(title: "Profiles: keys", bindings: [("j/k", "move"), ("Space", "mark"), ("n", "new profile"), ("d", "delete")], theme: theme)
-            .render(into: &buffer, area: Rect(x: 0, y: 1, width: 80, height: 14))
+        HelpOverlay(
+            title: "Profiles: keys", bindings: [("j/k", "move"), ("Space", "mark"), ("n", "new profile"), ("d", "delete")], theme: theme
+        )
+        .render(into: &buffer, area: Rect(x: 0, y: 1, width: 80, height: 14))
         assertGolden("chrome-80x24", buffer)
         XCTAssertLessThanOrEqual(buffer.widestLine(), 80)
     }
@@ -201,28 +218,47 @@ final class WidgetGoldenTests: XCTestCase {
             golden("w-table") { b in
                 var state = TableState()
                 state.move(by: 3, count: 40, visible: h - 1)
-                Table(columns: [TableColumn("EMAIL"), TableColumn("STATUS", width: .length(10)), TableColumn("N", width: .length(6), alignment: .right)],
-                      source: ArrayRowSource((0..<40).map { ["user\($0)@例え.jp 👍", $0 % 3 == 0 ? "warning" : "sent", "\($0)"] }), theme: theme)
-                    .render(into: &b, area: area, state: state)
+                Table(
+                    columns: [
+                        TableColumn("EMAIL"), TableColumn("STATUS", width: .length(10)),
+                        TableColumn("N", width: .length(6), alignment: .right),
+                    ],
+                    source: ArrayRowSource((0..<40).map { ["user\($0)@例え.jp 👍", $0 % 3 == 0 ? "warning" : "sent", "\($0)"] }), theme: theme
+                )
+                .render(into: &b, area: area, state: state)
             }
             golden("w-picker") { b in
-                Picker(theme: theme).render(into: &b, area: area, state: PickerState(items: [
-                    PickerItem("Northwind Café 東京", detail: "Admin"), PickerItem("Ads", detail: "Advertiser", disabledReason: "role can't send"),
-                ]))
+                Picker(theme: theme).render(
+                    into: &b, area: area,
+                    state: PickerState(items: [
+                        PickerItem("Northwind Café 東京", detail: "Admin"),
+                        PickerItem("Ads", detail: "Advertiser", disabledReason: "role can't send"),
+                    ]))
             }
-            golden("w-textfield") { b in TextField(theme: theme).render(into: &b, area: area.row(1), state: TextFieldState("Café ☕ 東京 e\u{301}")) }
+            golden("w-textfield") { b in
+                TextField(theme: theme).render(into: &b, area: area.row(1), state: TextFieldState("Café ☕ 東京 e\u{301}"))
+            }
             golden("w-textarea") { b in
-                TextArea(theme: theme).render(into: &b, area: area, state: TextAreaState("Hi @FIRSTNAME@,\nyour order @ORDERNUMBER@ has shipped. 東京 👨‍👩‍👧"))
+                TextArea(theme: theme).render(
+                    into: &b, area: area, state: TextAreaState("Hi @FIRSTNAME@,\nyour order @ORDERNUMBER@ has shipped. 東京 👨‍👩‍👧"))
             }
             golden("w-confirm") { b in
-                ConfirmDialog(theme: theme).render(into: &b, area: area, state: ConfirmDialogState(title: "Disable", message: "Disable \"Shop 🛍\"?", confirmLabel: "Disable"))
+                ConfirmDialog(theme: theme).render(
+                    into: &b, area: area,
+                    state: ConfirmDialogState(title: "Disable", message: "Disable \"Shop 🛍\"?", confirmLabel: "Disable"))
             }
             golden("w-barchart") { b in
-                BarChart(groups: (0..<7).map { .init(label: "11-\(19 + $0)", values: [$0 * 10, $0 * 8, 7 - $0]) },
-                         seriesNames: ["sent", "delivered", "warnings"], theme: theme).render(into: &b, area: area)
+                BarChart(
+                    groups: (0..<7).map { .init(label: "11-\(19 + $0)", values: [$0 * 10, $0 * 8, 7 - $0]) },
+                    seriesNames: ["sent", "delivered", "warnings"], theme: theme
+                ).render(into: &b, area: area)
             }
-            golden("w-keybar") { b in KeyBar([("?", "help"), ("q", "quit"), ("Enter", "open")], theme: theme).render(into: &b, area: area.row(h - 1)) }
-            golden("w-help") { b in HelpOverlay(title: "Keys", bindings: [("j/k", "move"), ("Space", "mark")], theme: theme).render(into: &b, area: area) }
+            golden("w-keybar") { b in
+                KeyBar([("?", "help"), ("q", "quit"), ("Enter", "open")], theme: theme).render(into: &b, area: area.row(h - 1))
+            }
+            golden("w-help") { b in
+                HelpOverlay(title: "Keys", bindings: [("j/k", "move"), ("Space", "mark")], theme: theme).render(into: &b, area: area)
+            }
             golden("w-breadcrumbs") { b in Breadcrumbs(["Profiles", "店舗 東京", "Stats"], theme: theme).render(into: &b, area: area.row(0)) }
             golden("w-toast") { b in Toast("Saved 🎉", kind: .success).render(into: &b, area: area, theme: theme) }
             golden("w-toosmall") { b in TooSmall.render(into: &b, theme: theme) }

@@ -36,10 +36,12 @@ public enum App {
             // A quit asked for while a run goes on: ask first (the run would stop mid-batch).
             state.quitting = false
             let names = state.runningPrograms.sorted().joined(separator: ", ")
-            state.overlay = .confirm(ConfirmDialogState(
-                title: "A run is in progress",
-                message: "Quit while \(names) is running? The run stops after its current batch and records it; the rest stays enrolled for the next run.",
-                confirmLabel: "Stop and quit"), then: .stopRunsAndQuit)
+            state.overlay = .confirm(
+                ConfirmDialogState(
+                    title: "A run is in progress",
+                    message:
+                        "Quit while \(names) is running? The run stops after its current batch and records it; the rest stays enrolled for the next run.",
+                    confirmLabel: "Stop and quit"), then: .stopRunsAndQuit)
         }
         return out
     }
@@ -51,7 +53,11 @@ public enum App {
         switch msg {
         case .key(let key): return handleKey(&state, key)
         case .paste(let text):
-            if case .commandLine(var field) = state.overlay { field.insert(text); state.overlay = .commandLine(field); return [] }
+            if case .commandLine(var field) = state.overlay {
+                field.insert(text)
+                state.overlay = .commandLine(field)
+                return []
+            }
             return text.flatMap { handleKey(&state, .char($0)) }
         case .mouse(let event): return handleMouse(&state, event)
         case .resize(let width, let height):
@@ -60,7 +66,10 @@ public enum App {
             let context = state.screenContext
             return perform(&state, state.updateCurrent { $0.receive(msg, context) })
         case .tick:
-            if state.toastTicks > 0 { state.toastTicks -= 1; if state.toastTicks == 0 { state.toast = nil } }
+            if state.toastTicks > 0 {
+                state.toastTicks -= 1
+                if state.toastTicks == 0 { state.toast = nil }
+            }
             return []
         case .databaseChanged:
             return reloadEffects(for: state.current)
@@ -111,10 +120,13 @@ public enum App {
             return reloadEffects(for: state.current) + (state.stack.count > 1 ? [.loadProfiles] : [])
         case .deletionPlanned(let plan):
             let what = "\(ProfilesState.list(plan.profiles)) and \(plan.usageRecords) usage record\(plan.usageRecords == 1 ? "" : "s")"
-            state.overlay = .confirm(ConfirmDialogState(title: "Delete", message: "Delete \(what)? This can't be undone.", confirmLabel: "Delete"),
-                                     then: .delete(names: plan.profiles))
+            state.overlay = .confirm(
+                ConfirmDialogState(title: "Delete", message: "Delete \(what)? This can't be undone.", confirmLabel: "Delete"),
+                then: .delete(names: plan.profiles))
         case .deleted(let plan):
-            state.show("Deleted \(ProfilesState.list(plan.profiles)) and \(plan.usageRecords) usage record\(plan.usageRecords == 1 ? "" : "s")", kind: .success)
+            state.show(
+                "Deleted \(ProfilesState.list(plan.profiles)) and \(plan.usageRecords) usage record\(plan.usageRecords == 1 ? "" : "s")",
+                kind: .success)
             if case .profilePage = state.current { state.stack.removeLast() }
             return [.loadProfiles]
         case .exported(let path, let rows):
@@ -125,14 +137,17 @@ public enum App {
             if let latest = result.latest {
                 let approved = latest.status == .approved
                 var text = (result.submitted ? "Submitted " : "Saved; template unchanged: ") + latest.described
-                if !approved, let sending = result.sending, sending.version != latest.version { text += "; v\(sending.version) sends meanwhile" }
+                if !approved, let sending = result.sending, sending.version != latest.version {
+                    text += "; v\(sending.version) sends meanwhile"
+                }
                 state.show(text, kind: approved ? .success : .error)
             }
         case .runFinished(let name, let summary):
             state.runningPrograms = state.runningPrograms.filter { ProfileName.key($0) != ProfileName.key(name) }
             if state.quitAfterRuns && state.runningPrograms.isEmpty { state.quitting = true }
             // The Programs screen showing the run shows its summary; elsewhere a toast says it.
-            if case .programs(let s) = state.current, s.shows(runOf: name) {} else {
+            if case .programs(let s) = state.current, s.shows(runOf: name) {
+            } else {
                 state.show("Run of \"\(name)\" finished: \(summary.sent) sent, \(summary.warned) not sent", kind: .success)
             }
             return [.loadPrograms]
@@ -141,11 +156,12 @@ public enum App {
                 state.show("Nothing to retry on \(dayText): no rate limits, timeouts or unknown outcomes", kind: .info)
                 return []
             }
-            state.overlay = .confirm(ConfirmDialogState(
-                title: "Retry",
-                message: "Send \(count) warning\(count == 1 ? "" : "s") of \(dayText) again (\(programs.joined(separator: ", ")))? "
-                    + "Rate limits, timeouts and unknown outcomes are retried; an unknown one may have reached the person already.",
-                confirmLabel: "Retry"), then: .retryDay(profile: profile, day: day, programs: programs))
+            state.overlay = .confirm(
+                ConfirmDialogState(
+                    title: "Retry",
+                    message: "Send \(count) warning\(count == 1 ? "" : "s") of \(dayText) again (\(programs.joined(separator: ", ")))? "
+                        + "Rate limits, timeouts and unknown outcomes are retried; an unknown one may have reached the person already.",
+                    confirmLabel: "Retry"), then: .retryDay(profile: profile, day: day, programs: programs))
         case .retryFinished(let label, let text, let failed):
             state.runningPrograms.remove(label)
             if state.quitAfterRuns && state.runningPrograms.isEmpty { state.quitting = true }
@@ -247,8 +263,12 @@ public enum App {
         // The screen's text entry gets every key first.
         if isTyping(state.current) { return route(&state, key) }
         switch key {
-        case .char("?"): state.overlay = .help; return []
-        case .char(":"): state.overlay = .commandLine(TextFieldState()); return []
+        case .char("?"):
+            state.overlay = .help
+            return []
+        case .char(":"):
+            state.overlay = .commandLine(TextFieldState())
+            return []
         default: return route(&state, key)
         }
     }
@@ -272,7 +292,10 @@ public enum App {
             case .push(let screen): state.stack.append(screen)
             case .pop:
                 // The screen below may be stale: changes are reloaded only on the screen shown.
-                if state.stack.count > 1 { state.stack.removeLast(); effects += reloadEffects(for: state.current) }
+                if state.stack.count > 1 {
+                    state.stack.removeLast()
+                    effects += reloadEffects(for: state.current)
+                }
             case .run(let effect): effects.append(effect)
             case .confirm(let dialog, let then): state.overlay = .confirm(dialog, then: then)
             case .toast(let message, let kind): state.show(message, kind: kind)
@@ -309,7 +332,10 @@ public enum App {
             state.stack = [state.stack[0], .profilePage(ProfilePageState(name: match)), .stats(StatsScreenState(profile: match))]
             return [.loadProfile(name: match), .loadStats(profile: match, filter: .all)]
         case "theme":
-            guard !argument.isEmpty else { state.show("usage: :theme NAME (\(state.themeNames.joined(separator: ", ")))", kind: .error); return [] }
+            guard !argument.isEmpty else {
+                state.show("usage: :theme NAME (\(state.themeNames.joined(separator: ", ")))", kind: .error)
+                return []
+            }
             return [.loadTheme(argument)]
         case "help":
             state.overlay = .help
@@ -333,7 +359,8 @@ public enum App {
         let parts = text.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         if parts.count <= 1 {
             let matches = commands.filter { $0.hasPrefix(text) }
-            return matches.count == 1 ? matches[0] + (["stats", "theme"].contains(matches[0]) ? " " : "") : commonPrefix(matches, fallback: text)
+            return matches.count == 1
+                ? matches[0] + (["stats", "theme"].contains(matches[0]) ? " " : "") : commonPrefix(matches, fallback: text)
         }
         let pool = parts[0] == "stats" ? state.profileNames : parts[0] == "theme" ? state.themeNames : []
         let matches = pool.filter { $0.lowercased().hasPrefix(parts[1].lowercased()) }
@@ -360,13 +387,16 @@ public enum App {
         if case .commandLine(let field) = state.overlay {
             buffer.fill(parts[2], style: state.theme.text)
             buffer.write(":", x: 0, y: parts[2].y, style: state.theme.accent)
-            TextField(theme: state.theme).render(into: &buffer, area: Rect(x: 1, y: parts[2].y, width: parts[2].width - 1, height: 1), state: field)
+            TextField(theme: state.theme).render(
+                into: &buffer, area: Rect(x: 1, y: parts[2].y, width: parts[2].width - 1, height: 1), state: field)
         } else {
             KeyBar(keys(for: state), theme: state.theme).render(into: &buffer, area: parts[2])
         }
         if let toast = state.toast { toast.render(into: &buffer, area: parts[1], theme: state.theme) }
         switch state.overlay {
-        case .help: HelpOverlay(title: "\(state.current.title): keys", bindings: helpKeys(for: state), theme: state.theme).render(into: &buffer, area: parts[1])
+        case .help:
+            HelpOverlay(title: "\(state.current.title): keys", bindings: helpKeys(for: state), theme: state.theme).render(
+                into: &buffer, area: parts[1])
         case .confirm(let dialog, _): ConfirmDialog(theme: state.theme).render(into: &buffer, area: parts[1], state: dialog)
         default: break
         }

@@ -18,8 +18,10 @@ public final class Runtime {
     let synchronousEffects: Bool
 
     /// `plain`: plain mode (see `PlainMode`), whatever the theme.
-    public init(workspace: Workspace, terminal: any Terminal, themeName: String, themeFolders: [String], plain: Bool = false,
-                synchronousEffects: Bool = false) {
+    public init(
+        workspace: Workspace, terminal: any Terminal, themeName: String, themeFolders: [String], plain: Bool = false,
+        synchronousEffects: Bool = false
+    ) {
         self.synchronousEffects = synchronousEffects
         self.workspace = workspace
         self.terminal = terminal
@@ -33,8 +35,11 @@ public final class Runtime {
     }
 
     static func themeNames(in folders: [String]) -> [String] {
-        Array(Set(folders.flatMap { (try? FileManager.default.contentsOfDirectory(atPath: $0)) ?? [] }
-            .filter { $0.hasSuffix(".toml") }.map { String($0.dropLast(5)) })).sorted()
+        Array(
+            Set(
+                folders.flatMap { (try? FileManager.default.contentsOfDirectory(atPath: $0)) ?? [] }
+                    .filter { $0.hasSuffix(".toml") }.map { String($0.dropLast(5)) })
+        ).sorted()
     }
 
     /// The loop, until the user quits.
@@ -59,8 +64,14 @@ public final class Runtime {
             case .tick: break
             }
             let now = Date()
-            if now.timeIntervalSince(lastTick) >= 0.1 { dispatch(.tick); lastTick = now }
-            if now.timeIntervalSince(lastCheck) >= 0.7 { perform(.checkForChanges); lastCheck = now }
+            if now.timeIntervalSince(lastTick) >= 0.1 {
+                dispatch(.tick)
+                lastTick = now
+            }
+            if now.timeIntervalSince(lastCheck) >= 0.7 {
+                perform(.checkForChanges)
+                lastCheck = now
+            }
         }
     }
 
@@ -160,7 +171,9 @@ public final class Runtime {
         let workspace = self.workspace
         let inbox = self.inbox
         let body: @Sendable () -> Void = {
-            var retried = 0, sent = 0, warned = 0
+            var retried = 0
+            var sent = 0
+            var warned = 0
             var problems: [String] = []
             for program in programs where !flag.isSet {
                 do {
@@ -203,7 +216,8 @@ public final class Runtime {
     }
 
     /// Performs one effect; the answer, or `.failed` with a one-line message.
-    static func execute(_ effect: Effect, workspace: Workspace, themeFolders: [String], depth: ColorDepth, watcher: ChangeWatcher?) -> Msg? {
+    static func execute(_ effect: Effect, workspace: Workspace, themeFolders: [String], depth: ColorDepth, watcher: ChangeWatcher?) -> Msg?
+    {
         do {
             switch effect {
             case .loadProfiles: return .profilesLoaded(try workspace.profiles.list())
@@ -225,23 +239,30 @@ public final class Runtime {
                 let range = try workspace.stats.range(from: from, to: to)
                 return .statsLoaded(try workspace.stats.details(profile: profile, range: range, filter: filter), today: workspace.today)
             case .loadContacts(let query, let request):
-                let page = try workspace.stats.contacts(profile: query.profile, kind: query.kind, day: query.day, page: request,
-                                                        search: query.search, limit: query.pageSize)
-                return .contactsLoaded(query, page: page, times: page.rows.map { StatsExport.time(of: $0, kind: query.kind, calendar: workspace.calendar) })
+                let page = try workspace.stats.contacts(
+                    profile: query.profile, kind: query.kind, day: query.day, page: request,
+                    search: query.search, limit: query.pageSize)
+                return .contactsLoaded(
+                    query, page: page, times: page.rows.map { StatsExport.time(of: $0, kind: query.kind, calendar: workspace.calendar) })
             case .loadContactDetail(let sendID):
                 let detail = try workspace.stats.detail(sendID: sendID)
-                return .contactDetailLoaded(detail, time: workspace.calendar.timestamp(ofMillis: detail.at),
-                                            delivered: detail.deliveredAt.map(workspace.calendar.timestamp(ofMillis:)),
-                                            read: detail.readAt.map(workspace.calendar.timestamp(ofMillis:)))
+                return .contactDetailLoaded(
+                    detail, time: workspace.calendar.timestamp(ofMillis: detail.at),
+                    delivered: detail.deliveredAt.map(workspace.calendar.timestamp(ofMillis:)),
+                    read: detail.readAt.map(workspace.calendar.timestamp(ofMillis:)))
             case .exportStats(let profile, let filter, let from, let to):
-                let details = try workspace.stats.details(profile: profile, range: try workspace.stats.range(from: from, to: to), filter: filter)
-                let name = "stats-\(Self.fileSafe(profile))-\(workspace.calendar.string(for: details.from))-\(workspace.calendar.string(for: details.to))-\(filter.rawValue).csv"
+                let details = try workspace.stats.details(
+                    profile: profile, range: try workspace.stats.range(from: from, to: to), filter: filter)
+                let name =
+                    "stats-\(Self.fileSafe(profile))-\(workspace.calendar.string(for: details.from))-\(workspace.calendar.string(for: details.to))-\(filter.rawValue).csv"
                 let path = try Self.write(name, StatsExport.csv(details, calendar: workspace.calendar), beside: workspace)
                 return .exported(path: path, rows: details.days.count)
             case .exportContacts(let query):
                 let rows = try workspace.stats.allContacts(profile: query.profile, kind: query.kind, day: query.day, search: query.search)
-                let name = "contacts-\(Self.fileSafe(query.profile))-\(query.kind.rawValue)-\(workspace.calendar.string(for: query.day)).csv"
-                let path = try Self.write(name, StatsExport.contactsCSV(rows, kind: query.kind, calendar: workspace.calendar), beside: workspace)
+                let name =
+                    "contacts-\(Self.fileSafe(query.profile))-\(query.kind.rawValue)-\(workspace.calendar.string(for: query.day)).csv"
+                let path = try Self.write(
+                    name, StatsExport.contactsCSV(rows, kind: query.kind, calendar: workspace.calendar), beside: workspace)
                 return .exported(path: path, rows: rows.count)
             case .loadPrograms: return .programsLoaded(try workspace.programs.list())
             case .setProgramActive(let name, let active):
@@ -262,13 +283,15 @@ public final class Runtime {
                 _ = try workspace.programs.setNode(program: program, profile: profile, tag: tag, message: message, acceptFlags: acceptFlags)
                 return .nodeSaved(program: program)
             case .saveUtilityNode(let program, let profile, let language, let message, let acceptFlags):
-                let result = try workspace.programs.setUtilityNode(program: program, profile: profile, language: language,
-                                                                   message: message, acceptFlags: acceptFlags)
+                let result = try workspace.programs.setUtilityNode(
+                    program: program, profile: profile, language: language,
+                    message: message, acceptFlags: acceptFlags)
                 return .utilityNodeSaved(program: program, result, try workspace.programs.summary(named: program))
             case .planRetry(let profile, let day):
                 let programs = try workspace.retries.retryable(profile: profile, day: day)
-                return .retryPlanned(profile: profile, day: day, programs: programs.map(\.program), count: programs.reduce(0) { $0 + $1.count },
-                                     dayText: workspace.calendar.string(for: day))
+                return .retryPlanned(
+                    profile: profile, day: day, programs: programs.map(\.program), count: programs.reduce(0) { $0 + $1.count },
+                    dayText: workspace.calendar.string(for: day))
             case .liftSuppression(let email, let pageID, let sendID):
                 try workspace.suppressions.lift(email: email, pageID: pageID)
                 return .suppressionLifted(email: email, sendID: sendID)
@@ -305,27 +328,40 @@ final class RunRegistry: @unchecked Sendable {
     final class Flag: @unchecked Sendable {
         private let lock = NSLock()
         private var value = false
-        var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
-        func set() { lock.lock(); value = true; lock.unlock() }
+        var isSet: Bool {
+            lock.lock()
+            defer { lock.unlock() }
+            return value
+        }
+        func set() {
+            lock.lock()
+            value = true
+            lock.unlock()
+        }
     }
 
     private let lock = NSLock()
     private var flags: [String: Flag] = [:]
 
     func start(_ name: String) -> Flag {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         let flag = Flag()
         flags[name] = flag
         return flag
     }
 
     func cancel(_ name: String) {
-        lock.lock(); let flag = flags[name]; lock.unlock()
+        lock.lock()
+        let flag = flags[name]
+        lock.unlock()
         flag?.set()
     }
 
     func cancelAll() {
-        lock.lock(); let all = Array(flags.values); lock.unlock()
+        lock.lock()
+        let all = Array(flags.values)
+        lock.unlock()
         for flag in all { flag.set() }
     }
 }
@@ -337,26 +373,30 @@ final class Inbox: @unchecked Sendable {
     private var checking = false
 
     func post(_ msg: Msg) {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         messages.append(msg)
     }
 
     func drain() -> [Msg] {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         let out = messages
         messages = []
         return out
     }
 
     func beginCheck() -> Bool {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         if checking { return false }
         checking = true
         return true
     }
 
     func endCheck() {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         checking = false
     }
 }

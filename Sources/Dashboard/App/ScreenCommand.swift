@@ -28,8 +28,11 @@ enum ListKeys {
     /// Moves `table` for a movement key; false when `key` is not one.
     static func apply(_ key: Key, to table: inout TableState, count: Int, visible: Int) -> Bool {
         guard let move = movement(key, page: visible) else { return false }
-        if let to = move.absolute { table.moveTo(min(to, max(0, count - 1)), count: count, visible: visible) }
-        else { table.move(by: move.delta, count: count, visible: visible) }
+        if let to = move.absolute {
+            table.moveTo(min(to, max(0, count - 1)), count: count, visible: visible)
+        } else {
+            table.move(by: move.delta, count: count, visible: visible)
+        }
         return true
     }
 }

@@ -67,8 +67,9 @@ extension Screen {
 
 extension AppState {
     var screenContext: ScreenContext {
-        ScreenContext(visibleRows: Table.visibleRows(in: Rect(x: 0, y: 0, width: width, height: bodyHeight - 1)),
-                      profileNames: profileNames)
+        ScreenContext(
+            visibleRows: Table.visibleRows(in: Rect(x: 0, y: 0, width: width, height: bodyHeight - 1)),
+            profileNames: profileNames)
     }
 
     /// Runs `body` on the current screen's model.

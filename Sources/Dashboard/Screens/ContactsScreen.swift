@@ -14,7 +14,8 @@ public struct ContactsState: Equatable, Sendable {
     public init(query: ContactsQuery) { self.query = query }
 
     public static let keys: [(key: String, action: String)] = [
-        ("j/k", "move"), ("PgUp/PgDn", "page"), ("g/G", "first/last"), ("Enter", "contact"), ("/", "search"), ("x", "export CSV"), ("Esc", "back"),
+        ("j/k", "move"), ("PgUp/PgDn", "page"), ("g/G", "first/last"), ("Enter", "contact"), ("/", "search"), ("x", "export CSV"),
+        ("Esc", "back"),
     ]
 
     var title: String {
@@ -50,20 +51,34 @@ public struct ContactsState: Equatable, Sendable {
         let rows = page?.rows ?? []
         switch key {
         case .escape, .char("q"):
-            if !query.search.isEmpty { query.search = ""; pageNumber = 1; return [load(.first)] }
+            if !query.search.isEmpty {
+                query.search = ""
+                pageNumber = 1
+                return [load(.first)]
+            }
             return [.pop]
         case .char("j"), .down:
-            if table.cursor + 1 < rows.count { table.cursor += 1 }
-            else if let next = page?.next { table.cursor = 0; pageNumber += 1; return [load(.after(next))] }
+            if table.cursor + 1 < rows.count {
+                table.cursor += 1
+            } else if let next = page?.next {
+                table.cursor = 0
+                pageNumber += 1
+                return [load(.after(next))]
+            }
         case .char("k"), .up:
-            if table.cursor > 0 { table.cursor -= 1 }
-            else if page?.hasPrevious == true, let first = rows.first {
+            if table.cursor > 0 {
+                table.cursor -= 1
+            } else if page?.hasPrevious == true, let first = rows.first {
                 pageNumber = max(1, pageNumber - 1)
                 table.cursor = max(0, query.pageSize - 1)
                 return [load(.before(ContactCursor(at: first.at, sendID: first.sendID)))]
             }
         case .pageDown, .char(" "):
-            if let next = page?.next { table.cursor = 0; pageNumber += 1; return [load(.after(next))] }
+            if let next = page?.next {
+                table.cursor = 0
+                pageNumber += 1
+                return [load(.after(next))]
+            }
             table.cursor = max(0, rows.count - 1)
         case .pageUp:
             if page?.hasPrevious == true, let first = rows.first {
@@ -71,8 +86,14 @@ public struct ContactsState: Equatable, Sendable {
                 return [load(.before(ContactCursor(at: first.at, sendID: first.sendID)))]
             }
             table.cursor = 0
-        case .char("g"), .home: table.cursor = 0; pageNumber = 1; return [load(.first)]
-        case .char("G"), .end: table.cursor = Int.max; pageNumber = 0; return [load(.last)]
+        case .char("g"), .home:
+            table.cursor = 0
+            pageNumber = 1
+            return [load(.first)]
+        case .char("G"), .end:
+            table.cursor = Int.max
+            pageNumber = 0
+            return [load(.last)]
         case .char("/"): searchField = TextFieldState(query.search)
         case .char("x"): return [.run(.exportContacts(query))]
         case .enter:
@@ -94,24 +115,34 @@ public struct ContactsState: Equatable, Sendable {
 
     func render(into buffer: inout Buffer, area: Rect, theme: Theme) {
         let parts = Layout.vertical(area, [.length(1), .fill, .length(1)])
-        let kindWord = ["sent": "were sent", "delivered": "were delivered", "warning": "were not sent (warnings)"][query.kind.rawValue] ?? ""
-        Label("\(query.profile) · contacts who \(kindWord) on \(AccountCalendar(timeZone: .gmt).string(for: query.day))",
-              style: theme.header).render(into: &buffer, area: parts[0])
+        let kindWord =
+            ["sent": "were sent", "delivered": "were delivered", "warning": "were not sent (warnings)"][query.kind.rawValue] ?? ""
+        Label(
+            "\(query.profile) · contacts who \(kindWord) on \(AccountCalendar(timeZone: .gmt).string(for: query.day))",
+            style: theme.header
+        ).render(into: &buffer, area: parts[0])
         guard let page else {
             Label("Loading…", style: theme.muted).render(into: &buffer, area: parts[1].inset(1))
             return
         }
         if page.rows.isEmpty {
-            Label(query.search.isEmpty ? "No contacts behind this number." : "No contact matches \"\(query.search)\".",
-                  style: theme.muted).render(into: &buffer, area: Rect(x: parts[1].x + 2, y: parts[1].y + 1, width: parts[1].width - 4, height: 1))
+            Label(
+                query.search.isEmpty ? "No contacts behind this number." : "No contact matches \"\(query.search)\".",
+                style: theme.muted
+            ).render(into: &buffer, area: Rect(x: parts[1].x + 2, y: parts[1].y + 1, width: parts[1].width - 4, height: 1))
         } else {
             // The time column is named for what it holds: the delivered list shows when each was
             // delivered (still ordered by when it was sent), the others when it was sent or warned.
             let timeHeader = query.kind == .delivered ? "DELIVERED" : query.kind == .sent ? "SENT" : "WARNED"
-            Table(columns: [TableColumn(timeHeader, width: .length(27)), TableColumn("EMAIL", width: .percent(35)),
-                            TableColumn("STATUS", width: .length(11)), TableColumn("REASON")],
-                  source: ArrayRowSource(page.rows.enumerated().map { i, r in [i < times.count ? times[i] : "", r.email, r.status.rawValue, r.reason ?? ""] }),
-                  theme: theme).render(into: &buffer, area: parts[1], state: table)
+            Table(
+                columns: [
+                    TableColumn(timeHeader, width: .length(27)), TableColumn("EMAIL", width: .percent(35)),
+                    TableColumn("STATUS", width: .length(11)), TableColumn("REASON"),
+                ],
+                source: ArrayRowSource(
+                    page.rows.enumerated().map { i, r in [i < times.count ? times[i] : "", r.email, r.status.rawValue, r.reason ?? ""] }),
+                theme: theme
+            ).render(into: &buffer, area: parts[1], state: table)
         }
         if let field = searchField {
             TextField(theme: theme).render(into: &buffer, area: parts[2], state: TextFieldState("/" + field.text))
@@ -162,19 +193,25 @@ public struct ContactDetailState: Equatable, Sendable {
         if let readTime { line("Read", readTime, theme.text) }
         line("Status", d.status.rawValue, d.reason == nil ? theme.success : theme.warning)
         if let id = d.messageID { line("Message id", id, theme.text) }
-        if let code = d.errorCode { line("Error", "\(code)" + (d.errorSubcode.map { "/\($0)" } ?? "") + " — " + (d.reason ?? ""), theme.error) }
-        else if let reason = d.reason { line("Reason", reason, theme.warning) }
+        if let code = d.errorCode {
+            line("Error", "\(code)" + (d.errorSubcode.map { "/\($0)" } ?? "") + " — " + (d.reason ?? ""), theme.error)
+        } else if let reason = d.reason {
+            line("Reason", reason, theme.warning)
+        }
         for earlier in d.earlierAttempts {
             line("Attempt \(earlier.attempt)", earlier.status.rawValue + (earlier.reason.map { " — \($0)" } ?? ""), theme.muted)
         }
         if let s = d.suppression {
-            line("Suppressed", "for \(s.pageName) since \(AccountCalendar(timeZone: .gmt).string(for: s.since)) (\(s.code)) · L lifts", theme.error)
+            line(
+                "Suppressed", "for \(s.pageName) since \(AccountCalendar(timeZone: .gmt).string(for: s.since)) (\(s.code)) · L lifts",
+                theme.error)
         }
         rows.y += 1
         line("Message", d.message == nil ? "(none: nothing was sent)" : "", theme.muted)
         if let message = d.message {
             for text in TextWrap.lines(message, width: max(10, inner.width - 16)).prefix(max(0, (inner.maxY - rows.y) / 2)) {
-                Label(text, style: theme.text).render(into: &buffer, area: Rect(x: inner.x + 2, y: rows.y, width: inner.width - 2, height: 1))
+                Label(text, style: theme.text).render(
+                    into: &buffer, area: Rect(x: inner.x + 2, y: rows.y, width: inner.width - 2, height: 1))
                 rows.y += 1
             }
         }
@@ -182,7 +219,8 @@ public struct ContactDetailState: Equatable, Sendable {
         line("Data fields", "", theme.muted)
         for field in d.fields where rows.y < inner.maxY {
             Label(field.name, style: theme.accent).render(into: &buffer, area: Rect(x: inner.x + 2, y: rows.y, width: 20, height: 1))
-            Label(field.value, style: theme.text).render(into: &buffer, area: Rect(x: inner.x + 24, y: rows.y, width: inner.width - 24, height: 1))
+            Label(field.value, style: theme.text).render(
+                into: &buffer, area: Rect(x: inner.x + 24, y: rows.y, width: inner.width - 24, height: 1))
             rows.y += 1
         }
     }

@@ -62,7 +62,10 @@ public struct NewProfileState: Equatable, Sendable {
             switch key {
             case .escape: step = .name
             case .enter:
-                if usesGraph { step = .token; return [] }
+                if usesGraph {
+                    step = .token
+                    return []
+                }
                 return [.run(.loadPages)]
             default: break
             }
@@ -74,7 +77,10 @@ public struct NewProfileState: Equatable, Sendable {
                 step = .login
             case .enter:
                 let text = token.text.trimmingCharacters(in: .whitespacesAndNewlines)
-                guard !text.isEmpty else { loginError = "paste a user access token first"; return [] }
+                guard !text.isEmpty else {
+                    loginError = "paste a user access token first"
+                    return []
+                }
                 loginError = nil
                 // The token leaves the screen's state once it is handed over.
                 token = TextFieldState("", limit: 1024)
@@ -126,10 +132,11 @@ public struct NewProfileState: Equatable, Sendable {
     /// The directory's pages arrived: every page is listed, the ones that can't link say why.
     mutating func showPages(_ pages: [PageInfo]) {
         self.pages = pages
-        picker = PickerState(items: pages.map { page in
-            let reason = page.linkedProfile.map { "linked to profile \"\($0)\"" } ?? page.eligibility.reason
-            return PickerItem(page.name, detail: "\(page.role.rawValue) · \(page.id)", disabledReason: reason)
-        }, cursor: pages.firstIndex { $0.linkedProfile == nil && $0.eligibility == .eligible } ?? 0)
+        picker = PickerState(
+            items: pages.map { page in
+                let reason = page.linkedProfile.map { "linked to profile \"\($0)\"" } ?? page.eligibility.reason
+                return PickerItem(page.name, detail: "\(page.role.rawValue) · \(page.id)", disabledReason: reason)
+            }, cursor: pages.firstIndex { $0.linkedProfile == nil && $0.eligibility == .eligible } ?? 0)
         step = .page
     }
 
@@ -141,17 +148,22 @@ public struct NewProfileState: Equatable, Sendable {
             Label(text, style: style).render(into: &buffer, area: Rect(x: inner.x + indent, y: y, width: inner.width - indent, height: 1))
             y += 1
         }
-        let steps: [(Step, String)] = [(.name, "1 Name"), (step == .token ? .token : .login, "2 Log in to Facebook"), (.page, "3 Facebook page"), (.status, "4 Status"), (.done, "5 Opt-in code")]
+        let steps: [(Step, String)] = [
+            (.name, "1 Name"), (step == .token ? .token : .login, "2 Log in to Facebook"), (.page, "3 Facebook page"),
+            (.status, "4 Status"), (.done, "5 Opt-in code"),
+        ]
         var x = inner.x
         for (s, label) in steps {
             let active = s == step || (step == .saving && s == .status)
-            x += buffer.write(label + "   ", x: x, y: y, style: active ? theme.accent.with(.underline) : theme.muted, maxWidth: inner.maxX - x)
+            x += buffer.write(
+                label + "   ", x: x, y: y, style: active ? theme.accent.with(.underline) : theme.muted, maxWidth: inner.maxX - x)
         }
         y += 2
         switch step {
         case .name:
             line("Name of the profile (1–100 characters, unique):", theme.text)
-            TextField(theme: theme, placeholder: "e.g. Northwind Shop").render(into: &buffer, area: Rect(x: inner.x, y: y, width: min(60, inner.width), height: 1), state: name)
+            TextField(theme: theme, placeholder: "e.g. Northwind Shop").render(
+                into: &buffer, area: Rect(x: inner.x, y: y, width: min(60, inner.width), height: 1), state: name)
             y += 2
             if let nameError { line("✗ " + nameError, theme.error) } else if !name.text.isEmpty { line("✓ looks good", theme.success) }
         case .login:
@@ -159,8 +171,10 @@ public struct NewProfileState: Equatable, Sendable {
             y += 1
             line("[ Log in to Facebook ]", theme.selection)
             y += 1
-            line(usesGraph ? "Asks the Graph API for the pages your user access token can send from."
-                           : "Lists the pages your Facebook account can send from (the sandbox directory by default).", theme.muted)
+            line(
+                usesGraph
+                    ? "Asks the Graph API for the pages your user access token can send from."
+                    : "Lists the pages your Facebook account can send from (the sandbox directory by default).", theme.muted)
             line("Sending needs the Admin, Editor or Moderator role on the page.", theme.muted)
         case .token:
             line("Paste a user access token (pages_show_list, pages_messaging); it is never shown:", theme.text)
@@ -168,12 +182,19 @@ public struct NewProfileState: Equatable, Sendable {
             TextField(theme: theme, placeholder: "paste the token, then Enter").render(
                 into: &buffer, area: Rect(x: inner.x, y: y, width: min(62, inner.width), height: 1), state: masked)
             y += 2
-            if let loginError { line("✗ " + loginError, theme.error) } else if !token.text.isEmpty { line("\(token.text.count) characters", theme.muted) }
+            if let loginError {
+                line("✗ " + loginError, theme.error)
+            } else if !token.text.isEmpty {
+                line("\(token.text.count) characters", theme.muted)
+            }
         case .page:
             line("Choose the page this profile sends from (greyed pages can't be chosen):", theme.text)
-            Picker(theme: theme).render(into: &buffer, area: Rect(x: inner.x, y: y, width: inner.width, height: min(12, inner.maxY - y)), state: picker)
+            Picker(theme: theme).render(
+                into: &buffer, area: Rect(x: inner.x, y: y, width: inner.width, height: min(12, inner.maxY - y)), state: picker)
         case .status, .saving:
-            line("Profile: \(name.text.trimmingCharacters(in: .whitespaces))   Page: \(pages.first { $0.id == pageID }?.name ?? "?")", theme.text)
+            line(
+                "Profile: \(name.text.trimmingCharacters(in: .whitespaces))   Page: \(pages.first { $0.id == pageID }?.name ?? "?")",
+                theme.text)
             y += 1
             line((enabled ? "● " : "○ ") + "Enabled", enabled ? theme.selection : theme.text)
             line((enabled ? "○ " : "● ") + "Disabled", enabled ? theme.text : theme.selection)

@@ -134,8 +134,12 @@ public struct NodeEditorState: Equatable, Sendable {
         case .ctrl("s"): return save()
         case .escape:
             if isDirty {
-                return [.confirm(ConfirmDialogState(title: "Unsaved changes", message: "Leave the node of \"\(program)\" without saving?", confirmLabel: "Discard"),
-                                 then: .popScreen)]
+                return [
+                    .confirm(
+                        ConfirmDialogState(
+                            title: "Unsaved changes", message: "Leave the node of \"\(program)\" without saving?", confirmLabel: "Discard"),
+                        then: .popScreen)
+                ]
             }
             return [.pop]  // the Programs list below reloads
         case .tab: focus = [.profile, .tag, .message, .preview][([.profile, .tag, .message, .preview].firstIndex(of: focus)! + 1) % 4]
@@ -170,19 +174,23 @@ public struct NodeEditorState: Equatable, Sendable {
         guard let profile else { return [.toast("Pick a profile first (Tab to Profile, Enter)", .error)] }
         let (program, message, language) = (self.program, editor.text, self.language)
         if kind == .utility {
-            return confirmingFlags(title: "Template check", label: "Submit anyway",
-                                   question: { "Meta will likely reject this template: \($0). Submit anyway?" }) { confirmed in
-                .saveUtilityNode(program: program, profile: profile, language: language, message: message, acceptFlags: confirmed)
-            }
+            return confirmingFlags(
+                title: "Template check", label: "Submit anyway",
+                question: { "Meta will likely reject this template: \($0). Submit anyway?" },
+                save: { confirmed in
+                    .saveUtilityNode(program: program, profile: profile, language: language, message: message, acceptFlags: confirmed)
+                })
         }
         guard let tag else { return [.toast("Pick a tag first (t)", .error)] }
         if let retired = tagRetired {
             return [.toast("Tag \(tag) was \(retired) by Meta: press u to send a utility template instead", .error)]
         }
-        return confirmingFlags(title: "Policy check", label: "Save anyway",
-                               question: { "This message is flagged: \($0). Facebook can stop a page that sends such messages. Save anyway?" }) { confirmed in
-            .saveNode(program: program, profile: profile, tag: tag, message: message, acceptFlags: confirmed)
-        }
+        return confirmingFlags(
+            title: "Policy check", label: "Save anyway",
+            question: { "This message is flagged: \($0). Facebook can stop a page that sends such messages. Save anyway?" },
+            save: { confirmed in
+                .saveNode(program: program, profile: profile, tag: tag, message: message, acceptFlags: confirmed)
+            })
     }
 
     /// The save itself, or (the live check flags the message) a dialog that asks first and saves
@@ -196,10 +204,12 @@ public struct NodeEditorState: Equatable, Sendable {
     private mutating func openProfilePicker() {
         guard let data else { return }
         // Only Enabled profiles can be picked; a Disabled one already on the node may be kept.
-        pickerState = PickerState(items: data.profiles.map { p in
-            PickerItem(p.name, detail: p.enabled ? "Enabled" : "Disabled",
-                       disabledReason: p.enabled || p.name == saved.profile ? nil : "disabled: enable it to pick it")
-        }, cursor: data.profiles.firstIndex { $0.name == profile } ?? 0)
+        pickerState = PickerState(
+            items: data.profiles.map { p in
+                PickerItem(
+                    p.name, detail: p.enabled ? "Enabled" : "Disabled",
+                    disabledReason: p.enabled || p.name == saved.profile ? nil : "disabled: enable it to pick it")
+            }, cursor: data.profiles.firstIndex { $0.name == profile } ?? 0)
         picker = .profile
     }
 
@@ -209,12 +219,14 @@ public struct NodeEditorState: Equatable, Sendable {
     /// tag with its state; a retired tag can't be newly picked (R12).
     private mutating func openTagPicker() {
         guard let data else { return }
-        let utility = PickerItem(Self.utilityChoice, detail: "a page template Meta reviews; sent as messaging_type UTILITY with each contact's fields")
+        let utility = PickerItem(
+            Self.utilityChoice, detail: "a page template Meta reviews; sent as messaging_type UTILITY with each contact's fields")
         let tags = data.tags.map { t in
             let state = t.state(on: data.today).map { "[\($0)] " } ?? ""
-            return PickerItem(t.name, detail: state + t.allows + " e.g. \"" + t.example + "\"",
-                              disabledReason: t.isRetired(on: data.today) && !(t.name == saved.tag && savedKind == .tag)
-                                  ? "retired: \(t.retiredNote ?? "")" : nil)
+            return PickerItem(
+                t.name, detail: state + t.allows + " e.g. \"" + t.example + "\"",
+                disabledReason: t.isRetired(on: data.today) && !(t.name == saved.tag && savedKind == .tag)
+                    ? "retired: \(t.retiredNote ?? "")" : nil)
         }
         let cursor = kind == .utility ? 0 : (data.tags.firstIndex { $0.name == tag }.map { $0 + 1 } ?? 0)
         pickerState = PickerState(items: [utility] + tags, cursor: cursor)
@@ -223,16 +235,17 @@ public struct NodeEditorState: Equatable, Sendable {
 
     private mutating func openFieldPicker() {
         guard let data else { return }
-        pickerState = PickerState(items: data.fields.filter { !$0.isOptIn }.map {
-            PickerItem("@\($0.name)@", detail: $0.defaultValue.isEmpty ? "no default" : "default: \($0.defaultValue)")
-        })
+        pickerState = PickerState(
+            items: data.fields.filter { !$0.isOptIn }.map {
+                PickerItem("@\($0.name)@", detail: $0.defaultValue.isEmpty ? "no default" : "default: \($0.defaultValue)")
+            })
         picker = .field
     }
 
     private mutating func handlePicker(_ key: Key) -> [ScreenCommand] {
         switch key {
         case .escape:
-            if picker == .field { editor.insert("@") } // Esc keeps the @ that was typed
+            if picker == .field { editor.insert("@") }  // Esc keeps the @ that was typed
             picker = nil
         case .char("j"), .down: pickerState.move(by: 1, visible: 10)
         case .char("k"), .up: pickerState.move(by: -1, visible: 10)
@@ -240,13 +253,21 @@ public struct NodeEditorState: Equatable, Sendable {
         case .char("G"), .end: pickerState.move(by: pickerState.items.count, visible: 10)
         case .enter:
             guard let choice = pickerState.choice else {
-                let reason = pickerState.items.indices.contains(pickerState.cursor) ? pickerState.items[pickerState.cursor].disabledReason ?? "" : ""
+                let reason =
+                    pickerState.items.indices.contains(pickerState.cursor) ? pickerState.items[pickerState.cursor].disabledReason ?? "" : ""
                 return [.toast("Can't pick this: \(reason)", .error)]
             }
             switch picker {
-            case .profile?: profile = choice.label; sample = nil
+            case .profile?:
+                profile = choice.label
+                sample = nil
             case .tag?:
-                if choice.label == Self.utilityChoice { kind = .utility } else { kind = .tag; tag = choice.label }
+                if choice.label == Self.utilityChoice {
+                    kind = .utility
+                } else {
+                    kind = .tag
+                    tag = choice.label
+                }
             case .field?: editor.insert(choice.label)
             case nil: break
             }
@@ -266,11 +287,14 @@ public struct NodeEditorState: Equatable, Sendable {
         // Profile and tag.
         func field(_ label: String, _ value: String, _ focused: Bool, y: Int, x: Int, width: Int) {
             buffer.write(label, x: x, y: y, style: theme.muted)
-            buffer.write(DisplayWidth.truncate(value, to: width - DisplayWidth.of(label) - 1), x: x + DisplayWidth.of(label) + 1, y: y,
-                         style: focused ? theme.selection : theme.text)
+            buffer.write(
+                DisplayWidth.truncate(value, to: width - DisplayWidth.of(label) - 1), x: x + DisplayWidth.of(label) + 1, y: y,
+                style: focused ? theme.selection : theme.text)
         }
         let half = rows[0].width / 2
-        let profileText = profile.map { p in p + (data.profiles.first { $0.name == p }?.enabled == false ? " (Disabled)" : "") } ?? "(none: Tab here, Enter)"
+        let profileText =
+            profile.map { p in p + (data.profiles.first { $0.name == p }?.enabled == false ? " (Disabled)" : "") }
+            ?? "(none: Tab here, Enter)"
         field("Profile:", profileText, focus == .profile, y: rows[0].y + 1, x: rows[0].x + 1, width: half - 1)
         field("Send as:", sendsAsText, focus == .tag, y: rows[0].y + 1, x: rows[0].x + half, width: rows[0].width - half)
         // Message editor and, beside or below it, the preview and checks.
@@ -279,10 +303,15 @@ public struct NodeEditorState: Equatable, Sendable {
         // Wide: message and preview side by side over the whole height; narrow: preview below.
         let main = wide ? Rect(x: rows[1].x, y: rows[1].y, width: rows[1].width, height: rows[1].height + rows[2].height) : rows[1]
         let body = wide ? Layout.horizontal(main, [.percent(55), .fill]) : [rows[1]]
-        let counts = live.map { "\($0.check.templateLength)/\(MessageTemplate.maxLength) · preview \($0.check.previewLength)/\(MessageTemplate.maxLength)" } ?? ""
-        let messageInner = Block(title: "Message · " + counts, style: focus == .message ? theme.accent : theme.border,
-                                 titleStyle: (live?.check.previewLength ?? 0) > MessageTemplate.maxLength ? theme.error : theme.header)
-            .render(into: &buffer, area: body[0])
+        let counts =
+            live.map {
+                "\($0.check.templateLength)/\(MessageTemplate.maxLength) · preview \($0.check.previewLength)/\(MessageTemplate.maxLength)"
+            } ?? ""
+        let messageInner = Block(
+            title: "Message · " + counts, style: focus == .message ? theme.accent : theme.border,
+            titleStyle: (live?.check.previewLength ?? 0) > MessageTemplate.maxLength ? theme.error : theme.header
+        )
+        .render(into: &buffer, area: body[0])
         TextArea(theme: theme, focused: focus == .message && picker == nil, highlights: highlights(live?.check.flags ?? []))
             .render(into: &buffer, area: messageInner, state: editor)
         let previewArea = wide ? body[1] : rows[2]
@@ -291,7 +320,8 @@ public struct NodeEditorState: Equatable, Sendable {
             .render(into: &buffer, area: previewArea)
         var previewLines: [(String, Style)] = []
         if let sample, !sample.optedIn {
-            let warning = "⚠ \(sample.email) has no opt-in for this profile: it would get a warning (\(ProgramRunner.noOptInReason)) and move on through the program."
+            let warning =
+                "⚠ \(sample.email) has no opt-in for this profile: it would get a warning (\(ProgramRunner.noOptInReason)) and move on through the program."
             previewLines = TextWrap.lines(warning, width: max(1, previewInner.width)).map { ($0, theme.warning) }
         } else if let preview = live?.preview {
             previewLines = TextWrap.lines(preview, width: max(1, previewInner.width)).map { ($0, theme.text) }
@@ -304,12 +334,15 @@ public struct NodeEditorState: Equatable, Sendable {
         // line under the profile and tag when narrow.
         var flagLines: [(String, Style)] = []
         for flag in live?.check.flags ?? [] {
-            let text = "⚑ " + flag.explanation + (flag.words.isEmpty ? "" : ": " + flag.words.joined(separator: ", "))
+            let text =
+                "⚑ " + flag.explanation + (flag.words.isEmpty ? "" : ": " + flag.words.joined(separator: ", "))
                 + (flag.fix.map { " → " + $0 } ?? "")
             flagLines += TextWrap.lines(text, width: max(1, wide ? previewInner.width : rows[0].width - 2)).map { ($0, theme.error) }
         }
         if let unknown = live?.check.unknownFields, !unknown.isEmpty {
-            flagLines.append(("✗ unknown data field" + (unknown.count > 1 ? "s " : " ") + unknown.map { "@\($0)@" }.joined(separator: ", "), theme.error))
+            flagLines.append(
+                ("✗ unknown data field" + (unknown.count > 1 ? "s " : " ") + unknown.map { "@\($0)@" }.joined(separator: ", "), theme.error)
+            )
         }
         // Wide, each note wraps in the preview box; narrow, one line shows the first (the most
         // pressing: a retired tag, then a template problem, then the flags).
@@ -321,22 +354,32 @@ public struct NodeEditorState: Equatable, Sendable {
             flagLines.append((kind == .utility ? "✓ passes Meta's template rules as we know them" : "✓ no policy flags", theme.success))
         }
         if let (note, problem) = reviewNote {
-            if problem { flagLines.insert(contentsOf: wrapped("✗ " + note, theme.error), at: 0) } else { flagLines += wrapped("ℹ " + note, theme.muted) }
+            if problem {
+                flagLines.insert(contentsOf: wrapped("✗ " + note, theme.error), at: 0)
+            } else {
+                flagLines += wrapped("ℹ " + note, theme.muted)
+            }
         }
         if let retired = tagRetired {
-            flagLines.insert(contentsOf: wrapped("⚑ tag \(retired) by Meta (error 100): " + (focus == .message ? "Tab, then u" : "press u") + " to send a utility template", theme.error), at: 0)
+            flagLines.insert(
+                contentsOf: wrapped(
+                    "⚑ tag \(retired) by Meta (error 100): " + (focus == .message ? "Tab, then u" : "press u")
+                        + " to send a utility template", theme.error), at: 0)
         }
         let flagsTop = wide ? previewInner.maxY - flagLines.count : rows[0].y + 2
         if wide {
             for (i, line) in flagLines.enumerated() where flagsTop + i >= previewInner.y {
-                Label(line.0, style: line.1).render(into: &buffer, area: Rect(x: previewInner.x, y: flagsTop + i, width: previewInner.width, height: 1))
+                Label(line.0, style: line.1).render(
+                    into: &buffer, area: Rect(x: previewInner.x, y: flagsTop + i, width: previewInner.width, height: 1))
             }
         } else if let first = flagLines.first {
             Label(first.0 + (flagLines.count > 1 ? " (+\(flagLines.count - 1))" : ""), style: first.1)
                 .render(into: &buffer, area: Rect(x: rows[0].x + 1, y: rows[0].y + 2, width: rows[0].width - 2, height: 1))
         }
         if let picker {
-            let titles: [Picker: String] = [.profile: "Pick a profile (Enabled only)", .tag: "Change tag: send as", .field: "Insert a data field"]
+            let titles: [Picker: String] = [
+                .profile: "Pick a profile (Enabled only)", .tag: "Change tag: send as", .field: "Insert a data field",
+            ]
             let box = area.centered(width: min(area.width - 4, 100), height: min(area.height - 2, pickerState.items.count + 2))
             buffer.fill(box, style: theme.text)
             let inner = Block(title: titles[picker] ?? "", style: theme.border, titleStyle: theme.accent).render(into: &buffer, area: box)
@@ -353,7 +396,12 @@ public struct NodeEditorState: Equatable, Sendable {
             for word in words {
                 var from = lower.startIndex
                 while let r = lower.range(of: word, range: from..<lower.endIndex) {
-                    out.append((i, lower.distance(from: lower.startIndex, to: r.lowerBound)..<lower.distance(from: lower.startIndex, to: r.upperBound)))
+                    out.append(
+                        (
+                            i,
+                            lower.distance(
+                                from: lower.startIndex, to: r.lowerBound)..<lower.distance(from: lower.startIndex, to: r.upperBound)
+                        ))
                     from = r.upperBound
                 }
             }

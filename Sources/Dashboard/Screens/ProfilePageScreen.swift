@@ -24,8 +24,13 @@ public struct ProfilePageState: Equatable, Sendable {
         case .char("e"):
             guard let details else { return [] }
             if details.summary.enabled {
-                return [.confirm(ConfirmDialogState(title: "Disable", message: "Disable \"\(name)\"? Programs can't pick it until it is enabled again.", confirmLabel: "Disable"),
-                                 then: .setEnabled(names: [name], enabled: false))]
+                return [
+                    .confirm(
+                        ConfirmDialogState(
+                            title: "Disable", message: "Disable \"\(name)\"? Programs can't pick it until it is enabled again.",
+                            confirmLabel: "Disable"),
+                        then: .setEnabled(names: [name], enabled: false))
+                ]
             }
             return [.run(.setEnabled(names: [name], enabled: true))]
         case .char("d"): return [.run(.planDeletion(names: [name]))]
@@ -49,7 +54,9 @@ public struct ProfilePageState: Equatable, Sendable {
         field("Profile", s.name, theme.header)
         field("Facebook page", "\(s.pageName) (\(s.pageID))", theme.text)
         field("Status", s.enabled ? "Enabled" : "Disabled", s.enabled ? theme.success : theme.warning)
-        field("Page connection", d.connectionError.map { "BROKEN — \($0)" } ?? "connected", d.connectionError == nil ? theme.success : theme.error)
+        field(
+            "Page connection", d.connectionError.map { "BROKEN — \($0)" } ?? "connected",
+            d.connectionError == nil ? theme.success : theme.error)
         field("Opt-in field", s.optInField, theme.accent)
         field("Opt-in code", "press y to copy (" + String(d.optInCode.count) + " characters)", theme.text)
         field("Opt-in link", d.optInLink, theme.text)
@@ -62,24 +69,32 @@ public struct ProfilePageState: Equatable, Sendable {
         } else {
             field("Not sent", "\(s.warnings7d) in the last 7 days:", theme.warning)
             for r in d.notSent where rows.y < left.maxY - 2 {
-                Label(String(r.count).leftPadded(7) + "  " + r.reason, style: theme.text).render(into: &buffer, area: Rect(x: left.x + 2, y: rows.y, width: left.width - 2, height: 1))
+                Label(String(r.count).leftPadded(7) + "  " + r.reason, style: theme.text).render(
+                    into: &buffer, area: Rect(x: left.x + 2, y: rows.y, width: left.width - 2, height: 1))
                 rows.y += 1
             }
         }
         rows.y += 1
-        if rows.y < left.maxY { Label("Note: " + ProfileDetails.repliesNote, style: theme.muted).render(into: &buffer, area: Rect(x: left.x, y: rows.y, width: left.width, height: 1)) }
+        if rows.y < left.maxY {
+            Label("Note: " + ProfileDetails.repliesNote, style: theme.muted).render(
+                into: &buffer, area: Rect(x: left.x, y: rows.y, width: left.width, height: 1))
+        }
         if chartBelow, !days.isEmpty {
             let top = max(rows.y + 1, area.maxY - 14)
             let inner = Block(title: "Last 7 days", style: theme.border, titleStyle: theme.header)
                 .render(into: &buffer, area: Rect(x: area.x, y: top, width: area.width, height: area.maxY - top))
-            BarChart(groups: days.map { BarChart.Group(label: String($0.dayLabel), values: [$0.sent, $0.delivered, $0.warnings]) },
-                     seriesNames: ["sent", "delivered", "warnings"], theme: theme).render(into: &buffer, area: inner)
+            BarChart(
+                groups: days.map { BarChart.Group(label: String($0.dayLabel), values: [$0.sent, $0.delivered, $0.warnings]) },
+                seriesNames: ["sent", "delivered", "warnings"], theme: theme
+            ).render(into: &buffer, area: inner)
         }
         if chartWidth > 0, !days.isEmpty {
             let chartArea = Rect(x: columns[1].x, y: columns[1].y + 1, width: columns[1].width - 1, height: min(16, columns[1].height - 1))
             let inner = Block(title: "Last 7 days", style: theme.border, titleStyle: theme.header).render(into: &buffer, area: chartArea)
-            BarChart(groups: days.map { BarChart.Group(label: String($0.dayLabel), values: [$0.sent, $0.delivered, $0.warnings]) },
-                     seriesNames: ["sent", "delivered", "warnings"], theme: theme).render(into: &buffer, area: inner)
+            BarChart(
+                groups: days.map { BarChart.Group(label: String($0.dayLabel), values: [$0.sent, $0.delivered, $0.warnings]) },
+                seriesNames: ["sent", "delivered", "warnings"], theme: theme
+            ).render(into: &buffer, area: inner)
         }
     }
 }

@@ -53,7 +53,9 @@ public struct ProfilesState: Equatable, Sendable {
         if var field = filterField {
             switch key {
             case .enter: filterField = nil
-            case .escape: filterField = nil; filter = ""
+            case .escape:
+                filterField = nil
+                filter = ""
             default:
                 field.handle(key)
                 filterField = field
@@ -69,8 +71,12 @@ public struct ProfilesState: Equatable, Sendable {
         case .char("/"):
             filterField = TextFieldState(filter)
         case .escape:
-            if !filter.isEmpty { filter = ""; table.clamp(count: visible.count, visible: visibleRows) }
-            else if !marked.isEmpty { marked = [] }
+            if !filter.isEmpty {
+                filter = ""
+                table.clamp(count: visible.count, visible: visibleRows)
+            } else if !marked.isEmpty {
+                marked = []
+            }
         case .char(" "):
             guard let id = current?.id else { return [] }
             if marked.contains(id) { marked.remove(id) } else { marked.insert(id) }
@@ -87,8 +93,13 @@ public struct ProfilesState: Equatable, Sendable {
             // Any enabled target means "disable" (which asks first); all disabled means "enable".
             if targets.contains(where: \.enabled) {
                 let list = Self.list(names)
-                return [.confirm(ConfirmDialogState(title: "Disable", message: "Disable \(list)? Programs can't pick a disabled profile until it is enabled again.", confirmLabel: "Disable"),
-                                 then: .setEnabled(names: names, enabled: false))]
+                return [
+                    .confirm(
+                        ConfirmDialogState(
+                            title: "Disable", message: "Disable \(list)? Programs can't pick a disabled profile until it is enabled again.",
+                            confirmLabel: "Disable"),
+                        then: .setEnabled(names: names, enabled: false))
+                ]
             }
             return [.run(.setEnabled(names: names, enabled: true))]
         case .char("d"):
@@ -110,24 +121,39 @@ public struct ProfilesState: Equatable, Sendable {
     func render(into buffer: inout Buffer, area: Rect, theme: Theme) {
         let parts = Layout.vertical(area, [.fill, .length(1)])
         if loaded && all.isEmpty {
-            let lines = ["No Messenger profiles yet.", "", "Press n to create the first one: name it, log in to Facebook,",
-                         "pick the page it sends from, and copy its opt-in code."]
+            let lines = [
+                "No Messenger profiles yet.", "", "Press n to create the first one: name it, log in to Facebook,",
+                "pick the page it sends from, and copy its opt-in code.",
+            ]
             for (i, line) in lines.enumerated() {
-                Label(line, style: i == 0 ? theme.header : theme.text).render(into: &buffer, area: Rect(x: area.x + 2, y: area.y + 1 + i, width: area.width - 4, height: 1))
+                Label(line, style: i == 0 ? theme.header : theme.text).render(
+                    into: &buffer, area: Rect(x: area.x + 2, y: area.y + 1 + i, width: area.width - 4, height: 1))
             }
             return
         }
         let wide = area.width >= 120
-        var columns = [TableColumn("NAME", width: .percent(wide ? 24 : 26)), TableColumn("FACEBOOK PAGE", width: .percent(wide ? 24 : 22)),
-                       TableColumn("STATUS", width: .length(10)), TableColumn("OPT-IN FIELD", width: .length(14)),
-                       TableColumn("DELIVERED 7D", width: .length(13), alignment: .right), TableColumn("WARNINGS 7D", width: .length(12), alignment: .right)]
-        if !wide { columns[4] = TableColumn("DELIV 7D", width: .length(9), alignment: .right); columns[5] = TableColumn("WARN 7D", width: .length(8), alignment: .right) }
+        var columns = [
+            TableColumn("NAME", width: .percent(wide ? 24 : 26)), TableColumn("FACEBOOK PAGE", width: .percent(wide ? 24 : 22)),
+            TableColumn("STATUS", width: .length(10)), TableColumn("OPT-IN FIELD", width: .length(14)),
+            TableColumn("DELIVERED 7D", width: .length(13), alignment: .right),
+            TableColumn("WARNINGS 7D", width: .length(12), alignment: .right),
+        ]
+        if !wide {
+            columns[4] = TableColumn("DELIV 7D", width: .length(9), alignment: .right)
+            columns[5] = TableColumn("WARN 7D", width: .length(8), alignment: .right)
+        }
         let rows = visible
         var state = table
         state.marked = Set(rows.indices.filter { marked.contains(rows[$0].id) })
-        var t = Table(columns: columns, source: ArrayRowSource(rows.map {
-            [$0.name, $0.pageName, $0.enabled ? "Enabled" : "Disabled", $0.optInField, String($0.delivered7d), String($0.warnings7d)]
-        }), theme: theme)
+        var t = Table(
+            columns: columns,
+            source: ArrayRowSource(
+                rows.map {
+                    [
+                        $0.name, $0.pageName, $0.enabled ? "Enabled" : "Disabled", $0.optInField, String($0.delivered7d),
+                        String($0.warnings7d),
+                    ]
+                }), theme: theme)
         t.dimmedRows = Set(rows.indices.filter { !rows[$0].enabled })
         t.render(into: &buffer, area: parts[0], state: state)
         var status = "\(rows.count) of \(all.count) profiles"

@@ -32,7 +32,10 @@ public struct ProgramsState: Equatable, Sendable {
         let visibleRows = context.visibleRows
         if let current = run {
             if current.summary != nil {
-                if key == .escape || key == .enter || key == .char("q") { run = nil; return [.run(.loadPrograms)] }
+                if key == .escape || key == .enter || key == .char("q") {
+                    run = nil
+                    return [.run(.loadPrograms)]
+                }
             } else if key == .escape, !current.cancelling {
                 run?.cancelling = true
                 return [.run(.cancelRun(name: current.program))]
@@ -62,17 +65,29 @@ public struct ProgramsState: Equatable, Sendable {
 
     func render(into buffer: inout Buffer, area: Rect, theme: Theme) {
         if loaded && programs.isEmpty {
-            Label("No programs yet: create one with `messenger-dash programs create NAME`.", style: theme.muted).render(into: &buffer, area: area.inset(1))
+            Label("No programs yet: create one with `messenger-dash programs create NAME`.", style: theme.muted).render(
+                into: &buffer, area: area.inset(1))
             return
         }
         let calendar = AccountCalendar(timeZone: .gmt)
-        Table(columns: [TableColumn("NAME", width: .percent(22)), TableColumn("STATUS", width: .length(8)), TableColumn("PROFILE", width: .percent(20)),
-                        TableColumn("SENDS AS", width: .percent(32)), TableColumn("ENROLLED", width: .length(9), alignment: .right),
-                        TableColumn("LAST RUN (UTC)")],
-              source: ArrayRowSource(programs.map { p in
-                  [p.name, p.status.rawValue, p.profile ?? "-", p.sendsAs, String(p.enrolled),
-                   p.lastRunAt.map { calendar.timestamp(ofMillis: $0).replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: "Z", with: "") } ?? "never"]
-              }), theme: theme).render(into: &buffer, area: area, state: table)
+        Table(
+            columns: [
+                TableColumn("NAME", width: .percent(22)), TableColumn("STATUS", width: .length(8)),
+                TableColumn("PROFILE", width: .percent(20)),
+                TableColumn("SENDS AS", width: .percent(32)), TableColumn("ENROLLED", width: .length(9), alignment: .right),
+                TableColumn("LAST RUN (UTC)"),
+            ],
+            source: ArrayRowSource(
+                programs.map { p in
+                    [
+                        p.name, p.status.rawValue, p.profile ?? "-", p.sendsAs, String(p.enrolled),
+                        p.lastRunAt.map {
+                            calendar.timestamp(ofMillis: $0).replacingOccurrences(of: "T", with: " ").replacingOccurrences(
+                                of: "Z", with: "")
+                        } ?? "never",
+                    ]
+                }), theme: theme
+        ).render(into: &buffer, area: area, state: table)
         if let run { render(run, into: &buffer, area: area, theme: theme) }
     }
 
@@ -82,8 +97,16 @@ public struct ProgramsState: Equatable, Sendable {
         let inner = Block(title: "Run: \(run.program)", style: theme.border, titleStyle: theme.accent).render(into: &buffer, area: box)
         var lines: [(String, Style)] = []
         if let summary = run.summary {
-            lines.append((summary.cancelled ? "Cancelled — the rest stays enrolled for the next run." : "Finished.", summary.cancelled ? theme.warning : theme.success))
-            lines.append(("Enrolled \(summary.enrolled) · processed \(summary.processed) · sent \(summary.sent) · not sent \(summary.warned)", theme.text))
+            lines.append(
+                (
+                    summary.cancelled ? "Cancelled — the rest stays enrolled for the next run." : "Finished.",
+                    summary.cancelled ? theme.warning : theme.success
+                ))
+            lines.append(
+                (
+                    "Enrolled \(summary.enrolled) · processed \(summary.processed) · sent \(summary.sent) · not sent \(summary.warned)",
+                    theme.text
+                ))
             for r in summary.warnings.prefix(max(0, inner.height - 4)) { lines.append(("  \(r.count)  \(r.reason)", theme.text)) }
             if let stop = summary.stoppedBecause { lines.append(("Stopped: " + stop, theme.error)) }
         } else if let p = run.progress {
@@ -100,7 +123,8 @@ public struct ProgramsState: Equatable, Sendable {
             lines.append(("Starting…", theme.muted))
         }
         for (i, line) in lines.prefix(inner.height).enumerated() {
-            Label(line.0, style: line.1).render(into: &buffer, area: Rect(x: inner.x + 1, y: inner.y + i, width: inner.width - 2, height: 1))
+            Label(line.0, style: line.1).render(
+                into: &buffer, area: Rect(x: inner.x + 1, y: inner.y + i, width: inner.width - 2, height: 1))
         }
     }
 }

@@ -82,11 +82,20 @@ public struct StatsScreenState: Equatable, Sendable {
     }
 
     private mutating func handlePicker(_ key: Key) -> [ScreenCommand] {
-        guard var picker = datePicker, let today else { datePicker = nil; return [] }
+        guard var picker = datePicker, let today else {
+            datePicker = nil
+            return []
+        }
         switch key {
-        case .escape: datePicker = nil; rangeStart = nil
-        case .char("j"), .down: picker.move(by: 1, visible: 8); datePicker = picker
-        case .char("k"), .up: picker.move(by: -1, visible: 8); datePicker = picker
+        case .escape:
+            datePicker = nil
+            rangeStart = nil
+        case .char("j"), .down:
+            picker.move(by: 1, visible: 8)
+            datePicker = picker
+        case .char("k"), .up:
+            picker.move(by: -1, visible: 8)
+            datePicker = picker
         case .char(" "):
             guard picker.cursor > 0 else { return [] }
             rangeStart = picker.cursor
@@ -96,11 +105,14 @@ public struct StatsScreenState: Equatable, Sendable {
             datePicker = picker
         case .enter:
             datePicker = nil
-            if picker.cursor == 0 { from = nil; to = nil }
-            else {
+            if picker.cursor == 0 {
+                from = nil
+                to = nil
+            } else {
                 let chosen = today - (picker.cursor - 1)
                 let start = rangeStart.map { today - ($0 - 1) } ?? chosen
-                from = min(start, chosen); to = max(start, chosen)
+                from = min(start, chosen)
+                to = max(start, chosen)
             }
             rangeStart = nil
             table.cursor = 0
@@ -119,8 +131,10 @@ public struct StatsScreenState: Equatable, Sendable {
         }
         let calendar = AccountCalendar(timeZone: .gmt)
         let parts = Layout.vertical(area, [.length(1), .fill])
-        Label("\(details.profile) · \(calendar.string(for: details.from)) to \(calendar.string(for: details.to)) · filter: \(filter.rawValue) · Enter on a number lists its contacts",
-              style: theme.header).render(into: &buffer, area: parts[0])
+        Label(
+            "\(details.profile) · \(calendar.string(for: details.from)) to \(calendar.string(for: details.to)) · filter: \(filter.rawValue) · Enter on a number lists its contacts",
+            style: theme.header
+        ).render(into: &buffer, area: parts[0])
         var columns = [TableColumn("DATE", width: .length(12))]
         for column in countColumns { columns.append(TableColumn(column.title, width: .length(11), alignment: .right)) }
         columns.append(TableColumn("  REASONS"))
@@ -141,7 +155,8 @@ public struct StatsScreenState: Equatable, Sendable {
             let box = parts[1].centered(width: 36, height: 12)
             buffer.fill(box, style: theme.text)
             let inner = Block(title: "Dates", style: theme.border, titleStyle: theme.accent).render(into: &buffer, area: box)
-            Picker(theme: theme).render(into: &buffer, area: Rect(x: inner.x, y: inner.y, width: inner.width, height: inner.height - 1), state: picker)
+            Picker(theme: theme).render(
+                into: &buffer, area: Rect(x: inner.x, y: inner.y, width: inner.width, height: inner.height - 1), state: picker)
             Label(rangeStart == nil ? "Space marks the start of a range" : "Enter picks the end of the range", style: theme.muted)
                 .render(into: &buffer, area: inner.row(inner.height - 1))
         }

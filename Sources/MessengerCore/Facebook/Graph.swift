@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// Where the Graph API is and how hard to push it. The base URL and version are settings, so a
@@ -36,11 +37,15 @@ public struct GraphConfig: Sendable {
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
         guard let url = URL(string: base), let scheme = url.scheme?.lowercased(), scheme == "https" || scheme == "http",
-              let host = url.host, !host.isEmpty, url.query == nil, url.user == nil, url.password == nil
-        else { throw DomainError("graph_base_url must be an http(s) address such as https://graph.facebook.com, not \(Display.quoted(baseURL))") }
+            let host = url.host, !host.isEmpty, url.query == nil, url.user == nil, url.password == nil
+        else {
+            throw DomainError(
+                "graph_base_url must be an http(s) address such as https://graph.facebook.com, not \(Display.quoted(baseURL))")
+        }
         // Tokens travel in the clear over http: only to this machine (a test server, a local proxy).
         if scheme == "http", !Self.loopbackHosts.contains(host.lowercased()) {
-            throw DomainError("graph_base_url may use http:// only on this machine (127.0.0.1, ::1, localhost); use https:// for \(Display.quoted(host))")
+            throw DomainError(
+                "graph_base_url may use http:// only on this machine (127.0.0.1, ::1, localhost); use https:// for \(Display.quoted(host))")
         }
         guard version.range(of: #"^v[0-9]{1,3}\.[0-9]{1,3}$"#, options: .regularExpression) != nil else {
             throw DomainError("graph_version must look like v25.0, not \(Display.quoted(version))")
@@ -102,9 +107,13 @@ struct GraphHTTP: Sendable {
     }
 
     /// Starts a request; `completion` is called once, on one of URLSession's threads.
-    func start(method: String, url: String, token: String, json: Data? = nil,
-               completion: @escaping @Sendable (Result<Answer, any Error>) -> Void) {
-        guard Self.isValidToken(token) else { return completion(.failure(DomainError("the stored token is not printable ASCII: reconnect the page"))) }
+    func start(
+        method: String, url: String, token: String, json: Data? = nil,
+        completion: @escaping @Sendable (Result<Answer, any Error>) -> Void
+    ) {
+        guard Self.isValidToken(token) else {
+            return completion(.failure(DomainError("the stored token is not printable ASCII: reconnect the page")))
+        }
         guard let target = URL(string: url) else { return completion(.failure(DomainError("not a URL"))) }
         var request = URLRequest(url: target)
         request.httpMethod = method
@@ -142,21 +151,28 @@ struct GraphHTTP: Sendable {
 
         func start(_ id: Int, completion: @escaping @Sendable (Result<Answer, any Error>) -> Void) {
             let pending = Pending(completion: completion)
-            lock.lock(); tasks[id] = pending; lock.unlock()
+            lock.lock()
+            tasks[id] = pending
+            lock.unlock()
         }
 
         private func pending(_ task: URLSessionTask) -> Pending? {
-            lock.lock(); defer { lock.unlock() }
+            lock.lock()
+            defer { lock.unlock() }
             return tasks[task.taskIdentifier]
         }
 
-        func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-                        newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
+        func urlSession(
+            _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+            newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void
+        ) {
             completionHandler(nil)
         }
 
-        func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                        completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
+        func urlSession(
+            _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+            completionHandler: @escaping (URLSession.ResponseDisposition) -> Void
+        ) {
             pending(dataTask)?.status = (response as? HTTPURLResponse)?.statusCode
             completionHandler(.allow)
         }
@@ -181,7 +197,8 @@ struct GraphHTTP: Sendable {
     /// The `error` object of a Graph error body, if the body is one.
     static func graphError(_ body: Data, status: Int, scrubbing secret: String) -> GraphError {
         if let root = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
-           let error = root["error"] as? [String: Any], let code = error["code"] as? Int {
+            let error = root["error"] as? [String: Any], let code = error["code"] as? Int
+        {
             // Facebook's text is outside data: no control character or escape goes further.
             let message = (error["message"] as? String).map { Display.safe(scrub($0, secret), limit: 200) }
             return GraphError(code: code, subcode: error["error_subcode"] as? Int, message: message)
@@ -303,7 +320,12 @@ final class RateLimiter: @unchecked Sendable {
             recent.removeAll { $0 > now || now - $0 >= window }
             if recent.count < limit {
                 recent.append(now)
-                if let file { writeStarts(recent, to: file); flock(file, LOCK_UN) } else { starts[page] = recent }
+                if let file {
+                    writeStarts(recent, to: file)
+                    flock(file, LOCK_UN)
+                } else {
+                    starts[page] = recent
+                }
                 return
             }
             if let file { flock(file, LOCK_UN) } else { starts[page] = recent }
@@ -400,7 +422,8 @@ public final class GraphTransport: Transport, @unchecked Sendable {
 
     /// Each page has its own gate: a slow page never holds another's requests.
     func gate(_ page: String) -> InFlightGate {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         if let gate = gates[page] { return gate }
         let gate = InFlightGate(ratePerSecond: Double(config.messagesPerWindow) / config.rateWindow, cap: config.concurrency)
         gates[page] = gate
@@ -438,8 +461,10 @@ public final class GraphTransport: Transport, @unchecked Sendable {
         send(batch: [message])[0]
     }
 
-    public func send(batch: [OutgoingMessage], asking: @escaping @Sendable (Int) -> Void,
-                     answered: @escaping @Sendable (Int, SendResult) -> Void) -> [SendResult] {
+    public func send(
+        batch: [OutgoingMessage], asking: @escaping @Sendable (Int) -> Void,
+        answered: @escaping @Sendable (Int, SendResult) -> Void
+    ) -> [SendResult] {
         let state = BatchState(count: batch.count)
         let done = DispatchGroup()
         // This thread paces the starts (the limiter) and the in-flight count (the gate); the
@@ -447,15 +472,18 @@ public final class GraphTransport: Transport, @unchecked Sendable {
         for index in batch.indices {
             if state.isBroken { break }
             done.enter()
-            start(batch[index], index: index, attempt: 1, delay: config.backoff, state: state, asking: asking, answered: answered, done: done)
+            start(
+                batch[index], index: index, attempt: 1, delay: config.backoff, state: state, asking: asking, answered: answered, done: done)
         }
         done.wait()
         return state.results()
     }
 
-    private func start(_ message: OutgoingMessage, index: Int, attempt: Int, delay: TimeInterval, state: BatchState,
-                       asking: @escaping @Sendable (Int) -> Void, answered: @escaping @Sendable (Int, SendResult) -> Void,
-                       done: DispatchGroup) {
+    private func start(
+        _ message: OutgoingMessage, index: Int, attempt: Int, delay: TimeInterval, state: BatchState,
+        asking: @escaping @Sendable (Int) -> Void, answered: @escaping @Sendable (Int, SendResult) -> Void,
+        done: DispatchGroup
+    ) {
         guard let token = message.pageToken, !token.isEmpty else {
             let result = SendResult.failed(GraphError(code: 190, message: "no page token stored: reconnect the page"))
             answered(index, result)
@@ -475,13 +503,14 @@ public final class GraphTransport: Transport, @unchecked Sendable {
         }
         if attempt == 1 { asking(index) }
         let started = DispatchTime.now().uptimeNanoseconds
-        http.start(method: "POST", url: config.url(message.pageID + "/messages"), token: token, json: Self.body(message)) { [self] outcome in
+        http.start(method: "POST", url: config.url(message.pageID + "/messages"), token: token, json: Self.body(message)) {
+            [self] outcome in
             let result: SendResult
             var roundTrip: Double? = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             switch outcome {
             case .failure:
                 result = .failed(GraphError(code: GraphError.noAnswer))
-                roundTrip = nil // a timeout says nothing of the round trip
+                roundTrip = nil  // a timeout says nothing of the round trip
             case .success(let answer) where answer.status == 200:
                 let root = try? JSONSerialization.jsonObject(with: answer.body) as? [String: Any]
                 if let id = root?["message_id"] as? String, !id.isEmpty {
@@ -497,8 +526,9 @@ public final class GraphTransport: Transport, @unchecked Sendable {
                 // Back off off the answering thread, then go through the limiter again.
                 DispatchQueue.global().async { [self] in
                     sleep(delay)
-                    start(message, index: index, attempt: attempt + 1, delay: delay * 2, state: state,
-                          asking: asking, answered: answered, done: done)
+                    start(
+                        message, index: index, attempt: attempt + 1, delay: delay * 2, state: state,
+                        asking: asking, answered: answered, done: done)
                 }
                 return
             }
@@ -518,17 +548,23 @@ public final class GraphTransport: Transport, @unchecked Sendable {
 
         init(count: Int) { slots = Array(repeating: nil, count: count) }
 
-        var isBroken: Bool { lock.lock(); defer { lock.unlock() }; return broken != nil }
+        var isBroken: Bool {
+            lock.lock()
+            defer { lock.unlock() }
+            return broken != nil
+        }
 
         func record(_ result: SendResult, at index: Int) {
-            lock.lock(); defer { lock.unlock() }
+            lock.lock()
+            defer { lock.unlock() }
             slots[index] = result
             if case .failed(let error) = result, error.code == 190, broken == nil { broken = error }
         }
 
         /// Messages never tried after a 190 carry that error: nothing more was asked of Facebook.
         func results() -> [SendResult] {
-            lock.lock(); defer { lock.unlock() }
+            lock.lock()
+            defer { lock.unlock() }
             return slots.map { $0 ?? .failed(broken ?? GraphError(code: GraphError.noAnswer)) }
         }
     }

@@ -71,15 +71,16 @@ public struct GraphTemplateRegistry: TemplateRegistry {
         let token = try Self.token(pageToken)
         let answer = try call("POST", config.url(pageID + "/message_templates"), token: token, json: Self.body(draft))
         guard let root = try? JSONSerialization.jsonObject(with: answer) as? [String: Any],
-              let id = root["id"].map({ "\($0)" }), let statusText = root["status"] as? String
+            let id = root["id"].map({ "\($0)" }), let statusText = root["status"] as? String
         else { throw DomainError("the Graph API answered the template submission without an id and a status") }
         guard let status = TemplateStatus(graph: statusText) else {
             throw DomainError("the Graph API gave the template an unknown status \(Display.quoted(statusText))")
         }
         // Meta may file a template under another category; a utility send needs UTILITY.
         if let category = root["category"] as? String, category.uppercased() != "UTILITY" {
-            return TemplateReview(graphID: Display.safe(id, limit: 64), status: .rejected,
-                                  reason: "Meta filed it as \(Display.safe(category, limit: 20)), not UTILITY")
+            return TemplateReview(
+                graphID: Display.safe(id, limit: 64), status: .rejected,
+                reason: "Meta filed it as \(Display.safe(category, limit: 20)), not UTILITY")
         }
         return TemplateReview(graphID: Display.safe(id, limit: 64), status: status, reason: nil)
     }
@@ -88,14 +89,16 @@ public struct GraphTemplateRegistry: TemplateRegistry {
         let token = try Self.token(pageToken)
         let query = "name=" + name + "&fields=id,name,language,status,rejected_reason"
         let answer = try call("GET", config.url(pageID + "/message_templates?" + query), token: token, json: nil)
-        guard let root = try? JSONSerialization.jsonObject(with: answer) as? [String: Any], let data = root["data"] as? [[String: Any]] else {
+        guard let root = try? JSONSerialization.jsonObject(with: answer) as? [String: Any], let data = root["data"] as? [[String: Any]]
+        else {
             throw DomainError("the Graph API answered the template query without a data array")
         }
         guard let match = data.first(where: { ($0["name"] as? String) == name && (($0["language"] as? String) ?? language) == language }),
-              let statusText = match["status"] as? String, let status = TemplateStatus(graph: statusText)
+            let statusText = match["status"] as? String, let status = TemplateStatus(graph: statusText)
         else { return nil }
         let reason = (match["rejected_reason"] as? String).flatMap { $0.isEmpty || $0 == "NONE" ? nil : Display.safe($0, limit: 80) }
-        return TemplateReview(graphID: match["id"].map { Display.safe("\($0)", limit: 64) }, status: status, reason: status == .rejected ? reason : nil)
+        return TemplateReview(
+            graphID: match["id"].map { Display.safe("\($0)", limit: 64) }, status: status, reason: status == .rejected ? reason : nil)
     }
 
     private static func token(_ pageToken: String?) throws -> String {

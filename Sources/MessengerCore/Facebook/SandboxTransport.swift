@@ -26,14 +26,16 @@ public struct SandboxTransport: Transport {
     }
 
     public static let errorSuffixes: [(suffix: String, code: Int, subcode: Int?)] = [
-        ("99551", 551, nil), ("99278", 10, 2018278), ("99100", 100, 2018001), ("99613", 613, nil), ("99190", 190, nil),
+        ("99551", 551, nil), ("99278", 10, 2_018_278), ("99100", 100, 2_018_001), ("99613", 613, nil), ("99190", 190, nil),
     ]
 
     public func send(_ message: OutgoingMessage) -> SendResult {
         if let logPath { Self.appendLog(message, to: logPath) }
         if let tag = message.tag, TagRetirement.apiNames.contains(tag), calendar.day(ofMillis: clock.nowMillis()) >= TagRetirement.day {
-            return .failed(GraphError(code: 100, subcode: TagRetirement.subcode,
-                                      message: "(#100) Param tag \(tag) was retired on \(TagRetirement.date); use a utility message template"))
+            return .failed(
+                GraphError(
+                    code: 100, subcode: TagRetirement.subcode,
+                    message: "(#100) Param tag \(tag) was retired on \(TagRetirement.date); use a utility message template"))
         }
         for rule in Self.errorSuffixes where message.recipientPSID.hasSuffix(rule.suffix) {
             if rule.code == 613 && message.attempt > 1 { break }
@@ -50,7 +52,7 @@ public struct SandboxTransport: Transport {
         guard h % 100 < 92 else { return [] }
         let deliveredAt = sentAt + Int64(1 + h % 600) * 1000
         var events: [WebhookEvent] = [
-            .delivery(pageID: pageID, psid: psid, mids: [messageID], watermark: deliveredAt, timestamp: deliveredAt),
+            .delivery(pageID: pageID, psid: psid, mids: [messageID], watermark: deliveredAt, timestamp: deliveredAt)
         ]
         if h % 100 < 60 {
             let readAt = deliveredAt + Int64(h % 3600) * 1000
@@ -70,7 +72,9 @@ public struct SandboxTransport: Transport {
     }
 
     private static func appendLog(_ message: OutgoingMessage, to path: String) {
-        var record: [String: Any] = ["enrolment_id": message.enrolmentID, "node_id": message.nodeID, "page_id": message.pageID, "psid": message.recipientPSID]
+        var record: [String: Any] = [
+            "enrolment_id": message.enrolmentID, "node_id": message.nodeID, "page_id": message.pageID, "psid": message.recipientPSID,
+        ]
         if message.attempt > 1 { record["attempt"] = message.attempt }
         if let template = message.utility { record["template"] = template.name }
         guard var data = try? JSONSerialization.data(withJSONObject: record, options: [.sortedKeys]) else { return }

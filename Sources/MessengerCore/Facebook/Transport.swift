@@ -32,8 +32,10 @@ public struct OutgoingMessage: Sendable, Equatable {
     /// 1 for a run's send; a retry (R16) sends attempt 2, 3, …
     public var attempt = 1
 
-    public init(pageID: String, pageToken: String?, recipientPSID: String, tag: String, text: String,
-                enrolmentID: Int64, nodeID: Int64) {
+    public init(
+        pageID: String, pageToken: String?, recipientPSID: String, tag: String, text: String,
+        enrolmentID: Int64, nodeID: Int64
+    ) {
         self.pageID = pageID
         self.pageToken = pageToken
         self.recipientPSID = recipientPSID
@@ -45,8 +47,10 @@ public struct OutgoingMessage: Sendable, Equatable {
         self.nodeID = nodeID
     }
 
-    public init(pageID: String, pageToken: String?, recipientPSID: String, utility: UtilityTemplateRef, parameters: [String],
-                text: String, enrolmentID: Int64, nodeID: Int64) {
+    public init(
+        pageID: String, pageToken: String?, recipientPSID: String, utility: UtilityTemplateRef, parameters: [String],
+        text: String, enrolmentID: Int64, nodeID: Int64
+    ) {
         self.pageID = pageID
         self.pageToken = pageToken
         self.recipientPSID = recipientPSID
@@ -75,11 +79,12 @@ public struct GraphError: Error, Equatable, Sendable {
     public static func reason(code: Int, subcode: Int?, message: String?) -> String {
         switch (code, subcode) {
         case (551, _): return "551 person unavailable: they can't receive messages right now"
-        case (10, 2018278?): return "10/2018278 outside the allowed window for this tag"
+        case (10, 2_018_278?): return "10/2018278 outside the allowed window for this tag"
         case (10, _): return "10 permission denied for this message"
-        case (100, 2018001?): return "100/2018001 no matching user for this PSID"
+        case (100, 2_018_001?): return "100/2018001 no matching user for this PSID"
         case (100, TagRetirement.subcode?):
-            return "100/\(TagRetirement.subcode) message tag retired by Meta on \(TagRetirement.date): convert the program to a utility template"
+            return
+                "100/\(TagRetirement.subcode) message tag retired by Meta on \(TagRetirement.date): convert the program to a utility template"
         case (100, _): return "100 no matching user or invalid parameter"
         case (613, _): return "613 rate limit reached; try again later"
         case (4, _): return "4 application request limit reached"
@@ -122,8 +127,10 @@ public protocol Transport: Sendable {
     /// The same, calling `asking` with a message's index just before it goes to Facebook and
     /// `answered` with its result as soon as Facebook answered (from any thread), so a run can
     /// note both before the batch is recorded.
-    func send(batch: [OutgoingMessage], asking: @escaping @Sendable (Int) -> Void,
-              answered: @escaping @Sendable (Int, SendResult) -> Void) -> [SendResult]
+    func send(
+        batch: [OutgoingMessage], asking: @escaping @Sendable (Int) -> Void,
+        answered: @escaping @Sendable (Int, SendResult) -> Void
+    ) -> [SendResult]
 
     /// How many messages a run claims at once: what a crash can leave unknown.
     var preferredBatchSize: Int { get }
@@ -137,8 +144,10 @@ extension Transport {
     }
 
     /// One message after another; a transport that can overlap requests overrides this.
-    public func send(batch: [OutgoingMessage], asking: @escaping @Sendable (Int) -> Void,
-                     answered: @escaping @Sendable (Int, SendResult) -> Void) -> [SendResult] {
+    public func send(
+        batch: [OutgoingMessage], asking: @escaping @Sendable (Int) -> Void,
+        answered: @escaping @Sendable (Int, SendResult) -> Void
+    ) -> [SendResult] {
         var results: [SendResult] = []
         results.reserveCapacity(batch.count)
         var broken: GraphError?

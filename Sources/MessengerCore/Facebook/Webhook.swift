@@ -21,7 +21,8 @@ public enum WebhookEvent: Equatable, Sendable {
     public var pageID: String {
         switch self {
         case .optin(let p, _, _, _), .delivery(let p, _, _, _, _), .read(let p, _, _, _), .templateStatus(let p, _, _, _, _, _, _),
-             .userRefLinked(let p, _, _, _): return p
+            .userRefLinked(let p, _, _, _):
+            return p
         }
     }
 
@@ -136,9 +137,12 @@ public enum WebhookPayload {
     private static func userRefLinked(_ event: [String: Any], identifier: Any?, entryPage: String) throws -> WebhookEvent {
         guard let sender = event["sender"] as? [String: Any] else { throw DomainError("prior_message event without \"sender\"") }
         let page = try self.page(of: event, kind: "prior_message", entryPage: entryPage)
-        guard let userRef = identifier as? String, !userRef.isEmpty else { throw DomainError("prior_message.identifier must be a non-empty string") }
-        return .userRefLinked(pageID: page, psid: try idString(sender["id"], "sender.id"), userRef: userRef,
-                              timestamp: try millis(event["timestamp"], "timestamp"))
+        guard let userRef = identifier as? String, !userRef.isEmpty else {
+            throw DomainError("prior_message.identifier must be a non-empty string")
+        }
+        return .userRefLinked(
+            pageID: page, psid: try idString(sender["id"], "sender.id"), userRef: userRef,
+            timestamp: try millis(event["timestamp"], "timestamp"))
     }
 
     /// An opt-in, a delivery or a read, checked strictly; nil for every other kind of event.
@@ -148,18 +152,32 @@ public enum WebhookPayload {
         // Each names the contact by the ref and gives its PSID as the sender.
         var ref: Any?
         let kind: String
-        if event["delivery"] != nil { kind = "delivery" } else if event["read"] != nil { kind = "read" }
-        else if let optin = event["optin"] as? [String: Any], optin["ref"] != nil, event["sender"] == nil, let userRef = optin["user_ref"] {
+        if event["delivery"] != nil {
+            kind = "delivery"
+        } else if event["read"] != nil {
+            kind = "read"
+        } else if let optin = event["optin"] as? [String: Any], optin["ref"] != nil, event["sender"] == nil, let userRef = optin["user_ref"]
+        {
             return try checkboxOptin(event, ref: optin["ref"], userRef: userRef, entryPage: entryPage)
-        }
-        else if let prior = event["prior_message"] as? [String: Any], prior["source"] as? String == "checkbox_plugin", event["sender"] != nil {
+        } else if let prior = event["prior_message"] as? [String: Any], prior["source"] as? String == "checkbox_plugin",
+            event["sender"] != nil
+        {
             return try userRefLinked(event, identifier: prior["identifier"], entryPage: entryPage)
-        }
-        else if let optin = event["optin"] as? [String: Any], optin["ref"] != nil, event["sender"] != nil { kind = "optin"; ref = optin["ref"] }
-        else if let referral = event["referral"] as? [String: Any], referral["ref"] != nil, event["sender"] != nil { kind = "optin"; ref = referral["ref"] }
-        else if let postback = event["postback"] as? [String: Any], let referral = postback["referral"] as? [String: Any], referral["ref"] != nil,
-                event["sender"] != nil { kind = "optin"; ref = referral["ref"] }
-        else { return nil } // a message, an echo, a plain postback, a reaction, a checkbox opt-in without a ref…
+        } else if let optin = event["optin"] as? [String: Any], optin["ref"] != nil, event["sender"] != nil {
+            kind = "optin"
+            ref = optin["ref"]
+        } else if let referral = event["referral"] as? [String: Any], referral["ref"] != nil, event["sender"] != nil {
+            kind = "optin"
+            ref = referral["ref"]
+        } else if let postback = event["postback"] as? [String: Any], let referral = postback["referral"] as? [String: Any],
+            referral["ref"] != nil,
+            event["sender"] != nil
+        {
+            kind = "optin"
+            ref = referral["ref"]
+        } else {
+            return nil
+        }  // a message, an echo, a plain postback, a reaction, a checkbox opt-in without a ref…
         guard let sender = event["sender"] as? [String: Any] else { throw DomainError("\(kind) event without \"sender\"") }
         let page = try self.page(of: event, kind: kind, entryPage: entryPage)
         let psid = try idString(sender["id"], "sender.id")
@@ -190,7 +208,9 @@ public enum WebhookPayload {
         for changeAny in changes {
             guard let change = changeAny as? [String: Any] else { throw DomainError("a change is not an object") }
             guard (change["field"] as? String) == "message_template_status_update" else { continue }
-            guard let value = change["value"] as? [String: Any] else { throw DomainError("message_template_status_update without a \"value\" object") }
+            guard let value = change["value"] as? [String: Any] else {
+                throw DomainError("message_template_status_update without a \"value\" object")
+            }
             guard let event = value["event"] as? String, !event.isEmpty, event.count <= 40 else {
                 throw DomainError("message_template_status_update: \"event\" must be a status word")
             }
@@ -200,8 +220,10 @@ public enum WebhookPayload {
             let templateID = value["message_template_id"].flatMap { try? idString($0, "message_template_id") }
             let language = (value["message_template_language"] as? String).map { String($0.prefix(20)) }
             let reason = (value["reason"] as? String).map { String($0.prefix(200)) }
-            events.append(.templateStatus(pageID: page, templateID: templateID, name: name, language: language,
-                                          event: event, reason: reason, time: time))
+            events.append(
+                .templateStatus(
+                    pageID: page, templateID: templateID, name: name, language: language,
+                    event: event, reason: reason, time: time))
         }
         return events
     }
@@ -235,7 +257,9 @@ public enum WebhookPayload {
 
     /// Facebook sends ids as strings; numbers are accepted when they are whole.
     private static func idString(_ value: Any?, _ name: String) throws -> String {
-        if let s = value as? String, !s.isEmpty, s.count <= 64, s.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) {
+        if let s = value as? String, !s.isEmpty, s.count <= 64,
+            s.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") })
+        {
             return s
         }
         if !isBool(value), let n = value as? NSNumber, n.doubleValue == n.doubleValue.rounded(), n.doubleValue >= 0, n.doubleValue < 1e18 {

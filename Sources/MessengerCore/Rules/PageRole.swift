@@ -10,11 +10,17 @@ public enum PageRole: String, Sendable, CaseIterable, Codable {
     /// else ADVERTISE → Advertiser, else Analyst.
     public init(tasks: [String]) {
         let set = Set(tasks.map { $0.uppercased() })
-        if set.contains("MANAGE") { self = .admin }
-        else if set.contains("CREATE_CONTENT") { self = .editor }
-        else if set.contains("MODERATE") { self = .moderator }
-        else if set.contains("ADVERTISE") { self = .advertiser }
-        else { self = .analyst }
+        if set.contains("MANAGE") {
+            self = .admin
+        } else if set.contains("CREATE_CONTENT") {
+            self = .editor
+        } else if set.contains("MODERATE") {
+            self = .moderator
+        } else if set.contains("ADVERTISE") {
+            self = .advertiser
+        } else {
+            self = .analyst
+        }
     }
 
     public var canSendMessages: Bool {

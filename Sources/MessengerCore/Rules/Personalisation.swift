@@ -36,7 +36,10 @@ public struct MessageTemplate: Equatable, Sendable {
                 let column = text.distance(from: text.startIndex, to: index) + 1
                 throw DomainError("message has an unclosed @ at character \(column): write @FIELDNAME@ (or @@ for a plain @)")
             }
-            if !literal.isEmpty { pieces.append(.text(literal)); literal = "" }
+            if !literal.isEmpty {
+                pieces.append(.text(literal))
+                literal = ""
+            }
             pieces.append(.field(String(text[afterAt..<end]).uppercased()))
             index = text.index(after: end)
         }

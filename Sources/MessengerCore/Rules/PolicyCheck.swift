@@ -11,8 +11,10 @@ public struct MessageTag: Equatable, Sendable, Codable {
     /// The day (account's calendar) from which the tag is retired; nil with a note: retired already.
     public var retiredOn: DayNumber?
 
-    public init(name: String, apiName: String, allows: String, example: String, contextWords: [String],
-                retiredNote: String?, retiredOn: DayNumber? = nil) {
+    public init(
+        name: String, apiName: String, allows: String, example: String, contextWords: [String],
+        retiredNote: String?, retiredOn: DayNumber? = nil
+    ) {
         self.name = name
         self.apiName = apiName
         self.allows = allows
@@ -92,9 +94,10 @@ public enum PolicyCheck {
         var flags: [PolicyFlag] = []
         let promotional = matches(of: promotionalPhrases, in: message)
         if !promotional.isEmpty {
-            flags.append(PolicyFlag(
-                kind: .promotional, words: promotional,
-                explanation: "promotional wording is not allowed in tagged messages"))
+            flags.append(
+                PolicyFlag(
+                    kind: .promotional, words: promotional,
+                    explanation: "promotional wording is not allowed in tagged messages"))
         }
         let text = message.replacingOccurrences(of: "@[A-Za-z0-9_]+@", with: " ", options: .regularExpression)
         if matches(of: tag.contextWords, in: text).isEmpty {
@@ -102,9 +105,10 @@ public enum PolicyCheck {
             for other in allTags where other.name != tag.name {
                 let words = matches(of: other.contextWords.filter { !own.contains($0) }, in: text)
                 if !words.isEmpty {
-                    flags.append(PolicyFlag(
-                        kind: .offTag, words: words,
-                        explanation: "reads as \(other.name), not \(tag.name)"))
+                    flags.append(
+                        PolicyFlag(
+                            kind: .offTag, words: words,
+                            explanation: "reads as \(other.name), not \(tag.name)"))
                 }
             }
         }
@@ -117,10 +121,12 @@ public enum PolicyCheck {
         return phrases.filter { phrase in
             var searchRange = lower.startIndex..<lower.endIndex
             while let found = lower.range(of: phrase, range: searchRange) {
-                let beforeOK = found.lowerBound == lower.startIndex
+                let beforeOK =
+                    found.lowerBound == lower.startIndex
                     || !isWordCharacter(lower[lower.index(before: found.lowerBound)])
                     || !isWordCharacter(phrase.first!)
-                let afterOK = found.upperBound == lower.endIndex
+                let afterOK =
+                    found.upperBound == lower.endIndex
                     || !isWordCharacter(lower[found.upperBound])
                     || !isWordCharacter(phrase.last!)
                 if beforeOK && afterOK { return true }

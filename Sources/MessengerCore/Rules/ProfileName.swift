@@ -40,11 +40,13 @@ public struct ProfileName: Equatable, Sendable {
             return "a control character"
         case .format:
             if scalar.value == 0x200D, character.unicodeScalars.count > 1,
-               character.unicodeScalars.contains(where: { $0.properties.isEmojiPresentation || $0.properties.isEmoji && $0.value > 0xFF }) {
+                character.unicodeScalars.contains(where: { $0.properties.isEmojiPresentation || $0.properties.isEmoji && $0.value > 0xFF })
+            {
                 return nil
             }
             if (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
-                || scalar.value == 0x200E || scalar.value == 0x200F || scalar.value == 0x061C {
+                || scalar.value == 0x200E || scalar.value == 0x200F || scalar.value == 0x061C
+            {
                 return "a bidirectional override"
             }
             return "an invisible formatting character"

@@ -26,9 +26,11 @@ public enum Suppression {
     /// Notes a suppression when `error` calls for one; the first answer's day and code stay.
     static func note(_ db: Database, page: String, contact: Int64, error: GraphError, day: DayNumber, at now: Int64) throws {
         guard suppresses(error) else { return }
-        try db.cachedStatement(sql: """
-            INSERT INTO suppression (page_id, contact_id, day, at, error_code, error_subcode) VALUES (?, ?, ?, ?, ?, ?)
-            ON CONFLICT (page_id, contact_id) DO NOTHING
-            """).execute(arguments: [page, contact, day, now, error.code, error.subcode])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO suppression (page_id, contact_id, day, at, error_code, error_subcode) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (page_id, contact_id) DO NOTHING
+                """
+        ).execute(arguments: [page, contact, day, now, error.code, error.subcode])
     }
 }

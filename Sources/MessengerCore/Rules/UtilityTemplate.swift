@@ -127,39 +127,53 @@ public enum UtilityRules {
         let edge = CharacterSet.whitespacesAndNewlines.union(.punctuationCharacters).subtracting(CharacterSet(charactersIn: "{}"))
         let trimmed = body.trimmingCharacters(in: edge)
         if let first = names.first, trimmed.hasPrefix("{{") {
-            flags.append(PolicyFlag(kind: .parameterPosition, words: [label(first)],
-                                    explanation: "a parameter starts the message (Meta rejects it: \(incorrectParams))",
-                                    metaReason: incorrectParams, fix: "put words before \(label(first)), e.g. \"Hi \(label(first))\""))
+            flags.append(
+                PolicyFlag(
+                    kind: .parameterPosition, words: [label(first)],
+                    explanation: "a parameter starts the message (Meta rejects it: \(incorrectParams))",
+                    metaReason: incorrectParams, fix: "put words before \(label(first)), e.g. \"Hi \(label(first))\""))
         }
         if let last = names.last, trimmed.hasSuffix("}}") {
-            flags.append(PolicyFlag(kind: .parameterPosition, words: [label(last)],
-                                    explanation: "a parameter ends the message (Meta rejects it: \(incorrectParams))",
-                                    metaReason: incorrectParams, fix: "end the message with words after \(label(last))"))
+            flags.append(
+                PolicyFlag(
+                    kind: .parameterPosition, words: [label(last)],
+                    explanation: "a parameter ends the message (Meta rejects it: \(incorrectParams))",
+                    metaReason: incorrectParams, fix: "end the message with words after \(label(last))"))
         }
         let stray = Set(names).subtracting(examples.map(\.name))
         if outside.contains("{{") || outside.contains("}}") || !stray.isEmpty {
-            flags.append(PolicyFlag(kind: .parameterExample, words: ["{{", "}}"],
-                                    explanation: "double braces outside a parameter (Meta rejects it: \(incorrectParams))",
-                                    metaReason: incorrectParams, fix: "write fields as @FIELD@ and drop the braces"))
+            flags.append(
+                PolicyFlag(
+                    kind: .parameterExample, words: ["{{", "}}"],
+                    explanation: "double braces outside a parameter (Meta rejects it: \(incorrectParams))",
+                    metaReason: incorrectParams, fix: "write fields as @FIELD@ and drop the braces"))
         }
         let missing = examples.filter { $0.example.trimmingCharacters(in: .whitespaces).isEmpty }.map { label($0.name) }
         if !missing.isEmpty {
-            flags.append(PolicyFlag(kind: .parameterExample, words: missing,
-                                    explanation: "no example value (Meta rejects it: \(incorrectParams))",
-                                    metaReason: incorrectParams, fix: "give the field a default value or import a contact that has one"))
+            flags.append(
+                PolicyFlag(
+                    kind: .parameterExample, words: missing,
+                    explanation: "no example value (Meta rejects it: \(incorrectParams))",
+                    metaReason: incorrectParams, fix: "give the field a default value or import a contact that has one"))
         }
         let words = outside.split(whereSeparator: { $0.isWhitespace }).filter { $0.contains { $0.isLetter || $0.isNumber } }.count
         let count = Set(names).count
         if count > 0, words < wordsPerParameter * count {
-            flags.append(PolicyFlag(kind: .parameterRatio, words: [],
-                                    explanation: "\(count) parameter\(count == 1 ? "" : "s") for \(words) word\(words == 1 ? "" : "s") (Meta rejects it: \(ratio))",
-                                    metaReason: ratio, fix: "write at least \(wordsPerParameter * count) words besides the fields, or use fewer fields"))
+            flags.append(
+                PolicyFlag(
+                    kind: .parameterRatio, words: [],
+                    explanation:
+                        "\(count) parameter\(count == 1 ? "" : "s") for \(words) word\(words == 1 ? "" : "s") (Meta rejects it: \(ratio))",
+                    metaReason: ratio, fix: "write at least \(wordsPerParameter * count) words besides the fields, or use fewer fields"))
         }
         let promotional = PolicyCheck.matches(of: PolicyCheck.promotionalPhrases, in: outside)
         if !promotional.isEmpty {
-            flags.append(PolicyFlag(kind: .promotional, words: promotional,
-                                    explanation: "promotional wording (Meta files it as marketing: \(marketing))",
-                                    metaReason: marketing, fix: "remove the promotional words; utility messages only inform about something the person asked for"))
+            flags.append(
+                PolicyFlag(
+                    kind: .promotional, words: promotional,
+                    explanation: "promotional wording (Meta files it as marketing: \(marketing))",
+                    metaReason: marketing,
+                    fix: "remove the promotional words; utility messages only inform about something the person asked for"))
         }
         return flags
     }

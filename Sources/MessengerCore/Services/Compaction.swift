@@ -30,7 +30,9 @@ public struct Compactor: Sendable {
     /// The first day kept.
     public var firstKeptDay: DayNumber { workspace.today - workspace.retentionDays + 1 }
 
-    public func compact(budget: TimeInterval? = nil, chunk: Int = 5_000, progress: ((CompactionResult) -> Void)? = nil) throws -> CompactionResult {
+    public func compact(budget: TimeInterval? = nil, chunk: Int = 5_000, progress: ((CompactionResult) -> Void)? = nil) throws
+        -> CompactionResult
+    {
         let deadline = budget.map { Date().addingTimeInterval($0) }
         var result = CompactionResult()
         let cutoffDay = firstKeptDay
@@ -39,11 +41,15 @@ public struct Compactor: Sendable {
         // Send rows, a profile at a time, through `send_by_outcome (profile_id, day, …)`.
         for profile in profiles {
             while true {
-                if let deadline, Date() > deadline { result.finished = false; return result }
+                if let deadline, Date() > deadline {
+                    result.finished = false
+                    return result
+                }
                 let deleted = try workspace.database.write { db -> Int in
-                    try db.execute(sql: """
-                        DELETE FROM send WHERE id IN (SELECT id FROM send WHERE profile_id = ? AND day < ? LIMIT ?)
-                        """, arguments: [profile, cutoffDay, chunk])
+                    try db.execute(
+                        sql: """
+                            DELETE FROM send WHERE id IN (SELECT id FROM send WHERE profile_id = ? AND day < ? LIMIT ?)
+                            """, arguments: [profile, cutoffDay, chunk])
                     return db.changesCount
                 }
                 result.sends += deleted
@@ -56,16 +62,22 @@ public struct Compactor: Sendable {
         let boundary = try workspace.database.read { db in try Self.firstEnrolment(db, atOrAfter: cutoffMillis) }
         var after: Int64 = 0
         while after < boundary {
-            if let deadline, Date() > deadline { result.finished = false; return result }
+            if let deadline, Date() > deadline {
+                result.finished = false
+                return result
+            }
             let (deleted, last) = try workspace.database.write { db -> (Int, Int64) in
-                let ids = try Int64.fetchAll(db, sql: """
-                    SELECT id FROM enrolment WHERE id > ? AND id < ? ORDER BY id LIMIT ?
-                    """, arguments: [after, boundary, chunk])
+                let ids = try Int64.fetchAll(
+                    db,
+                    sql: """
+                        SELECT id FROM enrolment WHERE id > ? AND id < ? ORDER BY id LIMIT ?
+                        """, arguments: [after, boundary, chunk])
                 guard let last = ids.last else { return (0, boundary) }
-                try db.execute(sql: """
-                    DELETE FROM enrolment WHERE id > ? AND id <= ? AND finished_at IS NOT NULL
-                      AND NOT EXISTS (SELECT 1 FROM send WHERE send.enrolment_id = enrolment.id)
-                    """, arguments: [after, last])
+                try db.execute(
+                    sql: """
+                        DELETE FROM enrolment WHERE id > ? AND id <= ? AND finished_at IS NOT NULL
+                          AND NOT EXISTS (SELECT 1 FROM send WHERE send.enrolment_id = enrolment.id)
+                        """, arguments: [after, last])
                 return (db.changesCount, last)
             }
             result.enrolments += deleted
@@ -79,12 +91,16 @@ public struct Compactor: Sendable {
     /// the largest.
     static func firstEnrolment(_ db: Database, atOrAfter millis: Int64) throws -> Int64 {
         guard var high = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM enrolment"),
-              var low = try Int64.fetchOne(db, sql: "SELECT MIN(id) FROM enrolment") else { return 0 }
+            var low = try Int64.fetchOne(db, sql: "SELECT MIN(id) FROM enrolment")
+        else { return 0 }
         high += 1
         let at = try db.cachedStatement(sql: "SELECT id, enrolled_at FROM enrolment WHERE id >= ? ORDER BY id LIMIT 1")
         while low < high {
             let middle = low + (high - low) / 2
-            guard let row = try Row.fetchOne(at, arguments: [middle]) else { high = middle; continue }
+            guard let row = try Row.fetchOne(at, arguments: [middle]) else {
+                high = middle
+                continue
+            }
             if (row["enrolled_at"] as Int64) < millis { low = (row["id"] as Int64) + 1 } else { high = middle }
         }
         return low

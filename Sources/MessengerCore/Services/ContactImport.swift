@@ -69,16 +69,20 @@ struct ContactImport {
             findContact = try BulkStatement(db, sql: "SELECT id FROM contact WHERE email = ?")
             insertContact = try BulkStatement(db, sql: "INSERT INTO contact (email, created_at) VALUES (?, ?)")
             markSeen = try BulkStatement(db, sql: "INSERT OR IGNORE INTO temp.import_seen (contact_id, line) VALUES (?, ?)")
-            setValue = try BulkStatement(db, sql: """
-                INSERT INTO contact_value (contact_id, field_id, value) VALUES (?, ?, ?)
-                ON CONFLICT (contact_id, field_id) DO UPDATE SET value = excluded.value
-                """)
+            setValue = try BulkStatement(
+                db,
+                sql: """
+                    INSERT INTO contact_value (contact_id, field_id, value) VALUES (?, ?, ?)
+                    ON CONFLICT (contact_id, field_id) DO UPDATE SET value = excluded.value
+                    """)
             // An imported opt-in is as new as the import: an older opt-in event replayed later
             // doesn't overwrite it.
-            setOptInTime = try BulkStatement(db, sql: """
-                INSERT INTO optin_time (contact_id, field_id, at) VALUES (?, ?, ?)
-                ON CONFLICT (contact_id, field_id) DO UPDATE SET at = MAX(at, excluded.at)
-                """)
+            setOptInTime = try BulkStatement(
+                db,
+                sql: """
+                    INSERT INTO optin_time (contact_id, field_id, at) VALUES (?, ?, ?)
+                    ON CONFLICT (contact_id, field_id) DO UPDATE SET at = MAX(at, excluded.at)
+                    """)
         }
 
         mutating func take(_ row: CSV.Row) throws {

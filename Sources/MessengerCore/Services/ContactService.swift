@@ -28,7 +28,12 @@ public struct ContactService: Sendable {
     @discardableResult
     public func importCSV(_ data: Data) throws -> ContactImportResult {
         var pending: Data? = data
-        return try ContactImport(workspace: workspace).run(totalBytes: data.count, next: { defer { pending = nil }; return pending }, progress: nil)
+        return try ContactImport(workspace: workspace).run(
+            totalBytes: data.count,
+            next: {
+                defer { pending = nil }
+                return pending
+            }, progress: nil)
     }
 
     /// The same from a file, read a megabyte at a time whatever its size: memory stays bounded,
@@ -38,13 +43,14 @@ public struct ContactService: Sendable {
         let size = try InputFile.check(path)
         guard let handle = FileHandle(forReadingAtPath: path) else { throw DomainError("can't read \(Display.safe(path))") }
         defer { try? handle.close() }
-        return try ContactImport(workspace: workspace).run(totalBytes: size, next: { try handle.read(upToCount: 1 << 20) }, progress: progress)
+        return try ContactImport(workspace: workspace).run(
+            totalBytes: size, next: { try handle.read(upToCount: 1 << 20) }, progress: progress)
     }
 
     /// Data field names: a letter, then letters, digits and underscores, at most 50 in all.
     static func validateFieldName(_ name: String) throws {
         guard let first = name.first, first.isASCII, first.isLetter, name.count <= 50,
-              name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") })
+            name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") })
         else {
             throw DomainError("line 1: \(Display.quoted(name)) is not a data field name (letters, digits and _, starting with a letter)")
         }
@@ -53,11 +59,13 @@ public struct ContactService: Sendable {
     static func validateEmail(_ email: String, line: Int) throws {
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
-              email.utf8.count <= maxEmailLength || email.count <= maxEmailLength,
-              // Printable ASCII has no whitespace, control or format character: the common case
-              // skips the per-character property lookups (a million rows' worth of them).
-              email.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
-                || !email.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control || $0.properties.generalCategory == .format })
+            email.utf8.count <= maxEmailLength || email.count <= maxEmailLength,
+            // Printable ASCII has no whitespace, control or format character: the common case
+            // skips the per-character property lookups (a million rows' worth of them).
+            email.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+                || !email.unicodeScalars.contains(where: {
+                    $0.properties.isWhitespace || $0.properties.generalCategory == .control || $0.properties.generalCategory == .format
+                })
         else {
             throw DomainError("line \(line): \(Display.quoted(email)) is not an email address")
         }
@@ -89,7 +97,8 @@ public struct ContactService: Sendable {
     /// Sets a text field's default value, used when a contact has no value (R5).
     public func setDefault(field: String, value: String) throws {
         try database.write { db in
-            try db.execute(sql: "UPDATE data_field SET default_value = ? WHERE name = ? AND kind = 'text'", arguments: [value, field.uppercased()])
+            try db.execute(
+                sql: "UPDATE data_field SET default_value = ? WHERE name = ? AND kind = 'text'", arguments: [value, field.uppercased()])
             if db.changesCount == 0 { throw DomainError("no text data field named \(Display.quoted(field))") }
         }
     }
@@ -98,8 +107,9 @@ public struct ContactService: Sendable {
     public func ensureField(_ name: String, defaultValue: String = "") throws {
         try Self.validateFieldName(name.uppercased())
         try database.write { db in
-            try db.execute(sql: "INSERT INTO data_field (name, kind, default_value) VALUES (?, 'text', ?) ON CONFLICT (name) DO NOTHING",
-                           arguments: [name.uppercased(), defaultValue])
+            try db.execute(
+                sql: "INSERT INTO data_field (name, kind, default_value) VALUES (?, 'text', ?) ON CONFLICT (name) DO NOTHING",
+                arguments: [name.uppercased(), defaultValue])
         }
     }
 }
@@ -117,17 +127,23 @@ extension ContactService {
     /// The contact after (`forward`) or before `id`, wrapping around; nil when there are none.
     public func sample(around id: Int64?, forward: Bool, optInField: String?) throws -> SampleContact? {
         try database.read { db in
-            let next = forward
+            let next =
+                forward
                 ? try Int64.fetchOne(db, sql: "SELECT id FROM contact WHERE id > ? ORDER BY id LIMIT 1", arguments: [id ?? 0])
                     ?? Int64.fetchOne(db, sql: "SELECT id FROM contact ORDER BY id LIMIT 1")
                 : try Int64.fetchOne(db, sql: "SELECT id FROM contact WHERE id < ? ORDER BY id DESC LIMIT 1", arguments: [id ?? Int64.max])
                     ?? Int64.fetchOne(db, sql: "SELECT id FROM contact ORDER BY id DESC LIMIT 1")
-            guard let next, let email = try String.fetchOne(db, sql: "SELECT email FROM contact WHERE id = ?", arguments: [next]) else { return nil }
+            guard let next, let email = try String.fetchOne(db, sql: "SELECT email FROM contact WHERE id = ?", arguments: [next]) else {
+                return nil
+            }
             var values: [String: String] = [:]
-            for row in try Row.fetchAll(db, sql: """
-                SELECT data_field.name, contact_value.value FROM contact_value
-                JOIN data_field ON data_field.id = contact_value.field_id WHERE contact_value.contact_id = ?
-                """, arguments: [next]) {
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT data_field.name, contact_value.value FROM contact_value
+                    JOIN data_field ON data_field.id = contact_value.field_id WHERE contact_value.contact_id = ?
+                    """, arguments: [next])
+            {
                 values[(row["name"] as String).uppercased()] = row["value"]
             }
             let optedIn = optInField.map { !(values[$0.uppercased()] ?? "").isEmpty } ?? false

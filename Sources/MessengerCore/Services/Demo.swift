@@ -35,11 +35,14 @@ final class SteppingClock: Clock, @unchecked Sendable {
     }
 
     func set(_ millis: Int64) {
-        lock.lock(); current = millis; lock.unlock()
+        lock.lock()
+        current = millis
+        lock.unlock()
     }
 
     func nowMillis() -> Int64 {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         current += step
         return current
     }
@@ -92,7 +95,9 @@ public enum Demo {
             ("104000000000005", "Northwind Insights", ["ANALYZE"]),
             ("104000000000006", "Northwind Café 東京", ["ANALYZE", "ADVERTISE", "MODERATE", "CREATE_CONTENT", "MANAGE", "MESSAGING"]),
         ]
-        let accounts: [String: Any] = ["data": pages.map { ["id": $0.0, "name": $0.1, "tasks": $0.2, "access_token": "EAADEMO\($0.0)SECRET"] }]
+        let accounts: [String: Any] = [
+            "data": pages.map { ["id": $0.0, "name": $0.1, "tasks": $0.2, "access_token": "EAADEMO\($0.0)SECRET"] }
+        ]
         try workspace.pages.importAccounts(try JSONSerialization.data(withJSONObject: accounts))
 
         progress?("profiles")
@@ -105,11 +110,18 @@ public enum Demo {
         try workspace.contacts.ensureField("LASTNAME")
         try workspace.contacts.ensureField("ORDERNUMBER", defaultValue: "your order")
         try workspace.contacts.ensureField("EVENTDATE", defaultValue: "soon")
-        let firstNames = ["Ada", "Grace", "Linus", "Yuki", "Ines", "Omar", "Priya", "Chen", "Zoë", "Mateo", "Aiko", "Sven", "Amara", "Kofi", "Lena", "Ravi"]
-        let lastNames = ["Lovelace", "Hopper", "Tanaka", "García", "Okafor", "Nguyen", "Müller", "Singh", "Rossi", "Kowalski", "Haddad", "Silva"]
+        let firstNames = [
+            "Ada", "Grace", "Linus", "Yuki", "Ines", "Omar", "Priya", "Chen", "Zoë", "Mateo", "Aiko", "Sven", "Amara", "Kofi", "Lena",
+            "Ravi",
+        ]
+        let lastNames = [
+            "Lovelace", "Hopper", "Tanaka", "García", "Okafor", "Nguyen", "Müller", "Singh", "Rossi", "Kowalski", "Haddad", "Silva",
+        ]
         var psids: [String] = []
         var optedInAtStart: [Bool] = []
-        var csv = CSV.line(["EMAIL", "FIRSTNAME", "LASTNAME", "ORDERNUMBER", "EVENTDATE", shop.summary.optInField, events.summary.optInField])
+        var csv = CSV.line([
+            "EMAIL", "FIRSTNAME", "LASTNAME", "ORDERNUMBER", "EVENTDATE", shop.summary.optInField, events.summary.optInField,
+        ])
         for i in 0..<options.contacts {
             let psid = psid(for: i, rng: &rng)
             psids.append(psid)
@@ -121,8 +133,10 @@ public enum Demo {
             let order = roll % 4 == 0 ? "" : "NW-\(100_000 + i)"
             let eventDate = calendar.string(for: today + Int(rng.next() % 30))
             let local = first.isEmpty ? "guest" : first.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: nil)
-            csv += CSV.line(["\(local).\(i)@example.com", first, last, order, eventDate,
-                             optIn ? psid : "", roll % 3 == 0 ? "9\(psid.dropFirst())" : ""])
+            csv += CSV.line([
+                "\(local).\(i)@example.com", first, last, order, eventDate,
+                optIn ? psid : "", roll % 3 == 0 ? "9\(psid.dropFirst())" : "",
+            ])
         }
         try workspace.contacts.importCSV(Data(csv.utf8))
         summary.contacts = options.contacts
@@ -164,7 +178,9 @@ public enum Demo {
             var optins: [(line: Int, event: WebhookEvent)] = []
             for (i, opted) in optedInAtStart.enumerated() where !opted && (Int(SandboxTransport.hash("\(options.seed)/\(i)") % 100) < 2) {
                 optedInAtStart[i] = true
-                let email = try database.writer.read { db in try String.fetchOne(db, sql: "SELECT email FROM contact WHERE id = ?", arguments: [i + 1]) }
+                let email = try database.writer.read { db in
+                    try String.fetchOne(db, sql: "SELECT email FROM contact WHERE id = ?", arguments: [i + 1])
+                }
                 if let email {
                     optins.append((optins.count + 1, .optin(pageID: "104000000000001", psid: psids[i], ref: email, timestamp: runAt)))
                 }
@@ -172,7 +188,9 @@ public enum Demo {
             _ = try workspace.optIns.ingest(optins)
 
             let dayLabel = calendar.string(for: day)
-            let report: @Sendable (RunProgress) -> Void = { p in progress?("day \(dayLabel): \(p.done) of \(p.total) contacts through the node") }
+            let report: @Sendable (RunProgress) -> Void = { p in
+                progress?("day \(dayLabel): \(p.done) of \(p.total) contacts through the node")
+            }
             var runs = [(activeProgram, EnrolmentSelection.sample(percent: 55 + Int(rng.next() % 40), salt: day.rawValue))]
             if offset >= 4 { runs.append((otherProgram, .sample(percent: 20, salt: day.rawValue + 7))) }
             for (program, selection) in runs {
@@ -186,14 +204,18 @@ public enum Demo {
 
             // Facebook's receipts for the day's messages, as its webhook would post them.
             let sent = try database.writer.read { db in
-                try Row.fetchAll(db, sql: """
-                    SELECT page_id, psid, message_id, at FROM send
-                    WHERE day = ? AND outcome = 'sent' AND delivered_at IS NULL
-                    """, arguments: [day])
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT page_id, psid, message_id, at FROM send
+                        WHERE day = ? AND outcome = 'sent' AND delivered_at IS NULL
+                        """, arguments: [day])
             }
             var receipts: [(line: Int, event: WebhookEvent)] = []
             for row in sent {
-                for event in SandboxTransport.receipts(pageID: row["page_id"], psid: row["psid"], messageID: row["message_id"], sentAt: row["at"]) {
+                for event in SandboxTransport.receipts(
+                    pageID: row["page_id"], psid: row["psid"], messageID: row["message_id"], sentAt: row["at"])
+                {
                     if case .delivery(_, _, _, _, let ts) = event, ts > now { continue }
                     if case .read(_, _, _, let ts) = event, ts > now { continue }
                     receipts.append((receipts.count + 1, event))

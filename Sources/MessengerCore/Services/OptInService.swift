@@ -40,14 +40,16 @@ public struct OptInService: Sendable {
                 if case .userRefLinked(let pageID, let psid, let userRef, _) = event {
                     // The PSID takes the user_ref's place in the field of the page's profile, and
                     // in the page's sent rows, so watermark receipts find them.
-                    try db.execute(sql: """
-                        UPDATE contact_value SET value = ?
-                        WHERE value = ? AND field_id IN (SELECT optin_field_id FROM profile WHERE page_id = ?)
-                        """, arguments: [psid, OptInValue.userRef(userRef), pageID])
+                    try db.execute(
+                        sql: """
+                            UPDATE contact_value SET value = ?
+                            WHERE value = ? AND field_id IN (SELECT optin_field_id FROM profile WHERE page_id = ?)
+                            """, arguments: [psid, OptInValue.userRef(userRef), pageID])
                     if db.changesCount > 0 {
                         result.linked += db.changesCount
-                        try db.execute(sql: "UPDATE send SET psid = ? WHERE page_id = ? AND psid = ? AND outcome = 'sent'",
-                                       arguments: [psid, pageID, OptInValue.userRef(userRef)])
+                        try db.execute(
+                            sql: "UPDATE send SET psid = ? WHERE page_id = ? AND psid = ? AND outcome = 'sent'",
+                            arguments: [psid, pageID, OptInValue.userRef(userRef)])
                     } else {
                         result.unchanged += 1
                     }
@@ -61,7 +63,8 @@ public struct OptInService: Sendable {
                 if let known = fieldByPage[pageID] {
                     fieldID = known
                 } else {
-                    guard let id = try Int64.fetchOne(db, sql: "SELECT optin_field_id FROM profile WHERE page_id = ?", arguments: [pageID]) else {
+                    guard let id = try Int64.fetchOne(db, sql: "SELECT optin_field_id FROM profile WHERE page_id = ?", arguments: [pageID])
+                    else {
                         if unlinkedPages == .skip {
                             if !result.unlinkedPages.contains(pageID) { result.unlinkedPages.append(pageID) }
                             continue
@@ -75,24 +78,29 @@ public struct OptInService: Sendable {
                     result.unknownContacts.append(ref)
                     continue
                 }
-                let current = try String.fetchOne(db, sql: "SELECT value FROM contact_value WHERE contact_id = ? AND field_id = ?", arguments: [contactID, fieldID])
-                let setAt = try Int64.fetchOne(db, sql: "SELECT at FROM optin_time WHERE contact_id = ? AND field_id = ?", arguments: [contactID, fieldID])
+                let current = try String.fetchOne(
+                    db, sql: "SELECT value FROM contact_value WHERE contact_id = ? AND field_id = ?", arguments: [contactID, fieldID])
+                let setAt = try Int64.fetchOne(
+                    db, sql: "SELECT at FROM optin_time WHERE contact_id = ? AND field_id = ?", arguments: [contactID, fieldID])
                 // The newest opt-in wins: an older one replayed (Facebook retries, out of order)
                 // never takes the contact back to an earlier PSID.
                 // A checkbox opt-in's user_ref never takes the place of a PSID the contact has.
-                let downgrade = OptInValue.userRef(of: psid) != nil && current.map { !$0.isEmpty && OptInValue.userRef(of: $0) == nil } == true
+                let downgrade =
+                    OptInValue.userRef(of: psid) != nil && current.map { !$0.isEmpty && OptInValue.userRef(of: $0) == nil } == true
                 if current == psid || downgrade || (setAt.map { $0 > timestamp } ?? false) {
                     result.unchanged += 1
                     continue
                 }
-                try db.execute(sql: """
-                    INSERT INTO contact_value (contact_id, field_id, value) VALUES (?, ?, ?)
-                    ON CONFLICT (contact_id, field_id) DO UPDATE SET value = excluded.value
-                    """, arguments: [contactID, fieldID, psid])
-                try db.execute(sql: """
-                    INSERT INTO optin_time (contact_id, field_id, at) VALUES (?, ?, ?)
-                    ON CONFLICT (contact_id, field_id) DO UPDATE SET at = excluded.at
-                    """, arguments: [contactID, fieldID, timestamp])
+                try db.execute(
+                    sql: """
+                        INSERT INTO contact_value (contact_id, field_id, value) VALUES (?, ?, ?)
+                        ON CONFLICT (contact_id, field_id) DO UPDATE SET value = excluded.value
+                        """, arguments: [contactID, fieldID, psid])
+                try db.execute(
+                    sql: """
+                        INSERT INTO optin_time (contact_id, field_id, at) VALUES (?, ?, ?)
+                        ON CONFLICT (contact_id, field_id) DO UPDATE SET at = excluded.at
+                        """, arguments: [contactID, fieldID, timestamp])
                 result.optedIn += 1
             }
             return result

@@ -37,27 +37,31 @@ public struct PageService: Sendable {
         let now = workspace.clock.nowMillis()
         try database.write { db in
             for page in pages {
-                try db.execute(sql: """
-                    INSERT INTO page (id, name, tasks, access_token, updated_at) VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT (id) DO UPDATE SET
-                        name = excluded.name, tasks = excluded.tasks, updated_at = excluded.updated_at,
-                        access_token = COALESCE(excluded.access_token, page.access_token),
-                        connection_error = CASE WHEN excluded.access_token IS NOT NULL
-                                                 AND excluded.access_token IS NOT page.access_token
-                                                THEN NULL ELSE page.connection_error END
-                    """, arguments: [page.id, page.name, page.tasks.joined(separator: ","), page.accessToken, now])
+                try db.execute(
+                    sql: """
+                        INSERT INTO page (id, name, tasks, access_token, updated_at) VALUES (?, ?, ?, ?, ?)
+                        ON CONFLICT (id) DO UPDATE SET
+                            name = excluded.name, tasks = excluded.tasks, updated_at = excluded.updated_at,
+                            access_token = COALESCE(excluded.access_token, page.access_token),
+                            connection_error = CASE WHEN excluded.access_token IS NOT NULL
+                                                     AND excluded.access_token IS NOT page.access_token
+                                                    THEN NULL ELSE page.connection_error END
+                        """, arguments: [page.id, page.name, page.tasks.joined(separator: ","), page.accessToken, now])
             }
         }
     }
 
     public func list() throws -> [PageInfo] {
         try database.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT page.id, page.name, page.tasks, page.connection_error,
-                       page.access_token IS NOT NULL AS has_token, profile.name AS profile_name
-                FROM page LEFT JOIN profile ON profile.page_id = page.id
-                ORDER BY page.name, page.id
-                """).map(Self.info)
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT page.id, page.name, page.tasks, page.connection_error,
+                           page.access_token IS NOT NULL AS has_token, profile.name AS profile_name
+                    FROM page LEFT JOIN profile ON profile.page_id = page.id
+                    ORDER BY page.name, page.id
+                    """
+            ).map(Self.info)
         }
     }
 

@@ -66,21 +66,30 @@ public struct ProfileService: Sendable {
     }
 
     static func details(_ db: Database, id: Int64, window: ClosedRange<DayNumber>, appID: String) throws -> ProfileDetails {
-        guard let row = try Row.fetchOne(db, sql: summarySQL + " WHERE profile.id = ?", arguments: [window.lowerBound, window.upperBound, id]) else {
+        guard
+            let row = try Row.fetchOne(
+                db, sql: summarySQL + " WHERE profile.id = ?", arguments: [window.lowerBound, window.upperBound, id])
+        else {
             throw DomainError("no profile with id \(id)")
         }
         let summary = summary(row)
-        let totals = try Row.fetchAll(db, sql: """
-            SELECT outcome, SUM(count) AS n FROM daily_stat
-            WHERE profile_id = ? AND day BETWEEN ? AND ? AND outcome IN ('sent', 'read') GROUP BY outcome
-            """, arguments: [id, window.lowerBound, window.upperBound])
-        var sent = 0, read = 0
+        let totals = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT outcome, SUM(count) AS n FROM daily_stat
+                WHERE profile_id = ? AND day BETWEEN ? AND ? AND outcome IN ('sent', 'read') GROUP BY outcome
+                """, arguments: [id, window.lowerBound, window.upperBound])
+        var sent = 0
+        var read = 0
         for t in totals { if (t["outcome"] as StatOutcome) == .sent { sent = t["n"] } else { read = t["n"] } }
-        let reasons = try Row.fetchAll(db, sql: """
-            SELECT reason, SUM(count) AS n FROM daily_stat
-            WHERE profile_id = ? AND day BETWEEN ? AND ? AND outcome = 'warning'
-            GROUP BY reason ORDER BY n DESC, reason
-            """, arguments: [id, window.lowerBound, window.upperBound]).map { ReasonCount(reason: $0["reason"], count: $0["n"]) }
+        let reasons = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT reason, SUM(count) AS n FROM daily_stat
+                WHERE profile_id = ? AND day BETWEEN ? AND ? AND outcome = 'warning'
+                GROUP BY reason ORDER BY n DESC, reason
+                """, arguments: [id, window.lowerBound, window.upperBound]
+        ).map { ReasonCount(reason: $0["reason"], count: $0["n"]) }
         return ProfileDetails(
             summary: summary, optInCode: OptInCode.html(appID: appID, pageID: summary.pageID),
             sent7d: sent, read7d: read, notSent: reasons, connectionError: row["connection_error"])
@@ -106,7 +115,11 @@ public struct ProfileService: Sendable {
     }
 
     static func id(_ db: Database, named name: String) throws -> Int64 {
-        guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM profile WHERE name_key = ?", arguments: [ProfileName.key(name.trimmingCharacters(in: .whitespacesAndNewlines))]) else {
+        guard
+            let id = try Int64.fetchOne(
+                db, sql: "SELECT id FROM profile WHERE name_key = ?",
+                arguments: [ProfileName.key(name.trimmingCharacters(in: .whitespacesAndNewlines))])
+        else {
             throw DomainError("no profile named \(Display.quoted(name))")
         }
         return id
@@ -133,11 +146,12 @@ public struct ProfileService: Sendable {
                 throw DomainError("page \(page.name) is already linked to profile \(Display.quoted(other))")
             }
             // A directory other than the sandbox (Graph) may offer a page not stored yet.
-            try db.execute(sql: """
-                INSERT INTO page (id, name, tasks, access_token, updated_at) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (id) DO UPDATE SET name = excluded.name, tasks = excluded.tasks,
-                    access_token = COALESCE(excluded.access_token, page.access_token)
-                """, arguments: [page.id, page.name, page.tasks.joined(separator: ","), page.accessToken, now])
+            try db.execute(
+                sql: """
+                    INSERT INTO page (id, name, tasks, access_token, updated_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (id) DO UPDATE SET name = excluded.name, tasks = excluded.tasks,
+                        access_token = COALESCE(excluded.access_token, page.access_token)
+                    """, arguments: [page.id, page.name, page.tasks.joined(separator: ","), page.accessToken, now])
             // The id decides the code; reserve it first, then create the field named after it.
             let next = (try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'profile'") ?? 0) + 1
             let fieldName = OptInCode.fieldName(profileID: next)
@@ -146,10 +160,11 @@ public struct ProfileService: Sendable {
             }
             try db.execute(sql: "INSERT INTO data_field (name, kind) VALUES (?, 'optin')", arguments: [fieldName])
             let fieldID = db.lastInsertedRowID
-            try db.execute(sql: """
-                INSERT INTO profile (id, name, name_key, page_id, enabled, optin_field_id, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [next, name.value, name.key, page.id, enabled, fieldID, now])
+            try db.execute(
+                sql: """
+                    INSERT INTO profile (id, name, name_key, page_id, enabled, optin_field_id, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [next, name.value, name.key, page.id, enabled, fieldID, now])
             return next
         }
         return try details(id: id)
@@ -209,14 +224,18 @@ public struct ProfileService: Sendable {
 
     static func refuseIfInActivePrograms(_ db: Database, ids: [Int64], action: String) throws {
         for id in ids {
-            let programs = try String.fetchAll(db, sql: """
-                SELECT DISTINCT program.name FROM node JOIN program ON program.id = node.program_id
-                WHERE node.profile_id = ? AND program.status = 'active' ORDER BY program.name
-                """, arguments: [id])
+            let programs = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT DISTINCT program.name FROM node JOIN program ON program.id = node.program_id
+                    WHERE node.profile_id = ? AND program.status = 'active' ORDER BY program.name
+                    """, arguments: [id])
             if !programs.isEmpty {
                 let name = try String.fetchOne(db, sql: "SELECT name FROM profile WHERE id = ?", arguments: [id]) ?? "?"
                 let list = programs.map { Display.quoted($0) }.joined(separator: ", ")
-                throw DomainError("profile \(Display.quoted(name)) can't be \(action): it is used by the active program\(programs.count > 1 ? "s" : "") \(list); pause \(programs.count > 1 ? "them" : "it") first")
+                throw DomainError(
+                    "profile \(Display.quoted(name)) can't be \(action): it is used by the active program\(programs.count > 1 ? "s" : "") \(list); pause \(programs.count > 1 ? "them" : "it") first"
+                )
             }
         }
     }

@@ -160,8 +160,12 @@ public struct ProgramRunner: Sendable {
         try checkpointed(checkpointer)
         while let current = next {
             let messages = current.messages
-            let results = messages.isEmpty ? [] : workspace.transport.send(
-                batch: messages, asking: { i in journal.asking(messages[i]) }, answered: { i, result in journal.answered(messages[i], result) })
+            let results =
+                messages.isEmpty
+                ? []
+                : workspace.transport.send(
+                    batch: messages, asking: { i in journal.asking(messages[i]) },
+                    answered: { i, result in journal.answered(messages[i], result) })
             let brokenToken = results.refusedToken
             let cancelled = brokenToken == nil && shouldCancel?() == true
             next = nil
@@ -191,8 +195,10 @@ public struct ProgramRunner: Sendable {
 
     // MARK: Start: lease, recovery, enrolment
 
-    private func start(program name: String, reenrol: Bool, selection: EnrolmentSelection,
-                       summary: inout RunSummary, reasons: inout [String: Int]) throws -> (NodePlan, Int) {
+    private func start(
+        program name: String, reenrol: Bool, selection: EnrolmentSelection,
+        summary: inout RunSummary, reasons: inout [String: Int]
+    ) throws -> (NodePlan, Int) {
         let now = workspace.clock.nowMillis()
         let day = workspace.calendar.day(ofMillis: now)
         let pid = Int64(getpid())
@@ -210,10 +216,13 @@ public struct ProgramRunner: Sendable {
             // One process at a time: a live owner refuses; a dead one's run is closed, and what it
             // had claimed without an answer becomes unknown, never resent.
             var deadClaims: [(node: Int64, after: Int64, through: Int64)] = []
-            for run in try Row.fetchAll(db, sql: """
-                SELECT id, pid, claim_node_id, claim_after, claim_through, finished_at FROM program_run
-                WHERE program_id = ? AND (finished_at IS NULL OR claim_node_id IS NOT NULL)
-                """, arguments: [programID]) {
+            for run in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, pid, claim_node_id, claim_after, claim_through, finished_at FROM program_run
+                    WHERE program_id = ? AND (finished_at IS NULL OR claim_node_id IS NOT NULL)
+                    """, arguments: [programID])
+            {
                 let owner: Int64 = run["pid"]
                 // This process's own unfinished run is one that failed before it could close: the
                 // run lock above guarantees it isn't still going.
@@ -221,11 +230,13 @@ public struct ProgramRunner: Sendable {
                 if let claimNode: Int64 = run["claim_node_id"] {
                     deadClaims.append((claimNode, run["claim_after"], run["claim_through"]))
                 }
-                try db.execute(sql: "UPDATE program_run SET finished_at = COALESCE(finished_at, ?), claim_node_id = NULL WHERE id = ?",
-                               arguments: [now, run["id"]])
+                try db.execute(
+                    sql: "UPDATE program_run SET finished_at = COALESCE(finished_at, ?), claim_node_id = NULL WHERE id = ?",
+                    arguments: [now, run["id"]])
             }
-            try db.execute(sql: "INSERT INTO program_run (program_id, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?)",
-                           arguments: [programID, pid, now, now])
+            try db.execute(
+                sql: "INSERT INTO program_run (program_id, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?)",
+                arguments: [programID, pid, now, now])
             let runID = db.lastInsertedRowID
             let plan = node.plan(programID: programID, runID: runID)
 
@@ -237,36 +248,41 @@ public struct ProgramRunner: Sendable {
             let journalPath = AnswerJournal.path(database: workspace.database.path, programID: programID)
             for claim in deadClaims {
                 let journal = AnswerJournal.read(journalPath, node: claim.node, after: claim.after, through: claim.through)
-                let unanswered = try Row.fetchAll(db, sql: """
-                    SELECT e.id, e.contact_id, o.value FROM enrolment e
-                    LEFT JOIN contact_value o ON o.contact_id = e.contact_id AND o.field_id = ?
-                    WHERE e.program_id = ? AND e.id > ? AND e.id <= ? AND e.finished_at IS NULL AND e.next_position = 1
-                      AND NOT EXISTS (SELECT 1 FROM send s WHERE s.enrolment_id = e.id AND s.node_id = ?)
-                    """, arguments: [plan.optInFieldID, programID, claim.after, claim.through, claim.node])
+                let unanswered = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT e.id, e.contact_id, o.value FROM enrolment e
+                        LEFT JOIN contact_value o ON o.contact_id = e.contact_id AND o.field_id = ?
+                        WHERE e.program_id = ? AND e.id > ? AND e.id <= ? AND e.finished_at IS NULL AND e.next_position = 1
+                          AND NOT EXISTS (SELECT 1 FROM send s WHERE s.enrolment_id = e.id AND s.node_id = ?)
+                        """, arguments: [plan.optInFieldID, programID, claim.after, claim.through, claim.node])
                 var unknown = 0
                 for row in unanswered {
                     let enrolment: Int64 = row[0]
                     if let answer = journal.answers[enrolment], let psid = answer.psid {
                         if let messageID = answer.mid {
-                            try Self.writeSend(insert, plan, enrolment: enrolment, node: claim.node, contact: row[1], psid: psid, day: day,
-                                               at: now, outcome: .sent, status: .sent, messageID: messageID, message: answer.text)
+                            try Self.writeSend(
+                                insert, plan, enrolment: enrolment, node: claim.node, contact: row[1], psid: psid, day: day,
+                                at: now, outcome: .sent, status: .sent, messageID: messageID, message: answer.text)
                             rollup.add(profile: plan.profileID, day: day, outcome: .sent)
                             sentFromAnswers += 1
                         } else {
                             let error = GraphError(code: answer.code ?? GraphError.unexpectedAnswer, subcode: answer.sub)
                             let reason = answer.reason ?? error.reason
-                            try Self.writeSend(insert, plan, enrolment: enrolment, node: claim.node, contact: row[1], psid: psid, day: day,
-                                               at: now, outcome: .warning, status: .failed, reason: reason, error: error, message: answer.text)
+                            try Self.writeSend(
+                                insert, plan, enrolment: enrolment, node: claim.node, contact: row[1], psid: psid, day: day,
+                                at: now, outcome: .warning, status: .failed, reason: reason, error: error, message: answer.text)
                             try Suppression.note(db, page: plan.pageID, contact: row[1], error: error, day: day, at: now)
                             rollup.add(profile: plan.profileID, day: day, outcome: .warning, reason: reason)
                             failedFromAnswers[reason, default: 0] += 1
                         }
                         recoveredAnswered += 1
                     } else if journal.knowsWhatWasAsked && !journal.asked.contains(enrolment) {
-                        notAsked += 1 // never left the machine: this run sends it
+                        notAsked += 1  // never left the machine: this run sends it
                     } else {
-                        try Self.writeSend(insert, plan, enrolment: enrolment, node: claim.node, contact: row[1], psid: row[2], day: day,
-                                           at: now, outcome: .warning, status: .unknown, reason: Self.unknownReason)
+                        try Self.writeSend(
+                            insert, plan, enrolment: enrolment, node: claim.node, contact: row[1], psid: row[2], day: day,
+                            at: now, outcome: .warning, status: .unknown, reason: Self.unknownReason)
                         unknown += 1
                     }
                 }
@@ -290,23 +306,27 @@ public struct ProgramRunner: Sendable {
             }
             if !reenrol { filter += " AND last.contact_id IS NULL" }
             let before = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM enrolment") ?? 0
-            try db.execute(sql: """
-                INSERT INTO enrolment (program_id, contact_id, enrolled_at, previous_id)
-                SELECT ?1, contact.id, ?2, last.last_enrolment_id FROM contact
-                LEFT JOIN program_contact last ON last.program_id = ?1 AND last.contact_id = contact.id
-                WHERE 1\(filter) ORDER BY contact.id
-                """, arguments: arguments)
+            try db.execute(
+                sql: """
+                    INSERT INTO enrolment (program_id, contact_id, enrolled_at, previous_id)
+                    SELECT ?1, contact.id, ?2, last.last_enrolment_id FROM contact
+                    LEFT JOIN program_contact last ON last.program_id = ?1 AND last.contact_id = contact.id
+                    WHERE 1\(filter) ORDER BY contact.id
+                    """, arguments: arguments)
             enrolled = db.changesCount
             if enrolled > 0 {
-                try db.execute(sql: """
-                    INSERT INTO program_contact (program_id, contact_id, last_enrolment_id)
-                    SELECT program_id, contact_id, id FROM enrolment WHERE id > ? ORDER BY id
-                    ON CONFLICT (program_id, contact_id) DO UPDATE SET last_enrolment_id = excluded.last_enrolment_id
-                    """, arguments: [before])
+                try db.execute(
+                    sql: """
+                        INSERT INTO program_contact (program_id, contact_id, last_enrolment_id)
+                        SELECT program_id, contact_id, id FROM enrolment WHERE id > ? ORDER BY id
+                        ON CONFLICT (program_id, contact_id) DO UPDATE SET last_enrolment_id = excluded.last_enrolment_id
+                        """, arguments: [before])
                 try db.execute(sql: "UPDATE program SET enrolled = enrolled + ? WHERE id = ?", arguments: [enrolled, programID])
             }
 
-            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM enrolment WHERE program_id = ? AND finished_at IS NULL", arguments: [programID]) ?? 0
+            let total =
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM enrolment WHERE program_id = ? AND finished_at IS NULL", arguments: [programID]) ?? 0
             return (plan, total)
         }
         summary.enrolled = enrolled
@@ -330,7 +350,8 @@ public struct ProgramRunner: Sendable {
             NodePlan(
                 programID: programID, runID: runID, nodeID: row["id"], hasNext: row["has_next"],
                 profileID: row["profile_id"], pageID: row["page_id"], pageToken: row["access_token"],
-                optInFieldID: row["optin_field_id"], tagAPIName: utility == nil ? row["api_name"] : nil, utility: utility, template: template,
+                optInFieldID: row["optin_field_id"], tagAPIName: utility == nil ? row["api_name"] : nil, utility: utility,
+                template: template,
                 fieldIDs: fields.map(\.id), defaults: fields.map(\.defaultValue))
         }
     }
@@ -340,17 +361,23 @@ public struct ProgramRunner: Sendable {
     static func sendingNode(_ db: Database, programID: Int64, name: String, day: DayNumber, doing: String = "run") throws -> SendingNode {
         let status = try String.fetchOne(db, sql: "SELECT status FROM program WHERE id = ?", arguments: [programID]) ?? "draft"
         guard status == "active" else {
-            throw DomainError("program \(Display.quoted(name)) is \(status): activate it before \(doing == "run" ? "running" : "a \(doing)") (`programs activate`)")
+            throw DomainError(
+                "program \(Display.quoted(name)) is \(status): activate it before \(doing == "run" ? "running" : "a \(doing)") (`programs activate`)"
+            )
         }
-        guard let node = try Row.fetchOne(db, sql: """
-            SELECT node.id, node.profile_id, node.message, node.send_as, message_tag.api_name,
-                   profile.page_id, profile.optin_field_id, page.access_token,
-                   EXISTS (SELECT 1 FROM node n2 WHERE n2.program_id = node.program_id AND n2.position = 2) AS has_next
-            FROM node JOIN profile ON profile.id = node.profile_id
-            JOIN page ON page.id = profile.page_id
-            LEFT JOIN message_tag ON message_tag.name = node.tag
-            WHERE node.program_id = ? AND node.position = 1 AND (node.send_as = 'utility' OR message_tag.name IS NOT NULL)
-            """, arguments: [programID]) else {
+        guard
+            let node = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT node.id, node.profile_id, node.message, node.send_as, message_tag.api_name,
+                           profile.page_id, profile.optin_field_id, page.access_token,
+                           EXISTS (SELECT 1 FROM node n2 WHERE n2.program_id = node.program_id AND n2.position = 2) AS has_next
+                    FROM node JOIN profile ON profile.id = node.profile_id
+                    JOIN page ON page.id = profile.page_id
+                    LEFT JOIN message_tag ON message_tag.name = node.tag
+                    WHERE node.program_id = ? AND node.position = 1 AND (node.send_as = 'utility' OR message_tag.name IS NOT NULL)
+                    """, arguments: [programID])
+        else {
             throw DomainError("program \(Display.quoted(name)) has no complete Messenger node: set it with `programs node`")
         }
         // A retired tag (R12) or a template that is not approved (R13) refuses the run, with the fix.
@@ -361,8 +388,9 @@ public struct ProgramRunner: Sendable {
         if program.kind == .utility, let sending = program.sendingTemplate {
             text = sending.message
             let fieldNames = try MessageTemplate(text).fieldNames
-            utility = UtilityTemplateRef(name: sending.name, language: sending.language,
-                                         parameterNames: fieldNames.map(UtilityTemplateDraft.parameterName))
+            utility = UtilityTemplateRef(
+                name: sending.name, language: sending.language,
+                parameterNames: fieldNames.map(UtilityTemplateDraft.parameterName))
         }
         let template = try MessageTemplate(text)
         let fields = try template.fieldNames.map { fieldName -> (id: Int64?, defaultValue: String) in
@@ -405,16 +433,18 @@ public struct ProgramRunner: Sendable {
             var arguments: [Int64OrText] = [.int(plan.nodeID), .int(plan.optInFieldID), .text(plan.pageID)]
             arguments += plan.fieldIDs.map { .int($0 ?? -1) }
             arguments += [.int(plan.programID), .int(after), .int(Int64(chunkSize))]
-            let select = try BulkStatement(db, sql: """
-                SELECT e.id, e.contact_id, e.next_position,
-                       EXISTS (SELECT 1 FROM send s WHERE s.enrolment_id = e.id AND s.node_id = ?), o.value,
-                       sp.day, sp.error_code, sp.error_subcode\(columns)
-                FROM enrolment e INDEXED BY enrolment_unfinished
-                LEFT JOIN contact_value o ON o.contact_id = e.contact_id AND o.field_id = ?
-                LEFT JOIN suppression sp ON sp.page_id = ? AND sp.contact_id = e.contact_id\(joins)
-                WHERE e.program_id = ? AND e.finished_at IS NULL AND e.id > ?
-                ORDER BY e.id LIMIT ?
-                """)
+            let select = try BulkStatement(
+                db,
+                sql: """
+                    SELECT e.id, e.contact_id, e.next_position,
+                           EXISTS (SELECT 1 FROM send s WHERE s.enrolment_id = e.id AND s.node_id = ?), o.value,
+                           sp.day, sp.error_code, sp.error_subcode\(columns)
+                    FROM enrolment e INDEXED BY enrolment_unfinished
+                    LEFT JOIN contact_value o ON o.contact_id = e.contact_id AND o.field_id = ?
+                    LEFT JOIN suppression sp ON sp.page_id = ? AND sp.contact_id = e.contact_id\(joins)
+                    WHERE e.program_id = ? AND e.finished_at IS NULL AND e.id > ?
+                    ORDER BY e.id LIMIT ?
+                    """)
             var batch = Batch(after: after, through: after)
             var values = [String?](repeating: nil, count: plan.fieldIDs.count)
             try select.forEachRow(arguments) { row in
@@ -425,16 +455,20 @@ public struct ProgramRunner: Sendable {
                 // Moved past the node already, or its row exists: the range advance settles it.
                 if row.int64(2) != 1 || row.int64(3) != 0 { return }
                 guard let psid = row.text(4), !psid.isEmpty else {
-                    batch.warnings.append(Warning(enrolmentID: enrolmentID, contactID: contactID, status: .noOptIn,
-                                                  reason: Self.noOptInReason, psid: nil, message: nil))
+                    batch.warnings.append(
+                        Warning(
+                            enrolmentID: enrolmentID, contactID: contactID, status: .noOptIn,
+                            reason: Self.noOptInReason, psid: nil, message: nil))
                     return
                 }
                 // Suppressed for this page (R15): settled without asking Facebook again.
                 if let since = row.optionalInt64(5) {
                     let code = Suppression.codeText(code: Int(row.int64(6)), subcode: row.optionalInt64(7).map(Int.init))
-                    batch.warnings.append(Warning(enrolmentID: enrolmentID, contactID: contactID, status: .suppressed,
-                                                  reason: Suppression.reason(since: workspace.calendar.string(for: DayNumber(Int(since))), code: code),
-                                                  psid: psid, message: nil))
+                    batch.warnings.append(
+                        Warning(
+                            enrolmentID: enrolmentID, contactID: contactID, status: .suppressed,
+                            reason: Suppression.reason(since: workspace.calendar.string(for: DayNumber(Int(since))), code: code),
+                            psid: psid, message: nil))
                     return
                 }
                 for i in values.indices { values[i] = row.text(Int32(8 + i)) }
@@ -443,8 +477,10 @@ public struct ProgramRunner: Sendable {
                     batch.messages.append(message)
                     batch.contactIDs.append(contactID)
                 case .tooLong(let text):
-                    batch.warnings.append(Warning(enrolmentID: enrolmentID, contactID: contactID, status: .tooLong,
-                                                  reason: Self.tooLongReason, psid: psid, message: text))
+                    batch.warnings.append(
+                        Warning(
+                            enrolmentID: enrolmentID, contactID: contactID, status: .tooLong,
+                            reason: Self.tooLongReason, psid: psid, message: text))
                 }
             }
             return batch.count > 0 ? batch : nil
@@ -467,11 +503,13 @@ public struct ProgramRunner: Sendable {
         if let utility = plan.utility {
             // Each parameter as the text shows it: the contact's value, else the default.
             let parameters = values.indices.map { i in values[i].flatMap { $0.isEmpty ? nil : $0 } ?? plan.defaults[i] }
-            message = OutgoingMessage(pageID: plan.pageID, pageToken: plan.pageToken, recipientPSID: psid, utility: utility,
-                                      parameters: parameters, text: text, enrolmentID: enrolmentID, nodeID: plan.nodeID)
+            message = OutgoingMessage(
+                pageID: plan.pageID, pageToken: plan.pageToken, recipientPSID: psid, utility: utility,
+                parameters: parameters, text: text, enrolmentID: enrolmentID, nodeID: plan.nodeID)
         } else {
-            message = OutgoingMessage(pageID: plan.pageID, pageToken: plan.pageToken, recipientPSID: psid,
-                                      tag: plan.tagAPIName ?? "", text: text, enrolmentID: enrolmentID, nodeID: plan.nodeID)
+            message = OutgoingMessage(
+                pageID: plan.pageID, pageToken: plan.pageToken, recipientPSID: psid,
+                tag: plan.tagAPIName ?? "", text: text, enrolmentID: enrolmentID, nodeID: plan.nodeID)
         }
         message.attempt = attempt
         return .message(message)
@@ -482,47 +520,57 @@ public struct ProgramRunner: Sendable {
     /// One write transaction: records what Facebook answered for `recording` (its send rows, the
     /// rollups, the range advance), then claims `claiming` before anything of it leaves: its
     /// warning rows are written and its range is set as the run's claim (cleared when nil).
-    private func step(_ plan: NodePlan, recording: (batch: Batch, results: [SendResult])?, claiming next: Batch?,
-                      summary: inout RunSummary, reasons: inout [String: Int]) throws {
+    private func step(
+        _ plan: NodePlan, recording: (batch: Batch, results: [SendResult])?, claiming next: Batch?,
+        summary: inout RunSummary, reasons: inout [String: Int]
+    ) throws {
         let now = workspace.clock.nowMillis()
         let day = workspace.calendar.day(ofMillis: now)
         try workspace.database.write { db in
             let insert = try Self.insertStatement(db)
             var rollup = Rollup()
             if let (batch, results) = recording {
-                try record(db, insert, plan, batch: batch, results: results, day: day, at: now, rollup: &rollup, summary: &summary, reasons: &reasons)
+                try record(
+                    db, insert, plan, batch: batch, results: results, day: day, at: now, rollup: &rollup, summary: &summary,
+                    reasons: &reasons)
                 try Self.advance(db, plan, after: batch.after, through: batch.through, at: now)
             }
             for warning in next?.warnings ?? [] {
-                try Self.writeSend(insert, plan, enrolment: warning.enrolmentID, node: plan.nodeID, contact: warning.contactID,
-                                   psid: warning.psid, day: day, at: now, outcome: .warning, status: warning.status,
-                                   reason: warning.reason, message: warning.message)
+                try Self.writeSend(
+                    insert, plan, enrolment: warning.enrolmentID, node: plan.nodeID, contact: warning.contactID,
+                    psid: warning.psid, day: day, at: now, outcome: .warning, status: warning.status,
+                    reason: warning.reason, message: warning.message)
                 rollup.add(profile: plan.profileID, day: day, outcome: .warning, reason: warning.reason)
                 reasons[warning.reason, default: 0] += 1
             }
             try rollup.write(db)
-            try db.execute(sql: """
-                UPDATE program_run SET heartbeat_at = ?, claim_node_id = ?, claim_after = ?, claim_through = ? WHERE id = ?
-                """, arguments: [now, next.map { _ in plan.nodeID }, next?.after, next?.through, plan.runID])
+            try db.execute(
+                sql: """
+                    UPDATE program_run SET heartbeat_at = ?, claim_node_id = ?, claim_after = ?, claim_through = ? WHERE id = ?
+                    """, arguments: [now, next.map { _ in plan.nodeID }, next?.after, next?.through, plan.runID])
         }
     }
 
     /// Each answered contact's send row, with its outcome and the rollups.
-    private func record(_ db: Database, _ insert: BulkStatement, _ plan: NodePlan, batch: Batch, results: [SendResult], day: DayNumber, at now: Int64,
-                        rollup: inout Rollup, summary: inout RunSummary, reasons: inout [String: Int]) throws {
+    private func record(
+        _ db: Database, _ insert: BulkStatement, _ plan: NodePlan, batch: Batch, results: [SendResult], day: DayNumber, at now: Int64,
+        rollup: inout Rollup, summary: inout RunSummary, reasons: inout [String: Int]
+    ) throws {
         var sent = 0
         for (index, message) in batch.messages.enumerated() {
             let contactID = batch.contactIDs[index]
             switch results[index] {
             case .sent(let messageID):
-                try Self.writeSend(insert, plan, enrolment: message.enrolmentID, node: plan.nodeID, contact: contactID,
-                                   psid: message.recipientPSID, day: day, at: now, outcome: .sent, status: .sent,
-                                   messageID: messageID, message: message.text)
+                try Self.writeSend(
+                    insert, plan, enrolment: message.enrolmentID, node: plan.nodeID, contact: contactID,
+                    psid: message.recipientPSID, day: day, at: now, outcome: .sent, status: .sent,
+                    messageID: messageID, message: message.text)
                 sent += 1
             case .failed(let error):
-                try Self.writeSend(insert, plan, enrolment: message.enrolmentID, node: plan.nodeID, contact: contactID,
-                                   psid: message.recipientPSID, day: day, at: now, outcome: .warning, status: .failed,
-                                   reason: error.reason, error: error, message: message.text)
+                try Self.writeSend(
+                    insert, plan, enrolment: message.enrolmentID, node: plan.nodeID, contact: contactID,
+                    psid: message.recipientPSID, day: day, at: now, outcome: .warning, status: .failed,
+                    reason: error.reason, error: error, message: message.text)
                 try Suppression.note(db, page: plan.pageID, contact: contactID, error: error, day: day, at: now)
                 rollup.add(profile: plan.profileID, day: day, outcome: .warning, reason: error.reason)
                 reasons[error.reason, default: 0] += 1
@@ -557,39 +605,48 @@ public struct ProgramRunner: Sendable {
 
     /// Writes one send row, with its outcome, once: `UNIQUE (enrolment_id, node_id)` refuses a second.
     static func insertStatement(_ db: Database) throws -> BulkStatement {
-        try BulkStatement(db, sql: """
-            INSERT INTO send (enrolment_id, node_id, profile_id, contact_id, page_id, psid, day, at,
-                              outcome, status, reason, error_code, error_subcode, message_id, message)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        try BulkStatement(
+            db,
+            sql: """
+                INSERT INTO send (enrolment_id, node_id, profile_id, contact_id, page_id, psid, day, at,
+                                  outcome, status, reason, error_code, error_subcode, message_id, message)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
     }
 
     /// One contact's row for the node, with its outcome: the only way the runner writes `send`.
-    static func writeSend(_ insert: BulkStatement, _ plan: NodePlan, enrolment: Int64, node: Int64, contact: Int64, psid: String?,
-                          day: DayNumber, at now: Int64, outcome: SendOutcome, status: SendStatus, reason: String? = nil,
-                          error: GraphError? = nil, messageID: String? = nil, message: String? = nil) throws {
-        try insert.execute(.int(enrolment), .int(node), .int(plan.profileID), .int(contact), .text(plan.pageID), Int64OrText(psid),
-                           .int(Int64(day.rawValue)), .int(now), .text(outcome.rawValue), .text(status.rawValue), Int64OrText(reason),
-                           Int64OrText(error?.code), Int64OrText(error?.subcode), Int64OrText(messageID), Int64OrText(message))
+    static func writeSend(
+        _ insert: BulkStatement, _ plan: NodePlan, enrolment: Int64, node: Int64, contact: Int64, psid: String?,
+        day: DayNumber, at now: Int64, outcome: SendOutcome, status: SendStatus, reason: String? = nil,
+        error: GraphError? = nil, messageID: String? = nil, message: String? = nil
+    ) throws {
+        try insert.execute(
+            .int(enrolment), .int(node), .int(plan.profileID), .int(contact), .text(plan.pageID), Int64OrText(psid),
+            .int(Int64(day.rawValue)), .int(now), .text(outcome.rawValue), .text(status.rawValue), Int64OrText(reason),
+            Int64OrText(error?.code), Int64OrText(error?.subcode), Int64OrText(messageID), Int64OrText(message))
     }
 
     /// The batch's contacts move on: to the next node, or (there is none after the Messenger node)
     /// they finish. Every unfinished enrolment of the program in the range has been handled.
     /// With `onlyRecordedFor` (recovering a dead run's claim), only the enrolments that have their
     /// row for that node move on: the ones its journal says were never asked stay for this run.
-    static func advance(_ db: Database, _ plan: NodePlan, after: Int64, through: Int64, at now: Int64, onlyRecordedFor node: Int64? = nil) throws {
+    static func advance(_ db: Database, _ plan: NodePlan, after: Int64, through: Int64, at now: Int64, onlyRecordedFor node: Int64? = nil)
+        throws
+    {
         guard let node else {
-            let statement = try db.cachedStatement(sql: """
-                UPDATE enrolment SET next_position = next_position + 1, finished_at = ?
-                WHERE program_id = ? AND finished_at IS NULL AND id > ? AND id <= ?
-                """)
+            let statement = try db.cachedStatement(
+                sql: """
+                    UPDATE enrolment SET next_position = next_position + 1, finished_at = ?
+                    WHERE program_id = ? AND finished_at IS NULL AND id > ? AND id <= ?
+                    """)
             return try statement.execute(arguments: [plan.hasNext ? nil : now, plan.programID, after, through])
         }
-        try db.execute(sql: """
-            UPDATE enrolment SET next_position = next_position + 1, finished_at = ?
-            WHERE program_id = ? AND finished_at IS NULL AND id > ? AND id <= ?
-              AND EXISTS (SELECT 1 FROM send s WHERE s.enrolment_id = enrolment.id AND s.node_id = ?)
-            """, arguments: [plan.hasNext ? nil : now, plan.programID, after, through, node])
+        try db.execute(
+            sql: """
+                UPDATE enrolment SET next_position = next_position + 1, finished_at = ?
+                WHERE program_id = ? AND finished_at IS NULL AND id > ? AND id <= ?
+                  AND EXISTS (SELECT 1 FROM send s WHERE s.enrolment_id = enrolment.id AND s.node_id = ?)
+                """, arguments: [plan.hasNext ? nil : now, plan.programID, after, through, node])
     }
 
     /// A run (or retry) of the program owned by another live process refuses this one.
@@ -615,7 +672,8 @@ final class RunsInThisProcess: @unchecked Sendable {
     /// tells processes apart by pid; within one process, the dashboard, this refuses a second).
     func hold(database: String, program name: String) throws -> Hold {
         let key = database + "\u{0}" + ProfileName.key(name.trimmingCharacters(in: .whitespacesAndNewlines))
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         guard running.insert(key).inserted else { throw DomainError("program \(Display.quoted(name)) is already running") }
         return Hold(key: key, owner: self)
     }
@@ -623,7 +681,11 @@ final class RunsInThisProcess: @unchecked Sendable {
     struct Hold {
         let key: String
         let owner: RunsInThisProcess
-        func release() { owner.lock.lock(); owner.running.remove(key); owner.lock.unlock() }
+        func release() {
+            owner.lock.lock()
+            owner.running.remove(key)
+            owner.lock.unlock()
+        }
     }
 }
 

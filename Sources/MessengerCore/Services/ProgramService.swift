@@ -55,9 +55,11 @@ public struct ProgramSummary: Equatable, Sendable {
     public var latestTemplate: TemplateVersion?
     public var sendingTemplate: TemplateVersion?
 
-    public init(id: Int64, name: String, status: ProgramStatus, profile: String?, profileEnabled: Bool?, tag: String?,
-                message: String, enrolled: Int, lastRunAt: Int64?, kind: NodeKind = .tag, tagRetired: String? = nil,
-                latestTemplate: TemplateVersion? = nil, sendingTemplate: TemplateVersion? = nil) {
+    public init(
+        id: Int64, name: String, status: ProgramStatus, profile: String?, profileEnabled: Bool?, tag: String?,
+        message: String, enrolled: Int, lastRunAt: Int64?, kind: NodeKind = .tag, tagRetired: String? = nil,
+        latestTemplate: TemplateVersion? = nil, sendingTemplate: TemplateVersion? = nil
+    ) {
         self.id = id
         self.name = name
         self.status = status
@@ -110,8 +112,9 @@ public struct ProgramService: Sendable {
             if let other = try String.fetchOne(db, sql: "SELECT name FROM program WHERE name_key = ?", arguments: [name.key]) {
                 throw DomainError("a program named \(Display.quoted(other)) already exists")
             }
-            try db.execute(sql: "INSERT INTO program (name, name_key, status, created_at) VALUES (?, ?, 'draft', ?)",
-                           arguments: [name.value, name.key, workspace.clock.nowMillis()])
+            try db.execute(
+                sql: "INSERT INTO program (name, name_key, status, created_at) VALUES (?, ?, 'draft', ?)",
+                arguments: [name.value, name.key, workspace.clock.nowMillis()])
         }
         return try summary(named: name.value)
     }
@@ -147,7 +150,8 @@ public struct ProgramService: Sendable {
     static func summary(_ db: Database, _ row: Row, today: DayNumber) throws -> ProgramSummary {
         let kind = NodeKind(rawValue: row["send_as"]) ?? .tag
         var retired: String?
-        let note: String? = row["retired_note"], retiredOn = Self.retiredDay(row["retired_on"])
+        let note: String? = row["retired_note"]
+        let retiredOn = Self.retiredDay(row["retired_on"])
         if kind == .tag, (row["tag"] as String?) != nil, MessageTag.isRetired(note: note, on: retiredOn, day: today) {
             retired = MessageTag.state(note: note, on: retiredOn, day: today)
         }
@@ -169,8 +173,11 @@ public struct ProgramService: Sendable {
     }
 
     static func id(_ db: Database, named name: String) throws -> Int64 {
-        guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM program WHERE name_key = ?",
-                                          arguments: [ProfileName.key(name.trimmingCharacters(in: .whitespacesAndNewlines))]) else {
+        guard
+            let id = try Int64.fetchOne(
+                db, sql: "SELECT id FROM program WHERE name_key = ?",
+                arguments: [ProfileName.key(name.trimmingCharacters(in: .whitespacesAndNewlines))])
+        else {
             throw DomainError("no program named \(Display.quoted(name))")
         }
         return id
@@ -189,7 +196,8 @@ public struct ProgramService: Sendable {
                 throw DomainError("program \(Display.quoted(program.name)) has no Messenger node profile: set one with `programs node`")
             }
             if program.profileEnabled != true {
-                throw DomainError("program \(Display.quoted(program.name)) can't be activated: its profile \(Display.quoted(profile)) is disabled")
+                throw DomainError(
+                    "program \(Display.quoted(program.name)) can't be activated: its profile \(Display.quoted(profile)) is disabled")
             }
             try Self.requireSendable(program, doing: "activated")
             if program.message.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
@@ -209,7 +217,9 @@ public struct ProgramService: Sendable {
                 throw DomainError("program \(name) can't be \(doing): its Messenger node has no tag")
             }
             if let retired = program.tagRetired {
-                throw DomainError("program \(name) can't be \(doing): its tag \(tag) was \(retired) by Meta; convert it to a utility template with `messenger-dash programs convert \(Self.shellQuoted(program.name))`")
+                throw DomainError(
+                    "program \(name) can't be \(doing): its tag \(tag) was \(retired) by Meta; convert it to a utility template with `messenger-dash programs convert \(Self.shellQuoted(program.name))`"
+                )
             }
         case .utility:
             guard program.sendingTemplate == nil else { return }
@@ -218,16 +228,20 @@ public struct ProgramService: Sendable {
             }
             switch latest.status {
             case .pending:
-                throw DomainError("program \(name) can't be \(doing): its utility template \(latest.name) is PENDING at Meta; check with `messenger-dash programs templates refresh`")
+                throw DomainError(
+                    "program \(name) can't be \(doing): its utility template \(latest.name) is PENDING at Meta; check with `messenger-dash programs templates refresh`"
+                )
             default:
-                throw DomainError("program \(name) can't be \(doing): its utility template \(latest.described); change the message and save it again")
+                throw DomainError(
+                    "program \(name) can't be \(doing): its utility template \(latest.described); change the message and save it again")
             }
         }
     }
 
     /// A program name as one shell word, for the commands our messages suggest.
     static func shellQuoted(_ name: String) -> String {
-        name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) ? name : "'" + name.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) })
+            ? name : "'" + name.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
     public func pause(name: String) throws {
@@ -252,19 +266,26 @@ public struct ProgramService: Sendable {
     }
 
     static func tag(_ row: Row) -> MessageTag {
-        MessageTag(name: row["name"], apiName: row["api_name"], allows: row["allows"], example: row["example"],
-                   contextWords: (row["context_words"] as String).split(separator: ",").map(String.init),
-                   retiredNote: row["retired_note"], retiredOn: retiredDay(row["retired_on"]))
+        MessageTag(
+            name: row["name"], apiName: row["api_name"], allows: row["allows"], example: row["example"],
+            contextWords: (row["context_words"] as String).split(separator: ",").map(String.init),
+            retiredNote: row["retired_note"], retiredOn: retiredDay(row["retired_on"]))
     }
 
     /// Finds a tag by its shown or sent name, ignoring case.
     static func tag(_ db: Database, named name: String, today: DayNumber) throws -> MessageTag {
         let all = try tags(db)
-        guard let tag = all.first(where: { $0.name.caseInsensitiveCompare(name) == .orderedSame || $0.apiName.caseInsensitiveCompare(name) == .orderedSame }) else {
+        guard
+            let tag = all.first(where: {
+                $0.name.caseInsensitiveCompare(name) == .orderedSame || $0.apiName.caseInsensitiveCompare(name) == .orderedSame
+            })
+        else {
             let current = all.filter { !$0.isRetired(on: today) }.map(\.name)
-            throw DomainError("unknown tag \(Display.quoted(name)); " + (current.isEmpty
-                ? "every tag is retired: send a utility template (`--utility`)"
-                : "use one of " + current.joined(separator: ", ")))
+            throw DomainError(
+                "unknown tag \(Display.quoted(name)); "
+                    + (current.isEmpty
+                        ? "every tag is retired: send a utility template (`--utility`)"
+                        : "use one of " + current.joined(separator: ", ")))
         }
         return tag
     }
@@ -285,15 +306,17 @@ public struct ProgramService: Sendable {
     }
 
     static func check(_ db: Database, message: String, tag: MessageTag) throws -> MessageCheck {
-        _ = try MessageTemplate(message) // a malformed template is refused, not just flagged
+        _ = try MessageTemplate(message)  // a malformed template is refused, not just flagged
         return check(message: message, tag: tag, allTags: try tags(db), fields: try ContactService.fields(db), sample: nil).check
     }
 
     /// Sets the program's Messenger node with a tag (R5). Only an Enabled profile can be picked; a
     /// Disabled one already on the node may be kept. A flagged message needs `acceptFlags` (R7).
     /// From the day a tag retires it can't be newly picked (R12).
-    public func setNode(program programName: String, profile profileName: String, tag tagName: String,
-                        message: String, acceptFlags: Bool) throws -> MessageCheck {
+    public func setNode(
+        program programName: String, profile profileName: String, tag tagName: String,
+        message: String, acceptFlags: Bool
+    ) throws -> MessageCheck {
         let today = workspace.today
         return try database.write { db in
             let target = try Self.nodeTarget(db, program: programName, profile: profileName)
@@ -303,11 +326,12 @@ public struct ProgramService: Sendable {
             }
             let check = try Self.check(db, message: message, tag: tag)
             try Self.requireValid(check, message: message, acceptFlags: acceptFlags)
-            try db.execute(sql: """
-                INSERT INTO node (program_id, position, kind, profile_id, tag, message, send_as) VALUES (?, 1, 'messenger', ?, ?, ?, 'tag')
-                ON CONFLICT (program_id, position) DO UPDATE SET
-                    profile_id = excluded.profile_id, tag = excluded.tag, message = excluded.message, send_as = 'tag', language = NULL
-                """, arguments: [target.programID, target.profileID, tag.name, message])
+            try db.execute(
+                sql: """
+                    INSERT INTO node (program_id, position, kind, profile_id, tag, message, send_as) VALUES (?, 1, 'messenger', ?, ?, ?, 'tag')
+                    ON CONFLICT (program_id, position) DO UPDATE SET
+                        profile_id = excluded.profile_id, tag = excluded.tag, message = excluded.message, send_as = 'tag', language = NULL
+                    """, arguments: [target.programID, target.profileID, tag.name, message])
             return check
         }
     }
@@ -318,13 +342,17 @@ public struct ProgramService: Sendable {
     /// a new version (an approved template is never edited), and the last approved one sends
     /// until the new one is approved.
     @discardableResult
-    public func setUtilityNode(program programName: String, profile profileName: String, language: String = "en_US",
-                               message: String, acceptFlags: Bool) throws -> UtilityNodeResult {
+    public func setUtilityNode(
+        program programName: String, profile profileName: String, language: String = "en_US",
+        message: String, acceptFlags: Bool
+    ) throws -> UtilityNodeResult {
         try UtilityTemplateDraft.validateLanguage(language)
         let now = workspace.clock.nowMillis()
         // Checked and drafted in a read; submitted to Meta outside any transaction (the network);
         // recorded in a write that checks again that nobody changed the node meanwhile.
-        let plan = try database.read { db in try TemplateService.plan(db, program: programName, profile: profileName, language: language, message: message) }
+        let plan = try database.read { db in
+            try TemplateService.plan(db, program: programName, profile: profileName, language: language, message: message)
+        }
         try Self.requireValid(plan.check, message: message, acceptFlags: acceptFlags)
         var review: TemplateReview?
         if let draft = plan.draft {
@@ -336,22 +364,29 @@ public struct ProgramService: Sendable {
             if latest?.version != plan.latestVersion {
                 throw DomainError("the node of \(Display.quoted(programName)) changed while its template was submitted; save it again")
             }
-            try db.execute(sql: """
-                INSERT INTO node (program_id, position, kind, profile_id, tag, message, send_as, language) VALUES (?, 1, 'messenger', ?, NULL, ?, 'utility', ?)
-                ON CONFLICT (program_id, position) DO UPDATE SET
-                    profile_id = excluded.profile_id, tag = NULL, message = excluded.message, send_as = 'utility', language = excluded.language
-                """, arguments: [target.programID, target.profileID, message, language])
+            try db.execute(
+                sql: """
+                    INSERT INTO node (program_id, position, kind, profile_id, tag, message, send_as, language) VALUES (?, 1, 'messenger', ?, NULL, ?, 'utility', ?)
+                    ON CONFLICT (program_id, position) DO UPDATE SET
+                        profile_id = excluded.profile_id, tag = NULL, message = excluded.message, send_as = 'utility', language = excluded.language
+                    """, arguments: [target.programID, target.profileID, message, language])
             if let draft = plan.draft, let review {
-                let nodeID = try Int64.fetchOne(db, sql: "SELECT id FROM node WHERE program_id = ? AND position = 1", arguments: [target.programID])!
-                try db.execute(sql: """
-                    INSERT INTO message_template (node_id, page_id, name, language, version, message, body, graph_id, status, reason, submitted_at, status_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [nodeID, plan.pageID, draft.name, draft.language, plan.version, message, draft.body,
-                                     review.graphID, review.status, review.reason, now, now])
+                let nodeID = try Int64.fetchOne(
+                    db, sql: "SELECT id FROM node WHERE program_id = ? AND position = 1", arguments: [target.programID])!
+                try db.execute(
+                    sql: """
+                        INSERT INTO message_template (node_id, page_id, name, language, version, message, body, graph_id, status, reason, submitted_at, status_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        nodeID, plan.pageID, draft.name, draft.language, plan.version, message, draft.body,
+                        review.graphID, review.status, review.reason, now, now,
+                    ])
             }
         }
         let summary = try summary(named: programName)
-        return UtilityNodeResult(check: plan.check, submitted: plan.draft != nil, latest: summary.latestTemplate, sending: summary.sendingTemplate)
+        return UtilityNodeResult(
+            check: plan.check, submitted: plan.draft != nil, latest: summary.latestTemplate, sending: summary.sendingTemplate)
     }
 
     /// A tagged node becomes a utility template in one step, keeping its profile and text (R13).
@@ -359,24 +394,35 @@ public struct ProgramService: Sendable {
     public func convert(program programName: String, language: String = "en_US", acceptFlags: Bool) throws -> UtilityNodeResult {
         let program = try summary(named: programName)
         guard let profile = program.profile, !program.message.isEmpty else {
-            throw DomainError("program \(Display.quoted(program.name)) has no Messenger node to convert: set one with `programs node --utility`")
+            throw DomainError(
+                "program \(Display.quoted(program.name)) has no Messenger node to convert: set one with `programs node --utility`")
         }
         guard program.kind == .tag else {
             throw DomainError("program \(Display.quoted(program.name)) already sends a utility template")
         }
-        return try setUtilityNode(program: program.name, profile: profile, language: language, message: program.message, acceptFlags: acceptFlags)
+        return try setUtilityNode(
+            program: program.name, profile: profile, language: language, message: program.message, acceptFlags: acceptFlags)
     }
 
     /// The program, the profile it may pick (R5, R10) and the node as it is.
     static func nodeTarget(_ db: Database, program programName: String, profile profileName: String) throws
-        -> (programID: Int64, profileID: Int64, node: (id: Int64, profileID: Int64?, tag: String?, kind: NodeKind)?) {
+        -> (programID: Int64, profileID: Int64, node: (id: Int64, profileID: Int64?, tag: String?, kind: NodeKind)?)
+    {
         let programID = try Self.id(db, named: programName)
         let profileID = try ProfileService.id(db, named: profileName)
-        let node = try Row.fetchOne(db, sql: "SELECT id, profile_id, tag, send_as FROM node WHERE program_id = ? AND position = 1", arguments: [programID])
-            .map { (id: $0["id"] as Int64, profileID: $0["profile_id"] as Int64?, tag: $0["tag"] as String?, kind: NodeKind(rawValue: $0["send_as"]) ?? .tag) }
+        let node = try Row.fetchOne(
+            db, sql: "SELECT id, profile_id, tag, send_as FROM node WHERE program_id = ? AND position = 1", arguments: [programID]
+        )
+        .map {
+            (
+                id: $0["id"] as Int64, profileID: $0["profile_id"] as Int64?, tag: $0["tag"] as String?,
+                kind: NodeKind(rawValue: $0["send_as"]) ?? .tag
+            )
+        }
         let enabled = try Bool.fetchOne(db, sql: "SELECT enabled FROM profile WHERE id = ?", arguments: [profileID]) ?? false
         if !enabled && node?.profileID != profileID {
-            throw DomainError("profile \(Display.quoted(profileName)) is disabled; only Enabled profiles can be picked for a Messenger node")
+            throw DomainError(
+                "profile \(Display.quoted(profileName)) is disabled; only Enabled profiles can be picked for a Messenger node")
         }
         return (programID, profileID, node)
     }
@@ -387,10 +433,13 @@ public struct ProgramService: Sendable {
             throw DomainError("message is empty")
         }
         if !check.unknownFields.isEmpty {
-            throw DomainError("message uses unknown data field\(check.unknownFields.count > 1 ? "s" : "") " + check.unknownFields.map { "@\($0)@" }.joined(separator: ", "))
+            throw DomainError(
+                "message uses unknown data field\(check.unknownFields.count > 1 ? "s" : "") "
+                    + check.unknownFields.map { "@\($0)@" }.joined(separator: ", "))
         }
         if check.previewLength > MessageTemplate.maxLength {
-            throw DomainError("message is \(check.previewLength) characters after personalisation; the limit is \(MessageTemplate.maxLength)")
+            throw DomainError(
+                "message is \(check.previewLength) characters after personalisation; the limit is \(MessageTemplate.maxLength)")
         }
         if !check.flags.isEmpty && !acceptFlags {
             throw DomainError("message is flagged: " + Self.describe(check.flags) + "; confirm with --confirm-flags to save it anyway")
@@ -417,8 +466,10 @@ public struct NodeEditorData: Equatable, Sendable {
     /// Examples for the template's parameters, by field: a real contact's value (R13).
     public var examples: [String: String] = [:]
 
-    public init(program: ProgramSummary, profiles: [(name: String, enabled: Bool, optInField: String)], tags: [MessageTag],
-                fields: [DataField], today: DayNumber = DayNumber(0), examples: [String: String] = [:]) {
+    public init(
+        program: ProgramSummary, profiles: [(name: String, enabled: Bool, optInField: String)], tags: [MessageTag],
+        fields: [DataField], today: DayNumber = DayNumber(0), examples: [String: String] = [:]
+    ) {
         self.program = program
         self.profiles = profiles
         self.tags = tags
@@ -437,50 +488,66 @@ extension ProgramService {
     public func editorData(program name: String) throws -> NodeEditorData {
         let program = try summary(named: name)
         return try database.read { db in
-            let profiles = try Row.fetchAll(db, sql: """
-                SELECT profile.name, profile.enabled, data_field.name AS field FROM profile
-                JOIN data_field ON data_field.id = profile.optin_field_id ORDER BY profile.name_key
-                """).map { (name: $0["name"] as String, enabled: $0["enabled"] as Bool, optInField: $0["field"] as String) }
+            let profiles = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT profile.name, profile.enabled, data_field.name AS field FROM profile
+                    JOIN data_field ON data_field.id = profile.optin_field_id ORDER BY profile.name_key
+                    """
+            ).map { (name: $0["name"] as String, enabled: $0["enabled"] as Bool, optInField: $0["field"] as String) }
             let fields = try ContactService.fields(db)
-            return NodeEditorData(program: program, profiles: profiles, tags: try Self.tags(db), fields: fields, today: workspace.today,
-                                  examples: try TemplateService.examples(db, fields: fields.filter { !$0.isOptIn }.map(\.name)))
+            return NodeEditorData(
+                program: program, profiles: profiles, tags: try Self.tags(db), fields: fields, today: workspace.today,
+                examples: try TemplateService.examples(db, fields: fields.filter { !$0.isOptIn }.map(\.name)))
         }
     }
 
     /// The checks of `setNode`, computed without the database, for the composer to show live.
-    public static func check(message: String, tag: MessageTag, allTags: [MessageTag], fields: [DataField],
-                             sample: SampleContact?) -> (check: MessageCheck, preview: String?, templateError: String?) {
+    public static func check(
+        message: String, tag: MessageTag, allTags: [MessageTag], fields: [DataField],
+        sample: SampleContact?
+    ) -> (check: MessageCheck, preview: String?, templateError: String?) {
         let template: MessageTemplate
         do {
             template = try MessageTemplate(message)
         } catch {
-            return (MessageCheck(flags: PolicyCheck.check(message: message, tag: tag, allTags: allTags), unknownFields: [],
-                                 templateLength: message.count, previewLength: message.count), nil, "\(error)")
+            return (
+                MessageCheck(
+                    flags: PolicyCheck.check(message: message, tag: tag, allTags: allTags), unknownFields: [],
+                    templateLength: message.count, previewLength: message.count), nil, "\(error)"
+            )
         }
         let byName = Dictionary(fields.map { ($0.name.uppercased(), $0) }, uniquingKeysWith: { a, _ in a })
         let preview = template.personalise(values: { sample?.values[$0] }, defaults: { byName[$0]?.defaultValue ?? "" })
-        let check = MessageCheck(flags: PolicyCheck.check(message: message, tag: tag, allTags: allTags),
-                                 unknownFields: template.fieldNames.filter { byName[$0] == nil },
-                                 templateLength: message.count, previewLength: preview.count)
+        let check = MessageCheck(
+            flags: PolicyCheck.check(message: message, tag: tag, allTags: allTags),
+            unknownFields: template.fieldNames.filter { byName[$0] == nil },
+            templateLength: message.count, previewLength: preview.count)
         return (check, preview, nil)
     }
 
     /// The checks of `setUtilityNode`, without the database: Meta's template rules (R13) with
     /// examples from `examples` (a real contact's values) or the fields' defaults.
-    public static func checkUtility(message: String, fields: [DataField], examples: [String: String],
-                                    sample: SampleContact?) -> (check: MessageCheck, preview: String?, templateError: String?) {
+    public static func checkUtility(
+        message: String, fields: [DataField], examples: [String: String],
+        sample: SampleContact?
+    ) -> (check: MessageCheck, preview: String?, templateError: String?) {
         let template: MessageTemplate
         do {
             template = try MessageTemplate(message)
         } catch {
-            return (MessageCheck(flags: [], unknownFields: [], templateLength: message.count, previewLength: message.count), nil, "\(error)")
+            return (
+                MessageCheck(flags: [], unknownFields: [], templateLength: message.count, previewLength: message.count), nil, "\(error)"
+            )
         }
         let byName = Dictionary(fields.map { ($0.name.uppercased(), $0) }, uniquingKeysWith: { a, _ in a })
         let preview = template.personalise(values: { sample?.values[$0] }, defaults: { byName[$0]?.defaultValue ?? "" })
-        let draft = UtilityTemplateDraft(message: template, name: "preview", language: "en_US",
-                                         examples: TemplateService.exampleValues(template, examples: examples, fields: byName))
-        let check = MessageCheck(flags: UtilityRules.check(draft), unknownFields: template.fieldNames.filter { byName[$0] == nil },
-                                 templateLength: message.count, previewLength: preview.count)
+        let draft = UtilityTemplateDraft(
+            message: template, name: "preview", language: "en_US",
+            examples: TemplateService.exampleValues(template, examples: examples, fields: byName))
+        let check = MessageCheck(
+            flags: UtilityRules.check(draft), unknownFields: template.fieldNames.filter { byName[$0] == nil },
+            templateLength: message.count, previewLength: preview.count)
         return (check, preview, nil)
     }
 }

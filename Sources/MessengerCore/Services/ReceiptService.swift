@@ -35,29 +35,36 @@ public struct ReceiptService: Sendable {
             // path. The PSID on the row keeps the match exact. One walk per contact and event
             // gives every send a receipt can still change (not read yet; read implies delivered);
             // the watermark and the message ids pick among them.
-            let openSends = try db.cachedStatement(sql: """
-                WITH RECURSIVE chain(id) AS (
-                    SELECT last_enrolment_id FROM program_contact
-                    WHERE program_id IN (SELECT id FROM program) AND contact_id = ?
-                    UNION ALL
-                    SELECT e.previous_id FROM chain JOIN enrolment e ON e.id = chain.id WHERE e.previous_id IS NOT NULL
-                )
-                SELECT s.id, s.profile_id, s.day, s.at, s.delivered_at, s.message_id
-                FROM chain CROSS JOIN send s ON s.enrolment_id = chain.id
-                WHERE +s.profile_id = ? AND +s.outcome = 'sent' AND s.psid = ? AND s.read_at IS NULL
-                """)
+            let openSends = try db.cachedStatement(
+                sql: """
+                    WITH RECURSIVE chain(id) AS (
+                        SELECT last_enrolment_id FROM program_contact
+                        WHERE program_id IN (SELECT id FROM program) AND contact_id = ?
+                        UNION ALL
+                        SELECT e.previous_id FROM chain JOIN enrolment e ON e.id = chain.id WHERE e.previous_id IS NOT NULL
+                    )
+                    SELECT s.id, s.profile_id, s.day, s.at, s.delivered_at, s.message_id
+                    FROM chain CROSS JOIN send s ON s.enrolment_id = chain.id
+                    WHERE +s.profile_id = ? AND +s.outcome = 'sent' AND s.psid = ? AND s.read_at IS NULL
+                    """)
             let markDelivered = try db.cachedStatement(sql: "UPDATE send SET delivered_at = ?, status = 'delivered' WHERE id = ?")
-            let markRead = try db.cachedStatement(sql: """
-                UPDATE send SET read_at = ?, delivered_at = COALESCE(delivered_at, ?), status = 'read' WHERE id = ?
-                """)
+            let markRead = try db.cachedStatement(
+                sql: """
+                    UPDATE send SET read_at = ?, delivered_at = COALESCE(delivered_at, ?), status = 'read' WHERE id = ?
+                    """)
             for (line, event) in events {
                 let pageID = event.pageID
-                if !event.isReceipt { result.otherEvents += 1; continue }
+                if !event.isReceipt {
+                    result.otherEvents += 1
+                    continue
+                }
                 let profile: (id: Int64, field: Int64)
                 if let known = profiles[pageID] {
                     profile = known
                 } else {
-                    guard let row = try Row.fetchOne(db, sql: "SELECT id, optin_field_id FROM profile WHERE page_id = ?", arguments: [pageID]) else {
+                    guard
+                        let row = try Row.fetchOne(db, sql: "SELECT id, optin_field_id FROM profile WHERE page_id = ?", arguments: [pageID])
+                    else {
                         if unlinkedPages == .skip {
                             if !result.unlinkedPages.contains(pageID) { result.unlinkedPages.append(pageID) }
                             continue

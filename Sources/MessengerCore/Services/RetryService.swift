@@ -46,7 +46,10 @@ public enum RetryReason: Equatable, Hashable, Sendable, CustomStringConvertible 
         switch reason {
         case .unknown?: return ("s.status = 'unknown'", [])
         case .code(let code)?: return ("(s.status = 'failed' AND s.error_code = ?)", [code])
-        case nil: return ("(s.status = 'unknown' OR (s.status = 'failed' AND s.error_code IN (?, ?, ?, ?, ?)))", StatementArguments(retryableCodes))
+        case nil:
+            return (
+                "(s.status = 'unknown' OR (s.status = 'failed' AND s.error_code IN (?, ?, ?, ?, ?)))", StatementArguments(retryableCodes)
+            )
         }
     }
 }
@@ -93,12 +96,14 @@ public struct RetryService: Sendable {
         let condition = RetryReason.condition(reason)
         return try workspace.database.read { db in
             let programID = try ProgramService.id(db, named: name)
-            return try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM send s JOIN node ON node.id = s.node_id AND node.program_id = ? AND node.position = 1
-                JOIN profile ON profile.id = node.profile_id
-                WHERE s.day = ? AND s.outcome = 'warning' AND s.page_id = profile.page_id AND \(condition.sql)
-                  AND NOT EXISTS (SELECT 1 FROM suppression sp WHERE sp.page_id = s.page_id AND sp.contact_id = s.contact_id)
-                """, arguments: [programID, day] + condition.arguments) ?? 0
+            return try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*) FROM send s JOIN node ON node.id = s.node_id AND node.program_id = ? AND node.position = 1
+                    JOIN profile ON profile.id = node.profile_id
+                    WHERE s.day = ? AND s.outcome = 'warning' AND s.page_id = profile.page_id AND \(condition.sql)
+                      AND NOT EXISTS (SELECT 1 FROM suppression sp WHERE sp.page_id = s.page_id AND sp.contact_id = s.contact_id)
+                    """, arguments: [programID, day] + condition.arguments) ?? 0
         }
     }
 
@@ -107,15 +112,18 @@ public struct RetryService: Sendable {
         let condition = RetryReason.condition(nil)
         return try workspace.database.read { db in
             let profileID = try ProfileService.id(db, named: name)
-            return try Row.fetchAll(db, sql: """
-                SELECT program.name, COUNT(*) AS n FROM send s
-                JOIN node ON node.id = s.node_id AND node.position = 1 AND node.profile_id = ?
-                JOIN program ON program.id = node.program_id
-                JOIN profile ON profile.id = node.profile_id
-                WHERE s.day = ? AND s.outcome = 'warning' AND s.page_id = profile.page_id AND \(condition.sql)
-                  AND NOT EXISTS (SELECT 1 FROM suppression sp WHERE sp.page_id = s.page_id AND sp.contact_id = s.contact_id)
-                GROUP BY program.id ORDER BY program.name
-                """, arguments: [profileID, day] + condition.arguments).map { ($0["name"], $0["n"]) }
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT program.name, COUNT(*) AS n FROM send s
+                    JOIN node ON node.id = s.node_id AND node.position = 1 AND node.profile_id = ?
+                    JOIN program ON program.id = node.program_id
+                    JOIN profile ON profile.id = node.profile_id
+                    WHERE s.day = ? AND s.outcome = 'warning' AND s.page_id = profile.page_id AND \(condition.sql)
+                      AND NOT EXISTS (SELECT 1 FROM suppression sp WHERE sp.page_id = s.page_id AND sp.contact_id = s.contact_id)
+                    GROUP BY program.id ORDER BY program.name
+                    """, arguments: [profileID, day] + condition.arguments
+            ).map { ($0["name"], $0["n"]) }
         }
     }
 
@@ -169,18 +177,22 @@ public struct RetryService: Sendable {
         let pid = Int64(getpid())
         return try workspace.database.write { db in
             let programID = try ProgramService.id(db, named: name)
-            let node = try ProgramRunner.sendingNode(db, programID: programID, name: name, day: workspace.calendar.day(ofMillis: now),
-                                                     doing: "retry")
-            for row in try Row.fetchAll(db, sql: "SELECT id, pid, claim_node_id FROM program_run WHERE program_id = ? AND finished_at IS NULL",
-                                        arguments: [programID]) {
+            let node = try ProgramRunner.sendingNode(
+                db, programID: programID, name: name, day: workspace.calendar.day(ofMillis: now),
+                doing: "retry")
+            for row in try Row.fetchAll(
+                db, sql: "SELECT id, pid, claim_node_id FROM program_run WHERE program_id = ? AND finished_at IS NULL",
+                arguments: [programID])
+            {
                 try ProgramRunner.refuseIfRunningElsewhere(owner: row["pid"], program: name)
                 // A dead retry (or run) without a claim is closed; a claim stays for the next run.
                 if (row["claim_node_id"] as Int64?) == nil {
                     try db.execute(sql: "UPDATE program_run SET finished_at = ? WHERE id = ?", arguments: [now, row["id"]])
                 }
             }
-            try db.execute(sql: "INSERT INTO program_run (program_id, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?)",
-                           arguments: [programID, pid, now, now])
+            try db.execute(
+                sql: "INSERT INTO program_run (program_id, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?)",
+                arguments: [programID, pid, now, now])
             return node.plan(programID: programID, runID: db.lastInsertedRowID)
         }
     }
@@ -218,21 +230,26 @@ public struct RetryService: Sendable {
             arguments += condition.arguments
             arguments += [chunkSize]
             var batch = Batch(day: day)
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT s.id, s.profile_id, s.contact_id, s.enrolment_id, s.psid, s.status, s.reason, s.attempts\(columns)
-                FROM send s INDEXED BY send_warnings_by_node\(joins)
-                WHERE s.node_id = ? AND s.day = ? AND s.outcome = 'warning' AND s.page_id = ? AND s.id > ? AND \(condition.sql)
-                  AND s.psid IS NOT NULL
-                  AND NOT EXISTS (SELECT 1 FROM suppression sp WHERE sp.page_id = s.page_id AND sp.contact_id = s.contact_id)
-                ORDER BY s.id LIMIT ?
-                """, arguments: arguments)
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT s.id, s.profile_id, s.contact_id, s.enrolment_id, s.psid, s.status, s.reason, s.attempts\(columns)
+                    FROM send s INDEXED BY send_warnings_by_node\(joins)
+                    WHERE s.node_id = ? AND s.day = ? AND s.outcome = 'warning' AND s.page_id = ? AND s.id > ? AND \(condition.sql)
+                      AND s.psid IS NOT NULL
+                      AND NOT EXISTS (SELECT 1 FROM suppression sp WHERE sp.page_id = s.page_id AND sp.contact_id = s.contact_id)
+                    ORDER BY s.id LIMIT ?
+                    """, arguments: arguments)
             while let row = try rows.next() {
                 let values = plan.fieldIDs.indices.map { i -> String? in row[8 + i] }
                 let attempts: Int = row["attempts"]
-                let composed = ProgramRunner.compose(plan, enrolmentID: row["enrolment_id"], psid: row["psid"], values: values,
-                                                     attempt: attempts + 1)
-                batch.rows.append(Retried(sendID: row["id"], profileID: row["profile_id"], contactID: row["contact_id"],
-                                          reason: row["reason"] ?? "", wasUnknown: (row["status"] as SendStatus) == .unknown, composed: composed))
+                let composed = ProgramRunner.compose(
+                    plan, enrolmentID: row["enrolment_id"], psid: row["psid"], values: values,
+                    attempt: attempts + 1)
+                batch.rows.append(
+                    Retried(
+                        sendID: row["id"], profileID: row["profile_id"], contactID: row["contact_id"],
+                        reason: row["reason"] ?? "", wasUnknown: (row["status"] as SendStatus) == .unknown, composed: composed))
                 batch.through = row["id"]
             }
             return batch.rows.isEmpty ? nil : batch
@@ -244,14 +261,16 @@ public struct RetryService: Sendable {
     private func claim(_ plan: ProgramRunner.NodePlan, _ batch: Batch) throws {
         let now = workspace.clock.nowMillis()
         try workspace.database.write { db in
-            let keep = try db.cachedStatement(sql: """
-                INSERT INTO send_attempt (send_id, attempt, at, outcome, status, reason, error_code, error_subcode, message_id)
-                SELECT id, attempts, at, outcome, status, reason, error_code, error_subcode, message_id FROM send WHERE id = ?
-                """)
-            let mark = try db.cachedStatement(sql: """
-                UPDATE send SET status = 'unknown', reason = ?, error_code = NULL, error_subcode = NULL, attempts = attempts + 1, at = ?
-                WHERE id = ?
-                """)
+            let keep = try db.cachedStatement(
+                sql: """
+                    INSERT INTO send_attempt (send_id, attempt, at, outcome, status, reason, error_code, error_subcode, message_id)
+                    SELECT id, attempts, at, outcome, status, reason, error_code, error_subcode, message_id FROM send WHERE id = ?
+                    """)
+            let mark = try db.cachedStatement(
+                sql: """
+                    UPDATE send SET status = 'unknown', reason = ?, error_code = NULL, error_subcode = NULL, attempts = attempts + 1, at = ?
+                    WHERE id = ?
+                    """)
             var rollup = Rollup()
             for row in batch.rows {
                 try keep.execute(arguments: [row.sendID])
@@ -267,19 +286,23 @@ public struct RetryService: Sendable {
     }
 
     /// What Facebook answered, on each row, with the counts moved from "unknown" to it.
-    private func record(_ plan: ProgramRunner.NodePlan, _ batch: Batch, results: [SendResult],
-                        summary: inout RetrySummary, reasons: inout [String: Int]) throws {
+    private func record(
+        _ plan: ProgramRunner.NodePlan, _ batch: Batch, results: [SendResult],
+        summary: inout RetrySummary, reasons: inout [String: Int]
+    ) throws {
         let now = workspace.clock.nowMillis()
         let today = workspace.calendar.day(ofMillis: now)
         var resultByRow: [Int: SendResult] = [:]
         for (index, pair) in batch.messages.enumerated() { resultByRow[pair.row] = results[index] }
         try workspace.database.write { db in
-            let sent = try db.cachedStatement(sql: """
-                UPDATE send SET outcome = 'sent', status = 'sent', reason = NULL, message_id = ?, message = ?, at = ? WHERE id = ?
-                """)
-            let failed = try db.cachedStatement(sql: """
-                UPDATE send SET status = ?, reason = ?, error_code = ?, error_subcode = ?, message = ?, at = ? WHERE id = ?
-                """)
+            let sent = try db.cachedStatement(
+                sql: """
+                    UPDATE send SET outcome = 'sent', status = 'sent', reason = NULL, message_id = ?, message = ?, at = ? WHERE id = ?
+                    """)
+            let failed = try db.cachedStatement(
+                sql: """
+                    UPDATE send SET status = ?, reason = ?, error_code = ?, error_subcode = ?, message = ?, at = ? WHERE id = ?
+                    """)
             var rollup = Rollup()
             for (i, row) in batch.rows.enumerated() {
                 rollup.add(profile: row.profileID, day: batch.day, outcome: .warning, reason: ProgramRunner.unknownReason, count: -1)

@@ -104,18 +104,21 @@ public struct StatsService: Sendable {
         return try workspace.database.read { db in
             let id = try ProfileService.id(db, named: name)
             let shown = try String.fetchOne(db, sql: "SELECT name FROM profile WHERE id = ?", arguments: [id]) ?? name
-            return StatsDetails(profile: shown, from: range.lowerBound, to: range.upperBound, filter: filter,
-                                days: try Self.days(db, profileID: id, range: range))
+            return StatsDetails(
+                profile: shown, from: range.lowerBound, to: range.upperBound, filter: filter,
+                days: try Self.days(db, profileID: id, range: range))
         }
     }
 
     static func days(_ db: Database, profileID: Int64, range: ClosedRange<DayNumber>) throws -> [DayStats] {
         var byDay: [DayNumber: DayStats] = [:]
         for day in range { byDay[day] = DayStats(day: day) }
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT day, outcome, reason, count FROM daily_stat
-            WHERE profile_id = ? AND day BETWEEN ? AND ?
-            """, arguments: [profileID, range.lowerBound, range.upperBound])
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT day, outcome, reason, count FROM daily_stat
+                WHERE profile_id = ? AND day BETWEEN ? AND ?
+                """, arguments: [profileID, range.lowerBound, range.upperBound])
         for row in rows {
             let day: DayNumber = row["day"]
             let count: Int = row["count"]
@@ -136,24 +139,32 @@ public struct StatsService: Sendable {
     }
 
     /// One page of the contacts behind a number, newest first, after `cursor`.
-    public func contacts(profile name: String, kind: ContactKind, day: DayNumber, after cursor: ContactCursor? = nil,
-                         limit: Int = 50) throws -> ContactPage {
+    public func contacts(
+        profile name: String, kind: ContactKind, day: DayNumber, after cursor: ContactCursor? = nil,
+        limit: Int = 50
+    ) throws -> ContactPage {
         try contacts(profile: name, kind: kind, day: day, page: cursor.map { .after($0) } ?? .first, limit: limit)
     }
 
     /// One page of the contacts behind a number, newest first; `search` keeps contacts whose email,
     /// first or last name contains it.
-    public func contacts(profile name: String, kind: ContactKind, day: DayNumber, page: ContactPageRequest,
-                         search: String = "", limit: Int = 50) throws -> ContactPage {
+    public func contacts(
+        profile name: String, kind: ContactKind, day: DayNumber, page: ContactPageRequest,
+        search: String = "", limit: Int = 50
+    ) throws -> ContactPage {
         try workspace.database.read { db in
-            try Self.contacts(db, profileID: try ProfileService.id(db, named: name), kind: kind, day: day, page: page, search: search, limit: limit)
+            try Self.contacts(
+                db, profileID: try ProfileService.id(db, named: name), kind: kind, day: day, page: page, search: search, limit: limit)
         }
     }
 
-    static func contacts(_ db: Database, profileID: Int64, kind: ContactKind, day: DayNumber, page: ContactPageRequest,
-                         search: String, limit: Int) throws -> ContactPage {
+    static func contacts(
+        _ db: Database, profileID: Int64, kind: ContactKind, day: DayNumber, page: ContactPageRequest,
+        search: String, limit: Int
+    ) throws -> ContactPage {
         // Each kind reads one index in order: no sort, no OFFSET, the same cost at any depth.
-        let index: String, condition: String
+        let index: String
+        let condition: String
         switch kind {
         case .sent: (index, condition) = ("send_by_outcome", "send.outcome = 'sent'")
         case .warning: (index, condition) = ("send_by_outcome", "send.outcome = 'warning'")
@@ -162,7 +173,9 @@ public struct StatsService: Sendable {
         var arguments: StatementArguments = [profileID, day]
         var filter = ""
         if !search.isEmpty {
-            let pattern = "%" + search.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            let pattern =
+                "%"
+                + search.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
                 .replacingOccurrences(of: "_", with: "\\_") + "%"
             filter = """
                  AND (contact.email LIKE ? ESCAPE '\\' OR EXISTS (
@@ -188,17 +201,20 @@ public struct StatsService: Sendable {
         }
         arguments += [limit + 1]
         let order = ascending ? "ASC" : "DESC"
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT send.id, send.at, send.delivered_at, send.read_at, send.status, send.reason, send.error_code,
-                   send.message_id, contact.email
-            FROM send INDEXED BY \(index) JOIN contact ON contact.id = send.contact_id
-            WHERE send.profile_id = ? AND send.day = ? AND \(condition)\(filter)\(keyset)
-            ORDER BY send.at \(order), send.id \(order) LIMIT ?
-            """, arguments: arguments)
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT send.id, send.at, send.delivered_at, send.read_at, send.status, send.reason, send.error_code,
+                       send.message_id, contact.email
+                FROM send INDEXED BY \(index) JOIN contact ON contact.id = send.contact_id
+                WHERE send.profile_id = ? AND send.day = ? AND \(condition)\(filter)\(keyset)
+                ORDER BY send.at \(order), send.id \(order) LIMIT ?
+                """, arguments: arguments)
         var outcomes = rows.prefix(limit).map { row in
-            ContactOutcome(sendID: row["id"], email: row["email"], at: row["at"], deliveredAt: row["delivered_at"],
-                           readAt: row["read_at"], status: row["status"], reason: row["reason"],
-                           errorCode: row["error_code"], messageID: row["message_id"])
+            ContactOutcome(
+                sendID: row["id"], email: row["email"], at: row["at"], deliveredAt: row["delivered_at"],
+                readAt: row["read_at"], status: row["status"], reason: row["reason"],
+                errorCode: row["error_code"], messageID: row["message_id"])
         }
         let more = rows.count > limit
         if ascending { outcomes.reverse() }
@@ -206,10 +222,18 @@ public struct StatsService: Sendable {
         let next: ContactCursor?
         let hasPrevious: Bool
         switch page {
-        case .first: next = more ? outcomes.last.map(cursor) : nil; hasPrevious = false
-        case .after: next = more ? outcomes.last.map(cursor) : nil; hasPrevious = true
-        case .before: next = outcomes.last.map(cursor); hasPrevious = more
-        case .last: next = nil; hasPrevious = more
+        case .first:
+            next = more ? outcomes.last.map(cursor) : nil
+            hasPrevious = false
+        case .after:
+            next = more ? outcomes.last.map(cursor) : nil
+            hasPrevious = true
+        case .before:
+            next = outcomes.last.map(cursor)
+            hasPrevious = more
+        case .last:
+            next = nil
+            hasPrevious = more
         }
         return ContactPage(rows: Array(outcomes), next: next, hasPrevious: hasPrevious)
     }
@@ -221,7 +245,8 @@ public struct StatsService: Sendable {
         var out: [ContactOutcome] = []
         var cursor: ContactCursor?
         repeat {
-            let page = try contacts(profile: name, kind: kind, day: day, page: cursor.map { .after($0) } ?? .first, search: search, limit: 1_000)
+            let page = try contacts(
+                profile: name, kind: kind, day: day, page: cursor.map { .after($0) } ?? .first, search: search, limit: 1_000)
             out += page.rows
             cursor = page.next
         } while cursor != nil
@@ -249,8 +274,10 @@ public struct StatsService: Sendable {
         /// What earlier attempts said, oldest first, when the send was retried (R16).
         public var earlierAttempts: [EarlierAttempt] = []
 
-        public init(email: String, at: Int64, status: SendStatus, reason: String?, errorCode: Int?, errorSubcode: Int?,
-                    messageID: String?, message: String?, fields: [FieldValue], deliveredAt: Int64? = nil, readAt: Int64? = nil) {
+        public init(
+            email: String, at: Int64, status: SendStatus, reason: String?, errorCode: Int?, errorSubcode: Int?,
+            messageID: String?, message: String?, fields: [FieldValue], deliveredAt: Int64? = nil, readAt: Int64? = nil
+        ) {
             self.email = email
             self.at = at
             self.status = status
@@ -274,25 +301,37 @@ public struct StatsService: Sendable {
 
     public func detail(sendID: Int64) throws -> ContactDetail {
         try workspace.database.read { db in
-            guard let row = try Row.fetchOne(db, sql: """
-                SELECT send.contact_id, send.page_id, send.at, send.status, send.reason, send.error_code, send.error_subcode, send.message_id,
-                       send.message, send.delivered_at, send.read_at, contact.email
-                FROM send JOIN contact ON contact.id = send.contact_id WHERE send.id = ?
-                """, arguments: [sendID]) else { throw DomainError("that contact's record no longer exists") }
-            let fields = try Row.fetchAll(db, sql: """
-                SELECT data_field.name, contact_value.value FROM contact_value
-                JOIN data_field ON data_field.id = contact_value.field_id
-                WHERE contact_value.contact_id = ? ORDER BY data_field.name
-                """, arguments: [row["contact_id"]]).map { FieldValue(name: $0["name"], value: $0["value"]) }
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT send.contact_id, send.page_id, send.at, send.status, send.reason, send.error_code, send.error_subcode, send.message_id,
+                               send.message, send.delivered_at, send.read_at, contact.email
+                        FROM send JOIN contact ON contact.id = send.contact_id WHERE send.id = ?
+                        """, arguments: [sendID])
+            else { throw DomainError("that contact's record no longer exists") }
+            let fields = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT data_field.name, contact_value.value FROM contact_value
+                    JOIN data_field ON data_field.id = contact_value.field_id
+                    WHERE contact_value.contact_id = ? ORDER BY data_field.name
+                    """, arguments: [row["contact_id"]]
+            ).map { FieldValue(name: $0["name"], value: $0["value"]) }
             var detail = ContactDetail(
                 email: row["email"], at: row["at"], status: row["status"], reason: row["reason"], errorCode: row["error_code"],
                 errorSubcode: row["error_subcode"], messageID: row["message_id"], message: row["message"], fields: fields,
                 deliveredAt: row["delivered_at"], readAt: row["read_at"])
-            detail.suppression = try SuppressionService.fetch(db, where: "suppression.contact_id = ? AND suppression.page_id = ?",
-                                                              [row["contact_id"], row["page_id"]]).first
-            detail.earlierAttempts = try Row.fetchAll(db, sql: """
-                SELECT attempt, at, status, reason FROM send_attempt WHERE send_id = ? ORDER BY attempt
-                """, arguments: [sendID]).map { EarlierAttempt(attempt: $0["attempt"], at: $0["at"], status: $0["status"], reason: $0["reason"]) }
+            detail.suppression = try SuppressionService.fetch(
+                db, where: "suppression.contact_id = ? AND suppression.page_id = ?",
+                [row["contact_id"], row["page_id"]]
+            ).first
+            detail.earlierAttempts = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT attempt, at, status, reason FROM send_attempt WHERE send_id = ? ORDER BY attempt
+                    """, arguments: [sendID]
+            ).map { EarlierAttempt(attempt: $0["attempt"], at: $0["at"], status: $0["status"], reason: $0["reason"]) }
             return detail
         }
     }

@@ -41,15 +41,19 @@ public struct SuppressionService: Sendable {
     /// The suppressions `condition` (literal SQL over `suppression` and `contact`, values bound)
     /// picks, with the page's name, by email and page.
     static func fetch(_ db: Database, where condition: String, _ arguments: StatementArguments) throws -> [SuppressedContact] {
-        try Row.fetchAll(db, sql: """
-            SELECT contact.email, suppression.page_id, COALESCE(page.name, suppression.page_id) AS page_name,
-                   suppression.contact_id, suppression.day, suppression.error_code, suppression.error_subcode
-            FROM suppression JOIN contact ON contact.id = suppression.contact_id
-            LEFT JOIN page ON page.id = suppression.page_id
-            WHERE \(condition) ORDER BY contact.email, page_name
-            """, arguments: arguments).map { row in
-            SuppressedContact(email: row["email"], pageID: row["page_id"], pageName: row["page_name"], contactID: row["contact_id"],
-                              since: row["day"], code: Suppression.codeText(code: row["error_code"], subcode: row["error_subcode"]))
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT contact.email, suppression.page_id, COALESCE(page.name, suppression.page_id) AS page_name,
+                       suppression.contact_id, suppression.day, suppression.error_code, suppression.error_subcode
+                FROM suppression JOIN contact ON contact.id = suppression.contact_id
+                LEFT JOIN page ON page.id = suppression.page_id
+                WHERE \(condition) ORDER BY contact.email, page_name
+                """, arguments: arguments
+        ).map { row in
+            SuppressedContact(
+                email: row["email"], pageID: row["page_id"], pageName: row["page_name"], contactID: row["contact_id"],
+                since: row["day"], code: Suppression.codeText(code: row["error_code"], subcode: row["error_subcode"]))
         }
     }
 
@@ -58,7 +62,6 @@ public struct SuppressionService: Sendable {
         guard !email.isEmpty, email.count <= ContactService.maxEmailLength else { throw DomainError("give the contact's email") }
         return email
     }
-
 
     /// Lifts a contact's suppression for one page, or (no page) for every page. Returns how many
     /// were lifted; a contact that isn't suppressed is an error, so a typo never passes silently.

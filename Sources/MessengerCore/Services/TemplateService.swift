@@ -33,8 +33,9 @@ public struct TemplateService: Sendable {
     static let versionSQL = "SELECT name, language, version, status, reason, message FROM message_template"
 
     static func version(_ row: Row) -> TemplateVersion {
-        TemplateVersion(name: row["name"], language: row["language"], version: row["version"],
-                        status: row["status"], reason: row["reason"], message: row["message"])
+        TemplateVersion(
+            name: row["name"], language: row["language"], version: row["version"],
+            status: row["status"], reason: row["reason"], message: row["message"])
     }
 
     static func latest(_ db: Database, nodeID: Int64) throws -> TemplateVersion? {
@@ -43,11 +44,14 @@ public struct TemplateService: Sendable {
 
     /// The newest APPROVED version for the node's current page: the one a run sends.
     static func sending(_ db: Database, nodeID: Int64) throws -> TemplateVersion? {
-        try Row.fetchOne(db, sql: versionSQL + """
-             WHERE node_id = ? AND status = 'APPROVED'
-               AND page_id = (SELECT profile.page_id FROM node JOIN profile ON profile.id = node.profile_id WHERE node.id = ?)
-             ORDER BY version DESC LIMIT 1
-            """, arguments: [nodeID, nodeID]).map(version)
+        try Row.fetchOne(
+            db,
+            sql: versionSQL + """
+                 WHERE node_id = ? AND status = 'APPROVED'
+                   AND page_id = (SELECT profile.page_id FROM node JOIN profile ON profile.id = node.profile_id WHERE node.id = ?)
+                 ORDER BY version DESC LIMIT 1
+                """, arguments: [nodeID, nodeID]
+        ).map(version)
     }
 
     // MARK: Drafting
@@ -67,30 +71,43 @@ public struct TemplateService: Sendable {
         let template = try MessageTemplate(message)
         let fields = try ContactService.fields(db)
         let byName = Dictionary(fields.map { ($0.name.uppercased(), $0) }, uniquingKeysWith: { a, _ in a })
-        let page = try Row.fetchOne(db, sql: "SELECT page.id, page.access_token FROM profile JOIN page ON page.id = profile.page_id WHERE profile.id = ?",
-                                    arguments: [target.profileID])!
+        let page = try Row.fetchOne(
+            db, sql: "SELECT page.id, page.access_token FROM profile JOIN page ON page.id = profile.page_id WHERE profile.id = ?",
+            arguments: [target.profileID])!
         let pageID: String = page["id"]
-        let latest = try target.node.map {
-            try Row.fetchOne(db, sql: "SELECT version, message, language, page_id FROM message_template WHERE node_id = ? ORDER BY version DESC LIMIT 1",
-                             arguments: [$0.id])
-        } ?? nil
+        let latest =
+            try target.node.map {
+                try Row.fetchOne(
+                    db,
+                    sql: "SELECT version, message, language, page_id FROM message_template WHERE node_id = ? ORDER BY version DESC LIMIT 1",
+                    arguments: [$0.id])
+            } ?? nil
         let latestVersion: Int? = latest?["version"]
-        let unchanged = latest.map { ($0["message"] as String) == message && ($0["language"] as String) == language && ($0["page_id"] as String) == pageID } ?? false
+        let unchanged =
+            latest.map {
+                ($0["message"] as String) == message && ($0["language"] as String) == language && ($0["page_id"] as String) == pageID
+            } ?? false
         let version = unchanged ? latestVersion! : (latestVersion ?? 0) + 1
-        let slug = UtilityTemplateDraft.slug(try String.fetchOne(db, sql: "SELECT name FROM program WHERE id = ?", arguments: [target.programID]) ?? program)
+        let slug = UtilityTemplateDraft.slug(
+            try String.fetchOne(db, sql: "SELECT name FROM program WHERE id = ?", arguments: [target.programID]) ?? program)
         var name = "\(slug)_v\(version)"
         // Template names are unique per page and language: another program's may hold this one.
-        if !unchanged, try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM message_template WHERE page_id = ? AND name = ? AND language = ?)",
-                                         arguments: [pageID, name, language]) == true {
+        if !unchanged,
+            try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM message_template WHERE page_id = ? AND name = ? AND language = ?)",
+                arguments: [pageID, name, language]) == true
+        {
             name = "\(slug)_\(target.programID)_v\(version)"
         }
         let examples = exampleValues(template, examples: try Self.examples(db, fields: template.fieldNames), fields: byName)
         let draft = UtilityTemplateDraft(message: template, name: name, language: language, examples: examples)
         let preview = template.personalise(values: { _ in nil }, defaults: { byName[$0]?.defaultValue ?? "" })
-        let check = MessageCheck(flags: UtilityRules.check(draft), unknownFields: template.fieldNames.filter { byName[$0] == nil },
-                                 templateLength: message.count, previewLength: preview.count)
-        return Plan(check: check, draft: unchanged ? nil : draft, version: version, latestVersion: latestVersion,
-                    pageID: pageID, pageToken: page["access_token"])
+        let check = MessageCheck(
+            flags: UtilityRules.check(draft), unknownFields: template.fieldNames.filter { byName[$0] == nil },
+            templateLength: message.count, previewLength: preview.count)
+        return Plan(
+            check: check, draft: unchanged ? nil : draft, version: version, latestVersion: latestVersion,
+            pageID: pageID, pageToken: page["access_token"])
     }
 
     /// A real contact's value for each field, one line and short, as Meta's reviewers read
@@ -98,11 +115,14 @@ public struct TemplateService: Sendable {
     static func examples(_ db: Database, fields: [String]) throws -> [String: String] {
         var out: [String: String] = [:]
         for field in fields {
-            if let value = try String.fetchOne(db, sql: """
-                SELECT value FROM contact_value WHERE field_id = (SELECT id FROM data_field WHERE name = ? AND kind = 'text')
-                  AND value <> '' AND instr(value, char(10)) = 0 AND instr(value, char(13)) = 0 AND length(value) <= 100
-                LIMIT 1
-                """, arguments: [field]) {
+            if let value = try String.fetchOne(
+                db,
+                sql: """
+                    SELECT value FROM contact_value WHERE field_id = (SELECT id FROM data_field WHERE name = ? AND kind = 'text')
+                      AND value <> '' AND instr(value, char(10)) = 0 AND instr(value, char(13)) = 0 AND length(value) <= 100
+                    LIMIT 1
+                    """, arguments: [field])
+            {
                 out[field.uppercased()] = value
             }
         }
@@ -139,18 +159,23 @@ public struct TemplateService: Sendable {
         }
         var result = TemplateRefreshResult(asked: pending.count)
         for row in pending {
-            guard let review = try workspace.templates.review(name: row["name"], language: row["language"], pageID: row["page_id"],
-                                                               pageToken: row["access_token"]) else { continue }
+            guard
+                let review = try workspace.templates.review(
+                    name: row["name"], language: row["language"], pageID: row["page_id"],
+                    pageToken: row["access_token"])
+            else { continue }
             let now = workspace.clock.nowMillis()
             let changed = try database.write { db -> Bool in
-                try db.execute(sql: """
-                    UPDATE message_template SET status = ?, reason = ?, graph_id = COALESCE(?, graph_id), status_at = ?
-                    WHERE id = ? AND (status <> ? OR COALESCE(reason, '') <> COALESCE(?, ''))
-                    """, arguments: [review.status, review.reason, review.graphID, now, row["id"], review.status, review.reason])
+                try db.execute(
+                    sql: """
+                        UPDATE message_template SET status = ?, reason = ?, graph_id = COALESCE(?, graph_id), status_at = ?
+                        WHERE id = ? AND (status <> ? OR COALESCE(reason, '') <> COALESCE(?, ''))
+                        """, arguments: [review.status, review.reason, review.graphID, now, row["id"], review.status, review.reason])
                 return db.changesCount > 0
             }
             if changed {
-                result.changes.append(.init(program: row["program"], template: row["name"], from: row["status"], to: review.status, reason: review.reason))
+                result.changes.append(
+                    .init(program: row["program"], template: row["name"], from: row["status"], to: review.status, reason: review.reason))
             }
         }
         return result
@@ -166,28 +191,37 @@ public struct TemplateService: Sendable {
         return try database.write { db in
             var result = TemplateIngestResult()
             for (_, event) in events {
-                guard case .templateStatus(let pageID, let templateID, let name, let language, let event, let reason, let time) = event else { continue }
+                guard case .templateStatus(let pageID, let templateID, let name, let language, let event, let reason, let time) = event
+                else { continue }
                 guard let status = TemplateStatus(graph: event) else {
                     result.unknown += 1
                     continue
                 }
                 // Graph ids first; else the name, language and page, which are unique.
-                let row = try templateID.flatMap {
-                    try Row.fetchOne(db, sql: "SELECT id, status, reason, status_at FROM message_template WHERE graph_id = ?", arguments: [$0])
-                } ?? Row.fetchOne(db, sql: "SELECT id, status, reason, status_at FROM message_template WHERE page_id = ? AND name = ? AND language = ?",
-                                  arguments: [pageID, name, language ?? "en_US"])
+                let row =
+                    try templateID.flatMap {
+                        try Row.fetchOne(
+                            db, sql: "SELECT id, status, reason, status_at FROM message_template WHERE graph_id = ?", arguments: [$0])
+                    }
+                    ?? Row.fetchOne(
+                        db,
+                        sql: "SELECT id, status, reason, status_at FROM message_template WHERE page_id = ? AND name = ? AND language = ?",
+                        arguments: [pageID, name, language ?? "en_US"])
                 guard let row else {
                     result.unknown += 1
                     continue
                 }
                 let keptReason = status == .approved ? nil : reason.flatMap { $0.isEmpty || $0 == "NONE" ? nil : String($0.prefix(200)) }
                 let at = time < 100_000_000_000 ? time * 1000 : time  // Meta's `time` is seconds on some objects
-                if (row["status_at"] as Int64) > at || ((row["status"] as TemplateStatus) == status && (row["reason"] as String?) == keptReason) {
+                if (row["status_at"] as Int64) > at
+                    || ((row["status"] as TemplateStatus) == status && (row["reason"] as String?) == keptReason)
+                {
                     result.unchanged += 1
                     continue
                 }
-                try db.execute(sql: "UPDATE message_template SET status = ?, reason = ?, status_at = ?, graph_id = COALESCE(graph_id, ?) WHERE id = ?",
-                               arguments: [status, keptReason, at, templateID, row["id"]])
+                try db.execute(
+                    sql: "UPDATE message_template SET status = ?, reason = ?, status_at = ?, graph_id = COALESCE(graph_id, ?) WHERE id = ?",
+                    arguments: [status, keptReason, at, templateID, row["id"]])
                 result.updated += 1
             }
             return result

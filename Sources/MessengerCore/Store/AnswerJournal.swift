@@ -27,7 +27,7 @@ final class AnswerJournal: @unchecked Sendable {
     }
 
     deinit {
-        if fd >= 0 { _ = Foundation.close(fd) } // the file stays: a run that failed leaves it for the next
+        if fd >= 0 { _ = Foundation.close(fd) }  // the file stays: a run that failed leaves it for the next
     }
 
     static func path(database: String, programID: Int64) -> String { "\(database)-answers-\(programID)" }
@@ -62,25 +62,34 @@ final class AnswerJournal: @unchecked Sendable {
     /// so a kill before the commit still leaves the batch before intact, and a kill after it finds
     /// the new claim's header with nothing asked under it.
     func prepare(node: Int64, after: Int64, through: Int64) {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         append(Line(claim: Claim(node: node, after: after, through: through, boot: Self.bootID)))
     }
 
     /// After that commit: the journal starts over with only the new claim's header. Written to a
     /// new file and renamed over the old one, so a kill finds one or the other, never neither.
     func begin(node: Int64, after: Int64, through: Int64) {
-        lock.lock(); defer { lock.unlock() }
-        guard var data = try? encoder.encode(Line(claim: Claim(node: node, after: after, through: through, boot: Self.bootID))) else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        guard var data = try? encoder.encode(Line(claim: Claim(node: node, after: after, through: through, boot: Self.bootID))) else {
+            return
+        }
         data.append(0x0A)
         let fresh = path + ".new"
         guard FileManager.default.createFile(atPath: fresh, contents: data, attributes: [.posixPermissions: 0o600]),
-              rename(fresh, path) == 0 else { return }
-        if fd >= 0 { _ = Foundation.close(fd); fd = -1 }
+            rename(fresh, path) == 0
+        else { return }
+        if fd >= 0 {
+            _ = Foundation.close(fd)
+            fd = -1
+        }
         openIfNeeded()
     }
 
     func asking(_ message: OutgoingMessage) {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         append(Line(ask: true, e: message.enrolmentID))
     }
 
@@ -88,21 +97,30 @@ final class AnswerJournal: @unchecked Sendable {
         var line = Line(e: message.enrolmentID, psid: message.recipientPSID, text: message.text)
         switch result {
         case .sent(let id): line.mid = id
-        case .failed(let error): line.code = error.code; line.sub = error.subcode; line.reason = error.reason
+        case .failed(let error):
+            line.code = error.code
+            line.sub = error.subcode
+            line.reason = error.reason
         }
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         append(line)
     }
 
     /// Empties it: nothing is claimed and unrecorded.
     func reset() {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         if fd >= 0 { _ = ftruncate(fd, 0) } else if FileManager.default.fileExists(atPath: path) { _ = truncate(path, 0) }
     }
 
     func close() {
-        lock.lock(); defer { lock.unlock() }
-        if fd >= 0 { _ = Foundation.close(fd); fd = -1 }
+        lock.lock()
+        defer { lock.unlock() }
+        if fd >= 0 {
+            _ = Foundation.close(fd)
+            fd = -1
+        }
         try? FileManager.default.removeItem(atPath: path)
     }
 

@@ -49,8 +49,10 @@ public final class AppDatabase: Sendable {
             // Opening reads: a database that is up to date needs no write lock, so every command
             // and the dashboard open while another process holds it (an import, a run).
             let (superseded, complete, started) = try writer.read { db in
-                (try Schema.migrator.hasBeenSuperseded(db), try Schema.migrator.hasCompletedMigrations(db),
-                 try !Schema.migrator.completedMigrations(db).isEmpty)
+                (
+                    try Schema.migrator.hasBeenSuperseded(db), try Schema.migrator.hasCompletedMigrations(db),
+                    try !Schema.migrator.completedMigrations(db).isEmpty
+                )
             }
             if superseded {
                 throw DomainError("database \(path) was written by a newer messenger-dash; upgrade to open it")

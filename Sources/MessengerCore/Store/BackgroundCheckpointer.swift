@@ -38,7 +38,10 @@ final class BackgroundCheckpointer: @unchecked Sendable {
         lock.lock()
         requested = true
         let start = !running
-        if start { running = true; idle.enter() }
+        if start {
+            running = true
+            idle.enter()
+        }
         lock.unlock()
         if start { worker.async { self.drain() } }
         let size = (try? FileManager.default.attributesOfItem(atPath: walPath)[.size] as? Int) ?? 0

@@ -82,5 +82,6 @@ enum Int64OrText: ExpressibleByIntegerLiteral, ExpressibleByNilLiteral {
     init(_ value: String?) { self = value.map { .text($0) } ?? .null }
 }
 
-/// SQLite copies the bytes before the call returns.
+/// SQLite copies the bytes before the call returns. (Named as SQLite's C header names it.)
+// swift-format-ignore: AlwaysUseLowerCamelCase
 private let SQLITE_TRANSIENT = unsafeBitCast(-1, to: sqlite3_destructor_type.self)

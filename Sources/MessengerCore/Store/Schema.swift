@@ -20,140 +20,141 @@ enum Schema {
     }
 
     private static func createCore(_ db: Database) throws {
-        try db.execute(sql: """
-            -- Facebook pages the connected user can see (the page directory), with their tasks.
-            CREATE TABLE page (
-                id               TEXT PRIMARY KEY,
-                name             TEXT NOT NULL,
-                tasks            TEXT NOT NULL,          -- comma-separated Graph tasks
-                access_token     TEXT,                   -- secret: never shown, logged or exported
-                connection_error TEXT,                   -- set when Graph answers 190 (R11)
-                updated_at       INTEGER NOT NULL
-            );
+        try db.execute(
+            sql: """
+                -- Facebook pages the connected user can see (the page directory), with their tasks.
+                CREATE TABLE page (
+                    id               TEXT PRIMARY KEY,
+                    name             TEXT NOT NULL,
+                    tasks            TEXT NOT NULL,          -- comma-separated Graph tasks
+                    access_token     TEXT,                   -- secret: never shown, logged or exported
+                    connection_error TEXT,                   -- set when Graph answers 190 (R11)
+                    updated_at       INTEGER NOT NULL
+                );
 
-            -- Contact data fields; kind 'optin' is a profile's FBOPTIN_<CODE> field (R3).
-            CREATE TABLE data_field (
-                id            INTEGER PRIMARY KEY AUTOINCREMENT,
-                name          TEXT NOT NULL UNIQUE COLLATE NOCASE,
-                kind          TEXT NOT NULL CHECK (kind IN ('text', 'optin')),
-                default_value TEXT NOT NULL DEFAULT ''
-            );
+                -- Contact data fields; kind 'optin' is a profile's FBOPTIN_<CODE> field (R3).
+                CREATE TABLE data_field (
+                    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+                    name          TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                    kind          TEXT NOT NULL CHECK (kind IN ('text', 'optin')),
+                    default_value TEXT NOT NULL DEFAULT ''
+                );
 
-            -- AUTOINCREMENT so a deleted profile's id, and so its opt-in code, is never reused.
-            CREATE TABLE profile (
-                id             INTEGER PRIMARY KEY AUTOINCREMENT,
-                name           TEXT NOT NULL,
-                name_key       TEXT NOT NULL UNIQUE,     -- case-folded name: unique ignoring case (R1)
-                page_id        TEXT NOT NULL UNIQUE REFERENCES page(id),
-                enabled        INTEGER NOT NULL CHECK (enabled IN (0, 1)),
-                optin_field_id INTEGER NOT NULL UNIQUE REFERENCES data_field(id),
-                created_at     INTEGER NOT NULL
-            );
+                -- AUTOINCREMENT so a deleted profile's id, and so its opt-in code, is never reused.
+                CREATE TABLE profile (
+                    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+                    name           TEXT NOT NULL,
+                    name_key       TEXT NOT NULL UNIQUE,     -- case-folded name: unique ignoring case (R1)
+                    page_id        TEXT NOT NULL UNIQUE REFERENCES page(id),
+                    enabled        INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+                    optin_field_id INTEGER NOT NULL UNIQUE REFERENCES data_field(id),
+                    created_at     INTEGER NOT NULL
+                );
 
-            CREATE TABLE contact (
-                id         INTEGER PRIMARY KEY,
-                email      TEXT NOT NULL UNIQUE COLLATE NOCASE,
-                created_at INTEGER NOT NULL
-            );
+                CREATE TABLE contact (
+                    id         INTEGER PRIMARY KEY,
+                    email      TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                    created_at INTEGER NOT NULL
+                );
 
-            CREATE TABLE contact_value (
-                contact_id INTEGER NOT NULL REFERENCES contact(id) ON DELETE CASCADE,
-                field_id   INTEGER NOT NULL REFERENCES data_field(id) ON DELETE CASCADE,
-                value      TEXT NOT NULL,
-                PRIMARY KEY (contact_id, field_id)
-            ) WITHOUT ROWID;
-            CREATE INDEX contact_value_by_field ON contact_value(field_id, value);
+                CREATE TABLE contact_value (
+                    contact_id INTEGER NOT NULL REFERENCES contact(id) ON DELETE CASCADE,
+                    field_id   INTEGER NOT NULL REFERENCES data_field(id) ON DELETE CASCADE,
+                    value      TEXT NOT NULL,
+                    PRIMARY KEY (contact_id, field_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX contact_value_by_field ON contact_value(field_id, value);
 
-            CREATE TABLE message_tag (
-                name          TEXT PRIMARY KEY,          -- as shown: Confirmed_event_update
-                api_name      TEXT NOT NULL UNIQUE,      -- as sent: CONFIRMED_EVENT_UPDATE
-                allows        TEXT NOT NULL,
-                example       TEXT NOT NULL,
-                context_words TEXT NOT NULL,             -- comma-separated words that fit the tag (R7)
-                retired_note  TEXT                       -- non-NULL: retired by Meta, can't be picked
-            );
+                CREATE TABLE message_tag (
+                    name          TEXT PRIMARY KEY,          -- as shown: Confirmed_event_update
+                    api_name      TEXT NOT NULL UNIQUE,      -- as sent: CONFIRMED_EVENT_UPDATE
+                    allows        TEXT NOT NULL,
+                    example       TEXT NOT NULL,
+                    context_words TEXT NOT NULL,             -- comma-separated words that fit the tag (R7)
+                    retired_note  TEXT                       -- non-NULL: retired by Meta, can't be picked
+                );
 
-            CREATE TABLE program (
-                id          INTEGER PRIMARY KEY AUTOINCREMENT,
-                name        TEXT NOT NULL,
-                name_key    TEXT NOT NULL UNIQUE,
-                status      TEXT NOT NULL CHECK (status IN ('draft', 'active', 'paused')),
-                created_at  INTEGER NOT NULL,
-                last_run_at INTEGER
-            );
+                CREATE TABLE program (
+                    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+                    name        TEXT NOT NULL,
+                    name_key    TEXT NOT NULL UNIQUE,
+                    status      TEXT NOT NULL CHECK (status IN ('draft', 'active', 'paused')),
+                    created_at  INTEGER NOT NULL,
+                    last_run_at INTEGER
+                );
 
-            CREATE TABLE node (
-                id         INTEGER PRIMARY KEY AUTOINCREMENT,
-                program_id INTEGER NOT NULL REFERENCES program(id) ON DELETE CASCADE,
-                position   INTEGER NOT NULL,
-                kind       TEXT NOT NULL CHECK (kind IN ('messenger')),
-                profile_id INTEGER REFERENCES profile(id) ON DELETE SET NULL,
-                tag        TEXT REFERENCES message_tag(name),
-                message    TEXT NOT NULL DEFAULT '',
-                UNIQUE (program_id, position)
-            );
-            CREATE INDEX node_by_profile ON node(profile_id);
+                CREATE TABLE node (
+                    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+                    program_id INTEGER NOT NULL REFERENCES program(id) ON DELETE CASCADE,
+                    position   INTEGER NOT NULL,
+                    kind       TEXT NOT NULL CHECK (kind IN ('messenger')),
+                    profile_id INTEGER REFERENCES profile(id) ON DELETE SET NULL,
+                    tag        TEXT REFERENCES message_tag(name),
+                    message    TEXT NOT NULL DEFAULT '',
+                    UNIQUE (program_id, position)
+                );
+                CREATE INDEX node_by_profile ON node(profile_id);
 
-            CREATE TABLE enrolment (
-                id            INTEGER PRIMARY KEY,
-                program_id    INTEGER NOT NULL REFERENCES program(id) ON DELETE CASCADE,
-                contact_id    INTEGER NOT NULL REFERENCES contact(id) ON DELETE CASCADE,
-                enrolled_at   INTEGER NOT NULL,
-                next_position INTEGER NOT NULL DEFAULT 1,
-                finished_at   INTEGER
-            );
-            CREATE INDEX enrolment_by_contact ON enrolment(program_id, contact_id);
-            CREATE INDEX enrolment_unfinished ON enrolment(program_id, id) WHERE finished_at IS NULL;
+                CREATE TABLE enrolment (
+                    id            INTEGER PRIMARY KEY,
+                    program_id    INTEGER NOT NULL REFERENCES program(id) ON DELETE CASCADE,
+                    contact_id    INTEGER NOT NULL REFERENCES contact(id) ON DELETE CASCADE,
+                    enrolled_at   INTEGER NOT NULL,
+                    next_position INTEGER NOT NULL DEFAULT 1,
+                    finished_at   INTEGER
+                );
+                CREATE INDEX enrolment_by_contact ON enrolment(program_id, contact_id);
+                CREATE INDEX enrolment_unfinished ON enrolment(program_id, id) WHERE finished_at IS NULL;
 
-            -- One process at a time runs a program; a dead owner's rows in 'sending' become 'unknown'.
-            CREATE TABLE program_run (
-                id           INTEGER PRIMARY KEY,
-                program_id   INTEGER NOT NULL REFERENCES program(id) ON DELETE CASCADE,
-                pid          INTEGER NOT NULL,
-                started_at   INTEGER NOT NULL,
-                heartbeat_at INTEGER NOT NULL,
-                finished_at  INTEGER
-            );
+                -- One process at a time runs a program; a dead owner's rows in 'sending' become 'unknown'.
+                CREATE TABLE program_run (
+                    id           INTEGER PRIMARY KEY,
+                    program_id   INTEGER NOT NULL REFERENCES program(id) ON DELETE CASCADE,
+                    pid          INTEGER NOT NULL,
+                    started_at   INTEGER NOT NULL,
+                    heartbeat_at INTEGER NOT NULL,
+                    finished_at  INTEGER
+                );
 
-            -- One row per contact that reached a Messenger node. outcome is the stable class
-            -- (sending | sent | warning); status the finer state (sending, sent, delivered, read,
-            -- failed, no_optin, unknown, too_long). UNIQUE (enrolment, node): never sent twice.
-            CREATE TABLE send (
-                id            INTEGER PRIMARY KEY,
-                enrolment_id  INTEGER NOT NULL REFERENCES enrolment(id) ON DELETE CASCADE,
-                node_id       INTEGER NOT NULL,
-                profile_id    INTEGER NOT NULL REFERENCES profile(id) ON DELETE CASCADE,
-                contact_id    INTEGER NOT NULL,
-                page_id       TEXT NOT NULL,
-                psid          TEXT,
-                day           INTEGER NOT NULL,
-                at            INTEGER NOT NULL,
-                outcome       TEXT NOT NULL CHECK (outcome IN ('sending', 'sent', 'warning')),
-                status        TEXT NOT NULL,
-                reason        TEXT,
-                error_code    INTEGER,
-                error_subcode INTEGER,
-                message_id    TEXT,
-                message       TEXT,
-                delivered_at  INTEGER,
-                read_at       INTEGER,
-                UNIQUE (enrolment_id, node_id)
-            );
-            CREATE INDEX send_by_outcome ON send(profile_id, day, outcome, at, id);
-            CREATE INDEX send_delivered ON send(profile_id, day, at, id) WHERE delivered_at IS NOT NULL;
-            CREATE INDEX send_receipts ON send(page_id, psid, at) WHERE outcome = 'sent';
+                -- One row per contact that reached a Messenger node. outcome is the stable class
+                -- (sending | sent | warning); status the finer state (sending, sent, delivered, read,
+                -- failed, no_optin, unknown, too_long). UNIQUE (enrolment, node): never sent twice.
+                CREATE TABLE send (
+                    id            INTEGER PRIMARY KEY,
+                    enrolment_id  INTEGER NOT NULL REFERENCES enrolment(id) ON DELETE CASCADE,
+                    node_id       INTEGER NOT NULL,
+                    profile_id    INTEGER NOT NULL REFERENCES profile(id) ON DELETE CASCADE,
+                    contact_id    INTEGER NOT NULL,
+                    page_id       TEXT NOT NULL,
+                    psid          TEXT,
+                    day           INTEGER NOT NULL,
+                    at            INTEGER NOT NULL,
+                    outcome       TEXT NOT NULL CHECK (outcome IN ('sending', 'sent', 'warning')),
+                    status        TEXT NOT NULL,
+                    reason        TEXT,
+                    error_code    INTEGER,
+                    error_subcode INTEGER,
+                    message_id    TEXT,
+                    message       TEXT,
+                    delivered_at  INTEGER,
+                    read_at       INTEGER,
+                    UNIQUE (enrolment_id, node_id)
+                );
+                CREATE INDEX send_by_outcome ON send(profile_id, day, outcome, at, id);
+                CREATE INDEX send_delivered ON send(profile_id, day, at, id) WHERE delivered_at IS NOT NULL;
+                CREATE INDEX send_receipts ON send(page_id, psid, at) WHERE outcome = 'sent';
 
-            -- Daily rollups, written in the same transaction as the sends they count (R8, R9).
-            -- outcome: sent | delivered | read | warning; reason is '' except for warnings.
-            CREATE TABLE daily_stat (
-                profile_id INTEGER NOT NULL REFERENCES profile(id) ON DELETE CASCADE,
-                day        INTEGER NOT NULL,
-                outcome    TEXT NOT NULL,
-                reason     TEXT NOT NULL DEFAULT '',
-                count      INTEGER NOT NULL,
-                PRIMARY KEY (profile_id, day, outcome, reason)
-            ) WITHOUT ROWID;
-            """)
+                -- Daily rollups, written in the same transaction as the sends they count (R8, R9).
+                -- outcome: sent | delivered | read | warning; reason is '' except for warnings.
+                CREATE TABLE daily_stat (
+                    profile_id INTEGER NOT NULL REFERENCES profile(id) ON DELETE CASCADE,
+                    day        INTEGER NOT NULL,
+                    outcome    TEXT NOT NULL,
+                    reason     TEXT NOT NULL DEFAULT '',
+                    count      INTEGER NOT NULL,
+                    PRIMARY KEY (profile_id, day, outcome, reason)
+                ) WITHOUT ROWID;
+                """)
     }
 
     /// A run claims a batch of enrolments (an id range for one node) in its `program_run` row,
@@ -162,18 +163,21 @@ enum Schema {
     /// unknown. Rows that v1 left in 'sending' are settled the same way here. The reason is written
     /// out (frozen text): a migration never reads application code, which may change.
     private static func runClaims(_ db: Database) throws {
-        try db.execute(sql: """
-            ALTER TABLE program_run ADD COLUMN claim_node_id INTEGER;
-            ALTER TABLE program_run ADD COLUMN claim_after   INTEGER;   -- enrolment ids > claim_after
-            ALTER TABLE program_run ADD COLUMN claim_through INTEGER;   -- and <= claim_through
-            """)
-        try db.execute(sql: """
-            INSERT INTO daily_stat (profile_id, day, outcome, reason, count)
-                SELECT profile_id, day, 'warning', ?, COUNT(*) FROM send WHERE outcome = 'sending' GROUP BY profile_id, day
-                ON CONFLICT (profile_id, day, outcome, reason) DO UPDATE SET count = count + excluded.count
-            """, arguments: ["unknown outcome: run stopped before Facebook answered"])
-        try db.execute(sql: "UPDATE send SET outcome = 'warning', status = 'unknown', reason = ? WHERE outcome = 'sending'",
-                       arguments: ["unknown outcome: run stopped before Facebook answered"])
+        try db.execute(
+            sql: """
+                ALTER TABLE program_run ADD COLUMN claim_node_id INTEGER;
+                ALTER TABLE program_run ADD COLUMN claim_after   INTEGER;   -- enrolment ids > claim_after
+                ALTER TABLE program_run ADD COLUMN claim_through INTEGER;   -- and <= claim_through
+                """)
+        try db.execute(
+            sql: """
+                INSERT INTO daily_stat (profile_id, day, outcome, reason, count)
+                    SELECT profile_id, day, 'warning', ?, COUNT(*) FROM send WHERE outcome = 'sending' GROUP BY profile_id, day
+                    ON CONFLICT (profile_id, day, outcome, reason) DO UPDATE SET count = count + excluded.count
+                """, arguments: ["unknown outcome: run stopped before Facebook answered"])
+        try db.execute(
+            sql: "UPDATE send SET outcome = 'warning', status = 'unknown', reason = ? WHERE outcome = 'sending'",
+            arguments: ["unknown outcome: run stopped before Facebook answered"])
     }
 
     /// Receipts find their sends through the contact, not the PSID. A run inserts its contacts in
@@ -181,10 +185,11 @@ enum Schema {
     /// keyed by PSID (random) every row landed on a page of its own, and each batch's commit wrote
     /// about a thousand pages to the WAL. At a million contacts that was most of a run's time.
     private static func receiptsByContact(_ db: Database) throws {
-        try db.execute(sql: """
-            DROP INDEX send_receipts;
-            CREATE INDEX send_receipts ON send(contact_id, profile_id, at) WHERE outcome = 'sent';
-            """)
+        try db.execute(
+            sql: """
+                DROP INDEX send_receipts;
+                CREATE INDEX send_receipts ON send(contact_id, profile_id, at) WHERE outcome = 'sent';
+                """)
     }
 
     /// Receipts find a contact's sends through its enrolments: `enrolment_by_contact` (program,
@@ -209,25 +214,26 @@ enum Schema {
     /// - `program.enrolled` counts a program's enrolments, written in the transaction that enrols;
     ///   the Programs list read it as a COUNT over the dropped index.
     private static func programContacts(_ db: Database) throws {
-        try db.execute(sql: """
-            CREATE TABLE program_contact (
-                program_id        INTEGER NOT NULL REFERENCES program(id) ON DELETE CASCADE,
-                contact_id        INTEGER NOT NULL REFERENCES contact(id) ON DELETE CASCADE,
-                last_enrolment_id INTEGER NOT NULL,
-                PRIMARY KEY (program_id, contact_id)
-            ) WITHOUT ROWID;
-            ALTER TABLE enrolment ADD COLUMN previous_id INTEGER;
-            ALTER TABLE program ADD COLUMN enrolled INTEGER NOT NULL DEFAULT 0;
+        try db.execute(
+            sql: """
+                CREATE TABLE program_contact (
+                    program_id        INTEGER NOT NULL REFERENCES program(id) ON DELETE CASCADE,
+                    contact_id        INTEGER NOT NULL REFERENCES contact(id) ON DELETE CASCADE,
+                    last_enrolment_id INTEGER NOT NULL,
+                    PRIMARY KEY (program_id, contact_id)
+                ) WITHOUT ROWID;
+                ALTER TABLE enrolment ADD COLUMN previous_id INTEGER;
+                ALTER TABLE program ADD COLUMN enrolled INTEGER NOT NULL DEFAULT 0;
 
-            UPDATE enrolment SET previous_id = chain.previous_id
-            FROM (SELECT id, LAG(id) OVER (PARTITION BY program_id, contact_id ORDER BY id) AS previous_id
-                  FROM enrolment) AS chain
-            WHERE chain.id = enrolment.id AND chain.previous_id IS NOT NULL;
-            INSERT INTO program_contact (program_id, contact_id, last_enrolment_id)
-                SELECT program_id, contact_id, MAX(id) FROM enrolment GROUP BY program_id, contact_id;
-            UPDATE program SET enrolled = (SELECT COUNT(*) FROM enrolment WHERE enrolment.program_id = program.id);
-            DROP INDEX enrolment_by_contact;
-            """)
+                UPDATE enrolment SET previous_id = chain.previous_id
+                FROM (SELECT id, LAG(id) OVER (PARTITION BY program_id, contact_id ORDER BY id) AS previous_id
+                      FROM enrolment) AS chain
+                WHERE chain.id = enrolment.id AND chain.previous_id IS NOT NULL;
+                INSERT INTO program_contact (program_id, contact_id, last_enrolment_id)
+                    SELECT program_id, contact_id, MAX(id) FROM enrolment GROUP BY program_id, contact_id;
+                UPDATE program SET enrolled = (SELECT COUNT(*) FROM enrolment WHERE enrolment.program_id = program.id);
+                DROP INDEX enrolment_by_contact;
+                """)
     }
 
     /// Messenger as it is in 2026 (R12, R13). Frozen text: the date and the note are written here,
@@ -238,47 +244,49 @@ enum Schema {
     /// - `message_template` keeps every version submitted for a node: an approved template is
     ///   never edited, a changed text is a new version. The newest APPROVED one sends.
     private static func utilityTemplates(_ db: Database) throws {
-        try db.execute(sql: """
-            ALTER TABLE message_tag ADD COLUMN retired_on TEXT;          -- YYYY-MM-DD, account's calendar
-            UPDATE message_tag SET retired_on = '2026-04-27',
-                retired_note = 'Meta retired this tag on 2026-04-27 (requests with it get error 100); send a utility message template instead'
-            WHERE api_name IN ('CONFIRMED_EVENT_UPDATE', 'POST_PURCHASE_UPDATE', 'ACCOUNT_UPDATE');
+        try db.execute(
+            sql: """
+                ALTER TABLE message_tag ADD COLUMN retired_on TEXT;          -- YYYY-MM-DD, account's calendar
+                UPDATE message_tag SET retired_on = '2026-04-27',
+                    retired_note = 'Meta retired this tag on 2026-04-27 (requests with it get error 100); send a utility message template instead'
+                WHERE api_name IN ('CONFIRMED_EVENT_UPDATE', 'POST_PURCHASE_UPDATE', 'ACCOUNT_UPDATE');
 
-            ALTER TABLE node ADD COLUMN send_as TEXT NOT NULL DEFAULT 'tag' CHECK (send_as IN ('tag', 'utility'));
-            ALTER TABLE node ADD COLUMN language TEXT;
+                ALTER TABLE node ADD COLUMN send_as TEXT NOT NULL DEFAULT 'tag' CHECK (send_as IN ('tag', 'utility'));
+                ALTER TABLE node ADD COLUMN language TEXT;
 
-            CREATE TABLE message_template (
-                id           INTEGER PRIMARY KEY AUTOINCREMENT,
-                node_id      INTEGER NOT NULL REFERENCES node(id) ON DELETE CASCADE,
-                page_id      TEXT NOT NULL,
-                name         TEXT NOT NULL,              -- as Meta knows it: order_updates_v2
-                language     TEXT NOT NULL,
-                version      INTEGER NOT NULL,
-                message      TEXT NOT NULL,              -- the @FIELD@ text it was made from
-                body         TEXT NOT NULL,              -- as submitted, with {{field}} parameters
-                graph_id     TEXT,
-                status       TEXT NOT NULL CHECK (status IN ('APPROVED', 'PENDING', 'REJECTED', 'PAUSED', 'DISABLED', 'ARCHIVED', 'DELETED')),
-                reason       TEXT,
-                submitted_at INTEGER NOT NULL,
-                status_at    INTEGER NOT NULL,           -- when the status was learnt: an older event never overwrites it
-                UNIQUE (node_id, version),
-                UNIQUE (page_id, name, language)
-            );
-            """)
+                CREATE TABLE message_template (
+                    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+                    node_id      INTEGER NOT NULL REFERENCES node(id) ON DELETE CASCADE,
+                    page_id      TEXT NOT NULL,
+                    name         TEXT NOT NULL,              -- as Meta knows it: order_updates_v2
+                    language     TEXT NOT NULL,
+                    version      INTEGER NOT NULL,
+                    message      TEXT NOT NULL,              -- the @FIELD@ text it was made from
+                    body         TEXT NOT NULL,              -- as submitted, with {{field}} parameters
+                    graph_id     TEXT,
+                    status       TEXT NOT NULL CHECK (status IN ('APPROVED', 'PENDING', 'REJECTED', 'PAUSED', 'DISABLED', 'ARCHIVED', 'DELETED')),
+                    reason       TEXT,
+                    submitted_at INTEGER NOT NULL,
+                    status_at    INTEGER NOT NULL,           -- when the status was learnt: an older event never overwrites it
+                    UNIQUE (node_id, version),
+                    UNIQUE (page_id, name, language)
+                );
+                """)
     }
 
     /// When each opt-in value was set (Facebook's event time, or the import's time), so an older
     /// opt-in replayed never overwrites a newer PSID. Values from before this have no row: any
     /// event may set them, as before.
     private static func optInTimes(_ db: Database) throws {
-        try db.execute(sql: """
-            CREATE TABLE optin_time (
-                contact_id INTEGER NOT NULL REFERENCES contact(id) ON DELETE CASCADE,
-                field_id   INTEGER NOT NULL REFERENCES data_field(id) ON DELETE CASCADE,
-                at         INTEGER NOT NULL,
-                PRIMARY KEY (contact_id, field_id)
-            ) WITHOUT ROWID;
-            """)
+        try db.execute(
+            sql: """
+                CREATE TABLE optin_time (
+                    contact_id INTEGER NOT NULL REFERENCES contact(id) ON DELETE CASCADE,
+                    field_id   INTEGER NOT NULL REFERENCES data_field(id) ON DELETE CASCADE,
+                    at         INTEGER NOT NULL,
+                    PRIMARY KEY (contact_id, field_id)
+                ) WITHOUT ROWID;
+                """)
     }
 
     /// R15 and R16: a contact who turned messages from a page off (551) or whose permission is gone
@@ -286,52 +294,59 @@ enum Schema {
     /// sends a warned contact again: the send row takes the new outcome (the day is counted once)
     /// and the attempt it replaces is kept in `send_attempt`.
     private static func suppressionAndRetries(_ db: Database) throws {
-        try db.execute(sql: """
-            CREATE TABLE suppression (
-                page_id       TEXT NOT NULL,
-                contact_id    INTEGER NOT NULL REFERENCES contact(id) ON DELETE CASCADE,
-                day           INTEGER NOT NULL,
-                at            INTEGER NOT NULL,
-                error_code    INTEGER NOT NULL,
-                error_subcode INTEGER,
-                PRIMARY KEY (page_id, contact_id)
-            ) WITHOUT ROWID;
+        try db.execute(
+            sql: """
+                CREATE TABLE suppression (
+                    page_id       TEXT NOT NULL,
+                    contact_id    INTEGER NOT NULL REFERENCES contact(id) ON DELETE CASCADE,
+                    day           INTEGER NOT NULL,
+                    at            INTEGER NOT NULL,
+                    error_code    INTEGER NOT NULL,
+                    error_subcode INTEGER,
+                    PRIMARY KEY (page_id, contact_id)
+                ) WITHOUT ROWID;
 
-            ALTER TABLE send ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1;
+                ALTER TABLE send ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1;
 
-            CREATE TABLE send_attempt (
-                send_id       INTEGER NOT NULL REFERENCES send(id) ON DELETE CASCADE,
-                attempt       INTEGER NOT NULL,
-                at            INTEGER NOT NULL,
-                outcome       TEXT NOT NULL,
-                status        TEXT NOT NULL,
-                reason        TEXT,
-                error_code    INTEGER,
-                error_subcode INTEGER,
-                message_id    TEXT,
-                PRIMARY KEY (send_id, attempt)
-            ) WITHOUT ROWID;
+                CREATE TABLE send_attempt (
+                    send_id       INTEGER NOT NULL REFERENCES send(id) ON DELETE CASCADE,
+                    attempt       INTEGER NOT NULL,
+                    at            INTEGER NOT NULL,
+                    outcome       TEXT NOT NULL,
+                    status        TEXT NOT NULL,
+                    reason        TEXT,
+                    error_code    INTEGER,
+                    error_subcode INTEGER,
+                    message_id    TEXT,
+                    PRIMARY KEY (send_id, attempt)
+                ) WITHOUT ROWID;
 
-            -- The warnings a retry picks: a node's, of one day.
-            CREATE INDEX send_warnings_by_node ON send(node_id, day, id) WHERE outcome = 'warning';
-            """)
+                -- The warnings a retry picks: a node's, of one day.
+                CREATE INDEX send_warnings_by_node ON send(node_id, day, id) WHERE outcome = 'warning';
+                """)
     }
 
     /// The tags of R5 live in data so one can be retired with a note (R7).
     private static func seedTags(_ db: Database) throws {
         let tags: [(String, String, String, String, String)] = [
-            ("Confirmed_event_update", "CONFIRMED_EVENT_UPDATE",
-             "Reminders and updates about an event the person has registered for.",
-             "Reminder: the workshop you registered for starts tomorrow at 10:00, room 4.",
-             "event,registered,registration,reminder,ticket,tickets,starts,start,schedule,rescheduled,venue,workshop,webinar,session,appointment,booking,doors,tomorrow,agenda,cancelled,postponed"),
-            ("Post_purchase_update", "POST_PURCHASE_UPDATE",
-             "Updates about a purchase the person made: order, payment, shipping, delivery.",
-             "Your order @ORDERNUMBER@ has shipped and should arrive on Friday.",
-             "order,purchase,purchased,shipped,shipping,shipment,dispatched,delivery,delivered,tracking,receipt,invoice,payment,refund,return,parcel,package,arrive,arriving"),
-            ("Account_update", "ACCOUNT_UPDATE",
-             "Changes to the person's account or application: status, settings, alerts.",
-             "Your application has been approved; you can now sign in to your account.",
-             "account,password,login,sign,profile,settings,application,approved,declined,status,security,verification,verify,membership,subscription,changed,updated,alert"),
+            (
+                "Confirmed_event_update", "CONFIRMED_EVENT_UPDATE",
+                "Reminders and updates about an event the person has registered for.",
+                "Reminder: the workshop you registered for starts tomorrow at 10:00, room 4.",
+                "event,registered,registration,reminder,ticket,tickets,starts,start,schedule,rescheduled,venue,workshop,webinar,session,appointment,booking,doors,tomorrow,agenda,cancelled,postponed"
+            ),
+            (
+                "Post_purchase_update", "POST_PURCHASE_UPDATE",
+                "Updates about a purchase the person made: order, payment, shipping, delivery.",
+                "Your order @ORDERNUMBER@ has shipped and should arrive on Friday.",
+                "order,purchase,purchased,shipped,shipping,shipment,dispatched,delivery,delivered,tracking,receipt,invoice,payment,refund,return,parcel,package,arrive,arriving"
+            ),
+            (
+                "Account_update", "ACCOUNT_UPDATE",
+                "Changes to the person's account or application: status, settings, alerts.",
+                "Your application has been approved; you can now sign in to your account.",
+                "account,password,login,sign,profile,settings,application,approved,declined,status,security,verification,verify,membership,subscription,changed,updated,alert"
+            ),
         ]
         for tag in tags {
             try db.execute(

@@ -62,11 +62,13 @@ public struct AccountCalendar: Sendable {
     public func parseDay(_ text: String) -> DayNumber? {
         let pieces = text.split(separator: "-", omittingEmptySubsequences: false)
         guard pieces.count == 3, pieces[0].count == 4, pieces[1].count == 2, pieces[2].count == 2,
-              let y = Int(pieces[0]), let m = Int(pieces[1]), let d = Int(pieces[2]),
-              (1...12).contains(m), (1...31).contains(d)
+            let y = Int(pieces[0]), let m = Int(pieces[1]), let d = Int(pieces[2]),
+            (1...12).contains(m), (1...31).contains(d)
         else { return nil }
         var parts = DateComponents()
-        parts.year = y; parts.month = m; parts.day = d
+        parts.year = y
+        parts.month = m
+        parts.day = d
         guard let date = Self.utc.date(from: parts) else { return nil }
         let day = DayNumber(Int(floor(date.timeIntervalSince1970 / 86_400)))
         return string(for: day) == text ? day : nil
@@ -88,7 +90,8 @@ public struct AccountCalendar: Sendable {
             let minutes = abs(offset) / 60
             zone = String(format: "%@%02d:%02d", offset < 0 ? "-" : "+", minutes / 60, minutes % 60)
         }
-        return string(for: DayNumber(Int(day))) + String(format: "T%02d:%02d:%02d", secondOfDay / 3600, secondOfDay / 60 % 60, secondOfDay % 60) + zone
+        return string(for: DayNumber(Int(day)))
+            + String(format: "T%02d:%02d:%02d", secondOfDay / 3600, secondOfDay / 60 % 60, secondOfDay % 60) + zone
     }
 
     /// The instant (milliseconds) of local midnight at the start of `day`.

@@ -32,7 +32,7 @@ public enum CSV {
         private var quotedField = false
         private var afterClosingQuote = false
         private var quoteInQuotes = false  // a quote seen inside quotes: a doubled one, or the close
-        private var pendingCR = false      // a CR outside quotes: a LF must follow
+        private var pendingCR = false  // a CR outside quotes: a LF must follow
         private var started = false
         private var bom: [UInt8] = []
 
@@ -58,8 +58,17 @@ public enum CSV {
         }
 
         public mutating func finish(_ emit: (Row) throws -> Void) throws {
-            if !started { started = true; let held = bom; bom = []; for b in held { try take(b, emit) } }
-            if quoteInQuotes { quoteInQuotes = false; inQuotes = false; afterClosingQuote = true }
+            if !started {
+                started = true
+                let held = bom
+                bom = []
+                for b in held { try take(b, emit) }
+            }
+            if quoteInQuotes {
+                quoteInQuotes = false
+                inQuotes = false
+                afterClosingQuote = true
+            }
             if pendingCR { throw DomainError("line \(line): a carriage return outside quotes must end a line (CRLF)") }
             if inQuotes { throw DomainError("line \(line): a quoted field is never closed") }
             if !field.isEmpty || quotedField || !row.isEmpty {
@@ -72,11 +81,18 @@ public enum CSV {
         private mutating func take(_ byte: UInt8, _ emit: (Row) throws -> Void) throws {
             if quoteInQuotes {
                 quoteInQuotes = false
-                if byte == 0x22 { try append(0x22); return }   // "" inside quotes: a quote
-                inQuotes = false; afterClosingQuote = true     // the closing quote; this byte is outside
+                if byte == 0x22 {
+                    try append(0x22)
+                    return
+                }  // "" inside quotes: a quote
+                inQuotes = false
+                afterClosingQuote = true  // the closing quote; this byte is outside
             }
             if inQuotes {
-                if byte == 0x22 { quoteInQuotes = true; return }
+                if byte == 0x22 {
+                    quoteInQuotes = true
+                    return
+                }
                 if byte == 0x0A { line += 1 }
                 try append(byte)
                 return
@@ -88,7 +104,7 @@ public enum CSV {
                 return
             }
             switch byte {
-            case 0x2C: // ,
+            case 0x2C:  // ,
                 try endField()
             case 0x0D:
                 pendingCR = true
@@ -98,7 +114,8 @@ public enum CSV {
                 guard field.isEmpty, !quotedField else {
                     throw DomainError("line \(line): a quote inside an unquoted field; quote the field and double the quote (\"\")")
                 }
-                inQuotes = true; quotedField = true
+                inQuotes = true
+                quotedField = true
             default:
                 if afterClosingQuote { throw DomainError("line \(line): text after a closing quote") }
                 try append(byte)
@@ -117,7 +134,8 @@ public enum CSV {
             guard let text = String(bytes: field, encoding: .utf8) else { throw DomainError("line \(line): not UTF-8 text") }
             row.append(text)
             field.removeAll(keepingCapacity: true)
-            quotedField = false; afterClosingQuote = false
+            quotedField = false
+            afterClosingQuote = false
         }
 
         private mutating func endRow(_ emit: (Row) throws -> Void) throws {

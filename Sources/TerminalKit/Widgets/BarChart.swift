@@ -43,7 +43,8 @@ public struct BarChart {
                 let height = value == 0 ? 0 : max(1, value * plot.height / maxValue)
                 for k in 0..<height {
                     let bar = String(repeating: String(Self.glyphs[s % 3]), count: barWidth)
-                    buffer.write(bar, x: gx + s * barWidth, y: plot.maxY - 1 - k, style: theme.chart(s), maxWidth: plot.maxX - gx - s * barWidth)
+                    buffer.write(
+                        bar, x: gx + s * barWidth, y: plot.maxY - 1 - k, style: theme.chart(s), maxWidth: plot.maxX - gx - s * barWidth)
                 }
             }
             buffer.write(DisplayWidth.truncate(group.label, to: groupWidth - 1), x: gx, y: plot.maxY, style: theme.muted)

@@ -56,15 +56,28 @@ public enum TextWrap {
             for word in paragraph.split(separator: " ", omittingEmptySubsequences: false) {
                 let ww = DisplayWidth.of(String(word))
                 if lineWidth > 0 && lineWidth + 1 + ww > width {
-                    out.append(line); line = ""; lineWidth = 0
+                    out.append(line)
+                    line = ""
+                    lineWidth = 0
                 }
-                if lineWidth > 0 { line += " "; lineWidth += 1 }
+                if lineWidth > 0 {
+                    line += " "
+                    lineWidth += 1
+                }
                 for c in word {
                     var c = c
                     var w = DisplayWidth.of(c)
-                    if w > width { c = "…"; w = 1 }
-                    if lineWidth + w > width { out.append(line); line = ""; lineWidth = 0 }
-                    line.append(c); lineWidth += w
+                    if w > width {
+                        c = "…"
+                        w = 1
+                    }
+                    if lineWidth + w > width {
+                        out.append(line)
+                        line = ""
+                        lineWidth = 0
+                    }
+                    line.append(c)
+                    lineWidth += w
                 }
             }
             out.append(line)
@@ -91,7 +104,8 @@ public struct FieldRows {
     public mutating func add(_ label: String, _ value: String, style: Style, into buffer: inout Buffer) {
         guard y < area.maxY else { return }
         Label(label, style: labelStyle).render(into: &buffer, area: Rect(x: area.x, y: y, width: labelWidth, height: 1))
-        Label(value, style: style).render(into: &buffer, area: Rect(x: area.x + labelWidth, y: y, width: area.width - labelWidth, height: 1))
+        Label(value, style: style).render(
+            into: &buffer, area: Rect(x: area.x + labelWidth, y: y, width: area.width - labelWidth, height: 1))
         y += 1
     }
 }

@@ -43,13 +43,16 @@ public struct ConfirmDialog {
         for (i, line) in lines.enumerated() where i < inner.height - 2 {
             buffer.write(line, x: inner.x + 1, y: inner.y + 1 + i, style: theme.text, maxWidth: inner.width - 2)
         }
-        let cancel = "[ Cancel ]", confirm = "[ \(state.confirmLabel) ]"
+        let cancel = "[ Cancel ]"
+        let confirm = "[ \(state.confirmLabel) ]"
         let y = inner.maxY - 1
         let total = DisplayWidth.of(cancel) + 2 + DisplayWidth.of(confirm)
         let x = inner.x + max(0, (inner.width - total) / 2)
         buffer.write(cancel, x: x, y: y, style: state.focus == .cancel ? theme.selection : theme.text)
         buffer.region(Rect(x: x, y: y, width: DisplayWidth.of(cancel), height: 1), .key(.escape))
         buffer.region(Rect(x: x + DisplayWidth.of(cancel) + 2, y: y, width: DisplayWidth.of(confirm), height: 1), .key(.char("y")))
-        buffer.write(confirm, x: x + DisplayWidth.of(cancel) + 2, y: y, style: state.focus == .confirm ? theme.selection.with(.underline) : theme.text)
+        buffer.write(
+            confirm, x: x + DisplayWidth.of(cancel) + 2, y: y,
+            style: state.focus == .confirm ? theme.selection.with(.underline) : theme.text)
     }
 }

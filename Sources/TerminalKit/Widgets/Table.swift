@@ -39,7 +39,11 @@ public struct TableState: Equatable, Sendable {
 
     /// Moves the cursor by `delta` rows within `count`, scrolling so it stays in `visible` rows.
     public mutating func move(by delta: Int, count: Int, visible: Int) {
-        guard count > 0 else { cursor = 0; offset = 0; return }
+        guard count > 0 else {
+            cursor = 0
+            offset = 0
+            return
+        }
         cursor = min(max(0, cursor + delta), count - 1)
         scrollToCursor(visible: visible)
     }

@@ -8,7 +8,11 @@ public struct TextAreaState: Equatable, Sendable {
     public var scroll = 0
     private var undoStack: [Snapshot] = []
 
-    struct Snapshot: Equatable, Sendable { let lines: [String]; let row: Int; let column: Int }
+    struct Snapshot: Equatable, Sendable {
+        let lines: [String]
+        let row: Int
+        let column: Int
+    }
 
     public init(_ text: String = "") {
         lines = text.components(separatedBy: "\n")
@@ -29,13 +33,33 @@ public struct TextAreaState: Equatable, Sendable {
         case .backspace: backspace()
         case .delete: deleteForward()
         case .left:
-            if column > 0 { column -= 1 } else if row > 0 { row -= 1; column = lines[row].count }
+            if column > 0 {
+                column -= 1
+            } else if row > 0 {
+                row -= 1
+                column = lines[row].count
+            }
         case .right:
-            if column < lines[row].count { column += 1 } else if row < lines.count - 1 { row += 1; column = 0 }
+            if column < lines[row].count {
+                column += 1
+            } else if row < lines.count - 1 {
+                row += 1
+                column = 0
+            }
         case .up:
-            if row > 0 { row -= 1; column = min(column, lines[row].count) } else { column = 0 }
+            if row > 0 {
+                row -= 1
+                column = min(column, lines[row].count)
+            } else {
+                column = 0
+            }
         case .down:
-            if row < lines.count - 1 { row += 1; column = min(column, lines[row].count) } else { column = lines[row].count }
+            if row < lines.count - 1 {
+                row += 1
+                column = min(column, lines[row].count)
+            } else {
+                column = lines[row].count
+            }
         case .home, .ctrl("a"): column = 0
         case .end, .ctrl("e"): column = lines[row].count
         case .ctrl("z"): undo()
@@ -52,7 +76,8 @@ public struct TextAreaState: Equatable, Sendable {
         remember()
         let line = lines[row]
         let at = line.index(line.startIndex, offsetBy: column)
-        let head = String(line[..<at]), tail = String(line[at...])
+        let head = String(line[..<at])
+        let tail = String(line[at...])
         let pieces = text.components(separatedBy: "\n")
         if pieces.count == 1 {
             lines[row] = head + text + tail
@@ -101,7 +126,9 @@ public struct TextAreaState: Equatable, Sendable {
 
     public mutating func undo() {
         guard let last = undoStack.popLast() else { return }
-        lines = last.lines; row = last.row; column = last.column
+        lines = last.lines
+        row = last.row
+        column = last.column
     }
 
     private mutating func remember() {
@@ -121,10 +148,14 @@ public struct TextAreaState: Equatable, Sendable {
                 var used = 0
                 var end = 0
                 while end < characters.count, used + DisplayWidth.of(characters[end]) <= width {
-                    used += DisplayWidth.of(characters[end]); end += 1
+                    used += DisplayWidth.of(characters[end])
+                    end += 1
                 }
-                if end == characters.count { out.append((i, start, String(characters))); break }
-                if end == 0 { end = 1 } // a character wider than the row still moves on
+                if end == characters.count {
+                    out.append((i, start, String(characters)))
+                    break
+                }
+                if end == 0 { end = 1 }  // a character wider than the row still moves on
                 if let space = characters[..<end].lastIndex(of: " "), space > 0 { end = space + 1 }
                 out.append((i, start, String(characters[..<end])))
                 characters.removeFirst(end)

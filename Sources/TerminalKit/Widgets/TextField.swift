@@ -21,7 +21,8 @@ public struct TextFieldState: Equatable, Sendable {
         case .backspace:
             guard cursor > 0 else { return true }
             let i = text.index(text.startIndex, offsetBy: cursor - 1)
-            text.remove(at: i); cursor -= 1
+            text.remove(at: i)
+            cursor -= 1
         case .delete:
             guard cursor < text.count else { return true }
             text.remove(at: text.index(text.startIndex, offsetBy: cursor))
@@ -29,7 +30,9 @@ public struct TextFieldState: Equatable, Sendable {
         case .right: cursor = min(text.count, cursor + 1)
         case .home, .ctrl("a"): cursor = 0
         case .end, .ctrl("e"): cursor = text.count
-        case .ctrl("u"): text.removeFirst(cursor); cursor = 0
+        case .ctrl("u"):
+            text.removeFirst(cursor)
+            cursor = 0
         case .ctrl("k"): text = String(text.prefix(cursor))
         default: return false
         }

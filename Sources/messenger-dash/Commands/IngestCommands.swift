@@ -20,8 +20,12 @@ struct ContactsCommand: ParsableCommand {
             let workspace = try Context(global).workspace(creating: false)
             let list = try workspace.suppressions.list(email: email, pageID: page)
             if json {
-                return try printJSON(list.map { SuppressedJSON(email: $0.email, page_id: $0.pageID, page: $0.pageName,
-                                                               since: workspace.calendar.string(for: $0.since), code: $0.code) })
+                return try printJSON(
+                    list.map {
+                        SuppressedJSON(
+                            email: $0.email, page_id: $0.pageID, page: $0.pageName,
+                            since: workspace.calendar.string(for: $0.since), code: $0.code)
+                    })
             }
             if list.isEmpty { return say("No suppressed contacts.") }
             var table = TextTable("EMAIL", "PAGE", "SINCE", "CODE")
@@ -51,7 +55,7 @@ struct ContactsCommand: ParsableCommand {
         @Argument(help: "The CSV file.") var file: String
 
         func run() throws {
-            try InputFile.check(file) // refused before the database is created or opened
+            try InputFile.check(file)  // refused before the database is created or opened
             let workspace = try Context(global).workspace(creating: true)
             // On a terminal: rows, rows a second and the time left, from the bytes read so far.
             var progress: ((ImportProgress) -> Void)?
@@ -60,12 +64,14 @@ struct ContactsCommand: ParsableCommand {
                 progress = { p in
                     let seconds = max(0.001, Date().timeIntervalSince(started))
                     let left = p.bytes > 0 ? seconds * Double(p.totalBytes - p.bytes) / Double(p.bytes) : 0
-                    FileHandle.standardError.write(Data("\r\u{1B}[K\(p.rows) rows · \(Int(Double(p.rows) / seconds)) a second · \(Int(left.rounded())) s left".utf8))
+                    FileHandle.standardError.write(
+                        Data("\r\u{1B}[K\(p.rows) rows · \(Int(Double(p.rows) / seconds)) a second · \(Int(left.rounded())) s left".utf8))
                 }
             }
             let r = try workspace.contacts.importCSV(file: file, progress: progress)
             if progress != nil { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-            var line = "Imported \(r.created + r.updated) contacts: \(r.created) new, \(r.updated) updated, \(r.optInsSet) opt-in values set."
+            var line =
+                "Imported \(r.created + r.updated) contacts: \(r.created) new, \(r.updated) updated, \(r.optInsSet) opt-in values set."
             if !r.fieldsCreated.isEmpty { line += " New data fields: \(r.fieldsCreated.joined(separator: ", "))." }
             say(line)
         }
@@ -77,7 +83,8 @@ struct OptinsCommand: ParsableCommand {
         commandName: "optins", abstract: "Opt-ins from messaging_optins webhook payloads.", subcommands: [Ingest.self])
 
     struct Ingest: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Ingest JSON lines, one webhook POST body a line; a malformed line refuses the file.")
+        static let configuration = CommandConfiguration(
+            abstract: "Ingest JSON lines, one webhook POST body a line; a malformed line refuses the file.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The JSON-lines file.") var file: String
 
@@ -85,9 +92,12 @@ struct OptinsCommand: ParsableCommand {
             let data = try readInputFile(file)
             let r = try Context(global).workspace(creating: false).optIns.ingest(jsonLines: data)
             var line = "Opted in \(r.optedIn) contact\(r.optedIn == 1 ? "" : "s") (\(r.unchanged) already were)."
-            if r.linked > 0 { line += " \(r.linked) checkbox opt-in\(r.linked == 1 ? "" : "s") now ha\(r.linked == 1 ? "s" : "ve") a PSID." }
+            if r.linked > 0 {
+                line += " \(r.linked) checkbox opt-in\(r.linked == 1 ? "" : "s") now ha\(r.linked == 1 ? "s" : "ve") a PSID."
+            }
             if !r.unknownContacts.isEmpty {
-                line += " Skipped \(r.unknownContacts.count) opt-in\(r.unknownContacts.count == 1 ? "" : "s") for unknown contacts (first: \(Display.quoted(r.unknownContacts[0])))."
+                line +=
+                    " Skipped \(r.unknownContacts.count) opt-in\(r.unknownContacts.count == 1 ? "" : "s") for unknown contacts (first: \(Display.quoted(r.unknownContacts[0])))."
             }
             if r.otherEvents > 0 { line += " Ignored \(r.otherEvents) event\(r.otherEvents == 1 ? "" : "s") that are not opt-ins." }
             say(line)
@@ -100,7 +110,8 @@ struct ReceiptsCommand: ParsableCommand {
         commandName: "receipts", abstract: "Delivery and read receipts from webhook payloads.", subcommands: [Ingest.self])
 
     struct Ingest: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Ingest message_deliveries / message_reads JSON lines; ingesting twice changes nothing.")
+        static let configuration = CommandConfiguration(
+            abstract: "Ingest message_deliveries / message_reads JSON lines; ingesting twice changes nothing.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The JSON-lines file.") var file: String
 
@@ -153,7 +164,7 @@ struct WebhookCommand: ParsableCommand {
     private func secret(_ path: String, _ what: String) throws -> String {
         let data = try readInputFile(path, limit: 4096)
         guard let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty,
-              !text.contains(where: { $0.isNewline })
+            !text.contains(where: { $0.isNewline })
         else { throw DomainError("\(path): the \(what) must be one non-empty line of text") }
         return text
     }
@@ -184,7 +195,9 @@ struct DemoCommand: ParsableCommand {
             database: workspace.database, calendar: workspace.calendar, appID: workspace.appID,
             now: workspace.clock.nowMillis(), options: DemoOptions(contacts: contacts, seed: seed), progress: progress)
         if verbose { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        say("Demo ready in \(context.databasePath): \(summary.contacts) contacts, \(summary.sent) sent, \(summary.delivered) delivered, \(summary.warned) warnings over 7 days.")
+        say(
+            "Demo ready in \(context.databasePath): \(summary.contacts) contacts, \(summary.sent) sent, \(summary.delivered) delivered, \(summary.warned) warnings over 7 days."
+        )
         say("Main profile: \(Demo.mainProfile). Try: messenger-dash stats \"\(Demo.mainProfile)\"\(global.db.map { " --db \($0)" } ?? "")")
     }
 }

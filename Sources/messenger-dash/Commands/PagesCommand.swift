@@ -8,7 +8,8 @@ struct PagesCommand: ParsableCommand {
         subcommands: [List.self, Import.self, Connect.self])
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the pages with your role, and which profile each is linked to (never a token).")
+        static let configuration = CommandConfiguration(
+            abstract: "List the pages with your role, and which profile each is linked to (never a token).")
         @OptionGroup var global: GlobalOptions
         @Flag(help: "Print JSON.") var json = false
 
@@ -26,7 +27,8 @@ struct PagesCommand: ParsableCommand {
     }
 
     struct Import: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Import the pages of a GET /me/accounts?fields=id,name,tasks,access_token response.")
+        static let configuration = CommandConfiguration(
+            abstract: "Import the pages of a GET /me/accounts?fields=id,name,tasks,access_token response.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The JSON response file.") var file: String
 
@@ -39,7 +41,9 @@ struct PagesCommand: ParsableCommand {
 
     struct Connect: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Graph: fetch the pages a user access token can link (GET /me/accounts, every page of it) and store them with their page tokens (R2).")
+            abstract:
+                "Graph: fetch the pages a user access token can link (GET /me/accounts, every page of it) and store them with their page tokens (R2)."
+        )
         @OptionGroup var global: GlobalOptions
         @Option(help: "A file holding the user access token (one line).") var tokenFile: String
         @Flag(help: "Print JSON.") var json = false
@@ -49,7 +53,9 @@ struct PagesCommand: ParsableCommand {
             let data = try readInputFile(tokenFile, limit: 4096)
             guard let token = String(data: data, encoding: .utf8) else { throw DomainError("\(tokenFile) is not UTF-8 text") }
             guard context.settings.facebook == .graph else {
-                throw DomainError("pages connect talks to the Graph API: set facebook = \"graph\" (or --facebook graph); the sandbox's pages come from `pages import`")
+                throw DomainError(
+                    "pages connect talks to the Graph API: set facebook = \"graph\" (or --facebook graph); the sandbox's pages come from `pages import`"
+                )
             }
             let directory = try GraphPageDirectory(config: try context.graphConfig, userToken: token)
             let workspace = try context.workspace(creating: true)
@@ -61,8 +67,9 @@ struct PagesCommand: ParsableCommand {
             }
             var table = TextTable("ID", "PAGE", "ROLE", "CAN LINK", "PAGE TOKEN")
             for p in pages {
-                table.add(p.id, p.name, p.role.rawValue, p.eligibility.reason.map { "no: \($0)" } ?? "yes",
-                          p.accessToken.map(maskedSecret) ?? "none")
+                table.add(
+                    p.id, p.name, p.role.rawValue, p.eligibility.reason.map { "no: \($0)" } ?? "yes",
+                    p.accessToken.map(maskedSecret) ?? "none")
             }
             say("Stored \(pages.count) page\(pages.count == 1 ? "" : "s") from the Graph API.")
             if !pages.isEmpty { say(table.render()) }

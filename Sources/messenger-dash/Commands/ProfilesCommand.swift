@@ -64,7 +64,9 @@ struct ProfilesCommand: ParsableCommand {
 
         func run() throws {
             let d = try Context(global).workspace(creating: false).profiles.create(name: name, pageID: page, enabled: !disabled)
-            say("Created profile \(Display.quoted(d.summary.name)) on page \(Display.safe(d.summary.pageName)) (\(d.summary.enabled ? "Enabled" : "Disabled")).")
+            say(
+                "Created profile \(Display.quoted(d.summary.name)) on page \(Display.safe(d.summary.pageName)) (\(d.summary.enabled ? "Enabled" : "Disabled"))."
+            )
             say("Opt-in field: \(d.summary.optInField)")
             say("Opt-in code:\n\(d.optInCode)")
         }
@@ -105,7 +107,8 @@ struct ProfilesCommand: ParsableCommand {
         func run() throws {
             let profiles = try Context(global).workspace(creating: false).profiles
             let plan = try profiles.deletionPlan(names: names)
-            let what = "\(plan.profiles.count) profile\(plan.profiles.count == 1 ? "" : "s") (\(plan.profiles.map(Display.quoted).joined(separator: ", "))) and \(plan.usageRecords) usage record\(plan.usageRecords == 1 ? "" : "s")"
+            let what =
+                "\(plan.profiles.count) profile\(plan.profiles.count == 1 ? "" : "s") (\(plan.profiles.map(Display.quoted).joined(separator: ", "))) and \(plan.usageRecords) usage record\(plan.usageRecords == 1 ? "" : "s")"
             if !yes {
                 guard isatty(STDIN_FILENO) == 1 else {
                     throw DomainError("deleting \(what) needs confirmation: add --yes")
@@ -114,7 +117,9 @@ struct ProfilesCommand: ParsableCommand {
                 guard readLine()?.lowercased() == "yes" else { throw DomainError("cancelled; nothing deleted") }
             }
             let done = try profiles.delete(names: names)
-            say("Deleted \(done.profiles.count) profile\(done.profiles.count == 1 ? "" : "s") and \(done.usageRecords) usage record\(done.usageRecords == 1 ? "" : "s").")
+            say(
+                "Deleted \(done.profiles.count) profile\(done.profiles.count == 1 ? "" : "s") and \(done.usageRecords) usage record\(done.usageRecords == 1 ? "" : "s")."
+            )
         }
     }
 }

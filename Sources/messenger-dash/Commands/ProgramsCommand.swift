@@ -5,7 +5,9 @@ import MessengerCore
 struct ProgramsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "programs", abstract: "Programs and their Messenger node.",
-        subcommands: [List.self, Show.self, Create.self, Activate.self, Pause.self, Node.self, Convert.self, Templates.self, Run.self, Retry.self])
+        subcommands: [
+            List.self, Show.self, Create.self, Activate.self, Pause.self, Node.self, Convert.self, Templates.self, Run.self, Retry.self,
+        ])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List programs with their node's profile and tag.")
@@ -21,14 +23,16 @@ struct ProgramsCommand: ParsableCommand {
             say(table.render())
             let retired = programs.filter { $0.tagRetired != nil }
             if !retired.isEmpty {
-                say("⚑ Meta retired the message tags on \(TagRetirement.date); convert with `messenger-dash programs convert NAME`: "
-                      + retired.map { Display.quoted($0.name) }.joined(separator: ", "))
+                say(
+                    "⚑ Meta retired the message tags on \(TagRetirement.date); convert with `messenger-dash programs convert NAME`: "
+                        + retired.map { Display.quoted($0.name) }.joined(separator: ", "))
             }
         }
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a program's Messenger node: how it sends (tag or utility template) and the template's review.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show a program's Messenger node: how it sends (tag or utility template) and the template's review.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The program's name.") var name: String
         @Flag(help: "Print JSON.") var json = false
@@ -37,11 +41,13 @@ struct ProgramsCommand: ParsableCommand {
             let p = try Context(global).workspace(creating: false).programs.summary(named: name)
             if json { return try printJSON(ProgramDetailJSON(p)) }
             var lines = [
-                "Program:  \(Display.safe(p.name))", "Status:   \(p.status.rawValue)", "Profile:  \(p.profile.map { Display.safe($0) } ?? "-")",
+                "Program:  \(Display.safe(p.name))", "Status:   \(p.status.rawValue)",
+                "Profile:  \(p.profile.map { Display.safe($0) } ?? "-")",
                 "Sends as: \(Display.safe(p.sendsAs))",
             ]
             if let retired = p.tagRetired {
-                lines.append("⚑ Tag \(p.tag ?? "") \(retired) by Meta: convert with `messenger-dash programs convert \(Display.safe(p.name))`.")
+                lines.append(
+                    "⚑ Tag \(p.tag ?? "") \(retired) by Meta: convert with `messenger-dash programs convert \(Display.safe(p.name))`.")
             }
             if let t = p.latestTemplate {
                 lines.append("Template: \(Display.safe(t.described)) · \(t.language) · version \(t.version)")
@@ -50,21 +56,25 @@ struct ProgramsCommand: ParsableCommand {
                 }
             }
             lines.append("Message:")
-            lines += p.message.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + Display.safe(String($0), limit: 2_000) }
+            lines += p.message.split(separator: "\n", omittingEmptySubsequences: false).map {
+                "  " + Display.safe(String($0), limit: 2_000)
+            }
             say(lines.joined(separator: "\n"))
         }
     }
 
     struct Convert: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Turn a tagged Messenger node into a utility template, keeping its profile and text (Meta retired the tags on 2026-04-27).")
+            abstract:
+                "Turn a tagged Messenger node into a utility template, keeping its profile and text (Meta retired the tags on 2026-04-27).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The program's name.") var program: String
         @Option(help: "The template's language code.") var language = "en_US"
         @Flag(help: "Submit even if the local check predicts Meta's rejection.") var confirmFlags = false
 
         func run() throws {
-            let result = try Context(global).workspace(creating: false).programs.convert(program: program, language: language, acceptFlags: confirmFlags)
+            let result = try Context(global).workspace(creating: false).programs.convert(
+                program: program, language: language, acceptFlags: confirmFlags)
             printTemplateResult(result, program: program)
         }
     }
@@ -73,7 +83,8 @@ struct ProgramsCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Utility message templates.", subcommands: [Refresh.self])
 
         struct Refresh: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Ask Facebook for the review of pending templates (of one program, or all).")
+            static let configuration = CommandConfiguration(
+                abstract: "Ask Facebook for the review of pending templates (of one program, or all).")
             @OptionGroup var global: GlobalOptions
             @Argument(help: "A program's name (default: every program).") var program: String?
 
@@ -81,8 +92,9 @@ struct ProgramsCommand: ParsableCommand {
                 let result = try Context(global).workspace(creating: false).messageTemplates.refresh(program: program)
                 say("Asked about \(result.asked) pending template\(result.asked == 1 ? "" : "s"); \(result.changes.count) changed.")
                 for c in result.changes {
-                    say("  \(Display.safe(c.program)): \(c.template) \(c.from.rawValue) → \(c.to.rawValue)"
-                          + (c.reason.map { " (\(Display.safe(UtilityRules.explain($0))))" } ?? ""))
+                    say(
+                        "  \(Display.safe(c.program)): \(c.template) \(c.from.rawValue) → \(c.to.rawValue)"
+                            + (c.reason.map { " (\(Display.safe(UtilityRules.explain($0))))" } ?? ""))
                 }
             }
         }
@@ -100,7 +112,8 @@ struct ProgramsCommand: ParsableCommand {
     }
 
     struct Activate: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Activate a program (its node needs an Enabled profile, a tag and a message).")
+        static let configuration = CommandConfiguration(
+            abstract: "Activate a program (its node needs an Enabled profile, a tag and a message).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The program's name.") var name: String
 
@@ -123,7 +136,8 @@ struct ProgramsCommand: ParsableCommand {
 
     struct Node: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Set the program's Messenger node: profile, utility template (or, before 2026-04-27, a tag) and personalised message.")
+            abstract: "Set the program's Messenger node: profile, utility template (or, before 2026-04-27, a tag) and personalised message."
+        )
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The program's name.") var program: String
         @Option(help: "An Enabled profile.") var profile: String
@@ -150,19 +164,24 @@ struct ProgramsCommand: ParsableCommand {
             }
             let programs = try Context(global).workspace(creating: false).programs
             guard let tag else {
-                let result = try programs.setUtilityNode(program: program, profile: profile, language: language ?? "en_US",
-                                                         message: text, acceptFlags: confirmFlags)
+                let result = try programs.setUtilityNode(
+                    program: program, profile: profile, language: language ?? "en_US",
+                    message: text, acceptFlags: confirmFlags)
                 return printTemplateResult(result, program: program)
             }
             let check = try programs.setNode(program: program, profile: profile, tag: tag, message: text, acceptFlags: confirmFlags)
-            say("Saved the Messenger node of \(Display.quoted(program)): \(check.templateLength) characters (\(check.previewLength) with default values).")
+            say(
+                "Saved the Messenger node of \(Display.quoted(program)): \(check.templateLength) characters (\(check.previewLength) with default values)."
+            )
             if !check.flags.isEmpty { say("Saved despite policy flags: \(ProgramService.describe(check.flags)).") }
         }
     }
 
     struct Run: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Enrol contacts and move them through the Messenger node now; resumes a killed run. --all runs every active program at once, each page at its own limit.")
+            abstract:
+                "Enrol contacts and move them through the Messenger node now; resumes a killed run. --all runs every active program at once, each page at its own limit."
+        )
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The program's name.") var program: String?
         @Flag(help: "Run every active program, pages in parallel.") var all = false
@@ -194,8 +213,9 @@ struct ProgramsCommand: ParsableCommand {
             for (name, outcome) in outcomes.all.sorted(by: { $0.0 < $1.0 }) {
                 switch outcome {
                 case .success(let s):
-                    say("\(name): enrolled \(s.enrolled); processed \(s.processed): \(s.sent) sent, \(s.warned) not sent."
-                        + (s.stoppedBecause.map { " Stopped: \($0)" } ?? ""))
+                    say(
+                        "\(name): enrolled \(s.enrolled); processed \(s.processed): \(s.sent) sent, \(s.warned) not sent."
+                            + (s.stoppedBecause.map { " Stopped: \($0)" } ?? ""))
                     if s.stoppedBecause != nil { failed += 1 }
                 case .failure(let error):
                     say("\(name): not run: \((error as? DomainError)?.message ?? "\(error)")")
@@ -209,8 +229,16 @@ struct ProgramsCommand: ParsableCommand {
         final class Outcomes: @unchecked Sendable {
             private let lock = NSLock()
             private var outcomes: [(String, Result<RunSummary, any Error>)] = []
-            func add(_ name: String, _ outcome: Result<RunSummary, any Error>) { lock.lock(); outcomes.append((name, outcome)); lock.unlock() }
-            var all: [(String, Result<RunSummary, any Error>)] { lock.lock(); defer { lock.unlock() }; return outcomes }
+            func add(_ name: String, _ outcome: Result<RunSummary, any Error>) {
+                lock.lock()
+                outcomes.append((name, outcome))
+                lock.unlock()
+            }
+            var all: [(String, Result<RunSummary, any Error>)] {
+                lock.lock()
+                defer { lock.unlock() }
+                return outcomes
+            }
         }
 
         func runOne(_ program: String, workspace: Workspace) throws {
@@ -222,8 +250,10 @@ struct ProgramsCommand: ParsableCommand {
             say("Enrolled \(s.enrolled); processed \(s.processed): \(s.sent) sent, \(s.warned) not sent.")
             for r in s.warnings { say("  \(String(r.count).leftPad(7))  \(r.reason)") }
             if s.recovered > 0 || s.recoveredNotAsked > 0 {
-                say("Recovered an interrupted run: \(s.recoveredAnswered) recorded as Facebook had answered, "
-                    + "\(s.recovered - s.recoveredAnswered) unknown (asked, never answered; not resent), \(s.recoveredNotAsked) never asked (sent now).")
+                say(
+                    "Recovered an interrupted run: \(s.recoveredAnswered) recorded as Facebook had answered, "
+                        + "\(s.recovered - s.recoveredAnswered) unknown (asked, never answered; not resent), \(s.recoveredNotAsked) never asked (sent now)."
+                )
             }
             compactAfterRun(workspace)
             if let stop = s.stoppedBecause { throw DomainError("run stopped: \(stop)") }
@@ -235,7 +265,8 @@ extension ProgramsCommand {
     /// R16: a day's retryable warnings sent again, counted once in that day's statistics.
     struct Retry: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Send a day's retryable warnings again: rate limits (613, 4), temporary failures (2, 1200), no answer, unknown outcomes.",
+            abstract:
+                "Send a day's retryable warnings again: rate limits (613, 4), temporary failures (2, 1200), no answer, unknown outcomes.",
             discussion: """
                 The day's statistics count each contact once: a retried warning becomes what Facebook answers now, \
                 and the first attempt stays in the contact's history. Contacts suppressed for the page (551) are not retried. \
@@ -267,8 +298,9 @@ extension ProgramsCommand {
             if verbose { progress = { p in FileHandle.standardError.write(Data("\r\u{1B}[K\(p.done)/\(p.total) retried".utf8)) } }
             let s = try retries.retry(program: program, day: day, reason: reason, progress: progress)
             if verbose { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-            say("Retried \(s.retried) on \(date): \(s.sent) sent, \(s.warned) not sent."
-                + (s.wereUnknown > 0 ? " \(s.wereUnknown) had an unknown outcome and may have reached the person twice." : ""))
+            say(
+                "Retried \(s.retried) on \(date): \(s.sent) sent, \(s.warned) not sent."
+                    + (s.wereUnknown > 0 ? " \(s.wereUnknown) had an unknown outcome and may have reached the person twice." : ""))
             for r in s.warnings { say("  \(String(r.count).leftPad(7))  \(r.reason)") }
             if let stop = s.stoppedBecause { throw DomainError("retry stopped: \(stop)") }
         }
@@ -279,14 +311,16 @@ extension ProgramsCommand {
 /// is done by the next run or `messenger-dash compact`. A failure here never fails the run.
 func compactAfterRun(_ workspace: Workspace) {
     guard let r = try? workspace.compactor.compact(budget: 5), r.sends + r.enrolments > 0 else { return }
-    say("Compacted history before \(workspace.calendar.string(for: workspace.compactor.firstKeptDay)): \(r.sends) send rows, \(r.enrolments) enrolments"
-        + (r.finished ? "." : " (more next time, or `messenger-dash compact`)."))
+    say(
+        "Compacted history before \(workspace.calendar.string(for: workspace.compactor.firstKeptDay)): \(r.sends) send rows, \(r.enrolments) enrolments"
+            + (r.finished ? "." : " (more next time, or `messenger-dash compact`)."))
 }
 
 struct CompactCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compact",
-        abstract: "Delete send rows older than retention_days (default 90), keeping the daily statistics; runs do a few seconds of it each.")
+        abstract: "Delete send rows older than retention_days (default 90), keeping the daily statistics; runs do a few seconds of it each."
+    )
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
@@ -296,7 +330,9 @@ struct CompactCommand: ParsableCommand {
             if verbose { FileHandle.standardError.write(Data("\r\u{1B}[K\(p.sends) send rows, \(p.enrolments) enrolments".utf8)) }
         }
         if verbose { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        say("Kept \(workspace.retentionDays) days (from \(workspace.calendar.string(for: workspace.compactor.firstKeptDay))): deleted \(r.sends) send rows and \(r.enrolments) enrolments; daily statistics are kept.")
+        say(
+            "Kept \(workspace.retentionDays) days (from \(workspace.calendar.string(for: workspace.compactor.firstKeptDay))): deleted \(r.sends) send rows and \(r.enrolments) enrolments; daily statistics are kept."
+        )
     }
 }
 
@@ -304,9 +340,13 @@ struct CompactCommand: ParsableCommand {
 /// version sends while a new one waits.
 func printTemplateResult(_ result: UtilityNodeResult, program: String) {
     let check = result.check
-    say("Saved the Messenger node of \(Display.quoted(program)) as a utility template: \(check.templateLength) characters (\(check.previewLength) with default values).")
+    say(
+        "Saved the Messenger node of \(Display.quoted(program)) as a utility template: \(check.templateLength) characters (\(check.previewLength) with default values)."
+    )
     if let latest = result.latest {
-        say((result.submitted ? "Submitted " : "Unchanged: ") + Display.safe(latest.described) + " (\(latest.language), version \(latest.version)).")
+        say(
+            (result.submitted ? "Submitted " : "Unchanged: ") + Display.safe(latest.described)
+                + " (\(latest.language), version \(latest.version)).")
         if latest.status != .approved {
             if let sending = result.sending, sending.version != latest.version {
                 say("Version \(sending.version) (\(sending.name)) sends until version \(latest.version) is approved.")

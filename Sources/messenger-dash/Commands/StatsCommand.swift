@@ -44,7 +44,10 @@ struct StatsCommand: ParsableCommand {
             _ = try stats.range(from: day, to: day)
             let rows = try stats.allContacts(profile: profile, kind: kind, day: day)
             if json { return try printJSON(rows.map { ContactJSON($0, kind: kind, calendar: calendar) }) }
-            if csv { writeCSV(StatsExport.contactsCSV(rows, kind: kind, calendar: calendar)); return }
+            if csv {
+                writeCSV(StatsExport.contactsCSV(rows, kind: kind, calendar: calendar))
+                return
+            }
             var table = TextTable("EMAIL", "TIME", "STATUS", "REASON")
             for row in rows {
                 table.add(row.email, StatsExport.time(of: row, kind: kind, calendar: calendar), row.status.rawValue, row.reason ?? "")
@@ -55,8 +58,13 @@ struct StatsCommand: ParsableCommand {
         let range = try stats.range(from: from.flatMap(calendar.parseDay), to: to.flatMap(calendar.parseDay))
         let details = try stats.details(profile: profile, range: range, filter: filter)
         if json { return try printJSON(StatsJSON(details, calendar: calendar)) }
-        if csv { writeCSV(StatsExport.csv(details, calendar: calendar)); return }
-        say("\(Display.safe(details.profile)): \(calendar.string(for: range.lowerBound)) to \(calendar.string(for: range.upperBound)), filter \(filter.rawValue)")
+        if csv {
+            writeCSV(StatsExport.csv(details, calendar: calendar))
+            return
+        }
+        say(
+            "\(Display.safe(details.profile)): \(calendar.string(for: range.lowerBound)) to \(calendar.string(for: range.upperBound)), filter \(filter.rawValue)"
+        )
         let columns = StatsExport.columns(for: filter)
         var table = TextTable(headers: columns.map { $0.uppercased().replacingOccurrences(of: "WARNINGS", with: "NOT SENT") })
         for row in StatsExport.rows(details, calendar: calendar) { table.rows.append(row) }
