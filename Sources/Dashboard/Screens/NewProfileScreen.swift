@@ -44,89 +44,111 @@ public struct NewProfileState: Equatable, Sendable {
         }
     }
 
+    /// One reducer a step: each key goes to the step the screen is on.
     mutating func handle(_ key: Key, _ context: ScreenContext) -> [ScreenCommand] {
-        let existing = context.profileNames
         switch step {
-        case .name:
-            switch key {
-            case .escape: return [.pop]
-            case .enter, .tab:
-                validateName(existing: existing)
-                if name.text.trimmingCharacters(in: .whitespaces).isEmpty { nameError = "give the profile a name (1–100 characters)" }
-                if nameError == nil { step = .login }
-            default:
-                name.handle(key)
-                validateName(existing: existing)
-            }
-        case .login:
-            switch key {
-            case .escape: step = .name
-            case .enter:
-                if usesGraph {
-                    step = .token
-                    return []
-                }
-                return [.run(.loadPages)]
-            default: break
-            }
-        case .token:
-            switch key {
-            case .escape:
-                token = TextFieldState("", limit: 1024)
-                loginError = nil
-                step = .login
-            case .enter:
-                let text = token.text.trimmingCharacters(in: .whitespacesAndNewlines)
-                guard !text.isEmpty else {
-                    loginError = "paste a user access token first"
-                    return []
-                }
-                loginError = nil
-                // The token leaves the screen's state once it is handed over.
-                token = TextFieldState("", limit: 1024)
-                return [.run(.connectFacebook(token: text))]
-            default:
-                token.handle(key)
-                loginError = nil
-            }
-        case .page:
-            switch key {
-            case .escape: step = usesGraph ? .token : .login
-            case .char("j"), .down: picker.move(by: 1, visible: 12)
-            case .char("k"), .up: picker.move(by: -1, visible: 12)
-            case .char("g"), .home: picker.move(by: -picker.items.count, visible: 12)
-            case .char("G"), .end: picker.move(by: picker.items.count, visible: 12)
-            case .enter:
-                guard picker.items.indices.contains(picker.cursor) else { return [] }
-                if let reason = picker.items[picker.cursor].disabledReason {
-                    return [.toast("This page can't be chosen: \(reason)", .error)]
-                }
-                pageID = pages[picker.cursor].id
-                step = .status
-            default: break
-            }
-        case .status:
-            switch key {
-            case .escape: step = .page
-            case .char("j"), .char("k"), .up, .down, .char(" "): enabled.toggle()
-            case .enter, .ctrl("s"):
-                guard let pageID else { return [] }
-                step = .saving
-                return [.run(.createProfile(name: name.text, pageID: pageID, enabled: enabled))]
-            default: break
-            }
-        case .saving:
-            break
-        case .done:
-            guard let created else { return [.pop] }
-            switch key {
-            case .char("y"): return [.run(.copyToClipboard(created.optInCode))]
-            case .char("w"): return [.run(.writeFile(name: "optin-\(created.summary.optInField).html", contents: created.optInCode + "\n"))]
-            case .enter, .escape, .char("q"): return [.pop]  // the screen below reloads: it lists the new profile
-            default: break
-            }
+        case .name: return handleName(key, existing: context.profileNames)
+        case .login: return handleLogin(key)
+        case .token: return handleToken(key)
+        case .page: return handlePage(key)
+        case .status: return handleStatus(key)
+        case .saving: return []
+        case .done: return handleDone(key)
+        }
+    }
+
+    private mutating func handleName(_ key: Key, existing: [String]) -> [ScreenCommand] {
+        switch key {
+        case .escape: return [.pop]
+        case .enter, .tab:
+            validateName(existing: existing)
+            if name.text.trimmingCharacters(in: .whitespaces).isEmpty { nameError = "give the profile a name (1–100 characters)" }
+            if nameError == nil { step = .login }
+        default:
+            name.handle(key)
+            validateName(existing: existing)
         }
         return []
+    }
+
+    private mutating func handleLogin(_ key: Key) -> [ScreenCommand] {
+        switch key {
+        case .escape: step = .name
+        case .enter:
+            // Graph mode asks for a user access token; the sandbox lists its pages at once.
+            if usesGraph {
+                step = .token
+                return []
+            }
+            return [.run(.loadPages)]
+        default: break
+        }
+        return []
+    }
+
+    private mutating func handleToken(_ key: Key) -> [ScreenCommand] {
+        switch key {
+        case .escape:
+            token = TextFieldState("", limit: 1024)
+            loginError = nil
+            step = .login
+        case .enter:
+            let text = token.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !text.isEmpty else {
+                loginError = "paste a user access token first"
+                return []
+            }
+            loginError = nil
+            // The token leaves the screen's state once it is handed over.
+            token = TextFieldState("", limit: 1024)
+            return [.run(.connectFacebook(token: text))]
+        default:
+            token.handle(key)
+            loginError = nil
+        }
+        return []
+    }
+
+    private mutating func handlePage(_ key: Key) -> [ScreenCommand] {
+        switch key {
+        case .escape: step = usesGraph ? .token : .login
+        case .char("j"), .down: picker.move(by: 1, visible: 12)
+        case .char("k"), .up: picker.move(by: -1, visible: 12)
+        case .char("g"), .home: picker.move(by: -picker.items.count, visible: 12)
+        case .char("G"), .end: picker.move(by: picker.items.count, visible: 12)
+        case .enter:
+            guard picker.items.indices.contains(picker.cursor) else { return [] }
+            if let reason = picker.items[picker.cursor].disabledReason {
+                return [.toast("This page can't be chosen: \(reason)", .error)]
+            }
+            pageID = pages[picker.cursor].id
+            step = .status
+        default: break
+        }
+        return []
+    }
+
+    private mutating func handleStatus(_ key: Key) -> [ScreenCommand] {
+        switch key {
+        case .escape: step = .page
+        case .char("j"), .char("k"), .up, .down, .char(" "): enabled.toggle()
+        case .enter, .ctrl("s"):
+            guard let pageID else { return [] }
+            step = .saving
+            return [.run(.createProfile(name: name.text, pageID: pageID, enabled: enabled))]
+        default: break
+        }
+        return []
+    }
+
+    private func handleDone(_ key: Key) -> [ScreenCommand] {
+        guard let created else { return [.pop] }
+        switch key {
+        case .char("y"): return [.run(.copyToClipboard(created.optInCode))]
+        case .char("w"): return [.run(.writeFile(name: "optin-\(created.summary.optInField).html", contents: created.optInCode + "\n"))]
+        case .enter, .escape, .char("q"): return [.pop]  // the screen below reloads: it lists the new profile
+        default: return []
+        }
     }
 
     /// The directory's pages arrived: every page is listed, the ones that can't link say why.

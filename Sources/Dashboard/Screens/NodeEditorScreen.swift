@@ -60,8 +60,11 @@ public struct NodeEditorState: Equatable, Sendable {
     var currentTag: MessageTag? { data?.tags.first { $0.name == tag } }
     var optInField: String? { data?.profiles.first { $0.name == profile }?.optInField }
 
-    /// The live checks: counts, preview for the sample contact, flags, a template error.
-    var live: (check: MessageCheck, preview: String?, templateError: String?)? {
+    /// The live checks, recomputed from the text as it stands: counts, preview for the sample
+    /// contact, flags, a template error.
+    typealias LiveCheck = (check: MessageCheck, preview: String?, templateError: String?)
+
+    var live: LiveCheck? {
         guard let data else { return nil }
         if kind == .utility {
             return ProgramService.checkUtility(message: editor.text, fields: data.fields, examples: data.examples, sample: sample)
@@ -278,113 +281,154 @@ public struct NodeEditorState: Equatable, Sendable {
         return []
     }
 
+    /// Where the editor's parts go. Wide (120 columns and more): the message and the preview side
+    /// by side over the whole height; narrow: the preview below, and one line of notes under the
+    /// profile and tag.
+    struct Areas {
+        let header: Rect
+        let message: Rect
+        let preview: Rect
+        let wide: Bool
+
+        init(_ area: Rect) {
+            let rows = Layout.vertical(area, [.length(3), .fill, .length(min(8, max(4, area.height / 4)))])
+            header = rows[0]
+            wide = rows[1].width >= 120
+            if wide {
+                let main = Rect(x: rows[1].x, y: rows[1].y, width: rows[1].width, height: rows[1].height + rows[2].height)
+                let body = Layout.horizontal(main, [.percent(55), .fill])
+                (message, preview) = (body[0], body[1])
+            } else {
+                (message, preview) = (rows[1], rows[2])
+            }
+        }
+    }
+
     func render(into buffer: inout Buffer, area: Rect, theme: Theme) {
         guard let data else {
             Label("Loading…", style: theme.muted).render(into: &buffer, area: area.inset(1))
             return
         }
-        let rows = Layout.vertical(area, [.length(3), .fill, .length(min(8, max(4, area.height / 4)))])
-        // Profile and tag.
-        func field(_ label: String, _ value: String, _ focused: Bool, y: Int, x: Int, width: Int) {
-            buffer.write(label, x: x, y: y, style: theme.muted)
+        let areas = Areas(area)
+        let live = self.live
+        renderHeader(data, into: &buffer, area: areas.header, theme: theme)
+        renderMessage(live, into: &buffer, area: areas.message, theme: theme)
+        let previewInner = renderPreview(live, into: &buffer, area: areas.preview, theme: theme)
+        let notes = noteLines(live, width: areas.wide ? previewInner.width : areas.header.width - 2, wrap: areas.wide, theme: theme)
+        if areas.wide {
+            let top = previewInner.maxY - notes.count
+            for (i, line) in notes.enumerated() where top + i >= previewInner.y {
+                Label(line.0, style: line.1).render(
+                    into: &buffer, area: Rect(x: previewInner.x, y: top + i, width: previewInner.width, height: 1))
+            }
+        } else if let first = notes.first {
+            Label(first.0 + (notes.count > 1 ? " (+\(notes.count - 1))" : ""), style: first.1)
+                .render(into: &buffer, area: Rect(x: areas.header.x + 1, y: areas.header.y + 2, width: areas.header.width - 2, height: 1))
+        }
+        if picker != nil { renderPicker(into: &buffer, area: area, theme: theme) }
+    }
+
+    /// The profile and how the node sends, the focused one highlighted.
+    private func renderHeader(_ data: NodeEditorData, into buffer: inout Buffer, area: Rect, theme: Theme) {
+        func field(_ label: String, _ value: String, _ focused: Bool, x: Int, width: Int) {
+            buffer.write(label, x: x, y: area.y + 1, style: theme.muted)
             buffer.write(
-                DisplayWidth.truncate(value, to: width - DisplayWidth.of(label) - 1), x: x + DisplayWidth.of(label) + 1, y: y,
+                DisplayWidth.truncate(value, to: width - DisplayWidth.of(label) - 1), x: x + DisplayWidth.of(label) + 1, y: area.y + 1,
                 style: focused ? theme.selection : theme.text)
         }
-        let half = rows[0].width / 2
+        let half = area.width / 2
         let profileText =
             profile.map { p in p + (data.profiles.first { $0.name == p }?.enabled == false ? " (Disabled)" : "") }
             ?? "(none: Tab here, Enter)"
-        field("Profile:", profileText, focus == .profile, y: rows[0].y + 1, x: rows[0].x + 1, width: half - 1)
-        field("Send as:", sendsAsText, focus == .tag, y: rows[0].y + 1, x: rows[0].x + half, width: rows[0].width - half)
-        // Message editor and, beside or below it, the preview and checks.
-        let live = self.live
-        let wide = rows[1].width >= 120
-        // Wide: message and preview side by side over the whole height; narrow: preview below.
-        let main = wide ? Rect(x: rows[1].x, y: rows[1].y, width: rows[1].width, height: rows[1].height + rows[2].height) : rows[1]
-        let body = wide ? Layout.horizontal(main, [.percent(55), .fill]) : [rows[1]]
+        field("Profile:", profileText, focus == .profile, x: area.x + 1, width: half - 1)
+        field("Send as:", sendsAsText, focus == .tag, x: area.x + half, width: area.width - half)
+    }
+
+    /// The message being edited, its counts in the title (red past the limit) and the flagged
+    /// words highlighted.
+    private func renderMessage(_ live: LiveCheck?, into buffer: inout Buffer, area: Rect, theme: Theme) {
         let counts =
             live.map {
                 "\($0.check.templateLength)/\(MessageTemplate.maxLength) · preview \($0.check.previewLength)/\(MessageTemplate.maxLength)"
             } ?? ""
-        let messageInner = Block(
+        let inner = Block(
             title: "Message · " + counts, style: focus == .message ? theme.accent : theme.border,
             titleStyle: (live?.check.previewLength ?? 0) > MessageTemplate.maxLength ? theme.error : theme.header
         )
-        .render(into: &buffer, area: body[0])
+        .render(into: &buffer, area: area)
         TextArea(theme: theme, focused: focus == .message && picker == nil, highlights: highlights(live?.check.flags ?? []))
-            .render(into: &buffer, area: messageInner, state: editor)
-        let previewArea = wide ? body[1] : rows[2]
-        let previewTitle = "Preview" + (sample.map { " for \($0.email)" } ?? "") + " · [ ]"
-        let previewInner = Block(title: previewTitle, style: focus == .preview ? theme.accent : theme.border, titleStyle: theme.header)
-            .render(into: &buffer, area: previewArea)
-        var previewLines: [(String, Style)] = []
+            .render(into: &buffer, area: inner, state: editor)
+    }
+
+    /// The message as the sample contact would get it (or the warning it would get instead);
+    /// returns the box's inside, where the wide layout also puts the notes.
+    private func renderPreview(_ live: LiveCheck?, into buffer: inout Buffer, area: Rect, theme: Theme) -> Rect {
+        let title = "Preview" + (sample.map { " for \($0.email)" } ?? "") + " · [ ]"
+        let inner = Block(title: title, style: focus == .preview ? theme.accent : theme.border, titleStyle: theme.header)
+            .render(into: &buffer, area: area)
+        var lines: [(String, Style)] = []
         if let sample, !sample.optedIn {
             let warning =
                 "⚠ \(sample.email) has no opt-in for this profile: it would get a warning (\(ProgramRunner.noOptInReason)) and move on through the program."
-            previewLines = TextWrap.lines(warning, width: max(1, previewInner.width)).map { ($0, theme.warning) }
+            lines = TextWrap.lines(warning, width: max(1, inner.width)).map { ($0, theme.warning) }
         } else if let preview = live?.preview {
-            previewLines = TextWrap.lines(preview, width: max(1, previewInner.width)).map { ($0, theme.text) }
+            lines = TextWrap.lines(preview, width: max(1, inner.width)).map { ($0, theme.text) }
         }
-        if let error = live?.templateError { previewLines = [("✗ " + error, theme.error)] }
-        for (i, line) in previewLines.prefix(previewInner.height).enumerated() {
-            Label(line.0, style: line.1).render(into: &buffer, area: previewInner.row(i))
+        if let error = live?.templateError { lines = [("✗ " + error, theme.error)] }
+        for (i, line) in lines.prefix(inner.height).enumerated() {
+            Label(line.0, style: line.1).render(into: &buffer, area: inner.row(i))
         }
-        // Policy flags, each with the words that raised it: in the preview box when wide, on the
-        // line under the profile and tag when narrow.
-        var flagLines: [(String, Style)] = []
+        return inner
+    }
+
+    /// The notes under the preview, most pressing first: a retired tag, a template problem, the
+    /// policy flags (each with the words that raised it), unknown fields; else a ✓. With `wrap`
+    /// each note wraps at `width`; without, the narrow layout shows only the first line.
+    private func noteLines(_ live: LiveCheck?, width: Int, wrap: Bool, theme: Theme) -> [(String, Style)] {
+        func wrapped(_ text: String, _ style: Style) -> [(String, Style)] {
+            wrap ? TextWrap.lines(text, width: max(1, width)).map { ($0, style) } : [(text, style)]
+        }
+        var lines: [(String, Style)] = []
         for flag in live?.check.flags ?? [] {
             let text =
                 "⚑ " + flag.explanation + (flag.words.isEmpty ? "" : ": " + flag.words.joined(separator: ", "))
                 + (flag.fix.map { " → " + $0 } ?? "")
-            flagLines += TextWrap.lines(text, width: max(1, wide ? previewInner.width : rows[0].width - 2)).map { ($0, theme.error) }
+            lines += TextWrap.lines(text, width: max(1, width)).map { ($0, theme.error) }
         }
         if let unknown = live?.check.unknownFields, !unknown.isEmpty {
-            flagLines.append(
+            lines.append(
                 ("✗ unknown data field" + (unknown.count > 1 ? "s " : " ") + unknown.map { "@\($0)@" }.joined(separator: ", "), theme.error)
             )
         }
-        // Wide, each note wraps in the preview box; narrow, one line shows the first (the most
-        // pressing: a retired tag, then a template problem, then the flags).
-        func wrapped(_ text: String, _ style: Style) -> [(String, Style)] {
-            wide ? TextWrap.lines(text, width: max(1, previewInner.width)).map { ($0, style) } : [(text, style)]
-        }
-        let problems = flagLines.count
-        if problems == 0, live != nil {
-            flagLines.append((kind == .utility ? "✓ passes Meta's template rules as we know them" : "✓ no policy flags", theme.success))
+        if lines.isEmpty, live != nil {
+            lines.append((kind == .utility ? "✓ passes Meta's template rules as we know them" : "✓ no policy flags", theme.success))
         }
         if let (note, problem) = reviewNote {
             if problem {
-                flagLines.insert(contentsOf: wrapped("✗ " + note, theme.error), at: 0)
+                lines.insert(contentsOf: wrapped("✗ " + note, theme.error), at: 0)
             } else {
-                flagLines += wrapped("ℹ " + note, theme.muted)
+                lines += wrapped("ℹ " + note, theme.muted)
             }
         }
         if let retired = tagRetired {
-            flagLines.insert(
+            lines.insert(
                 contentsOf: wrapped(
                     "⚑ tag \(retired) by Meta (error 100): " + (focus == .message ? "Tab, then u" : "press u")
                         + " to send a utility template", theme.error), at: 0)
         }
-        let flagsTop = wide ? previewInner.maxY - flagLines.count : rows[0].y + 2
-        if wide {
-            for (i, line) in flagLines.enumerated() where flagsTop + i >= previewInner.y {
-                Label(line.0, style: line.1).render(
-                    into: &buffer, area: Rect(x: previewInner.x, y: flagsTop + i, width: previewInner.width, height: 1))
-            }
-        } else if let first = flagLines.first {
-            Label(first.0 + (flagLines.count > 1 ? " (+\(flagLines.count - 1))" : ""), style: first.1)
-                .render(into: &buffer, area: Rect(x: rows[0].x + 1, y: rows[0].y + 2, width: rows[0].width - 2, height: 1))
-        }
-        if let picker {
-            let titles: [Picker: String] = [
-                .profile: "Pick a profile (Enabled only)", .tag: "Change tag: send as", .field: "Insert a data field",
-            ]
-            let box = area.centered(width: min(area.width - 4, 100), height: min(area.height - 2, pickerState.items.count + 2))
-            buffer.fill(box, style: theme.text)
-            let inner = Block(title: titles[picker] ?? "", style: theme.border, titleStyle: theme.accent).render(into: &buffer, area: box)
-            TerminalKit.Picker(theme: theme).render(into: &buffer, area: inner, state: pickerState)
-        }
+        return lines
+    }
+
+    /// The open picker (profile, tag or data field), centred over the editor.
+    private func renderPicker(into buffer: inout Buffer, area: Rect, theme: Theme) {
+        guard let picker else { return }
+        let titles: [Picker: String] = [
+            .profile: "Pick a profile (Enabled only)", .tag: "Change tag: send as", .field: "Insert a data field",
+        ]
+        let box = area.centered(width: min(area.width - 4, 100), height: min(area.height - 2, pickerState.items.count + 2))
+        buffer.fill(box, style: theme.text)
+        let inner = Block(title: titles[picker] ?? "", style: theme.border, titleStyle: theme.accent).render(into: &buffer, area: box)
+        TerminalKit.Picker(theme: theme).render(into: &buffer, area: inner, state: pickerState)
     }
 
     /// The flagged words, as character ranges per line, for the editor to highlight.

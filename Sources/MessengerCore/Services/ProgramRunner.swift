@@ -195,148 +195,180 @@ public struct ProgramRunner: Sendable {
 
     // MARK: Start: lease, recovery, enrolment
 
+    /// The run's first transaction: the node it sends (checked sendable today, R12/R13), the
+    /// lease, what a dead run left, and the enrolment. Returns the plan and how many enrolments
+    /// are left to go through the node.
     private func start(
         program name: String, reenrol: Bool, selection: EnrolmentSelection,
         summary: inout RunSummary, reasons: inout [String: Int]
     ) throws -> (NodePlan, Int) {
         let now = workspace.clock.nowMillis()
         let day = workspace.calendar.day(ofMillis: now)
-        let pid = Int64(getpid())
-        var recovered = 0
-        var recoveredAnswered = 0
-        var notAsked = 0
-        var unknownTotal = 0
-        var sentFromAnswers = 0
-        var failedFromAnswers: [String: Int] = [:]
+        var recovery = Recovery()
         var enrolled = 0
         let result: (NodePlan, Int) = try workspace.database.write { db in
             let programID = try ProgramService.id(db, named: name)
             let node = try Self.sendingNode(db, programID: programID, name: name, day: day)
-
-            // One process at a time: a live owner refuses; a dead one's run is closed, and what it
-            // had claimed without an answer becomes unknown, never resent.
-            var deadClaims: [(node: Int64, after: Int64, through: Int64)] = []
-            for run in try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT id, pid, claim_node_id, claim_after, claim_through, finished_at FROM program_run
-                    WHERE program_id = ? AND (finished_at IS NULL OR claim_node_id IS NOT NULL)
-                    """, arguments: [programID])
-            {
-                let owner: Int64 = run["pid"]
-                // This process's own unfinished run is one that failed before it could close: the
-                // run lock above guarantees it isn't still going.
-                if (run["finished_at"] as Int64?) == nil { try Self.refuseIfRunningElsewhere(owner: owner, program: name) }
-                if let claimNode: Int64 = run["claim_node_id"] {
-                    deadClaims.append((claimNode, run["claim_after"], run["claim_through"]))
-                }
-                try db.execute(
-                    sql: "UPDATE program_run SET finished_at = COALESCE(finished_at, ?), claim_node_id = NULL WHERE id = ?",
-                    arguments: [now, run["id"]])
-            }
-            try db.execute(
-                sql: "INSERT INTO program_run (program_id, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?)",
-                arguments: [programID, pid, now, now])
-            let runID = db.lastInsertedRowID
+            let (runID, deadClaims) = try Self.takeLease(db, programID: programID, program: name, at: now)
             let plan = node.plan(programID: programID, runID: runID)
-
-            var rollup = Rollup()
-            let insert = try Self.insertStatement(db)
-            // What the dead run's journal says of its claim (see AnswerJournal): answered messages
-            // are recorded as answered, asked ones without an answer as unknown, and ones never
-            // asked are left to this run to send.
             let journalPath = AnswerJournal.path(database: workspace.database.path, programID: programID)
-            for claim in deadClaims {
-                let journal = AnswerJournal.read(journalPath, node: claim.node, after: claim.after, through: claim.through)
-                let unanswered = try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT e.id, e.contact_id, o.value FROM enrolment e
-                        LEFT JOIN contact_value o ON o.contact_id = e.contact_id AND o.field_id = ?
-                        WHERE e.program_id = ? AND e.id > ? AND e.id <= ? AND e.finished_at IS NULL AND e.next_position = 1
-                          AND NOT EXISTS (SELECT 1 FROM send s WHERE s.enrolment_id = e.id AND s.node_id = ?)
-                        """, arguments: [plan.optInFieldID, programID, claim.after, claim.through, claim.node])
-                var unknown = 0
-                for row in unanswered {
-                    let enrolment: Int64 = row[0]
-                    if let answer = journal.answers[enrolment], let psid = answer.psid {
-                        if let messageID = answer.mid {
-                            try Self.writeSend(
-                                insert, plan, enrolment: enrolment, node: claim.node, contact: row[1], psid: psid, day: day,
-                                at: now, outcome: .sent, status: .sent, messageID: messageID, message: answer.text)
-                            rollup.add(profile: plan.profileID, day: day, outcome: .sent)
-                            sentFromAnswers += 1
-                        } else {
-                            let error = GraphError(code: answer.code ?? GraphError.unexpectedAnswer, subcode: answer.sub)
-                            let reason = answer.reason ?? error.reason
-                            try Self.writeSend(
-                                insert, plan, enrolment: enrolment, node: claim.node, contact: row[1], psid: psid, day: day,
-                                at: now, outcome: .warning, status: .failed, reason: reason, error: error, message: answer.text)
-                            try Suppression.note(db, page: plan.pageID, contact: row[1], error: error, day: day, at: now)
-                            rollup.add(profile: plan.profileID, day: day, outcome: .warning, reason: reason)
-                            failedFromAnswers[reason, default: 0] += 1
-                        }
-                        recoveredAnswered += 1
-                    } else if journal.knowsWhatWasAsked && !journal.asked.contains(enrolment) {
-                        notAsked += 1  // never left the machine: this run sends it
-                    } else {
-                        try Self.writeSend(
-                            insert, plan, enrolment: enrolment, node: claim.node, contact: row[1], psid: row[2], day: day,
-                            at: now, outcome: .warning, status: .unknown, reason: Self.unknownReason)
-                        unknown += 1
-                    }
-                }
-                rollup.add(profile: plan.profileID, day: day, outcome: .warning, reason: Self.unknownReason, count: unknown)
-                recovered += unanswered.count - notAsked
-                unknownTotal += unknown
-                // Only the enrolments that now have their row move on; the never-asked stay for this run.
-                try Self.advance(db, plan, after: claim.after, through: claim.through, at: now, onlyRecordedFor: claim.node)
-            }
-            try rollup.write(db)
-
-            // Enrolment: everyone not yet enrolled, or (reenrol) everyone again. Each new
-            // enrolment links to the contact's last one in the program, and becomes it: both go
-            // through `program_contact` in contact order, one row per contact whatever the history.
-            // The new enrolments are the ids above the old maximum (a rowid table takes max + 1).
-            var filter = ""
-            var arguments: StatementArguments = [programID, now]
-            if case .sample(let percent, let salt) = selection {
-                filter = " AND ((contact.id * 2654435761 + ?) % 100) < ?"
-                arguments += [salt, percent]
-            }
-            if !reenrol { filter += " AND last.contact_id IS NULL" }
-            let before = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM enrolment") ?? 0
-            try db.execute(
-                sql: """
-                    INSERT INTO enrolment (program_id, contact_id, enrolled_at, previous_id)
-                    SELECT ?1, contact.id, ?2, last.last_enrolment_id FROM contact
-                    LEFT JOIN program_contact last ON last.program_id = ?1 AND last.contact_id = contact.id
-                    WHERE 1\(filter) ORDER BY contact.id
-                    """, arguments: arguments)
-            enrolled = db.changesCount
-            if enrolled > 0 {
-                try db.execute(
-                    sql: """
-                        INSERT INTO program_contact (program_id, contact_id, last_enrolment_id)
-                        SELECT program_id, contact_id, id FROM enrolment WHERE id > ? ORDER BY id
-                        ON CONFLICT (program_id, contact_id) DO UPDATE SET last_enrolment_id = excluded.last_enrolment_id
-                        """, arguments: [before])
-                try db.execute(sql: "UPDATE program SET enrolled = enrolled + ? WHERE id = ?", arguments: [enrolled, programID])
-            }
-
-            let total =
-                try Int.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM enrolment WHERE program_id = ? AND finished_at IS NULL", arguments: [programID]) ?? 0
-            return (plan, total)
+            recovery = try Self.recover(db, plan, claims: deadClaims, journal: journalPath, day: day, at: now)
+            enrolled = try Self.enrol(db, programID: programID, reenrol: reenrol, selection: selection, at: now)
+            let total = try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM enrolment WHERE program_id = ? AND finished_at IS NULL", arguments: [programID])
+            return (plan, total ?? 0)
         }
         summary.enrolled = enrolled
-        summary.recovered = recovered
-        summary.recoveredAnswered = recoveredAnswered
-        summary.sent += sentFromAnswers
-        for (reason, count) in failedFromAnswers { reasons[reason, default: 0] += count }
-        if unknownTotal > 0 { reasons[Self.unknownReason, default: 0] += unknownTotal }
-        summary.recoveredNotAsked = notAsked
+        recovery.add(to: &summary, reasons: &reasons)
         return result
+    }
+
+    /// A dead run's claim: the enrolments it had claimed for a node, `after` < id ≤ `through`.
+    typealias Claim = (node: Int64, after: Int64, through: Int64)
+
+    /// One process at a time: a live owner refuses; a dead one's run is closed, and what it had
+    /// claimed is returned for `recover`. Then this run's lease row is written.
+    static func takeLease(_ db: Database, programID: Int64, program name: String, at now: Int64) throws -> (
+        runID: Int64, deadClaims: [Claim]
+    ) {
+        var deadClaims: [Claim] = []
+        let runs = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT id, pid, claim_node_id, claim_after, claim_through, finished_at FROM program_run
+                WHERE program_id = ? AND (finished_at IS NULL OR claim_node_id IS NOT NULL)
+                """, arguments: [programID])
+        for run in runs {
+            let owner: Int64 = run["pid"]
+            // This process's own unfinished run is one that failed before it could close: the
+            // run lock (`RunsInThisProcess`) guarantees it isn't still going.
+            if (run["finished_at"] as Int64?) == nil { try refuseIfRunningElsewhere(owner: owner, program: name) }
+            if let claimNode: Int64 = run["claim_node_id"] {
+                deadClaims.append((claimNode, run["claim_after"], run["claim_through"]))
+            }
+            try db.execute(
+                sql: "UPDATE program_run SET finished_at = COALESCE(finished_at, ?), claim_node_id = NULL WHERE id = ?",
+                arguments: [now, run["id"]])
+        }
+        try db.execute(
+            sql: "INSERT INTO program_run (program_id, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?)",
+            arguments: [programID, Int64(getpid()), now, now])
+        return (db.lastInsertedRowID, deadClaims)
+    }
+
+    /// What recovering dead runs' claims recorded, for the run's summary.
+    struct Recovery {
+        /// Recorded now: as Facebook answered (`answered` of them) or as unknown.
+        var recorded = 0
+        var answered = 0
+        var sent = 0
+        var failed: [String: Int] = [:]
+        var unknown = 0
+        /// Never asked of Facebook (the journal says so): left for this run to send.
+        var notAsked = 0
+
+        func add(to summary: inout RunSummary, reasons: inout [String: Int]) {
+            summary.recovered = recorded
+            summary.recoveredAnswered = answered
+            summary.recoveredNotAsked = notAsked
+            summary.sent += sent
+            for (reason, count) in failed { reasons[reason, default: 0] += count }
+            if unknown > 0 { reasons[unknownReason, default: 0] += unknown }
+        }
+    }
+
+    /// What the dead runs' journals say of their claims (see AnswerJournal): answered messages
+    /// are recorded as answered, asked ones without an answer as unknown (never resent), and ones
+    /// never asked are left to this run to send.
+    static func recover(_ db: Database, _ plan: NodePlan, claims: [Claim], journal path: String, day: DayNumber, at now: Int64) throws
+        -> Recovery
+    {
+        var recovery = Recovery()
+        var rollup = Rollup()
+        let insert = try insertStatement(db)
+        for claim in claims {
+            let journal = AnswerJournal.read(path, node: claim.node, after: claim.after, through: claim.through)
+            let unanswered = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT e.id, e.contact_id, o.value FROM enrolment e
+                    LEFT JOIN contact_value o ON o.contact_id = e.contact_id AND o.field_id = ?
+                    WHERE e.program_id = ? AND e.id > ? AND e.id <= ? AND e.finished_at IS NULL AND e.next_position = 1
+                      AND NOT EXISTS (SELECT 1 FROM send s WHERE s.enrolment_id = e.id AND s.node_id = ?)
+                    """, arguments: [plan.optInFieldID, plan.programID, claim.after, claim.through, claim.node])
+            var unknown = 0
+            var notAsked = 0
+            for row in unanswered {
+                let enrolment: Int64 = row[0]
+                if let answer = journal.answers[enrolment], let psid = answer.psid {
+                    if let messageID = answer.mid {
+                        try writeSend(
+                            insert, plan, enrolment: enrolment, node: claim.node, contact: row[1], psid: psid, day: day,
+                            at: now, outcome: .sent, status: .sent, messageID: messageID, message: answer.text)
+                        rollup.add(profile: plan.profileID, day: day, outcome: .sent)
+                        recovery.sent += 1
+                    } else {
+                        let error = GraphError(code: answer.code ?? GraphError.unexpectedAnswer, subcode: answer.sub)
+                        let reason = answer.reason ?? error.reason
+                        try writeSend(
+                            insert, plan, enrolment: enrolment, node: claim.node, contact: row[1], psid: psid, day: day,
+                            at: now, outcome: .warning, status: .failed, reason: reason, error: error, message: answer.text)
+                        try Suppression.note(db, page: plan.pageID, contact: row[1], error: error, day: day, at: now)
+                        rollup.add(profile: plan.profileID, day: day, outcome: .warning, reason: reason)
+                        recovery.failed[reason, default: 0] += 1
+                    }
+                    recovery.answered += 1
+                } else if journal.knowsWhatWasAsked && !journal.asked.contains(enrolment) {
+                    notAsked += 1  // never left the machine: this run sends it
+                } else {
+                    try writeSend(
+                        insert, plan, enrolment: enrolment, node: claim.node, contact: row[1], psid: row[2], day: day,
+                        at: now, outcome: .warning, status: .unknown, reason: unknownReason)
+                    unknown += 1
+                }
+            }
+            rollup.add(profile: plan.profileID, day: day, outcome: .warning, reason: unknownReason, count: unknown)
+            recovery.recorded += unanswered.count - notAsked
+            recovery.notAsked += notAsked
+            recovery.unknown += unknown
+            // Only the enrolments that now have their row move on; the never-asked stay for this run.
+            try advance(db, plan, after: claim.after, through: claim.through, at: now, onlyRecordedFor: claim.node)
+        }
+        try rollup.write(db)
+        return recovery
+    }
+
+    /// Enrols everyone not yet enrolled, or (`reenrol`) everyone again; returns how many. Each
+    /// new enrolment links to the contact's last one in the program, and becomes it: both go
+    /// through `program_contact` in contact order, one row per contact whatever the history.
+    /// The new enrolments are the ids above the old maximum (a rowid table takes max + 1).
+    static func enrol(_ db: Database, programID: Int64, reenrol: Bool, selection: EnrolmentSelection, at now: Int64) throws -> Int {
+        var filter = ""
+        var arguments: StatementArguments = [programID, now]
+        if case .sample(let percent, let salt) = selection {
+            filter = " AND ((contact.id * 2654435761 + ?) % 100) < ?"
+            arguments += [salt, percent]
+        }
+        if !reenrol { filter += " AND last.contact_id IS NULL" }
+        let before = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM enrolment") ?? 0
+        try db.execute(
+            sql: """
+                INSERT INTO enrolment (program_id, contact_id, enrolled_at, previous_id)
+                SELECT ?1, contact.id, ?2, last.last_enrolment_id FROM contact
+                LEFT JOIN program_contact last ON last.program_id = ?1 AND last.contact_id = contact.id
+                WHERE 1\(filter) ORDER BY contact.id
+                """, arguments: arguments)
+        let enrolled = db.changesCount
+        if enrolled > 0 {
+            try db.execute(
+                sql: """
+                    INSERT INTO program_contact (program_id, contact_id, last_enrolment_id)
+                    SELECT program_id, contact_id, id FROM enrolment WHERE id > ? ORDER BY id
+                    ON CONFLICT (program_id, contact_id) DO UPDATE SET last_enrolment_id = excluded.last_enrolment_id
+                    """, arguments: [before])
+            try db.execute(sql: "UPDATE program SET enrolled = enrolled + ? WHERE id = ?", arguments: [enrolled, programID])
+        }
+        return enrolled
     }
 
     /// What a run (or a retry) sends: the program's Messenger node, checked sendable today.
