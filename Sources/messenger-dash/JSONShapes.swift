@@ -3,6 +3,21 @@
 
 import MessengerCore
 
+/// An optional the JSON writes as null instead of leaving its key out, as the synthesised
+/// `Encodable` does with a plain optional: the shapes keep their keys (a plain optional, as the
+/// profile's detail-only keys, is left out when nil).
+@propertyWrapper
+struct KeepNull<Value: Encodable>: Encodable {
+    var wrappedValue: Value?
+
+    init(wrappedValue: Value?) { self.wrappedValue = wrappedValue }
+
+    func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if let wrappedValue { try container.encode(wrappedValue) } else { try container.encodeNil() }
+    }
+}
+
 /// The `--json` shapes (README, "Command line"): snake_case keys, stable; more keys may be added.
 struct ProfileJSON: Encodable {
     let name: String
@@ -44,9 +59,9 @@ struct PageJSON: Encodable {
     let id: String
     let name: String
     let role: String
-    let linked_profile: String?
+    @KeepNull var linked_profile: String?
     let can_link: Bool
-    let reason: String?
+    @KeepNull var reason: String?
 
     init(_ p: PageInfo) {
         id = p.id
@@ -56,28 +71,16 @@ struct PageJSON: Encodable {
         can_link = p.eligibility == .eligible && p.linkedProfile == nil
         reason = p.eligibility.reason ?? p.linkedProfile.map { "already linked to profile \($0)" }
     }
-
-    func encode(to encoder: Encoder) throws {
-        // linked_profile is always present, null when unlinked.
-        enum Keys: String, CodingKey { case id, name, role, linked_profile, can_link, reason }
-        var c = encoder.container(keyedBy: Keys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(name, forKey: .name)
-        try c.encode(role, forKey: .role)
-        try c.encode(linked_profile, forKey: .linked_profile)
-        try c.encode(can_link, forKey: .can_link)
-        try c.encode(reason, forKey: .reason)
-    }
 }
 
 struct ProgramJSON: Encodable {
     let name: String
     let status: String
-    let profile: String?
-    let tag: String?
+    @KeepNull var profile: String?
+    @KeepNull var tag: String?
     let enrolled: Int
     let kind: String
-    let template_status: String?
+    @KeepNull var template_status: String?
     let tag_retired: Bool
 
     init(_ p: ProgramSummary) {
@@ -90,19 +93,6 @@ struct ProgramJSON: Encodable {
         template_status = p.latestTemplate?.status.rawValue
         tag_retired = p.tagRetired != nil
     }
-
-    func encode(to encoder: Encoder) throws {
-        enum Keys: String, CodingKey { case name, status, profile, tag, enrolled, kind, template_status, tag_retired }
-        var c = encoder.container(keyedBy: Keys.self)
-        try c.encode(name, forKey: .name)
-        try c.encode(status, forKey: .status)
-        try c.encode(profile, forKey: .profile)
-        try c.encode(tag, forKey: .tag)
-        try c.encode(enrolled, forKey: .enrolled)
-        try c.encode(kind, forKey: .kind)
-        try c.encode(template_status, forKey: .template_status)
-        try c.encode(tag_retired, forKey: .tag_retired)
-    }
 }
 
 /// `programs show --json`: `name, status, profile, kind, tag, message, template` (null for a tagged
@@ -113,28 +103,17 @@ struct ProgramDetailJSON: Encodable {
         let language: String
         let version: Int
         let status: String
-        let reason: String?
-        let sending_version: Int?
-
-        func encode(to encoder: Encoder) throws {
-            enum Keys: String, CodingKey { case name, language, version, status, reason, sending_version }
-            var c = encoder.container(keyedBy: Keys.self)
-            try c.encode(name, forKey: .name)
-            try c.encode(language, forKey: .language)
-            try c.encode(version, forKey: .version)
-            try c.encode(status, forKey: .status)
-            try c.encode(reason, forKey: .reason)
-            try c.encode(sending_version, forKey: .sending_version)
-        }
+        @KeepNull var reason: String?
+        @KeepNull var sending_version: Int?
     }
     let name: String
     let status: String
-    let profile: String?
+    @KeepNull var profile: String?
     let kind: String
-    let tag: String?
-    let tag_retired: String?
+    @KeepNull var tag: String?
+    @KeepNull var tag_retired: String?
     let message: String
-    let template: Template?
+    @KeepNull var template: Template?
     let enrolled: Int
 
     init(_ p: ProgramSummary) {
@@ -151,20 +130,6 @@ struct ProgramDetailJSON: Encodable {
                 name: $0.name, language: $0.language, version: $0.version, status: $0.status.rawValue, reason: $0.reason,
                 sending_version: p.sendingTemplate?.version)
         }
-    }
-
-    func encode(to encoder: Encoder) throws {
-        enum Keys: String, CodingKey { case name, status, profile, kind, tag, tag_retired, message, template, enrolled }
-        var c = encoder.container(keyedBy: Keys.self)
-        try c.encode(name, forKey: .name)
-        try c.encode(status, forKey: .status)
-        try c.encode(profile, forKey: .profile)
-        try c.encode(kind, forKey: .kind)
-        try c.encode(tag, forKey: .tag)
-        try c.encode(tag_retired, forKey: .tag_retired)
-        try c.encode(message, forKey: .message)
-        try c.encode(template, forKey: .template)
-        try c.encode(enrolled, forKey: .enrolled)
     }
 }
 
@@ -200,9 +165,9 @@ struct ContactJSON: Encodable {
     let email: String
     let time: String
     let status: String
-    let reason: String?
-    let message_id: String?
-    let error_code: Int?
+    @KeepNull var reason: String?
+    @KeepNull var message_id: String?
+    @KeepNull var error_code: Int?
 
     init(_ c: ContactOutcome, kind: ContactKind, calendar: AccountCalendar) {
         email = c.email
@@ -211,17 +176,6 @@ struct ContactJSON: Encodable {
         reason = c.reason
         message_id = c.messageID
         error_code = c.errorCode
-    }
-
-    func encode(to encoder: Encoder) throws {
-        enum Keys: String, CodingKey { case email, time, status, reason, message_id, error_code }
-        var c = encoder.container(keyedBy: Keys.self)
-        try c.encode(email, forKey: .email)
-        try c.encode(time, forKey: .time)
-        try c.encode(status, forKey: .status)
-        try c.encode(reason, forKey: .reason)
-        try c.encode(message_id, forKey: .message_id)
-        try c.encode(error_code, forKey: .error_code)
     }
 }
 
