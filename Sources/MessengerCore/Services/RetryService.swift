@@ -40,17 +40,25 @@ public enum RetryReason: Equatable, Hashable, Sendable, CustomStringConvertible 
         }
     }
 
-    /// The SQL condition on a `send s` row that this reason (or, nil, any of them) covers: a
-    /// literal, with the codes as arguments.
+    /// The SQL condition on a `send s` row that a retry for this reason (or, nil, any of them)
+    /// sends again: a warning with that status or code, with a PSID to send to, whose contact is
+    /// not suppressed for the page (R15). A literal, with the codes as arguments; the counts and
+    /// the retry itself all use it, so what the dashboard offers is what a retry sends.
     static func condition(_ reason: RetryReason?) -> (sql: String, arguments: StatementArguments) {
+        let (which, arguments): (String, StatementArguments)
         switch reason {
-        case .unknown?: return ("s.status = 'unknown'", [])
-        case .code(let code)?: return ("(s.status = 'failed' AND s.error_code = ?)", [code])
+        case .unknown?: (which, arguments) = ("s.status = 'unknown'", [])
+        case .code(let code)?: (which, arguments) = ("(s.status = 'failed' AND s.error_code = ?)", [code])
         case nil:
-            return (
+            (which, arguments) = (
                 "(s.status = 'unknown' OR (s.status = 'failed' AND s.error_code IN (?, ?, ?, ?, ?)))", StatementArguments(retryableCodes)
             )
         }
+        let sql = """
+            s.outcome = 'warning' AND \(which) AND s.psid IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM suppression sp WHERE sp.page_id = s.page_id AND sp.contact_id = s.contact_id)
+            """
+        return (sql, arguments)
     }
 }
 
@@ -101,8 +109,7 @@ public struct RetryService: Sendable {
                 sql: """
                     SELECT COUNT(*) FROM send s JOIN node ON node.id = s.node_id AND node.program_id = ? AND node.position = 1
                     JOIN profile ON profile.id = node.profile_id
-                    WHERE s.day = ? AND s.outcome = 'warning' AND s.page_id = profile.page_id AND \(condition.sql)
-                      AND NOT EXISTS (SELECT 1 FROM suppression sp WHERE sp.page_id = s.page_id AND sp.contact_id = s.contact_id)
+                    WHERE s.day = ? AND s.page_id = profile.page_id AND \(condition.sql)
                     """, arguments: [programID, day] + condition.arguments) ?? 0
         }
     }
@@ -119,8 +126,7 @@ public struct RetryService: Sendable {
                     JOIN node ON node.id = s.node_id AND node.position = 1 AND node.profile_id = ?
                     JOIN program ON program.id = node.program_id
                     JOIN profile ON profile.id = node.profile_id
-                    WHERE s.day = ? AND s.outcome = 'warning' AND s.page_id = profile.page_id AND \(condition.sql)
-                      AND NOT EXISTS (SELECT 1 FROM suppression sp WHERE sp.page_id = s.page_id AND sp.contact_id = s.contact_id)
+                    WHERE s.day = ? AND s.page_id = profile.page_id AND \(condition.sql)
                     GROUP BY program.id ORDER BY program.name
                     """, arguments: [profileID, day] + condition.arguments
             ).map { ($0["name"], $0["n"]) }
@@ -235,9 +241,7 @@ public struct RetryService: Sendable {
                 sql: """
                     SELECT s.id, s.profile_id, s.contact_id, s.enrolment_id, s.psid, s.status, s.reason, s.attempts\(columns)
                     FROM send s INDEXED BY send_warnings_by_node\(joins)
-                    WHERE s.node_id = ? AND s.day = ? AND s.outcome = 'warning' AND s.page_id = ? AND s.id > ? AND \(condition.sql)
-                      AND s.psid IS NOT NULL
-                      AND NOT EXISTS (SELECT 1 FROM suppression sp WHERE sp.page_id = s.page_id AND sp.contact_id = s.contact_id)
+                    WHERE s.node_id = ? AND s.day = ? AND s.page_id = ? AND s.id > ? AND \(condition.sql)
                     ORDER BY s.id LIMIT ?
                     """, arguments: arguments)
             while let row = try rows.next() {
