@@ -51,3 +51,8 @@ extension AppState {
         text.flatMap { App.update(&self, .key(.char($0))) }
     }
 }
+
+extension AppState {
+    /// Puts a screen state of the test's own in place of the current one.
+    mutating func replaceCurrent(_ screen: Screen) { stack[stack.count - 1] = screen }
+}

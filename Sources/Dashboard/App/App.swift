@@ -146,10 +146,8 @@ public enum App {
             state.runningPrograms = state.runningPrograms.filter { ProfileName.key($0) != ProfileName.key(name) }
             if state.quitAfterRuns && state.runningPrograms.isEmpty { state.quitting = true }
             // The Programs screen showing the run shows its summary; elsewhere a toast says it.
-            if case .programs(let s) = state.current, s.shows(runOf: name) {
-            } else {
-                state.show("Run of \"\(name)\" finished: \(summary.sent) sent, \(summary.warned) not sent", kind: .success)
-            }
+            let shown = if case .programs(let s) = state.current { s.shows(runOf: name) } else { false }
+            if !shown { state.show("Run of \"\(name)\" finished: \(summary.sent) sent, \(summary.warned) not sent", kind: .success) }
             return [.loadPrograms]
         case .retryPlanned(let profile, let day, let programs, let count, let dayText):
             guard count > 0 else {
@@ -196,7 +194,7 @@ public enum App {
     static func handleMouse(_ state: inout AppState, _ event: MouseEvent) -> [Effect] {
         switch event.kind {
         case .wheelUp, .wheelDown:
-            guard state.overlay == nil, !isTyping(state.current) else { return [] }
+            guard state.overlay == nil, !state.current.isTyping else { return [] }
             let key: Key = event.kind == .wheelUp ? .up : .down
             return (0..<3).flatMap { _ in handleKey(&state, key) }
         case .press, .doublePress:
@@ -205,7 +203,7 @@ public enum App {
             case .key(let key)?:
                 return handleKey(&state, key)
             case .row(let index)?:
-                guard state.overlay == nil, !isTyping(state.current), let cursor = state.current.tableCursor else { return [] }
+                guard state.overlay == nil, !state.current.isTyping, let cursor = state.current.tableCursor else { return [] }
                 let step: Key = index > cursor ? .down : .up
                 var effects = (0..<abs(index - cursor)).flatMap { _ in handleKey(&state, step) }
                 if event.kind == .doublePress { effects += handleKey(&state, .enter) }
@@ -261,7 +259,7 @@ public enum App {
             }
         }
         // The screen's text entry gets every key first.
-        if isTyping(state.current) { return route(&state, key) }
+        if state.current.isTyping { return route(&state, key) }
         switch key {
         case .char("?"):
             state.overlay = .help
@@ -272,8 +270,6 @@ public enum App {
         default: return route(&state, key)
         }
     }
-
-    static func isTyping(_ screen: Screen) -> Bool { screen.model.isTyping }
 
     /// A key for the current screen: its reducer answers with commands, which the app performs.
     private static func route(_ state: inout AppState, _ key: Key) -> [Effect] {

@@ -56,8 +56,6 @@ public struct AppState: Equatable, Sendable {
     /// The rows a screen's list has: the frame minus breadcrumbs, key bar and its own header.
     var bodyHeight: Int { max(1, height - 2) }
 
-    mutating func replaceCurrent(_ screen: Screen) { stack[stack.count - 1] = screen }
-
     mutating func show(_ message: String, kind: Toast.Kind = .info) {
         toast = Toast(message, kind: kind)
         toastTicks = kind == .error ? 60 : 30

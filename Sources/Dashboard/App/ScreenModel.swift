@@ -63,6 +63,7 @@ extension Screen {
 
     public var title: String { model.title }
     var tableCursor: Int? { model.tableCursor }
+    var isTyping: Bool { model.isTyping }
 }
 
 extension AppState {
