@@ -30,6 +30,16 @@ public struct ProfileDetails: Equatable, Sendable {
 public struct ReasonCount: Equatable, Sendable, Codable {
     public let reason: String
     public let count: Int
+
+    /// The order every list of reasons shows: most contacts first, then by reason.
+    static func ordered(_ a: ReasonCount, _ b: ReasonCount) -> Bool {
+        a.count != b.count ? a.count > b.count : a.reason < b.reason
+    }
+
+    /// Counts by reason as that list.
+    static func list(_ counts: [String: Int]) -> [ReasonCount] {
+        counts.map { ReasonCount(reason: $0.key, count: $0.value) }.sorted(by: ordered)
+    }
 }
 
 /// What deleting some profiles would take with it, for the confirmation (R10).

@@ -188,8 +188,7 @@ public struct ProgramRunner: Sendable {
         }
         completed = true
         journal.close()
-        summary.warnings = reasons.map { ReasonCount(reason: $0.key, count: $0.value) }
-            .sorted { $0.count != $1.count ? $0.count > $1.count : $0.reason < $1.reason }
+        summary.warnings = ReasonCount.list(reasons)
         return summary
     }
 

@@ -171,8 +171,7 @@ public struct RetryService: Sendable {
             }
         }
         summary.cancelled = shouldCancel?() ?? false
-        summary.warnings = reasons.map { ReasonCount(reason: $0.key, count: $0.value) }
-            .sorted { $0.count != $1.count ? $0.count > $1.count : $0.reason < $1.reason }
+        summary.warnings = ReasonCount.list(reasons)
         return summary
     }
 

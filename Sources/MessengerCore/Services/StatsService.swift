@@ -133,7 +133,7 @@ public struct StatsService: Sendable {
         }
         return range.reversed().map { day in
             var stats = byDay[day]!
-            stats.reasons.sort { $0.count != $1.count ? $0.count > $1.count : $0.reason < $1.reason }
+            stats.reasons.sort(by: ReasonCount.ordered)
             return stats
         }
     }
