@@ -6,10 +6,12 @@ import MessengerCore
 /// An optional the JSON writes as null instead of leaving its key out, as the synthesised
 /// `Encodable` does with a plain optional: the shapes keep their keys (a plain optional, as the
 /// profile's detail-only keys, is left out when nil).
+// swift-format-ignore: UseSynthesizedInitializer
 @propertyWrapper
 struct KeepNull<Value: Encodable>: Encodable {
     var wrappedValue: Value?
 
+    // Written out: with the synthesised one, Swift 6.3 fails to type-check the shapes' inits.
     init(wrappedValue: Value?) { self.wrappedValue = wrappedValue }
 
     func encode(to encoder: Encoder) throws {
