@@ -83,10 +83,13 @@ final class StatsScreenTests: XCTestCase {
         XCTAssertTrue(s.screenText.contains(header), "the time column says which time it is")
         XCTAssertFalse(s.screenText.contains("TIME"))
         s.press(.char("j"), .char("j"))
-        XCTAssertEqual(
-            s.press(.char("j")), [.loadContacts(query, page: .after(ContactCursor(at: 998, sendID: 8)))], "j past the page loads the next")
+        let next = ContactPageRequest.after(ContactCursor(at: 998, sendID: 8))
+        XCTAssertEqual(s.press(.char("j")), [.loadContacts(query, page: next)], "j past the page loads the next")
+        _ = App.update(&s, .contactsLoaded(query, page: page, times: ["t0", "t1", "t2"], request: next))
         XCTAssertEqual(s.press(.char("G")), [.loadContacts(query, page: .last)])
+        _ = App.update(&s, .contactsLoaded(query, page: page, times: ["t0", "t1", "t2"], request: .last))
         XCTAssertEqual(s.press(.char("g")), [.loadContacts(query, page: .first)])
+        _ = App.update(&s, .contactsLoaded(query, page: page, times: ["t0", "t1", "t2"]))
         s.press(.char("/"))
         s.type("c1")
         var searched = query

@@ -61,7 +61,8 @@ public enum Msg: Sendable {
     case deletionPlanned(DeletionPlan)
     case deleted(DeletionPlan)
     case statsLoaded(StatsDetails, today: DayNumber)
-    case contactsLoaded(ContactsQuery, page: ContactPage, times: [String])
+    /// `request` is the page asked for: with the query, the question the rows answer.
+    case contactsLoaded(ContactsQuery, page: ContactPage, times: [String], request: ContactPageRequest = .first)
     case contactDetailLoaded(StatsService.ContactDetail, time: String, delivered: String? = nil, read: String? = nil)
     case programsLoaded([ProgramSummary])
     case programChanged(name: String, active: Bool)

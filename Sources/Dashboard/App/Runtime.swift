@@ -243,7 +243,8 @@ public final class Runtime {
                     profile: query.profile, kind: query.kind, day: query.day, page: request,
                     search: query.search, limit: query.pageSize)
                 return .contactsLoaded(
-                    query, page: page, times: page.rows.map { StatsExport.time(of: $0, kind: query.kind, calendar: workspace.calendar) })
+                    query, page: page, times: page.rows.map { StatsExport.time(of: $0, kind: query.kind, calendar: workspace.calendar) },
+                    request: request)
             case .loadContactDetail(let sendID):
                 let detail = try workspace.stats.detail(sendID: sendID)
                 return .contactDetailLoaded(

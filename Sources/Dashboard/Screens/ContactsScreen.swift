@@ -5,13 +5,28 @@ import TerminalKit
 public struct ContactsState: Equatable, Sendable {
     public var query: ContactsQuery
     public var page: ContactPage?
-    public var request: ContactPageRequest = .first
     public var times: [String] = []
     public var table = TableState()
     public var searchField: TextFieldState?
     public var pageNumber = 1
+    /// The newest page asked for and the one on screen (#23): rows of another search never show
+    /// under this one's name, and keys pressed before its rows arrive wait for them.
+    var loading: ListLoad<Question>
 
-    public init(query: ContactsQuery) { self.query = query }
+    /// What a page of contacts answers: the query (its search included) and which page.
+    struct Question: Equatable, Sendable {
+        var query: ContactsQuery
+        var request: ContactPageRequest
+    }
+
+    /// The screen as it opens: asking for the first page (the command that pushes it sends it).
+    public init(query: ContactsQuery) {
+        self.query = query
+        loading = ListLoad(asking: Question(query: query, request: .first))
+    }
+
+    /// The page asked for last, for a live refresh.
+    public var request: ContactPageRequest { loading.asked?.request ?? .first }
 
     public static let keys: [(key: String, action: String)] = [
         ("j/k", "move"), ("PgUp/PgDn", "page"), ("g/G", "first/last"), ("Enter", "contact"), ("/", "search"), ("x", "export CSV"),
@@ -23,13 +38,31 @@ public struct ContactsState: Equatable, Sendable {
         return "\(query.kind.rawValue) \(date)" + (query.search.isEmpty ? "" : " /\(query.search)")
     }
 
-    func load(_ request: ContactPageRequest) -> ScreenCommand { .run(.loadContacts(query, page: request)) }
+    mutating func load(_ request: ContactPageRequest) -> ScreenCommand {
+        loading.ask(Question(query: query, request: request))
+        return .run(.loadContacts(query, page: request))
+    }
+
+    /// The rows on screen answer the current query (its search): false while another search's
+    /// rows are all there is.
+    var rowsMatchTheQuery: Bool { page != nil && loading.shows { $0.query == query } }
 
     mutating func handle(_ key: Key, _ context: ScreenContext) -> [ScreenCommand] {
-        let commands = handleKey(key)
-        // A page request remembers where it came from, for live refresh.
-        for case .run(.loadContacts(_, let page)) in commands { request = page }
-        return commands
+        if searchField == nil, loading.isWaiting, Self.actsOnRows(key) {
+            loading.hold(key)
+            return []
+        }
+        if key == .escape { loading.dropHeld() }
+        return handleKey(key)
+    }
+
+    /// Keys that move over or open rows: held while the rows on screen are not the newest answer.
+    static func actsOnRows(_ key: Key) -> Bool {
+        switch key {
+        case .enter, .char("j"), .char("k"), .down, .up, .pageDown, .pageUp, .char(" "), .char("g"), .char("G"), .home, .end:
+            return true
+        default: return false
+        }
     }
 
     private mutating func handleKey(_ key: Key) -> [ScreenCommand] {
@@ -39,6 +72,7 @@ public struct ContactsState: Equatable, Sendable {
                 searchField = nil
                 query.search = field.text
                 pageNumber = 1
+                table.cursor = 0
                 return [load(.first)]
             case .escape:
                 searchField = nil
@@ -54,6 +88,7 @@ public struct ContactsState: Equatable, Sendable {
             if !query.search.isEmpty {
                 query.search = ""
                 pageNumber = 1
+                table.cursor = 0
                 return [load(.first)]
             }
             return [.pop]
@@ -105,10 +140,9 @@ public struct ContactsState: Equatable, Sendable {
         return []
     }
 
-    mutating func loaded(_ page: ContactPage, times: [String], request: ContactPageRequest) {
+    mutating func loaded(_ page: ContactPage, times: [String]) {
         self.page = page
         self.times = times
-        self.request = request
         table.cursor = page.rows.isEmpty ? 0 : min(table.cursor, page.rows.count - 1)
         table.offset = 0
     }
@@ -121,8 +155,11 @@ public struct ContactsState: Equatable, Sendable {
             "\(query.profile) · contacts who \(kindWord) on \(AccountCalendar(timeZone: .gmt).string(for: query.day))",
             style: theme.header
         ).render(into: &buffer, area: parts[0])
-        guard let page else {
-            Label("Loading…", style: theme.muted).render(into: &buffer, area: parts[1].inset(1))
+        guard let page, rowsMatchTheQuery else {
+            // Rows of another search never show under this one's name (#23).
+            let text = page == nil || query.search.isEmpty ? "Loading…" : "Searching for \"\(query.search)\"…"
+            Label(text, style: theme.muted).render(into: &buffer, area: parts[1].inset(1))
+            renderStatus(into: &buffer, area: parts[2], theme: theme)
             return
         }
         if page.rows.isEmpty {
@@ -144,15 +181,27 @@ public struct ContactsState: Equatable, Sendable {
                 theme: theme
             ).render(into: &buffer, area: parts[1], state: table)
         }
+        renderStatus(into: &buffer, area: parts[2], theme: theme)
+    }
+
+    /// The search being typed, or where the list is: the page, the search, and what is on its way.
+    private func renderStatus(into buffer: inout Buffer, area: Rect, theme: Theme) {
         if let field = searchField {
-            TextField(theme: theme).render(into: &buffer, area: parts[2], state: TextFieldState("/" + field.text))
-        } else {
-            var status = pageNumber > 0 ? "page \(pageNumber)" : "last page"
+            TextField(theme: theme).render(into: &buffer, area: area, state: TextFieldState("/" + field.text))
+            return
+        }
+        var status = pageNumber > 0 ? "page \(pageNumber)" : "last page"
+        if let page, rowsMatchTheQuery {
             if page.hasPrevious { status += " · PgUp newer" }
             if page.next != nil { status += " · PgDn older" }
-            if !query.search.isEmpty { status += " · search: \(query.search) (Esc clears)" }
-            Label(status, style: theme.muted).render(into: &buffer, area: parts[2])
         }
+        if !query.search.isEmpty { status += " · search: \(query.search) (Esc clears)" }
+        if loading.isWaiting {
+            status += rowsMatchTheQuery ? " · loading…" : query.search.isEmpty ? " · loading…" : " · searching…"
+            let held = loading.held.count
+            if held > 0 { status += " (\(held) key\(held == 1 ? "" : "s") wait\(held == 1 ? "s" : "") for it)" }
+        }
+        Label(status, style: theme.muted).render(into: &buffer, area: area)
     }
 }
 
@@ -233,10 +282,11 @@ extension ContactsState: ScreenModel {
     var tableCursor: Int? { table.cursor }
 
     mutating func receive(_ msg: Msg, _ context: ScreenContext) -> [ScreenCommand] {
-        if case .contactsLoaded(let query, let page, let times) = msg, self.query == query {
-            loaded(page, times: times, request: request)
-        }
-        return []
+        guard case .contactsLoaded(let query, let page, let times, let request) = msg,
+            loading.accept(Question(query: query, request: request))
+        else { return [] }
+        loaded(page, times: times)
+        return ListLoad.replay(&self, \.loading) { screen, key in screen.handleKey(key) }
     }
 }
 

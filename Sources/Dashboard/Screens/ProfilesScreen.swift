@@ -11,6 +11,9 @@ public struct ProfilesState: Equatable, Sendable {
     public var table = TableState()
     /// Marked profiles, by id, so marks survive a refresh or a filter.
     public var marked: Set<Int64> = []
+    /// The filter is applied here, so rows always match it; what waits is the first answer, and
+    /// keys pressed before it arrives act on the rows once they are there (#23).
+    var loading = ListLoad(asking: AllRows())
 
     public init() {}
 
@@ -37,7 +40,7 @@ public struct ProfilesState: Equatable, Sendable {
     public mutating func load(_ profiles: [ProfileSummary], visibleRows: Int) {
         let keep = current?.id
         all = profiles
-        loaded = true
+        loaded = loading.accept(AllRows())
         marked = marked.filter { id in profiles.contains { $0.id == id } }
         if let keep, let index = visible.firstIndex(where: { $0.id == keep }) { table.cursor = index }
         table.clamp(count: visible.count, visible: visibleRows)
@@ -49,7 +52,34 @@ public struct ProfilesState: Equatable, Sendable {
     ]
 
     mutating func handle(_ key: Key, _ context: ScreenContext) -> [ScreenCommand] {
-        let visibleRows = context.visibleRows
+        if filterField == nil, loading.isWaiting, Self.actsOnRows(key) {
+            loading.hold(key)
+            return []
+        }
+        return handleKey(key, visibleRows: context.visibleRows)
+    }
+
+    /// Keys that move over or act on rows: held until the first answer is on screen.
+    static func actsOnRows(_ key: Key) -> Bool {
+        if ListKeys.movement(key, page: 1) != nil { return true }
+        return [.enter, .char(" "), .char("e"), .char("d")].contains(key)
+    }
+
+    /// A write of this dashboard's is shown at once, before the reload it asks for: a second `e`
+    /// must see the state the first one left, not the row as it was (#23).
+    mutating func applyEnabled(_ names: [String], enabled: Bool) {
+        let keys = Set(names.map(ProfileName.key))
+        for i in all.indices where keys.contains(ProfileName.key(all[i].name)) { all[i] = all[i].with(enabled: enabled) }
+    }
+
+    mutating func applyDeletion(_ names: [String], visibleRows: Int) {
+        let keys = Set(names.map(ProfileName.key))
+        all.removeAll { keys.contains(ProfileName.key($0.name)) }
+        marked = []
+        table.clamp(count: visible.count, visible: visibleRows)
+    }
+
+    private mutating func handleKey(_ key: Key, visibleRows: Int) -> [ScreenCommand] {
         if var field = filterField {
             switch key {
             case .enter: filterField = nil
@@ -180,8 +210,12 @@ extension ProfilesState: ScreenModel {
 
     mutating func receive(_ msg: Msg, _ context: ScreenContext) -> [ScreenCommand] {
         switch msg {
-        case .profilesLoaded(let profiles): load(profiles, visibleRows: context.visibleRows)
-        case .deleted: marked = []
+        case .profilesLoaded(let profiles):
+            load(profiles, visibleRows: context.visibleRows)
+            let visibleRows = context.visibleRows
+            return ListLoad.replay(&self, \.loading) { screen, key in screen.handleKey(key, visibleRows: visibleRows) }
+        case .enabledChanged(let names, let enabled): applyEnabled(names, enabled: enabled)
+        case .deleted(let plan): applyDeletion(plan.profiles, visibleRows: context.visibleRows)
         case .resize: table.clamp(count: visible.count, visible: context.visibleRows)
         default: break
         }

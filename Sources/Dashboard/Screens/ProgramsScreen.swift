@@ -20,7 +20,21 @@ public struct ProgramsState: Equatable, Sendable {
         public var cancelling = false
     }
 
+    /// The question the rows answer is how many of this screen's own writes (`a`) they include:
+    /// keys pressed before the first list, or between an `a` and the list it changed, wait for
+    /// it (#23), so a second `a` pauses what the first activated, as the person saw it.
+    var loading = ListLoad(asking: 0)
+    /// Activations and pauses asked for, and those Facebook's database answered (or refused).
+    var writes = 0
+    var writesAnswered = 0
+
     public init() {}
+
+    /// Keys that move over or act on a program: held while the list on screen is not the newest.
+    static func actsOnRows(_ key: Key) -> Bool {
+        if ListKeys.movement(key, page: 1) != nil { return true }
+        return [.enter, .char("a"), .char("r"), .char("R")].contains(key)
+    }
 
     public static let keys: [(key: String, action: String)] = [
         ("Enter", "edit node"), ("a", "activate/pause"), ("r", "run now"), ("R", "run, re-enrol all"), ("Esc", "back"), ("?", "help"),
@@ -42,6 +56,14 @@ public struct ProgramsState: Equatable, Sendable {
             }
             return []
         }
+        if loading.isWaiting, Self.actsOnRows(key) {
+            loading.hold(key)
+            return []
+        }
+        return handleKey(key, visibleRows: visibleRows)
+    }
+
+    private mutating func handleKey(_ key: Key, visibleRows: Int) -> [ScreenCommand] {
         let count = programs.count
         if ListKeys.apply(key, to: &table, count: count, visible: visibleRows) { return [] }
         switch key {
@@ -49,6 +71,8 @@ public struct ProgramsState: Equatable, Sendable {
         case .char("a"):
             guard programs.indices.contains(table.cursor) else { return [] }
             let p = programs[table.cursor]
+            writes += 1
+            loading.ask(writes)
             return [.run(.setProgramActive(name: p.name, active: p.status != .active))]
         case .enter:
             guard programs.indices.contains(table.cursor) else { return [] }
@@ -151,9 +175,22 @@ extension ProgramsState: ScreenModel {
         case .runFinished(let name, let summary):
             if shows(runOf: name) { run?.summary = summary }
         case .programsLoaded(let programs):
+            // A list read before this screen's last write was answered shows the program as it was.
+            guard loading.accept(writesAnswered) else { return [] }
             self.programs = programs
             loaded = true
             table.clamp(count: programs.count, visible: context.visibleRows)
+            let visibleRows = context.visibleRows
+            return ListLoad.replay(&self, \.loading) { screen, key in screen.handleKey(key, visibleRows: visibleRows) }
+        case .programChanged:
+            // The app reloads the list after this; the list read then includes the write.
+            writesAnswered = min(writes, writesAnswered + 1)
+        case .failed where writesAnswered < writes:
+            // Refused: nothing changed, so the rows on screen are right; what was typed after
+            // the refused key was meant for a state that never came.
+            writesAnswered += 1
+            _ = loading.accept(writesAnswered)
+            loading.dropHeld()
         default: break
         }
         return []

@@ -14,8 +14,31 @@ public struct StatsScreenState: Equatable, Sendable {
     /// The date picker, while open; `rangeStart` is the day Space marked.
     public var datePicker: PickerState?
     public var rangeStart: Int?
+    /// The newest filter and dates asked for and those the rows on screen answer (#23).
+    var loading: ListLoad<Question>
 
-    public init(profile: String) { self.profile = profile }
+    /// What a table of days answers: a filter and a day or range (nil: the 7 days).
+    struct Question: Equatable, Sendable {
+        var filter: StatsFilter
+        var from: DayNumber?
+        var to: DayNumber?
+
+        /// Whether `details` answers this: the same filter, and these dates (the 7 days when none).
+        func isAnswered(by details: StatsDetails) -> Bool {
+            guard details.filter == filter else { return false }
+            guard let from, let to else { return details.to - details.from == 6 }
+            return details.from == from && details.to == to
+        }
+    }
+
+    /// The screen as it opens: asking for the 7 days unfiltered (the command that pushes it sends it).
+    public init(profile: String) {
+        self.profile = profile
+        loading = ListLoad(asking: Question(filter: .all, from: nil, to: nil))
+    }
+
+    /// Whether the rows on screen answer the filter and dates now chosen.
+    var rowsMatch: Bool { details != nil && !loading.isWaiting }
 
     public static let keys: [(key: String, action: String)] = [
         ("←/→", "column"), ("Enter", "contacts"), ("f", "filter"), ("D", "dates"), ("R", "retry day"), ("x", "export CSV"), ("Esc", "back"),
@@ -44,9 +67,30 @@ public struct StatsScreenState: Equatable, Sendable {
 
     var reload: Effect { .loadStats(profile: profile, filter: filter, from: from, to: to) }
 
+    /// Asks for the days of the filter and dates now chosen.
+    mutating func ask() -> ScreenCommand {
+        loading.ask(Question(filter: filter, from: from, to: to))
+        return .run(reload)
+    }
+
+    /// Keys that act on a day or move over the days: held while the days on screen answer
+    /// another filter or other dates.
+    static func actsOnRows(_ key: Key) -> Bool {
+        if ListKeys.movement(key, page: 1) != nil { return true }
+        return [.enter, .char("R"), .left, .right, .char("h"), .char("l")].contains(key)
+    }
+
     mutating func handle(_ key: Key, _ context: ScreenContext) -> [ScreenCommand] {
-        // The table sits under the filter line: one row fewer than a full-height list.
-        let visibleRows = context.visibleRows - 1
+        if datePicker == nil, loading.isWaiting, Self.actsOnRows(key) {
+            loading.hold(key)
+            return []
+        }
+        if key == .escape { loading.dropHeld() }
+        return handleKey(key, visibleRows: context.visibleRows - 1)
+    }
+
+    /// `visibleRows`: the table sits under the filter line, one row fewer than a full-height list.
+    private mutating func handleKey(_ key: Key, visibleRows: Int) -> [ScreenCommand] {
         if datePicker != nil { return handlePicker(key) }
         let count = details?.days.count ?? 0
         if ListKeys.apply(key, to: &table, count: count, visible: visibleRows) { return [] }
@@ -57,7 +101,7 @@ public struct StatsScreenState: Equatable, Sendable {
         case .char("f"):
             filter = filter.next
             table.column = 0
-            return [.run(reload)]
+            return [ask()]
         case .char("D"):
             guard let today else { return [] }
             let days = (0..<7).map { today - $0 }
@@ -116,17 +160,20 @@ public struct StatsScreenState: Equatable, Sendable {
             }
             rangeStart = nil
             table.cursor = 0
-            // Until the new dates arrive, Enter must not open a row of the old ones.
-            details = nil
-            return [.run(reload)]
+            // Until the new dates arrive, no key acts on a row of the old ones (`loading` holds it).
+            return [ask()]
         default: break
         }
         return []
     }
 
     func render(into buffer: inout Buffer, area: Rect, theme: Theme) {
-        guard let details else {
-            Label("Loading…", style: theme.muted).render(into: &buffer, area: area.inset(1))
+        guard let details, rowsMatch else {
+            // Days of another filter or other dates never show under this one's name (#23).
+            var text = "Loading the \(filter.rawValue) days…"
+            let held = loading.held.count
+            if held > 0 { text += " (\(held) key\(held == 1 ? "" : "s") wait\(held == 1 ? "s" : "") for them)" }
+            Label(text, style: theme.muted).render(into: &buffer, area: area.inset(1))
             return
         }
         let calendar = AccountCalendar(timeZone: .gmt)
@@ -170,11 +217,13 @@ extension StatsScreenState: ScreenModel {
     var tableCursor: Int? { table.cursor }
 
     mutating func receive(_ msg: Msg, _ context: ScreenContext) -> [ScreenCommand] {
-        if case .statsLoaded(let details, let today) = msg, ProfileName.key(profile) == ProfileName.key(details.profile) {
-            self.details = details
-            self.today = today
-            table.clamp(count: details.days.count, visible: context.visibleRows)
-        }
-        return []
+        guard case .statsLoaded(let details, let today) = msg, ProfileName.key(profile) == ProfileName.key(details.profile),
+            loading.accept(answering: { $0.isAnswered(by: details) })
+        else { return [] }
+        self.details = details
+        self.today = today
+        table.clamp(count: details.days.count, visible: context.visibleRows)
+        let visibleRows = context.visibleRows - 1
+        return ListLoad.replay(&self, \.loading) { screen, key in screen.handleKey(key, visibleRows: visibleRows) }
     }
 }

@@ -11,6 +11,13 @@ public struct ProfileSummary: Equatable, Sendable {
     public let optInField: String
     public let delivered7d: Int
     public let warnings7d: Int
+
+    /// The same profile, enabled or disabled: how a list shows its own write before it reloads.
+    public func with(enabled: Bool) -> ProfileSummary {
+        ProfileSummary(
+            id: id, name: name, pageID: pageID, pageName: pageName, enabled: enabled, optInField: optInField,
+            delivered7d: delivered7d, warnings7d: warnings7d)
+    }
 }
 
 /// A profile's page: the summary plus what the profile page shows (R3, R8, R11).

@@ -22,8 +22,33 @@ cleanup() {
   exit $status
 }
 trap cleanup EXIT
-export LANG=C.UTF-8 TZ=UTC MESSENGER_DASH_TZ=UTC XDG_CONFIG_HOME="$WORK/config" XDG_DATA_HOME="$WORK/data"
-unset MESSENGER_DASH_DB MESSENGER_DASH_FACEBOOK MESSENGER_DASH_NOW
+# "Today" is MESSENGER_DASH_NOW when it is set (`make test-dates` runs the scripts at chosen
+# instants; the product and the demo honour it), else the machine's clock; the account's zone is
+# MESSENGER_DASH_TZ when set, else UTC. A script that needs another instant pins its own.
+export LANG=C.UTF-8 TZ=UTC MESSENGER_DASH_TZ=${MESSENGER_DASH_TZ:-UTC} XDG_CONFIG_HOME="$WORK/config" XDG_DATA_HOME="$WORK/data"
+unset MESSENGER_DASH_DB MESSENGER_DASH_FACEBOOK
+[ -n "${MESSENGER_DASH_NOW:-}" ] && export MESSENGER_DASH_NOW || unset MESSENGER_DASH_NOW
+# account_day [OFFSET]: the account's date (YYYY-MM-DD) OFFSET days from today; day_number DATE:
+# the day as the database stores it (days since 1970-01-01).
+account_day() {
+  python3 - "${1:-0}" <<'PY'
+import datetime as d, os, sys, zoneinfo
+now = os.environ.get("MESSENGER_DASH_NOW")
+t = d.datetime.fromisoformat(now.replace("Z", "+00:00")) if now else d.datetime.now(d.timezone.utc)
+local = t.astimezone(zoneinfo.ZoneInfo(os.environ["MESSENGER_DASH_TZ"])).date()
+print((local + d.timedelta(days=int(sys.argv[1]))).isoformat())
+PY
+}
+day_number() { python3 -c "import datetime as d, sys; print((d.date.fromisoformat(sys.argv[1]) - d.date(1970, 1, 1)).days)" "$1"; }
+# now_millis [SECONDS]: the clock the product reads, in milliseconds, SECONDS from now.
+now_millis() {
+  python3 - "${1:-0}" <<'PY'
+import datetime as d, os, sys
+now = os.environ.get("MESSENGER_DASH_NOW")
+t = d.datetime.fromisoformat(now.replace("Z", "+00:00")) if now else d.datetime.now(d.timezone.utc)
+print(int((t.timestamp() + float(sys.argv[1])) * 1000))
+PY
+}
 passed=0
 failed=0
 
@@ -65,7 +90,7 @@ finish() {
 dashboard() {
   S=$1; local w=$2 h=$3; shift 3
   tmux kill-session -t "$S" 2>/dev/null
-  tmux new-session -d -s "$S" -x "$w" -y "$h" "env TERM=tmux-256color LANG=C.UTF-8 TZ=UTC MESSENGER_DASH_TZ=UTC XDG_CONFIG_HOME='$XDG_CONFIG_HOME' XDG_DATA_HOME='$XDG_DATA_HOME' '$BIN' $*; echo EXITED \$?; stty -a > '$WORK/stty'; sleep 60"
+  tmux new-session -d -s "$S" -x "$w" -y "$h" "env TERM=tmux-256color LANG=C.UTF-8 TZ=UTC MESSENGER_DASH_TZ='$MESSENGER_DASH_TZ' ${MESSENGER_DASH_NOW:+MESSENGER_DASH_NOW='$MESSENGER_DASH_NOW'} XDG_CONFIG_HOME='$XDG_CONFIG_HOME' XDG_DATA_HOME='$XDG_DATA_HOME' '$BIN' $*; echo EXITED \$?; stty -a > '$WORK/stty'; sleep 60"
 }
 screen() { tmux capture-pane -p -t "$S"; }
 keys() { tmux send-keys -t "$S" "$@"; }
