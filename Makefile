@@ -2,11 +2,11 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 BIN := .build/debug/messenger-dash
-DEBIAN_PACKAGES := libncurses-dev libsqlite3-dev tmux sqlite3 python3 curl strace
+DEBIAN_PACKAGES := libncurses-dev libsqlite3-dev tmux sqlite3 python3 curl strace faketime
 XDG_DATA_HOME ?= $(HOME)/.local/share
 DEFAULT_DB := $(XDG_DATA_HOME)/messenger-dash/messenger.db
 
-.PHONY: run test build deps unit e2e fuzz clean bench bench-quick install uninstall format lint
+.PHONY: run test build deps unit e2e fuzz clean bench bench-quick install uninstall format lint test-dates
 
 # Where `make install` puts things, and the build's version (`messenger-dash --version`).
 PREFIX ?= $(HOME)/.local
@@ -77,11 +77,35 @@ bench: deps
 
 .PHONY: soak
 # The long forms of the reliability tests: 100 SIGKILLs during a 100,000-contact run, and
-# 1,000,000 random keys, pastes and resizes through the screens (release build).
+# 1,000,000 random keys, pastes and resizes through the screens (release build); then the suite
+# on other days (test-dates).
 soak: build
 	KILLS=100 CONTACTS=100000 bash Tests/e2e/crash.sh "$(CURDIR)/$(BIN)"
 	$(SWIFT) build -c release --product messenger-fuzz
 	.build/release/messenger-fuzz --events 1000000
+	$(MAKE) test-dates
+
+# The suite on other days, so no test depends on the day it runs: at each instant (@ZONE: the
+# account's zone, else UTC) the XCTest suite runs under libfaketime (the process's clock and zone
+# are that day's; the monotonic clock stays real, for timeouts) and the e2e scripts that depend
+# on dates run with MESSENGER_DASH_NOW and MESSENGER_DASH_TZ: a new year just begun, a leap day,
+# Berlin's spring DST change, the day Meta retired the tags, and a year's last minute.
+TEST_DATES := 2027-01-01T00:30:00Z 2028-02-29T12:00:00Z 2026-03-29T01:30:00Z@Europe/Berlin 2026-04-27T00:00:00Z 2026-12-31T23:59:00Z
+DATE_E2E := stats concurrent retries programs graph starvation dashboard
+test-dates: build
+	$(SWIFT) build --build-tests
+	@for spec in $(TEST_DATES); do \
+	  now=$${spec%%@*}; zone=UTC; case $$spec in *@*) zone=$${spec#*@};; esac; \
+	  local=$$(TZ=$$zone date -d "$$now" '+%F %T'); \
+	  echo "== $$now ($$zone, $$local there): XCTest"; \
+	  TZ=$$zone FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "@$$local" .build/debug/messenger-dashPackageTests.xctest >"$(CURDIR)/.build/test-dates.log" 2>&1 \
+	    || { tail -40 "$(CURDIR)/.build/test-dates.log"; exit 1; }; \
+	  tail -1 "$(CURDIR)/.build/test-dates.log"; \
+	  for t in $(DATE_E2E); do \
+	    echo "== $$now ($$zone): Tests/e2e/$$t.sh"; \
+	    MESSENGER_DASH_NOW=$$now MESSENGER_DASH_TZ=$$zone bash Tests/e2e/$$t.sh "$(CURDIR)/$(BIN)" || exit 1; \
+	  done; \
+	done
 
 # A release binary, its themes, shell completions (bash, zsh, fish, from ArgumentParser) and a
 # man page (ArgumentParser's manual generator) under PREFIX; `make uninstall PREFIX=…` removes them.

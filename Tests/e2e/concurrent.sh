@@ -6,7 +6,7 @@ source "$(dirname "$0")/lib/common.bash"
 DB="$WORK/c.db"
 "$BIN" demo --db "$DB" --contacts 1500 >/dev/null || { fail "demo"; finish; exit 1; }
 dashboard "md-conc-$$" 120 30 --db "'$DB'"
-TODAY=$(date -u +%F)
+TODAY=$(account_day 0)
 today_sent() { "$BIN" --db "$DB" stats "Northwind Shop" --json | python3 -c "import json,sys; print(json.load(sys.stdin)['days'][0]['sent'])"; }
 screen_sent() { screen | awk -v d="$TODAY" '$1 == d { print $2; exit }'; }
 
@@ -17,7 +17,7 @@ keys s; wait_for "Enter on a number lists its contacts"
 before=$(today_sent)
 
 # Receipts for messages already sent, as Facebook would post them, in three files.
-WM=$(python3 -c "import time; print(int(time.time()*1000) + 3600000)")
+WM=$(now_millis 3600)
 sqlite3 "$DB" "SELECT DISTINCT psid FROM send WHERE outcome = 'sent' AND delivered_at IS NULL LIMIT 900" >"$WORK/psids"
 split -n l/3 "$WORK/psids" "$WORK/psids."
 for part in "$WORK"/psids.*; do
@@ -60,15 +60,20 @@ with open(sys.argv[1], 'w') as f:
 "$BIN" --db "$DB" contacts import "$WORK/big.csv" >"$WORK/import.out" 2>"$WORK/import.err" &
 importer=$!
 started $importer
-sleep 0.5
+# Until the import's one transaction is well under way (its WAL past 1 MB), 10 s at most.
+for _ in $(seq 1 200); do [ "$(stat -c %s "$DB-wal" 2>/dev/null || echo 0)" -gt 1000000 ] && break; sleep 0.05; done
 kill -0 $importer 2>/dev/null && ok || fail "the import ended before the check (make it bigger)"
 start=$(date +%s%N)
 expect 0 "a command reads while the import writes" -- "$BIN" --db "$DB" profiles list --json
 [ $(( ($(date +%s%N) - start) / 1000000 )) -lt 2000 ] && ok || fail "reading waited for the import"
-keys j; sleep 0.3; keys k
-screen | grep -q "Northwind" && ok || fail "the dashboard stopped drawing"
+# The dashboard answers keys and draws meanwhile: the date picker opens and closes.
+keys D; wait_for "All 7 days"
+keys Escape; wait_for "Enter on a number lists its contacts"
+kill -0 $importer 2>/dev/null && ok || fail "the import ended before the dashboard was tried (make it bigger)"
 wait $importer; [ $? -eq 0 ] && ok || fail "the import failed: $(cat "$WORK/import.err")"
 contains "imported" "300000 new" "$(cat "$WORK/import.out")"
-keys Escape Escape; sleep 0.2; keys q; wait_for "EXITED 0"
+keys Escape; wait_for "Delivered, 7 days"
+keys Escape; wait_for "filter: shop (Esc clears)"
+keys q; wait_for "EXITED 0"
 echo "concurrent: 3 runs (+$added sent) and 3 ingests (+$delivered delivered) beside the dashboard"
 finish

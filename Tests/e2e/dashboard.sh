@@ -19,7 +19,8 @@ screen | grep -F "Northwind Ads" | grep -qF "your role is Advertiser" && ok || f
 screen | grep -q "SECRET" && fail "a page token shows in the page picker" || ok
 keys g Enter; wait_for "can't be chosen"
 screen | grep -qF "Enter or Ctrl-S saves" && fail "an ineligible page was chosen" || ok
-keys Escape; sleep 0.2; keys Enter; wait_for "Choose the page"
+keys Escape; wait_for "Log in to Facebook ]"
+keys Enter; wait_for "Choose the page"
 keys Enter; wait_for "Enter or Ctrl-S saves"
 keys Enter; wait_for "Opt-in data field: FBOPTIN_"
 FIELD=$(screen | sed -n 's/.*Opt-in data field: \(FBOPTIN_[0-9A-Z]*\).*/\1/p')
@@ -32,7 +33,7 @@ keys / ; keys -l "shop"; keys Enter; keys Enter; wait_for "Page connection"
 screen | grep -q "SECRET" && fail "a page token shows on the profile page" || ok
 keys Escape; keys Escape; wait_for "4 of 4 profiles"
 keys g e; wait_for "[ Disable ]"
-keys Enter; sleep 0.3   # Cancel has the focus: nothing happens
+keys Enter; wait_gone "[ Disable ]"   # Cancel has the focus: nothing happens
 expect 0 "still enabled after Cancel" -- "$BIN" --db "$DB" profiles show "$NAME" --json
 check_json "enabled" "out['status']=='enabled'"
 keys e; wait_for "[ Disable ]"

@@ -99,7 +99,7 @@ noraw "the run summary" "$OUT$ERR"
 contains "the reason is still shown" "1234 Graph API error: bad" "$OUT"
 expect 0 "stats table" -- G stats Shop
 noraw "the stats table" "$OUT"
-expect 0 "contacts behind the warnings" -- G stats Shop --contacts warning --date "$(date -u +%F)"
+expect 0 "contacts behind the warnings" -- G stats Shop --contacts warning --date "$(account_day 0)"
 contains "lists the contact" "e@example.com" "$OUT"
 noraw "the contacts table" "$OUT"
 expect 0 "profile show" -- G profiles show Shop
@@ -156,7 +156,7 @@ after=$(sqlite3 "$DB" .dump)
 curl -s -o /dev/null -H "X-Hub-Signature-256: $SIG" --data-binary @"$WORK/delivery.json" "$URL"
 same_db "a replay changes nothing" "$after"
 # Meta's message_template_status_update: the template is paused, and the program can't send.
-NOWMS=$(python3 -c "import time; print(int(time.time()*1000) + 60000)")
+NOWMS=$(now_millis 60)
 printf '{"object":"page","entry":[{"id":"5001","time":%s,"changes":[{"field":"message_template_status_update","value":{"event":"PAUSED","message_template_id":777,"message_template_name":"orders_v1","message_template_language":"en_US","reason":"LOW_QUALITY"}}]}]}' \
   "$NOWMS" >"$WORK/template.json"
 SIG=$(python3 -c "import hmac,hashlib,sys; print('sha256=' + hmac.new(b'secret-e2e', open(sys.argv[1],'rb').read(), hashlib.sha256).hexdigest())" "$WORK/template.json")

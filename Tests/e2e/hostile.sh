@@ -103,15 +103,16 @@ cp "$DB" "$WORK/newer.db"; sqlite3 "$WORK/newer.db" "INSERT INTO grdb_migrations
 expect 1 "a database from a newer version" -- "$BIN" --db "$WORK/newer.db" profiles list; cases=$((cases + 1))
 cp "$DB" "$WORK/ro.db"; chmod 0400 "$WORK/ro.db"
 if [ "$(id -u)" -ne 0 ]; then expect 1 "a read-only database" -- "$BIN" --db "$WORK/ro.db" profiles list; cases=$((cases + 1)); fi
-python3 - "$DB" <<'PY' &
+python3 - "$DB" "$WORK/locked" <<'PY' &
 import sqlite3, sys, time
 c = sqlite3.connect(sys.argv[1], timeout=0)
 c.execute("BEGIN EXCLUSIVE")
+open(sys.argv[2], "w").close()  # the lock is held
 time.sleep(8)
 PY
 locker=$!
 started $locker
-sleep 0.5
+wait_until "the locker holds the database" test -e "$WORK/locked"
 expect 1 "a locked database" -- "$BIN" --db "$DB" programs create Locked; cases=$((cases + 1))
 contains "the lock is named" "locked" "$ERR"
 wait "$locker"

@@ -12,7 +12,7 @@ press() {
   local b=${3:-0}
   keys -l "$(printf '\033[M%b%b%b' "\\x$(printf %x $((32 + b)))" "\\x$(printf %x $((33 + $1)))" "\\x$(printf %x $((33 + $2)))")"
   [ "$b" -eq 0 ] && keys -l "$(printf '\033[M#%b%b' "\\x$(printf %x $((33 + $1)))" "\\x$(printf %x $((33 + $2)))")"
-  sleep 0.1
+  return 0
 }
 line_of() { screen | grep -nF -- "$1" | head -1 | cut -d: -f1 | awk '{print $1 - 1}'; }
 column_of() { screen | tail -n +"$(($2 + 1))" | head -1 | python3 -c "import sys; print(sys.stdin.read().index(sys.argv[1]))" "$1"; }
@@ -48,5 +48,6 @@ keys g; press 10 5 65; keys Enter; wait_for "Profiles › Northwind Support"
 keys Escape; wait_for "NAME"
 # The wheel up and a press on the breadcrumb row do nothing harmful.
 press 10 5 64; press 0 0; keys Enter; wait_for "Profiles › Northwind Events"
-keys Escape; sleep 0.2; keys q; wait_for "EXITED 0"
+keys Escape; wait_for "NAME"
+keys q; wait_for "EXITED 0"
 finish

@@ -16,13 +16,15 @@ walk() { # walk NAME: the screens a user goes through, checked on each
   contains "$1: the focus in words" "> Northwind Events" "$(screen)"
   # The terminal's cursor sits on the focused row (tmux reports where it is and whether it shows).
   [ "$(tmux display -p -t "$S" '#{cursor_flag} #{cursor_y}')" == "1 2" ] && ok || fail "$1: cursor at $(tmux display -p -t "$S" '#{cursor_flag} #{cursor_y}')"
-  keys j; sleep 0.3
-  [ "$(tmux display -p -t "$S" '#{cursor_y}')" == "3" ] && ok || fail "$1: the cursor didn't follow the focus"
+  keys j
+  wait_until "$1: the cursor follows the focus" test "$(tmux display -p -t "$S" '#{cursor_y}')" == "3"
   keys Enter; wait_for "Profiles > Northwind Shop"
   ascii_only "$1 profile page"
   keys s; wait_for "Enter on a number lis"
   ascii_only "$1 stats"; no_colour "$1 stats"
-  keys Escape Escape; sleep 0.3; keys q; wait_for "EXITED 0"
+  keys Escape; wait_for "s stats details"
+  keys Escape; wait_for "3 of 3 profiles"
+  keys q; wait_for "EXITED 0"
   tmux kill-session -t "$S"
 }
 

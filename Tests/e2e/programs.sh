@@ -13,11 +13,21 @@ sent_before=$("$BIN" --db "$DB" stats "Northwind Shop" --json | python3 -c "impo
 
 wait_for "Northwind Shop"
 keys :; keys -l programs; keys Enter; wait_for "Order updates"
-wait_for "⚑ Account_update retired"
-keys g a; wait_for "tag Account_update was retired 2026-04-27"
-keys g Enter; wait_for "Account notices: Messenger node"
-wait_for "⚑ Account_update (retired)"
-wait_for "u to send a utility template"
+if [[ "$(account_day 0)" < 2026-04-27 ]]; then
+  # Before Meta retired the tags (`make test-dates` runs this in March 2026) the seed's tagged flow
+  # works: no flag, and `a` activates the program (and pauses it again).
+  wait_for "Account_update"
+  screen | grep -qF "⚑" && fail "a tag is flagged before Meta retired it" || ok
+  keys g a; wait_for "Activated \"Account notices\""
+  keys a; wait_for "Paused \"Account notices\""
+  keys g Enter; wait_for "Account notices: Messenger node"
+else
+  wait_for "⚑ Account_update retired"
+  keys g a; wait_for "tag Account_update was retired 2026-04-27"
+  keys g Enter; wait_for "Account notices: Messenger node"
+  wait_for "⚑ Account_update (retired)"
+  wait_for "u to send a utility template"
+fi
 keys Tab Tab u; wait_for "utility template (new)"
 screen | grep -qF "your account settings were changed" && ok || fail "the text was not kept"
 keys C-s; wait_for "Submitted account_notices_v1 APPROVED"
@@ -36,8 +46,7 @@ screen | grep -qE "Message · [0-9]+/2000 · preview [0-9]+/2000" && ok || fail 
 keys -l " was updated. 50% off your next order!"; wait_for "TAG_SHOULD_BE_MARKETING"
 # Ctrl-Z undoes in a real terminal too (the tty's suspend key is off while the dashboard runs).
 keys -l "Q"; wait_for "next order!Q"
-keys C-z; sleep 0.3
-screen | grep -qF "next order!Q" && fail "Ctrl-Z did not undo the last character" || ok
+keys C-z; wait_gone "next order!Q"
 wait_for "next order!"
 keys C-s; wait_for "Submit anyway"
 keys Tab Enter; wait_for "Submitted order_updates_v2 REJECTED"
@@ -45,7 +54,9 @@ wait_for "v2 REJECTED · v1 sends"
 keys Escape; wait_for "R run, re-enrol all"
 keys G R; wait_for "Finished."
 screen | grep -qE "sent [0-9]+ · not sent [0-9]+" && ok || fail "no run summary"
-keys Enter; sleep 0.3; keys Escape; sleep 0.3; keys q; wait_for "EXITED 0"
+keys Enter; wait_for "r run now"
+keys Escape; wait_for "3 of 3 profiles"
+keys q; wait_for "EXITED 0"
 
 expect 0 "programs show" -- "$BIN" --db "$DB" programs show "Order updates" --json
 check_json "v2 rejected, v1 sends" "out['template']['version']==2 and out['template']['status']=='REJECTED' and out['template']['reason']=='TAG_SHOULD_BE_MARKETING' and out['template']['sending_version']==1"

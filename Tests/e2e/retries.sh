@@ -7,7 +7,7 @@ DB="$WORK/m.db"
 M() { "$BIN" --db "$DB" "$@"; }
 q() { sqlite3 "$DB" "$1"; }
 export MESSENGER_DASH_SANDBOX_LOG="$WORK/sandbox.log"
-TODAY=$(date -u +%F)
+TODAY=$(account_day 0)
 
 echo '{"data":[{"id":"3001","name":"Shop","tasks":["MANAGE","MESSAGING"],"access_token":"T"}]}' >"$WORK/a.json"
 M pages import "$WORK/a.json" >/dev/null

@@ -36,10 +36,13 @@ def giant_header():
     except OSError:
         big["closed"] = True
 threading.Thread(target=giant_header, daemon=True).start()
-time.sleep(0.3)
+# Until the giant header is on its way (5 s at most).
+deadline = time.time() + 5
+while big["sent"] == 0 and not big["closed"] and time.time() < deadline:
+    time.sleep(0.01)
 worst = 0.0
 codes = []
-wm = int(time.time() * 1000) + 3600_000
+wm = int(sys.argv[4])  # an hour after the product's now (MESSENGER_DASH_NOW or the clock)
 for psid in psids:
     body = json.dumps({"object": "page", "entry": [{"id": "104000000000001", "time": wm, "messaging": [
         {"sender": {"id": psid}, "recipient": {"id": "104000000000001"}, "timestamp": wm, "delivery": {"mids": [], "watermark": wm}}]}]}).encode()
@@ -57,7 +60,10 @@ for psid in psids:
     s.close()
     worst = max(worst, time.time() - start)
     codes.append(answer.split(b" ")[1].decode() if answer else "none")
-time.sleep(1)
+# Until the server has cut the giant header off (5 s at most).
+deadline = time.time() + 5
+while not big["closed"] and time.time() < deadline:
+    time.sleep(0.01)
 print(json.dumps({"idle_open": len(idle), "codes": codes, "worst": worst, "big_sent": big["sent"], "big_closed": big["closed"]}))
 PY
 
@@ -73,7 +79,7 @@ for phase in cap emfile; do
   for _ in $(seq 1 100); do grep -q Listening "$WORK/hook.out" 2>/dev/null && break; sleep 0.1; done
   PORT=$(sed -n 's/^Listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$WORK/hook.out")
   before=$(sqlite3 "$DB" "SELECT COUNT(*) FROM send WHERE delivered_at IS NOT NULL")
-  result=$(python3 "$WORK/attack.py" "$PORT" "$WORK/psids" "$phase")
+  result=$(python3 "$WORK/attack.py" "$PORT" "$WORK/psids" "$phase" "$(now_millis 3600)")
   echo "$phase: $result"
   OUT=$result
   check_json "$phase: every signed POST answered 200" "len(out['codes']) == 20 and all(c == '200' for c in out['codes'])"
