@@ -29,7 +29,8 @@ public enum Fuzz {
     /// A demo workspace of `contacts` contacts in a temporary database.
     public static func workspace(contacts: Int = 200) throws -> Workspace {
         let db = try AppDatabase.temporary()
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        // The machine's day, or MESSENGER_DASH_NOW's (`make test-dates`).
+        let now = try PinnedNow.clock(ProcessInfo.processInfo.environment).nowMillis()
         let calendar = AccountCalendar(timeZone: TimeZone(identifier: "UTC")!)
         _ = try Demo.build(database: db, calendar: calendar, appID: "1", now: now, options: DemoOptions(contacts: contacts, seed: 3))
         return Workspace(database: db, clock: FixedClock(millis: now), calendar: calendar)

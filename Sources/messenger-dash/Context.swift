@@ -49,13 +49,7 @@ struct Context {
 
     /// The clock: the system's, unless MESSENGER_DASH_NOW (ISO 8601) pins it for scripted tests.
     var clock: any Clock {
-        get throws {
-            guard let text = environment["MESSENGER_DASH_NOW"], !text.isEmpty else { return SystemClock() }
-            guard let date = ISO8601DateFormatter().date(from: text) else {
-                throw DomainError("MESSENGER_DASH_NOW must be an ISO 8601 time such as 2026-11-25T09:00:00Z, not \(Display.quoted(text))")
-            }
-            return FixedClock(millis: Int64(date.timeIntervalSince1970 * 1000))
-        }
+        get throws { try PinnedNow.clock(environment) }
     }
 
     func workspace(creating: Bool) throws -> Workspace {

@@ -10,7 +10,8 @@ import XCTest
 final class SessionTests: XCTestCase {
     func makeWorkspace() throws -> Workspace {
         let db = try AppDatabase.temporary()
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        // The machine's day, or MESSENGER_DASH_NOW's (`make test-dates`).
+        let now = try PinnedNow.clock(ProcessInfo.processInfo.environment).nowMillis()
         let calendar = AccountCalendar(timeZone: TimeZone(identifier: "UTC")!)
         _ = try Demo.build(database: db, calendar: calendar, appID: "1", now: now, options: DemoOptions(contacts: 200, seed: 3))
         return Workspace(database: db, clock: FixedClock(millis: now), calendar: calendar)

@@ -131,3 +131,24 @@ public struct FixedClock: Clock {
     public init(millis: Int64) { self.millis = millis }
     public func nowMillis() -> Int64 { millis }
 }
+
+/// `MESSENGER_DASH_NOW` (an ISO 8601 instant) pins the clock: scripted tests and `make test-dates`
+/// stand every part of the product (the CLI, the dashboard, the demo, the sessions the tests drive)
+/// at one chosen instant, so nothing depends on the day the suite runs.
+public enum PinnedNow {
+    public static let variable = "MESSENGER_DASH_NOW"
+
+    /// The pinned instant in milliseconds, nil when the variable is unset or empty.
+    public static func millis(_ environment: [String: String]) throws -> Int64? {
+        guard let text = environment[variable], !text.isEmpty else { return nil }
+        guard let date = ISO8601DateFormatter().date(from: text) else {
+            throw DomainError("\(variable) must be an ISO 8601 time such as 2026-11-25T09:00:00Z, not \(Display.quoted(text))")
+        }
+        return Int64(date.timeIntervalSince1970 * 1000)
+    }
+
+    /// The pinned clock, or the system's.
+    public static func clock(_ environment: [String: String]) throws -> any Clock {
+        try millis(environment).map { FixedClock(millis: $0) } ?? SystemClock()
+    }
+}
