@@ -29,6 +29,8 @@ let package = Package(
                 // The SQLite C API, for the runner's hot loop (Store/BulkStatement.swift).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
+                // appsecret_proof (HMAC-SHA256) on Graph calls; the webhook's signatures use it too.
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .target(name: "Dashboard", dependencies: ["TerminalKit", "MessengerCore"]),

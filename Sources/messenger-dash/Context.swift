@@ -55,6 +55,7 @@ struct Context {
     func workspace(creating: Bool) throws -> Workspace {
         let transport: any Transport
         let templates: any TemplateRegistry
+        var subscriber: any PageSubscriber = SandboxPageSubscriber()
         var graph: GraphConfig?
         let clock = try self.clock
         let calendar = AccountCalendar(timeZone: settings.timeZone)
@@ -70,6 +71,7 @@ struct Context {
             graph = config
             transport = GraphTransport(config: config)
             templates = GraphTemplateRegistry(config: config)
+            subscriber = GraphPageSubscriber(config: config, appID: settings.appID)
         }
         let database = try AppDatabase(path: databasePath, mode: creating ? .createIfMissing : .mustExist) { [databasePath] in
             FileHandle.standardError.write(
@@ -77,11 +79,23 @@ struct Context {
         }
         return Workspace(
             database: database, clock: clock, calendar: calendar,
-            appID: settings.appID, transport: transport, templates: templates, graph: graph, retentionDays: settings.retentionDays)
+            appID: settings.appID, transport: transport, subscriber: subscriber, templates: templates, graph: graph,
+            retentionDays: settings.retentionDays)
     }
 
+    /// The Graph API as the settings name it; with the app secret when one is set, so every call
+    /// carries `appsecret_proof`.
     var graphConfig: GraphConfig {
-        get throws { try GraphConfig(baseURL: settings.graphBaseURL, version: settings.graphVersion) }
+        get throws {
+            var config = try GraphConfig(baseURL: settings.graphBaseURL, version: settings.graphVersion)
+            config.appSecret = try credentials().appSecret
+            return config
+        }
+    }
+
+    /// The Meta app: its id and the secrets its files hold (a command's flags win).
+    func credentials(appSecretFile: String? = nil, clientTokenFile: String? = nil) throws -> AppCredentials {
+        try AppCredentials.load(settings: settings, appSecretFile: appSecretFile, clientTokenFile: clientTokenFile)
     }
 }
 

@@ -35,6 +35,22 @@ struct ProfileJSON: Encodable {
     var sent_7d: Int?
     var read_7d: Int?
     var page_connection: String?
+    var webhooks: WebhooksJSON?
+
+    /// The page's subscription to the app's webhooks (#24).
+    struct WebhooksJSON: Encodable {
+        let subscribed: Bool
+        let fields: [String]
+        @KeepNull var checked_at: String?
+        @KeepNull var error: String?
+
+        init(_ s: WebhookSubscription, calendar: AccountCalendar) {
+            subscribed = s.subscribed
+            fields = s.fields
+            _checked_at = KeepNull(wrappedValue: s.checkedAt.map(calendar.timestamp(ofMillis:)))
+            _error = KeepNull(wrappedValue: s.error)
+        }
+    }
 
     init(_ p: ProfileSummary) {
         name = p.name

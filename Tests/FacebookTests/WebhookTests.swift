@@ -147,6 +147,15 @@ final class WebhookTests: XCTestCase {
         XCTAssertTrue(log.all.contains { $0.contains("templates 0 (unchanged 1") }, log.all.joined(separator: "\n"))
         let unsigned = try await post(body, signature: nil)
         XCTAssertEqual(unsigned.0, 403)
+        // Meta's other spelling of the field (the webhooks reference's) is read the same (#24).
+        let other = Data(
+            String(decoding: body, as: UTF8.self).replacingOccurrences(
+                of: "message_template_status_update", with: "messenger_template_status_update"
+            )
+            .replacingOccurrences(of: "PAUSED", with: "APPROVED").utf8)
+        let otherAnswer = try await post(other, signature: signed(other))
+        XCTAssertEqual(otherAnswer.0, 200)
+        XCTAssertEqual(try status(), .approved)
     }
 
     // MARK: Never drop an event (issue: trust)

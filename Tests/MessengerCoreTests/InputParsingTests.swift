@@ -66,6 +66,41 @@ final class InputParsingTests: XCTestCase {
         }
     }
 
+    /// #24: the Meta app's settings: files named in config.toml or the environment, each missing
+    /// one named with where Meta's App Dashboard shows it.
+    func testTheAppsSecretsComeFromFilesAndAMissingOneSaysWhereMetaShowsIt() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let config = dir.appendingPathComponent("config.toml").path
+        let secret = dir.appendingPathComponent("secret").path
+        let client = dir.appendingPathComponent("client").path
+        try "s3cr3t-from-meta\n".write(toFile: secret, atomically: true, encoding: .utf8)
+        try "client-token\n".write(toFile: client, atomically: true, encoding: .utf8)
+        try "app_id = \"123\"\napp_secret_file = \"\(secret)\"\n".write(toFile: config, atomically: true, encoding: .utf8)
+        var settings = try Settings.load(configPath: config, environment: [:])
+        var app = try AppCredentials.load(settings: settings)
+        XCTAssertEqual(app, AppCredentials(appID: "123", appSecret: "s3cr3t-from-meta"))
+        XCTAssertThrowsError(try app.requireClientToken(for: "logging in")) { error in
+            XCTAssertTrue("\(error)".contains("Advanced › Security › Client token"), "\(error)")
+        }
+        settings = try Settings.load(
+            configPath: config, environment: ["MESSENGER_DASH_APP_ID": "456", "MESSENGER_DASH_CLIENT_TOKEN_FILE": client])
+        app = try AppCredentials.load(settings: settings)
+        XCTAssertEqual(app, AppCredentials(appID: "456", appSecret: "s3cr3t-from-meta", clientToken: "client-token"))
+        XCTAssertThrowsError(try AppCredentials(appID: "1").requireSecret(for: "the webhook")) { error in
+            XCTAssertTrue("\(error)".contains("App settings › Basic › App secret"), "\(error)")
+            XCTAssertTrue("\(error)".contains("app_secret_file"), "\(error)")
+        }
+        // A file that isn't one line of printable ASCII, or isn't there, is one line naming it.
+        try "two words\n".write(toFile: secret, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try AppCredentials.load(settings: settings)) { error in
+            XCTAssertTrue("\(error)".contains(secret), "\(error)")
+        }
+        XCTAssertThrowsError(try AppCredentials.load(settings: settings, appSecretFile: dir.appendingPathComponent("absent").path))
+        XCTAssertEqual(
+            AppCredentials.proof(token: "abc", secret: "key"), "9c196e32dc0175f86f4b1cb89289d6619de6bee699e4c378e68309ed97a1a6ab")
+    }
+
     func testDatabaseRefusesMissingFoldersCorruptFilesAndNewerVersions() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -10,8 +10,9 @@ M() { "$BIN" --db "$DB" "$@"; }
 G() { "$BIN" --db "$DB" --facebook graph "$@"; }
 
 cat >"$WORK/fake_graph.py" <<'PY'
-import http.server, json, sys, threading
+import http.server, json, sys, threading, urllib.parse
 log = open(sys.argv[1], "a")
+subscribed = {}  # page id -> the fields its POST /subscribed_apps gave
 class H(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a): pass
     def answer(self, code, obj):
@@ -24,16 +25,33 @@ class H(http.server.BaseHTTPRequestHandler):
             if self.headers.get("Authorization") != "Bearer PAGE-TOKEN-E2E-5001":
                 return self.answer(400, {"error": {"message": "Invalid OAuth access token.", "code": 190}})
             return self.answer(200, {"data": [{"id": "777", "name": "orders_v1", "language": "en_US", "status": "APPROVED"}]})
+        if "/subscribed_apps" in self.path:
+            page = self.path.split("/")[2]
+            return self.answer(200, {"data": [{"id": "100000000000000", "name": "messenger-dash", "subscribed_fields": subscribed.get(page, [])}]})
         if self.headers.get("Authorization") != "Bearer USER-TOKEN-E2E":
             return self.answer(400, {"error": {"message": "Invalid OAuth access token.", "code": 190}})
+        if "/debug_token?" in self.path:
+            return self.answer(200, {"data": {"is_valid": True, "expires_at": 0, "data_access_expires_at": 1893456000, "scopes": []}})
+        if "/me/permissions" in self.path:
+            return self.answer(200, {"data": [{"permission": p, "status": "granted"} for p in
+                                              ["pages_show_list", "pages_messaging", "pages_manage_metadata", "pages_utility_messaging"]]})
         port = self.server.server_address[1]
         if "after=" not in self.path:
             return self.answer(200, {"data": [{"id": "5001", "name": "Shop", "tasks": ["MANAGE", "MESSAGING"], "access_token": "PAGE-TOKEN-E2E-5001"}],
                                      "paging": {"next": f"http://127.0.0.1:{port}/v25.0/me/accounts?fields=id,name,tasks,access_token&after=X"}})
         return self.answer(200, {"data": [{"id": "5002", "name": "Ads", "tasks": ["ADVERTISE"], "access_token": "PAGE-TOKEN-E2E-5002"}]})
+    def do_DELETE(self):
+        log.write(json.dumps({"method": "DELETE", "path": self.path, "auth": self.headers.get("Authorization")}) + "\n"); log.flush()
+        subscribed.pop(self.path.split("/")[2], None)
+        self.answer(200, {"success": True})
     def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+        raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        form = self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded")
+        body = {k: v[0] for k, v in urllib.parse.parse_qs(raw.decode()).items()} if form else json.loads(raw)
         log.write(json.dumps({"method": "POST", "path": self.path, "auth": self.headers.get("Authorization"), "body": body}) + "\n"); log.flush()
+        if self.path.split("?")[0].endswith("/subscribed_apps"):
+            subscribed[self.path.split("/")[2]] = body["subscribed_fields"].split(",")
+            return self.answer(200, {"success": "true"})
         if self.path.endswith("/message_templates"):
             return self.answer(200, {"id": "777", "status": "PENDING", "category": "UTILITY"})
         psid = body["recipient"]["id"]
@@ -67,9 +85,18 @@ all="$OUT$ERR"
 expect 0 "pages list" -- G pages list --json
 all="$all$OUT$ERR"
 if grep -q "TOKEN-E2E" <<<"$all"; then fail "a token was printed: $all"; else ok; fi
-[ "$(grep -c '"GET"' "$WORK/graph.log")" -eq 3 ] && ok || fail "expected 3 GETs (1 refused + 2 pages): $(cat "$WORK/graph.log")"
+[ "$(grep -c '"GET", "path": "/v25.0/me/accounts' "$WORK/graph.log")" -eq 3 ] && ok || fail "expected 3 GETs of me/accounts (1 refused + 2 pages): $(cat "$WORK/graph.log")"
+# #24: the token was looked up (no app secret here) and its permissions read before the pages.
+grep -q '"path": "/v25.0/debug_token?input_token=USER-TOKEN-E2E"' "$WORK/graph.log" && ok || fail "the token was not looked up"
+grep -q '"path": "/v25.0/me/permissions"' "$WORK/graph.log" && ok || fail "the permissions were not read"
 
 FIELD=$(G profiles create Shop --page 5001 | sed -n 's/^Opt-in field: //p')
+# Creating the profile subscribed its page to the app's webhooks, with the page's token.
+grep -q '"method": "POST", "path": "/v25.0/5001/subscribed_apps", "auth": "Bearer PAGE-TOKEN-E2E-5001"' "$WORK/graph.log" && ok || fail "the page was not subscribed"
+expect 0 "profiles show says the page is subscribed" -- G profiles show Shop --json
+check_json "subscribed, the 7 fields" "out['webhooks']['subscribed'] and len(out['webhooks']['fields']) == 7 and out['webhooks']['error'] is None"
+expect 0 "profiles subscribe subscribes again" -- G profiles subscribe Shop
+contains "says which fields" "message_deliveries" "$OUT"
 printf 'EMAIL,FIRSTNAME,%s\na@example.com,Ann,P1\nb@example.com,Bob,P2\nc@example.com,Cy,\ne@example.com,Esc,PESC\n' "$FIELD" >"$WORK/c.csv"
 G contacts import "$WORK/c.csv" >/dev/null
 G programs create Orders >/dev/null

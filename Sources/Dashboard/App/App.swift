@@ -121,7 +121,11 @@ public enum App {
         case .deletionPlanned(let plan):
             let what = "\(ProfilesState.list(plan.profiles)) and \(plan.usageRecords) usage record\(plan.usageRecords == 1 ? "" : "s")"
             state.overlay = .confirm(
-                ConfirmDialogState(title: "Delete", message: "Delete \(what)? This can't be undone.", confirmLabel: "Delete"),
+                ConfirmDialogState(
+                    title: "Delete",
+                    message:
+                        "Delete \(what)? \(plan.profiles.count == 1 ? "Its page leaves" : "Their pages leave") the app's webhooks. This can't be undone.",
+                    confirmLabel: "Delete"),
                 then: .delete(names: plan.profiles))
         case .deleted(let plan):
             state.show(

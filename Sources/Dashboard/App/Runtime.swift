@@ -226,7 +226,13 @@ public final class Runtime {
             case .loadPages: return .pagesLoaded(try workspace.pages.list())
             case .connectFacebook(let token):
                 guard let graph = workspace.graph else { return .pagesLoaded(try workspace.pages.list()) }
-                try workspace.pages.store(try GraphPageDirectory(config: graph, userToken: token).pages())
+                // The app secret comes with the config (appsecret_proof): the token is exchanged
+                // for a long-lived one; without it a short-lived token is refused (#24).
+                let outcome = try GraphConnect.connect(
+                    userToken: token, via: "pasted token", config: graph,
+                    app: AppCredentials(appID: workspace.appID, appSecret: graph.appSecret),
+                    shortLivedOK: false, calendar: workspace.calendar)
+                try workspace.pages.store(outcome.pages, connection: outcome.connection)
                 return .pagesLoaded(try workspace.pages.list())
             case .createProfile(let name, let pageID, let enabled):
                 return .profileCreated(try workspace.profiles.create(name: name, pageID: pageID, enabled: enabled))

@@ -32,6 +32,9 @@ public struct GraphConfig: Sendable {
     /// Where processes sending for the same page share its limit: a small file per page in this
     /// folder (the database's). Nil: the limit is this process's alone.
     public var sharedRateFolder: String?
+    /// The app secret, when known: every call then carries `appsecret_proof` (apps with "Require
+    /// App Secret" refuse calls without it).
+    public var appSecret: String?
 
     public init(baseURL: String, version: String) throws {
         var base = baseURL
@@ -69,8 +72,11 @@ public struct GraphConfig: Sendable {
 struct GraphHTTP: Sendable {
     let session: URLSession
     private let collector: Collector
+    /// Signs each call's token with `appsecret_proof` when set.
+    let appSecret: String?
 
-    init(timeout: TimeInterval, connectionsPerHost: Int = 16) {
+    init(timeout: TimeInterval, connectionsPerHost: Int = 16, appSecret: String? = nil) {
+        self.appSecret = appSecret
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = timeout
         // Connections are kept alive and reused; as many as requests may be in flight.
@@ -91,10 +97,12 @@ struct GraphHTTP: Sendable {
         !token.isEmpty && token.utf8.count <= 4096 && token.utf8.allSatisfy { $0 >= 0x21 && $0 <= 0x7E }
     }
 
-    func perform(method: String, url: String, token: String, json: Data? = nil) -> Result<Answer, any Error> {
+    func perform(method: String, url: String, token: String, json: Data? = nil, form: [(String, String)]? = nil) -> Result<
+        Answer, any Error
+    > {
         let done = DispatchSemaphore(value: 0)
         let box = ResultBox()
-        start(method: method, url: url, token: token, json: json) { result in
+        start(method: method, url: url, token: token, json: json, form: form) { result in
             box.result = result
             done.signal()
         }
@@ -107,14 +115,22 @@ struct GraphHTTP: Sendable {
     }
 
     /// Starts a request; `completion` is called once, on one of URLSession's threads.
+    /// `form`: parameters sent as an urlencoded body (secrets such as `client_secret` travel there,
+    /// never in the address).
     func start(
-        method: String, url: String, token: String, json: Data? = nil,
+        method: String, url: String, token: String, json: Data? = nil, form: [(String, String)]? = nil,
         completion: @escaping @Sendable (Result<Answer, any Error>) -> Void
     ) {
         guard Self.isValidToken(token) else {
             return completion(.failure(DomainError("the stored token is not printable ASCII: reconnect the page")))
         }
-        guard let target = URL(string: url) else { return completion(.failure(DomainError("not a URL"))) }
+        // The proof is an HMAC of the token, not the token: it may travel in the address.
+        // A paging address from Facebook may carry one already.
+        let signed = appSecret.flatMap { secret in
+            url.contains("appsecret_proof=")
+                ? nil : url + (url.contains("?") ? "&" : "?") + "appsecret_proof=" + AppCredentials.proof(token: token, secret: secret)
+        }
+        guard let target = URL(string: signed ?? url) else { return completion(.failure(DomainError("not a URL"))) }
         var request = URLRequest(url: target)
         request.httpMethod = method
         request.setValue("Bearer " + token, forHTTPHeaderField: "Authorization")
@@ -122,10 +138,21 @@ struct GraphHTTP: Sendable {
         if let json {
             request.httpBody = json
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        } else if let form {
+            request.httpBody = Data(Self.urlencoded(form).utf8)
+            request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
         }
         let task = session.dataTask(with: request)
         collector.start(task.taskIdentifier, completion: completion)
         task.resume()
+    }
+
+    /// `a=1&b=2`, each name and value percent-encoded but for the unreserved characters.
+    static func urlencoded(_ parameters: [(String, String)]) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        func encode(_ text: String) -> String { text.addingPercentEncoding(withAllowedCharacters: allowed) ?? "" }
+        return parameters.map { encode($0.0) + "=" + encode($0.1) }.joined(separator: "&")
     }
 
     /// One request's bytes, answer and end.
@@ -236,14 +263,15 @@ public struct GraphPageDirectory: PageDirectory {
     let http: GraphHTTP
     static let maxPages = 200
 
-    public init(config: GraphConfig, userToken: String) throws {
+    /// `appSecret`: signs the calls (`appsecret_proof`) when the config doesn't already.
+    public init(config: GraphConfig, userToken: String, appSecret: String? = nil) throws {
         let token = userToken.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !token.isEmpty, token.count <= 1024, token.allSatisfy({ $0.isASCII && !$0.isWhitespace && $0.asciiValue! >= 0x21 }) else {
             throw DomainError("the user access token must be one line of printable ASCII (as Facebook issues it)")
         }
         self.config = config
         self.userToken = token
-        http = GraphHTTP(timeout: config.timeout)
+        http = GraphHTTP(timeout: config.timeout, appSecret: appSecret ?? config.appSecret)
     }
 
     public func pages() throws -> [DirectoryPage] {
@@ -413,7 +441,7 @@ public final class GraphTransport: Transport, @unchecked Sendable {
 
     public init(config: GraphConfig, sleep: @escaping @Sendable (TimeInterval) -> Void = { Thread.sleep(forTimeInterval: $0) }) {
         self.config = config
-        http = GraphHTTP(timeout: config.timeout, connectionsPerHost: config.concurrency)
+        http = GraphHTTP(timeout: config.timeout, connectionsPerHost: config.concurrency, appSecret: config.appSecret)
         limiter = RateLimiter(limit: config.messagesPerWindow, window: config.rateWindow, folder: config.sharedRateFolder)
         self.sleep = sleep
     }
@@ -558,7 +586,7 @@ public final class GraphTransport: Transport, @unchecked Sendable {
             lock.lock()
             defer { lock.unlock() }
             slots[index] = result
-            if case .failed(let error) = result, error.code == 190, broken == nil { broken = error }
+            if case .failed(let error) = result, error.stopsThePage, broken == nil { broken = error }
         }
 
         /// Messages never tried after a 190 carry that error: nothing more was asked of Facebook.

@@ -69,6 +69,13 @@ public struct GraphError: Error, Equatable, Sendable {
     public let subcode: Int?
     public let reason: String
 
+    /// 10/1893063 "Pages temporarily restricted from sending messages" (Meta's changelog,
+    /// 2026-06-25): the page's run stops as for a 190; it is neither retried nor a suppression.
+    public static let pageRestrictedSubcode = 1_893_063
+    public var isPageRestriction: Bool { code == 10 && subcode == Self.pageRestrictedSubcode }
+    /// Whether nothing more should be asked for this page: its token is refused, or it is restricted.
+    public var stopsThePage: Bool { code == 190 || isPageRestriction }
+
     public init(code: Int, subcode: Int? = nil, message: String? = nil) {
         self.code = code
         self.subcode = subcode
@@ -80,6 +87,8 @@ public struct GraphError: Error, Equatable, Sendable {
         switch (code, subcode) {
         case (551, _): return "551 person unavailable: they can't receive messages right now"
         case (10, 2_018_278?): return "10/2018278 outside the allowed window for this tag"
+        case (10, GraphError.pageRestrictedSubcode?):
+            return "10/\(GraphError.pageRestrictedSubcode) page temporarily restricted from sending messages by Meta"
         case (10, _): return "10 permission denied for this message"
         case (100, 2_018_001?): return "100/2018001 no matching user for this PSID"
         case (100, TagRetirement.subcode?):
@@ -107,10 +116,11 @@ public enum SendResult: Sendable, Equatable {
 }
 
 extension Sequence<SendResult> {
-    /// The first 190 among the answers: the page's token was refused, and the run stops (R11).
+    /// The first answer that stops the page: its token was refused (190, R11) or Meta restricted
+    /// the page from sending (10/1893063); the run stops.
     var refusedToken: GraphError? {
         lazy.compactMap { result -> GraphError? in
-            if case .failed(let error) = result, error.code == 190 { return error }
+            if case .failed(let error) = result, error.stopsThePage { return error }
             return nil
         }.first
     }
@@ -158,7 +168,7 @@ extension Transport {
             }
             asking(results.count)
             let result = send(message)
-            if case .failed(let error) = result, error.code == 190 { broken = error }
+            if case .failed(let error) = result, error.stopsThePage { broken = error }
             answered(results.count, result)
             results.append(result)
         }

@@ -202,12 +202,14 @@ public enum WebhookPayload {
         }
     }
 
-    /// The `message_template_status_update` changes of an entry; other fields are not ours.
+    /// The `message_template_status_update` changes of an entry (or `messenger_template_status_update`:
+    /// Meta spells the field both ways, see `WebhookFields`); other fields are not ours.
     private static func templateChanges(_ changes: [Any], page: String, time: Int64) throws -> [WebhookEvent] {
         var events: [WebhookEvent] = []
         for changeAny in changes {
             guard let change = changeAny as? [String: Any] else { throw DomainError("a change is not an object") }
-            guard (change["field"] as? String) == "message_template_status_update" else { continue }
+            guard let field = change["field"] as? String, field == WebhookFields.template || field == WebhookFields.templateOtherSpelling
+            else { continue }
             guard let value = change["value"] as? [String: Any] else {
                 throw DomainError("message_template_status_update without a \"value\" object")
             }

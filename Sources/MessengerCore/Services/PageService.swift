@@ -33,7 +33,8 @@ public struct PageService: Sendable {
         return pages.count
     }
 
-    public func store(_ pages: [DirectoryPage]) throws {
+    /// `connection`: how the pages' tokens were had, kept with each page (#24).
+    public func store(_ pages: [DirectoryPage], connection: PageConnection? = nil) throws {
         let now = workspace.clock.nowMillis()
         try database.write { db in
             for page in pages {
@@ -45,9 +46,37 @@ public struct PageService: Sendable {
                             access_token = COALESCE(excluded.access_token, page.access_token),
                             connection_error = CASE WHEN excluded.access_token IS NOT NULL
                                                      AND excluded.access_token IS NOT page.access_token
-                                                    THEN NULL ELSE page.connection_error END
+                                                    THEN NULL ELSE page.connection_error END,
+                            restricted = CASE WHEN excluded.access_token IS NOT NULL
+                                               AND excluded.access_token IS NOT page.access_token
+                                              THEN NULL ELSE page.restricted END
                         """, arguments: [page.id, page.name, page.tasks.joined(separator: ","), page.accessToken, now])
+                if let connection, page.accessToken != nil {
+                    try db.execute(
+                        sql: """
+                            UPDATE page SET connected_at = ?, connected_via = ?, token_lifetime = ?, data_access_expires_at = ?,
+                                permissions = ? WHERE id = ?
+                            """,
+                        arguments: [
+                            now, connection.via, connection.lifetime, connection.dataAccessExpiresAt,
+                            connection.permissions?.joined(separator: ","), page.id,
+                        ])
+                }
             }
+        }
+    }
+
+    /// The permissions last read for a page's token; nil when never read (an imported page).
+    static func permissions(_ db: Database, pageID: String) throws -> [String]? {
+        try String.fetchOne(db, sql: "SELECT permissions FROM page WHERE id = ?", arguments: [pageID]).map(PageStore.splitTasks)
+    }
+
+    /// A profile can't be enabled on a page whose token lacks pages_messaging (#24).
+    static func refuseWithoutMessaging(_ db: Database, pageID: String, pageName: String) throws {
+        if let granted = try permissions(db, pageID: pageID), !granted.contains("pages_messaging") {
+            throw DomainError(
+                "page \(pageName)'s token lacks the pages_messaging permission, so it can't send: log in again and grant it (the profile can be created disabled)"
+            )
         }
     }
 
@@ -74,6 +103,15 @@ public struct PageService: Sendable {
     }
 
     /// Marks a page's connection broken, as when Graph answers 190 (R11). The profile stays.
+    /// Marks what stopped a page's run: a refused token (190) breaks the connection; Meta's
+    /// restriction (10/1893063) is kept apart, as the page's token is still good.
+    public func markStopped(pageID: String, by error: GraphError) throws {
+        guard error.isPageRestriction else { return try markBroken(pageID: pageID, reason: error.reason) }
+        try database.write { db in
+            try db.execute(sql: "UPDATE page SET restricted = ? WHERE id = ?", arguments: [error.reason, pageID])
+        }
+    }
+
     public func markBroken(pageID: String, reason: String) throws {
         try database.write { db in
             try db.execute(sql: "UPDATE page SET connection_error = ? WHERE id = ?", arguments: [reason, pageID])

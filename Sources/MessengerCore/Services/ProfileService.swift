@@ -53,6 +53,14 @@ public struct ReasonCount: Equatable, Sendable, Codable {
 public struct DeletionPlan: Equatable, Sendable {
     public let profiles: [String]
     public let usageRecords: Int
+    /// After the deletion: how many of the pages Facebook unsubscribed from the app's webhooks.
+    public var unsubscribed = 0
+
+    public init(profiles: [String], usageRecords: Int, unsubscribed: Int = 0) {
+        self.profiles = profiles
+        self.usageRecords = usageRecords
+        self.unsubscribed = unsubscribed
+    }
 }
 
 public struct ProfileService: Sendable {
@@ -114,7 +122,7 @@ public struct ProfileService: Sendable {
 
     private static let summarySQL = """
         SELECT profile.id, profile.name, profile.page_id, page.name AS page_name, profile.enabled,
-               data_field.name AS optin_field, page.connection_error,
+               data_field.name AS optin_field, COALESCE(page.connection_error, page.restricted) AS connection_error,
                COALESCE((SELECT SUM(count) FROM daily_stat s WHERE s.profile_id = profile.id
                          AND s.day BETWEEN ?1 AND ?2 AND s.outcome = 'delivered'), 0) AS delivered,
                COALESCE((SELECT SUM(count) FROM daily_stat s WHERE s.profile_id = profile.id
@@ -162,6 +170,7 @@ public struct ProfileService: Sendable {
             if let other = try String.fetchOne(db, sql: "SELECT name FROM profile WHERE page_id = ?", arguments: [page.id]) {
                 throw DomainError("page \(page.name) is already linked to profile \(Display.quoted(other))")
             }
+            if enabled { try PageService.refuseWithoutMessaging(db, pageID: page.id, pageName: page.name) }
             // A directory other than the sandbox (Graph) may offer a page not stored yet.
             try db.execute(
                 sql: """
@@ -184,6 +193,9 @@ public struct ProfileService: Sendable {
                     """, arguments: [next, name.value, name.key, page.id, enabled, fieldID, now])
             return next
         }
+        // An enabled profile's page is subscribed to the app's webhooks; a refusal is kept with
+        // the page (profiles show, doctor) and the profile stays: `profiles subscribe` retries.
+        if enabled { _ = try? workspace.subscriptions.subscribe(profile: name.value) }
         return try details(id: id)
     }
 
@@ -193,10 +205,19 @@ public struct ProfileService: Sendable {
         try database.write { db in
             let ids = try names.map { try Self.id(db, named: $0) }
             if !enabled { try Self.refuseIfInActivePrograms(db, ids: ids, action: "disabled") }
+            if enabled {
+                for id in ids {
+                    let row = try Row.fetchOne(
+                        db, sql: "SELECT page.id, page.name FROM profile JOIN page ON page.id = profile.page_id WHERE profile.id = ?",
+                        arguments: [id])
+                    if let row { try PageService.refuseWithoutMessaging(db, pageID: row["id"], pageName: row["name"]) }
+                }
+            }
             for id in ids {
                 try db.execute(sql: "UPDATE profile SET enabled = ? WHERE id = ?", arguments: [enabled, id])
             }
         }
+        if enabled { for name in names { _ = try? workspace.subscriptions.subscribe(profile: name) } }
     }
 
     /// What `delete(names:)` would remove, without removing it; refuses as delete would.
@@ -207,10 +228,17 @@ public struct ProfileService: Sendable {
     /// Deletes the profiles, their usage statistics and their opt-in fields, all or nothing.
     @discardableResult
     public func delete(names: [String]) throws -> DeletionPlan {
-        try database.write { db in
+        var pages: [(id: String, token: String?)] = []
+        var plan = try database.write { db in
             let plan = try Self.plan(db, names: names)
             for name in plan.profiles {
                 let id = try Self.id(db, named: name)
+                if let row = try Row.fetchOne(
+                    db, sql: "SELECT page.id, page.access_token FROM profile JOIN page ON page.id = profile.page_id WHERE profile.id = ?",
+                    arguments: [id])
+                {
+                    pages.append((row["id"], row["access_token"]))
+                }
                 let fieldID = try Int64.fetchOne(db, sql: "SELECT optin_field_id FROM profile WHERE id = ?", arguments: [id])
                 try db.execute(sql: "DELETE FROM daily_stat WHERE profile_id = ?", arguments: [id])
                 try db.execute(sql: "DELETE FROM send WHERE profile_id = ?", arguments: [id])
@@ -219,6 +247,10 @@ public struct ProfileService: Sendable {
             }
             return plan
         }
+        // The pages leave the app's webhooks too (the confirmation said so); a page Facebook
+        // couldn't be asked for stays subscribed, which only means events nobody reads.
+        plan.unsubscribed = pages.filter { workspace.subscriptions.unsubscribe(pageID: $0.id, token: $0.token) }.count
+        return plan
     }
 
     static func plan(_ db: Database, names: [String]) throws -> DeletionPlan {

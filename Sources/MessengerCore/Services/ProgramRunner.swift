@@ -181,7 +181,7 @@ public struct ProgramRunner: Sendable {
             summary.processed = done
             progress?(RunProgress(done: done, total: total, sent: summary.sent, warned: reasons.values.reduce(0, +)))
             if let broken = brokenToken {
-                try workspace.pages.markBroken(pageID: plan.pageID, reason: broken.reason)
+                try workspace.pages.markStopped(pageID: plan.pageID, by: broken)
                 summary.stoppedBecause = broken.reason
             }
             if cancelled { summary.cancelled = true }

@@ -165,7 +165,7 @@ public struct RetryService: Sendable {
             summary.wereUnknown += batch.rows.filter { $0.wasUnknown }.count
             progress?(RunProgress(done: summary.retried, total: total, sent: summary.sent, warned: reasons.values.reduce(0, +)))
             if let broken = results.refusedToken {
-                try workspace.pages.markBroken(pageID: plan.pageID, reason: broken.reason)
+                try workspace.pages.markStopped(pageID: plan.pageID, by: broken)
                 summary.stoppedBecause = broken.reason
                 break
             }

@@ -9,6 +9,8 @@ public struct Workspace: Sendable {
     public let appID: String
     public let transport: any Transport
     public let directory: any PageDirectory
+    /// Subscribes pages to the app's webhooks (#24).
+    public let subscriber: any PageSubscriber
     /// Where utility templates are submitted and reviewed (R13).
     public let templates: any TemplateRegistry
     /// Days of send history kept (`retention_days`).
@@ -23,6 +25,7 @@ public struct Workspace: Sendable {
         appID: String = Settings().appID,
         transport: (any Transport)? = nil,
         directory: (any PageDirectory)? = nil,
+        subscriber: any PageSubscriber = SandboxPageSubscriber(),
         templates: any TemplateRegistry = SandboxTemplateRegistry(),
         graph: GraphConfig? = nil,
         retentionDays: Int = Compactor.defaultRetentionDays
@@ -34,6 +37,7 @@ public struct Workspace: Sendable {
         // The sandbox follows Facebook as it is on the workspace's own day (R12).
         self.transport = transport ?? SandboxTransport(clock: clock, calendar: calendar)
         self.directory = directory ?? SandboxPageDirectory(database: database)
+        self.subscriber = subscriber
         self.templates = templates
         self.graph = graph
         self.retentionDays = max(Compactor.minimumRetentionDays, retentionDays)
@@ -53,4 +57,5 @@ public struct Workspace: Sendable {
     public var stats: StatsService { StatsService(workspace: self) }
     public var suppressions: SuppressionService { SuppressionService(workspace: self) }
     public var retries: RetryService { RetryService(workspace: self) }
+    public var subscriptions: SubscriptionService { SubscriptionService(workspace: self) }
 }

@@ -16,6 +16,7 @@ enum Schema {
         migrator.registerMigration("v6-utility-templates", migrate: utilityTemplates)
         migrator.registerMigration("v7-optin-times", migrate: optInTimes)
         migrator.registerMigration("v8-suppression-and-retries", migrate: suppressionAndRetries)
+        migrator.registerMigration("v9-page-connections", migrate: pageConnections)
         return migrator
     }
 
@@ -293,6 +294,28 @@ enum Schema {
     /// (200/1545041) is suppressed for that page: runs skip them without asking Facebook. A retry
     /// sends a warned contact again: the send row takes the new outcome (the day is counted once)
     /// and the attempt it replaces is kept in `send_attempt`.
+    /// #24: how and when each page was connected, when Meta's data access for it ends, the
+    /// subscription of the page to the app's webhooks, and a page Meta restricted from sending.
+    private static func pageConnections(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                ALTER TABLE page ADD COLUMN connected_at INTEGER;            -- when its token was stored
+                ALTER TABLE page ADD COLUMN connected_via TEXT;              -- 'device login', 'pasted token', 'import'
+                ALTER TABLE page ADD COLUMN token_lifetime TEXT;             -- 'long-lived' or 'short-lived' (page tokens die in an hour)
+                ALTER TABLE page ADD COLUMN data_access_expires_at INTEGER;  -- ms; Meta: 90 days after the person was last active
+                ALTER TABLE page ADD COLUMN permissions TEXT;                -- comma-separated granted permissions, as last read
+                ALTER TABLE page ADD COLUMN restricted TEXT;                 -- set by 10/1893063: Meta restricted the page from sending
+
+                -- The page's subscription to the app's webhooks (POST /{page-id}/subscribed_apps).
+                CREATE TABLE page_subscription (
+                    page_id    TEXT PRIMARY KEY REFERENCES page(id),
+                    fields     TEXT NOT NULL,       -- comma-separated subscribed_fields, as Facebook listed them
+                    checked_at INTEGER NOT NULL,    -- ms: when Facebook last said so
+                    error      TEXT                 -- the last refusal, when subscribing failed
+                );
+                """)
+    }
+
     private static func suppressionAndRetries(_ db: Database) throws {
         try db.execute(
             sql: """

@@ -7,6 +7,11 @@ public enum Display {
         "\"" + safe(text) + "\""
     }
 
+    /// A name as a shell word, for a command line to copy: single-quoted, made safe.
+    public static func shellQuoted(_ text: String) -> String {
+        "'" + safe(text).replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
     public static func safe(_ text: String, limit: Int = 120) -> String {
         var out = ""
         for scalar in text.unicodeScalars {

@@ -21,6 +21,9 @@ public struct Settings: Sendable, Equatable {
     public var retentionDays: Int = Compactor.defaultRetentionDays
     /// The Facebook app id written into opt-in codes (the sandbox's own id until one is set).
     public var appID: String = "100000000000000"
+    /// Files holding the Meta app's secret and client token (see `AppCredentials`).
+    public var appSecretFile: String?
+    public var clientTokenFile: String?
 
     public init() {}
 
@@ -64,6 +67,8 @@ public struct Settings: Sendable, Equatable {
             case "graph_base_url": graphBaseURL = try string()
             case "graph_version": graphVersion = try string()
             case "app_id": appID = try string()
+            case "app_secret_file": appSecretFile = try string()
+            case "client_token_file": clientTokenFile = try string()
             case "retention_days": retentionDays = try Self.retention(value?.int, source: "\(path): key retention_days")
             case "mouse":
                 guard let flag = value?.bool else { throw DomainError("\(path): key mouse must be true or false") }
@@ -83,6 +88,9 @@ public struct Settings: Sendable, Equatable {
         if let v = env["MESSENGER_DASH_FACEBOOK"], !v.isEmpty { facebook = try Self.mode(v, source: "MESSENGER_DASH_FACEBOOK") }
         if let v = env["MESSENGER_DASH_GRAPH_URL"], !v.isEmpty { graphBaseURL = v }
         if let v = env["MESSENGER_DASH_GRAPH_VERSION"], !v.isEmpty { graphVersion = v }
+        if let v = env["MESSENGER_DASH_APP_ID"], !v.isEmpty { appID = v }
+        if let v = env["MESSENGER_DASH_APP_SECRET_FILE"], !v.isEmpty { appSecretFile = v }
+        if let v = env["MESSENGER_DASH_CLIENT_TOKEN_FILE"], !v.isEmpty { clientTokenFile = v }
         if let v = env["MESSENGER_DASH_PLAIN"], !v.isEmpty {
             guard v == "1" || v == "0" else { throw DomainError("MESSENGER_DASH_PLAIN must be 1 or 0, not \(Display.quoted(v))") }
             plain = v == "1"

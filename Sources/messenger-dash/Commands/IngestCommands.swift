@@ -133,13 +133,16 @@ struct WebhookCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Option(help: "IPV4:PORT to listen on, such as 127.0.0.1:8080 (port 0 picks a free one).") var listen: String
     @Option(help: "A file holding the verify token you gave Facebook.") var verifyTokenFile: String
-    @Option(help: "A file holding the app secret (signs every POST).") var appSecretFile: String
+    @Option(
+        help: "A file holding the app secret (signs every POST); default: app_secret_file in config.toml, MESSENGER_DASH_APP_SECRET_FILE.")
+    var appSecretFile: String?
 
     func run() throws {
         let context = try Context(global)
         let (host, port) = try WebhookListener.address(listen)
         let verifyToken = try secret(verifyTokenFile, "verify token")
-        let appSecret = try secret(appSecretFile, "app secret")
+        let appSecret = try AppCredentials.load(settings: context.settings, appSecretFile: appSecretFile)
+            .requireSecret(for: "the webhook (it checks the signature of every POST)")
         let workspace = try context.workspace(creating: false)
         let receiver = try WebhookReceiver(workspace: workspace, verifyToken: verifyToken, appSecret: appSecret) { line in
             printError(line)

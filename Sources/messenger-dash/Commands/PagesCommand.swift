@@ -46,6 +46,10 @@ struct PagesCommand: ParsableCommand {
         )
         @OptionGroup var global: GlobalOptions
         @Option(help: "A file holding the user access token (one line).") var tokenFile: String
+        @Option(help: "A file holding the Meta app's secret (default: app_secret_file in config.toml, MESSENGER_DASH_APP_SECRET_FILE).")
+        var appSecretFile: String?
+        @Flag(help: "Store the pages even when the user token is short-lived (their tokens then stop within the hour).")
+        var shortLivedOk = false
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
@@ -57,10 +61,17 @@ struct PagesCommand: ParsableCommand {
                     "pages connect talks to the Graph API: set facebook = \"graph\" (or --facebook graph); the sandbox's pages come from `pages import`"
                 )
             }
-            let directory = try GraphPageDirectory(config: try context.graphConfig, userToken: token)
+            let app = try context.credentials(appSecretFile: appSecretFile)
+            var config = try context.graphConfig
+            config.appSecret = app.appSecret
             let workspace = try context.workspace(creating: true)
-            let pages = try directory.pages()
-            try workspace.pages.store(pages)
+            // Exchanged for a long-lived token first (or refused when short-lived), its permissions read.
+            let outcome = try GraphConnect.connect(
+                userToken: token, via: "pasted token", config: config, app: app, shortLivedOK: shortLivedOk,
+                calendar: workspace.calendar)
+            let pages = outcome.pages
+            try workspace.pages.store(pages, connection: outcome.connection)
+            for note in outcome.notes { printError(note) }
             if json {
                 let connected = Set(pages.map(\.id))
                 return try printJSON(try workspace.pages.list().filter { connected.contains($0.id) }.map(PageJSON.init))

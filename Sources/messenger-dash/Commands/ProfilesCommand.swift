@@ -5,7 +5,7 @@ import MessengerCore
 struct ProfilesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "profiles", abstract: "Messenger profiles, each linked to one Facebook page.",
-        subcommands: [List.self, Show.self, Create.self, Enable.self, Disable.self, Delete.self])
+        subcommands: [List.self, Show.self, Create.self, Enable.self, Disable.self, Delete.self, Subscribe.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List profiles with their 7-day delivered and warning counts.")
@@ -31,14 +31,21 @@ struct ProfilesCommand: ParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
-            let d = try Context(global).workspace(creating: false).profiles.details(named: name)
-            if json { return try printJSON(ProfileJSON(d)) }
+            let workspace = try Context(global).workspace(creating: false)
+            let d = try workspace.profiles.details(named: name)
+            let hooks = try workspace.subscriptions.subscription(profile: name)
+            if json {
+                var shape = ProfileJSON(d)
+                shape.webhooks = ProfileJSON.WebhooksJSON(hooks, calendar: workspace.calendar)
+                return try printJSON(shape)
+            }
             let s = d.summary
             var out = """
                 Profile          \(Display.safe(s.name))
                 Facebook page    \(Display.safe(s.pageName)) (\(s.pageID))
                 Status           \(s.enabled ? "Enabled" : "Disabled")
                 Page connection  \(d.connectionError.map { "BROKEN: \($0)" } ?? "ok")
+                Webhooks         \(Self.describe(hooks, name: s.name))
                 Opt-in field     \(s.optInField)
                 Last 7 days      \(d.sent7d) sent, \(s.delivered7d) delivered, \(d.read7d) read, \(s.warnings7d) not sent
 
@@ -53,6 +60,28 @@ struct ProfilesCommand: ParsableCommand {
             out += "\nOpt-in link (m.me; @EMAIL@ is the contact's email, URL-encoded):\n\(d.optInLink)\n\n\(ProfileDetails.repliesNote)"
             say(out)
         }
+
+        static func describe(_ hooks: WebhookSubscription, name: String) -> String {
+            if let error = hooks.error {
+                return "NOT SUBSCRIBED: \(error) (messenger-dash profiles subscribe \(Display.shellQuoted(name)))"
+            }
+            guard hooks.subscribed else { return "not subscribed (messenger-dash profiles subscribe \(Display.shellQuoted(name)))" }
+            let missing = hooks.missingFields
+            return "\(hooks.fields.count) fields" + (missing.isEmpty ? "" : "; missing \(missing.joined(separator: ", "))")
+        }
+    }
+
+    struct Subscribe: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Subscribe a profile's page to the app's webhooks again (Meta drops a page after an hour of failed deliveries).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The profile's name.") var name: String
+
+        func run() throws {
+            let hooks = try Context(global).workspace(creating: false).subscriptions.subscribe(profile: name)
+            say("Subscribed the page of \(Display.quoted(name)) to the app's webhooks: \(hooks.fields.joined(separator: ", ")).")
+            if !hooks.missingFields.isEmpty { printError("Facebook doesn't list: \(hooks.missingFields.joined(separator: ", "))") }
+        }
     }
 
     struct Create: ParsableCommand {
@@ -63,7 +92,11 @@ struct ProfilesCommand: ParsableCommand {
         @Flag(help: "Create it Disabled.") var disabled = false
 
         func run() throws {
-            let d = try Context(global).workspace(creating: false).profiles.create(name: name, pageID: page, enabled: !disabled)
+            let workspace = try Context(global).workspace(creating: false)
+            let d = try workspace.profiles.create(name: name, pageID: page, enabled: !disabled)
+            if let error = try workspace.subscriptions.subscription(profile: d.summary.name).error {
+                printError("The page is not subscribed to the app's webhooks, so no receipt or opt-in will arrive: \(error)")
+            }
             say(
                 "Created profile \(Display.quoted(d.summary.name)) on page \(Display.safe(d.summary.pageName)) (\(d.summary.enabled ? "Enabled" : "Disabled"))."
             )
@@ -80,6 +113,9 @@ struct ProfilesCommand: ParsableCommand {
         func run() throws {
             try Context(global).workspace(creating: false).profiles.setEnabled(true, names: [name])
             say("Enabled \(Display.quoted(name)).")
+            if let error = try Context(global).workspace(creating: false).subscriptions.subscription(profile: name).error {
+                printError("The page is not subscribed to the app's webhooks, so no receipt or opt-in will arrive: \(error)")
+            }
         }
     }
 
@@ -108,7 +144,7 @@ struct ProfilesCommand: ParsableCommand {
             let profiles = try Context(global).workspace(creating: false).profiles
             let plan = try profiles.deletionPlan(names: names)
             let what =
-                "\(plan.profiles.count) profile\(plan.profiles.count == 1 ? "" : "s") (\(plan.profiles.map(Display.quoted).joined(separator: ", "))) and \(plan.usageRecords) usage record\(plan.usageRecords == 1 ? "" : "s")"
+                "\(plan.profiles.count) profile\(plan.profiles.count == 1 ? "" : "s") (\(plan.profiles.map(Display.quoted).joined(separator: ", "))) and \(plan.usageRecords) usage record\(plan.usageRecords == 1 ? "" : "s"), and unsubscribe \(plan.profiles.count == 1 ? "its page" : "their pages") from the app's webhooks"
             if !yes {
                 guard isatty(STDIN_FILENO) == 1 else {
                     throw DomainError("deleting \(what) needs confirmation: add --yes")
