@@ -16,7 +16,7 @@ struct MessengerDash: ParsableCommand {
         version: BuildInfo.version,
         subcommands: [
             DemoCommand.self, PagesCommand.self, ProfilesCommand.self, ContactsCommand.self, OptinsCommand.self,
-            ProgramsCommand.self, ReceiptsCommand.self, WebhookCommand.self, StatsCommand.self, CompactCommand.self,
+            ProgramsCommand.self, ReceiptsCommand.self, WebhookCommand.self, StatsCommand.self, CompactCommand.self, LoginCommand.self,
         ])
 
     @OptionGroup var global: GlobalOptions

@@ -21,6 +21,10 @@ expect 0 "pages list --json" -- M pages list --json
 check_json "pages and roles" "sorted((p['id'],p['role']) for p in out)==[('2001','Admin'),('2002','Advertiser'),('2003','Editor')]"
 check_json "unlinked pages say so" "all(p['linked_profile'] is None for p in out)"
 if grep -q PLANTED <<<"$OUT"; then fail "a token was printed"; else ok; fi
+# The sandbox logs in too, at once and the same way each time (#24).
+expect 0 "login (sandbox)" -- M login
+contains "the address and the sandbox's code" "open https://www.facebook.com/device and enter the code SANDBOX1" "$OUT"
+contains "logged in" "Logged in (sandbox)" "$OUT"
 
 before=$(sqlite3 "$DB" .dump)
 expect 1 "an Advertiser page can't be linked" -- M profiles create "Ads profile" --page 2002

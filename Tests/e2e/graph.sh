@@ -13,6 +13,7 @@ cat >"$WORK/fake_graph.py" <<'PY'
 import http.server, json, sys, threading, urllib.parse
 log = open(sys.argv[1], "a")
 subscribed = {}  # page id -> the fields its POST /subscribed_apps gave
+polls = [0]  # device login polls so far
 class H(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a): pass
     def answer(self, code, obj):
@@ -49,6 +50,14 @@ class H(http.server.BaseHTTPRequestHandler):
         form = self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded")
         body = {k: v[0] for k, v in urllib.parse.parse_qs(raw.decode()).items()} if form else json.loads(raw)
         log.write(json.dumps({"method": "POST", "path": self.path, "auth": self.headers.get("Authorization"), "body": body}) + "\n"); log.flush()
+        if self.path.endswith("/device/login"):
+            return self.answer(200, {"code": "DEV-CODE", "user_code": "E2E12345", "verification_uri": "https://www.facebook.com/device",
+                                     "expires_in": 420, "interval": "1"})
+        if self.path.endswith("/device/login_status"):
+            polls[0] += 1
+            if polls[0] == 1:
+                return self.answer(400, {"error": {"message": "pending", "code": 31, "error_subcode": 1349174}})
+            return self.answer(200, {"access_token": "USER-TOKEN-E2E", "expires_in": 5183999})
         if self.path.split("?")[0].endswith("/subscribed_apps"):
             subscribed[self.path.split("/")[2]] = body["subscribed_fields"].split(",")
             return self.answer(200, {"success": "true"})
@@ -86,6 +95,15 @@ expect 0 "pages list" -- G pages list --json
 all="$all$OUT$ERR"
 if grep -q "TOKEN-E2E" <<<"$all"; then fail "a token was printed: $all"; else ok; fi
 [ "$(grep -c '"GET", "path": "/v25.0/me/accounts' "$WORK/graph.log")" -eq 3 ] && ok || fail "expected 3 GETs of me/accounts (1 refused + 2 pages): $(cat "$WORK/graph.log")"
+# Facebook Login for Devices: the code on stdout, one pending poll, then the pages are stored.
+printf 'CLIENT-TOKEN-E2E\n' >"$WORK/client-token"
+expect 1 "login without the client token" -- G login
+contains "says where Meta shows it" "Advanced › Security › Client token" "$ERR"
+MESSENGER_DASH_CLIENT_TOKEN_FILE="$WORK/client-token" expect 0 "login from the terminal" -- G login
+contains "the address and the code" "open https://www.facebook.com/device and enter the code E2E12345" "$OUT"
+contains "the pages it stored" "Stored 2 pages" "$OUT"
+grep -q '"path": "/v25.0/device/login", "auth": "Bearer 100000000000000|CLIENT-TOKEN-E2E"' "$WORK/graph.log" && ok || fail "device login without the app's client token"
+[ "$(grep -c '/device/login_status' "$WORK/graph.log")" -eq 2 ] && ok || fail "expected 2 polls (pending, then the token)"
 # #24: the token was looked up (no app secret here) and its permissions read before the pages.
 grep -q '"path": "/v25.0/debug_token?input_token=USER-TOKEN-E2E"' "$WORK/graph.log" && ok || fail "the token was not looked up"
 grep -q '"path": "/v25.0/me/permissions"' "$WORK/graph.log" && ok || fail "the permissions were not read"
