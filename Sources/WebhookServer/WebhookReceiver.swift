@@ -88,6 +88,7 @@ public struct WebhookReceiver: Sendable {
             let optins = try workspace.optIns.ingest(numbered, unlinkedPages: .skip)
             let receipts = try workspace.receipts.ingest(numbered, unlinkedPages: .skip)
             let templates = try workspace.messageTemplates.ingest(numbered)
+            try workspace.pages.noteEvents(pageIDs: Set(parsed.events.map(\.pageID)))
             let unlinked = Set(optins.unlinkedPages + receipts.unlinkedPages).sorted()
             var line =
                 "POST \(Self.path) 200 opt-ins \(optins.optedIn) (unchanged \(optins.unchanged), unknown contacts \(optins.unknownContacts.count), user_refs linked \(optins.linked)), delivered \(receipts.delivered), read \(receipts.read), templates \(templates.updated) (unchanged \(templates.unchanged), unknown \(templates.unknown)), skipped \(parsed.skipped) of other kinds"

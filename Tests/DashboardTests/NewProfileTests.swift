@@ -134,7 +134,7 @@ final class ProfilePageTests: XCTestCase {
         for (w, h) in [(80, 24), (160, 48), (100, 40)] {
             var s = appWithProfiles(width: w, height: h)
             s.press(.char("j"), .enter)
-            let details = ProfileDetails(
+            var details = ProfileDetails(
                 summary: summary(2, "Northwind Shop", delivered: 6564, warnings: 4290),
                 optInCode: OptInCode.html(appID: "42", pageID: "102"),
                 sent7d: 6990, read7d: 4242,
@@ -143,13 +143,22 @@ final class ProfilePageTests: XCTestCase {
                     ReasonCount(reason: GraphError(code: 551).reason, count: 145),
                 ],
                 connectionError: GraphError(code: 190).reason)
+            // #24: the connection in one line, as stored: the broken token, webhooks, the last event.
+            details.facebook.tokenOK = false
+            details.facebook.permissionsOK = true
+            details.facebook.webhookFields = 7
+            details.facebook.webhooksOK = true
+            details.facebook.lastEventAgo = 150
             let days = (0..<7).reversed().map {
                 DayStats(
                     day: DayNumber(20_000) + $0, sent: 900 + $0 * 10, delivered: 850 + $0 * 10, read: 500, warnings: 600 - $0, reasons: [])
             }
             _ = App.update(&s, .profileLoaded(details, days: days))
             let text = s.screenText
-            for needle in ["6564", "FBOPTIN_0002", "BROKEN", "3865", "551 person unavailable", "read on Facebook only", "Enabled"] {
+            for needle in [
+                "6564", "FBOPTIN_0002", "BROKEN", "3865", "551 person unavailable", "read on Facebook only", "Enabled",
+                "Facebook          ✗ token ✓ permissions ✓ webhooks (7) · event 2 min ago",
+            ] {
                 XCTAssertTrue(text.contains(needle), "\(needle) at \(w)x\(h)")
             }
             assertGolden("profile-page-\(w)x\(h)", App.view(s))

@@ -27,4 +27,14 @@ expect 0 "programs" -- "$BIN" programs list --db "$DB" --json
 check_json "three programs on utility templates but one, paused on a retired tag" "len(out)==3 and sorted((p['status'],p['kind'],p['template_status'],p['tag_retired']) for p in out)==[('active','utility','APPROVED',False),('paused','tag',None,True),('paused','utility','APPROVED',False)]"
 expect 0 "the dashboard opens" -- env MESSENGER_DASH_DB="$DB" "$BIN"
 contains "it shows the profiles" "Northwind Shop" "$OUT"
+# doctor (#24): the demo's pages are subscribed and hear receipts; a page dropped by Meta is one
+# line with its fix, and the exit status says so.
+expect 0 "doctor on the demo" -- "$BIN" doctor --db "$DB" --json
+check_json "healthy, each profile's webhooks checked" "out['healthy'] and sum(f['check'] == 'webhooks' and f['ok'] for f in out['findings']) == 3"
+sqlite3 "$DB" "DELETE FROM page_subscription WHERE page_id = '104000000000001'"
+OUT=$("$BIN" doctor --db "$DB"); [ $? -eq 1 ] && ok || fail "doctor exits 0 with a problem"
+contains "the problem and its fix" "✗ Northwind Shop (page 104000000000001) · webhooks: the page is not subscribed to the app — fix: messenger-dash profiles subscribe 'Northwind Shop'" "$OUT"
+expect 0 "profiles subscribe fixes it" -- "$BIN" profiles subscribe "Northwind Shop" --db "$DB"
+expect 0 "doctor again" -- "$BIN" doctor --db "$DB"
+contains "all is well" "All is well." "$OUT"
 finish

@@ -57,6 +57,8 @@ public struct ProfilePageState: Equatable, Sendable {
         field(
             "Page connection", d.connectionError.map { "BROKEN — \($0)" } ?? "connected",
             d.connectionError == nil ? theme.success : theme.error)
+        let facebook = Self.facebookLine(d.facebook)
+        field("Facebook", facebook.text, facebook.ok ? theme.success : theme.error)
         field("Opt-in field", s.optInField, theme.accent)
         field("Opt-in code", "press y to copy (" + String(d.optInCode.count) + " characters)", theme.text)
         field("Opt-in link", d.optInLink, theme.text)
@@ -123,5 +125,27 @@ extension ProfilePageState: ScreenModel {
             self.days = days.reversed()
         }
         return []
+    }
+}
+
+extension ProfilePageState {
+    /// "✓ token ✓ permissions ✓ webhooks (7) · event 2 min ago", from what is stored (short enough
+    /// for the left column at 80x24);
+    /// `messenger-dash doctor` asks Facebook and says how to fix each ✗ (#24).
+    static func facebookLine(_ f: FacebookState) -> (text: String, ok: Bool) {
+        func mark(_ ok: Bool) -> String { ok ? "✓" : "✗" }
+        var parts = ["\(mark(f.tokenOK)) token"]
+        if let permissions = f.permissionsOK { parts.append("\(mark(permissions)) permissions") }
+        parts.append("\(mark(f.webhooksOK)) webhooks" + (f.webhookFields.map { " (\($0))" } ?? " (none)"))
+        var text = parts.joined(separator: " ")
+        if let ago = f.lastEventAgo {
+            let when =
+                ago < 60
+                ? "just now" : ago < 3_600 ? "\(ago / 60) min ago" : ago < 86_400 ? "\(ago / 3_600) h ago" : "\(ago / 86_400) days ago"
+            text += " · event " + when
+        } else {
+            text += " · no event yet"
+        }
+        return (text, f.tokenOK && f.webhooksOK && f.permissionsOK != false)
     }
 }

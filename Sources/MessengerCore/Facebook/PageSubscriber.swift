@@ -8,6 +8,8 @@ public protocol PageSubscriber: Sendable {
     func subscribe(pageID: String, pageToken: String) throws -> [String]
     /// Ends the subscription (a profile is deleted).
     func unsubscribe(pageID: String, pageToken: String) throws
+    /// The fields Facebook lists for the app now (empty: not subscribed), for `doctor`.
+    func subscribedFields(pageID: String, pageToken: String) throws -> [String]
 }
 
 public enum WebhookFields {
@@ -27,6 +29,7 @@ public struct SandboxPageSubscriber: PageSubscriber {
     public init() {}
     public func subscribe(pageID: String, pageToken: String) throws -> [String] { WebhookFields.all }
     public func unsubscribe(pageID: String, pageToken: String) throws {}
+    public func subscribedFields(pageID: String, pageToken: String) throws -> [String] { WebhookFields.all }
 }
 
 /// `POST /{page-id}/subscribed_apps` (a form with `subscribed_fields`) with the page's token,
@@ -51,7 +54,18 @@ public struct GraphPageSubscriber: PageSubscriber {
             let other = WebhookFields.all.map { $0 == WebhookFields.template ? WebhookFields.templateOtherSpelling : $0 }
             try post(path, token: pageToken, fields: other)
         }
-        return try subscribedFields(path, token: pageToken)
+        let fields = try subscribedFields(pageID: pageID, pageToken: pageToken)
+        guard !fields.isEmpty else {
+            throw DomainError("Facebook doesn't list app \(appID) among the page's subscribed apps after subscribing it")
+        }
+        return fields
+    }
+
+    public func subscribedFields(pageID: String, pageToken: String) throws -> [String] {
+        let path = try Self.path(pageID)
+        let root = try call("GET", path, token: pageToken, what: "read the page's subscribed apps")
+        let apps = root["data"] as? [[String: Any]] ?? []
+        return (apps.first { ($0["id"] as? String) == appID }?["subscribed_fields"] as? [String] ?? []).map { Display.safe($0, limit: 60) }
     }
 
     public func unsubscribe(pageID: String, pageToken: String) throws {
@@ -64,16 +78,6 @@ public struct GraphPageSubscriber: PageSubscriber {
             "POST", path, token: token, form: [("subscribed_fields", fields.joined(separator: ","))],
             what: "subscribe the page to the app's webhooks")
         guard Self.succeeded(root) else { throw DomainError("Facebook did not confirm the page's subscription to the app's webhooks") }
-    }
-
-    /// The fields Facebook lists for this app among the page's subscribed apps.
-    private func subscribedFields(_ path: String, token: String) throws -> [String] {
-        let root = try call("GET", path, token: token, what: "read the page's subscribed apps")
-        let apps = root["data"] as? [[String: Any]] ?? []
-        guard let mine = apps.first(where: { ($0["id"] as? String) == appID }) else {
-            throw DomainError("Facebook doesn't list app \(appID) among the page's subscribed apps after subscribing it")
-        }
-        return (mine["subscribed_fields"] as? [String] ?? []).map { Display.safe($0, limit: 60) }
     }
 
     /// `{"success": true}`, also seen as `"true"`.

@@ -103,6 +103,15 @@ public struct PageService: Sendable {
     }
 
     /// Marks a page's connection broken, as when Graph answers 190 (R11). The profile stays.
+    /// The webhook received events for these pages now (`doctor` says when a page last heard).
+    public func noteEvents(pageIDs: Set<String>) throws {
+        guard !pageIDs.isEmpty else { return }
+        let now = workspace.clock.nowMillis()
+        try database.write { db in
+            for id in pageIDs { try db.execute(sql: "UPDATE page SET last_event_at = ? WHERE id = ?", arguments: [now, id]) }
+        }
+    }
+
     /// Marks what stopped a page's run: a refused token (190) breaks the connection; Meta's
     /// restriction (10/1893063) is kept apart, as the page's token is still good.
     public func markStopped(pageID: String, by error: GraphError) throws {

@@ -32,6 +32,22 @@ public struct ProfileDetails: Equatable, Sendable {
     public static let repliesNote = "Replies to these messages are read on Facebook only, in the page's inbox."
     /// Beside the plugin code: the m.me link that opts a contact in too.
     public var optInLink: String { OptInCode.link(pageID: summary.pageID) }
+    /// The connection to Facebook as last known (no call is made to read it), for one line (#24).
+    public var facebook = FacebookState()
+}
+
+/// The page's token, permissions, webhooks and last event, as stored; `doctor` asks Facebook.
+public struct FacebookState: Equatable, Sendable {
+    public var tokenOK = true
+    /// Granted permissions all there; nil when never read (an imported page).
+    public var permissionsOK: Bool?
+    /// Fields Facebook listed for the app; nil when never subscribed.
+    public var webhookFields: Int?
+    public var webhooksOK = false
+    /// Seconds since the last webhook event for the page, at load.
+    public var lastEventAgo: Int64?
+
+    public init() {}
 }
 
 public struct ReasonCount: Equatable, Sendable, Codable {
@@ -81,16 +97,18 @@ public struct ProfileService: Sendable {
         let window = workspace.calendar.window(today: workspace.today)
         return try database.read { db in
             let id = try Self.id(db, named: name)
-            return try Self.details(db, id: id, window: window, appID: workspace.appID)
+            return try Self.details(db, id: id, window: window, appID: workspace.appID, now: workspace.clock.nowMillis())
         }
     }
 
     public func details(id: Int64) throws -> ProfileDetails {
         let window = workspace.calendar.window(today: workspace.today)
-        return try database.read { db in try Self.details(db, id: id, window: window, appID: workspace.appID) }
+        return try database.read { db in
+            try Self.details(db, id: id, window: window, appID: workspace.appID, now: workspace.clock.nowMillis())
+        }
     }
 
-    static func details(_ db: Database, id: Int64, window: ClosedRange<DayNumber>, appID: String) throws -> ProfileDetails {
+    static func details(_ db: Database, id: Int64, window: ClosedRange<DayNumber>, appID: String, now: Int64) throws -> ProfileDetails {
         guard
             let row = try Row.fetchOne(
                 db, sql: summarySQL + " WHERE profile.id = ?", arguments: [window.lowerBound, window.upperBound, id])
@@ -115,9 +133,32 @@ public struct ProfileService: Sendable {
                 GROUP BY reason ORDER BY n DESC, reason
                 """, arguments: [id, window.lowerBound, window.upperBound]
         ).map { ReasonCount(reason: $0["reason"], count: $0["n"]) }
-        return ProfileDetails(
+        var details = ProfileDetails(
             summary: summary, optInCode: OptInCode.html(appID: appID, pageID: summary.pageID),
             sent7d: sent, read7d: read, notSent: reasons, connectionError: row["connection_error"])
+        details.facebook = try facebookState(db, pageID: summary.pageID, connectionError: row["connection_error"], now: now)
+        return details
+    }
+
+    static func facebookState(_ db: Database, pageID: String, connectionError: String?, now: Int64) throws -> FacebookState {
+        var state = FacebookState()
+        let page = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT page.access_token IS NOT NULL AS has_token, page.permissions, page.last_event_at, s.fields, s.error
+                FROM page LEFT JOIN page_subscription s ON s.page_id = page.id WHERE page.id = ?
+                """, arguments: [pageID])
+        guard let page else { return state }
+        state.tokenOK = page["has_token"] && connectionError == nil
+        if let granted = (page["permissions"] as String?).map(PageStore.splitTasks) {
+            state.permissionsOK = MessengerPermissions.problems(granted.map { Permission(name: $0, status: "granted") }).isEmpty
+        }
+        if let fields = (page["fields"] as String?).map(PageStore.splitTasks), !fields.isEmpty {
+            state.webhookFields = fields.count
+            state.webhooksOK = WebhookSubscription(subscribed: true, fields: fields, checkedAt: nil, error: nil).missingFields.isEmpty
+        }
+        state.lastEventAgo = (page["last_event_at"] as Int64?).map { max(0, (now - $0) / 1000) }
+        return state
     }
 
     private static let summarySQL = """
@@ -193,9 +234,10 @@ public struct ProfileService: Sendable {
                     """, arguments: [next, name.value, name.key, page.id, enabled, fieldID, now])
             return next
         }
-        // An enabled profile's page is subscribed to the app's webhooks; a refusal is kept with
-        // the page (profiles show, doctor) and the profile stays: `profiles subscribe` retries.
-        if enabled { _ = try? workspace.subscriptions.subscribe(profile: name.value) }
+        // The page is subscribed to the app's webhooks (a disabled profile's opt-ins still count);
+        // a refusal is kept with the page (profiles show, doctor) and the profile stays:
+        // `profiles subscribe` tries again.
+        _ = try? workspace.subscriptions.subscribe(profile: name.value)
         return try details(id: id)
     }
 

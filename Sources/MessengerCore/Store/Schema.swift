@@ -305,6 +305,7 @@ enum Schema {
                 ALTER TABLE page ADD COLUMN data_access_expires_at INTEGER;  -- ms; Meta: 90 days after the person was last active
                 ALTER TABLE page ADD COLUMN permissions TEXT;                -- comma-separated granted permissions, as last read
                 ALTER TABLE page ADD COLUMN restricted TEXT;                 -- set by 10/1893063: Meta restricted the page from sending
+                ALTER TABLE page ADD COLUMN last_event_at INTEGER;           -- ms: the last webhook POST with an event for the page
 
                 -- The page's subscription to the app's webhooks (POST /{page-id}/subscribed_apps).
                 CREATE TABLE page_subscription (

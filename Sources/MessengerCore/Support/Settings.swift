@@ -20,7 +20,8 @@ public struct Settings: Sendable, Equatable {
     /// Days of send rows kept (the rollups are kept forever); see `Compactor`.
     public var retentionDays: Int = Compactor.defaultRetentionDays
     /// The Facebook app id written into opt-in codes (the sandbox's own id until one is set).
-    public var appID: String = "100000000000000"
+    public var appID: String = Settings.sandboxAppID
+    public static let sandboxAppID = "100000000000000"
     /// Files holding the Meta app's secret and client token (see `AppCredentials`).
     public var appSecretFile: String?
     public var clientTokenFile: String?
