@@ -78,6 +78,8 @@ final class WebhookTests: XCTestCase {
         let first = try await post(delivery, signature: signed(delivery))
         XCTAssertEqual(first.0, 200)
         XCTAssertEqual(try fixture.count("SELECT COUNT(*) FROM send WHERE psid = 'P1' AND delivered_at IS NOT NULL"), 1)
+        // The page heard from Facebook now (`doctor`, the profile page's "event 2 min ago"; #24).
+        XCTAssertEqual(try fixture.count("SELECT COUNT(*) FROM page WHERE id = '4001' AND last_event_at = \(GraphFixture.now)"), 1)
         let afterFirst = try state()
         XCTAssertNotEqual(afterFirst, before)
 
