@@ -57,6 +57,7 @@ struct Context {
         let templates: any TemplateRegistry
         var subscriber: any PageSubscriber = SandboxPageSubscriber()
         var graph: GraphConfig?
+        var app: AppCredentials?
         let clock = try self.clock
         let calendar = AccountCalendar(timeZone: settings.timeZone)
         switch settings.facebook {
@@ -69,6 +70,7 @@ struct Context {
             let folder = (databasePath as NSString).deletingLastPathComponent
             config.sharedRateFolder = folder.isEmpty ? "." : folder
             graph = config
+            app = try credentials()
             transport = GraphTransport(config: config)
             templates = GraphTemplateRegistry(config: config)
             subscriber = GraphPageSubscriber(config: config, appID: settings.appID)
@@ -79,7 +81,7 @@ struct Context {
         }
         return Workspace(
             database: database, clock: clock, calendar: calendar,
-            appID: settings.appID, transport: transport, subscriber: subscriber, templates: templates, graph: graph,
+            appID: settings.appID, transport: transport, subscriber: subscriber, templates: templates, graph: graph, app: app,
             retentionDays: settings.retentionDays)
     }
 

@@ -37,7 +37,10 @@ final class NewProfileTests: XCTestCase {
         s.type("Café")
         s.press(.enter)
         XCTAssertEqual(s.newProfile?.step, .login)
-        XCTAssertEqual(s.press(.enter), [.loadPages])
+        XCTAssertEqual(s.press(.enter), [.startDeviceLogin])
+        // The sandbox's device login: its code shows, then its pages come (#24).
+        _ = App.update(&s, .deviceCodeShown(try! SandboxDeviceLogin().start(scope: "")))
+        XCTAssertTrue(s.screenText.contains("SANDBOX1"), s.screenText)
         _ = App.update(&s, .pagesLoaded(pages))
         XCTAssertEqual(s.newProfile?.step, .page)
         XCTAssertEqual(s.newProfile?.picker.cursor, 2, "the cursor starts on the first page that can be chosen")
@@ -62,8 +65,8 @@ final class NewProfileTests: XCTestCase {
         s.usesGraph = true
         s.press(.char("n"))
         s.type("Café")
-        s.press(.enter, .enter)
-        XCTAssertEqual(s.newProfile?.step, .token)
+        s.press(.enter, .char("p"))
+        XCTAssertEqual(s.newProfile?.step, .token, "p pastes a token instead of the device login")
         XCTAssertEqual(s.press(.enter), [], "no token, no request")
         XCTAssertNotNil(s.newProfile?.loginError)
         _ = App.update(&s, .paste("EAABsecretTOKEN123"))
@@ -76,7 +79,34 @@ final class NewProfileTests: XCTestCase {
         _ = App.update(&s, .pagesLoaded(pages))
         XCTAssertEqual(s.newProfile?.step, .page)
         s.press(.escape)
-        XCTAssertEqual(s.newProfile?.step, .token, "Esc from the pages goes back to the token")
+        XCTAssertEqual(s.newProfile?.step, .login, "Esc from the pages goes back to logging in")
+    }
+
+    /// #24: "Log in to Facebook" is Facebook Login for Devices: the address and the code show,
+    /// Esc cancels it (the runtime stops polling), a refusal is one line on the login step.
+    func testLoggingInShowsTheDeviceCodeAndEscCancelsIt() {
+        var s = appWithProfiles(width: 100, height: 30)
+        s.usesGraph = true
+        s.press(.char("n"))
+        s.type("Café")
+        s.press(.enter)
+        XCTAssertEqual(s.press(.enter), [.startDeviceLogin])
+        XCTAssertTrue(s.screenText.contains("Asking Facebook for a login code…"))
+        let code = DeviceCode(
+            code: "c", userCode: "ABCD1234", verificationURI: "https://www.facebook.com/device", expiresIn: 420, interval: 5)
+        _ = App.update(&s, .deviceCodeShown(code))
+        let text = s.screenText
+        for needle in ["https://www.facebook.com/device", "ABCD1234", "user_code=ABCD1234", "Esc cancels; p pastes a token instead."] {
+            XCTAssertTrue(text.contains(needle), needle)
+        }
+        XCTAssertEqual(s.press(.escape), [.cancelDeviceLogin])
+        XCTAssertEqual(s.newProfile?.step, .login)
+        _ = App.update(&s, .deviceCodeShown(code))
+        XCTAssertFalse(s.screenText.contains("ABCD1234"), "a late code after Esc shows nothing")
+        s.press(.enter)
+        _ = App.update(&s, .deviceLoginEnded("the login was declined on Facebook; nothing was connected"))
+        XCTAssertEqual(s.newProfile?.step, .login)
+        XCTAssertTrue(s.screenText.contains("✗ the login was declined on Facebook"), s.screenText)
     }
 
     func testSavedProfileShowsFieldAndCodeWhichCanBeCopiedOrWritten() throws {

@@ -289,6 +289,12 @@ final class ConnectTests: XCTestCase {
         let details = try fixture.workspace.profiles.details(named: "Shop")
         XCTAssertTrue(details.connectionError?.contains("restricted") == true, "the profile page shows it")
         XCTAssertThrowsError(try RetryReason(parsing: "10"), "a 10 is not retryable")
+        // The sandbox answers it for a PSID ending in x1893063, which no numeric PSID does.
+        let message = OutgoingMessage(
+            pageID: "1", pageToken: "T", recipientPSID: "P-x1893063", tag: "ACCOUNT_UPDATE", text: "x", enrolmentID: 1, nodeID: 1)
+        let sandbox = SandboxTransport(clock: FixedClock(millis: GraphFixture.now))  // before the tags' retirement
+        XCTAssertEqual(sandbox.send(message), .failed(GraphError(code: 10, subcode: GraphError.pageRestrictedSubcode)))
+        XCTAssertNotNil([sandbox.send(message)].refusedToken, "and it stops the page's run")
     }
 }
 

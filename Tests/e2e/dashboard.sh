@@ -14,7 +14,11 @@ wait_for "Northwind Shop"
 keys n; wait_for "Name of the profile"
 keys -l "$NAME"; wait_for "looks good"
 keys Enter; wait_for "Log in to Facebook ]"
-keys Enter; wait_for "Choose the page"
+# Facebook Login for Devices, as the sandbox does it: the address and its code, then the pages (#24).
+keys Enter; wait_for "and enter the code"
+contains "the sandbox's code" "SANDBOX1" "$(screen)"
+contains "the address" "https://www.facebook.com/device" "$(screen)"
+wait_for "Choose the page"
 screen | grep -F "Northwind Ads" | grep -qF "your role is Advertiser" && ok || fail "the Advertiser page doesn't say why it can't be chosen"
 screen | grep -q "SECRET" && fail "a page token shows in the page picker" || ok
 keys g Enter; wait_for "can't be chosen"

@@ -9,6 +9,10 @@ public enum Effect: Equatable, Sendable {
     case loadPages
     /// Graph: list the user's pages with this user access token and store them (with page tokens).
     case connectFacebook(token: String)
+    /// Facebook Login for Devices: shows a code (`.deviceCodeShown`), polls on its own thread,
+    /// then stores the pages (`.pagesLoaded`); the sandbox logs in at once (#24).
+    case startDeviceLogin
+    case cancelDeviceLogin
     case createProfile(name: String, pageID: String, enabled: Bool)
     case setEnabled(names: [String], enabled: Bool)
     case planDeletion(names: [String])
@@ -56,6 +60,9 @@ public enum Msg: Sendable {
     case profilesLoaded([ProfileSummary])
     case profileLoaded(ProfileDetails, days: [DayStats])
     case pagesLoaded([PageInfo])
+    case deviceCodeShown(DeviceCode)
+    /// The device login ended without pages: cancelled (nil) or refused (its line).
+    case deviceLoginEnded(String?)
     case profileCreated(ProfileDetails)
     case enabledChanged(names: [String], enabled: Bool)
     case deletionPlanned(DeletionPlan)

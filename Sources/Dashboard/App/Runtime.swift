@@ -132,6 +132,12 @@ public final class Runtime {
         case .retryDay(let profile, let day, let programs):
             startRetry(profile: profile, day: day, programs: programs)
             return
+        case .startDeviceLogin:
+            startDeviceLogin()
+            return
+        case .cancelDeviceLogin:
+            runs.cancel(Self.deviceLoginLabel)
+            return
         default:
             break
         }
@@ -186,6 +192,42 @@ public final class Runtime {
             }
             let text = "Retried \(retried): \(sent) sent, \(warned) not sent" + problems.map { "; " + $0 }.joined()
             inbox.post(.retryFinished(label: label, text: text, failed: !problems.isEmpty))
+        }
+        onItsOwnThread(body)
+    }
+
+    static let deviceLoginLabel = "device login"
+
+    /// Facebook Login for Devices on its own thread: the code is posted at once, the polls wait
+    /// on the cancel flag (Esc), then the pages go through `GraphConnect` (tokens that last) and
+    /// the picker gets them. The sandbox answers at once; tests don't wait between polls.
+    private func startDeviceLogin() {
+        let flag = runs.start(Self.deviceLoginLabel)
+        let workspace = self.workspace
+        let inbox = self.inbox
+        let waits = !synchronousEffects
+        let body: @Sendable () -> Void = {
+            do {
+                let service: any DeviceLoginService =
+                    if let graph = workspace.graph {
+                        try GraphDeviceLogin(config: graph, app: workspace.app)
+                    } else {
+                        SandboxDeviceLogin()
+                    }
+                let login = try DeviceLoginFlow.run(
+                    service, show: { inbox.post(.deviceCodeShown($0)) },
+                    wait: { seconds in waits ? flag.wait(seconds) : !flag.isSet })
+                guard let login else { return inbox.post(.deviceLoginEnded(nil)) }
+                if let graph = workspace.graph {
+                    let outcome = try GraphConnect.connect(
+                        userToken: login.token, via: "device login", config: graph, app: workspace.app, shortLivedOK: false,
+                        calendar: workspace.calendar)
+                    try workspace.pages.store(outcome.pages, connection: outcome.connection)
+                }
+                inbox.post(.pagesLoaded(try workspace.pages.list()))
+            } catch {
+                inbox.post(.deviceLoginEnded((error as? DomainError)?.message ?? "\(error)"))
+            }
         }
         onItsOwnThread(body)
     }
@@ -302,7 +344,7 @@ public final class Runtime {
             case .liftSuppression(let email, let pageID, let sendID):
                 try workspace.suppressions.lift(email: email, pageID: pageID)
                 return .suppressionLifted(email: email, sendID: sendID)
-            case .copyToClipboard, .popScreen, .cancelRun, .runProgram, .retryDay, .stopRunsAndQuit:
+            case .copyToClipboard, .popScreen, .cancelRun, .runProgram, .retryDay, .stopRunsAndQuit, .startDeviceLogin, .cancelDeviceLogin:
                 return nil
             }
         } catch let error as DomainError {
@@ -333,17 +375,22 @@ extension Runtime {
 /// The cancel flags of runs in progress, by program.
 final class RunRegistry: @unchecked Sendable {
     final class Flag: @unchecked Sendable {
-        private let lock = NSLock()
+        private let condition = NSCondition()
         private var value = false
-        var isSet: Bool {
-            lock.lock()
-            defer { lock.unlock() }
-            return value
-        }
+        var isSet: Bool { condition.withLock { value } }
         func set() {
-            lock.lock()
-            value = true
-            lock.unlock()
+            condition.withLock {
+                value = true
+                condition.broadcast()
+            }
+        }
+        /// Sleeps `seconds` or until set; false when set.
+        func wait(_ seconds: Double) -> Bool {
+            condition.withLock {
+                let deadline = Date().addingTimeInterval(seconds)
+                while !value, condition.wait(until: deadline) {}
+                return !value
+            }
         }
     }
 

@@ -4,7 +4,7 @@ import TerminalKit
 
 /// Screen 2: name → Log in to Facebook → page → status → save → the opt-in field and code.
 public struct NewProfileState: Equatable, Sendable {
-    public enum Step: Equatable, Sendable { case name, login, token, page, status, saving, done }
+    public enum Step: Equatable, Sendable { case name, login, device, token, page, status, saving, done }
 
     public var step: Step = .name
     public var name = TextFieldState("", limit: 200)
@@ -19,13 +19,16 @@ public struct NewProfileState: Equatable, Sendable {
     public var usesGraph = false
     public var token = TextFieldState("", limit: 1024)
     public var loginError: String?
+    /// The device login's code while it waits for the person (#24).
+    public var deviceCode: DeviceCode?
 
     public init() {}
 
     public static func keys(for step: Step) -> [(key: String, action: String)] {
         switch step {
         case .name: return [("Enter", "next"), ("Esc", "back")]
-        case .login: return [("Enter", "log in to Facebook"), ("Esc", "back")]
+        case .login: return [("Enter", "log in to Facebook"), ("p", "paste a token instead"), ("Esc", "back")]
+        case .device: return [("Esc", "cancel"), ("p", "paste a token instead")]
         case .token: return [("paste", "user access token"), ("Enter", "list my pages"), ("Esc", "back")]
         case .page: return [("j/k", "move"), ("Enter", "choose page"), ("Esc", "back")]
         case .status: return [("j/k", "Enabled/Disabled"), ("Enter", "save"), ("Ctrl-S", "save"), ("Esc", "back")]
@@ -49,6 +52,7 @@ public struct NewProfileState: Equatable, Sendable {
         switch step {
         case .name: return handleName(key, existing: context.profileNames)
         case .login: return handleLogin(key)
+        case .device: return handleDevice(key)
         case .token: return handleToken(key)
         case .page: return handlePage(key)
         case .status: return handleStatus(key)
@@ -75,15 +79,31 @@ public struct NewProfileState: Equatable, Sendable {
         switch key {
         case .escape: step = .name
         case .enter:
-            // Graph mode asks for a user access token; the sandbox lists its pages at once.
-            if usesGraph {
-                step = .token
-                return []
-            }
-            return [.run(.loadPages)]
+            // Facebook Login for Devices: a code to enter on a phone (the sandbox's goes at once).
+            loginError = nil
+            deviceCode = nil
+            step = .device
+            return [.run(.startDeviceLogin)]
+        case .char("p") where usesGraph:
+            // Meta lists no permissions for device login: pasting a token stays the other way in.
+            step = .token
         default: break
         }
         return []
+    }
+
+    private mutating func handleDevice(_ key: Key) -> [ScreenCommand] {
+        switch key {
+        case .escape:
+            step = .login
+            deviceCode = nil
+            return [.run(.cancelDeviceLogin)]
+        case .char("p") where usesGraph:
+            step = .token
+            deviceCode = nil
+            return [.run(.cancelDeviceLogin)]
+        default: return []
+        }
     }
 
     private mutating func handleToken(_ key: Key) -> [ScreenCommand] {
@@ -111,7 +131,7 @@ public struct NewProfileState: Equatable, Sendable {
 
     private mutating func handlePage(_ key: Key) -> [ScreenCommand] {
         switch key {
-        case .escape: step = usesGraph ? .token : .login
+        case .escape: step = .login
         case .char("j"), .down: picker.move(by: 1, visible: 12)
         case .char("k"), .up: picker.move(by: -1, visible: 12)
         case .char("g"), .home: picker.move(by: -picker.items.count, visible: 12)
@@ -171,7 +191,7 @@ public struct NewProfileState: Equatable, Sendable {
             y += 1
         }
         let steps: [(Step, String)] = [
-            (.name, "1 Name"), (step == .token ? .token : .login, "2 Log in to Facebook"), (.page, "3 Facebook page"),
+            (.name, "1 Name"), (step == .token || step == .device ? step : .login, "2 Log in to Facebook"), (.page, "3 Facebook page"),
             (.status, "4 Status"), (.done, "5 Opt-in code"),
         ]
         var x = inner.x
@@ -193,11 +213,26 @@ public struct NewProfileState: Equatable, Sendable {
             y += 1
             line("[ Log in to Facebook ]", theme.selection)
             y += 1
+            if let loginError {
+                for text in TextWrap.lines("✗ " + loginError, width: max(10, inner.width)) { line(text, theme.error) }
+            }
             line(
                 usesGraph
-                    ? "Asks the Graph API for the pages your user access token can send from."
-                    : "Lists the pages your Facebook account can send from (the sandbox directory by default).", theme.muted)
+                    ? "Shows a code to enter on your phone; p pastes a user access token instead."
+                    : "Shows the sandbox's login code, then the pages it can send from (the sandbox directory).", theme.muted)
             line("Sending needs the Admin, Editor or Moderator role on the page.", theme.muted)
+        case .device:
+            guard let code = deviceCode else {
+                line("Asking Facebook for a login code…", theme.muted)
+                break
+            }
+            line("On your phone or computer, open", theme.text)
+            line(code.verificationURI, theme.accent, indent: 2)
+            line("and enter the code", theme.text)
+            line(code.userCode, theme.header, indent: 2)
+            y += 1
+            line("(or open \(code.directLink))", theme.muted)
+            line("Waiting for you to log in… Esc cancels" + (usesGraph ? "; p pastes a token instead." : "."), theme.muted)
         case .token:
             line("Paste a user access token (pages_show_list, pages_messaging); it is never shown:", theme.text)
             let masked = TextFieldState(String(repeating: "•", count: min(token.text.count, 60)), limit: 1024)
@@ -245,7 +280,14 @@ extension NewProfileState: ScreenModel {
 
     mutating func receive(_ msg: Msg, _ context: ScreenContext) -> [ScreenCommand] {
         switch msg {
-        case .pagesLoaded(let pages): showPages(pages)
+        case .pagesLoaded(let pages): if step == .device || step == .token || step == .login { showPages(pages) }
+        case .deviceCodeShown(let code): if step == .device { deviceCode = code }
+        case .deviceLoginEnded(let error):
+            if step == .device {
+                step = .login
+                deviceCode = nil
+                loginError = error
+            }
         case .profileCreated(let details):
             created = details
             step = .done

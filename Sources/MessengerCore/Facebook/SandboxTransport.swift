@@ -6,7 +6,7 @@ import Foundation
 /// - a PSID ending in `99551` gets 551 (person unavailable), `99278` gets 10/2018278 (outside the
 ///   window), `99100` gets 100/2018001 (no matching user), `99613` gets 613 (rate limit: on a
 ///   message's first attempt only, as a rate limit passes; a retry goes through) and `99190` gets
-///   190 (invalid token), `99063` gets 10/1893063 (the page restricted from sending); any other
+///   190 (invalid token), `x1893063` (no numeric PSID ends so) gets 10/1893063 (the page restricted from sending); any other
 ///   PSID is accepted;
 /// - an accepted message is delivered `1 + h % 600` seconds later unless `h % 100 >= 92`, and read
 ///   `h % 3600` seconds after delivery when `h % 100 < 60`, where `h` is a hash of the PSID.
@@ -28,7 +28,7 @@ public struct SandboxTransport: Transport {
 
     public static let errorSuffixes: [(suffix: String, code: Int, subcode: Int?)] = [
         ("99551", 551, nil), ("99278", 10, 2_018_278), ("99100", 100, 2_018_001), ("99613", 613, nil), ("99190", 190, nil),
-        ("99063", 10, GraphError.pageRestrictedSubcode),
+        ("x1893063", 10, GraphError.pageRestrictedSubcode),
     ]
 
     public func send(_ message: OutgoingMessage) -> SendResult {

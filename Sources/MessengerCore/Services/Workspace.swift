@@ -17,6 +17,8 @@ public struct Workspace: Sendable {
     public let retentionDays: Int
     /// Set when Facebook is the real Graph API: "Log in to Facebook" then asks for a user token.
     public let graph: GraphConfig?
+    /// The Meta app: its id and the secrets its settings name (device login, the exchange).
+    public let app: AppCredentials
 
     public init(
         database: AppDatabase,
@@ -28,8 +30,10 @@ public struct Workspace: Sendable {
         subscriber: any PageSubscriber = SandboxPageSubscriber(),
         templates: any TemplateRegistry = SandboxTemplateRegistry(),
         graph: GraphConfig? = nil,
+        app: AppCredentials? = nil,
         retentionDays: Int = Compactor.defaultRetentionDays
     ) {
+        self.app = app ?? AppCredentials(appID: appID, appSecret: graph?.appSecret)
         self.database = database
         self.clock = clock
         self.calendar = calendar
