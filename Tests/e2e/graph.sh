@@ -197,9 +197,14 @@ same_db "a bad signature records nothing" "$before"
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Hub-Signature-256: $SIG" --data-binary @"$WORK/delivery.json" "$URL")
 [ "$code" = "200" ] && ok || fail "a signed delivery got $code"
 [ "$(sqlite3 "$DB" "SELECT COUNT(*) FROM send WHERE psid = 'P1' AND delivered_at IS NOT NULL")" -eq 1 ] && ok || fail "delivery not recorded"
-after=$(sqlite3 "$DB" .dump)
+# What a replay may not change: every record but the time the page last heard from Facebook,
+# which a replay moves, as it is an event received (doctor shows it; #24).
+records() { sqlite3 "$DB" .dump | grep -v '^INSERT INTO page VALUES'; sqlite3 "$DB" "SELECT id, name, tasks, access_token, connection_error, restricted FROM page ORDER BY id"; }
+same_records() { if [ "$(records)" == "$2" ]; then ok; else fail "$1: the records changed"; fi; }
+[ -n "$(sqlite3 "$DB" "SELECT last_event_at FROM page WHERE id = '5001'")" ] && ok || fail "the page's last event was not kept"
+after=$(records)
 curl -s -o /dev/null -H "X-Hub-Signature-256: $SIG" --data-binary @"$WORK/delivery.json" "$URL"
-same_db "a replay changes nothing" "$after"
+same_records "a replay changes nothing" "$after"
 # Meta's message_template_status_update: the template is paused, and the program can't send.
 NOWMS=$(now_millis 60)
 printf '{"object":"page","entry":[{"id":"5001","time":%s,"changes":[{"field":"message_template_status_update","value":{"event":"PAUSED","message_template_id":777,"message_template_name":"orders_v1","message_template_language":"en_US","reason":"LOW_QUALITY"}}]}]}' \
@@ -208,9 +213,9 @@ SIG=$(python3 -c "import hmac,hashlib,sys; print('sha256=' + hmac.new(b'secret-e
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Hub-Signature-256: $SIG" --data-binary @"$WORK/template.json" "$URL")
 [ "$code" = "200" ] && ok || fail "a signed template status update got $code"
 [ "$(sqlite3 "$DB" "SELECT status || ' ' || reason FROM message_template WHERE name = 'orders_v1'")" = "PAUSED LOW_QUALITY" ] && ok || fail "template status not recorded"
-after=$(sqlite3 "$DB" .dump)
+after=$(records)
 curl -s -o /dev/null -H "X-Hub-Signature-256: $SIG" --data-binary @"$WORK/template.json" "$URL"
-same_db "a replayed status update changes nothing" "$after"
+same_records "a replayed status update changes nothing" "$after"
 expect 1 "a paused template doesn't run" -- G programs run Orders
 contains "says it is paused" "orders_v1 PAUSED" "$ERR"
 kill $HOOK 2>/dev/null
