@@ -10,6 +10,8 @@ ascii_only() { if screen | LC_ALL=C grep -q '[^ -~]'; then fail "$1: non-ASCII o
 no_colour() {
   if tmux capture-pane -p -e -t "$S" | grep -qE $'\e\\[([0-9]*;)*(3[0-7]|4[0-7]|38|48|9[0-7]|10[0-7])[;m]'; then fail "$1: colour on screen"; else ok; fi
 }
+# cursor_on_row Y: the terminal's cursor is on row Y (asked again on each call, so wait_until polls it).
+cursor_on_row() { [ "$(tmux display -p -t "$S" '#{cursor_y}')" == "$1" ]; }
 walk() { # walk NAME: the screens a user goes through, checked on each
   wait_for "Northwind Support"
   ascii_only "$1 profiles"; no_colour "$1 profiles"
@@ -17,7 +19,7 @@ walk() { # walk NAME: the screens a user goes through, checked on each
   # The terminal's cursor sits on the focused row (tmux reports where it is and whether it shows).
   [ "$(tmux display -p -t "$S" '#{cursor_flag} #{cursor_y}')" == "1 2" ] && ok || fail "$1: cursor at $(tmux display -p -t "$S" '#{cursor_flag} #{cursor_y}')"
   keys j
-  wait_until "$1: the cursor follows the focus" test "$(tmux display -p -t "$S" '#{cursor_y}')" == "3"
+  wait_until "$1: the cursor follows the focus" cursor_on_row 3
   keys Enter; wait_for "Profiles > Northwind Shop"
   ascii_only "$1 profile page"
   keys s; wait_for "Enter on a number lis"

@@ -104,7 +104,8 @@ wait_gone() {
   for _ in $(seq 1 100); do screen | grep -qF -- "$1" || { ok; return 0; }; sleep 0.1; done
   fail "the screen still shows '$1'"; screen >&2; return 1
 }
-# wait_until DESCRIPTION COMMAND...: until COMMAND succeeds (10 s at most).
+# wait_until DESCRIPTION COMMAND...: until COMMAND succeeds (10 s at most). COMMAND runs anew each
+# time: give it a function or a test on files, not a "$(…)" that the shell expands once.
 wait_until() {
   local what=$1; shift
   for _ in $(seq 1 100); do "$@" && { ok; return 0; }; sleep 0.1; done
