@@ -65,12 +65,15 @@ struct Context {
             transport = SandboxTransport(logPath: environment["MESSENGER_DASH_SANDBOX_LOG"], clock: clock, calendar: calendar)
             templates = SandboxTemplateRegistry()
         case .graph:
-            var config = try graphConfig
+            // The secret files are read once: the app and the config's appsecret_proof share them.
+            let credentials = try credentials()
+            var config = try GraphConfig(baseURL: settings.graphBaseURL, version: settings.graphVersion)
+            config.appSecret = credentials.appSecret
             // Every process sending for a page shares its limit through files beside the database.
             let folder = (databasePath as NSString).deletingLastPathComponent
             config.sharedRateFolder = folder.isEmpty ? "." : folder
             graph = config
-            app = try credentials()
+            app = credentials
             transport = GraphTransport(config: config)
             templates = GraphTemplateRegistry(config: config)
             subscriber = GraphPageSubscriber(config: config, appID: settings.appID)

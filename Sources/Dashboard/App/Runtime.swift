@@ -374,25 +374,7 @@ extension Runtime {
 
 /// The cancel flags of runs in progress, by program.
 final class RunRegistry: @unchecked Sendable {
-    final class Flag: @unchecked Sendable {
-        private let condition = NSCondition()
-        private var value = false
-        var isSet: Bool { condition.withLock { value } }
-        func set() {
-            condition.withLock {
-                value = true
-                condition.broadcast()
-            }
-        }
-        /// Sleeps `seconds` or until set; false when set.
-        func wait(_ seconds: Double) -> Bool {
-            condition.withLock {
-                let deadline = Date().addingTimeInterval(seconds)
-                while !value, condition.wait(until: deadline) {}
-                return !value
-            }
-        }
-    }
+    typealias Flag = CancelFlag
 
     private let lock = NSLock()
     private var flags: [String: Flag] = [:]

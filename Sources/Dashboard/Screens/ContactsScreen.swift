@@ -197,7 +197,7 @@ public struct ContactsState: Equatable, Sendable {
         }
         if !query.search.isEmpty { status += " · search: \(query.search) (Esc clears)" }
         if loading.isWaiting {
-            status += rowsMatchTheQuery ? " · loading…" : query.search.isEmpty ? " · loading…" : " · searching…"
+            status += !rowsMatchTheQuery && !query.search.isEmpty ? " · searching…" : " · loading…"
             let held = loading.held.count
             if held > 0 { status += " (\(held) key\(held == 1 ? "" : "s") wait\(held == 1 ? "s" : "") for it)" }
         }

@@ -25,7 +25,8 @@ struct LoginCommand: ParsableCommand {
     func run() throws {
         let context = try Context(global)
         let workspace = try context.workspace(creating: true)
-        let cancel = Cancellation.onInterrupt()
+        let (cancel, interrupts) = Cancellation.onInterrupt()
+        defer { interrupts.cancel() }
         let show: (DeviceCode) -> Void = { code in
             // Written at once (not buffered), so a script reading a pipe sees the code while this waits.
             let text =
@@ -64,36 +65,14 @@ struct LoginCommand: ParsableCommand {
 }
 
 /// Ctrl-C while waiting: the wait ends and the command says it was cancelled, changing nothing.
-final class Cancellation: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var set = false
-    private var source: (any DispatchSourceSignal)?
-
-    static func onInterrupt() -> Cancellation {
-        let cancel = Cancellation()
+enum Cancellation {
+    /// A flag that SIGINT sets, and the signal source that sets it (kept for as long as the wait).
+    static func onInterrupt() -> (flag: CancelFlag, source: any DispatchSourceSignal) {
+        let flag = CancelFlag()
         signal(SIGINT, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler { cancel.fire() }
+        source.setEventHandler { flag.set() }
         source.resume()
-        cancel.source = source
-        return cancel
-    }
-
-    var isSet: Bool { condition.withLock { set } }
-
-    func fire() {
-        condition.withLock {
-            set = true
-            condition.broadcast()
-        }
-    }
-
-    /// Waits `seconds`, or less when cancelled; false when cancelled.
-    func wait(_ seconds: Double) -> Bool {
-        condition.withLock {
-            let deadline = Date().addingTimeInterval(seconds)
-            while !set, condition.wait(until: deadline) {}
-            return !set
-        }
+        return (flag, source)
     }
 }

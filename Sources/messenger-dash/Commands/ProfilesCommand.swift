@@ -111,9 +111,10 @@ struct ProfilesCommand: ParsableCommand {
         @Argument(help: "The profile's name.") var name: String
 
         func run() throws {
-            try Context(global).workspace(creating: false).profiles.setEnabled(true, names: [name])
+            let workspace = try Context(global).workspace(creating: false)
+            try workspace.profiles.setEnabled(true, names: [name])
             say("Enabled \(Display.quoted(name)).")
-            if let error = try Context(global).workspace(creating: false).subscriptions.subscription(profile: name).error {
+            if let error = try workspace.subscriptions.subscription(profile: name).error {
                 printError("The page is not subscribed to the app's webhooks, so no receipt or opt-in will arrive: \(error)")
             }
         }
