@@ -18,9 +18,11 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw"),
+        // libqrencode: the device login's QR code (a real encoder; Reed-Solomon is not ten lines).
+        .systemLibrary(name: "CQRencode", path: "Sources/CQRencode"),
         .target(
             name: "TerminalKit",
-            dependencies: ["CNcursesw", .product(name: "TOMLKit", package: "TOMLKit")]
+            dependencies: ["CNcursesw", "CQRencode", .product(name: "TOMLKit", package: "TOMLKit")]
         ),
         .target(
             name: "MessengerCore",

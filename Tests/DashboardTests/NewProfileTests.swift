@@ -37,11 +37,11 @@ final class NewProfileTests: XCTestCase {
         s.type("Café")
         s.press(.enter)
         XCTAssertEqual(s.newProfile?.step, .login)
-        XCTAssertEqual(s.press(.enter), [.startDeviceLogin])
+        XCTAssertEqual(s.press(.enter), [.startDeviceLogin(attempt: 1)])
         // The sandbox's device login: its code shows, then its pages come (#24).
-        _ = App.update(&s, .deviceCodeShown(try! SandboxDeviceLogin().start(scope: "")))
+        _ = App.update(&s, .deviceCodeShown(try! SandboxDeviceLogin().start(scope: ""), attempt: 1))
         XCTAssertTrue(s.screenText.contains("SANDBOX1"), s.screenText)
-        _ = App.update(&s, .pagesLoaded(pages))
+        _ = App.update(&s, .deviceLoggedIn(pages, attempt: 1))
         XCTAssertEqual(s.newProfile?.step, .page)
         XCTAssertEqual(s.newProfile?.picker.cursor, 2, "the cursor starts on the first page that can be chosen")
         let text = s.screenText
@@ -90,23 +90,78 @@ final class NewProfileTests: XCTestCase {
         s.press(.char("n"))
         s.type("Café")
         s.press(.enter)
-        XCTAssertEqual(s.press(.enter), [.startDeviceLogin])
+        XCTAssertEqual(s.press(.enter), [.startDeviceLogin(attempt: 1)])
         XCTAssertTrue(s.screenText.contains("Asking Facebook for a login code…"))
         let code = DeviceCode(
             code: "c", userCode: "ABCD1234", verificationURI: "https://www.facebook.com/device", expiresIn: 420, interval: 5)
-        _ = App.update(&s, .deviceCodeShown(code))
+        _ = App.update(&s, .deviceCodeShown(code, attempt: 1))
         let text = s.screenText
-        for needle in ["https://www.facebook.com/device", "ABCD1234", "user_code=ABCD1234", "Esc cancels; p pastes a token instead."] {
-            XCTAssertTrue(text.contains(needle), needle)
+        for needle in [
+            "https://www.facebook.com/device", "ABCD1234", "user_code=ABCD1234", "Esc cancels; p pastes a token", "scan the code",
+        ] {
+            XCTAssertTrue(text.contains(needle), needle + "\n" + text)
         }
         XCTAssertEqual(s.press(.escape), [.cancelDeviceLogin])
         XCTAssertEqual(s.newProfile?.step, .login)
-        _ = App.update(&s, .deviceCodeShown(code))
+        _ = App.update(&s, .deviceCodeShown(code, attempt: 1))
         XCTAssertFalse(s.screenText.contains("ABCD1234"), "a late code after Esc shows nothing")
-        s.press(.enter)
-        _ = App.update(&s, .deviceLoginEnded("the login was declined on Facebook; nothing was connected"))
+        XCTAssertEqual(s.press(.enter), [.startDeviceLogin(attempt: 2)])
+        // The cancelled login's answers, arriving after the new one began, change nothing.
+        _ = App.update(&s, .deviceLoginEnded(nil, attempt: 1))
+        _ = App.update(&s, .deviceLoggedIn(pages, attempt: 1))
+        XCTAssertEqual(s.newProfile?.step, .device, "the first login's end doesn't end the second")
+        _ = App.update(&s, .deviceCodeShown(code, attempt: 1))
+        XCTAssertNil(s.newProfile?.deviceCode, "nor does its code show as the second's")
+        _ = App.update(&s, .deviceLoginEnded("the login was declined on Facebook; nothing was connected", attempt: 2))
         XCTAssertEqual(s.newProfile?.step, .login)
         XCTAssertTrue(s.screenText.contains("✗ the login was declined on Facebook"), s.screenText)
+    }
+
+    /// The QR code of the direct link sits beside the text when it fits there whole, is never drawn
+    /// cut, and not at all without colour (it would come out
+    /// inverted in the terminal's own colours). Tests/e2e/login.sh decodes it with zbarimg.
+    func testTheLoginCodeHasAQRCodeWhereItFitsWhole() throws {
+        let code = DeviceCode(
+            code: "c", userCode: "ABCD1234", verificationURI: "https://www.facebook.com/device", expiresIn: 420, interval: 5)
+        let qr = try XCTUnwrap(QRCode(code.directLink))
+        func shown(width: Int, height: Int, plain: Bool = false) -> (rows: [String], text: String) {
+            var s = appWithProfiles(width: width, height: height)
+            if plain { s.theme = s.theme.plainMode() }
+            s.press(.char("n"))
+            s.type("Café")
+            s.press(.enter, .enter)
+            _ = App.update(&s, .deviceCodeShown(code, attempt: 1))
+            let text = s.screenText
+            return (text.components(separatedBy: "\n").filter { $0.contains("▀") || $0.contains("▄") }, text)
+        }
+        func drawnWhole(_ rows: [String]) -> Bool {
+            // Each of the code's rows as drawn, in order, somewhere on the screen's rows.
+            // (Its first and last rows are the quiet zone, blank: not looked for.)
+            let drawn = qr.lines.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            var at = 0
+            for row in rows where at < drawn.count && row.contains(drawn[at]) { at += 1 }
+            return at == drawn.count
+        }
+        let wide = shown(width: 100, height: 30)
+        XCTAssertTrue(drawnWhole(wide.rows), wide.text)
+        XCTAssertTrue(wide.text.contains("scan the code"), wide.text)
+        let big = shown(width: 200, height: 60)
+        XCTAssertTrue(drawnWhole(big.rows), big.text)
+        let small = shown(width: 80, height: 24)
+        XCTAssertTrue(drawnWhole(small.rows), "it fits the smallest screen\n" + small.text)
+        XCTAssertTrue(small.text.contains("ABCD1234"))
+        let long = DeviceCode(
+            code: "c", userCode: String(repeating: "A", count: 40), verificationURI: code.verificationURI, expiresIn: 1, interval: 1)
+        var s = appWithProfiles(width: 80, height: 24)
+        s.press(.char("n"))
+        s.type("Café")
+        s.press(.enter, .enter)
+        _ = App.update(&s, .deviceCodeShown(long, attempt: 1))
+        XCTAssertFalse(s.screenText.contains("▀"), "a code too big to fit whole isn't drawn\n" + s.screenText)
+        XCTAssertTrue(s.screenText.contains(long.userCode), "the code is always there")
+        let plain = shown(width: 100, height: 30, plain: true)
+        XCTAssertTrue(plain.rows.isEmpty, "no code without colour\n" + plain.text)
+        XCTAssertFalse(plain.text.contains("scan the code"))
     }
 
     func testSavedProfileShowsFieldAndCodeWhichCanBeCopiedOrWritten() throws {
@@ -198,6 +253,28 @@ final class ProfilePageTests: XCTestCase {
             guard case .confirm(_, let then) = s.overlay else { return XCTFail("disable asks first") }
             XCTAssertEqual(then, .setEnabled(names: ["Northwind Shop"], enabled: false))
         }
+    }
+
+    /// #24: `w` subscribes the page to the app's webhooks again (after Meta dropped it), as
+    /// `profiles subscribe` does; it asks first, naming the page and the fields, and Cancel asks nothing.
+    func testWSubscribesThePageAgainAfterAConfirmation() {
+        var s = appWithProfiles(width: 100, height: 30)
+        s.press(.char("j"), .enter)
+        let details = ProfileDetails(
+            summary: summary(2, "Northwind Shop"), optInCode: "code", sent7d: 0, read7d: 0, notSent: [], connectionError: nil)
+        _ = App.update(&s, .profileLoaded(details, days: []))
+        XCTAssertEqual(s.press(.char("w")), [], "nothing goes to Facebook on the key itself")
+        guard case .confirm(let dialog, let then) = s.overlay else { return XCTFail("w asks first") }
+        XCTAssertEqual(then, .subscribeWebhooks(name: "Northwind Shop"))
+        for field in WebhookFields.all { XCTAssertTrue(dialog.message.contains(field), field) }
+        XCTAssertTrue(dialog.message.contains(details.summary.pageName))
+        XCTAssertEqual(s.press(.enter), [], "Cancel has the focus")
+        XCTAssertNil(s.overlay)
+        s.press(.char("w"))
+        XCTAssertEqual(s.press(.tab, .enter), [.subscribeWebhooks(name: "Northwind Shop")])
+        let reload = App.update(&s, .webhooksSubscribed(name: "Northwind Shop", fields: WebhookFields.all))
+        XCTAssertEqual(reload, [.loadProfile(name: "Northwind Shop")], "the line on the page is read again")
+        XCTAssertEqual(s.toast?.kind, .success)
     }
 
     func testNewProfileNameStepAt80x24() {

@@ -35,6 +35,9 @@ check_json "its field and page" "out['optin_field']=='$FIELD' and out['page_name
 keys Enter; wait_for "4 of 4 profiles"
 keys / ; keys -l "shop"; keys Enter; keys Enter; wait_for "Page connection"
 screen | grep -q "SECRET" && fail "a page token shows on the profile page" || ok
+# w subscribes the page to the webhooks again, once confirmed (#24).
+keys w; wait_for "Subscribe webhooks"
+keys Tab Enter; wait_for "Subscribed the page of"
 keys Escape; keys Escape; wait_for "4 of 4 profiles"
 keys g e; wait_for "[ Disable ]"
 keys Enter; wait_gone "[ Disable ]"   # Cancel has the focus: nothing happens

@@ -24,7 +24,7 @@ walk() { # walk NAME: the screens a user goes through, checked on each
   ascii_only "$1 profile page"
   keys s; wait_for "Enter on a number lis"
   ascii_only "$1 stats"; no_colour "$1 stats"
-  keys Escape; wait_for "s stats details"
+  keys Escape; wait_for "w webhooks"
   keys Escape; wait_for "3 of 3 profiles"
   keys q; wait_for "EXITED 0"
   tmux kill-session -t "$S"

@@ -118,6 +118,9 @@ public enum App {
         case .enabledChanged(let names, let enabled):
             state.show("\(enabled ? "Enabled" : "Disabled") \(ProfilesState.list(names))", kind: .success)
             return reloadEffects(for: state.current) + (state.stack.count > 1 ? [.loadProfiles] : [])
+        case .webhooksSubscribed(let name, let fields):
+            state.show("Subscribed the page of \"\(name)\" to the app's webhooks (\(fields.count) fields)", kind: .success)
+            return reloadEffects(for: state.current)
         case .deletionPlanned(let plan):
             let what = "\(ProfilesState.list(plan.profiles)) and \(plan.usageRecords) usage record\(plan.usageRecords == 1 ? "" : "s")"
             state.overlay = .confirm(

@@ -10,11 +10,16 @@ public enum Effect: Equatable, Sendable {
     /// Graph: list the user's pages with this user access token and store them (with page tokens).
     case connectFacebook(token: String)
     /// Facebook Login for Devices: shows a code (`.deviceCodeShown`), polls on its own thread,
-    /// then stores the pages (`.pagesLoaded`); the sandbox logs in at once (#24).
-    case startDeviceLogin
+    /// then stores the pages (`.deviceLoggedIn`); the sandbox logs in at once (#24). `attempt`
+    /// comes back with each answer: a login cancelled with Esc may still answer after the next
+    /// one began, and its answers must not land on the new one.
+    case startDeviceLogin(attempt: Int)
     case cancelDeviceLogin
     case createProfile(name: String, pageID: String, enabled: Bool)
     case setEnabled(names: [String], enabled: Bool)
+    /// Subscribes the profile's page to the app's webhooks again (`profiles subscribe`), after Meta
+    /// dropped it or a subscription was refused (#24).
+    case subscribeWebhooks(name: String)
     case planDeletion(names: [String])
     case delete(names: [String])
     case loadStats(profile: String, filter: StatsFilter, from: DayNumber? = nil, to: DayNumber? = nil)
@@ -60,11 +65,15 @@ public enum Msg: Sendable {
     case profilesLoaded([ProfileSummary])
     case profileLoaded(ProfileDetails, days: [DayStats])
     case pagesLoaded([PageInfo])
-    case deviceCodeShown(DeviceCode)
+    case deviceCodeShown(DeviceCode, attempt: Int)
     /// The device login ended without pages: cancelled (nil) or refused (its line).
-    case deviceLoginEnded(String?)
+    case deviceLoginEnded(String?, attempt: Int)
+    /// The device login stored the pages the person can link.
+    case deviceLoggedIn([PageInfo], attempt: Int)
     case profileCreated(ProfileDetails)
     case enabledChanged(names: [String], enabled: Bool)
+    /// The page of `name` is subscribed to these webhook fields.
+    case webhooksSubscribed(name: String, fields: [String])
     case deletionPlanned(DeletionPlan)
     case deleted(DeletionPlan)
     case statsLoaded(StatsDetails, today: DayNumber)

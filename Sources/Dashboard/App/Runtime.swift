@@ -132,8 +132,8 @@ public final class Runtime {
         case .retryDay(let profile, let day, let programs):
             startRetry(profile: profile, day: day, programs: programs)
             return
-        case .startDeviceLogin:
-            startDeviceLogin()
+        case .startDeviceLogin(let attempt):
+            startDeviceLogin(attempt: attempt)
             return
         case .cancelDeviceLogin:
             runs.cancel(Self.deviceLoginLabel)
@@ -201,7 +201,7 @@ public final class Runtime {
     /// Facebook Login for Devices on its own thread: the code is posted at once, the polls wait
     /// on the cancel flag (Esc), then the pages go through `GraphConnect` (tokens that last) and
     /// the picker gets them. The sandbox answers at once; tests don't wait between polls.
-    private func startDeviceLogin() {
+    private func startDeviceLogin(attempt: Int) {
         let flag = runs.start(Self.deviceLoginLabel)
         let workspace = self.workspace
         let inbox = self.inbox
@@ -215,18 +215,18 @@ public final class Runtime {
                         SandboxDeviceLogin()
                     }
                 let login = try DeviceLoginFlow.run(
-                    service, show: { inbox.post(.deviceCodeShown($0)) },
+                    service, show: { inbox.post(.deviceCodeShown($0, attempt: attempt)) },
                     wait: { seconds in waits ? flag.wait(seconds) : !flag.isSet })
-                guard let login else { return inbox.post(.deviceLoginEnded(nil)) }
+                guard let login else { return inbox.post(.deviceLoginEnded(nil, attempt: attempt)) }
                 if let graph = workspace.graph {
                     let outcome = try GraphConnect.connect(
                         userToken: login.token, via: "device login", config: graph, app: workspace.app, shortLivedOK: false,
                         calendar: workspace.calendar)
                     try workspace.pages.store(outcome.pages, connection: outcome.connection)
                 }
-                inbox.post(.pagesLoaded(try workspace.pages.list()))
+                inbox.post(.deviceLoggedIn(try workspace.pages.list(), attempt: attempt))
             } catch {
-                inbox.post(.deviceLoginEnded((error as? DomainError)?.message ?? "\(error)"))
+                inbox.post(.deviceLoginEnded((error as? DomainError)?.message ?? "\(error)", attempt: attempt))
             }
         }
         onItsOwnThread(body)
@@ -281,6 +281,8 @@ public final class Runtime {
             case .setEnabled(let names, let enabled):
                 try workspace.profiles.setEnabled(enabled, names: names)
                 return .enabledChanged(names: names, enabled: enabled)
+            case .subscribeWebhooks(let name):
+                return .webhooksSubscribed(name: name, fields: try workspace.subscriptions.subscribe(profile: name).fields)
             case .planDeletion(let names): return .deletionPlanned(try workspace.profiles.deletionPlan(names: names))
             case .delete(let names): return .deleted(try workspace.profiles.delete(names: names))
             case .loadStats(let profile, let filter, let from, let to):

@@ -21,6 +21,8 @@ public struct NewProfileState: Equatable, Sendable {
     public var loginError: String?
     /// The device login's code while it waits for the person (#24).
     public var deviceCode: DeviceCode?
+    /// The newest device login asked for: answers of an earlier one (cancelled) are dropped.
+    public var deviceAttempt = 0
 
     public init() {}
 
@@ -83,7 +85,8 @@ public struct NewProfileState: Equatable, Sendable {
             loginError = nil
             deviceCode = nil
             step = .device
-            return [.run(.startDeviceLogin)]
+            deviceAttempt += 1
+            return [.run(.startDeviceLogin(attempt: deviceAttempt))]
         case .char("p") where usesGraph:
             // Meta lists no permissions for device login: pasting a token stays the other way in.
             step = .token
@@ -226,13 +229,24 @@ public struct NewProfileState: Equatable, Sendable {
                 line("Asking Facebook for a login code…", theme.muted)
                 break
             }
-            line("On your phone or computer, open", theme.text)
-            line(code.verificationURI, theme.accent, indent: 2)
-            line("and enter the code", theme.text)
-            line(code.userCode, theme.header, indent: 2)
+            // A QR code of the direct link for a phone, beside the text when it fits whole there, else
+            // not at all (the address and the code say the same; the dashboard is at least 80 wide).
+            let qr = QRCode.drawable(on: theme) ? QRCode(code.directLink) : nil
+            let top = y
+            let beside = qr.map { inner.width >= $0.cells.width + 42 && top + $0.cells.height <= inner.maxY } ?? false
+            let textWidth = beside ? inner.width - qr!.cells.width - 2 : inner.width
+            func wrapped(_ text: String, _ style: Style, indent: Int = 0) {
+                for part in TextWrap.lines(text, width: max(10, textWidth - indent)) { line(part, style, indent: indent) }
+            }
+            wrapped("On your phone or computer, open", theme.text)
+            wrapped(code.verificationURI, theme.accent, indent: 2)
+            wrapped("and enter the code", theme.text)
+            wrapped(code.userCode, theme.header, indent: 2)
             y += 1
-            line("(or open \(code.directLink))", theme.muted)
-            line("Waiting for you to log in… Esc cancels" + (usesGraph ? "; p pastes a token instead." : "."), theme.muted)
+            wrapped("(or open \(code.directLink)" + (textWidth < inner.width ? ", or scan the code" : "") + ")", theme.muted)
+            wrapped("Waiting for you to log in… Esc cancels" + (usesGraph ? "; p pastes a token instead." : "."), theme.muted)
+            // Drawn after the text, whose lines clear the row they are on.
+            if let qr, beside { qr.render(into: &buffer, x: inner.maxX - qr.cells.width, y: top, within: inner) }
         case .token:
             line("Paste a user access token (pages_show_list, pages_messaging); it is never shown:", theme.text)
             let masked = TextFieldState(String(repeating: "•", count: min(token.text.count, 60)), limit: 1024)
@@ -281,9 +295,10 @@ extension NewProfileState: ScreenModel {
     mutating func receive(_ msg: Msg, _ context: ScreenContext) -> [ScreenCommand] {
         switch msg {
         case .pagesLoaded(let pages): if step == .device || step == .token || step == .login { showPages(pages) }
-        case .deviceCodeShown(let code): if step == .device { deviceCode = code }
-        case .deviceLoginEnded(let error):
-            if step == .device {
+        case .deviceCodeShown(let code, let attempt): if step == .device, attempt == deviceAttempt { deviceCode = code }
+        case .deviceLoggedIn(let pages, let attempt): if step == .device, attempt == deviceAttempt { showPages(pages) }
+        case .deviceLoginEnded(let error, let attempt):
+            if step == .device, attempt == deviceAttempt {
                 step = .login
                 deviceCode = nil
                 loginError = error

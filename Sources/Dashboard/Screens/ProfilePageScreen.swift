@@ -11,7 +11,8 @@ public struct ProfilePageState: Equatable, Sendable {
     public init(name: String) { self.name = name }
 
     public static let keys: [(key: String, action: String)] = [
-        ("s", "stats details"), ("e", "enable/disable"), ("d", "delete"), ("y", "copy opt-in code"), ("Esc", "back"), ("?", "help"),
+        ("s", "stats"), ("e", "enable/disable"), ("d", "delete"), ("w", "webhooks"), ("y", "copy opt-in code"),
+        ("Esc", "back"), ("?", "help"),
     ]
 
     mutating func handle(_ key: Key, _ context: ScreenContext) -> [ScreenCommand] {
@@ -34,6 +35,19 @@ public struct ProfilePageState: Equatable, Sendable {
             }
             return [.run(.setEnabled(names: [name], enabled: true))]
         case .char("d"): return [.run(.planDeletion(names: [name]))]
+        case .char("w"):
+            // A call that changes what Facebook sends us: confirmed with what it asks for, as sends are.
+            guard let details else { return [] }
+            return [
+                .confirm(
+                    ConfirmDialogState(
+                        title: "Subscribe webhooks",
+                        message:
+                            "Subscribe the page \(details.summary.pageName) to the app's webhooks (\(WebhookFields.all.joined(separator: ", ")))? "
+                            + "Facebook then sends its receipts, opt-ins and template reviews.",
+                        confirmLabel: "Subscribe"),
+                    then: .subscribeWebhooks(name: name))
+            ]
         default: return []
         }
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MessengerCore
+import TerminalKit
 
 /// `messenger-dash login`: Facebook Login for Devices, then the pages the person can link, with
 /// tokens that last (`GraphConnect`). Pasting a token stays the other way in (`pages connect`).
@@ -24,15 +25,28 @@ struct LoginCommand: ParsableCommand {
 
     func run() throws {
         let context = try Context(global)
-        let workspace = try context.workspace(creating: true)
+        // The database is opened (and made, on a new path) only once the person has logged in:
+        // a cancelled or refused login leaves no empty database behind.
         let (cancel, interrupts) = Cancellation.onInterrupt()
         defer { interrupts.cancel() }
+        // On a terminal, Esc cancels too (its keys are read unbuffered while this waits).
+        let escape = isatty(STDIN_FILENO) == 1 ? EscapeKey(cancelling: cancel) : nil
+        defer { escape?.stop() }
+        let onTerminal = isatty(STDOUT_FILENO) == 1
+        let colour = (ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
         let show: (DeviceCode) -> Void = { code in
+            // A phone can scan the code's link; only on a terminal with colour (drawn black on white:
+            // in the terminal's own colours a dark theme shows it inverted).
+            var text = ""
+            if onTerminal, colour, let qr = QRCode(code.directLink) {
+                text += qr.ansiLines.joined(separator: "\n") + "\n"
+            }
+            text +=
+                terminalSafe("To log in, open \(code.verificationURI) and enter the code \(code.userCode)\n")
+                + terminalSafe("(or open \(code.directLink)\(onTerminal ? ", or scan the code above" : "")).\n")
+                + "Waiting… \(escape == nil ? "Ctrl-C" : "Esc or Ctrl-C") cancels.\n"
             // Written at once (not buffered), so a script reading a pipe sees the code while this waits.
-            let text =
-                "To log in, open \(code.verificationURI) and enter the code \(code.userCode)\n"
-                + "(or open \(code.directLink)). Waiting… Ctrl-C cancels.\n"
-            FileHandle.standardOutput.write(Data(terminalSafe(text).utf8))
+            FileHandle.standardOutput.write(Data(text.utf8))
         }
         let wait: (Double) -> Bool = { seconds in cancel.wait(seconds) }
         switch context.settings.facebook {
@@ -40,7 +54,7 @@ struct LoginCommand: ParsableCommand {
             guard try DeviceLoginFlow.run(SandboxDeviceLogin(), show: show, wait: { _ in !cancel.isSet }) != nil else {
                 throw DomainError("cancelled: nothing was connected")
             }
-            let pages = try workspace.pages.list()
+            let pages = try context.workspace(creating: true).pages.list()
             say("Logged in (sandbox). \(pages.count) page\(pages.count == 1 ? "" : "s") stored; `pages list` shows them.")
         case .graph:
             let app = try context.credentials(appSecretFile: appSecretFile, clientTokenFile: clientTokenFile)
@@ -51,7 +65,8 @@ struct LoginCommand: ParsableCommand {
             }
             let outcome = try GraphConnect.connect(
                 userToken: login.token, via: "device login", config: config, app: app, shortLivedOK: shortLivedOk,
-                calendar: workspace.calendar)
+                calendar: AccountCalendar(timeZone: context.settings.timeZone))
+            let workspace = try context.workspace(creating: true)
             var connection = outcome.connection
             connection.dataAccessExpiresAt = connection.dataAccessExpiresAt ?? login.dataAccessExpiresAt
             try workspace.pages.store(outcome.pages, connection: connection)
@@ -61,6 +76,54 @@ struct LoginCommand: ParsableCommand {
                 say("  \(page.id)  \(page.name)" + (page.eligibility.reason.map { " (can't link: \($0))" } ?? ""))
             }
         }
+    }
+}
+
+/// Esc while `login` waits on a terminal: stdin goes out of canonical mode (no echo, keys one by
+/// one; Ctrl-C still signals) and a thread watches it. A lone Esc cancels; the Esc that starts an
+/// arrow key's sequence (more bytes at once) doesn't. The terminal's settings come back on `stop`.
+final class EscapeKey: @unchecked Sendable {
+    private let saved: termios
+    private let done = CancelFlag()
+    private let finished = DispatchSemaphore(value: 0)
+
+    init?(cancelling flag: CancelFlag) {
+        var settings = termios()
+        guard tcgetattr(STDIN_FILENO, &settings) == 0 else { return nil }
+        saved = settings
+        settings.c_lflag &= ~tcflag_t(ICANON | ECHO)
+        guard tcsetattr(STDIN_FILENO, TCSANOW, &settings) == 0 else { return nil }
+        let done = self.done
+        let finished = self.finished
+        Thread.detachNewThread {
+            defer { finished.signal() }
+            var afterEscape = false
+            while !done.isSet, !flag.isSet {
+                var fd = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
+                // 50 ms: the bytes after an Esc that starts a sequence come within it.
+                let ready = poll(&fd, 1, 50)
+                if ready < 0 && errno == EINTR { continue }
+                if ready <= 0 {
+                    if afterEscape { flag.set() }
+                    continue
+                }
+                var byte: UInt8 = 0
+                guard read(STDIN_FILENO, &byte, 1) == 1 else { return }
+                if afterEscape {
+                    afterEscape = false  // a sequence: an arrow or function key, not Esc
+                    while poll(&fd, 1, 0) > 0, read(STDIN_FILENO, &byte, 1) == 1 {}
+                } else if byte == 0x1B {
+                    afterEscape = true
+                }
+            }
+        }
+    }
+
+    func stop() {
+        done.set()
+        finished.wait()
+        var settings = saved
+        tcsetattr(STDIN_FILENO, TCSANOW, &settings)
     }
 }
 
