@@ -4,38 +4,53 @@ import Foundation
 import MessengerCore
 
 /// Messenger's webhook: the GET subscription handshake and the signed POSTs carrying
-/// `messaging_optins`, `message_deliveries`, `message_reads` and `message_template_status_update`,
-/// ingested as `optins ingest` and `receipts ingest` do. Plain HTTP: it belongs behind a TLS proxy.
+/// `messaging_optins`, `message_deliveries`, `message_reads` and `message_template_status_update`.
+/// Plain HTTP: it belongs behind a TLS proxy.
 ///
-/// What it answers decides what Facebook does next: 200 means "recorded, don't send again", so it
-/// is only said once the events are committed (durably: the store syncs each commit). A storage
-/// failure is 503 and Facebook delivers again later. Events of kinds the product doesn't use, and
-/// events for pages no profile is linked to, are skipped, counted and logged; the rest of the
-/// POST is recorded. Only a body that is not a webhook at all is refused (400).
+/// What it answers decides what Facebook does next: 200 means "recorded, don't send again", and
+/// Meta wants it within 5 seconds; after an hour of failures it unsubscribes the page. So a POST
+/// is answered as soon as it is on disk in the spool (`WebhookSpool`: appended and synced, shared
+/// syncs), never after the database: an import holding the write lock, a migration or a database
+/// that isn't open change nothing here. `WebhookIngester` applies the spool behind. Only a spool
+/// that can't take the POST (over its cap, the disk full or failing) answers 503, and Facebook
+/// delivers it again later.
 ///
-/// Every POST is checked before anything is read into the store: its size (at most 1 MiB, as
-/// for a line of an ingest file), its `X-Hub-Signature-256` (HMAC-SHA256 of the exact body with
-/// the app secret), then its JSON. Replays change nothing, because ingestion is idempotent.
+/// Every POST is checked before it is spooled: its size (at most 1 MiB, as for a line of an
+/// ingest file), its `X-Hub-Signature-256` (HMAC-SHA256 of the exact body with the app secret;
+/// 403 and nothing kept when it is missing or wrong), then that it is a webhook payload (400).
 public struct WebhookReceiver: Sendable {
-    let workspace: Workspace
+    let spool: WebhookSpool
     let verifyToken: String
     let appSecret: Data
+    let now: @Sendable () -> Int64
     let log: @Sendable (String) -> Void
+    /// What `GET /healthz` says: whether the ingester keeps up (503 when it lags past a bound).
+    var health: @Sendable () -> (ok: Bool, text: String) = { (true, "ok") }
     public static let path = "/webhook"
+    public static let healthPath = "/healthz"
     public static let maxBodyBytes = WebhookPayload.maxBodyBytes
 
-    public init(workspace: Workspace, verifyToken: String, appSecret: String, log: @escaping @Sendable (String) -> Void) throws {
+    public init(
+        spool: WebhookSpool, verifyToken: String, appSecret: String, now: @escaping @Sendable () -> Int64,
+        log: @escaping @Sendable (String) -> Void
+    ) throws {
         guard !verifyToken.isEmpty, !appSecret.isEmpty else {
             throw DomainError("the verify token and the app secret must not be empty")
         }
-        self.workspace = workspace
+        self.spool = spool
         self.verifyToken = verifyToken
         self.appSecret = Data(appSecret.utf8)
+        self.now = now
         self.log = log
     }
 
     /// Answers one request. Public so tests can drive it without a socket too.
     public func handle(_ request: HTTPRequest) async -> HTTPResponse {
+        if request.path == Self.healthPath, request.method == .GET {
+            let (ok, text) = health()
+            return HTTPResponse(
+                statusCode: ok ? .ok : .serviceUnavailable, headers: [.contentType: "text/plain"], body: Data((text + "\n").utf8))
+        }
         guard request.path == Self.path else { return answer(.notFound, "not found", request) }
         switch request.method {
         case .GET: return verify(request)
@@ -73,35 +88,19 @@ public struct WebhookReceiver: Sendable {
         guard Self.signatureMatches(header, body: body, key: SymmetricKey(data: appSecret)) else {
             return answer(.forbidden, "signature mismatch", request)
         }
-        let parsed: WebhookPayload.Parsed
         do {
-            parsed = try WebhookPayload.parseCounted(body: body)
+            _ = try WebhookPayload.parseCounted(body: body)
         } catch let error as DomainError {
             return answer(.badRequest, error.message, request)
         } catch {
             return answer(.badRequest, "not a webhook payload", request)
         }
-        let numbered = parsed.events.enumerated().map { (line: $0.offset + 1, event: $0.element) }
         do {
-            // Each service takes its own kind of event and counts the others; each commit is
-            // idempotent, so a retry after a failure halfway records nothing twice.
-            let optins = try workspace.optIns.ingest(numbered, unlinkedPages: .skip)
-            let receipts = try workspace.receipts.ingest(numbered, unlinkedPages: .skip)
-            let templates = try workspace.messageTemplates.ingest(numbered)
-            try workspace.pages.noteEvents(pageIDs: Set(parsed.events.map(\.pageID)))
-            let unlinked = Set(optins.unlinkedPages + receipts.unlinkedPages).sorted()
-            var line =
-                "POST \(Self.path) 200 opt-ins \(optins.optedIn) (unchanged \(optins.unchanged), unknown contacts \(optins.unknownContacts.count), user_refs linked \(optins.linked)), delivered \(receipts.delivered), read \(receipts.read), templates \(templates.updated) (unchanged \(templates.unchanged), unknown \(templates.unknown)), skipped \(parsed.skipped) of other kinds"
-            if !unlinked.isEmpty { line += "; skipped events for pages no profile is linked to: " + unlinked.joined(separator: ", ") }
-            log(line)
-            return HTTPResponse(statusCode: .ok, body: Data("EVENT_RECEIVED".utf8))
-        } catch let error as DomainError where !error.isStorageFailure {
-            // Refused by a rule: Facebook sending it again won't change that, so take it and say so.
-            log("POST \(Self.path) 200 refused: \(Display.safe(error.message))")
+            try await spool.append(body, receivedAt: now())
             return HTTPResponse(statusCode: .ok, body: Data("EVENT_RECEIVED".utf8))
         } catch {
-            // The store is busy, full or failing: 503 asks Facebook to deliver it again later.
-            log("POST \(Self.path) 503 storage failed: \(Display.safe("\(error)"))")
+            // The spool can't take it: 503 asks Facebook to deliver it again later.
+            log("POST \(Self.path) 503 not spooled: \(Display.safe("\(error)"))")
             return HTTPResponse(
                 statusCode: .serviceUnavailable, headers: [.contentType: "text/plain"],
                 body: Data("could not record the events; Facebook will retry\n".utf8))

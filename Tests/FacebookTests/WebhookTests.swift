@@ -1,11 +1,13 @@
 import FlyingFox
 import Foundation
+import GRDB
 import WebhookServer
 import XCTest
 
 @testable import MessengerCore
 
-/// The webhook receiver on a real socket (127.0.0.1, a port the system picks).
+/// The webhook receiver on a real socket (127.0.0.1, a port the system picks), answering from its
+/// spool; the ingester applies the spool when a test says so (`post` drains it after a 200).
 final class WebhookTests: XCTestCase {
     static let secret = "app-secret-0123456789"
     static let verifyToken = "verify-me-please"
@@ -13,13 +15,17 @@ final class WebhookTests: XCTestCase {
     var url = ""
     var serving: Task<Void, any Error>?
     let log = WaitLogLines()
+    var spool: WebhookSpool!
+    var ingester: WebhookIngester!
 
     override func setUp() async throws {
         fixture = try GraphFixture(transport: SandboxTransport(clock: FixedClock(millis: GraphFixture.now)), psids: ["P1", "P2", ""])
         _ = try await blocking { [fixture] in try ProgramRunner(workspace: fixture!.workspace).run(program: "Orders") }
-        let receiver = try WebhookReceiver(workspace: fixture.workspace, verifyToken: Self.verifyToken, appSecret: Self.secret) { [log] in
-            log.add($0)
-        }
+        spool = try WebhookSpool(folder: fixture.workspace.database.path + ".spool")
+        let workspace = fixture.workspace
+        ingester = WebhookIngester(spool: spool, workspace: { workspace }, log: { [log] in log.add($0) })
+        let receiver = try WebhookReceiver(
+            spool: spool, verifyToken: Self.verifyToken, appSecret: Self.secret, now: { GraphFixture.now }, log: { [log] in log.add($0) })
         let port = PortBox()
         let ready = DispatchSemaphore(value: 0)
         serving = Task.detached {
@@ -34,12 +40,16 @@ final class WebhookTests: XCTestCase {
 
     override func tearDown() async throws {
         serving?.cancel()
+        spool?.shutDown()
     }
 
-    func post(_ body: Data, signature: String?) async throws -> (Int, String) {
+    /// POSTs, and once it is answered 200 applies the spool (as the service's ingester does behind).
+    func post(_ body: Data, signature: String?, ingest: Bool = true) async throws -> (Int, String) {
         var headers = ["Content-Type": "application/json"]
         if let signature { headers["X-Hub-Signature-256"] = signature }
-        return try await http("POST", url, headers: headers, body: body)
+        let answer = try await http("POST", url, headers: headers, body: body)
+        if ingest, answer.0 == 200 { try await blocking { [ingester] in _ = try ingester!.drain() } }
+        return answer
     }
 
     func signed(_ body: Data) -> String { WebhookReceiver.signature(of: body, secret: Self.secret) }
@@ -145,8 +155,9 @@ final class WebhookTests: XCTestCase {
         let replay = try await post(body, signature: signed(body))
         XCTAssertEqual(replay.0, 200)
         XCTAssertEqual(try status(), .paused)
-        XCTAssertTrue(log.all.contains { $0.contains("templates 1 (unchanged 0") }, log.all.joined(separator: "\n"))
-        XCTAssertTrue(log.all.contains { $0.contains("templates 0 (unchanged 1") }, log.all.joined(separator: "\n"))
+        let ingested = try await blocking { [ingester] in ingester!.totals }
+        XCTAssertEqual(ingested.templates, 1, "the replay changed no template")
+        XCTAssertEqual(ingested.kinds["template_status"], 2)
         let unsigned = try await post(body, signature: nil)
         XCTAssertEqual(unsigned.0, 403)
         // Meta's other spelling of the field (the webhooks reference's) is read the same (#24).
@@ -158,6 +169,14 @@ final class WebhookTests: XCTestCase {
         let otherAnswer = try await post(other, signature: signed(other))
         XCTAssertEqual(otherAnswer.0, 200)
         XCTAssertEqual(try status(), .approved)
+        // #25: a review names its page's template: another page's entry with this template's id
+        // changes nothing (a template id is matched within the entry's page).
+        let elsewhere = Data(
+            String(decoding: body, as: UTF8.self).replacingOccurrences(of: #""id":"4001""#, with: #""id":"4999""#)
+                .replacingOccurrences(of: "1764000099000", with: "1764000999000").utf8)
+        let elsewhereAnswer = try await post(elsewhere, signature: signed(elsewhere))
+        XCTAssertEqual(elsewhereAnswer.0, 200)
+        XCTAssertEqual(try status(), .approved, "another page's entry can't pause this page's template")
     }
 
     // MARK: Never drop an event (issue: trust)
@@ -180,21 +199,79 @@ final class WebhookTests: XCTestCase {
             log.all.joined(separator: "\n"))
     }
 
-    func testAStorageFailureIs503AndRecordsNothingThenTheRetryIsRecorded() async throws {
+    /// #25: a failing store never reaches Facebook: the POST is answered 200 from the spool, the
+    /// ingester's batch fails whole (events and position roll back together) and is applied once
+    /// the store works again, exactly once.
+    func testAStorageFailureDoesntReachFacebookAndTheBatchIsAppliedOnceTheStoreWorks() async throws {
         // The store refuses every write to `send` (as a full disk or an I/O error would).
         try await fixture.workspace.database.writer.write { db in
             try db.execute(sql: "CREATE TRIGGER broken BEFORE UPDATE ON send BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END")
         }
         let before = try state()
         let delivery = try deliveryBody()
-        let failed = try await post(delivery, signature: signed(delivery))
-        XCTAssertEqual(failed.0, 503, "Facebook must deliver it again")
+        let answered = try await post(delivery, signature: signed(delivery), ingest: false)
+        XCTAssertEqual(answered.0, 200, "the spool has it: Facebook needn't send it again")
+        do {
+            _ = try await blocking { [ingester] in try ingester!.drain() }
+            XCTFail("the batch can't be applied while the store refuses it")
+        } catch {}
         XCTAssertEqual(try state(), before)
-        XCTAssertTrue(log.all.contains { $0.contains("503 storage failed") }, log.all.joined(separator: "\n"))
+        XCTAssertEqual(try fixture.count("SELECT COUNT(*) FROM webhook_spool"), 0, "the position rolled back with the events")
         try await fixture.workspace.database.writer.write { db in try db.execute(sql: "DROP TRIGGER broken") }
-        let retried = try await post(delivery, signature: signed(delivery))
-        XCTAssertEqual(retried.0, 200)
+        let applied = try await blocking { [ingester] in try ingester!.drain() }
+        XCTAssertEqual(applied.delivered, 1)
         XCTAssertEqual(try fixture.count("SELECT COUNT(*) FROM send WHERE psid = 'P1' AND delivered_at IS NOT NULL"), 1)
+        let again = try await blocking { [ingester] in try ingester!.drain() }
+        XCTAssertEqual(again.posts, 0, "nothing is applied twice")
+    }
+
+    /// #25: the answer doesn't wait for the database: another process holding the write lock (an
+    /// import) leaves POSTs answered at once; they are applied when the lock is released.
+    func testPostsAreAnsweredWhileAnotherProcessHoldsTheWriteLock() async throws {
+        // Another process's writer: holds the write lock until told to let go.
+        let other = try DatabaseQueue(path: fixture.workspace.database.path)
+        let locked = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let holder = Thread {
+            try? other.inDatabase { db in
+                try db.execute(sql: "BEGIN IMMEDIATE")
+                locked.signal()
+                release.wait()
+                try db.execute(sql: "ROLLBACK")
+            }
+            locked.signal()
+        }
+        holder.start()
+        try await blocking { locked.wait() }
+        let delivery = try deliveryBody()
+        let started = Date()
+        for _ in 0..<20 {
+            let answer = try await post(delivery, signature: signed(delivery), ingest: false)
+            XCTAssertEqual(answer.0, 200)
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 2, "20 POSTs answered while the database is locked")
+        release.signal()
+        try await blocking { locked.wait() }
+        let applied = try await blocking { [ingester] in try ingester!.drain() }
+        XCTAssertEqual(applied.posts, 20)
+        XCTAssertEqual(applied.delivered, 1, "the same delivery twenty times marks one send")
+    }
+
+    /// #25: a spool that can't take a POST answers 503 (Facebook retries) and keeps nothing of it.
+    func testASpoolOverItsCapAnswers503() async throws {
+        let folder = fixture.workspace.database.path + ".small-spool"
+        let small = try WebhookSpool(folder: folder, maxBytes: 64)
+        defer { small.shutDown() }
+        let receiver = try WebhookReceiver(
+            spool: small, verifyToken: Self.verifyToken, appSecret: Self.secret, now: { 1 }, log: { [log] in log.add($0) })
+        let delivery = try deliveryBody()
+        let request = HTTPRequest(
+            method: .POST, version: .http11, path: "/webhook", query: [],
+            headers: [HTTPHeader("X-Hub-Signature-256"): signed(delivery)], body: delivery)
+        let answer = await receiver.handle(request)
+        XCTAssertEqual(answer.statusCode, .serviceUnavailable)
+        XCTAssertEqual(small.bytes, 0)
+        XCTAssertTrue(log.all.contains { $0.contains("503 not spooled") && $0.contains("cap") }, log.all.joined(separator: "\n"))
     }
 
     func testAnOlderOptInReplayedNeverOverwritesANewerPSID() async throws {
@@ -225,9 +302,8 @@ final class WebhookTests: XCTestCase {
     }
 
     func testTheLogNeverCarriesRawBytesFromTheRequestNotEvenTheMethod() async throws {
-        let receiver = try WebhookReceiver(workspace: fixture.workspace, verifyToken: Self.verifyToken, appSecret: Self.secret) { [log] in
-            log.add($0)
-        }
+        let receiver = try WebhookReceiver(
+            spool: spool, verifyToken: Self.verifyToken, appSecret: Self.secret, now: { GraphFixture.now }, log: { [log] in log.add($0) })
         let request = HTTPRequest(
             method: HTTPMethod("G\u{1B}[2J\u{07}ET"), version: .http11, path: "/webhook\u{1B}]52;c;QUFB\u{07}",
             query: [], headers: [:], body: Data())

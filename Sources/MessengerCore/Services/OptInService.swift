@@ -33,77 +33,83 @@ public struct OptInService: Sendable {
     }
 
     public func ingest(_ events: [(line: Int, event: WebhookEvent)], unlinkedPages: UnlinkedPages = .refuse) throws -> OptInIngestResult {
-        try workspace.database.write { db in
-            var result = OptInIngestResult()
-            var fieldByPage: [String: Int64] = [:]
-            for (line, event) in events {
-                if case .userRefLinked(let pageID, let psid, let userRef, _) = event {
-                    // The PSID takes the user_ref's place in the field of the page's profile, and
-                    // in the page's sent rows, so watermark receipts find them.
+        try workspace.database.write { db in try Self.apply(db, events, unlinkedPages: unlinkedPages) }
+    }
+
+    /// The opt-ins of `events`, inside the caller's transaction (the webhook's ingester applies a
+    /// batch of POSTs and its spool position in one).
+    static func apply(_ db: Database, _ events: [(line: Int, event: WebhookEvent)], unlinkedPages: UnlinkedPages) throws
+        -> OptInIngestResult
+    {
+        var result = OptInIngestResult()
+        var fieldByPage: [String: Int64] = [:]
+        for (line, event) in events {
+            if case .userRefLinked(let pageID, let psid, let userRef, _) = event {
+                // The PSID takes the user_ref's place in the field of the page's profile, and
+                // in the page's sent rows, so watermark receipts find them.
+                try db.execute(
+                    sql: """
+                        UPDATE contact_value SET value = ?
+                        WHERE value = ? AND field_id IN (SELECT optin_field_id FROM profile WHERE page_id = ?)
+                        """, arguments: [psid, OptInValue.userRef(userRef), pageID])
+                if db.changesCount > 0 {
+                    result.linked += db.changesCount
                     try db.execute(
-                        sql: """
-                            UPDATE contact_value SET value = ?
-                            WHERE value = ? AND field_id IN (SELECT optin_field_id FROM profile WHERE page_id = ?)
-                            """, arguments: [psid, OptInValue.userRef(userRef), pageID])
-                    if db.changesCount > 0 {
-                        result.linked += db.changesCount
-                        try db.execute(
-                            sql: "UPDATE send SET psid = ? WHERE page_id = ? AND psid = ? AND outcome = 'sent'",
-                            arguments: [psid, pageID, OptInValue.userRef(userRef)])
-                    } else {
-                        result.unchanged += 1
-                    }
-                    continue
-                }
-                guard case .optin(let pageID, let psid, let ref, let timestamp) = event else {
-                    result.otherEvents += 1
-                    continue
-                }
-                let fieldID: Int64
-                if let known = fieldByPage[pageID] {
-                    fieldID = known
+                        sql: "UPDATE send SET psid = ? WHERE page_id = ? AND psid = ? AND outcome = 'sent'",
+                        arguments: [psid, pageID, OptInValue.userRef(userRef)])
                 } else {
-                    guard let id = try Int64.fetchOne(db, sql: "SELECT optin_field_id FROM profile WHERE page_id = ?", arguments: [pageID])
-                    else {
-                        if unlinkedPages == .skip {
-                            if !result.unlinkedPages.contains(pageID) { result.unlinkedPages.append(pageID) }
-                            continue
-                        }
-                        throw DomainError("line \(line): page \(pageID) is not linked to any profile")
-                    }
-                    fieldByPage[pageID] = id
-                    fieldID = id
-                }
-                guard let contactID = try Int64.fetchOne(db, sql: "SELECT id FROM contact WHERE email = ?", arguments: [ref]) else {
-                    result.unknownContacts.append(ref)
-                    continue
-                }
-                let current = try String.fetchOne(
-                    db, sql: "SELECT value FROM contact_value WHERE contact_id = ? AND field_id = ?", arguments: [contactID, fieldID])
-                let setAt = try Int64.fetchOne(
-                    db, sql: "SELECT at FROM optin_time WHERE contact_id = ? AND field_id = ?", arguments: [contactID, fieldID])
-                // The newest opt-in wins: an older one replayed (Facebook retries, out of order)
-                // never takes the contact back to an earlier PSID.
-                // A checkbox opt-in's user_ref never takes the place of a PSID the contact has.
-                let downgrade =
-                    OptInValue.userRef(of: psid) != nil && current.map { !$0.isEmpty && OptInValue.userRef(of: $0) == nil } == true
-                if current == psid || downgrade || (setAt.map { $0 > timestamp } ?? false) {
                     result.unchanged += 1
-                    continue
                 }
-                try db.execute(
-                    sql: """
-                        INSERT INTO contact_value (contact_id, field_id, value) VALUES (?, ?, ?)
-                        ON CONFLICT (contact_id, field_id) DO UPDATE SET value = excluded.value
-                        """, arguments: [contactID, fieldID, psid])
-                try db.execute(
-                    sql: """
-                        INSERT INTO optin_time (contact_id, field_id, at) VALUES (?, ?, ?)
-                        ON CONFLICT (contact_id, field_id) DO UPDATE SET at = excluded.at
-                        """, arguments: [contactID, fieldID, timestamp])
-                result.optedIn += 1
+                continue
             }
-            return result
+            guard case .optin(let pageID, let psid, let ref, let timestamp) = event else {
+                result.otherEvents += 1
+                continue
+            }
+            let fieldID: Int64
+            if let known = fieldByPage[pageID] {
+                fieldID = known
+            } else {
+                guard let id = try Int64.fetchOne(db, sql: "SELECT optin_field_id FROM profile WHERE page_id = ?", arguments: [pageID])
+                else {
+                    if unlinkedPages == .skip {
+                        if !result.unlinkedPages.contains(pageID) { result.unlinkedPages.append(pageID) }
+                        continue
+                    }
+                    throw DomainError("line \(line): page \(pageID) is not linked to any profile")
+                }
+                fieldByPage[pageID] = id
+                fieldID = id
+            }
+            guard let contactID = try Int64.fetchOne(db, sql: "SELECT id FROM contact WHERE email = ?", arguments: [ref]) else {
+                result.unknownContacts.append(ref)
+                continue
+            }
+            let current = try String.fetchOne(
+                db, sql: "SELECT value FROM contact_value WHERE contact_id = ? AND field_id = ?", arguments: [contactID, fieldID])
+            let setAt = try Int64.fetchOne(
+                db, sql: "SELECT at FROM optin_time WHERE contact_id = ? AND field_id = ?", arguments: [contactID, fieldID])
+            // The newest opt-in wins: an older one replayed (Facebook retries, out of order)
+            // never takes the contact back to an earlier PSID.
+            // A checkbox opt-in's user_ref never takes the place of a PSID the contact has.
+            let downgrade =
+                OptInValue.userRef(of: psid) != nil && current.map { !$0.isEmpty && OptInValue.userRef(of: $0) == nil } == true
+            if current == psid || downgrade || (setAt.map { $0 > timestamp } ?? false) {
+                result.unchanged += 1
+                continue
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO contact_value (contact_id, field_id, value) VALUES (?, ?, ?)
+                    ON CONFLICT (contact_id, field_id) DO UPDATE SET value = excluded.value
+                    """, arguments: [contactID, fieldID, psid])
+            try db.execute(
+                sql: """
+                    INSERT INTO optin_time (contact_id, field_id, at) VALUES (?, ?, ?)
+                    ON CONFLICT (contact_id, field_id) DO UPDATE SET at = excluded.at
+                    """, arguments: [contactID, fieldID, timestamp])
+            result.optedIn += 1
         }
+        return result
     }
 }

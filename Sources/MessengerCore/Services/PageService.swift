@@ -107,9 +107,11 @@ public struct PageService: Sendable {
     public func noteEvents(pageIDs: Set<String>) throws {
         guard !pageIDs.isEmpty else { return }
         let now = workspace.clock.nowMillis()
-        try database.write { db in
-            for id in pageIDs { try db.execute(sql: "UPDATE page SET last_event_at = ? WHERE id = ?", arguments: [now, id]) }
-        }
+        try database.write { db in try Self.noteEvents(db, pageIDs: pageIDs, at: now) }
+    }
+
+    static func noteEvents(_ db: Database, pageIDs: Set<String>, at now: Int64) throws {
+        for id in pageIDs { try db.execute(sql: "UPDATE page SET last_event_at = ? WHERE id = ?", arguments: [now, id]) }
     }
 
     /// Marks what stopped a page's run: a refused token (190) breaks the connection; Meta's

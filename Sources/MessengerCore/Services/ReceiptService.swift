@@ -23,86 +23,91 @@ public struct ReceiptService: Sendable {
     }
 
     public func ingest(_ events: [(line: Int, event: WebhookEvent)], unlinkedPages: UnlinkedPages = .refuse) throws -> ReceiptIngestResult {
-        try workspace.database.write { db in
-            var result = ReceiptIngestResult()
-            var rollup = Rollup()
-            // page → (profile, its opt-in field); (page, PSID) → the contacts opted in with it.
-            var profiles: [String: (id: Int64, field: Int64)] = [:]
-            let contactsByPSID = try db.cachedStatement(sql: "SELECT contact_id FROM contact_value WHERE field_id = ? AND value = ?")
-            // A contact's sends are found through its enrolments (see Schema v5): per program, its
-            // last enrolment in `program_contact`, then back along `previous_id`, each enrolment's
-            // send rows by (enrolment, node). The CROSS JOIN and the unary + keep SQLite on that
-            // path. The PSID on the row keeps the match exact. One walk per contact and event
-            // gives every send a receipt can still change (not read yet; read implies delivered);
-            // the watermark and the message ids pick among them.
-            let openSends = try db.cachedStatement(
-                sql: """
-                    WITH RECURSIVE chain(id) AS (
-                        SELECT last_enrolment_id FROM program_contact
-                        WHERE program_id IN (SELECT id FROM program) AND contact_id = ?
-                        UNION ALL
-                        SELECT e.previous_id FROM chain JOIN enrolment e ON e.id = chain.id WHERE e.previous_id IS NOT NULL
-                    )
-                    SELECT s.id, s.profile_id, s.day, s.at, s.delivered_at, s.message_id
-                    FROM chain CROSS JOIN send s ON s.enrolment_id = chain.id
-                    WHERE +s.profile_id = ? AND +s.outcome = 'sent' AND s.psid = ? AND s.read_at IS NULL
-                    """)
-            let markDelivered = try db.cachedStatement(sql: "UPDATE send SET delivered_at = ?, status = 'delivered' WHERE id = ?")
-            let markRead = try db.cachedStatement(
-                sql: """
-                    UPDATE send SET read_at = ?, delivered_at = COALESCE(delivered_at, ?), status = 'read' WHERE id = ?
-                    """)
-            for (line, event) in events {
-                let pageID = event.pageID
-                if !event.isReceipt {
-                    result.otherEvents += 1
-                    continue
-                }
-                let profile: (id: Int64, field: Int64)
-                if let known = profiles[pageID] {
-                    profile = known
-                } else {
-                    guard
-                        let row = try Row.fetchOne(db, sql: "SELECT id, optin_field_id FROM profile WHERE page_id = ?", arguments: [pageID])
-                    else {
-                        if unlinkedPages == .skip {
-                            if !result.unlinkedPages.contains(pageID) { result.unlinkedPages.append(pageID) }
-                            continue
-                        }
-                        throw DomainError("line \(line): page \(pageID) is not linked to any profile")
+        try workspace.database.write { db in try Self.apply(db, events, unlinkedPages: unlinkedPages) }
+    }
+
+    /// The receipts of `events`, inside the caller's transaction.
+    static func apply(_ db: Database, _ events: [(line: Int, event: WebhookEvent)], unlinkedPages: UnlinkedPages) throws
+        -> ReceiptIngestResult
+    {
+        var result = ReceiptIngestResult()
+        var rollup = Rollup()
+        // page → (profile, its opt-in field); (page, PSID) → the contacts opted in with it.
+        var profiles: [String: (id: Int64, field: Int64)] = [:]
+        let contactsByPSID = try db.cachedStatement(sql: "SELECT contact_id FROM contact_value WHERE field_id = ? AND value = ?")
+        // A contact's sends are found through its enrolments (see Schema v5): per program, its
+        // last enrolment in `program_contact`, then back along `previous_id`, each enrolment's
+        // send rows by (enrolment, node). The CROSS JOIN and the unary + keep SQLite on that
+        // path. The PSID on the row keeps the match exact. One walk per contact and event
+        // gives every send a receipt can still change (not read yet; read implies delivered);
+        // the watermark and the message ids pick among them.
+        let openSends = try db.cachedStatement(
+            sql: """
+                WITH RECURSIVE chain(id) AS (
+                    SELECT last_enrolment_id FROM program_contact
+                    WHERE program_id IN (SELECT id FROM program) AND contact_id = ?
+                    UNION ALL
+                    SELECT e.previous_id FROM chain JOIN enrolment e ON e.id = chain.id WHERE e.previous_id IS NOT NULL
+                )
+                SELECT s.id, s.profile_id, s.day, s.at, s.delivered_at, s.message_id
+                FROM chain CROSS JOIN send s ON s.enrolment_id = chain.id
+                WHERE +s.profile_id = ? AND +s.outcome = 'sent' AND s.psid = ? AND s.read_at IS NULL
+                """)
+        let markDelivered = try db.cachedStatement(sql: "UPDATE send SET delivered_at = ?, status = 'delivered' WHERE id = ?")
+        let markRead = try db.cachedStatement(
+            sql: """
+                UPDATE send SET read_at = ?, delivered_at = COALESCE(delivered_at, ?), status = 'read' WHERE id = ?
+                """)
+        for (line, event) in events {
+            let pageID = event.pageID
+            if !event.isReceipt {
+                result.otherEvents += 1
+                continue
+            }
+            let profile: (id: Int64, field: Int64)
+            if let known = profiles[pageID] {
+                profile = known
+            } else {
+                guard
+                    let row = try Row.fetchOne(db, sql: "SELECT id, optin_field_id FROM profile WHERE page_id = ?", arguments: [pageID])
+                else {
+                    if unlinkedPages == .skip {
+                        if !result.unlinkedPages.contains(pageID) { result.unlinkedPages.append(pageID) }
+                        continue
                     }
-                    profile = (row[0], row[1])
-                    profiles[pageID] = profile
+                    throw DomainError("line \(line): page \(pageID) is not linked to any profile")
                 }
-                switch event {
-                case .delivery(_, let psid, let mids, let watermark, let timestamp):
-                    let mids = Set(mids)
-                    for contact in try Int64.fetchAll(contactsByPSID, arguments: [profile.field, psid]) {
-                        for row in try Row.fetchAll(openSends, arguments: [contact, profile.id, psid])
-                        where (row["delivered_at"] as Int64?) == nil && (row["at"] <= watermark || mids.contains(row["message_id"] ?? "")) {
-                            try markDelivered.execute(arguments: [timestamp, row["id"]])
+                profile = (row[0], row[1])
+                profiles[pageID] = profile
+            }
+            switch event {
+            case .delivery(_, let psid, let mids, let watermark, let timestamp):
+                let mids = Set(mids)
+                for contact in try Int64.fetchAll(contactsByPSID, arguments: [profile.field, psid]) {
+                    for row in try Row.fetchAll(openSends, arguments: [contact, profile.id, psid])
+                    where (row["delivered_at"] as Int64?) == nil && (row["at"] <= watermark || mids.contains(row["message_id"] ?? "")) {
+                        try markDelivered.execute(arguments: [timestamp, row["id"]])
+                        rollup.add(profile: row["profile_id"], day: row["day"], outcome: .delivered)
+                        result.delivered += 1
+                    }
+                }
+            case .read(_, let psid, let watermark, let timestamp):
+                for contact in try Int64.fetchAll(contactsByPSID, arguments: [profile.field, psid]) {
+                    for row in try Row.fetchAll(openSends, arguments: [contact, profile.id, psid]) where row["at"] <= watermark {
+                        try markRead.execute(arguments: [timestamp, timestamp, row["id"]])
+                        if (row["delivered_at"] as Int64?) == nil {
                             rollup.add(profile: row["profile_id"], day: row["day"], outcome: .delivered)
                             result.delivered += 1
                         }
+                        rollup.add(profile: row["profile_id"], day: row["day"], outcome: .read)
+                        result.read += 1
                     }
-                case .read(_, let psid, let watermark, let timestamp):
-                    for contact in try Int64.fetchAll(contactsByPSID, arguments: [profile.field, psid]) {
-                        for row in try Row.fetchAll(openSends, arguments: [contact, profile.id, psid]) where row["at"] <= watermark {
-                            try markRead.execute(arguments: [timestamp, timestamp, row["id"]])
-                            if (row["delivered_at"] as Int64?) == nil {
-                                rollup.add(profile: row["profile_id"], day: row["day"], outcome: .delivered)
-                                result.delivered += 1
-                            }
-                            rollup.add(profile: row["profile_id"], day: row["day"], outcome: .read)
-                            result.read += 1
-                        }
-                    }
-                case .optin, .templateStatus, .userRefLinked:
-                    break
                 }
+            case .optin, .templateStatus, .userRefLinked:
+                break
             }
-            try rollup.write(db)
-            return result
         }
+        try rollup.write(db)
+        return result
     }
 }

@@ -188,43 +188,48 @@ public struct TemplateService: Sendable {
         guard events.contains(where: { if case .templateStatus = $0.event { return true } else { return false } }) else {
             return TemplateIngestResult()
         }
-        return try database.write { db in
-            var result = TemplateIngestResult()
-            for (_, event) in events {
-                guard case .templateStatus(let pageID, let templateID, let name, let language, let event, let reason, let time) = event
-                else { continue }
-                guard let status = TemplateStatus(graph: event) else {
-                    result.unknown += 1
-                    continue
-                }
-                // Graph ids first; else the name, language and page, which are unique.
-                let row =
-                    try templateID.flatMap {
-                        try Row.fetchOne(
-                            db, sql: "SELECT id, status, reason, status_at FROM message_template WHERE graph_id = ?", arguments: [$0])
-                    }
-                    ?? Row.fetchOne(
-                        db,
-                        sql: "SELECT id, status, reason, status_at FROM message_template WHERE page_id = ? AND name = ? AND language = ?",
-                        arguments: [pageID, name, language ?? "en_US"])
-                guard let row else {
-                    result.unknown += 1
-                    continue
-                }
-                let keptReason = status == .approved ? nil : reason.flatMap { $0.isEmpty || $0 == "NONE" ? nil : String($0.prefix(200)) }
-                let at = time < 100_000_000_000 ? time * 1000 : time  // Meta's `time` is seconds on some objects
-                if (row["status_at"] as Int64) > at
-                    || ((row["status"] as TemplateStatus) == status && (row["reason"] as String?) == keptReason)
-                {
-                    result.unchanged += 1
-                    continue
-                }
-                try db.execute(
-                    sql: "UPDATE message_template SET status = ?, reason = ?, status_at = ?, graph_id = COALESCE(graph_id, ?) WHERE id = ?",
-                    arguments: [status, keptReason, at, templateID, row["id"]])
-                result.updated += 1
+        return try database.write { db in try Self.apply(db, events) }
+    }
+
+    /// The template reviews of `events`, inside the caller's transaction. A review applies only to
+    /// a template of the entry's own page: a template id another page's entry names is unknown.
+    static func apply(_ db: Database, _ events: [(line: Int, event: WebhookEvent)]) throws -> TemplateIngestResult {
+        var result = TemplateIngestResult()
+        for (_, event) in events {
+            guard case .templateStatus(let pageID, let templateID, let name, let language, let event, let reason, let time) = event
+            else { continue }
+            guard let status = TemplateStatus(graph: event) else {
+                result.unknown += 1
+                continue
             }
-            return result
+            // Graph ids first; else the name, language and page, which are unique.
+            let row =
+                try templateID.flatMap {
+                    try Row.fetchOne(
+                        db, sql: "SELECT id, status, reason, status_at FROM message_template WHERE graph_id = ? AND page_id = ?",
+                        arguments: [$0, pageID])
+                }
+                ?? Row.fetchOne(
+                    db,
+                    sql: "SELECT id, status, reason, status_at FROM message_template WHERE page_id = ? AND name = ? AND language = ?",
+                    arguments: [pageID, name, language ?? "en_US"])
+            guard let row else {
+                result.unknown += 1
+                continue
+            }
+            let keptReason = status == .approved ? nil : reason.flatMap { $0.isEmpty || $0 == "NONE" ? nil : String($0.prefix(200)) }
+            let at = time < 100_000_000_000 ? time * 1000 : time  // Meta's `time` is seconds on some objects
+            if (row["status_at"] as Int64) > at
+                || ((row["status"] as TemplateStatus) == status && (row["reason"] as String?) == keptReason)
+            {
+                result.unchanged += 1
+                continue
+            }
+            try db.execute(
+                sql: "UPDATE message_template SET status = ?, reason = ?, status_at = ?, graph_id = COALESCE(graph_id, ?) WHERE id = ?",
+                arguments: [status, keptReason, at, templateID, row["id"]])
+            result.updated += 1
         }
+        return result
     }
 }

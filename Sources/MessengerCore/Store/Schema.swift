@@ -17,6 +17,7 @@ enum Schema {
         migrator.registerMigration("v7-optin-times", migrate: optInTimes)
         migrator.registerMigration("v8-suppression-and-retries", migrate: suppressionAndRetries)
         migrator.registerMigration("v9-page-connections", migrate: pageConnections)
+        migrator.registerMigration("v10-webhook-spool", migrate: webhookSpool)
         return migrator
     }
 
@@ -296,6 +297,19 @@ enum Schema {
     /// and the attempt it replaces is kept in `send_attempt`.
     /// #24: how and when each page was connected, when Meta's data access for it ends, the
     /// subscription of the page to the app's webhooks, and a page Meta restricted from sending.
+    private static func webhookSpool(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                -- How far the webhook's ingester has applied the spool (#25): the next record to
+                -- apply, committed in the same transaction as the events before it.
+                CREATE TABLE webhook_spool (
+                    id      INTEGER PRIMARY KEY CHECK (id = 1),
+                    segment INTEGER NOT NULL,
+                    offset  INTEGER NOT NULL
+                );
+                """)
+    }
+
     private static func pageConnections(_ db: Database) throws {
         try db.execute(
             sql: """
