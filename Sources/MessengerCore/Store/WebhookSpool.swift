@@ -70,6 +70,7 @@ public final class WebhookSpool: @unchecked Sendable {
     private var closed = false
     private let lockFD: Int32
     private var syncer: Thread?
+    private let syncerDone = DispatchSemaphore(value: 0)
     /// Syncs so far, and appends they covered: the group commit's ratio, for the metrics.
     public private(set) var syncs = 0
     public private(set) var appends = 0
@@ -102,7 +103,13 @@ public final class WebhookSpool: @unchecked Sendable {
             close(lockFD)
             throw error
         }
-        let thread = Thread { [unowned self] in self.syncLoop() }
+        // Unowned(unsafe): the thread must not keep the spool alive, and it never outlives it:
+        // `shutDown` (also from deinit, while the memory is still there) waits for it to end.
+        let done = syncerDone
+        let thread = Thread { [unowned(unsafe) self] in
+            self.syncLoop()
+            done.signal()
+        }
         thread.name = "webhook spool sync"
         syncer = thread
         thread.start()
@@ -253,7 +260,9 @@ public final class WebhookSpool: @unchecked Sendable {
         guard !closed else { return state.unlock() }
         closed = true
         state.broadcast()
-        while syncer != nil && !(waiting.isEmpty && !syncing) { state.wait() }
+        state.unlock()
+        if syncer != nil { syncerDone.wait() }
+        state.lock()
         if fd >= 0 {
             fdatasync(fd)
             close(fd)

@@ -1,0 +1,133 @@
+import FlyingFox
+import Foundation
+import XCTest
+
+@testable import WebhookServer
+
+/// The webhook's own HTTP/1.1 reader (#25): the requests RFC 9112 says to reject are 400, and a
+/// connection carries request after request (keep-alive, pipelining) under its limits.
+final class HTTPServerTests: XCTestCase {
+    func head(_ text: String) throws -> GuardedHTTPServer.Head {
+        try GuardedHTTPServer.parseHead(ArraySlice(Array(text.utf8)))
+    }
+
+    func testRequestsRFC9112RejectsAreRefused() {
+        let base = "POST /webhook HTTP/1.1\r\nHost: x\r\n"
+        let refused: [(String, String)] = [
+            (base + "Content-Length: 28\r\nContent-Length: 28", "two Content-Length headers"),
+            (base + "Content-Length: 28, 28", "a list"),
+            (base + "Content-Length : 28", "whitespace before the colon"),
+            (base + "Content-Length: +28", "a sign"),
+            (base + "Content-Length: -1", "negative"),
+            (base + "Content-Length: 0x1c", "hex"),
+            (base + "Content-Length: 99999999999999999999", "overflow"),
+            (base + "X-A: b\r\n c", "a folded line"),
+            (base + "X-A: b\r\n\tc", "a folded line with a tab"),
+            ("POST /webhook HTTP/1.9\r\nHost: x", "HTTP/1.9"),
+            ("POST /webhook HTTP/2.0\r\nHost: x", "HTTP/2.0"),
+            ("POST  /webhook HTTP/1.1\r\nHost: x", "two spaces"),
+            ("POST /webhook\r\nHost: x", "no version"),
+            ("POST /webhook HTTP/1.1", "HTTP/1.1 without Host"),
+            (base + "Host: y", "a second Host"),
+            (base + "X-Hub-Signature-256: sha256=aa\r\nx-hub-signature-256: sha256=bb", "a second signature"),
+            (base + "X-A: b\rc", "a bare CR"),
+            (base + "X-A: b\nc", "a bare LF"),
+            (base + "X-A: b\u{0}c", "a NUL"),
+            (base + "X A: b", "a space in a name"),
+            (base + ": b", "no name"),
+            (base + "X-A", "no colon"),
+            ("P\u{1B}ST /webhook HTTP/1.1\r\nHost: x", "a control byte in the method"),
+        ]
+        for (text, why) in refused {
+            XCTAssertThrowsError(try head(text), why) { error in
+                XCTAssertEqual((error as? GuardedHTTPServer.Refusal)?.status.code, 400, why)
+            }
+        }
+        XCTAssertThrowsError(try head(base + "Transfer-Encoding: chunked")) { error in
+            XCTAssertEqual((error as? GuardedHTTPServer.Refusal)?.status.code, 411)
+        }
+    }
+
+    func testWellFormedRequestsAreRead() throws {
+        let h = try head("POST /webhook?a=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 28\r\nX-Hub-Signature-256: sha256=ab\r\nX-B:  c \t")
+        XCTAssertEqual(h.method, "POST")
+        XCTAssertEqual(h.target, "/webhook?a=1")
+        XCTAssertEqual(h.length, 28)
+        XCTAssertEqual(h.headers[HTTPHeader("x-b")], "c", "optional whitespace around a value is not part of it")
+        XCTAssertTrue(h.keepAlive, "HTTP/1.1 keeps the connection by default")
+        XCTAssertFalse(try head("POST / HTTP/1.1\r\nHost: x\r\nConnection: close").keepAlive)
+        XCTAssertFalse(try head("POST / HTTP/1.0").keepAlive, "HTTP/1.0 closes unless asked")
+        XCTAssertTrue(try head("POST / HTTP/1.0\r\nConnection: keep-alive").keepAlive)
+        XCTAssertTrue(try head("POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue").expectsContinue)
+    }
+
+    /// Meta reuses connections: three requests on one, the last two pipelined in one write.
+    func testOneConnectionCarriesRequestAfterRequest() async throws {
+        let server = GuardedHTTPServer(
+            log: { _ in }, handler: { request in HTTPResponse(statusCode: .ok, body: Data("seen \(request.path)".utf8)) })
+        let port = PortBox()
+        let ready = DispatchSemaphore(value: 0)
+        let serving = Task.detached {
+            try await server.run(host: "127.0.0.1", port: 0) { bound in
+                port.value = bound
+                ready.signal()
+            }
+        }
+        defer { serving.cancel() }
+        try await blocking { _ = ready.wait(timeout: .now() + 10) }
+        let answers = try await blocking { [port] in
+            try RawClient(port: port.value).exchange([
+                "GET /one HTTP/1.1\r\nHost: x\r\n\r\n",
+                "POST /two HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET /three HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            ])
+        }
+        XCTAssertEqual(answers.filter { $0.hasPrefix("HTTP/1.1 200") }.count, 3, answers.joined(separator: "\n---\n"))
+        XCTAssertTrue(
+            answers.joined().contains("seen /one") && answers.joined().contains("seen /two") && answers.joined().contains("seen /three"))
+        XCTAssertTrue(answers[0].contains("Connection: keep-alive"))
+        XCTAssertTrue(answers[2].contains("Connection: close"), "the last one asked to close")
+    }
+}
+
+/// A client on a plain socket: writes each chunk, reads every answer (by Content-Length) until
+/// the server closes the connection.
+struct RawClient {
+    let port: UInt16
+
+    func exchange(_ writes: [String]) throws -> [String] {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+        var received: [UInt8] = []
+        for text in writes {
+            _ = Array(text.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+            // The answer to the first write before the next goes (keep-alive, not only pipelining).
+            if text == writes.first {
+                while !String(decoding: received, as: UTF8.self).contains("seen") { received += try chunk(fd) }
+            }
+        }
+        while true {
+            let more = try chunk(fd)
+            if more.isEmpty { break }
+            received += more
+        }
+        return String(decoding: received, as: UTF8.self).components(separatedBy: "HTTP/1.1 ").filter { !$0.isEmpty }
+            .map { "HTTP/1.1 " + $0 }
+    }
+
+    private func chunk(_ fd: Int32) throws -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = recv(fd, &buffer, buffer.count, 0)
+        guard n >= 0 else { throw POSIXError(.ETIMEDOUT) }
+        return Array(buffer.prefix(n))
+    }
+}
