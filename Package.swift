@@ -15,6 +15,10 @@ let package = Package(
         // its HMAC-SHA256 check.
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // `serve`'s log lines (swift-log) and its /metrics (swift-prometheus: the text format and
+        // its registry, on swift-metrics and swift-atomics; no SwiftNIO).
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw"),
@@ -43,6 +47,7 @@ let package = Package(
                 .product(name: "FlyingFox", package: "FlyingFox"),
                 .product(name: "FlyingSocks", package: "FlyingFox"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .executableTarget(
@@ -50,6 +55,7 @@ let package = Package(
             dependencies: [
                 "Dashboard", "MessengerCore", "TerminalKit", "WebhookServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(name: "DashboardFuzz", dependencies: ["Dashboard", "MessengerCore", "TerminalKit"]),

@@ -26,6 +26,8 @@ public struct WebhookReceiver: Sendable {
     let log: @Sendable (String) -> Void
     /// What `GET /healthz` says: whether the ingester keeps up (503 when it lags past a bound).
     var health: @Sendable () -> (ok: Bool, text: String) = { (true, "ok") }
+    /// Told each answer's status (`serve`'s metrics).
+    var answered: @Sendable (Int) -> Void = { _ in }
     public static let path = "/webhook"
     public static let healthPath = "/healthz"
     public static let maxBodyBytes = WebhookPayload.maxBodyBytes
@@ -46,6 +48,12 @@ public struct WebhookReceiver: Sendable {
 
     /// Answers one request. Public so tests can drive it without a socket too.
     public func handle(_ request: HTTPRequest) async -> HTTPResponse {
+        let response = await route(request)
+        if request.method == .POST { answered(response.statusCode.code) }
+        return response
+    }
+
+    func route(_ request: HTTPRequest) async -> HTTPResponse {
         if request.path == Self.healthPath, request.method == .GET {
             let (ok, text) = health()
             return HTTPResponse(

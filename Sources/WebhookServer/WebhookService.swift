@@ -35,7 +35,7 @@ public final class WebhookService: @unchecked Sendable {
 
     public init(
         options: Options, workspace: @escaping @Sendable () throws -> Workspace, now: @escaping @Sendable () -> Int64,
-        log: @escaping @Sendable (String) -> Void
+        metrics: ServiceMetrics? = nil, log: @escaping @Sendable (String) -> Void
     ) throws {
         self.options = options
         self.now = now
@@ -54,7 +54,13 @@ public final class WebhookService: @unchecked Sendable {
             }
             return (true, "ok: ingest \(lag.bytes == 0 ? "caught up" : "\(lag.bytes) bytes behind, \(Int(behind)) s")")
         }
+        if let metrics { receiver.answered = { metrics.answered($0) } }
         self.receiver = receiver
+    }
+
+    /// The metrics' gauges, read now.
+    public func refresh(_ metrics: ServiceMetrics, pageEvents: [(page: String, at: Int64)]) {
+        metrics.refresh(ingester: ingester, spool: spool, now: now(), pageEvents: pageEvents)
     }
 
     /// Serves until `stop` is set: listens (calls `ready` with the port), ingests behind. On stop

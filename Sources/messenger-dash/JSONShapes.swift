@@ -100,8 +100,11 @@ struct ProgramJSON: Encodable {
     let kind: String
     @KeepNull var template_status: String?
     let tag_retired: Bool
+    /// "daily 09:30", "every 15m" (#25), and when next, in the account's zone.
+    @KeepNull var schedule: String?
+    @KeepNull var next_run: String?
 
-    init(_ p: ProgramSummary) {
+    init(_ p: ProgramSummary, calendar: AccountCalendar) {
         name = p.name
         status = p.status.rawValue
         profile = p.profile
@@ -110,6 +113,8 @@ struct ProgramJSON: Encodable {
         kind = p.kind.rawValue
         template_status = p.latestTemplate?.status.rawValue
         tag_retired = p.tagRetired != nil
+        schedule = p.schedule.map { "\($0)" }
+        next_run = p.nextRunAt.map(calendar.timestamp(ofMillis:))
     }
 }
 

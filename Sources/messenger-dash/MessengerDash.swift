@@ -17,7 +17,7 @@ struct MessengerDash: ParsableCommand {
         subcommands: [
             DemoCommand.self, PagesCommand.self, ProfilesCommand.self, ContactsCommand.self, OptinsCommand.self,
             ProgramsCommand.self, ReceiptsCommand.self, WebhookCommand.self, StatsCommand.self, CompactCommand.self, LoginCommand.self,
-            DoctorCommand.self,
+            DoctorCommand.self, ServeCommand.self,
         ])
 
     @OptionGroup var global: GlobalOptions

@@ -33,6 +33,23 @@ final class ProgramsScreenTests: XCTestCase {
             message: message, enrolled: 10, lastRunAt: nil)
     }
 
+    /// #25: a program's schedule shows on the Programs screen: its own column on a wide screen,
+    /// a ↻ after the status on a narrow one, where the columns have no room for it.
+    func testTheScheduleShowsInTheProgramsList() {
+        for (width, needle) in [(140, "every 15m"), (80, "active ↻")] {
+            var s = appWithProfiles(width: width, height: 24)
+            s.press(.char(":"))
+            s.type("programs")
+            s.press(.enter)
+            var p = program()
+            p.schedule = .every(minutes: 15)
+            _ = App.update(&s, .programsLoaded([p, program("Notices", status: .paused)]))
+            let text = s.screenText
+            XCTAssertTrue(text.contains(needle), "\(width): \(text)")
+            XCTAssertEqual(text.components(separatedBy: "↻").count - 1, width < 110 ? 1 : 0, "only the scheduled one")
+        }
+    }
+
     func editorApp(width: Int = 80, height: Int = 24) -> AppState {
         var s = appWithProfiles(width: width, height: height)
         s.press(.char(":"))

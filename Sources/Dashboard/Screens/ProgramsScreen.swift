@@ -94,22 +94,28 @@ public struct ProgramsState: Equatable, Sendable {
             return
         }
         let calendar = AccountCalendar(timeZone: .gmt)
+        // The schedule `serve` runs it on (#25): a column of its own on a wide screen; on a narrow
+        // one a ↻ after the status (the CLI's `programs list` names it).
+        let wide = area.width >= 110
+        var columns = [
+            TableColumn("NAME", width: .percent(22)), TableColumn("STATUS", width: .length(wide ? 8 : 9)),
+            TableColumn("PROFILE", width: .percent(20)),
+            TableColumn("SENDS AS", width: .percent(wide ? 26 : 32)), TableColumn("ENROLLED", width: .length(9), alignment: .right),
+        ]
+        if wide { columns.append(TableColumn("SCHEDULE", width: .length(12))) }
+        columns.append(TableColumn("LAST RUN (UTC)"))
         Table(
-            columns: [
-                TableColumn("NAME", width: .percent(22)), TableColumn("STATUS", width: .length(8)),
-                TableColumn("PROFILE", width: .percent(20)),
-                TableColumn("SENDS AS", width: .percent(32)), TableColumn("ENROLLED", width: .length(9), alignment: .right),
-                TableColumn("LAST RUN (UTC)"),
-            ],
+            columns: columns,
             source: ArrayRowSource(
                 programs.map { p in
-                    [
-                        p.name, p.status.rawValue, p.profile ?? "-", p.sendsAs, String(p.enrolled),
+                    let lastRun =
                         p.lastRunAt.map {
                             calendar.timestamp(ofMillis: $0).replacingOccurrences(of: "T", with: " ").replacingOccurrences(
                                 of: "Z", with: "")
-                        } ?? "never",
-                    ]
+                        } ?? "never"
+                    let status = p.status.rawValue + (!wide && p.schedule != nil ? " ↻" : "")
+                    let first = [p.name, status, p.profile ?? "-", p.sendsAs, String(p.enrolled)]
+                    return first + (wide ? [p.schedule.map { "\($0)" } ?? "-"] : []) + [lastRun]
                 }), theme: theme
         ).render(into: &buffer, area: area, state: table)
         if let run { render(run, into: &buffer, area: area, theme: theme) }

@@ -110,6 +110,15 @@ public struct PageService: Sendable {
         try database.write { db in try Self.noteEvents(db, pageIDs: pageIDs, at: now) }
     }
 
+    /// When each page last had a webhook event (ms), for the metrics.
+    public func lastEvents() throws -> [(page: String, at: Int64)] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, last_event_at FROM page WHERE last_event_at IS NOT NULL ORDER BY id").map {
+                (page: $0["id"], at: $0["last_event_at"])
+            }
+        }
+    }
+
     static func noteEvents(_ db: Database, pageIDs: Set<String>, at now: Int64) throws {
         for id in pageIDs { try db.execute(sql: "UPDATE page SET last_event_at = ? WHERE id = ?", arguments: [now, id]) }
     }

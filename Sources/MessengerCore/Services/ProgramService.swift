@@ -54,6 +54,9 @@ public struct ProgramSummary: Equatable, Sendable {
     /// The newest version submitted, and the newest APPROVED one: the one that sends.
     public var latestTemplate: TemplateVersion?
     public var sendingTemplate: TemplateVersion?
+    /// When `serve` runs it by itself, and when next (#25).
+    public var schedule: ProgramSchedule?
+    public var nextRunAt: Int64?
 
     public init(
         id: Int64, name: String, status: ProgramStatus, profile: String?, profileEnabled: Bool?, tag: String?,
@@ -140,8 +143,10 @@ public struct ProgramService: Sendable {
                profile.name AS profile_name, profile.enabled AS profile_enabled, node.tag,
                COALESCE(node.message, '') AS message, node.id AS node_id, COALESCE(node.send_as, 'tag') AS send_as,
                message_tag.retired_note, message_tag.retired_on,
-               program.enrolled
+               program.enrolled, program_schedule.kind AS schedule_kind, program_schedule.minutes AS schedule_minutes,
+               program_schedule.next_at AS schedule_next_at
         FROM program
+        LEFT JOIN program_schedule ON program_schedule.program_id = program.id
         LEFT JOIN node ON node.program_id = program.id AND node.position = 1
         LEFT JOIN profile ON profile.id = node.profile_id
         LEFT JOIN message_tag ON message_tag.name = node.tag
@@ -161,11 +166,16 @@ public struct ProgramService: Sendable {
             latest = try TemplateService.latest(db, nodeID: nodeID)
             sending = latest?.status == .approved ? latest : try TemplateService.sending(db, nodeID: nodeID)
         }
-        return ProgramSummary(
+        var summary = ProgramSummary(
             id: row["id"], name: row["name"], status: ProgramStatus(rawValue: row["status"]) ?? .draft,
             profile: row["profile_name"], profileEnabled: row["profile_enabled"], tag: kind == .tag ? row["tag"] : nil,
             message: row["message"], enrolled: row["enrolled"], lastRunAt: row["last_run_at"],
             kind: kind, tagRetired: retired, latestTemplate: latest, sendingTemplate: sending)
+        if let kind: String = row["schedule_kind"], let minutes: Int = row["schedule_minutes"] {
+            summary.schedule = ProgramSchedule(kind: kind, minutes: minutes)
+            summary.nextRunAt = row["schedule_next_at"]
+        }
+        return summary
     }
 
     static func retiredDay(_ text: String?) -> DayNumber? {

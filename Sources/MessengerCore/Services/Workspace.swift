@@ -62,4 +62,5 @@ public struct Workspace: Sendable {
     public var suppressions: SuppressionService { SuppressionService(workspace: self) }
     public var retries: RetryService { RetryService(workspace: self) }
     public var subscriptions: SubscriptionService { SubscriptionService(workspace: self) }
+    public var schedules: ScheduleService { ScheduleService(workspace: self) }
 }

@@ -18,6 +18,7 @@ enum Schema {
         migrator.registerMigration("v8-suppression-and-retries", migrate: suppressionAndRetries)
         migrator.registerMigration("v9-page-connections", migrate: pageConnections)
         migrator.registerMigration("v10-webhook-spool", migrate: webhookSpool)
+        migrator.registerMigration("v11-program-schedules", migrate: programSchedules)
         return migrator
     }
 
@@ -297,6 +298,21 @@ enum Schema {
     /// and the attempt it replaces is kept in `send_attempt`.
     /// #24: how and when each page was connected, when Meta's data access for it ends, the
     /// subscription of the page to the app's webhooks, and a page Meta restricted from sending.
+    private static func programSchedules(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                -- When `serve` runs a program by itself (#25); written by ScheduleService only.
+                CREATE TABLE program_schedule (
+                    program_id  INTEGER PRIMARY KEY REFERENCES program(id) ON DELETE CASCADE,
+                    kind        TEXT NOT NULL CHECK (kind IN ('daily', 'every')),
+                    minutes     INTEGER NOT NULL,   -- daily: the minute of the day (account's zone); every: the interval
+                    next_at     INTEGER NOT NULL,   -- ms: when it is next due
+                    last_run_at INTEGER,            -- ms: the last scheduled run
+                    last_result TEXT                -- its one-line outcome
+                );
+                """)
+    }
+
     private static func webhookSpool(_ db: Database) throws {
         try db.execute(
             sql: """

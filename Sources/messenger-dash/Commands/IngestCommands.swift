@@ -165,7 +165,9 @@ struct WebhookOptions: ParsableArguments {
     /// The receiver, spool and ingester over the context's database. The database must exist (a
     /// typo'd path is refused here), but is opened by the ingester, so a locked one doesn't stop
     /// the receiver from starting.
-    func service(_ context: Context) throws -> WebhookService {
+    func service(_ context: Context, metrics: ServiceMetrics? = nil, log: @escaping @Sendable (String) -> Void = { printError($0) }) throws
+        -> WebhookService
+    {
         let (host, port) = try WebhookListener.address(listen)
         guard (1...1_000_000).contains(spoolMaxMb) else { throw DomainError("--spool-max-mb must be 1 to 1000000") }
         guard (1...86_400).contains(maxLag) else { throw DomainError("--max-lag must be 1 to 86400 seconds") }
@@ -182,8 +184,8 @@ struct WebhookOptions: ParsableArguments {
         options.maxLagSeconds = Double(maxLag)
         let clock = try context.clock
         return try WebhookService(
-            options: options, workspace: { try context.workspace(creating: false) }, now: { clock.nowMillis() },
-            log: { printError($0) })
+            options: options, workspace: { try context.workspace(creating: false) }, now: { clock.nowMillis() }, metrics: metrics,
+            log: log)
     }
 
     static func secret(_ path: String, _ what: String) throws -> String {

@@ -7,7 +7,44 @@ struct ProgramsCommand: ParsableCommand {
         commandName: "programs", abstract: "Programs and their Messenger node.",
         subcommands: [
             List.self, Show.self, Create.self, Activate.self, Pause.self, Node.self, Convert.self, Templates.self, Run.self, Retry.self,
+            Schedule.self,
         ])
+
+    struct Schedule: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a program by itself under `messenger-dash serve`: daily at a time, or every so often.",
+            discussion: """
+                --daily HH:MM is in the account's time zone (timezone in config.toml); --every takes 15m, 1h, 1h30m or 1d (at
+                least 1m), the first run one interval after it is set. Only `serve` runs schedules, and only active programs.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The program.") var program: String
+        @Option(help: ArgumentHelp("Every day at this time, HH:MM in the account's time zone.", valueName: "HH:MM")) var daily: String?
+        @Option(help: ArgumentHelp("Every DURATION: 15m, 1h, 1h30m, 1d; at least 1m.", valueName: "DURATION")) var every: String?
+        @Flag(help: "No schedule: only a person or `programs run` runs it.") var off = false
+
+        func validate() throws {
+            guard [daily != nil, every != nil, off].filter({ $0 }).count == 1 else {
+                throw ValidationError("give one of --daily HH:MM, --every DURATION or --off")
+            }
+        }
+
+        func run() throws {
+            let context = try Context(global)
+            let schedule = try daily.map(ProgramSchedule.daily) ?? every.map(ProgramSchedule.every)
+            let workspace = try context.workspace(creating: false)
+            guard let set = try workspace.schedules.set(program: program, schedule) else {
+                return say("\(Display.quoted(program)) no longer runs on a schedule.")
+            }
+            say(
+                "\(Display.quoted(set.program)) runs \(set.schedule) (\(workspace.calendar.timeZone.identifier)); next at \(workspace.calendar.timestamp(ofMillis: set.nextAt)). `messenger-dash serve` runs it."
+            )
+            if try workspace.programs.summary(named: set.program).status != .active {
+                printError(
+                    "note: \(Display.quoted(set.program)) is not active: scheduled runs skip it until `messenger-dash programs activate`.")
+            }
+        }
+    }
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List programs with their node's profile and tag.")
@@ -15,11 +52,14 @@ struct ProgramsCommand: ParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
-            let programs = try Context(global).workspace(creating: false).programs.list()
-            if json { return try printJSON(programs.map(ProgramJSON.init)) }
+            let workspace = try Context(global).workspace(creating: false)
+            let programs = try workspace.programs.list()
+            if json { return try printJSON(programs.map { ProgramJSON($0, calendar: workspace.calendar) }) }
             if programs.isEmpty { return say("No programs yet: create one with `messenger-dash programs create NAME`.") }
-            var table = TextTable("NAME", "STATUS", "PROFILE", "SENDS AS", "ENROLLED")
-            for p in programs { table.add(p.name, p.status.rawValue, p.profile ?? "-", p.sendsAs, "\(p.enrolled)") }
+            var table = TextTable("NAME", "STATUS", "PROFILE", "SENDS AS", "ENROLLED", "SCHEDULE")
+            for p in programs {
+                table.add(p.name, p.status.rawValue, p.profile ?? "-", p.sendsAs, "\(p.enrolled)", p.schedule.map { "\($0)" } ?? "-")
+            }
             say(table.render())
             let retired = programs.filter { $0.tagRetired != nil }
             if !retired.isEmpty {
