@@ -62,7 +62,10 @@ let package = Package(
         .executableTarget(name: "messenger-fuzz", dependencies: ["DashboardFuzz"]),
         .executableTarget(
             name: "messenger-bench",
-            dependencies: ["Dashboard", "MessengerCore", "TerminalKit", .product(name: "FlyingFox", package: "FlyingFox")]
+            dependencies: [
+                "Dashboard", "MessengerCore", "TerminalKit", "WebhookServer", .product(name: "FlyingFox", package: "FlyingFox"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .testTarget(name: "MessengerCoreTests", dependencies: ["MessengerCore"]),
         // Graph API and webhook tests against servers they start on 127.0.0.1.

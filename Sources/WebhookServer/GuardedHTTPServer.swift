@@ -63,6 +63,8 @@ final class GuardedHTTPServer: @unchecked Sendable {
     /// Bytes held for bodies still arriving, over every connection; the most since the last trim.
     private var buffered = 0
     private var bufferedPeak = 0
+    /// The most connections open since the last trim: a flood of sockets leaves memory too.
+    private var openPeak = 0
 
     init(
         limits: Limits = Limits(), log: @escaping @Sendable (String) -> Void,
@@ -74,6 +76,10 @@ final class GuardedHTTPServer: @unchecked Sendable {
     }
 
     static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+    /// Seconds from `start` to `end`, 0 when `start` is later: a connection's phase may begin on
+    /// another thread after `end` was read (unsigned subtraction would trap and end the process).
+    static func seconds(from start: UInt64, to end: UInt64) -> Double { end > start ? Double(end - start) / 1e9 : 0 }
 
     /// glibc's `malloc_trim(0)`: the pages a flood of bodies left in malloc's arenas go back to
     /// the system (glibc keeps them otherwise: 1.64 GB stayed after 2,000 such sockets closed).
@@ -139,11 +145,15 @@ final class GuardedHTTPServer: @unchecked Sendable {
     /// Every 200 ms: connections past their phase's deadline are shut down (which wakes their
     /// pending read), and memory a flood of bodies left is handed back once they are gone.
     private func reapLoop() async throws {
+        // After a flood, memory is handed back on every tick for 5 s: what the last of its tasks
+        // held is freed a little after their connections close.
+        var trimTicks = 0
         while !Task.isCancelled {
             try await Task.sleep(nanoseconds: 200_000_000)
             let now = Self.now()
             var late: [Int32] = []
-            var trim = false
+            var floodOver = false
+            var quiet = false
             lock.withLock {
                 for (fd, c) in open {
                     let limit: TimeInterval? =
@@ -153,15 +163,25 @@ final class GuardedHTTPServer: @unchecked Sendable {
                         case .body: limits.bodySeconds
                         case .handling: nil
                         }
-                    if let limit, Double(now - c.since) / 1e9 > limit { late.append(fd) }
+                    if let limit, Self.seconds(from: c.since, to: now) > limit { late.append(fd) }
                 }
-                if buffered == 0 && bufferedPeak > 8 << 20 {
+                openPeak = max(openPeak, open.count)
+                quiet = buffered == 0 && open.count < 16
+                if quiet && (bufferedPeak > 8 << 20 || openPeak >= 128) {
                     bufferedPeak = 0
-                    trim = true
+                    openPeak = 0
+                    floodOver = true
                 }
             }
             for fd in late { _ = Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
-            if trim { Self.trimMalloc() }
+            if floodOver {
+                trimTicks = 25
+                log("memory: a flood is over; freed memory goes back to the system")
+            }
+            if trimTicks > 0 && quiet {
+                trimTicks -= 1
+                Self.trimMalloc()
+            }
         }
     }
 
@@ -223,7 +243,7 @@ final class GuardedHTTPServer: @unchecked Sendable {
     }
 
     private func slowestBody(in connections: [Int32: Connection], now: UInt64) -> Int32? {
-        func rate(_ c: Connection) -> Double { Double(c.bodyBytes) / max(1e-3, Double(now - c.since) / 1e9) }
+        func rate(_ c: Connection) -> Double { Double(c.bodyBytes) / max(1e-3, Self.seconds(from: c.since, to: now)) }
         return connections.filter { $0.value.phase == .body }.min { rate($0.value) < rate($1.value) }?.key
     }
 

@@ -36,23 +36,7 @@ enum GraphBench {
 
     /// A fake Send API child with this latency, stopped when `body` returns.
     static func withFake<T>(latencyMS: Int, _ body: (String) throws -> T) throws -> T {
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-        child.arguments = ["--fake-send-api", String(latencyMS)]
-        let pipe = Pipe()
-        child.standardOutput = pipe
-        try child.run()
-        defer {
-            child.terminate()
-            child.waitUntilExit()
-        }
-        var text = ""
-        while !text.contains("\n") {
-            let data = pipe.fileHandleForReading.availableData
-            if data.isEmpty { throw DomainError("the fake Send API did not start") }
-            text += String(decoding: data, as: UTF8.self)
-        }
-        return try body("http://127.0.0.1:" + text.trimmingCharacters(in: .whitespacesAndNewlines))
+        try withChild(["--fake-send-api", String(latencyMS)]) { port, _ in try body("http://127.0.0.1:" + port) }
     }
 
     /// Three pages, a profile and a program each, every contact opted in to all three. With

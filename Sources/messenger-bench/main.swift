@@ -2,6 +2,7 @@ import Dashboard
 import Foundation
 import MessengerCore
 import TerminalKit
+import WebhookServer
 
 // `make bench`: the dashboard's figures on a demo database, printed as a table and written as
 // JSON under bench/results/ with the machine's core count and the commit. Medians and worst
@@ -57,8 +58,36 @@ let arguments = CommandLine.arguments
 func option(_ name: String) -> String? { arguments.firstIndex(of: name).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil } }
 if let latency = option("--fake-send-api").flatMap(Int.init) { try await runFakeSendAPI(latencyMS: latency) }
 if let file = option("--import-csv"), let database = option("--db") { try runImportChild(file: file, database: database) }
+if let at = arguments.firstIndex(of: "--webhook-child"), at + 2 < arguments.count {
+    try await runWebhookChild(mode: arguments[at + 1], database: arguments[at + 2])
+}
+if let at = arguments.firstIndex(of: "--hold-lock"), at + 2 < arguments.count, let seconds = Double(arguments[at + 2]) {
+    try runLockHolder(database: arguments[at + 1], seconds: seconds)
+}
 let contacts = option("--contacts").flatMap(Int.init) ?? 10_000
 let quick = arguments.contains("--quick")
+if arguments.contains("--webhook-only") {
+    // The webhook section alone (`messenger-bench --webhook-only [--quick]`), for profiling it;
+    // with --parse-cost, what parsing and signing a 50-event body cost (why the receiver checks
+    // only the body's shape and leaves parsing to the ingester).
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("messenger-bench-webhook-\(getpid())")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    if arguments.contains("--parse-cost") {
+        let request = WebhookBench.requests(count: 1, events: 50, contacts: 1000)[0]
+        let text = String(decoding: request, as: UTF8.self)
+        let body = Data(text[text.range(of: "\r\n\r\n")!.upperBound...].utf8)
+        let t = measure(200) { _ = try? WebhookPayload.parseCounted(body: body) }
+        let h = measure(200) { _ = WebhookReceiver.signature(of: body, secret: "x") }
+        let j = measure(200) { _ = try? JSONSerialization.jsonObject(with: body) }
+        print("parse \(t.median) ms, hmac \(h.median) ms, JSONSerialization alone \(j.median) ms, body \(body.count) bytes")
+        exit(0)
+    }
+    for f in try WebhookBench.figures(quick: quick, contacts: contacts, folder: folder) {
+        print("\(f.name): \(f.median) \(f.unit) (worst \(f.worst)), peer \(f.peer.map { "\($0)" } ?? "-"), \(f.target)")
+    }
+    exit(0)
+}
 let iterations = quick ? 20 : 200
 let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("messenger-bench-\(getpid())")
 try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
@@ -405,6 +434,10 @@ figures += try HistoryBench.figures(contacts: quick ? 300 : 5_000, folder: tempo
 // The Graph section: sends through the real transport against a fake Send API with latency.
 progressLine("  graph: runs against a fake Send API at 50, 200 and 400 ms…\n")
 figures += try GraphBench.figures(quick: quick, folder: temporary)
+
+// The webhook: a steady 2,000 POSTs a second beside the floor, then while the lock is held.
+progressLine("  webhook: 2,000 POSTs a second, 1 and 50 events, beside the floor; then under a held write lock…\n")
+figures += try WebhookBench.figures(quick: quick, contacts: contacts, folder: temporary)
 
 let commit =
     (try? String(contentsOfFile: ".git/HEAD", encoding: .utf8)).map { head -> String in

@@ -61,6 +61,14 @@ final class HTTPServerTests: XCTestCase {
         XCTAssertTrue(try head("POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue").expectsContinue)
     }
 
+    /// The reaper reads the clock before it looks at the connections; one may enter a phase on
+    /// another thread in between. That must count as no time, not trap (it ended the process
+    /// under the benchmark's load before this).
+    func testAPhaseBegunAfterTheClockWasReadCountsAsNoTime() {
+        XCTAssertEqual(GuardedHTTPServer.seconds(from: 2_000_000_000, to: 1_000_000_000), 0)
+        XCTAssertEqual(GuardedHTTPServer.seconds(from: 1_000_000_000, to: 3_500_000_000), 2.5)
+    }
+
     /// Meta reuses connections: three requests on one, the last two pipelined in one write.
     func testOneConnectionCarriesRequestAfterRequest() async throws {
         let server = GuardedHTTPServer(

@@ -316,13 +316,21 @@ final class WebhookTests: XCTestCase {
             log.all.contains { $0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } }, log.all.joined(separator: "\n"))
     }
 
-    func testMalformedJSONIsRefusedEvenWhenSigned() async throws {
+    /// A signed body that isn't a JSON object is 400; one that is, but isn't a webhook, is taken
+    /// (only Meta can sign: sending it again won't change it) and dropped by the ingester, logged.
+    func testMalformedJSONIsRefusedOrDroppedEvenWhenSigned() async throws {
         let before = try state()
-        for text in ["{not json", #"{"object":"page","entry":"nope"}"#, "[]", ""] {
+        for text in ["{not json", "[]", "", "   ", "{"] {
             let body = Data(text.utf8)
             let answer = try await post(body, signature: signed(body))
             XCTAssertEqual(answer.0, 400, text)
         }
+        let shapeless = Data(#"{"object":"page","entry":"nope"}"#.utf8)
+        let taken = try await post(shapeless, signature: signed(shapeless))
+        XCTAssertEqual(taken.0, 200)
+        let refused = try await blocking { [ingester] in ingester!.totals.refused }
+        XCTAssertEqual(refused, 1)
+        XCTAssertTrue(log.all.contains { $0.contains("is not a webhook payload; dropped") }, log.all.joined(separator: "\n"))
         XCTAssertEqual(try state(), before)
     }
 

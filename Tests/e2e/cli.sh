@@ -95,7 +95,7 @@ expect 0 "set the node" -- M programs node Orders --profile "Shop 東京 🛍" -
 contains "submitted and approved" "Submitted orders_v1 APPROVED" "$OUT"
 expect 0 "activate" -- M programs activate Orders
 expect 0 "programs list --json" -- M programs list --json
-check_json "program row" "out==[{'name':'Orders','status':'active','profile':'Shop 東京 🛍','tag':None,'enrolled':0,'kind':'utility','template_status':'APPROVED','tag_retired':False}]"
+check_json "program row" "out==[{'name':'Orders','status':'active','profile':'Shop 東京 🛍','tag':None,'enrolled':0,'kind':'utility','template_status':'APPROVED','tag_retired':False,'schedule':None,'next_run':None}]"
 expect 0 "programs show --json" -- M programs show orders --json
 check_json "the template" "out['kind']=='utility' and out['tag'] is None and out['template']=={'name':'orders_v1','language':'en_US','version':1,'status':'APPROVED','reason':None,'sending_version':1} and out['message'].startswith('Hi @FIRSTNAME@')"
 expect 0 "templates refresh (the sandbox decides at once)" -- M programs templates refresh

@@ -185,6 +185,9 @@ public final class WebhookIngester: @unchecked Sendable {
     /// refuses (locked by an import, busy, failing) is waited for with back-off, up to 2 s between
     /// tries; the first refusal and then one every 30 s are logged, and catching up is.
     public func run(until stop: CancelFlag, idleWait: Double = 0.02) {
+        // Answering Facebook comes first: on two cores the receiver must not wait for the CPU
+        // this thread spends on the database (R18).
+        ThreadPriority.lowerCurrentThread(nice: 10)
         var delay = 0.05
         var failingSince: Date?
         var lastLogged = Date.distantPast

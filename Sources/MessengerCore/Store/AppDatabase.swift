@@ -97,6 +97,17 @@ extension AppDatabase {
         case full, normal
     }
 
+    /// Holds the database's write lock while `body` runs, as another process's import does: the
+    /// benchmark's and the tests' stand-in for one.
+    public static func holdingWriteLock(path: String, _ body: () -> Void) throws {
+        let queue = try DatabaseQueue(path: path)
+        try queue.inDatabase { db in
+            try db.execute(sql: "BEGIN IMMEDIATE")
+            body()
+            try db.execute(sql: "ROLLBACK")
+        }
+    }
+
     public func setDurability(_ durability: Durability) throws {
         let sql = durability == .full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"
         try writer.writeWithoutTransaction { db in try db.execute(sql: sql) }
