@@ -76,11 +76,13 @@ bench: deps
 	.build/release/messenger-bench --contacts $(BENCH_CONTACTS) $(if $(BENCH_DB),--db $(BENCH_DB))
 
 .PHONY: soak
-# The long forms of the reliability tests: 100 SIGKILLs during a 100,000-contact run, and
+# The long forms of the reliability tests: 100 SIGKILLs during a 100,000-contact run, 20 of the
+# webhook under load (every POST answered 200 applied), and
 # 1,000,000 random keys, pastes and resizes through the screens (release build); then the suite
 # on other days (test-dates).
 soak: build
 	KILLS=100 CONTACTS=100000 bash Tests/e2e/crash.sh "$(CURDIR)/$(BIN)"
+	KILLS=20 bash Tests/e2e/spool.sh "$(CURDIR)/$(BIN)"
 	$(SWIFT) build -c release --product messenger-fuzz
 	.build/release/messenger-fuzz --events 1000000
 	$(MAKE) test-dates

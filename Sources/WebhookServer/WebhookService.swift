@@ -104,6 +104,9 @@ public final class WebhookService: @unchecked Sendable {
 /// SIGTERM (systemd's stop) and SIGINT (Ctrl-C) set a flag the service waits on.
 public enum StopSignals {
     public static func install() -> (flag: CancelFlag, sources: [any DispatchSourceSignal]) {
+        // A file-size limit (RLIMIT_FSIZE) makes a write fail with EFBIG, which the spool answers
+        // 503; the signal that comes with it must not end the service.
+        signal(SIGXFSZ, SIG_IGN)
         let flag = CancelFlag()
         let sources = [SIGTERM, SIGINT].map { number -> any DispatchSourceSignal in
             signal(number, SIG_IGN)
