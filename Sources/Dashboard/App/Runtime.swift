@@ -359,13 +359,11 @@ public final class Runtime {
 
 extension Runtime {
     /// Writes a file the user asked for into the database's folder (private to the user).
+    /// A new file beside the database: a second export of the same day gets a numbered name
+    /// (said in the toast) instead of overwriting the first, and no link is followed (#26).
     static func write(_ name: String, _ contents: String, beside workspace: Workspace) throws -> String {
         let folder = (workspace.database.path as NSString).deletingLastPathComponent
-        let path = (folder.isEmpty ? "." : folder) + "/" + name
-        guard FileManager.default.createFile(atPath: path, contents: Data(contents.utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw DomainError("can't write \(path)")
-        }
-        return path
+        return try OutputFile.createNew(in: folder, name: name, contents: Data(contents.utf8))
     }
 
     /// A name made safe for a file name: letters and digits kept, the rest as `-`.

@@ -370,8 +370,8 @@ final class RateLimiter: @unchecked Sendable {
         guard let folder else { return nil }
         if let fd = files[page] { return fd }
         let safe = page.filter { $0.isASCII && ($0.isLetter || $0.isNumber) }
-        let fd = open(folder + "/.messenger-dash-rate-" + safe, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { return nil }
+        // Never through a link planted under that name (#26): it would truncate its target.
+        guard let fd = try? OutputFile.open(folder + "/.messenger-dash-rate-" + safe, O_RDWR | O_CREAT) else { return nil }
         files[page] = fd
         return fd
     }

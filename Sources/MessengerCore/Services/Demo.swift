@@ -119,9 +119,10 @@ public enum Demo {
         ]
         var psids: [String] = []
         var optedInAtStart: [Bool] = []
-        var csv = CSV.line([
-            "EMAIL", "FIRSTNAME", "LASTNAME", "ORDERNUMBER", "EVENTDATE", shop.summary.optInField, events.summary.optInField,
-        ])
+        var csv = CSV.line(
+            [
+                "EMAIL", "FIRSTNAME", "LASTNAME", "ORDERNUMBER", "EVENTDATE", shop.summary.optInField, events.summary.optInField,
+            ], forSpreadsheet: false)
         for i in 0..<options.contacts {
             let psid = psid(for: i, rng: &rng)
             psids.append(psid)
@@ -133,10 +134,11 @@ public enum Demo {
             let order = roll % 4 == 0 ? "" : "NW-\(100_000 + i)"
             let eventDate = calendar.string(for: today + Int(rng.next() % 30))
             let local = first.isEmpty ? "guest" : first.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: nil)
-            csv += CSV.line([
-                "\(local).\(i)@example.com", first, last, order, eventDate,
-                optIn ? psid : "", roll % 3 == 0 ? "9\(psid.dropFirst())" : "",
-            ])
+            csv += CSV.line(
+                [
+                    "\(local).\(i)@example.com", first, last, order, eventDate,
+                    optIn ? psid : "", roll % 3 == 0 ? "9\(psid.dropFirst())" : "",
+                ], forSpreadsheet: false)
         }
         try workspace.contacts.importCSV(Data(csv.utf8))
         summary.contacts = options.contacts

@@ -26,7 +26,7 @@ public enum StatsExport {
     }
 
     public static func csv(_ details: StatsDetails, calendar: AccountCalendar) -> String {
-        CSV.line(columns(for: details.filter)) + rows(details, calendar: calendar).map(CSV.line).joined()
+        CSV.line(columns(for: details.filter)) + rows(details, calendar: calendar).map { CSV.line($0) }.joined()
     }
 
     /// The time shown for a contact: when it was delivered for the delivered list, else when it

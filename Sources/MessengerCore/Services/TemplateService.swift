@@ -217,7 +217,8 @@ public struct TemplateService: Sendable {
                 result.unknown += 1
                 continue
             }
-            let keptReason = status == .approved ? nil : reason.flatMap { $0.isEmpty || $0 == "NONE" ? nil : String($0.prefix(200)) }
+            // Meta's text, stored as the screens and `--json` show it: no controls, no bidi overrides (#26).
+            let keptReason = status == .approved ? nil : reason.flatMap { $0.isEmpty || $0 == "NONE" ? nil : Display.safe($0, limit: 200) }
             let at = time < 100_000_000_000 ? time * 1000 : time  // Meta's `time` is seconds on some objects
             if (row["status_at"] as Int64) > at
                 || ((row["status"] as TemplateStatus) == status && (row["reason"] as String?) == keptReason)

@@ -76,10 +76,13 @@ final class AnswerJournal: @unchecked Sendable {
             return
         }
         data.append(0x0A)
+        // A fresh file renamed into place; neither name is ever written through a link (#26).
         let fresh = path + ".new"
-        guard FileManager.default.createFile(atPath: fresh, contents: data, attributes: [.posixPermissions: 0o600]),
-            rename(fresh, path) == 0
-        else { return }
+        unlink(fresh)
+        guard let out = try? OutputFile.open(fresh, O_WRONLY | O_CREAT | O_EXCL) else { return }
+        let wrote = data.withUnsafeBytes { Foundation.write(out, $0.baseAddress, $0.count) }
+        _ = Foundation.close(out)
+        guard wrote == data.count, rename(fresh, path) == 0 else { return }
         if fd >= 0 {
             _ = Foundation.close(fd)
             fd = -1
@@ -125,7 +128,7 @@ final class AnswerJournal: @unchecked Sendable {
     }
 
     private func openIfNeeded() {
-        if fd < 0 { fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600) }
+        if fd < 0 { fd = (try? OutputFile.open(path, O_WRONLY | O_APPEND | O_CREAT)) ?? -1 }
     }
 
     /// Under the lock. Without a journal (it can't be opened) a kill leaves its batch unknown.

@@ -85,7 +85,7 @@ public final class WebhookSpool: @unchecked Sendable {
         if mkdir(folder, 0o700) != 0 && errno != EEXIST {
             throw DomainError("can't make the webhook spool \(folder): \(String(cString: strerror(errno)))")
         }
-        lockFD = open(folder + "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        lockFD = open(folder + "/lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard lockFD >= 0 else { throw DomainError("can't open \(folder)/lock: \(String(cString: strerror(errno)))") }
         guard flock(lockFD, LOCK_EX | LOCK_NB) == 0 else {
             close(lockFD)
@@ -134,7 +134,7 @@ public final class WebhookSpool: @unchecked Sendable {
 
     private func openSegment() throws {
         let path = Self.path(folder, segment)
-        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw DomainError("can't create \(path): \(String(cString: strerror(errno)))") }
         written = 0
         // The new name must survive a power cut too, or the records in it would be lost with it.

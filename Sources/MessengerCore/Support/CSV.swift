@@ -147,13 +147,24 @@ public enum CSV {
         }
     }
 
-    /// One CSV line (CRLF-terminated, as RFC 4180 says), quoting only where needed.
-    public static func line(_ fields: [String]) -> String {
-        fields.map { field in
+    /// One CSV line (CRLF-terminated, as RFC 4180 says), quoting only where needed. Every CSV the
+    /// tool writes for a person is opened in a spreadsheet, which runs a cell beginning with `=`,
+    /// `+`, `-`, `@`, a tab or a CR as a formula (OWASP, "CSV Injection"): such a cell gets a
+    /// leading `'`, whatever its column (#26). `forSpreadsheet: false` is for the CSV the demo
+    /// feeds its own import.
+    public static func line(_ fields: [String], forSpreadsheet: Bool = true) -> String {
+        fields.map { raw in
+            let field = forSpreadsheet ? neutralised(raw) : raw
             if field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
                 return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
             }
             return field
         }.joined(separator: ",") + "\r\n"
+    }
+
+    /// A cell a spreadsheet would take for a formula, with a `'` in front; any other as it is.
+    public static func neutralised(_ field: String) -> String {
+        guard let first = field.unicodeScalars.first, ["=", "+", "-", "@", "\t", "\r"].contains(first) else { return field }
+        return "'" + field
     }
 }

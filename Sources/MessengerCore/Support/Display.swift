@@ -27,3 +27,28 @@ public enum Display {
         return out
     }
 }
+
+/// `--json` that a terminal or a log viewer can show as it is (#26): JSONEncoder escapes C0
+/// controls but writes C1 controls (U+0080–U+009F, which terminals read as CSI and OSC) and the
+/// bidi controls (U+202A–U+202E, U+2066–U+2069, which reorder what a person reads) raw. They can
+/// only be inside strings, where `\uXXXX` means the same character to every JSON reader.
+public enum JSONSafety {
+    public static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
+        let v = scalar.value
+        return v < 0x20 || v == 0x7F || (0x80...0x9F).contains(v) || (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v)
+            || v == 0x2028 || v == 0x2029
+    }
+
+    public static func escaped(_ json: String) -> String {
+        guard json.unicodeScalars.contains(where: { needsEscape($0) && $0.value >= 0x7F }) else { return json }
+        var out = String.UnicodeScalarView()
+        for scalar in json.unicodeScalars {
+            if needsEscape(scalar) && scalar.value >= 0x7F {
+                out.append(contentsOf: String(format: "\\u%04X", scalar.value).unicodeScalars)
+            } else {
+                out.append(scalar)
+            }
+        }
+        return String(out)
+    }
+}

@@ -15,6 +15,16 @@ public enum InputFile {
         return data
     }
 
+    /// A line to warn with when a file holding a secret (the app secret, a token, the verify
+    /// token) can be read by its group or others, as ssh does for keys (#26); nil when only its
+    /// owner can.
+    public static func sharedSecretWarning(_ path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & 0o077 != 0 else { return nil }
+        return
+            "warning: \(Display.safe(path)) holds a secret and is readable by others (mode \(String(info.st_mode & 0o777, radix: 8))): chmod 600 \(Display.shellQuoted(path))"
+    }
+
     /// The checks of `read`, without reading: the file's size.
     @discardableResult
     public static func check(_ path: String, limit: Int = 512 << 20) throws -> Int {

@@ -19,3 +19,21 @@ public enum ThreadPriority {
         return setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(tid), nice) == 0
     }
 }
+
+/// A process that holds tokens never leaves them in a core dump, nor to ptrace by another process
+/// of the same user (#26): `prctl(PR_SET_DUMPABLE, 0)`, looked up at run time (prctl is variadic
+/// in C, which Swift can't call).
+public enum ProcessSafety {
+    typealias Prctl = @convention(c) (Int32, UInt, UInt, UInt, UInt) -> Int32
+    static let setDumpable: Int32 = 4
+    static let getDumpable: Int32 = 3
+
+    static var prctl: Prctl? {
+        dlsym(UnsafeMutableRawPointer(bitPattern: 0), "prctl").map { unsafeBitCast($0, to: Prctl.self) }
+    }
+
+    public static func becomeNonDumpable() { _ = prctl?(setDumpable, 0, 0, 0, 0) }
+
+    /// Whether this process can be dumped now.
+    public static var isDumpable: Bool { (prctl?(getDumpable, 0, 0, 0, 0) ?? 1) != 0 }
+}

@@ -172,6 +172,7 @@ struct WebhookOptions: ParsableArguments {
         guard (1...1_000_000).contains(spoolMaxMb) else { throw DomainError("--spool-max-mb must be 1 to 1000000") }
         guard (1...86_400).contains(maxLag) else { throw DomainError("--max-lag must be 1 to 86400 seconds") }
         let verifyToken = try Self.secret(verifyTokenFile, "verify token")
+        warnIfShared(verifyTokenFile, appSecretFile ?? context.settings.appSecretFile)
         let appSecret = try AppCredentials.load(settings: context.settings, appSecretFile: appSecretFile)
             .requireSecret(for: "the webhook (it checks the signature of every POST)")
         guard FileManager.default.fileExists(atPath: context.databasePath) else {

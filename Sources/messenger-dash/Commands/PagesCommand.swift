@@ -55,6 +55,7 @@ struct PagesCommand: ParsableCommand {
         func run() throws {
             let context = try Context(global)
             let data = try readInputFile(tokenFile, limit: 4096)
+            warnIfShared(tokenFile)
             guard let token = String(data: data, encoding: .utf8) else { throw DomainError("\(tokenFile) is not UTF-8 text") }
             guard context.settings.facebook == .graph else {
                 throw DomainError(

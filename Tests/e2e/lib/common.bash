@@ -1,6 +1,9 @@
 # Helpers for the end-to-end scripts: run the real binary, check exit codes and output.
 set -uo pipefail
 BIN=${1:?usage: $0 PATH-TO-messenger-dash}
+# Files the scripts write (tokens, secrets, CSVs) are private, as a careful person keeps secrets:
+# a secret others can read gets a warning (#26), which hostile.sh checks on a file it opens up.
+umask 077
 WORK=$(mktemp -d)
 # Every script stops what it starts, also when it fails: processes it registers with `started`,
 # its tmux session, and any copy of the binary still working in $WORK (a background `$BIN` a
