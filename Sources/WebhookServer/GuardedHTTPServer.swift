@@ -81,15 +81,6 @@ final class GuardedHTTPServer: @unchecked Sendable {
     /// another thread after `end` was read (unsigned subtraction would trap and end the process).
     static func seconds(from start: UInt64, to end: UInt64) -> Double { end > start ? Double(end - start) / 1e9 : 0 }
 
-    /// glibc's `malloc_trim(0)`: the pages a flood of bodies left in malloc's arenas go back to
-    /// the system (glibc keeps them otherwise: 1.64 GB stayed after 2,000 such sockets closed).
-    /// Looked up at run time, as <malloc.h> is not in Swift's Glibc module.
-    static func trimMalloc() {
-        typealias Trim = @convention(c) (Int) -> Int32
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
-        _ = unsafeBitCast(symbol, to: Trim.self)(0)
-    }
-
     /// Listens on `host:port`, calls `ready` with the bound port, serves until cancelled.
     func run(host: String, port: UInt16, ready: @escaping @Sendable (UInt16) -> Void) async throws {
         let pool = HTTPServer.defaultPool()
@@ -180,7 +171,7 @@ final class GuardedHTTPServer: @unchecked Sendable {
             }
             if trimTicks > 0 && quiet {
                 trimTicks -= 1
-                Self.trimMalloc()
+                ProcessSafety.trimMalloc()
             }
         }
     }

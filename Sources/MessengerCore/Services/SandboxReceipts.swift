@@ -41,9 +41,8 @@ public final class SandboxReceipts: @unchecked Sendable {
         let (from, readFrom) = (delivered, read)
         guard deliverUpTo > from || readUpTo > readFrom else { return [] }
         let rows = try workspace.database.read { db -> [Row] in
-            let days = Array(Set([calendar.day(ofMillis: min(from, readFrom)), calendar.day(ofMillis: now)]))
-            let first = days.min()!
-            let last = days.max()!
+            let first = calendar.day(ofMillis: min(from, readFrom))
+            let last = calendar.day(ofMillis: now)
             return try Row.fetchAll(
                 db,
                 sql: """
