@@ -56,6 +56,9 @@ BODY='{"object":"page","entry":[]}'
 SIG=$(python3 -c "import hmac,hashlib,sys; print('sha256=' + hmac.new(b'secret-e2e', sys.argv[1].encode(), hashlib.sha256).hexdigest())" "$BODY")
 curl -s -o /dev/null -H "X-Hub-Signature-256: $SIG" --data-binary "$BODY" "$URL"
 curl -s -o /dev/null --data-binary "$BODY" "$URL"
+# The signed one is applied behind its answer: the metrics are read once the ingester caught up.
+caught_up() { curl -s "${URL%/webhook}/healthz" | grep -q "caught up"; }
+wait_until "the signed POST is ingested" caught_up
 metrics=$(curl -s "$METRICS")
 for line in 'messenger_dash_webhook_posts_total{status="200"} 1' 'messenger_dash_webhook_posts_total{status="403"} 1' \
   "messenger_dash_webhook_events_total{kind=\"delivery\"} $SENT" 'messenger_dash_scheduled_runs_total{program="Order updates",result="sent"} 1' \
