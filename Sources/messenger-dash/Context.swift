@@ -124,6 +124,15 @@ func readInputFile(_ path: String, limit: Int = 512 << 20) throws -> Data {
     try InputFile.read(path, limit: limit)
 }
 
+/// Asks "Delete WHAT? Type yes to confirm" on a terminal unless `yes`; off a terminal, refuses
+/// with the flag to add. Either refusal is exit 1 with nothing deleted.
+func confirmDeletion(of what: String, yes: Bool) throws {
+    if yes { return }
+    guard isatty(STDIN_FILENO) == 1 else { throw DomainError("deleting \(what) needs confirmation: add --yes") }
+    say("Delete \(what)? Type yes to confirm: ", terminator: "")
+    guard readLine()?.lowercased() == "yes" else { throw DomainError("cancelled; nothing deleted") }
+}
+
 /// Writes a line to standard error, sanitised: an error can quote Facebook's answer or a file.
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((terminalSafe(text) + "\n").utf8))

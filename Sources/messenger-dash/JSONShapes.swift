@@ -210,3 +210,21 @@ struct SuppressedJSON: Encodable {
     let since: String
     let code: String
 }
+
+struct DataFieldJSON: Encodable {
+    let name: String
+    let kind: String
+    let default_value: String
+    let contacts: Int
+    @KeepNull var profile: String?
+    let programs: [String]
+
+    init(_ u: ContactService.FieldUse) {
+        name = u.field.name
+        kind = u.field.isOptIn ? "optin" : "text"
+        default_value = u.field.defaultValue
+        contacts = u.contacts
+        profile = u.profile
+        programs = u.programs
+    }
+}

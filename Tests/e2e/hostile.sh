@@ -53,6 +53,21 @@ python3 -c "import sys; open(sys.argv[1],'w').write('EMAIL,NOTE\nx@example.com,'
 hostile 1 "CSV: a 10 MB line" -- M contacts import "$WORK/big.csv"
 hostile 1 "CSV: a folder, not a file" -- M contacts import "$WORK"
 hostile 1 "CSV: a missing file" -- M contacts import "$WORK/none.csv"
+# #26: columns and fields capped, fields counted in characters, quickly.
+python3 -c "import sys; open(sys.argv[1],'w').write('EMAIL,' + ','.join('F%d' % i for i in range(500)) + '\\nx@example.com' + ',1' * 500 + '\\n')" "$WORK/501.csv"
+hostile 1 "CSV: 501 columns" -- M contacts import "$WORK/501.csv"
+contains "501 columns: the limit named" "more than 500 columns" "$ERR"
+python3 -c "import sys; open(sys.argv[1],'w').write('EMAIL,' + ','.join('F%d' % i for i in range(1000000)) + '\\n')" "$WORK/wide.csv"
+started_at=$(date +%s)
+hostile 1 "CSV: a million columns in 10 MB" -- M contacts import "$WORK/wide.csv"
+[ $(($(date +%s) - started_at)) -lt 30 ] && ok || fail "a million columns took $(($(date +%s) - started_at)) s to refuse (it took 218 s)"
+python3 -c "import sys; open(sys.argv[1],'w').write('EMAIL,NOTE\\nx@example.com,' + 'é' * 65537 + '\\n')" "$WORK/e65537.csv"
+hostile 1 "CSV: a field of 65,537 characters" -- M contacts import "$WORK/e65537.csv"
+contains "65,537 é: refused in characters" "a field longer than 65536 characters" "$ERR"
+hostile 1 "fields: delete one a message uses" -- M contacts fields delete FIRSTNAME --yes
+contains "the program that uses it is named" '"Orders"' "$ERR"
+hostile 1 "fields: delete a profile's opt-in field" -- M contacts fields delete "$FIELD" --yes
+hostile 1 "fields: delete one that isn't there" -- M contacts fields delete NOPE --yes
 # Webhook JSON
 hostile 1 "JSON: malformed" -- M optins ingest "$(f m.jsonl '{"object":"page",\n')"
 hostile 0 "JSON: another object (skipped, as the webhook does)" -- M optins ingest "$(f w.jsonl '{"object":"user","entry":[{"id":"1","time":1,"changes":[]}]}\n')"
@@ -117,6 +132,27 @@ expect 1 "a locked database" -- "$BIN" --db "$DB" programs create Locked; cases=
 contains "the lock is named" "locked" "$ERR"
 wait "$locker"
 
+# #26: JSON lines streamed, a line capped at 1 MiB with its number; all or nothing.
+NEWER='{"object":"page","entry":[{"id":"5001","time":1900000000000,"messaging":[{"sender":{"id":"psid-new"},"recipient":{"id":"5001"},"timestamp":1900000000000,"optin":{"ref":"ann@example.com"}}]}]}'
+{ echo "$NEWER"; echo; python3 -c "print('{\"object\":\"page\",\"note\":\"' + 'x' * (2 << 20) + '\"}')"; } >"$WORK/long3.jsonl"
+hostile 1 "JSON: line 3 over 1 MiB, after an opt-in on line 1" -- M optins ingest "$WORK/long3.jsonl"
+contains "the long line is named" "line 3: longer than 1048576 bytes (1 MiB)" "$ERR"
+python3 -c "import sys; f=open(sys.argv[1],'w'); f.write('{\"a\":\"'); [f.write('x' * (1 << 20)) for _ in range(300)]; f.write('\"}\\n')" "$WORK/one-line.jsonl"
+# The peak memory of the command, from its parent (ru_maxrss of the children, in kB).
+peak_kb() { python3 -c 'import resource, subprocess, sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$@"; }
+kb=$(peak_kb "$BIN" --db "$DB" receipts ingest "$WORK/one-line.jsonl")
+[ "$kb" -lt 65536 ] && ok || fail "a 300 MB one-line file took $((kb / 1024)) MB to refuse (the limit is 64 MB; it took 1.57 GB)"
+hostile 1 "JSON: one line of 300 MB" -- M receipts ingest "$WORK/one-line.jsonl"
+rm -f "$WORK/one-line.jsonl"
+python3 -c "
+import sys
+with open(sys.argv[1], 'w') as f:
+    for i in range(250000):
+        f.write('{\"object\":\"page\",\"entry\":[{\"id\":\"5001\",\"time\":%d,\"messaging\":[{\"sender\":{\"id\":\"psid-%d\"},\"recipient\":{\"id\":\"5001\"},\"timestamp\":%d,\"delivery\":{\"mids\":[],\"watermark\":%d}}]}]}\\n' % (i, i, i, i))
+" "$WORK/many.jsonl"
+kb=$(peak_kb "$BIN" --db "$DB" receipts ingest "$WORK/many.jsonl")
+[ "$kb" -lt 65536 ] && ok || fail "$(($(stat -c %s "$WORK/many.jsonl") >> 20)) MB of small receipts took $((kb / 1024)) MB (the limit is 64 MB)"
+rm -f "$WORK/many.jsonl"
 # Security: created files are private, and the token never shows.
 expect 0 "the default database" -- "$BIN" pages import "$WORK/a.json"
 mode=$(stat -c %a "$XDG_DATA_HOME/messenger-dash"); file=$(stat -c %a "$XDG_DATA_HOME/messenger-dash/messenger.db")

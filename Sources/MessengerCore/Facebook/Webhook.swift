@@ -216,11 +216,16 @@ public enum WebhookPayload {
             guard let event = value["event"] as? String, !event.isEmpty, event.count <= 40 else {
                 throw DomainError("message_template_status_update: \"event\" must be a status word")
             }
-            guard let name = value["message_template_name"] as? String, !name.isEmpty, name.count <= 512 else {
+            guard let rawName = value["message_template_name"] as? String, !rawName.isEmpty, rawName.count <= 512 else {
                 throw DomainError("message_template_status_update: \"message_template_name\" must be a string")
             }
             let templateID = value["message_template_id"].flatMap { try? idString($0, "message_template_id") }
-            let language = (value["message_template_language"] as? String).map { String($0.prefix(20)) }
+            // The name and language only find our row (ours are slugs and locale codes), but any
+            // text from outside is made safe where it comes in (#26): a crafted one matches
+            // nothing and can't reach a log or a screen raw. The reason is made safe where it is
+            // stored (TemplateService), as it is kept.
+            let name = Display.safe(rawName, limit: 512)
+            let language = (value["message_template_language"] as? String).map { Display.safe($0, limit: 20) }
             let reason = (value["reason"] as? String).map { String($0.prefix(200)) }
             events.append(
                 .templateStatus(
@@ -238,23 +243,33 @@ public enum WebhookPayload {
 
     /// The same, with the count of events of other kinds skipped.
     public static func parseCounted(lines data: Data) throws -> (events: [(line: Int, event: WebhookEvent)], skipped: Int) {
-        guard let text = String(data: data, encoding: .utf8) else { throw DomainError("file is not UTF-8 text") }
         var events: [(line: Int, event: WebhookEvent)] = []
         var skipped = 0
-        var number = 0
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            number += 1
-            let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
-            if trimmed.isEmpty { continue }
+        try forEachLine(chunks: data.asOneChunk) { line, parsed in
+            for event in parsed.events { events.append((line, event)) }
+            skipped += parsed.skipped
+        }
+        return (events, skipped)
+    }
+
+    /// Streams JSON lines, a POST body a line, from `chunks` (pieces of any size, nil at the end):
+    /// each line's events go to `body` as soon as the line ends, so memory is a line's worth
+    /// whatever the file's size (#26: a 300 MB file took 1.57 GB before it was refused). A line
+    /// over `maxBodyBytes` (1 MiB, the webhook's own limit) is refused with its number as soon as
+    /// it is that long; an empty or blank line is skipped.
+    public static func forEachLine(chunks next: () throws -> Data?, _ body: (_ line: Int, _ parsed: Parsed) throws -> Void) throws {
+        try LineSplitter.forEachLine(chunks: next, maxBytes: maxBodyBytes) { number, bytes in
+            guard let text = String(data: bytes, encoding: .utf8) else { throw DomainError("line \(number): not UTF-8 text") }
+            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            if trimmed.isEmpty { return }
+            let parsed: Parsed
             do {
-                let parsed = try parseCounted(body: Data(trimmed.utf8))
-                for event in parsed.events { events.append((number, event)) }
-                skipped += parsed.skipped
+                parsed = try parseCounted(body: Data(trimmed.utf8))
             } catch let error as DomainError {
                 throw DomainError("line \(number): \(error.message)")
             }
+            try body(number, parsed)
         }
-        return (events, skipped)
     }
 
     /// Facebook sends ids as strings; numbers are accepted when they are whole.

@@ -140,6 +140,7 @@ struct ContactImport {
             var seenNames = Set<String>()
             var fieldIDs: [Int: Int64] = [:]
             var optInColumns = Set<Int>()
+            var newColumns: [Int] = []
             for (i, name) in names.enumerated() {
                 guard seenNames.insert(name).inserted else { throw DomainError("line 1: column \(Display.quoted(name)) appears twice") }
                 if i == emailColumn { continue }
@@ -150,10 +151,16 @@ struct ContactImport {
                 } else if name.hasPrefix(OptInCode.fieldPrefix) {
                     throw DomainError("line 1: \(name) is not the opt-in field of any profile")
                 } else {
-                    try db.execute(sql: "INSERT INTO data_field (name, kind) VALUES (?, 'text')", arguments: [name])
-                    fieldIDs[i] = db.lastInsertedRowID
-                    result.fieldsCreated.append(name)
+                    newColumns.append(i)
                 }
+            }
+            // Every column is checked before a field is made: a header over the account's limit
+            // refuses the file with one line (#26).
+            try ContactService.checkRoom(db, adding: newColumns.count, line: 1)
+            for i in newColumns {
+                try db.execute(sql: "INSERT INTO data_field (name, kind) VALUES (?, 'text')", arguments: [names[i]])
+                fieldIDs[i] = db.lastInsertedRowID
+                result.fieldsCreated.append(names[i])
             }
             header = Header(names: names, emailColumn: emailColumn, fieldIDs: fieldIDs, optInColumns: optInColumns)
         }

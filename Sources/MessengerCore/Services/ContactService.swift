@@ -21,30 +21,25 @@ public struct ContactService: Sendable {
     var database: AppDatabase { workspace.database }
 
     public static let maxEmailLength = 254
+    /// The most text data fields an account may have (#26): a file of a million columns made a
+    /// million permanent fields. A profile's opt-in field is not counted: there is one a profile.
+    public static let maxFields = 1_000
 
     /// Imports RFC 4180 CSV with a header of `EMAIL` and data field names. A new name creates a text
     /// field; a `FBOPTIN_<CODE>` column sets opt-ins (R4). An existing email is updated; an empty
     /// cell leaves the contact's value as it was. Any bad row refuses the whole file.
     @discardableResult
     public func importCSV(_ data: Data) throws -> ContactImportResult {
-        var pending: Data? = data
-        return try ContactImport(workspace: workspace).run(
-            totalBytes: data.count,
-            next: {
-                defer { pending = nil }
-                return pending
-            }, progress: nil)
+        try ContactImport(workspace: workspace).run(totalBytes: data.count, next: data.asOneChunk, progress: nil)
     }
 
     /// The same from a file, read a megabyte at a time whatever its size: memory stays bounded,
     /// and `progress` hears of each 50,000 rows.
     @discardableResult
     public func importCSV(file path: String, progress: ((ImportProgress) -> Void)? = nil) throws -> ContactImportResult {
-        let size = try InputFile.check(path)
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw DomainError("can't read \(Display.safe(path))") }
-        defer { try? handle.close() }
-        return try ContactImport(workspace: workspace).run(
-            totalBytes: size, next: { try handle.read(upToCount: 1 << 20) }, progress: progress)
+        try InputFile.withChunks(path) { size, next in
+            try ContactImport(workspace: workspace).run(totalBytes: size, next: next, progress: progress)
+        }
     }
 
     /// Data field names: a letter, then letters, digits and underscores, at most 50 in all.
@@ -107,10 +102,125 @@ public struct ContactService: Sendable {
     public func ensureField(_ name: String, defaultValue: String = "") throws {
         try Self.validateFieldName(name.uppercased())
         try database.write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM data_field WHERE name = ?", arguments: [name.uppercased()]) == true { return }
+            try Self.checkRoom(db, adding: 1)
             try db.execute(
-                sql: "INSERT INTO data_field (name, kind, default_value) VALUES (?, 'text', ?) ON CONFLICT (name) DO NOTHING",
+                sql: "INSERT INTO data_field (name, kind, default_value) VALUES (?, 'text', ?)",
                 arguments: [name.uppercased(), defaultValue])
         }
+    }
+
+    /// Refuses, with one line, `adding` more text fields than the account has room for.
+    static func checkRoom(_ db: Database, adding: Int, line: Int? = nil) throws {
+        guard adding > 0 else { return }
+        let existing = try Int.fetchOne(db, sql: "SELECT count(*) FROM data_field WHERE kind = 'text'") ?? 0
+        guard existing + adding > maxFields else { return }
+        let at = line.map { "line \($0): " } ?? ""
+        throw DomainError(
+            "\(at)\(adding) new data field\(adding == 1 ? "" : "s") would make \(existing + adding); an account may have at most \(maxFields) (contacts fields delete NAME removes one)"
+        )
+    }
+
+    /// A text field with what uses it: how many contacts have a value, and the programs whose
+    /// Messenger node's message names it.
+    public struct FieldUse: Equatable, Sendable {
+        public let field: DataField
+        public let contacts: Int
+        /// Programs whose node's message, or a template of it still in use, names the field.
+        public let programs: [String]
+        /// The profile whose opt-in field this is (R3), for an opt-in field.
+        public let profile: String?
+    }
+
+    /// Every data field with its use, text fields first, then opt-in fields (as `fields()` orders them).
+    public func fieldUses() throws -> [FieldUse] {
+        try database.read { db in
+            let fields = try Self.fields(db)
+            let users = try Self.fieldUsers(db)
+            let counts = Dictionary(
+                try Row.fetchAll(db, sql: "SELECT field_id, count(*) AS n FROM contact_value GROUP BY field_id").map {
+                    ($0["field_id"] as Int64, $0["n"] as Int)
+                }, uniquingKeysWith: { a, _ in a })
+            let profiles = Dictionary(
+                try Row.fetchAll(db, sql: "SELECT optin_field_id, name FROM profile").map { ($0[0] as Int64, $0[1] as String) },
+                uniquingKeysWith: { a, _ in a })
+            return fields.map {
+                FieldUse(
+                    field: $0, contacts: counts[$0.id] ?? 0, programs: Set((users[$0.name.uppercased()] ?? []).map(\.program)).sorted(),
+                    profile: profiles[$0.id])
+            }
+        }
+    }
+
+    /// Deletes a text field and every contact's value of it, refused (changing nothing) while a
+    /// node's message or a template in use names it, or when it is a profile's opt-in field.
+    /// Returns how many contacts' values went with it.
+    @discardableResult
+    public func deleteField(_ name: String) throws -> Int {
+        try database.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT id, name, kind FROM data_field WHERE name = ?", arguments: [name]) else {
+                throw DomainError("no data field named \(Display.quoted(name))")
+            }
+            let fieldName: String = row["name"]
+            if (row["kind"] as String) == "optin" {
+                let profile = try String.fetchOne(
+                    db, sql: "SELECT name FROM profile WHERE optin_field_id = ?", arguments: [row["id"] as Int64])
+                throw DomainError(
+                    "\(fieldName) is the opt-in field of profile \(Display.quoted(profile ?? "?")): it goes when the profile is deleted")
+            }
+            let users = try Self.fieldUsers(db)[fieldName.uppercased()] ?? []
+            let messages = Set(users.filter { $0.template == nil }.map(\.program)).sorted()
+            if !messages.isEmpty {
+                let list = messages.map { Display.quoted($0) }.joined(separator: ", ")
+                throw DomainError(
+                    "\(fieldName) is used by the message of \(messages.count == 1 ? "program" : "programs") \(list): change the message first"
+                )
+            }
+            if let user = users.sorted(by: { ($0.program, $0.template ?? "") < ($1.program, $1.template ?? "") }).first {
+                throw DomainError(
+                    "\(fieldName) is used by template \(user.template ?? "") of program \(Display.quoted(user.program)), which runs send until a newer version is approved"
+                )
+            }
+            let values =
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM contact_value WHERE field_id = ?", arguments: [row["id"] as Int64]) ?? 0
+            try db.execute(sql: "DELETE FROM data_field WHERE id = ?", arguments: [row["id"] as Int64])
+            return values
+        }
+    }
+
+    /// What names a field: a program's node's message, or a template Meta may send for it.
+    struct FieldUser: Hashable {
+        let program: String
+        /// Nil for the node's message; else the template's name (one a run sends, or a newer one
+        /// pending review, which will be).
+        let template: String?
+    }
+
+    /// Field name → what names it: each node's message, and each node's templates from the one a
+    /// run sends (the newest approved) on, while approved, pending or paused. An older approved
+    /// version, superseded, names nothing a run could use.
+    static func fieldUsers(_ db: Database) throws -> [String: Set<FieldUser>] {
+        var users: [String: Set<FieldUser>] = [:]
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT program.name AS program, NULL AS template, node.message FROM node
+                JOIN program ON program.id = node.program_id WHERE node.message <> ''
+                UNION ALL
+                SELECT program.name, t.name, t.message FROM message_template t
+                JOIN node ON node.id = t.node_id JOIN program ON program.id = node.program_id
+                WHERE t.status IN ('APPROVED', 'PENDING', 'PAUSED')
+                  AND t.version >= COALESCE(
+                      (SELECT max(version) FROM message_template a WHERE a.node_id = t.node_id AND a.status = 'APPROVED'), 0)
+                """)
+        for row in rows {
+            // A message that no longer parses names no field a run could use.
+            guard let template = try? MessageTemplate(row["message"] as String) else { continue }
+            for name in template.fieldNames {
+                users[name, default: []].insert(FieldUser(program: row["program"], template: row["template"]))
+            }
+        }
+        return users
     }
 }
 

@@ -1,16 +1,33 @@
 import Foundation
 import GRDB
 
-public struct OptInIngestResult: Equatable, Sendable {
+public struct OptInIngestResult: Equatable, Sendable, EventIngestResult {
+    public init() {}
+
     public var optedIn = 0
     /// The same PSID again, or an opt-in older than the one recorded (a replay out of order).
     public var unchanged = 0
+    /// Opt-ins whose `ref` names no contact: how many, and the first few (a file of a million
+    /// of them keeps ten, not a million).
+    public var unknownContactCount = 0
     public var unknownContacts: [String] = []
     public var otherEvents = 0
     /// Checkbox opt-ins whose user_ref a PSID now replaces (`prior_message`).
     public var linked = 0
     /// Events for pages no profile is linked to, when the caller asked to skip them.
     public var unlinkedPages: [String] = []
+
+    static let keptUnknownContacts = 10
+
+    public mutating func add(_ other: OptInIngestResult) {
+        optedIn += other.optedIn
+        unchanged += other.unchanged
+        unknownContactCount += other.unknownContactCount
+        unknownContacts += other.unknownContacts.prefix(Self.keptUnknownContacts - min(Self.keptUnknownContacts, unknownContacts.count))
+        otherEvents += other.otherEvents
+        linked += other.linked
+        for page in other.unlinkedPages where !unlinkedPages.contains(page) { unlinkedPages.append(page) }
+    }
 }
 
 /// What an ingest does with an event for a page no profile is linked to: a file is refused whole
@@ -26,10 +43,17 @@ public struct OptInService: Sendable {
     let workspace: Workspace
 
     public func ingest(jsonLines data: Data) throws -> OptInIngestResult {
-        let parsed = try WebhookPayload.parseCounted(lines: data)
-        var result = try ingest(parsed.events)
-        result.otherEvents += parsed.skipped
-        return result
+        try ingest(chunks: data.asOneChunk)
+    }
+
+    /// A JSON-lines file, streamed (#26): memory is a batch of events whatever the file's size,
+    /// and the whole file is still one transaction, kept all or nothing.
+    public func ingest(file path: String) throws -> OptInIngestResult {
+        try InputFile.withChunks(path) { _, next in try ingest(chunks: next) }
+    }
+
+    private func ingest(chunks next: () throws -> Data?) throws -> OptInIngestResult {
+        try JSONLinesIngest.run(workspace.database, chunks: next) { db, batch in try Self.apply(db, batch, unlinkedPages: .refuse) }
     }
 
     public func ingest(_ events: [(line: Int, event: WebhookEvent)], unlinkedPages: UnlinkedPages = .refuse) throws -> OptInIngestResult {
@@ -82,7 +106,8 @@ public struct OptInService: Sendable {
                 fieldID = id
             }
             guard let contactID = try Int64.fetchOne(db, sql: "SELECT id FROM contact WHERE email = ?", arguments: [ref]) else {
-                result.unknownContacts.append(ref)
+                result.unknownContactCount += 1
+                if result.unknownContacts.count < OptInIngestResult.keptUnknownContacts { result.unknownContacts.append(ref) }
                 continue
             }
             let current = try String.fetchOne(

@@ -508,7 +508,7 @@ extension ProgramService {
             let fields = try ContactService.fields(db)
             return NodeEditorData(
                 program: program, profiles: profiles, tags: try Self.tags(db), fields: fields, today: workspace.today,
-                examples: try TemplateService.examples(db, fields: fields.filter { !$0.isOptIn }.map(\.name)))
+                examples: try TemplateService.examples(db))
         }
     }
 

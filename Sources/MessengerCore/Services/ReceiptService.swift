@@ -1,12 +1,21 @@
 import Foundation
 import GRDB
 
-public struct ReceiptIngestResult: Equatable, Sendable {
+public struct ReceiptIngestResult: Equatable, Sendable, EventIngestResult {
+    public init() {}
+
     public var delivered = 0
     public var read = 0
     public var otherEvents = 0
     /// Pages no profile is linked to, when the caller asked to skip their events.
     public var unlinkedPages: [String] = []
+
+    public mutating func add(_ other: ReceiptIngestResult) {
+        delivered += other.delivered
+        read += other.read
+        otherEvents += other.otherEvents
+        for page in other.unlinkedPages where !unlinkedPages.contains(page) { unlinkedPages.append(page) }
+    }
 }
 
 /// Delivery and read receipts (R6): by watermark, every message to that person sent at or before
@@ -16,10 +25,17 @@ public struct ReceiptService: Sendable {
     let workspace: Workspace
 
     public func ingest(jsonLines data: Data) throws -> ReceiptIngestResult {
-        let parsed = try WebhookPayload.parseCounted(lines: data)
-        var result = try ingest(parsed.events)
-        result.otherEvents += parsed.skipped
-        return result
+        try ingest(chunks: data.asOneChunk)
+    }
+
+    /// A JSON-lines file, streamed as `OptInService.ingest(file:)` is: bounded memory, one
+    /// transaction.
+    public func ingest(file path: String) throws -> ReceiptIngestResult {
+        try InputFile.withChunks(path) { _, next in try ingest(chunks: next) }
+    }
+
+    private func ingest(chunks next: () throws -> Data?) throws -> ReceiptIngestResult {
+        try JSONLinesIngest.run(workspace.database, chunks: next) { db, batch in try Self.apply(db, batch, unlinkedPages: .refuse) }
     }
 
     public func ingest(_ events: [(line: Int, event: WebhookEvent)], unlinkedPages: UnlinkedPages = .refuse) throws -> ReceiptIngestResult {

@@ -110,21 +110,29 @@ public struct TemplateService: Sendable {
             pageID: pageID, pageToken: page["access_token"])
     }
 
-    /// A real contact's value for each field, one line and short, as Meta's reviewers read
-    /// examples. The `contact_value_by_field` index answers each in one seek.
-    static func examples(_ db: Database, fields: [String]) throws -> [String: String] {
+    /// A real contact's value for each text field named (or every text field, at most
+    /// `ContactService.maxFields`), one line and short, as Meta's reviewers read examples. One
+    /// query, bounded (#26: the node editor ran one per field, and sat on "Loading…" for 90 s over
+    /// a million fields): each field looks at its first 50 non-empty values through
+    /// `contact_value_by_field`, so a field whose values are all long costs 50 rows, not all of them.
+    static func examples(_ db: Database, fields: [String]? = nil) throws -> [String: String] {
+        if fields?.isEmpty == true { return [:] }
+        // The names go in as one JSON array (json_each), so the SQL is the same text whatever they are.
+        let names = try fields.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         var out: [String: String] = [:]
-        for field in fields {
-            if let value = try String.fetchOne(
-                db,
-                sql: """
-                    SELECT value FROM contact_value WHERE field_id = (SELECT id FROM data_field WHERE name = ? AND kind = 'text')
-                      AND value <> '' AND instr(value, char(10)) = 0 AND instr(value, char(13)) = 0 AND length(value) <= 100
-                    LIMIT 1
-                    """, arguments: [field])
-            {
-                out[field.uppercased()] = value
-            }
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT f.name, (
+                    SELECT value FROM (SELECT value FROM contact_value WHERE field_id = f.id AND value > '' LIMIT 50)
+                    WHERE instr(value, char(10)) = 0 AND instr(value, char(13)) = 0 AND length(value) <= 100 LIMIT 1
+                ) AS example
+                FROM data_field f
+                WHERE f.kind = 'text' AND (?1 IS NULL OR f.name IN (SELECT value FROM json_each(?1)))
+                ORDER BY f.name LIMIT ?2
+                """, arguments: [names, ContactService.maxFields])
+        {
+            if let example: String = row["example"] { out[(row["name"] as String).uppercased()] = example }
         }
         return out
     }

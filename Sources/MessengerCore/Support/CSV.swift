@@ -5,7 +5,12 @@ import Foundation
 /// ragged row, an oversized field), which the lenient readers in the mirror don't report; and it
 /// must read a file of any size a piece at a time, in bounded memory.
 public enum CSV {
+    /// The longest field, in characters: Unicode code points, as SQLite's `length()` and
+    /// PostgreSQL's `char_length()` count them, so 65,536 of "é", "中" or "👍" are all accepted.
     public static let maxFieldLength = 65_536
+    /// The most fields a row may have (#26): a header of a million columns would otherwise be held
+    /// whole before anything could refuse it.
+    public static let maxFieldsPerRow = 500
 
     /// Parses UTF-8 text (a leading BOM is dropped; LF or CRLF line ends) into rows of fields.
     public static func parse(_ data: Data) throws -> [[String]] {
@@ -25,6 +30,11 @@ public enum CSV {
     /// A streaming reader: bytes go in, in pieces of any size; rows come out as soon as they end.
     public struct Reader {
         private var field: [UInt8] = []
+        /// The field's characters so far: its bytes that start a UTF-8 sequence (not 10xxxxxx),
+        /// counted as they come, so the check is one comparison a byte (#26: it decoded the whole
+        /// field again on every byte past 65,536, and counted bytes as characters at a split).
+        private var fieldCharacters = 0
+        private let maxFields: Int
         private var row: [String] = []
         private var line = 1
         private var rowLine = 1
@@ -36,7 +46,7 @@ public enum CSV {
         private var started = false
         private var bom: [UInt8] = []
 
-        public init() {}
+        public init(maxFields: Int = CSV.maxFieldsPerRow) { self.maxFields = maxFields }
 
         public mutating func feed(_ bytes: UnsafeRawBufferPointer, _ emit: (Row) throws -> Void) throws {
             for byte in bytes {
@@ -124,16 +134,20 @@ public enum CSV {
 
         private mutating func append(_ byte: UInt8) throws {
             field.append(byte)
-            // A field's characters are at most its bytes; only a long field needs counting.
-            if field.count > maxFieldLength, (String(bytes: field, encoding: .utf8)?.count ?? field.count) > maxFieldLength {
-                throw DomainError("line \(line): a field longer than \(maxFieldLength) characters")
+            if byte & 0xC0 != 0x80 {
+                fieldCharacters += 1
+                if fieldCharacters > maxFieldLength { throw DomainError("line \(line): a field longer than \(maxFieldLength) characters") }
             }
         }
 
         private mutating func endField() throws {
+            guard row.count < maxFields else {
+                throw DomainError("line \(rowLine): more than \(maxFields) columns; a file may have at most \(maxFields)")
+            }
             guard let text = String(bytes: field, encoding: .utf8) else { throw DomainError("line \(line): not UTF-8 text") }
             row.append(text)
             field.removeAll(keepingCapacity: true)
+            fieldCharacters = 0
             quotedField = false
             afterClosingQuote = false
         }

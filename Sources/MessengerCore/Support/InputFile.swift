@@ -15,6 +15,24 @@ public enum InputFile {
         return data
     }
 
+    /// The file, checked as `check` does, read a piece at a time (a MiB each, nil at the end) by
+    /// `body`, which is also given its size: memory stays bounded whatever the file's size. A file
+    /// that grows past `limit` while it is read is refused, not cut.
+    public static func withChunks<T>(
+        _ path: String, limit: Int = 512 << 20, _ body: (_ size: Int, _ next: () throws -> Data?) throws -> T
+    ) throws -> T {
+        let size = try check(path, limit: limit)
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw DomainError("can't read \(Display.safe(path))") }
+        defer { try? handle.close() }
+        var read = 0
+        return try body(size) {
+            let chunk = try handle.read(upToCount: 1 << 20)
+            read += chunk?.count ?? 0
+            guard read <= limit else { throw DomainError("\(Display.safe(path)) is over \(limit) bytes; the limit is \(limit)") }
+            return chunk
+        }
+    }
+
     /// A line to warn with when a file holding a secret (the app secret, a token, the verify
     /// token) can be read by its group or others, as ssh does for keys (#26); nil when only its
     /// owner can.

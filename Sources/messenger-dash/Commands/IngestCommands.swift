@@ -5,7 +5,57 @@ import WebhookServer
 
 struct ContactsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "contacts", abstract: "Contacts and their data fields.", subcommands: [Import.self, Suppressed.self, Lift.self])
+        commandName: "contacts", abstract: "Contacts and their data fields.",
+        subcommands: [Import.self, Fields.self, Suppressed.self, Lift.self])
+
+    /// #26: the account's data fields, and a way to remove one a file made by mistake.
+    struct Fields: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Data fields: list them, delete one no message uses.", subcommands: [List.self, Delete.self])
+
+        struct List: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "List data fields with their default, how many contacts have a value, and what uses them.")
+            @OptionGroup var global: GlobalOptions
+            @Flag(help: "Print JSON.") var json = false
+
+            func run() throws {
+                let uses = try Context(global).workspace(creating: false).contacts.fieldUses()
+                if json { return try printJSON(uses.map(DataFieldJSON.init)) }
+                if uses.isEmpty { return say("No data fields yet: a CSV import's header makes them.") }
+                var table = TextTable("NAME", "KIND", "DEFAULT", "CONTACTS", "USED BY")
+                for u in uses {
+                    let usedBy = u.profile.map { "profile \(Display.quoted($0))" } ?? u.programs.map(Display.quoted).joined(separator: ", ")
+                    table.add(u.field.name, u.field.isOptIn ? "opt-in" : "text", u.field.defaultValue, "\(u.contacts)", usedBy)
+                }
+                say(table.render())
+                let text = uses.filter { !$0.field.isOptIn }.count
+                say("\(text) of at most \(ContactService.maxFields) text fields.")
+            }
+        }
+
+        struct Delete: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Delete a text data field and every contact's value of it; refused while a program's message uses it.")
+            @OptionGroup var global: GlobalOptions
+            @Argument(help: "The field's name.") var name: String
+            @Flag(help: "Don't ask; delete.") var yes = false
+
+            func run() throws {
+                let contacts = try Context(global).workspace(creating: false).contacts
+                guard let use = try contacts.fieldUses().first(where: { $0.field.name.caseInsensitiveCompare(name) == .orderedSame }) else {
+                    throw DomainError("no data field named \(Display.quoted(name))")
+                }
+                // The refusals come before the question: nobody is asked to confirm what can't be done.
+                if use.profile == nil && use.programs.isEmpty {
+                    let what = "data field \(use.field.name) and its value for \(use.contacts) contact\(use.contacts == 1 ? "" : "s")"
+                    try confirmDeletion(of: what, yes: yes)
+                }
+                let values = try contacts.deleteField(use.field.name)
+                say("Deleted data field \(use.field.name) and \(values) value\(values == 1 ? "" : "s").")
+            }
+        }
+    }
 
     /// R15: who is suppressed for which page, since when, and why.
     struct Suppressed: ParsableCommand {
@@ -89,15 +139,15 @@ struct OptinsCommand: ParsableCommand {
         @Argument(help: "The JSON-lines file.") var file: String
 
         func run() throws {
-            let data = try readInputFile(file)
-            let r = try Context(global).workspace(creating: false).optIns.ingest(jsonLines: data)
+            try InputFile.check(file)  // refused before the database is opened
+            let r = try Context(global).workspace(creating: false).optIns.ingest(file: file)
             var line = "Opted in \(r.optedIn) contact\(r.optedIn == 1 ? "" : "s") (\(r.unchanged) already were)."
             if r.linked > 0 {
                 line += " \(r.linked) checkbox opt-in\(r.linked == 1 ? "" : "s") now ha\(r.linked == 1 ? "s" : "ve") a PSID."
             }
-            if !r.unknownContacts.isEmpty {
+            if let first = r.unknownContacts.first {
                 line +=
-                    " Skipped \(r.unknownContacts.count) opt-in\(r.unknownContacts.count == 1 ? "" : "s") for unknown contacts (first: \(Display.quoted(r.unknownContacts[0])))."
+                    " Skipped \(r.unknownContactCount) opt-in\(r.unknownContactCount == 1 ? "" : "s") for unknown contacts (first: \(Display.quoted(first)))."
             }
             if r.otherEvents > 0 { line += " Ignored \(r.otherEvents) event\(r.otherEvents == 1 ? "" : "s") that are not opt-ins." }
             say(line)
@@ -116,8 +166,8 @@ struct ReceiptsCommand: ParsableCommand {
         @Argument(help: "The JSON-lines file.") var file: String
 
         func run() throws {
-            let data = try readInputFile(file)
-            let r = try Context(global).workspace(creating: false).receipts.ingest(jsonLines: data)
+            try InputFile.check(file)  // refused before the database is opened
+            let r = try Context(global).workspace(creating: false).receipts.ingest(file: file)
             var line = "Marked \(r.delivered) message\(r.delivered == 1 ? "" : "s") delivered and \(r.read) read."
             if r.otherEvents > 0 { line += " Ignored \(r.otherEvents) event\(r.otherEvents == 1 ? "" : "s") that are not receipts." }
             say(line)

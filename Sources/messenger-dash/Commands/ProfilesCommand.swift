@@ -146,13 +146,7 @@ struct ProfilesCommand: ParsableCommand {
             let plan = try profiles.deletionPlan(names: names)
             let what =
                 "\(plan.profiles.count) profile\(plan.profiles.count == 1 ? "" : "s") (\(plan.profiles.map(Display.quoted).joined(separator: ", "))) and \(plan.usageRecords) usage record\(plan.usageRecords == 1 ? "" : "s"), and unsubscribe \(plan.profiles.count == 1 ? "its page" : "their pages") from the app's webhooks"
-            if !yes {
-                guard isatty(STDIN_FILENO) == 1 else {
-                    throw DomainError("deleting \(what) needs confirmation: add --yes")
-                }
-                say("Delete \(what)? Type yes to confirm: ", terminator: "")
-                guard readLine()?.lowercased() == "yes" else { throw DomainError("cancelled; nothing deleted") }
-            }
+            try confirmDeletion(of: what, yes: yes)
             let done = try profiles.delete(names: names)
             say(
                 "Deleted \(done.profiles.count) profile\(done.profiles.count == 1 ? "" : "s") and \(done.usageRecords) usage record\(done.usageRecords == 1 ? "" : "s")."
