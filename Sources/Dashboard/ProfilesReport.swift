@@ -28,7 +28,7 @@ public struct ProfilesReport {
         let calendar = workspace.calendar
         for p in profiles where p.enabled {
             let details = try workspace.stats.details(profile: p.name)
-            lines += ["", "\(Sanitizer.clean(p.name)): last 7 days", "DATE        SENT  DELIVERED  NOT SENT"]
+            lines += ["", "\(Sanitizer.clean(p.name)): last 7 days", "DATE        SENT  DELIVERED  WARNINGS"]
             for day in details.days {
                 lines.append(
                     DisplayWidth.pad(calendar.string(for: day.day), to: 10) + String(day.sent).leftAligned(6)

@@ -231,14 +231,17 @@ public final class CursesTerminal: Terminal {
     }
 
     /// Ctrl-S is "save" here, not XOFF: turn off the tty's flow control. Ctrl-Z is "undo" in the
-    /// editor, not "suspend": the tty's suspend character is turned off, so the key reaches us
-    /// (Ctrl-C still interrupts). `endwin` restores both.
+    /// editor, not "suspend": the tty's suspend character is turned off, so the key reaches us.
+    /// Ctrl-C is a key too (#27: as SIGINT it quit at once, discarding an unsaved edit and
+    /// leaving a run's contacts enrolled): the app quits by the path `q` takes, which asks. A
+    /// SIGINT sent by `kill` still restores the terminal and exits. `endwin` restores all three.
     private static func disableFlowControl() {
         var modes = termios()
         guard tcgetattr(STDIN_FILENO, &modes) == 0 else { return }
         modes.c_iflag &= ~tcflag_t(IXON)
         withUnsafeMutableBytes(of: &modes.c_cc) { cc in
             if Int(VSUSP) < cc.count { cc[Int(VSUSP)] = 0 }  // _POSIX_VDISABLE
+            if Int(VINTR) < cc.count { cc[Int(VINTR)] = 0 }
         }
         _ = tcsetattr(STDIN_FILENO, TCSANOW, &modes)
         _ = def_prog_mode()

@@ -6,6 +6,45 @@ public enum Color: Equatable, Hashable, Sendable {
     case indexed(UInt8)
     case rgb(UInt8, UInt8, UInt8)
 
+    /// The colour's red, green and blue, where it is known: an RGB colour, or an indexed one as
+    /// xterm draws it by default (the 16 ANSI colours, the 6×6×6 cube, the greys); nil for the
+    /// terminal's own default, which only the terminal knows.
+    public var rgb: (r: Double, g: Double, b: Double)? {
+        switch self {
+        case .default: return nil
+        case .rgb(let r, let g, let b): return (Double(r), Double(g), Double(b))
+        case .indexed(let i):
+            let ansi: [(Double, Double, Double)] = [
+                (0, 0, 0), (205, 0, 0), (0, 205, 0), (205, 205, 0), (0, 0, 238), (205, 0, 205), (0, 205, 205), (229, 229, 229),
+                (127, 127, 127), (255, 0, 0), (0, 255, 0), (255, 255, 0), (92, 92, 255), (255, 0, 255), (0, 255, 255), (255, 255, 255),
+            ]
+            if i < 16 { return ansi[Int(i)] }
+            if i < 232 {
+                let n = Int(i) - 16
+                let level = { (v: Int) -> Double in v == 0 ? 0 : Double(55 + v * 40) }
+                return (level(n / 36), level(n / 6 % 6), level(n % 6))
+            }
+            let grey = Double(8 + (Int(i) - 232) * 10)
+            return (grey, grey, grey)
+        }
+    }
+
+    /// WCAG 2's relative luminance, nil where the colour is the terminal's default.
+    public var luminance: Double? {
+        guard let (r, g, b) = rgb else { return nil }
+        func linear(_ c: Double) -> Double {
+            let s = c / 255
+            return s <= 0.039_28 ? s / 12.92 : Foundation.pow((s + 0.055) / 1.055, 2.4)
+        }
+        return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b)
+    }
+
+    /// WCAG 2's contrast ratio of two colours (1 to 21); nil when either is the terminal's default.
+    public static func contrast(_ a: Color, _ b: Color) -> Double? {
+        guard let la = a.luminance, let lb = b.luminance else { return nil }
+        return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
+    }
+
     /// The sixteen ANSI names, in index order.
     public static let names = [
         "black", "red", "green", "yellow", "blue", "magenta", "cyan", "white",

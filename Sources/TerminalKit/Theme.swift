@@ -57,13 +57,28 @@ public struct Theme: Equatable, Sendable {
     public var error: Style { style(.error, [.bold, .underline]) }
     public var success: Style { style(.success, .bold) }
     public var marked: Style { style(.marked, .bold) }
-    /// The cursor row: the selection colour as background, and reverse video without colour.
+    /// The cursor row: the selection colour as background, and reverse video without colour. Its
+    /// text is the theme's background or text colour, whichever reads better on the selection
+    /// (#27: the light theme drew white on pale blue, taking the background always).
     public var selection: Style {
-        depth == .none
-            ? Style(attributes: .reverse)
-            : Style(
-                foreground: color(.background) == .default ? .indexed(0) : color(.background), background: color(.selection),
-                attributes: .bold)
+        guard depth != .none else { return Style(attributes: .reverse) }
+        let background = color(.selection)
+        return Style(
+            foreground: Self.readable(on: background, preferring: [color(.background), color(.text)]), background: background,
+            attributes: .bold)
+    }
+
+    /// The colour text on `background` reads best in: the first of `preferred` (the theme's own)
+    /// with the most contrast if it reaches WCAG's 4.5:1, else black or white, whichever has more.
+    /// Where the terminal's default is involved nothing can be measured: the theme's background,
+    /// or black on a default one, as before.
+    static func readable(on background: Color, preferring preferred: [Color]) -> Color {
+        let measured = { (list: [Color]) in
+            list.compactMap { c in Color.contrast(c, background).map { (c, $0) } }.max { $0.1 < $1.1 }
+        }
+        if let best = measured(preferred), best.1 >= 4.5 { return best.0 }
+        if let best = measured([.indexed(0), .indexed(15)]), background.rgb != nil { return best.0 }
+        return preferred.first.flatMap { $0 == .default ? nil : $0 } ?? .indexed(0)
     }
 
     public func chart(_ series: Int) -> Style {

@@ -7,6 +7,12 @@ umask(0o077)
 // Every command may read the page tokens the database holds: no core dumps of them (#26).
 ProcessSafety.becomeNonDumpable()
 
+// `help WORD…` for a command that isn't there is bad usage, not the top help with exit 0 (#27).
+if let problem = HelpPath.problem(Array(CommandLine.arguments.dropFirst())) {
+    printError("messenger-dash: \(problem)")
+    exit(2)
+}
+
 do {
     var command = try MessengerDash.parseAsRoot()
     try command.run()

@@ -53,6 +53,20 @@ extension AppState {
 }
 
 extension AppState {
+    /// `r` (or `R`) on the Programs list as a person does it: the key asks for the run's preview,
+    /// the preview's dialog shows, `y` confirms; the effects of that last key (the run).
+    @discardableResult
+    mutating func runConfirmed(_ key: Key = .char("r"), messaged: Int = 10, contacts: Int = 10) -> [Effect] {
+        guard case .planRun(let name, let reenrol)? = press(key).first else { return [] }
+        _ = App.update(
+            &self,
+            .runPlanned(
+                RunPreview(
+                    program: name, profile: "Shop", sendsAs: "template orders_v1", contacts: contacts, messaged: messaged,
+                    reenrol: reenrol)))
+        return press(.char("y"))
+    }
+
     /// Puts a screen state of the test's own in place of the current one.
     mutating func replaceCurrent(_ screen: Screen) { stack[stack.count - 1] = screen }
 }

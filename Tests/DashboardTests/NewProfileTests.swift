@@ -249,7 +249,8 @@ final class ProfilePageTests: XCTestCase {
             assertGolden("profile-page-\(w)x\(h)", App.view(s))
             XCTAssertEqual(s.press(.char("y")), [.copyToClipboard(details.optInCode)])
             XCTAssertEqual(s.press(.char("d")), [.planDeletion(names: ["Northwind Shop"])])
-            s.press(.char("e"))
+            XCTAssertEqual(s.press(.char("e")), [.planDisable(names: ["Northwind Shop"])], "checked before it asks")
+            _ = App.update(&s, .disablePlanned(names: ["Northwind Shop"]))
             guard case .confirm(_, let then) = s.overlay else { return XCTFail("disable asks first") }
             XCTAssertEqual(then, .setEnabled(names: ["Northwind Shop"], enabled: false))
         }

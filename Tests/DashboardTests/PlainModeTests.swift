@@ -105,7 +105,7 @@ final class PlainModeTests: XCTestCase {
             message: "Hi @FIRSTNAME@, order @ORDERNUMBER@ shipped.", enrolled: 10, lastRunAt: nil)
         _ = App.update(&s, .programsLoaded([program]))
         assertPlain("programs", s, says: ["> Orders"])
-        s.press(.char("r"))
+        s.runConfirmed()
         _ = App.update(&s, .runProgress(name: "Orders", RunProgress(done: 2_000, total: 8_000, sent: 1_500, warned: 500), elapsed: 2))
         assertPlain("run-progress", s, says: ["2000 / 8000 contacts"])
         _ = App.update(&s, .runFinished(name: "Orders", RunSummary()))

@@ -29,14 +29,14 @@ final class ProfilesScreenTests: XCTestCase {
         XCTAssertEqual(s.profiles?.visible.map(\.name), ["Northwind Shop"])
         XCTAssertTrue(s.screenText.contains("/sho"))
         s.press(.enter)
-        XCTAssertEqual(s.profiles?.filter, "sho")
-        XCTAssertNil(s.profiles?.filterField)
+        XCTAssertEqual(s.profiles?.filter.text, "sho")
+        XCTAssertEqual(s.profiles?.filter.isTyping, false)
         s.press(.escape)
         XCTAssertEqual(s.profiles?.visible.count, 3)
         s.press(.char("/"))
         s.type("x")
         s.press(.escape)
-        XCTAssertEqual(s.profiles?.filter, "")
+        XCTAssertEqual(s.profiles?.filter.text, "")
         XCTAssertFalse(s.quitting)
     }
 
@@ -66,7 +66,13 @@ final class ProfilesScreenTests: XCTestCase {
 
     func testDisablingAsksFirstEnablingDoesNot() {
         var s = appWithProfiles()
-        XCTAssertEqual(s.press(.char("e")), [])
+        // Checked before it asks (#27): a refusal comes as a toast, with no dialog first.
+        XCTAssertEqual(s.press(.char("e")), [.planDisable(names: ["Northwind Events"])])
+        XCTAssertNil(s.overlay)
+        _ = App.update(&s, .failed("profile \"Northwind Events\" can't be disabled: it is used by the active program \"Events\""))
+        XCTAssertNil(s.overlay, "a refused disable asks nothing")
+        XCTAssertEqual(s.toast?.kind, .error)
+        _ = App.update(&s, .disablePlanned(names: ["Northwind Events"]))
         guard case .confirm(_, let then) = s.overlay else { return XCTFail("disable must ask") }
         XCTAssertEqual(then, .setEnabled(names: ["Northwind Events"], enabled: false))
         s.press(.escape)

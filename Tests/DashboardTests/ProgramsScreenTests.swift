@@ -5,18 +5,23 @@ import XCTest
 @testable import Dashboard
 @testable import MessengerCore
 
-final class ProgramsScreenTests: XCTestCase {
-    let tags: [MessageTag] = [
-        MessageTag(
-            name: "Account_update", apiName: "ACCOUNT_UPDATE", allows: "Account changes.", example: "Your password changed.",
-            contextWords: ["account", "password"], retiredNote: nil),
-        MessageTag(
-            name: "Confirmed_event_update", apiName: "CONFIRMED_EVENT_UPDATE", allows: "Event reminders.", example: "See you tomorrow.",
-            contextWords: ["event", "reminder"], retiredNote: "Retired by Meta in 2026"),
-        MessageTag(
-            name: "Post_purchase_update", apiName: "POST_PURCHASE_UPDATE", allows: "Orders.", example: "Your order shipped.",
-            contextWords: ["order", "shipped"], retiredNote: nil),
-    ]
+/// Programs and node-editor states the screen tests start from.
+protocol ProgramFixtures {}
+
+extension ProgramFixtures {
+    var tags: [MessageTag] {
+        [
+            MessageTag(
+                name: "Account_update", apiName: "ACCOUNT_UPDATE", allows: "Account changes.", example: "Your password changed.",
+                contextWords: ["account", "password"], retiredNote: nil),
+            MessageTag(
+                name: "Confirmed_event_update", apiName: "CONFIRMED_EVENT_UPDATE", allows: "Event reminders.", example: "See you tomorrow.",
+                contextWords: ["event", "reminder"], retiredNote: "Retired by Meta in 2026"),
+            MessageTag(
+                name: "Post_purchase_update", apiName: "POST_PURCHASE_UPDATE", allows: "Orders.", example: "Your order shipped.",
+                contextWords: ["order", "shipped"], retiredNote: nil),
+        ]
+    }
     var fields: [DataField] {
         [
             DataField(id: 1, name: "FBOPTIN_0001", isOptIn: true, defaultValue: ""),
@@ -31,23 +36,6 @@ final class ProgramsScreenTests: XCTestCase {
         ProgramSummary(
             id: 1, name: name, status: status, profile: "Shop", profileEnabled: true, tag: "Post_purchase_update",
             message: message, enrolled: 10, lastRunAt: nil)
-    }
-
-    /// #25: a program's schedule shows on the Programs screen: its own column on a wide screen,
-    /// a ↻ after the status on a narrow one, where the columns have no room for it.
-    func testTheScheduleShowsInTheProgramsList() {
-        for (width, needle) in [(140, "every 15m"), (80, "active ↻")] {
-            var s = appWithProfiles(width: width, height: 24)
-            s.press(.char(":"))
-            s.type("programs")
-            s.press(.enter)
-            var p = program()
-            p.schedule = .every(minutes: 15)
-            _ = App.update(&s, .programsLoaded([p, program("Notices", status: .paused)]))
-            let text = s.screenText
-            XCTAssertTrue(text.contains(needle), "\(width): \(text)")
-            XCTAssertEqual(text.components(separatedBy: "↻").count - 1, width < 110 ? 1 : 0, "only the scheduled one")
-        }
     }
 
     func editorApp(width: Int = 80, height: Int = 24) -> AppState {
@@ -67,9 +55,28 @@ final class ProgramsScreenTests: XCTestCase {
         return s
     }
 
-    var editor: (AppState) -> NodeEditorState? = {
-        if case .nodeEditor(let e) = $0.current { return e }
+    func editor(_ s: AppState) -> NodeEditorState? {
+        if case .nodeEditor(let e) = s.current { return e }
         return nil
+    }
+}
+
+final class ProgramsScreenTests: XCTestCase, ProgramFixtures {
+    /// #25: a program's schedule shows on the Programs screen: its own column on a wide screen,
+    /// a ↻ after the status on a narrow one, where the columns have no room for it.
+    func testTheScheduleShowsInTheProgramsList() {
+        for (width, needle) in [(140, "every 15m"), (80, "active ↻")] {
+            var s = appWithProfiles(width: width, height: 24)
+            s.press(.char(":"))
+            s.type("programs")
+            s.press(.enter)
+            var p = program()
+            p.schedule = .every(minutes: 15)
+            _ = App.update(&s, .programsLoaded([p, program("Notices", status: .paused)]))
+            let text = s.screenText
+            XCTAssertTrue(text.contains(needle), "\(width): \(text)")
+            XCTAssertEqual(text.components(separatedBy: "↻").count - 1, width < 110 ? 1 : 0, "only the scheduled one")
+        }
     }
 
     func testTypingUpdatesCountsPreviewAndFlags() {
@@ -286,7 +293,22 @@ final class ProgramsScreenTests: XCTestCase {
         s.type("programs")
         s.press(.enter)
         _ = App.update(&s, .programsLoaded([program()]))
-        XCTAssertEqual(s.press(.char("r")), [.runProgram(name: "Orders", reenrol: false)])
+        XCTAssertEqual(s.press(.char("r")), [.planRun(name: "Orders", reenrol: false)], "r asks first; nothing is sent")
+        XCTAssertNil(s.overlay, "the question waits for the count")
+        _ = App.update(
+            &s,
+            .runPlanned(
+                RunPreview(
+                    program: "Orders", profile: "Shop", sendsAs: "template orders_v1", contacts: 30_000, messaged: 1_295, reenrol: false)))
+        guard case .confirm(let dialog, .runProgram(name: "Orders", reenrol: false))? = s.overlay else { return XCTFail("no confirmation") }
+        XCTAssertEqual(dialog.focus, .cancel, "Enter alone sends nothing")
+        XCTAssertTrue(s.screenText.contains("Send to 1,295 opted-in contacts of \"Orders\" now"), s.screenText)
+        assertGolden("run-confirm-80x24", App.view(s))
+        XCTAssertEqual(s.press(.enter), [], "Cancel")
+        XCTAssertNil(s.overlay)
+        guard case .programs(let cancelled) = s.current else { return XCTFail("on Programs") }
+        XCTAssertNil(cancelled.run, "no run view for a run that never started")
+        XCTAssertEqual(s.runConfirmed(), [.runProgram(name: "Orders", reenrol: false)])
         _ = App.update(&s, .runProgress(name: "Orders", RunProgress(done: 2_000, total: 8_000, sent: 1_500, warned: 500), elapsed: 2))
         let text = s.screenText
         XCTAssertTrue(text.contains("2000 / 8000 contacts · 1000 a second · 6 s left"), text)
@@ -303,7 +325,7 @@ final class ProgramsScreenTests: XCTestCase {
         XCTAssertTrue(s.screenText.contains("Cancelled"))
         XCTAssertTrue(s.screenText.contains("500  no opt-in"))
         XCTAssertEqual(s.press(.enter), [.loadPrograms])
-        XCTAssertEqual(s.press(.char("R")), [.runProgram(name: "Orders", reenrol: true)])
+        XCTAssertEqual(s.runConfirmed(.char("R")), [.runProgram(name: "Orders", reenrol: true)])
         XCTAssertEqual(
             App.update(&s, .runFinished(name: "Orders", RunSummary(stoppedBecause: "program \"Orders\" is paused"))), [.loadPrograms])
         XCTAssertTrue(s.screenText.contains("Stopped: program \"Orders\" is paused"))
@@ -329,7 +351,7 @@ final class RunLifecycleTests: XCTestCase {
 
     func testASecondRunOfTheSameProgramIsRefusedEvenFromAFreshProgramsScreen() {
         var s = programsApp()
-        XCTAssertEqual(s.press(.char("r")), [.runProgram(name: "Orders", reenrol: false)])
+        XCTAssertEqual(s.runConfirmed(), [.runProgram(name: "Orders", reenrol: false)])
         // `:programs` again while it runs: the run shows over the fresh list.
         s.press(.char(":"))
         s.type("programs")
@@ -352,7 +374,7 @@ final class RunLifecycleTests: XCTestCase {
         guard case .programs(var p) = s.current else { return XCTFail("on Programs") }
         p.run = nil
         s.replaceCurrent(.programs(p))
-        XCTAssertEqual(s.press(.char("r")), [], "no second run")
+        XCTAssertEqual(s.press(.char("r")), [], "no second run, and no question about one")
         XCTAssertEqual(s.toast?.kind, .error)
         XCTAssertTrue(s.toast?.message.contains("already running") == true)
         _ = App.update(&s, .runFinished(name: "Orders", RunSummary()))
@@ -360,12 +382,12 @@ final class RunLifecycleTests: XCTestCase {
         guard case .programs(var again) = s.current else { return XCTFail("on Programs") }
         again.run = nil
         s.replaceCurrent(.programs(again))
-        XCTAssertEqual(s.press(.char("r")), [.runProgram(name: "Orders", reenrol: false)], "after it finished, it runs again")
+        XCTAssertEqual(s.runConfirmed(), [.runProgram(name: "Orders", reenrol: false)], "after it finished, it runs again")
     }
 
     func testQuittingDuringARunAsksThenStopsTheRunAndQuitsWhenItHasRecorded() {
         var s = programsApp()
-        _ = s.press(.char("r"))
+        s.runConfirmed()
         s.press(.char(":"))
         s.type("q")
         s.press(.enter)

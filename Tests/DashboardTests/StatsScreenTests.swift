@@ -91,10 +91,10 @@ final class StatsScreenTests: XCTestCase {
         XCTAssertEqual(s.press(.char("g")), [.loadContacts(query, page: .first)])
         _ = App.update(&s, .contactsLoaded(query, page: page, times: ["t0", "t1", "t2"]))
         s.press(.char("/"))
-        s.type("c1")
         var searched = query
         searched.search = "c1"
-        XCTAssertEqual(s.press(.enter), [.loadContacts(searched, page: .first)])
+        XCTAssertEqual(s.type("c1").last, .loadContacts(searched, page: .first), "filtered as you type")
+        XCTAssertEqual(s.press(.enter), [], "Enter keeps the filter")
         XCTAssertEqual(s.press(.char("x")), [.exportContacts(searched)])
         _ = App.update(&s, .contactsLoaded(searched, page: page, times: ["t0", "t1", "t2"]))
         XCTAssertEqual(s.press(.enter), [.loadContactDetail(sendID: 10)])

@@ -82,10 +82,10 @@ final class ScheduleTests: XCTestCase {
         let outcomes = try scheduler.runDue()
         XCTAssertEqual(outcomes.map(\.program), ["Orders", "Later"], "the longest overdue first (12:15 before midnight)")
         XCTAssertEqual(outcomes.map(\.result), ["sent", "skipped"])
-        XCTAssertEqual(outcomes[0].line, "2 sent, 1 not sent of 3 enrolled")
+        XCTAssertEqual(outcomes[0].line, "2 sent, 1 warning of 3 enrolled")
         XCTAssertEqual(f.transport.sent.count, 2)
         XCTAssertEqual(try scheduler.runDue(), [], "each moved on to its next time")
         XCTAssertEqual(
-            try f.workspace.schedules.all().map(\.lastResult), ["skipped: the program is draft", "2 sent, 1 not sent of 3 enrolled"])
+            try f.workspace.schedules.all().map(\.lastResult), ["skipped: the program is draft", "2 sent, 1 warning of 3 enrolled"])
     }
 }

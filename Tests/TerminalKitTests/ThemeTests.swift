@@ -18,6 +18,33 @@ final class ThemeTests: XCTestCase {
         }
     }
 
+    /// #27: every shipped theme's text reads on its background, and the cursor row's text on the
+    /// selection, at WCAG 2's 4.5:1 for text, wherever the colours are known (a theme that keeps
+    /// the terminal's own background can't be measured: the terminal picks it). Borders and
+    /// charts are not text. The light theme drew its cursor row white on pale blue (1.1:1).
+    func testEveryShippedThemesTextHasWCAGContrast() throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: themesFolder).filter { $0.hasSuffix(".toml") }
+        var measured = 0
+        for name in names {
+            let theme = try ThemeLoader.parse(file: themesFolder + "/" + name)
+            let background = theme.color(.background)
+            for key in [ThemeKey.text, .muted, .accent, .header, .warning, .error, .success, .marked] {
+                guard let ratio = Color.contrast(theme.color(key), background) else { continue }
+                measured += 1
+                XCTAssertGreaterThanOrEqual(ratio, 4.5, "\(name): \(key) on the background is \(ratio):1")
+            }
+            let selection = theme.selection
+            if let ratio = Color.contrast(selection.foreground, selection.background) {
+                measured += 1
+                XCTAssertGreaterThanOrEqual(ratio, 4.5, "\(name): the cursor row's text is \(ratio):1")
+            }
+        }
+        XCTAssertGreaterThanOrEqual(measured, 25, "the RGB and indexed themes were measured")
+        XCTAssertEqual(Color.contrast(.rgb(0, 0, 0), .rgb(255, 255, 255))!, 21, accuracy: 0.01)
+        XCTAssertEqual(Color.contrast(.indexed(15), .indexed(0))!, 21, accuracy: 0.01)
+        XCTAssertNil(Color.contrast(.default, .indexed(0)))
+    }
+
     func testColourValuesParse() {
         XCTAssertEqual(Color(parsing: "#ff8000"), .rgb(255, 128, 0))
         XCTAssertEqual(Color(parsing: "208"), .indexed(208))

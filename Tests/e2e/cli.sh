@@ -103,7 +103,7 @@ contains "nothing pending" "Asked about 0 pending templates" "$OUT"
 
 export MESSENGER_DASH_SANDBOX_LOG="$WORK/sandbox.log"
 expect 0 "programs run" -- M programs run Orders
-contains "run summary" "2 sent, 2 not sent" "$OUT"
+contains "run summary" "2 sent, 2 warnings" "$OUT"
 expect 0 "programs run again sends nothing" -- M programs run Orders
 contains "nothing twice" "0 sent" "$OUT"
 if [ "$(wc -l <"$WORK/sandbox.log")" -eq 3 ]; then ok; else fail "the sandbox was asked $(wc -l <"$WORK/sandbox.log") times, wanted 3"; fi
@@ -190,5 +190,27 @@ expect 2 "an unknown command" -- M frobnicate
 expect 2 "a missing argument" -- M profiles create
 expect 0 "help" -- "$BIN" --help
 contains "help lists commands" "profiles" "$OUT"
+contains "the demo's programs counted right" "3 programs" "$OUT"
+# #27: the rough edges, each with its own line.
+expect 2 "help for a command that isn't there" -- "$BIN" help bogus
+contains "names the commands" 'no command "bogus" here; the commands are: demo, pages' "$ERR"
+expect 2 "help for a subcommand that isn't there" -- "$BIN" help programs bogus
+expect 0 "help for one that is" -- "$BIN" help contacts fields delete
+expect 2 "a day February doesn't have" -- M stats Shop --from 2026-02-30
+contains "says why" '"2026-02-30" is no day: February 2026 has 28 days' "$ERR"
+expect 2 "a thirteenth month" -- M stats Shop --from 2026-13-01
+contains "says why" "there is no month 13" "$ERR"
+printf 'EMAIL,CITY\na@example.com,Oslo\nb@example.com,"Bergen\nc@example.com,Tromsø\n' >"$WORK/open-quote.csv"
+expect 1 "a quote opened on line 3 and never closed" -- M contacts import "$WORK/open-quote.csv"
+contains "names the line it opened on" "line 3: a quoted field opened here is never closed" "$ERR"
+printf 'EMAIL\nsolo@example.com\n' >"$WORK/one.csv"
+expect 0 "one contact" -- M contacts import "$WORK/one.csv"
+contains "in the singular" "Imported 1 contact: 1 new" "$OUT"
+long=$(printf 'x%.0s' {1..80})
+printf '{"data":[{"id":"7001","name":"%s","tasks":["MANAGE","MESSAGING"]}]}' "$long" >"$WORK/long-page.json"
+M pages import "$WORK/long-page.json" >/dev/null
+expect 0 "pages list into a pipe" -- M pages list
+grep -qF "$long" <<<"$OUT" && ok || fail "a piped table cut a cell: $OUT"
+expect 0 "contacts warnings, as the statistics call them" -- M stats Shop --contacts warnings --date "$(account_day 0)"
 
 finish

@@ -23,12 +23,22 @@ public enum App {
                 }
                 state.runningPrograms.insert(label)
             }
+            if case .planRun(let name, _) = effect, isRunning(state, name) {
+                // Nobody is asked to confirm a run that can't start.
+                state.show("\"\(name)\" is already running", kind: .error)
+                continue
+            }
             if case .runProgram(let name, _) = effect {
-                guard !state.runningPrograms.contains(where: { ProfileName.key($0) == ProfileName.key(name) }) else {
+                guard !isRunning(state, name) else {
                     state.show("\"\(name)\" is already running", kind: .error)
                     continue
                 }
                 state.runningPrograms.insert(name)
+                // The Programs screen shows the run it started, over its list.
+                if case .programs(var programs) = state.current {
+                    programs.run = ProgramsState.RunView(program: name)
+                    state.stack[state.stack.count - 1] = .programs(programs)
+                }
             }
             out.append(effect)
         }
@@ -44,6 +54,23 @@ public enum App {
                     confirmLabel: "Stop and quit"), then: .stopRunsAndQuit)
         }
         return out
+    }
+
+    /// Quitting, as `q` on the first screen, `:q` and Ctrl-C ask for it: an unsaved edit on any
+    /// screen of the stack asks first; then `guardRuns` asks about runs still going. `:q!` skips
+    /// the first question, never the second (a run's batch is recorded either way).
+    static func requestQuit(_ state: inout AppState) {
+        if let unsaved = state.stack.lazy.compactMap({ $0.model.unsavedChanges }).first {
+            state.overlay = .confirm(
+                ConfirmDialogState(title: "Unsaved changes", message: "Quit and discard \(unsaved)?", confirmLabel: "Discard and quit"),
+                then: .discardAndQuit)
+            return
+        }
+        state.quitting = true
+    }
+
+    static func isRunning(_ state: AppState, _ name: String) -> Bool {
+        state.runningPrograms.contains(where: { ProfileName.key($0) == ProfileName.key(name) })
     }
 
     /// How a stats-screen retry is named among the runs (the quit dialog lists it).
@@ -107,8 +134,14 @@ public enum App {
         return effects
     }
 
-    /// The app's share of a message from an effect.
+    /// The app's share of a message from an effect: each kind of message has one reducer, and
+    /// the others pass it by.
     private static func applyToApp(_ state: inout AppState, _ msg: Msg) -> [Effect] {
+        applyProfileMessage(&state, msg) + applyRunMessage(&state, msg) + applySaveMessage(&state, msg) + applyOtherMessage(&state, msg)
+    }
+
+    /// Profiles created, enabled, disabled, subscribed, deleted.
+    private static func applyProfileMessage(_ state: inout AppState, _ msg: Msg) -> [Effect] {
         switch msg {
         case .profilesLoaded(let profiles):
             state.profileNames = profiles.map(\.name)
@@ -118,6 +151,13 @@ public enum App {
         case .enabledChanged(let names, let enabled):
             state.show("\(enabled ? "Enabled" : "Disabled") \(ProfilesState.list(names))", kind: .success)
             return reloadEffects(for: state.current) + (state.stack.count > 1 ? [.loadProfiles] : [])
+        case .disablePlanned(let names):
+            state.overlay = .confirm(
+                ConfirmDialogState(
+                    title: "Disable",
+                    message: "Disable \(ProfilesState.list(names))? Programs can't pick a disabled profile until it is enabled again.",
+                    confirmLabel: "Disable"),
+                then: .setEnabled(names: names, enabled: false))
         case .webhooksSubscribed(let name, let fields):
             state.show("Subscribed the page of \"\(name)\" to the app's webhooks (\(fields.count) fields)", kind: .success)
             return reloadEffects(for: state.current)
@@ -136,26 +176,29 @@ public enum App {
                 kind: .success)
             if case .profilePage = state.current { state.stack.removeLast() }
             return [.loadProfiles]
-        case .exported(let path, let rows):
-            state.show("Exported \(rows) row\(rows == 1 ? "" : "s") to \(path)", kind: .success)
-        case .nodeSaved(let program):
-            state.show("Saved the Messenger node of \"\(program)\"", kind: .success)
-        case .utilityNodeSaved(_, let result, _):
-            if let latest = result.latest {
-                let approved = latest.status == .approved
-                var text = (result.submitted ? "Submitted " : "Saved; template unchanged: ") + latest.described
-                if !approved, let sending = result.sending, sending.version != latest.version {
-                    text += "; v\(sending.version) sends meanwhile"
-                }
-                state.show(text, kind: approved ? .success : .error)
-            }
+        default: break
+        }
+        return []
+    }
+
+    /// Runs and retries: the questions before them and their ends.
+    private static func applyRunMessage(_ state: inout AppState, _ msg: Msg) -> [Effect] {
+        switch msg {
         case .runFinished(let name, let summary):
             state.runningPrograms = state.runningPrograms.filter { ProfileName.key($0) != ProfileName.key(name) }
             if state.quitAfterRuns && state.runningPrograms.isEmpty { state.quitting = true }
             // The Programs screen showing the run shows its summary; elsewhere a toast says it.
             let shown = if case .programs(let s) = state.current { s.shows(runOf: name) } else { false }
-            if !shown { state.show("Run of \"\(name)\" finished: \(summary.sent) sent, \(summary.warned) not sent", kind: .success) }
+            if !shown {
+                state.show("Run of \"\(name)\" finished: \(summary.sent) sent, \(Display.count(summary.warned, "warning"))", kind: .success)
+            }
             return [.loadPrograms]
+        case .runPlanned(let preview):
+            state.overlay = .confirm(
+                ConfirmDialogState(
+                    title: preview.reenrol ? "Re-enrol and send" : "Send",
+                    message: preview.question, confirmLabel: preview.messaged > 0 ? "Send" : "Run"),
+                then: .runProgram(name: preview.program, reenrol: preview.reenrol))
         case .retryPlanned(let profile, let day, let programs, let count, let dayText):
             guard count > 0 else {
                 state.show("Nothing to retry on \(dayText): no rate limits, timeouts or unknown outcomes", kind: .info)
@@ -172,6 +215,35 @@ public enum App {
             if state.quitAfterRuns && state.runningPrograms.isEmpty { state.quitting = true }
             state.show(text, kind: failed ? .error : .success)
             return reloadEffects(for: state.current)
+        default: break
+        }
+        return []
+    }
+
+    /// What a save or an export wrote.
+    private static func applySaveMessage(_ state: inout AppState, _ msg: Msg) -> [Effect] {
+        switch msg {
+        case .exported(let path, let rows):
+            state.show("Exported \(rows) row\(rows == 1 ? "" : "s") to \(path)", kind: .success)
+        case .nodeSaved(let program):
+            state.show("Saved the Messenger node of \"\(program)\"", kind: .success)
+        case .utilityNodeSaved(_, let result, _):
+            if let latest = result.latest {
+                let approved = latest.status == .approved
+                var text = (result.submitted ? "Submitted " : "Saved; template unchanged: ") + latest.described
+                if !approved, let sending = result.sending, sending.version != latest.version {
+                    text += "; v\(sending.version) sends meanwhile"
+                }
+                state.show(text, kind: approved ? .success : .error)
+            }
+        default: break
+        }
+        return []
+    }
+
+    /// The rest: suppressions, programs, files, the clipboard, themes, refusals.
+    private static func applyOtherMessage(_ state: inout AppState, _ msg: Msg) -> [Effect] {
+        switch msg {
         case .suppressionLifted(let email, _):
             state.show("Lifted the suppression of \(email): the next run asks Facebook again", kind: .success)
         case .programChanged(let name, let active):
@@ -180,15 +252,23 @@ public enum App {
         case .fileWritten(let path):
             state.show("Wrote the opt-in code to \(path)", kind: .success)
         case .copied:
-            state.show("Copied the opt-in code to the clipboard (OSC 52)", kind: .success)
+            // The terminal never says whether it took it: the toast says what was done, and the way
+            // that works everywhere (#27).
+            state.show("Sent the opt-in code to the terminal's clipboard (OSC 52); if it isn't there, f writes it to a file", kind: .info)
         case .themeLoaded(let theme, let name, let warning):
+            // A theme that can't be loaded leaves the one on screen (#27: `:theme nope` dropped it
+            // for the default); the warning says why.
+            if let warning {
+                state.show(
+                    warning.replacingOccurrences(of: "; using the default theme", with: "; keeping \(state.themeName)"), kind: .error)
+                return []
+            }
             state.theme = state.theme.plain ? theme.plainMode() : theme
             state.themeName = name
-            if let warning { state.show(warning, kind: .error) } else { state.show("Theme \(name)") }
+            state.show("Theme \(name)")
         case .failed(let message):
             state.show(message, kind: .error)
-        default:
-            break
+        default: break
         }
         return []
     }
@@ -226,45 +306,14 @@ public enum App {
     // MARK: Keys
 
     private static func handleKey(_ state: inout AppState, _ key: Key) -> [Effect] {
-        if let overlay = state.overlay {
-            switch overlay {
-            case .help:
-                if key == .escape || key == .char("?") || key == .char("q") || key == .enter { state.overlay = nil }
-                return []
-            case .confirm(var dialog, let then):
-                switch dialog.handle(key) {
-                case .pending: state.overlay = .confirm(dialog, then: then)
-                case .cancelled: state.overlay = nil
-                case .confirmed:
-                    state.overlay = nil
-                    if then == .stopRunsAndQuit {
-                        state.quitAfterRuns = true
-                        state.show("Stopping the run after its current batch…", kind: .info)
-                        if state.runningPrograms.isEmpty { state.quitting = true }
-                    }
-                    if then == .popScreen {
-                        if state.stack.count > 1 { state.stack.removeLast() }
-                        return reloadEffects(for: state.current)
-                    }
-                    return [then]
-                }
-                return []
-            case .commandLine(var field):
-                switch key {
-                case .escape: state.overlay = nil
-                case .enter:
-                    state.overlay = nil
-                    return runCommand(&state, field.text)
-                case .tab:
-                    field = TextFieldState(complete(field.text, state: state))
-                    state.overlay = .commandLine(field)
-                default:
-                    field.handle(key)
-                    state.overlay = .commandLine(field)
-                }
-                return []
-            }
+        // Ctrl-C is quitting, from anywhere, by the path `:q` takes (#27): an unsaved edit asks,
+        // a run asks and stops after its batch. It closes what floats first; it never force-quits.
+        if key == .ctrl("c") {
+            state.overlay = nil
+            requestQuit(&state)
+            return []
         }
+        if let overlay = state.overlay { return handleOverlayKey(&state, overlay, key) }
         // The screen's text entry gets every key first.
         if state.current.isTyping { return route(&state, key) }
         switch key {
@@ -275,6 +324,62 @@ public enum App {
             state.overlay = .commandLine(TextFieldState())
             return []
         default: return route(&state, key)
+        }
+    }
+
+    /// A key while something floats over the screen: it is that overlay's.
+    private static func handleOverlayKey(_ state: inout AppState, _ overlay: Overlay, _ key: Key) -> [Effect] {
+        switch overlay {
+        case .help:
+            if key == .escape || key == .char("?") || key == .char("q") || key == .enter { state.overlay = nil }
+            return []
+        case .confirm(var dialog, let then):
+            switch dialog.handle(key) {
+            case .pending: state.overlay = .confirm(dialog, then: then)
+            case .cancelled: state.overlay = nil
+            case .confirmed:
+                state.overlay = nil
+                return confirmed(&state, then)
+            }
+            return []
+        case .commandLine(var field):
+            switch key {
+            case .escape: state.overlay = nil
+            case .enter:
+                state.overlay = nil
+                return runCommand(&state, field.text)
+            case .tab:
+                // Completed as far as the candidates agree; when they still differ, they are
+                // listed (#27: Tab on `:pro` did nothing and said nothing).
+                let completed = complete(field.text, state: state)
+                let choices = candidates(completed, state: state)
+                if completed == field.text, choices.count > 1 { state.show(choices.joined(separator: "  "), kind: .info) }
+                field = TextFieldState(completed)
+                state.overlay = .commandLine(field)
+            default:
+                field.handle(key)
+                state.overlay = .commandLine(field)
+            }
+            return []
+        }
+    }
+
+    /// What a confirmed dialog does: most run their effect; a few are the app's own.
+    private static func confirmed(_ state: inout AppState, _ then: Effect) -> [Effect] {
+        switch then {
+        case .stopRunsAndQuit:
+            state.quitAfterRuns = true
+            state.show("Stopping the run after its current batch…", kind: .info)
+            if state.runningPrograms.isEmpty { state.quitting = true }
+            return [then]
+        case .popScreen:
+            if state.stack.count > 1 { state.stack.removeLast() }
+            return reloadEffects(for: state.current)
+        case .discardAndQuit:
+            state.quitting = true
+            return []
+        default:
+            return [then]
         }
     }
 
@@ -302,7 +407,7 @@ public enum App {
             case .run(let effect): effects.append(effect)
             case .confirm(let dialog, let then): state.overlay = .confirm(dialog, then: then)
             case .toast(let message, let kind): state.show(message, kind: kind)
-            case .quit: if state.stack.count == 1 { state.quitting = true }
+            case .quit: if state.stack.count == 1 { requestQuit(&state) }
             }
         }
         return effects
@@ -315,7 +420,9 @@ public enum App {
         guard let verb = words.first else { return [] }
         let argument = words.count > 1 ? words[1].trimmingCharacters(in: .whitespaces) : ""
         switch verb {
-        case "q", "quit", "q!":
+        case "q", "quit":
+            requestQuit(&state)
+        case "q!":
             state.quitting = true
         case "profiles":
             state.stack = [state.stack[0]]
@@ -370,6 +477,14 @@ public enum App {
         return parts[0] + " " + (matches.count == 1 ? matches[0] : commonPrefix(matches, fallback: parts[1]))
     }
 
+    /// What `text` could still become: the commands it begins, or the names for its argument.
+    static func candidates(_ text: String, state: AppState) -> [String] {
+        let parts = text.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        if parts.count <= 1 { return commands.filter { $0.hasPrefix(text) && $0 != "q" } }
+        let pool = parts[0] == "stats" ? state.profileNames : parts[0] == "theme" ? state.themeNames : []
+        return pool.filter { $0.lowercased().hasPrefix(parts[1].lowercased()) }
+    }
+
     static func commonPrefix(_ words: [String], fallback: String) -> String {
         guard var prefix = words.first else { return fallback }
         for w in words.dropFirst() { while !w.hasPrefix(prefix) { prefix.removeLast() } }
@@ -412,14 +527,30 @@ public enum App {
         case .help: return [("Esc", "close help")]
         default: break
         }
-        return state.current.model.keyBar
+        // Every screen's bar ends in "? help" where `?` opens it (not while a text entry takes
+        // every key); the bar keeps it when it has to cut (`KeyBar.fitted`).
+        let bar = state.current.model.keyBar
+        if state.current.isTyping || bar.contains(where: { $0.key == "?" }) { return bar }
+        return bar + [("?", "help")]
     }
 
+    /// The help: the screen's keys, then the keys every screen has, each key once (#27: ": cmd"
+    /// and ": command line" both showed); where both name a key the screen's words win (Esc may
+    /// cancel a run there), but for `:`, whose bar label is a short "cmd".
     static func helpKeys(for state: AppState) -> [(key: String, action: String)] {
-        keys(for: state.withoutOverlay) + [
-            (":", "command line: profiles, programs, stats NAME, theme NAME, q"), ("g/G", "top / bottom"), ("PgUp/PgDn", "page"),
-            ("Esc", "back (never quits)"),
+        let everywhere: [(key: String, action: String)] = [
+            (":", "command line: profiles, programs, stats NAME, theme NAME, q (Tab completes, lists the choices)"),
+            ("g/G", "top / bottom"), ("PgUp/PgDn", "page"),
+            ("Esc", "back (never quits)"), ("q", "back; on the first screen, quit"),
+            ("Ctrl-C", "quit from anywhere (an unsaved edit or a run asks first)"),
         ]
+        var out: [(key: String, action: String)] = []
+        for binding in keys(for: state.withoutOverlay) where !out.contains(where: { $0.key == binding.key }) {
+            let general = binding.key == ":" ? everywhere.first { $0.key == ":" } : nil
+            out.append(general ?? binding)
+        }
+        for binding in everywhere where !out.contains(where: { $0.key == binding.key }) { out.append(binding) }
+        return out
     }
 }
 

@@ -17,6 +17,8 @@ public enum Effect: Equatable, Sendable {
     case cancelDeviceLogin
     case createProfile(name: String, pageID: String, enabled: Bool)
     case setEnabled(names: [String], enabled: Bool)
+    /// Checks that the profiles can be disabled (no active program uses them), for the dialog.
+    case planDisable(names: [String])
     /// Subscribes the profile's page to the app's webhooks again (`profiles subscribe`), after Meta
     /// dropped it or a subscription was refused (#24).
     case subscribeWebhooks(name: String)
@@ -38,6 +40,9 @@ public enum Effect: Equatable, Sendable {
     case saveNode(program: String, profile: String, tag: String, message: String, acceptFlags: Bool)
     /// Saves the node as a utility template: a changed text is submitted to Meta as a new version.
     case saveUtilityNode(program: String, profile: String, language: String, message: String, acceptFlags: Bool)
+    /// Counts what `r` / `R` would send, for the confirmation that names it (#27); the run starts
+    /// only from that dialog.
+    case planRun(name: String, reenrol: Bool)
     /// Runs a program in the background; progress and the summary come back as messages.
     case runProgram(name: String, reenrol: Bool = false)
     case cancelRun(name: String)
@@ -51,6 +56,9 @@ public enum Effect: Equatable, Sendable {
     case stopRunsAndQuit
     /// Not I/O: closes the current screen (what a "discard changes?" dialog confirms).
     case popScreen
+    /// Not I/O: quits, unsaved edits discarded (what "Discard and quit" confirms); a run still
+    /// asks (`App.guardRuns`).
+    case discardAndQuit
     /// Polls `PRAGMA data_version` so another process's writes show within a second.
     case checkForChanges
 }
@@ -72,6 +80,8 @@ public enum Msg: Sendable {
     case deviceLoggedIn([PageInfo], attempt: Int)
     case profileCreated(ProfileDetails)
     case enabledChanged(names: [String], enabled: Bool)
+    /// The profiles can be disabled: ask.
+    case disablePlanned(names: [String])
     /// The page of `name` is subscribed to these webhook fields.
     case webhooksSubscribed(name: String, fields: [String])
     case deletionPlanned(DeletionPlan)
@@ -90,6 +100,7 @@ public enum Msg: Sendable {
     case sampleLoaded(SampleContact?)
     case nodeSaved(program: String)
     case utilityNodeSaved(program: String, UtilityNodeResult, ProgramSummary)
+    case runPlanned(RunPreview)
     case runProgress(name: String, RunProgress, elapsed: Double)
     case runFinished(name: String, RunSummary)
     case retryPlanned(profile: String, day: DayNumber, programs: [String], count: Int, dayText: String)

@@ -118,7 +118,7 @@ public final class Runtime {
         case .checkForChanges:
             // One check at a time: a slow disk must not pile them up.
             guard watcher != nil, inbox.beginCheck() else { return }
-        case .popScreen:
+        case .popScreen, .discardAndQuit:
             return
         case .cancelRun(let name):
             runs.cancel(name)
@@ -190,7 +190,7 @@ public final class Runtime {
                     problems.append("\(program): \((error as? DomainError)?.message ?? "\(error)")")
                 }
             }
-            let text = "Retried \(retried): \(sent) sent, \(warned) not sent" + problems.map { "; " + $0 }.joined()
+            let text = "Retried \(retried): \(sent) sent, \(Display.count(warned, "warning"))" + problems.map { "; " + $0 }.joined()
             inbox.post(.retryFinished(label: label, text: text, failed: !problems.isEmpty))
         }
         onItsOwnThread(body)
@@ -250,7 +250,7 @@ public final class Runtime {
                 _ = try? workspace.compactor.compact(budget: 3)
             } catch {
                 // A refusal (a draft program, say) closes the run with its reason.
-                let message = (error as? DomainError)?.message ?? "\(error)"
+                let message = (error as? DomainError).map { $0.inDashboard ?? $0.message } ?? "\(error)"
                 inbox.post(.runFinished(name: name, RunSummary(stoppedBecause: message)))
             }
         }
@@ -338,6 +338,11 @@ public final class Runtime {
                     program: program, profile: profile, language: language,
                     message: message, acceptFlags: acceptFlags)
                 return .utilityNodeSaved(program: program, result, try workspace.programs.summary(named: program))
+            case .planDisable(let names):
+                try workspace.profiles.checkDisable(names: names)
+                return .disablePlanned(names: names)
+            case .planRun(let name, let reenrol):
+                return .runPlanned(try ProgramRunner(workspace: workspace).preview(program: name, reenrol: reenrol))
             case .planRetry(let profile, let day):
                 let programs = try workspace.retries.retryable(profile: profile, day: day)
                 return .retryPlanned(
@@ -346,11 +351,12 @@ public final class Runtime {
             case .liftSuppression(let email, let pageID, let sendID):
                 try workspace.suppressions.lift(email: email, pageID: pageID)
                 return .suppressionLifted(email: email, sendID: sendID)
-            case .copyToClipboard, .popScreen, .cancelRun, .runProgram, .retryDay, .stopRunsAndQuit, .startDeviceLogin, .cancelDeviceLogin:
+            case .copyToClipboard, .popScreen, .discardAndQuit, .cancelRun, .runProgram, .retryDay, .stopRunsAndQuit, .startDeviceLogin,
+                .cancelDeviceLogin:
                 return nil
             }
         } catch let error as DomainError {
-            return .failed(error.message)
+            return .failed(error.inDashboard ?? error.message)
         } catch {
             return .failed("\(error)")
         }

@@ -26,6 +26,9 @@ protocol ScreenModel: Sendable {
     var isTyping: Bool { get }
     /// The cursor of the screen's table, for a mouse press on a row; nil for screens without one.
     var tableCursor: Int? { get }
+    /// What quitting now would throw away ("the edit of the node of \"Orders\""), nil when
+    /// nothing: quitting asks first (#27).
+    var unsavedChanges: String? { get }
     mutating func handle(_ key: Key, _ context: ScreenContext) -> [ScreenCommand]
     /// A message from an effect; a screen takes what is its own and ignores the rest.
     mutating func receive(_ msg: Msg, _ context: ScreenContext) -> [ScreenCommand]
@@ -35,6 +38,7 @@ protocol ScreenModel: Sendable {
 extension ScreenModel {
     var isTyping: Bool { false }
     var tableCursor: Int? { nil }
+    var unsavedChanges: String? { nil }
     mutating func receive(_ msg: Msg, _ context: ScreenContext) -> [ScreenCommand] { [] }
 }
 

@@ -7,7 +7,9 @@ public struct ContactsState: Equatable, Sendable {
     public var page: ContactPage?
     public var times: [String] = []
     public var table = TableState()
-    public var searchField: TextFieldState?
+    /// `/`: filters as you type, as on every list; the database does the matching (the list is
+    /// paged), over what a row shows and the contact's names.
+    var filter = ListFilter()
     public var pageNumber = 1
     /// The newest page asked for and the one on screen (#23): rows of another search never show
     /// under this one's name, and keys pressed before its rows arrive wait for them.
@@ -29,7 +31,7 @@ public struct ContactsState: Equatable, Sendable {
     public var request: ContactPageRequest { loading.asked?.request ?? .first }
 
     public static let keys: [(key: String, action: String)] = [
-        ("j/k", "move"), ("PgUp/PgDn", "page"), ("g/G", "first/last"), ("Enter", "contact"), ("/", "search"), ("x", "export CSV"),
+        ("j/k", "move"), ("PgUp/PgDn", "page"), ("g/G", "first/last"), ("Enter", "contact"), ("/", "filter"), ("x", "export CSV"),
         ("Esc", "back"),
     ]
 
@@ -48,7 +50,7 @@ public struct ContactsState: Equatable, Sendable {
     var rowsMatchTheQuery: Bool { page != nil && loading.shows { $0.query == query } }
 
     mutating func handle(_ key: Key, _ context: ScreenContext) -> [ScreenCommand] {
-        if searchField == nil, loading.isWaiting, Self.actsOnRows(key) {
+        if !filter.isTyping, loading.isWaiting, Self.actsOnRows(key) {
             loading.hold(key)
             return []
         }
@@ -66,31 +68,18 @@ public struct ContactsState: Equatable, Sendable {
     }
 
     private mutating func handleKey(_ key: Key) -> [ScreenCommand] {
-        if var field = searchField {
-            switch key {
-            case .enter:
-                searchField = nil
-                query.search = field.text
-                pageNumber = 1
-                table.cursor = 0
-                return [load(.first)]
-            case .escape:
-                searchField = nil
-            default:
-                field.handle(key)
-                searchField = field
-            }
-            return []
+        switch filter.handle(key) {
+        case .changed:
+            query.search = filter.text
+            pageNumber = 1
+            table.cursor = 0
+            return [load(.first)]
+        case .taken: return []
+        case .notMine: break
         }
         let rows = page?.rows ?? []
         switch key {
         case .escape, .char("q"):
-            if !query.search.isEmpty {
-                query.search = ""
-                pageNumber = 1
-                table.cursor = 0
-                return [load(.first)]
-            }
             return [.pop]
         case .char("j"), .down:
             if table.cursor + 1 < rows.count {
@@ -129,7 +118,6 @@ public struct ContactsState: Equatable, Sendable {
             table.cursor = Int.max
             pageNumber = 0
             return [load(.last)]
-        case .char("/"): searchField = TextFieldState(query.search)
         case .char("x"): return [.run(.exportContacts(query))]
         case .enter:
             guard rows.indices.contains(table.cursor) else { return [] }
@@ -150,7 +138,7 @@ public struct ContactsState: Equatable, Sendable {
     func render(into buffer: inout Buffer, area: Rect, theme: Theme) {
         let parts = Layout.vertical(area, [.length(1), .fill, .length(1)])
         let kindWord =
-            ["sent": "were sent", "delivered": "were delivered", "warning": "were not sent (warnings)"][query.kind.rawValue] ?? ""
+            ["sent": "were sent", "delivered": "were delivered", "warning": "were warned (not sent)"][query.kind.rawValue] ?? ""
         Label(
             "\(query.profile) · contacts who \(kindWord) on \(AccountCalendar(timeZone: .gmt).string(for: query.day))",
             style: theme.header
@@ -177,7 +165,7 @@ public struct ContactsState: Equatable, Sendable {
                     TableColumn("STATUS", width: .length(11)), TableColumn("REASON"),
                 ],
                 source: ArrayRowSource(
-                    page.rows.enumerated().map { i, r in [i < times.count ? times[i] : "", r.email, r.status.rawValue, r.reason ?? ""] }),
+                    page.rows.enumerated().map { i, r in [i < times.count ? times[i] : "", r.email, r.status.word, r.reason ?? ""] }),
                 theme: theme
             ).render(into: &buffer, area: parts[1], state: table)
         }
@@ -186,22 +174,17 @@ public struct ContactsState: Equatable, Sendable {
 
     /// The search being typed, or where the list is: the page, the search, and what is on its way.
     private func renderStatus(into buffer: inout Buffer, area: Rect, theme: Theme) {
-        if let field = searchField {
-            TextField(theme: theme).render(into: &buffer, area: area, state: TextFieldState("/" + field.text))
-            return
-        }
         var status = pageNumber > 0 ? "page \(pageNumber)" : "last page"
         if let page, rowsMatchTheQuery {
             if page.hasPrevious { status += " · PgUp newer" }
             if page.next != nil { status += " · PgDn older" }
         }
-        if !query.search.isEmpty { status += " · search: \(query.search) (Esc clears)" }
         if loading.isWaiting {
             status += !rowsMatchTheQuery && !query.search.isEmpty ? " · searching…" : " · loading…"
             let held = loading.held.count
             if held > 0 { status += " (\(held) key\(held == 1 ? "" : "s") wait\(held == 1 ? "s" : "") for it)" }
         }
-        Label(status, style: theme.muted).render(into: &buffer, area: area)
+        filter.renderStatus(status, into: &buffer, area: area, theme: theme)
     }
 }
 
@@ -240,7 +223,7 @@ public struct ContactDetailState: Equatable, Sendable {
         line(d.messageID == nil ? "Warned" : "Sent", time, theme.text)
         if let deliveredTime { line("Delivered", deliveredTime, theme.text) }
         if let readTime { line("Read", readTime, theme.text) }
-        line("Status", d.status.rawValue, d.reason == nil ? theme.success : theme.warning)
+        line("Status", d.status.word, d.reason == nil ? theme.success : theme.warning)
         if let id = d.messageID { line("Message id", id, theme.text) }
         if let code = d.errorCode {
             line("Error", "\(code)" + (d.errorSubcode.map { "/\($0)" } ?? "") + " — " + (d.reason ?? ""), theme.error)
@@ -248,7 +231,7 @@ public struct ContactDetailState: Equatable, Sendable {
             line("Reason", reason, theme.warning)
         }
         for earlier in d.earlierAttempts {
-            line("Attempt \(earlier.attempt)", earlier.status.rawValue + (earlier.reason.map { " — \($0)" } ?? ""), theme.muted)
+            line("Attempt \(earlier.attempt)", earlier.status.word + (earlier.reason.map { " — \($0)" } ?? ""), theme.muted)
         }
         if let s = d.suppression {
             line(
@@ -277,8 +260,8 @@ public struct ContactDetailState: Equatable, Sendable {
 
 extension ContactsState: ScreenModel {
     var screen: Screen { .contacts(self) }
-    var keyBar: [(key: String, action: String)] { searchField != nil ? [("Enter", "search"), ("Esc", "cancel")] : Self.keys }
-    var isTyping: Bool { searchField != nil }
+    var keyBar: [(key: String, action: String)] { filter.isTyping ? ListFilter.typingKeys : Self.keys }
+    var isTyping: Bool { filter.isTyping }
     var tableCursor: Int? { table.cursor }
 
     mutating func receive(_ msg: Msg, _ context: ScreenContext) -> [ScreenCommand] {

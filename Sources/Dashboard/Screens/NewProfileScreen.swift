@@ -35,7 +35,7 @@ public struct NewProfileState: Equatable, Sendable {
         case .page: return [("j/k", "move"), ("Enter", "choose page"), ("Esc", "back")]
         case .status: return [("j/k", "Enabled/Disabled"), ("Enter", "save"), ("Ctrl-S", "save"), ("Esc", "back")]
         case .saving: return []
-        case .done: return [("y", "copy code (OSC 52)"), ("w", "write code to a file"), ("Enter/Esc", "done")]
+        case .done: return [("y", "copy code (OSC 52)"), ("f", "write code to a file"), ("Enter/Esc", "done")]
         }
     }
 
@@ -168,7 +168,8 @@ public struct NewProfileState: Equatable, Sendable {
         guard let created else { return [.pop] }
         switch key {
         case .char("y"): return [.run(.copyToClipboard(created.optInCode))]
-        case .char("w"): return [.run(.writeFile(name: "optin-\(created.summary.optInField).html", contents: created.optInCode + "\n"))]
+        case .char("f"), .char("w"):
+            return [.run(.writeFile(name: "optin-\(created.summary.optInField).html", contents: created.optInCode + "\n"))]
         case .enter, .escape, .char("q"): return [.pop]  // the screen below reloads: it lists the new profile
         default: return []
         }
@@ -278,6 +279,7 @@ public struct NewProfileState: Equatable, Sendable {
             line("Opt-in data field: " + created.summary.optInField, theme.accent)
             line("Contacts who click the button get a value for this field and can be sent messages.", theme.muted)
             y += 1
+            if let warning = created.optInCodeWarning { line("Warning: " + warning, theme.warning) }
             line("Opt-in code — paste it into a landing page:", theme.text)
             for codeLine in created.optInCode.components(separatedBy: "\n") { line(codeLine, theme.text, indent: 2) }
             y += 1

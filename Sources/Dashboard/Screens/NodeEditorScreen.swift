@@ -457,6 +457,7 @@ public struct NodeEditorState: Equatable, Sendable {
 extension NodeEditorState: ScreenModel {
     var screen: Screen { .nodeEditor(self) }
     var title: String { "\(program): Messenger node" + (isDirty ? " (modified)" : "") }
+    var unsavedChanges: String? { isDirty ? "the unsaved edit of the node of \"\(program)\"" : nil }
     var keyBar: [(key: String, action: String)] { Self.keys(for: self) }
     var isTyping: Bool { focus == .message || picker != nil }
 

@@ -12,7 +12,7 @@ public struct ProfilePageState: Equatable, Sendable {
 
     public static let keys: [(key: String, action: String)] = [
         ("s", "stats"), ("e", "enable/disable"), ("d", "delete"), ("w", "webhooks"), ("y", "copy opt-in code"),
-        ("Esc", "back"), ("?", "help"),
+        ("f", "code to a file"), ("Esc", "back"), ("?", "help"),
     ]
 
     mutating func handle(_ key: Key, _ context: ScreenContext) -> [ScreenCommand] {
@@ -22,17 +22,14 @@ public struct ProfilePageState: Equatable, Sendable {
         case .char("y"):
             guard let details else { return [] }
             return [.run(.copyToClipboard(details.optInCode))]
+        case .char("f"):
+            // The way that works on any terminal: OSC 52 may not reach the clipboard (#27).
+            guard let details else { return [] }
+            return [.run(.writeFile(name: "optin-\(details.summary.optInField).html", contents: details.optInCode + "\n"))]
         case .char("e"):
             guard let details else { return [] }
-            if details.summary.enabled {
-                return [
-                    .confirm(
-                        ConfirmDialogState(
-                            title: "Disable", message: "Disable \"\(name)\"? Programs can't pick it until it is enabled again.",
-                            confirmLabel: "Disable"),
-                        then: .setEnabled(names: [name], enabled: false))
-                ]
-            }
+            // Checked first (an active program refuses it), then asked, as on the list.
+            if details.summary.enabled { return [.run(.planDisable(names: [name]))] }
             return [.run(.setEnabled(names: [name], enabled: true))]
         case .char("d"): return [.run(.planDeletion(names: [name]))]
         case .char("w"):
@@ -69,24 +66,40 @@ public struct ProfilePageState: Equatable, Sendable {
         field("Facebook page", "\(s.pageName) (\(s.pageID))", theme.text)
         field("Status", s.enabled ? "Enabled" : "Disabled", s.enabled ? theme.success : theme.warning)
         field(
-            "Page connection", d.connectionError.map { "BROKEN — \($0)" } ?? "connected",
+            "Page connection", d.connectionError.map { "BROKEN: \($0)" } ?? "connected",
             d.connectionError == nil ? theme.success : theme.error)
         let facebook = Self.facebookLine(d.facebook)
         field("Facebook", facebook.text, facebook.ok ? theme.success : theme.error)
         field("Opt-in field", s.optInField, theme.accent)
-        field("Opt-in code", "press y to copy (" + String(d.optInCode.count) + " characters)", theme.text)
+        if let warning = d.optInCodeWarning {
+            field("Opt-in code", warning, theme.warning)
+        } else {
+            field("Opt-in code", "press y to copy, f for a file (" + String(d.optInCode.count) + " characters)", theme.text)
+        }
         field("Opt-in link", d.optInLink, theme.text)
         rows.y += 1
         field("Delivered, 7 days", String(s.delivered7d), theme.header)
         field("Funnel", "\(d.sent7d) sent → \(s.delivered7d) delivered → \(d.read7d) read", theme.text)
         rows.y += 1
         if d.notSent.isEmpty {
-            field("Not sent", "none in the last 7 days", theme.success)
+            field("Warnings", "none in the last 7 days", theme.success)
         } else {
-            field("Not sent", "\(s.warnings7d) in the last 7 days:", theme.warning)
-            for r in d.notSent where rows.y < left.maxY - 2 {
+            field("Warnings", "\(s.warnings7d) in the last 7 days:", theme.warning)
+            // As many reasons as fit above the note; a list cut short says how many more, and
+            // where they all are (#27: the 8th reason went without a word at 80x24).
+            let room = max(0, left.maxY - 2 - rows.y)
+            let shown = d.notSent.count <= room ? d.notSent[...] : d.notSent.prefix(max(0, room - 1))
+            for r in shown {
                 Label(String(r.count).leftPadded(7) + "  " + r.reason, style: theme.text).render(
                     into: &buffer, area: Rect(x: left.x + 2, y: rows.y, width: left.width - 2, height: 1))
+                rows.y += 1
+            }
+            if shown.count < d.notSent.count {
+                let rest = d.notSent.dropFirst(shown.count)
+                Label(
+                    "  +\(rest.count) more (\(Display.count(rest.reduce(0) { $0 + $1.count }, "contact"))): s shows them by day",
+                    style: theme.muted
+                ).render(into: &buffer, area: Rect(x: left.x + 2, y: rows.y, width: left.width - 2, height: 1))
                 rows.y += 1
             }
         }

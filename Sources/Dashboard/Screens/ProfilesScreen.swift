@@ -5,9 +5,8 @@ import TerminalKit
 public struct ProfilesState: Equatable, Sendable {
     public var all: [ProfileSummary] = []
     public var loaded = false
-    public var filter = ""
-    /// Non-nil while `/` is typing a filter.
-    public var filterField: TextFieldState?
+    /// `/`: what the list shows, filtered as you type (`ListFilter`).
+    var filter = ListFilter()
     public var table = TableState()
     /// Marked profiles, by id, so marks survive a refresh or a filter.
     public var marked: Set<Int64> = []
@@ -19,10 +18,12 @@ public struct ProfilesState: Equatable, Sendable {
 
     public var visible: [ProfileSummary] {
         guard !filter.isEmpty else { return all }
-        return all.filter {
-            $0.name.localizedCaseInsensitiveContains(filter) || $0.pageName.localizedCaseInsensitiveContains(filter)
-                || $0.optInField.localizedCaseInsensitiveContains(filter)
-        }
+        return all.filter { filter.matches(Self.cells(of: $0)) }
+    }
+
+    /// What a row shows, as the table draws it and the filter matches it.
+    static func cells(of p: ProfileSummary) -> [String] {
+        [p.name, p.pageName, p.enabled ? "Enabled" : "Disabled", p.optInField, String(p.delivered7d), String(p.warnings7d)]
     }
 
     public var current: ProfileSummary? {
@@ -52,7 +53,7 @@ public struct ProfilesState: Equatable, Sendable {
     ]
 
     mutating func handle(_ key: Key, _ context: ScreenContext) -> [ScreenCommand] {
-        if filterField == nil, loading.isWaiting, Self.actsOnRows(key) {
+        if !filter.isTyping, loading.isWaiting, Self.actsOnRows(key) {
             loading.hold(key)
             return []
         }
@@ -80,33 +81,12 @@ public struct ProfilesState: Equatable, Sendable {
     }
 
     private mutating func handleKey(_ key: Key, visibleRows: Int) -> [ScreenCommand] {
-        if var field = filterField {
-            switch key {
-            case .enter: filterField = nil
-            case .escape:
-                filterField = nil
-                filter = ""
-            default:
-                field.handle(key)
-                filterField = field
-                filter = field.text
-            }
-            table.cursor = 0
-            table.clamp(count: visible.count, visible: visibleRows)
-            return []
-        }
+        if filter.take(key, table: &table) { return [] }
         let count = visible.count
         if ListKeys.apply(key, to: &table, count: count, visible: visibleRows) { return [] }
         switch key {
-        case .char("/"):
-            filterField = TextFieldState(filter)
         case .escape:
-            if !filter.isEmpty {
-                filter = ""
-                table.clamp(count: visible.count, visible: visibleRows)
-            } else if !marked.isEmpty {
-                marked = []
-            }
+            if !marked.isEmpty { marked = [] }
         case .char(" "):
             guard let id = current?.id else { return [] }
             if marked.contains(id) { marked.remove(id) } else { marked.insert(id) }
@@ -120,17 +100,9 @@ public struct ProfilesState: Equatable, Sendable {
             let targets = self.targets
             guard !targets.isEmpty else { return [] }
             let names = targets.map(\.name)
-            // Any enabled target means "disable" (which asks first); all disabled means "enable".
-            if targets.contains(where: \.enabled) {
-                let list = Self.list(names)
-                return [
-                    .confirm(
-                        ConfirmDialogState(
-                            title: "Disable", message: "Disable \(list)? Programs can't pick a disabled profile until it is enabled again.",
-                            confirmLabel: "Disable"),
-                        then: .setEnabled(names: names, enabled: false))
-                ]
-            }
+            // Any enabled target means "disable": checked first (an active program refuses it),
+            // then asked; all disabled means "enable".
+            if targets.contains(where: \.enabled) { return [.run(.planDisable(names: names))] }
             return [.run(.setEnabled(names: names, enabled: true))]
         case .char("d"):
             let names = targets.map(\.name)
@@ -178,24 +150,12 @@ public struct ProfilesState: Equatable, Sendable {
         var t = Table(
             columns: columns,
             source: ArrayRowSource(
-                rows.map {
-                    [
-                        $0.name, $0.pageName, $0.enabled ? "Enabled" : "Disabled", $0.optInField, String($0.delivered7d),
-                        String($0.warnings7d),
-                    ]
-                }), theme: theme)
+                rows.map(Self.cells)), theme: theme)
         t.dimmedRows = Set(rows.indices.filter { !rows[$0].enabled })
         t.render(into: &buffer, area: parts[0], state: state)
         var status = "\(rows.count) of \(all.count) profiles"
         if !marked.isEmpty { status += " · \(marked.count) marked" }
-        if let field = filterField {
-            status = "/" + field.text
-            TextField(theme: theme).render(into: &buffer, area: parts[1], state: TextFieldState("/" + field.text))
-            return
-        } else if !filter.isEmpty {
-            status += " · filter: \(filter) (Esc clears)"
-        }
-        Label(status, style: theme.muted).render(into: &buffer, area: parts[1])
+        filter.renderStatus(status, into: &buffer, area: parts[1], theme: theme)
     }
 }
 
@@ -203,9 +163,9 @@ extension ProfilesState: ScreenModel {
     var screen: Screen { .profiles(self) }
     var title: String { "Profiles" }
     var keyBar: [(key: String, action: String)] {
-        filterField != nil ? [("Enter", "keep filter"), ("Esc", "clear filter")] : Self.keys
+        filter.isTyping ? ListFilter.typingKeys : Self.keys
     }
-    var isTyping: Bool { filterField != nil }
+    var isTyping: Bool { filter.isTyping }
     var tableCursor: Int? { table.cursor }
 
     mutating func receive(_ msg: Msg, _ context: ScreenContext) -> [ScreenCommand] {

@@ -11,6 +11,25 @@ public struct ProgramsState: Equatable, Sendable {
     public var table = TableState()
     /// The run in progress or just finished, shown over the list.
     public var run: RunView?
+    /// `/`: the programs shown, filtered as you type.
+    var filter = ListFilter()
+
+    /// The programs the list shows: those the filter matches (by what their row shows).
+    public var visible: [ProgramSummary] {
+        filter.isEmpty ? programs : programs.filter { filter.matches(Self.cells(of: $0, wide: true)) }
+    }
+
+    /// What a row shows; the narrow table folds the schedule into the status as ↻.
+    static func cells(of p: ProgramSummary, wide: Bool) -> [String] {
+        let lastRun =
+            p.lastRunAt.map {
+                AccountCalendar(timeZone: .gmt).timestamp(ofMillis: $0).replacingOccurrences(of: "T", with: " ")
+                    .replacingOccurrences(of: "Z", with: "")
+            } ?? "never"
+        let status = p.status.rawValue + (!wide && p.schedule != nil ? " ↻" : "")
+        let first = [p.name, status, p.profile ?? "-", p.sendsAs, String(p.enrolled)]
+        return first + (wide ? [p.schedule.map { "\($0)" } ?? "-"] : []) + [lastRun]
+    }
 
     public struct RunView: Equatable, Sendable {
         public var program: String
@@ -37,7 +56,8 @@ public struct ProgramsState: Equatable, Sendable {
     }
 
     public static let keys: [(key: String, action: String)] = [
-        ("Enter", "edit node"), ("a", "activate/pause"), ("r", "run now"), ("R", "run, re-enrol all"), ("Esc", "back"), ("?", "help"),
+        ("Enter", "edit node"), ("a", "activate/pause"), ("r", "run now"), ("R", "re-enrol all, run"), ("/", "filter"), ("Esc", "back"),
+        ("?", "help"),
     ]
     public static let runKeys: [(key: String, action: String)] = [("Esc", "cancel the run")]
     public static let summaryKeys: [(key: String, action: String)] = [("Enter/Esc", "close")]
@@ -56,7 +76,7 @@ public struct ProgramsState: Equatable, Sendable {
             }
             return []
         }
-        if loading.isWaiting, Self.actsOnRows(key) {
+        if !filter.isTyping, loading.isWaiting, Self.actsOnRows(key) {
             loading.hold(key)
             return []
         }
@@ -64,6 +84,8 @@ public struct ProgramsState: Equatable, Sendable {
     }
 
     private mutating func handleKey(_ key: Key, visibleRows: Int) -> [ScreenCommand] {
+        if filter.take(key, table: &table) { return [] }
+        let programs = visible
         let count = programs.count
         if ListKeys.apply(key, to: &table, count: count, visible: visibleRows) { return [] }
         switch key {
@@ -79,10 +101,10 @@ public struct ProgramsState: Equatable, Sendable {
             let name = programs[table.cursor].name
             return [.push(.nodeEditor(NodeEditorState(program: name))), .run(.loadNodeEditor(program: name))]
         case .char("r"), .char("R"):
+            // Nothing goes to Facebook on one keystroke (#27): the app asks first, naming how many
+            // contacts the run would message; the run view opens when the run starts.
             guard programs.indices.contains(table.cursor) else { return [] }
-            let name = programs[table.cursor].name
-            run = RunView(program: name)
-            return [.run(.runProgram(name: name, reenrol: key == .char("R")))]
+            return [.run(.planRun(name: programs[table.cursor].name, reenrol: key == .char("R")))]
         default: return []
         }
     }
@@ -93,7 +115,6 @@ public struct ProgramsState: Equatable, Sendable {
                 into: &buffer, area: area.inset(1))
             return
         }
-        let calendar = AccountCalendar(timeZone: .gmt)
         // The schedule `serve` runs it on (#25): a column of its own on a wide screen; on a narrow
         // one a ↻ after the status (the CLI's `programs list` names it).
         let wide = area.width >= 110
@@ -104,20 +125,11 @@ public struct ProgramsState: Equatable, Sendable {
         ]
         if wide { columns.append(TableColumn("SCHEDULE", width: .length(12))) }
         columns.append(TableColumn("LAST RUN (UTC)"))
-        Table(
-            columns: columns,
-            source: ArrayRowSource(
-                programs.map { p in
-                    let lastRun =
-                        p.lastRunAt.map {
-                            calendar.timestamp(ofMillis: $0).replacingOccurrences(of: "T", with: " ").replacingOccurrences(
-                                of: "Z", with: "")
-                        } ?? "never"
-                    let status = p.status.rawValue + (!wide && p.schedule != nil ? " ↻" : "")
-                    let first = [p.name, status, p.profile ?? "-", p.sendsAs, String(p.enrolled)]
-                    return first + (wide ? [p.schedule.map { "\($0)" } ?? "-"] : []) + [lastRun]
-                }), theme: theme
-        ).render(into: &buffer, area: area, state: table)
+        let rows = visible
+        let parts = Layout.vertical(area, [.fill, .length(1)])
+        Table(columns: columns, source: ArrayRowSource(rows.map { Self.cells(of: $0, wide: wide) }), theme: theme).render(
+            into: &buffer, area: parts[0], state: table)
+        filter.renderStatus("\(rows.count) of \(programs.count) programs", into: &buffer, area: parts[1], theme: theme)
         if let run { render(run, into: &buffer, area: area, theme: theme) }
     }
 
@@ -132,12 +144,29 @@ public struct ProgramsState: Equatable, Sendable {
                     summary.cancelled ? "Cancelled — the rest stays enrolled for the next run." : "Finished.",
                     summary.cancelled ? theme.warning : theme.success
                 ))
-            lines.append(
-                (
-                    "Enrolled \(summary.enrolled) · processed \(summary.processed) · sent \(summary.sent) · not sent \(summary.warned)",
-                    theme.text
-                ))
-            for r in summary.warnings.prefix(max(0, inner.height - 4)) { lines.append(("  \(r.count)  \(r.reason)", theme.text)) }
+            // One unit (#27): each contact had one outcome, sent or not; a killed run's claim
+            // recorded now counts among them, and says so.
+            let outcomes = summary.sent + summary.warned
+            var counts =
+                "\(Display.count(outcomes, "contact")): sent \(Display.grouped(summary.sent)) · warnings \(Display.grouped(summary.warned))"
+            if summary.enrolled > 0 { counts += " · \(Display.grouped(summary.enrolled)) newly enrolled" }
+            lines.append((counts, theme.text))
+            if summary.recovered > 0 {
+                lines.append(("\(Display.grouped(summary.recovered)) of them from an interrupted run, recorded now", theme.muted))
+            }
+            // The reasons, counts aligned; a list cut short says how many more it has.
+            let room = max(0, inner.height - lines.count - (summary.stoppedBecause == nil ? 0 : 1))
+            let shown = summary.warnings.count <= room ? summary.warnings : Array(summary.warnings.prefix(max(0, room - 1)))
+            let width = shown.map { String($0.count).count }.max() ?? 0
+            for r in shown { lines.append(("  " + String(r.count).leftPadded(width) + "  " + r.reason, theme.text)) }
+            if shown.count < summary.warnings.count {
+                let rest = summary.warnings.dropFirst(shown.count)
+                lines.append(
+                    (
+                        "  +\(rest.count) more reason\(rest.count == 1 ? "" : "s") (\(Display.count(rest.reduce(0) { $0 + $1.count }, "contact"))): the profile's stats list them",
+                        theme.muted
+                    ))
+            }
             if let stop = summary.stoppedBecause { lines.append(("Stopped: " + stop, theme.error)) }
         } else if let p = run.progress {
             let fraction = p.total == 0 ? 1 : Double(p.done) / Double(p.total)
@@ -147,7 +176,7 @@ public struct ProgramsState: Equatable, Sendable {
             let rate = run.elapsed > 0 ? Double(p.done) / run.elapsed : 0
             let left = rate > 0 ? Double(p.total - p.done) / rate : 0
             lines.append(("\(p.done) / \(p.total) contacts · \(Int(rate)) a second · \(Int(left.rounded())) s left", theme.text))
-            lines.append(("sent \(p.sent) · not sent \(p.warned)", theme.text))
+            lines.append(("sent \(p.sent) · warnings \(p.warned)", theme.text))
             lines.append((run.cancelling ? "Cancelling after this batch…" : "Esc cancels; what is done stays done.", theme.muted))
         } else {
             lines.append(("Starting…", theme.muted))
@@ -163,10 +192,12 @@ extension ProgramsState: ScreenModel {
     var screen: Screen { .programs(self) }
     var title: String { "Programs" }
     var keyBar: [(key: String, action: String)] {
+        if filter.isTyping { return ListFilter.typingKeys }
         guard let run else { return Self.keys }
         return run.summary == nil ? Self.runKeys : Self.summaryKeys
     }
     var tableCursor: Int? { table.cursor }
+    var isTyping: Bool { filter.isTyping }
 
     /// True when the screen shows the run of `program` (its progress and then its summary).
     func shows(runOf program: String) -> Bool { run?.program == program }
@@ -185,7 +216,7 @@ extension ProgramsState: ScreenModel {
             guard loading.accept(writesAnswered) else { return [] }
             self.programs = programs
             loaded = true
-            table.clamp(count: programs.count, visible: context.visibleRows)
+            table.clamp(count: visible.count, visible: context.visibleRows)
             let visibleRows = context.visibleRows
             return ListLoad.replay(&self, \.loading) { screen, key in screen.handleKey(key, visibleRows: visibleRows) }
         case .programChanged:

@@ -1,7 +1,7 @@
 import MessengerCore
 import TerminalKit
 
-/// Screen 4: one row per date with sent, delivered and not sent. ←/→ pick a column, Enter opens
+/// Screen 4: one row per date with sent, delivered and warnings (not sent, with the reason). ←/→ pick a column, Enter opens
 /// the contacts behind that number, `f` cycles the filter, `D` picks a day or a range, `x` exports.
 public struct StatsScreenState: Equatable, Sendable {
     public var profile: String
@@ -14,6 +14,8 @@ public struct StatsScreenState: Equatable, Sendable {
     /// The date picker, while open; `rangeStart` is the day Space marked.
     public var datePicker: PickerState?
     public var rangeStart: Int?
+    /// `/`: the days shown, filtered as you type over what their row shows (a date, a reason).
+    var textFilter = ListFilter()
     /// The newest filter and dates asked for and those the rows on screen answer (#23).
     var loading: ListLoad<Question>
 
@@ -37,22 +39,42 @@ public struct StatsScreenState: Equatable, Sendable {
         loading = ListLoad(asking: Question(filter: .all, from: nil, to: nil))
     }
 
+    /// The days the table shows: those `/` matches.
+    var visibleDays: [DayStats] {
+        guard let details else { return [] }
+        return textFilter.isEmpty ? details.days : details.days.filter { textFilter.matches(cells(of: $0)) }
+    }
+
+    /// What a day's row shows: its date, the counts of the columns the filter shows, and (where
+    /// warnings are shown) their reasons. The CSV export writes the same columns.
+    func cells(of day: DayStats) -> [String] {
+        var cells = [AccountCalendar(timeZone: .gmt).string(for: day.day)]
+        for column in countColumns {
+            cells.append(String(column.kind == .sent ? day.sent : column.kind == .delivered ? day.delivered : day.warnings))
+        }
+        if showsReasons { cells.append("  " + day.reasons.map { "\($0.reason): \($0.count)" }.joined(separator: "; ")) }
+        return cells
+    }
+
+    /// Reasons belong to warnings: with `f` on sent or delivered the column goes, as in the CSV.
+    var showsReasons: Bool { filter == .all || filter == .warnings }
+
     /// Whether the rows on screen answer the filter and dates now chosen.
     var rowsMatch: Bool { details != nil && !loading.isWaiting }
 
     public static let keys: [(key: String, action: String)] = [
-        ("←/→", "column"), ("Enter", "contacts"), ("f", "filter"), ("D", "dates"), ("R", "retry day"), ("x", "export CSV"), ("Esc", "back"),
-        ("?", "help"),
+        ("←/→", "column"), ("Enter", "contacts"), ("f", "counts"), ("/", "filter"), ("D", "dates"), ("R", "retry day"), ("x", "export CSV"),
+        ("Esc", "back"), ("?", "help"),
     ]
     public static let pickerKeys: [(key: String, action: String)] = [("Enter", "choose"), ("Space", "start a range"), ("Esc", "close")]
 
     /// The count columns the filter shows, and the contacts each one opens.
     var countColumns: [(title: String, kind: ContactKind)] {
         switch filter {
-        case .all: return [("SENT", .sent), ("DELIVERED", .delivered), ("NOT SENT", .warning)]
+        case .all: return [("SENT", .sent), ("DELIVERED", .delivered), ("WARNINGS", .warning)]
         case .sent: return [("SENT", .sent)]
         case .delivered: return [("DELIVERED", .delivered)]
-        case .warnings: return [("NOT SENT", .warning)]
+        case .warnings: return [("WARNINGS", .warning)]
         }
     }
 
@@ -81,7 +103,7 @@ public struct StatsScreenState: Equatable, Sendable {
     }
 
     mutating func handle(_ key: Key, _ context: ScreenContext) -> [ScreenCommand] {
-        if datePicker == nil, loading.isWaiting, Self.actsOnRows(key) {
+        if datePicker == nil, !textFilter.isTyping, loading.isWaiting, Self.actsOnRows(key) {
             loading.hold(key)
             return []
         }
@@ -92,7 +114,9 @@ public struct StatsScreenState: Equatable, Sendable {
     /// `visibleRows`: the table sits under the filter line, one row fewer than a full-height list.
     private mutating func handleKey(_ key: Key, visibleRows: Int) -> [ScreenCommand] {
         if datePicker != nil { return handlePicker(key) }
-        let count = details?.days.count ?? 0
+        if textFilter.take(key, table: &table) { return [] }
+        let days = visibleDays
+        let count = days.count
         if ListKeys.apply(key, to: &table, count: count, visible: visibleRows) { return [] }
         switch key {
         case .escape, .char("q"): return [.pop]
@@ -112,11 +136,11 @@ public struct StatsScreenState: Equatable, Sendable {
             return [.run(.exportStats(profile: profile, filter: filter, from: from, to: to))]
         case .char("R"):
             // The day under the cursor: its rate limits, timeouts and unknown outcomes (R16).
-            guard let details, details.days.indices.contains(table.cursor) else { return [] }
-            return [.run(.planRetry(profile: profile, day: details.days[table.cursor].day))]
+            guard days.indices.contains(table.cursor) else { return [] }
+            return [.run(.planRetry(profile: profile, day: days[table.cursor].day))]
         case .enter:
-            guard let details, details.days.indices.contains(table.cursor), countColumns.indices.contains(table.column) else { return [] }
-            let day = details.days[table.cursor].day
+            guard days.indices.contains(table.cursor), countColumns.indices.contains(table.column) else { return [] }
+            let day = days[table.cursor].day
             let kind = countColumns[table.column].kind
             let query = ContactsQuery(profile: profile, kind: kind, day: day, pageSize: max(5, visibleRows - 1))
             return [.push(.contacts(ContactsState(query: query))), .run(.loadContacts(query, page: .first))]
@@ -178,21 +202,18 @@ public struct StatsScreenState: Equatable, Sendable {
         }
         let calendar = AccountCalendar(timeZone: .gmt)
         let parts = Layout.vertical(area, [.length(1), .fill])
-        Label(
-            "\(details.profile) · \(calendar.string(for: details.from)) to \(calendar.string(for: details.to)) · filter: \(filter.rawValue) · Enter on a number lists its contacts",
-            style: theme.header
-        ).render(into: &buffer, area: parts[0])
+        if textFilter.isTyping || !textFilter.isEmpty {
+            textFilter.renderStatus("\(visibleDays.count) of \(details.days.count) days", into: &buffer, area: parts[0], theme: theme)
+        } else {
+            Label(
+                "\(details.profile) · \(calendar.string(for: details.from)) to \(calendar.string(for: details.to)) · filter: \(filter.rawValue) · Enter on a number lists its contacts",
+                style: theme.header
+            ).render(into: &buffer, area: parts[0])
+        }
         var columns = [TableColumn("DATE", width: .length(12))]
         for column in countColumns { columns.append(TableColumn(column.title, width: .length(11), alignment: .right)) }
-        columns.append(TableColumn("  REASONS"))
-        let rows = details.days.map { day -> [String] in
-            var cells = [calendar.string(for: day.day)]
-            for column in countColumns {
-                cells.append(String(column.kind == .sent ? day.sent : column.kind == .delivered ? day.delivered : day.warnings))
-            }
-            cells.append("  " + day.reasons.map { "\($0.reason): \($0.count)" }.joined(separator: "; "))
-            return cells
-        }
+        if showsReasons { columns.append(TableColumn("  REASONS")) }
+        let rows = visibleDays.map(cells)
         var state = table
         state.column = table.column + 1
         var t = Table(columns: columns, source: ArrayRowSource(rows), theme: theme)
@@ -212,8 +233,10 @@ public struct StatsScreenState: Equatable, Sendable {
 
 extension StatsScreenState: ScreenModel {
     var screen: Screen { .stats(self) }
-    var keyBar: [(key: String, action: String)] { datePicker != nil ? Self.pickerKeys : Self.keys }
-    var isTyping: Bool { datePicker != nil }
+    var keyBar: [(key: String, action: String)] {
+        datePicker != nil ? Self.pickerKeys : textFilter.isTyping ? ListFilter.typingKeys : Self.keys
+    }
+    var isTyping: Bool { datePicker != nil || textFilter.isTyping }
     var tableCursor: Int? { table.cursor }
 
     mutating func receive(_ msg: Msg, _ context: ScreenContext) -> [ScreenCommand] {
@@ -222,7 +245,7 @@ extension StatsScreenState: ScreenModel {
         else { return [] }
         self.details = details
         self.today = today
-        table.clamp(count: details.days.count, visible: context.visibleRows)
+        table.clamp(count: visibleDays.count, visible: context.visibleRows)
         let visibleRows = context.visibleRows - 1
         return ListLoad.replay(&self, \.loading) { screen, key in screen.handleKey(key, visibleRows: visibleRows) }
     }

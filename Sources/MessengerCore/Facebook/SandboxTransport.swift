@@ -4,7 +4,9 @@ import Foundation
 /// PSID, so a run gives the same results every time:
 ///
 /// - a PSID ending in `99551` gets 551 (person unavailable), `99278` gets 10/2018278 (outside the
-///   window), `99100` gets 100/2018001 (no matching user), `99613` gets 613 (rate limit: on a
+///   window) for a tagged message and 10 (permission denied) for a utility template, which has no
+///   window (#27: a template was answered a tag's error; Meta documents no template-specific code
+///   for a person the page may not message), `99100` gets 100/2018001 (no matching user), `99613` gets 613 (rate limit: on a
 ///   message's first attempt only, as a rate limit passes; a retry goes through) and `99190` gets
 ///   190 (invalid token), `x1893063` (no numeric PSID ends so) gets 10/1893063 (the page restricted from sending); any other
 ///   PSID is accepted;
@@ -41,6 +43,7 @@ public struct SandboxTransport: Transport {
         }
         for rule in Self.errorSuffixes where message.recipientPSID.hasSuffix(rule.suffix) {
             if rule.code == 613 && message.attempt > 1 { break }
+            if rule.code == 10 && rule.subcode == 2_018_278 && message.utility != nil { return .failed(GraphError(code: 10, subcode: nil)) }
             return .failed(GraphError(code: rule.code, subcode: rule.subcode))
         }
         let attempt = message.attempt > 1 ? "/" + String(message.attempt) : ""

@@ -108,7 +108,9 @@ public enum Demo {
         progress?("contacts")
         try workspace.contacts.ensureField("FIRSTNAME", defaultValue: "there")
         try workspace.contacts.ensureField("LASTNAME")
-        try workspace.contacts.ensureField("ORDERNUMBER", defaultValue: "your order")
+        // The default reads in the number's place: "order you placed has shipped" (#27: the
+        // message said "your order your order has shipped").
+        try workspace.contacts.ensureField("ORDERNUMBER", defaultValue: "you placed")
         try workspace.contacts.ensureField("EVENTDATE", defaultValue: "soon")
         let firstNames = [
             "Ada", "Grace", "Linus", "Yuki", "Ines", "Omar", "Priya", "Chen", "Zoë", "Mateo", "Aiko", "Sven", "Amara", "Kofi", "Lena",
@@ -148,7 +150,7 @@ public enum Demo {
         try workspace.programs.create(name: activeProgram)
         try workspace.programs.setUtilityNode(
             program: activeProgram, profile: mainProfile,
-            message: "Hi @FIRSTNAME@, your order @ORDERNUMBER@ has shipped. Track the parcel from your account page.",
+            message: "Hi @FIRSTNAME@, order @ORDERNUMBER@ has shipped. Track the parcel from your account page.",
             acceptFlags: false)
         try workspace.programs.activate(name: activeProgram)
         try workspace.programs.create(name: otherProgram)

@@ -34,6 +34,11 @@ public struct ProfileDetails: Equatable, Sendable {
     public var optInLink: String { OptInCode.link(pageID: summary.pageID) }
     /// The connection to Facebook as last known (no call is made to read it), for one line (#24).
     public var facebook = FacebookState()
+    /// Set when the code can't work on Facebook: it carries the sandbox's placeholder app id
+    /// while the workspace talks to the real Graph API (#27: it did so without a word).
+    public var optInCodeWarning: String?
+    public static let placeholderAppIDWarning =
+        "the opt-in code carries the placeholder app id \(Settings.sandboxAppID): set app_id in config.toml to your Meta app's id"
 }
 
 /// The page's token, permissions, webhooks and last event, as stored; `doctor` asks Facebook.
@@ -97,18 +102,22 @@ public struct ProfileService: Sendable {
         let window = workspace.calendar.window(today: workspace.today)
         return try database.read { db in
             let id = try Self.id(db, named: name)
-            return try Self.details(db, id: id, window: window, appID: workspace.appID, now: workspace.clock.nowMillis())
+            return try Self.details(
+                db, id: id, window: window, appID: workspace.appID, now: workspace.clock.nowMillis(), realGraph: workspace.graph != nil)
         }
     }
 
     public func details(id: Int64) throws -> ProfileDetails {
         let window = workspace.calendar.window(today: workspace.today)
         return try database.read { db in
-            try Self.details(db, id: id, window: window, appID: workspace.appID, now: workspace.clock.nowMillis())
+            try Self.details(
+                db, id: id, window: window, appID: workspace.appID, now: workspace.clock.nowMillis(), realGraph: workspace.graph != nil)
         }
     }
 
-    static func details(_ db: Database, id: Int64, window: ClosedRange<DayNumber>, appID: String, now: Int64) throws -> ProfileDetails {
+    static func details(
+        _ db: Database, id: Int64, window: ClosedRange<DayNumber>, appID: String, now: Int64, realGraph: Bool = false
+    ) throws -> ProfileDetails {
         guard
             let row = try Row.fetchOne(
                 db, sql: summarySQL + " WHERE profile.id = ?", arguments: [window.lowerBound, window.upperBound, id])
@@ -137,6 +146,7 @@ public struct ProfileService: Sendable {
             summary: summary, optInCode: OptInCode.html(appID: appID, pageID: summary.pageID),
             sent7d: sent, read7d: read, notSent: reasons, connectionError: row["connection_error"])
         details.facebook = try facebookState(db, pageID: summary.pageID, connectionError: row["connection_error"], now: now)
+        if realGraph && appID == Settings.sandboxAppID { details.optInCodeWarning = ProfileDetails.placeholderAppIDWarning }
         return details
     }
 
@@ -242,6 +252,14 @@ public struct ProfileService: Sendable {
     }
 
     // MARK: Enable, disable, delete (R10)
+
+    /// Refuses, as `setEnabled(false, …)` would, without changing anything: the dashboard checks
+    /// before it asks (#27: its dialog asked first, then refused).
+    public func checkDisable(names: [String]) throws {
+        try database.read { db in
+            try Self.refuseIfInActivePrograms(db, ids: try names.map { try Self.id(db, named: $0) }, action: "disabled")
+        }
+    }
 
     public func setEnabled(_ enabled: Bool, names: [String]) throws {
         try database.write { db in

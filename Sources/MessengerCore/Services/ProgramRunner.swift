@@ -136,6 +136,10 @@ public struct ProgramRunner: Sendable {
             }
         }
         let (plan, total) = try start(program: name, reenrol: reenrol, selection: selection, summary: &summary, reasons: &reasons)
+        // Progress counts contacts, one outcome each (#27: "3000 / 30000 contacts" beside 3,348
+        // outcomes): the contacts whose dead claim recovery just recorded are done before the
+        // loop starts, so sent + not sent = done in every report.
+        let recovered = summary.sent + reasons.values.reduce(0, +)
         try checkpointed(checkpointer)
         var done = 0
         var completed = false
@@ -160,12 +164,21 @@ public struct ProgramRunner: Sendable {
         try checkpointed(checkpointer)
         while let current = next {
             let messages = current.messages
+            // A Graph batch is 15 s of messages: the answers show as they come, not once a batch.
+            let live = progress.map { report in
+                LiveProgress(
+                    done: recovered + done, total: recovered + total, sent: summary.sent, warned: reasons.values.reduce(0, +),
+                    report: report)
+            }
             let results =
                 messages.isEmpty
                 ? []
                 : workspace.transport.send(
                     batch: messages, asking: { i in journal.asking(messages[i]) },
-                    answered: { i, result in journal.answered(messages[i], result) })
+                    answered: { i, result in
+                        journal.answered(messages[i], result)
+                        live?.answered(result)
+                    })
             let brokenToken = results.refusedToken
             let cancelled = brokenToken == nil && shouldCancel?() == true
             next = nil
@@ -179,7 +192,9 @@ public struct ProgramRunner: Sendable {
             try checkpointed(checkpointer)
             done += current.count
             summary.processed = done
-            progress?(RunProgress(done: done, total: total, sent: summary.sent, warned: reasons.values.reduce(0, +)))
+            live?.stop()
+            progress?(
+                RunProgress(done: recovered + done, total: recovered + total, sent: summary.sent, warned: reasons.values.reduce(0, +)))
             if let broken = brokenToken {
                 try workspace.pages.markStopped(pageID: plan.pageID, by: broken)
                 summary.stoppedBecause = broken.reason
@@ -190,6 +205,42 @@ public struct ProgramRunner: Sendable {
         journal.close()
         summary.warnings = ReasonCount.list(reasons)
         return summary
+    }
+
+    /// The answers of a batch as they come, reported five times a second at most; the batch's
+    /// record replaces them with what was written (`stop`, then the runner's own report).
+    final class LiveProgress: @unchecked Sendable {
+        private let lock = NSLock()
+        private let base: RunProgress
+        private let report: @Sendable (RunProgress) -> Void
+        private var answers = 0
+        private var sent = 0
+        private var last = Date.distantPast
+        private var stopped = false
+
+        init(done: Int, total: Int, sent: Int, warned: Int, report: @escaping @Sendable (RunProgress) -> Void) {
+            base = RunProgress(done: done, total: total, sent: sent, warned: warned)
+            self.report = report
+        }
+
+        func answered(_ result: SendResult) {
+            lock.lock()
+            defer { lock.unlock() }
+            answers += 1
+            if case .sent = result { sent += 1 }
+            let now = Date()
+            guard !stopped, now.timeIntervalSince(last) >= 0.2 else { return }
+            last = now
+            report(
+                RunProgress(
+                    done: base.done + answers, total: base.total, sent: base.sent + sent, warned: base.warned + answers - sent))
+        }
+
+        func stop() {
+            lock.lock()
+            stopped = true
+            lock.unlock()
+        }
     }
 
     // MARK: Start: lease, recovery, enrolment

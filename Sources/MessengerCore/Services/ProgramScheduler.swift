@@ -31,7 +31,7 @@ public struct ProgramScheduler: Sendable {
                     let summary = try ProgramRunner(workspace: workspace).run(program: scheduled.program, shouldCancel: shouldCancel)
                     outcome = Outcome(
                         program: scheduled.program, result: summary.cancelled ? "cancelled" : "sent",
-                        line: "\(summary.sent) sent, \(summary.warned) not sent of \(summary.enrolled) enrolled"
+                        line: "\(summary.sent) sent, \(Display.count(summary.warned, "warning")) of \(summary.enrolled) enrolled"
                             + (summary.cancelled ? " (stopped: the rest goes next time)" : ""))
                 }
             } catch {

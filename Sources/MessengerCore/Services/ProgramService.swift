@@ -227,9 +227,10 @@ public struct ProgramService: Sendable {
                 throw DomainError("program \(name) can't be \(doing): its Messenger node has no tag")
             }
             if let retired = program.tagRetired {
+                let why = "program \(name) can't be \(doing): its tag \(tag) was \(retired) by Meta; convert it to a utility template"
                 throw DomainError(
-                    "program \(name) can't be \(doing): its tag \(tag) was \(retired) by Meta; convert it to a utility template with `messenger-dash programs convert \(Self.shellQuoted(program.name))`"
-                )
+                    why + " with `messenger-dash programs convert \(Self.shellQuoted(program.name))`",
+                    inDashboard: why + ": Enter opens its node, u converts it")
             }
         case .utility:
             guard program.sendingTemplate == nil else { return }

@@ -146,8 +146,9 @@ public struct StatsService: Sendable {
         try contacts(profile: name, kind: kind, day: day, page: cursor.map { .after($0) } ?? .first, limit: limit)
     }
 
-    /// One page of the contacts behind a number, newest first; `search` keeps contacts whose email,
-    /// first or last name contains it.
+    /// One page of the contacts behind a number, newest first; `search` keeps the rows whose
+    /// email, status or reason (what the list shows), or the contact's first or last name,
+    /// contains it.
     public func contacts(
         profile name: String, kind: ContactKind, day: DayNumber, page: ContactPageRequest,
         search: String = "", limit: Int = 50
@@ -178,11 +179,11 @@ public struct StatsService: Sendable {
                 + search.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
                 .replacingOccurrences(of: "_", with: "\\_") + "%"
             filter = """
-                 AND (contact.email LIKE ? ESCAPE '\\' OR EXISTS (
+                 AND (contact.email LIKE ? ESCAPE '\\' OR send.status LIKE ? ESCAPE '\\' OR send.reason LIKE ? ESCAPE '\\' OR EXISTS (
                     SELECT 1 FROM contact_value v JOIN data_field f ON f.id = v.field_id
                     WHERE v.contact_id = send.contact_id AND f.name IN ('FIRSTNAME', 'LASTNAME') AND v.value LIKE ? ESCAPE '\\'))
                 """
-            arguments += [pattern, pattern]
+            arguments += [pattern, pattern, pattern, pattern]
         }
         var keyset = ""
         var ascending = false

@@ -25,6 +25,21 @@ public enum SendStatus: String, Sendable, CaseIterable, DatabaseValueConvertible
     case noOptIn = "no_optin"
     case suppressed
     case tooLong = "too_long"
+
+    /// The state as a person reads it: a word, not the stored code (#27: the contacts list
+    /// showed `no_optin`). JSON and CSV keep the code, which scripts match on.
+    public var word: String {
+        switch self {
+        case .sent: return "sent"
+        case .delivered: return "delivered"
+        case .read: return "read"
+        case .failed: return "failed"
+        case .unknown: return "unknown"
+        case .noOptIn: return "no opt-in"
+        case .suppressed: return "suppressed"
+        case .tooLong: return "too long"
+        }
+    }
 }
 
 /// The outcome a `daily_stat` count is kept under (R8, R9).

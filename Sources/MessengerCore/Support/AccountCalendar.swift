@@ -59,6 +59,28 @@ public struct AccountCalendar: Sendable {
     }
 
     /// Parses `YYYY-MM-DD`; nil when the text is not a real calendar date.
+    /// Why `text` is no day, in a phrase for "--from …": nil when it is one (#27: 2026-02-30 was
+    /// told it "must be a date written YYYY-MM-DD").
+    public static func dayProblem(_ text: String) -> String? {
+        let pieces = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard pieces.count == 3, pieces[0].count == 4, pieces[1].count == 2, pieces[2].count == 2,
+            let y = Int(pieces[0]), let m = Int(pieces[1]), let d = Int(pieces[2]), y > 0
+        else { return "must be a date written YYYY-MM-DD, not \(Display.quoted(text))" }
+        guard (1...12).contains(m) else { return "\(Display.quoted(text)) is no day: there is no month \(m)" }
+        var first = DateComponents()
+        first.year = y
+        first.month = m
+        first.day = 1
+        let length = Self.utc.date(from: first).flatMap { Self.utc.range(of: .day, in: .month, for: $0)?.count } ?? 31
+        guard (1...length).contains(d) else {
+            let month = [
+                "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December",
+            ][m - 1]
+            return "\(Display.quoted(text)) is no day: \(month) \(y) has \(length) days"
+        }
+        return nil
+    }
+
     public func parseDay(_ text: String) -> DayNumber? {
         let pieces = text.split(separator: "-", omittingEmptySubsequences: false)
         guard pieces.count == 3, pieces[0].count == 4, pieces[1].count == 2, pieces[2].count == 2,

@@ -39,6 +39,9 @@ public enum CSV {
         private var line = 1
         private var rowLine = 1
         private var inQuotes = false
+        /// The line a quoted field opened on: where an unclosed one is reported (#27: a quote
+        /// opened on line 3 was reported on line 5, the end of the file).
+        private var quoteLine = 1
         private var quotedField = false
         private var afterClosingQuote = false
         private var quoteInQuotes = false  // a quote seen inside quotes: a doubled one, or the close
@@ -80,7 +83,7 @@ public enum CSV {
                 afterClosingQuote = true
             }
             if pendingCR { throw DomainError("line \(line): a carriage return outside quotes must end a line (CRLF)") }
-            if inQuotes { throw DomainError("line \(line): a quoted field is never closed") }
+            if inQuotes { throw DomainError("line \(quoteLine): a quoted field opened here is never closed") }
             if !field.isEmpty || quotedField || !row.isEmpty {
                 try endField()
                 try emit(Row(fields: row, line: rowLine))
@@ -126,6 +129,7 @@ public enum CSV {
                 }
                 inQuotes = true
                 quotedField = true
+                quoteLine = line
             default:
                 if afterClosingQuote { throw DomainError("line \(line): text after a closing quote") }
                 try append(byte)

@@ -7,6 +7,22 @@ public enum Display {
         "\"" + safe(text) + "\""
     }
 
+    /// "1 contact", "1,295 contacts": a count with its noun, thousands grouped, as people read them.
+    public static func count(_ n: Int, _ noun: String) -> String {
+        grouped(n) + " " + noun + (n == 1 ? "" : "s")
+    }
+
+    /// 1295 → "1,295" (whatever the process's locale: the screens are in English).
+    public static func grouped(_ n: Int) -> String {
+        let digits = String(n.magnitude)
+        var out = ""
+        for (i, d) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out += "," }
+            out.append(d)
+        }
+        return (n < 0 ? "-" : "") + out
+    }
+
     /// A name as a shell word, for a command line to copy: single-quoted, made safe.
     public static func shellQuoted(_ text: String) -> String {
         "'" + safe(text).replacingOccurrences(of: "'", with: "'\\''") + "'"

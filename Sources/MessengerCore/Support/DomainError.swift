@@ -5,10 +5,14 @@ public struct DomainError: Error, Equatable, CustomStringConvertible, Sendable {
     /// The store failed (busy, full, I/O): nothing was decided against the input, and trying
     /// again later may work. A webhook answers 503 for it, so Facebook delivers again.
     public let isStorageFailure: Bool
+    /// The same refusal for the dashboard, when its fix is a key there rather than a command
+    /// (#27: the dashboard named `programs convert` where `u` does it).
+    public let inDashboard: String?
 
-    public init(_ message: String, isStorageFailure: Bool = false) {
+    public init(_ message: String, isStorageFailure: Bool = false, inDashboard: String? = nil) {
         self.message = message
         self.isStorageFailure = isStorageFailure
+        self.inDashboard = inDashboard
     }
 
     public var description: String { message }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The bottom bar: the keys that work on this screen.
 public struct KeyBar {
     public var bindings: [(key: String, action: String)]
@@ -12,15 +14,33 @@ public struct KeyBar {
         guard !area.isEmpty else { return }
         buffer.fill(area.row(0), style: theme.muted)
         var x = area.x
-        for binding in bindings {
-            let needed = DisplayWidth.of(binding.key) + DisplayWidth.of(binding.action) + 1
-            guard x + needed <= area.maxX else { break }
+        for binding in Self.fitted(bindings, width: area.width) {
             let start = x
             x += buffer.write(binding.key, x: x, y: area.y, style: theme.accent)
-            x += buffer.write(" " + binding.action, x: x, y: area.y, style: theme.muted)
+            if !binding.action.isEmpty { x += buffer.write(" " + binding.action, x: x, y: area.y, style: theme.muted) }
             if let key = Key(label: binding.key) { buffer.region(Rect(x: start, y: area.y, width: x - start, height: 1), .key(key)) }
             x += buffer.write("  ", x: x, y: area.y, style: theme.muted)
         }
+    }
+
+    /// The bindings as they fit in `width` (#27: at 80 columns "Esc back  ? help" fell off the end
+    /// unsaid): whole; else each action's first word ("edit node" → "edit"); else the last ones
+    /// dropped for a "…", "? help" always kept last, as the help lists every key.
+    public static func fitted(_ bindings: [(key: String, action: String)], width: Int) -> [(key: String, action: String)] {
+        func size(_ list: [(key: String, action: String)]) -> Int {
+            list.reduce(0) { $0 + DisplayWidth.of($1.key) + ($1.action.isEmpty ? 0 : 1 + DisplayWidth.of($1.action)) + 2 } - 2
+        }
+        if size(bindings) <= width { return bindings }
+        let short = bindings.map { b -> (key: String, action: String) in
+            let first = b.action.split(separator: " ").first.map(String.init) ?? b.action
+            return (b.key, first.trimmingCharacters(in: CharacterSet(charactersIn: ",;:")))
+        }
+        if size(short) <= width { return short }
+        let help = short.last { $0.key == "?" }
+        var kept = short.filter { $0.key != "?" }
+        let tail: [(key: String, action: String)] = [("…", "")] + (help.map { [$0] } ?? [])
+        while !kept.isEmpty && size(kept + tail) > width { kept.removeLast() }
+        return kept + tail
     }
 }
 

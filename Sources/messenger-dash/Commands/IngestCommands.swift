@@ -121,7 +121,7 @@ struct ContactsCommand: ParsableCommand {
             let r = try workspace.contacts.importCSV(file: file, progress: progress)
             if progress != nil { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             var line =
-                "Imported \(r.created + r.updated) contacts: \(r.created) new, \(r.updated) updated, \(r.optInsSet) opt-in values set."
+                "Imported \(Display.count(r.created + r.updated, "contact")): \(r.created) new, \(r.updated) updated, \(Display.count(r.optInsSet, "opt-in value")) set."
             if !r.fieldsCreated.isEmpty { line += " New data fields: \(r.fieldsCreated.joined(separator: ", "))." }
             say(line)
         }
@@ -250,7 +250,7 @@ struct WebhookOptions: ParsableArguments {
 
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "demo", abstract: "Build a demo workspace (pages, 3 profiles, contacts, 2 programs, 7 days of runs and receipts).")
+        commandName: "demo", abstract: "Build a demo workspace (pages, 3 profiles, contacts, 3 programs, 7 days of runs and receipts).")
     @OptionGroup var global: GlobalOptions
     @Option(help: "How many contacts.") var contacts = 2_000
     @Option(help: "The seed; the same seed gives the same database.") var seed: UInt64 = 1

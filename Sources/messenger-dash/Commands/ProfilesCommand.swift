@@ -44,7 +44,7 @@ struct ProfilesCommand: ParsableCommand {
                 Profile          \(Display.safe(s.name))
                 Facebook page    \(Display.safe(s.pageName)) (\(s.pageID))
                 Status           \(s.enabled ? "Enabled" : "Disabled")
-                Page connection  \(d.connectionError.map { "BROKEN: \($0)" } ?? "ok")
+                Page connection  \(d.connectionError.map { "BROKEN: \($0)" } ?? "connected")
                 Webhooks         \(Self.describe(hooks, name: s.name))
                 Opt-in field     \(s.optInField)
                 Last 7 days      \(d.sent7d) sent, \(s.delivered7d) delivered, \(d.read7d) read, \(s.warnings7d) not sent
@@ -56,6 +56,7 @@ struct ProfilesCommand: ParsableCommand {
                 out += "Not sent\n"
                 for r in d.notSent { out += "  \(String(r.count).leftPad(7))  \(r.reason)\n" }
             }
+            if let warning = d.optInCodeWarning { printError("warning: " + warning) }
             out += "\nOpt-in code (paste into a landing page):\n\(d.optInCode)\n"
             out += "\nOpt-in link (m.me; @EMAIL@ is the contact's email, URL-encoded):\n\(d.optInLink)\n\n\(ProfileDetails.repliesNote)"
             say(out)
@@ -101,6 +102,7 @@ struct ProfilesCommand: ParsableCommand {
                 "Created profile \(Display.quoted(d.summary.name)) on page \(Display.safe(d.summary.pageName)) (\(d.summary.enabled ? "Enabled" : "Disabled"))."
             )
             say("Opt-in field: \(d.summary.optInField)")
+            if let warning = d.optInCodeWarning { printError("warning: " + warning) }
             say("Opt-in code:\n\(d.optInCode)")
         }
     }

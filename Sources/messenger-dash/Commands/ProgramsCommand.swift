@@ -254,7 +254,7 @@ struct ProgramsCommand: ParsableCommand {
                 switch outcome {
                 case .success(let s):
                     say(
-                        "\(name): enrolled \(s.enrolled); processed \(s.processed): \(s.sent) sent, \(s.warned) not sent."
+                        "\(name): enrolled \(s.enrolled); processed \(s.processed): \(s.sent) sent, \(Display.count(s.warned, "warning"))."
                             + (s.stoppedBecause.map { " Stopped: \($0)" } ?? ""))
                     if s.stoppedBecause != nil { failed += 1 }
                 case .failure(let error):
@@ -287,7 +287,7 @@ struct ProgramsCommand: ParsableCommand {
             if verbose { progress = { p in FileHandle.standardError.write(Data("\r\u{1B}[K\(p.done)/\(p.total) contacts".utf8)) } }
             let s = try ProgramRunner(workspace: workspace).run(program: program, reenrol: reenrol, progress: progress)
             if verbose { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-            say("Enrolled \(s.enrolled); processed \(s.processed): \(s.sent) sent, \(s.warned) not sent.")
+            say("Enrolled \(s.enrolled); processed \(s.processed): \(s.sent) sent, \(Display.count(s.warned, "warning")).")
             for r in s.warnings { say("  \(String(r.count).leftPad(7))  \(r.reason)") }
             if s.recovered > 0 || s.recoveredNotAsked > 0 {
                 say(
@@ -318,9 +318,7 @@ extension ProgramsCommand {
         @Option(help: ArgumentHelp("Only this reason: 613, 4, 2, 1200, no-answer (-1) or unknown.", valueName: "CODE")) var reason: String?
 
         func validate() throws {
-            if AccountCalendar(timeZone: .gmt).parseDay(date) == nil {
-                throw ValidationError("--date must be a date written YYYY-MM-DD, not \(Display.quoted(date))")
-            }
+            if let problem = AccountCalendar.dayProblem(date) { throw ValidationError("--date \(problem)") }
         }
 
         func run() throws {
@@ -339,7 +337,7 @@ extension ProgramsCommand {
             let s = try retries.retry(program: program, day: day, reason: reason, progress: progress)
             if verbose { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             say(
-                "Retried \(s.retried) on \(date): \(s.sent) sent, \(s.warned) not sent."
+                "Retried \(s.retried) on \(date): \(s.sent) sent, \(Display.count(s.warned, "warning"))."
                     + (s.wereUnknown > 0 ? " \(s.wereUnknown) had an unknown outcome and may have reached the person twice." : ""))
             for r in s.warnings { say("  \(String(r.count).leftPad(7))  \(r.reason)") }
             if let stop = s.stoppedBecause { throw DomainError("retry stopped: \(stop)") }

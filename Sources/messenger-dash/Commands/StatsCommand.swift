@@ -3,7 +3,14 @@ import Foundation
 import MessengerCore
 
 extension StatsFilter: ExpressibleByArgument {}
-extension ContactKind: ExpressibleByArgument {}
+/// `--contacts warnings`, as the statistics name the count (`--filter warnings`, the CSV's
+/// `warnings` column); `warning`, the JSON's word for a row's kind, is taken too (#27).
+extension ContactKind: ExpressibleByArgument {
+    public init?(argument: String) {
+        self.init(rawValue: argument == "warnings" ? "warning" : argument)
+    }
+    public static var allValueStrings: [String] { ["sent", "delivered", "warnings"] }
+}
 
 struct StatsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,7 +23,7 @@ struct StatsCommand: ParsableCommand {
     @Option(help: ArgumentHelp("First day of the range.", valueName: "DAY")) var from: String?
     @Option(help: ArgumentHelp("Last day of the range.", valueName: "DAY")) var to: String?
     @Option(help: "all, warnings, sent or delivered.") var filter: StatsFilter = .all
-    @Option(help: "List the contacts behind a number: sent, delivered or warning.") var contacts: ContactKind?
+    @Option(help: "List the contacts behind a number: sent, delivered or warnings.") var contacts: ContactKind?
     @Option(help: ArgumentHelp("The day whose contacts to list (with --contacts).", valueName: "DAY")) var date: String?
     @Flag(help: "Print JSON.") var json = false
     @Flag(help: "Print CSV.") var csv = false
@@ -24,9 +31,7 @@ struct StatsCommand: ParsableCommand {
     func validate() throws {
         if json && csv { throw ValidationError("give at most one of --json and --csv") }
         for (name, value) in [("--from", from), ("--to", to), ("--date", date)] {
-            if let value, AccountCalendar(timeZone: .gmt).parseDay(value) == nil {
-                throw ValidationError("\(name) must be a date written YYYY-MM-DD, not \(Display.quoted(value))")
-            }
+            if let value, let problem = AccountCalendar.dayProblem(value) { throw ValidationError("\(name) \(problem)") }
         }
         if contacts != nil {
             if date == nil { throw ValidationError("--contacts needs --date DAY") }

@@ -93,7 +93,7 @@ finish() {
 dashboard() {
   S=$1; local w=$2 h=$3; shift 3
   tmux kill-session -t "$S" 2>/dev/null
-  tmux new-session -d -s "$S" -x "$w" -y "$h" "env TERM=tmux-256color LANG=C.UTF-8 TZ=UTC MESSENGER_DASH_TZ='$MESSENGER_DASH_TZ' ${MESSENGER_DASH_NOW:+MESSENGER_DASH_NOW='$MESSENGER_DASH_NOW'} XDG_CONFIG_HOME='$XDG_CONFIG_HOME' XDG_DATA_HOME='$XDG_DATA_HOME' '$BIN' $*; echo EXITED \$?; stty -a > '$WORK/stty'; sleep 60"
+  tmux new-session -d -s "$S" -x "$w" -y "$h" "env TERM=tmux-256color LANG=C.UTF-8 TZ=UTC MESSENGER_DASH_TZ='$MESSENGER_DASH_TZ' ${MESSENGER_DASH_NOW:+MESSENGER_DASH_NOW='$MESSENGER_DASH_NOW'} ${MESSENGER_DASH_GRAPH_URL:+MESSENGER_DASH_GRAPH_URL='$MESSENGER_DASH_GRAPH_URL'} XDG_CONFIG_HOME='$XDG_CONFIG_HOME' XDG_DATA_HOME='$XDG_DATA_HOME' '$BIN' $*; echo EXITED \$?; stty -a > '$WORK/stty'; sleep 60"
 }
 screen() { tmux capture-pane -p -t "$S"; }
 keys() { tmux send-keys -t "$S" "$@"; }
