@@ -249,6 +249,30 @@ final class CarefulUseTests: XCTestCase, ProgramFixtures {
         XCTAssertTrue(App.helpKeys(for: s).contains { $0.key == ":" && $0.action.hasPrefix("command line") })
     }
 
+    /// #27: a screen's keys are declared once (`Binding`): its bar and its help come from them, no
+    /// two bindings answer to one key, and none hides a move every list shares.
+    func testEachScreensBindingsAreItsBarAndHelpAndAnswerToOneKeyEach() {
+        func check<S>(_ name: String, _ bindings: [Binding<S>], bar: [(key: String, action: String)], help: [(key: String, action: String)])
+        {
+            let keys = bindings.flatMap(\.keys)
+            XCTAssertEqual(keys.count, Set(keys).count, "\(name): a key answers to two bindings")
+            for key in keys { XCTAssertNil(ListKeys.movement(key, page: 1), "\(name): \(key) hides a move") }
+            for entry in bindings.keyBar() { XCTAssertTrue(bar.contains { $0 == entry }, "\(name): \(entry) is not on the bar") }
+            for binding in bindings {
+                XCTAssertTrue(help.contains { $0.key == binding.label }, "\(name): \(binding.label) is not in the help")
+            }
+        }
+        check("Profiles", ProfilesState.bindings, bar: ProfilesState().keyBar, help: ProfilesState().help)
+        check("Programs", ProgramsState.bindings, bar: ProgramsState().keyBar, help: ProgramsState().help)
+        check("Profile page", ProfilePageState.bindings, bar: ProfilePageState(name: "x").keyBar, help: ProfilePageState(name: "x").help)
+        check("Stats", StatsScreenState.bindings, bar: StatsScreenState(profile: "x").keyBar, help: StatsScreenState(profile: "x").help)
+        // And the help overlay shows each of them.
+        var s = programsApp()
+        s.press(.char("?"))
+        let text = s.screenText
+        for binding in ProgramsState.bindings { XCTAssertTrue(text.contains(binding.help), "help lacks \(binding.help): \(text)") }
+    }
+
     func testTheKeyBarShortensLabelsThenCutsButKeepsHelp() {
         let bindings: [(key: String, action: String)] = [
             ("Enter", "edit node"), ("a", "activate/pause"), ("r", "run now"), ("R", "re-enrol all, run"), ("/", "filter"), ("Esc", "back"),

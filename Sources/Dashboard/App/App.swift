@@ -4,7 +4,17 @@ import TerminalKit
 /// The Elm-style core of the dashboard: `update` takes a message and returns the effects to
 /// run; `view` draws the whole frame. Neither does I/O, so both are tested directly.
 public enum App {
-    public static let commands = ["profiles", "programs", "stats", "theme", "q", "quit", "help"]
+    /// The `:` commands, listed once: completion, the help and the refusal of an unknown one
+    /// read them (#27). `argument` names what follows, for the help.
+    static let commandList: [(name: String, argument: String?)] = [
+        ("profiles", nil), ("programs", nil), ("stats", "NAME"), ("theme", "NAME"), ("help", nil), ("q", nil), ("quit", nil), ("q!", nil),
+    ]
+    public static var commands: [String] { commandList.map(\.name) }
+    /// "profiles, programs, stats NAME, theme NAME, help, q": as the help and a refusal say them.
+    static var commandSummary: String {
+        commandList.filter { $0.name != "quit" && $0.name != "q!" }.map { $0.name + ($0.argument.map { " " + $0 } ?? "") }
+            .joined(separator: ", ")
+    }
 
     public static func update(_ state: inout AppState, _ msg: Msg) -> [Effect] {
         guardRuns(&state, effects: dispatch(&state, msg))
@@ -450,7 +460,7 @@ public enum App {
         case "help":
             state.overlay = .help
         default:
-            state.show("unknown command :\(verb) — try :profiles, :programs, :stats NAME, :theme NAME, :q", kind: .error)
+            state.show("unknown command :\(verb) — the commands: \(commandSummary)", kind: .error)
         }
         return []
     }
@@ -470,7 +480,8 @@ public enum App {
         if parts.count <= 1 {
             let matches = commands.filter { $0.hasPrefix(text) }
             return matches.count == 1
-                ? matches[0] + (["stats", "theme"].contains(matches[0]) ? " " : "") : commonPrefix(matches, fallback: text)
+                ? matches[0] + (commandList.first { $0.name == matches[0] }?.argument != nil ? " " : "")
+                : commonPrefix(matches, fallback: text)
         }
         let pool = parts[0] == "stats" ? state.profileNames : parts[0] == "theme" ? state.themeNames : []
         let matches = pool.filter { $0.lowercased().hasPrefix(parts[1].lowercased()) }
@@ -480,7 +491,7 @@ public enum App {
     /// What `text` could still become: the commands it begins, or the names for its argument.
     static func candidates(_ text: String, state: AppState) -> [String] {
         let parts = text.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-        if parts.count <= 1 { return commands.filter { $0.hasPrefix(text) && $0 != "q" } }
+        if parts.count <= 1 { return commands.filter { $0.hasPrefix(text) && !$0.hasPrefix("q") } }
         let pool = parts[0] == "stats" ? state.profileNames : parts[0] == "theme" ? state.themeNames : []
         return pool.filter { $0.lowercased().hasPrefix(parts[1].lowercased()) }
     }
@@ -539,13 +550,13 @@ public enum App {
     /// cancel a run there), but for `:`, whose bar label is a short "cmd".
     static func helpKeys(for state: AppState) -> [(key: String, action: String)] {
         let everywhere: [(key: String, action: String)] = [
-            (":", "command line: profiles, programs, stats NAME, theme NAME, q (Tab completes, lists the choices)"),
+            (":", "command line: \(commandSummary) (Tab completes, lists the choices)"),
             ("g/G", "top / bottom"), ("PgUp/PgDn", "page"),
             ("Esc", "back (never quits)"), ("q", "back; on the first screen, quit"),
             ("Ctrl-C", "quit from anywhere (an unsaved edit or a run asks first)"),
         ]
         var out: [(key: String, action: String)] = []
-        for binding in keys(for: state.withoutOverlay) where !out.contains(where: { $0.key == binding.key }) {
+        for binding in state.current.model.help + keys(for: state.withoutOverlay) where !out.contains(where: { $0.key == binding.key }) {
             let general = binding.key == ":" ? everywhere.first { $0.key == ":" } : nil
             out.append(general ?? binding)
         }

@@ -22,6 +22,8 @@ protocol ScreenModel: Sendable {
     var title: String { get }
     /// The key bar while the screen is shown with no overlay.
     var keyBar: [(key: String, action: String)] { get }
+    /// The screen's part of `?`: its bindings' help lines where it declares them, else its bar.
+    var help: [(key: String, action: String)] { get }
     /// True while a text entry of the screen takes every key (`?` and `:` included).
     var isTyping: Bool { get }
     /// The cursor of the screen's table, for a mouse press on a row; nil for screens without one.
@@ -37,6 +39,7 @@ protocol ScreenModel: Sendable {
 
 extension ScreenModel {
     var isTyping: Bool { false }
+    var help: [(key: String, action: String)] { keyBar }
     var tableCursor: Int? { nil }
     var unsavedChanges: String? { nil }
     mutating func receive(_ msg: Msg, _ context: ScreenContext) -> [ScreenCommand] { [] }

@@ -10,43 +10,51 @@ public struct ProfilePageState: Equatable, Sendable {
 
     public init(name: String) { self.name = name }
 
-    public static let keys: [(key: String, action: String)] = [
-        ("s", "stats"), ("e", "enable/disable"), ("d", "delete"), ("w", "webhooks"), ("y", "copy opt-in code"),
-        ("f", "code to a file"), ("Esc", "back"), ("?", "help"),
+    /// The page's keys, declared once: the bar, the help and the handling (`Binding`).
+    static let bindings: [Binding<ProfilePageState>] = [
+        Binding([.char("s"), .enter], "s", bar: "stats", help: "the statistics per date (Enter too)") { s, _ in
+            [.push(.stats(StatsScreenState(profile: s.name))), .run(.loadStats(profile: s.name, filter: .all))]
+        },
+        Binding([.char("e")], "e", bar: "enable/disable", help: "enable, or disable (checked first, then asked)") { s, _ in
+            guard let details = s.details else { return [] }
+            // Checked first (an active program refuses it), then asked, as on the list.
+            if details.summary.enabled { return [.run(.planDisable(names: [s.name]))] }
+            return [.run(.setEnabled(names: [s.name], enabled: true))]
+        },
+        Binding([.char("d")], "d", bar: "delete", help: "delete the profile and its statistics (asked first)") { s, _ in
+            [.run(.planDeletion(names: [s.name]))]
+        },
+        Binding([.char("w")], "w", bar: "webhooks", help: "subscribe the page to the app's webhooks again (asked first)") { s, _ in
+            s.askToSubscribe()
+        },
+        Binding([.char("y")], "y", bar: "copy opt-in code", help: "send the opt-in code to the clipboard (OSC 52)") { s, _ in
+            s.details.map { [.run(.copyToClipboard($0.optInCode))] } ?? []
+        },
+        Binding([.char("f")], "f", bar: "code to a file", help: "write the opt-in code to a file beside the database") { s, _ in
+            // The way that works on any terminal: OSC 52 may not reach the clipboard (#27).
+            s.details.map { [.run(.writeFile(name: "optin-\($0.summary.optInField).html", contents: $0.optInCode + "\n"))] } ?? []
+        },
+        Binding([.escape, .char("q")], "Esc", bar: "back", help: "back to the profiles") { _, _ in [.pop] },  // the list below reloads
     ]
+    public static var keys: [(key: String, action: String)] { bindings.keyBar() }
 
     mutating func handle(_ key: Key, _ context: ScreenContext) -> [ScreenCommand] {
-        switch key {
-        case .escape, .char("q"): return [.pop]  // the list below reloads
-        case .char("s"), .enter: return [.push(.stats(StatsScreenState(profile: name))), .run(.loadStats(profile: name, filter: .all))]
-        case .char("y"):
-            guard let details else { return [] }
-            return [.run(.copyToClipboard(details.optInCode))]
-        case .char("f"):
-            // The way that works on any terminal: OSC 52 may not reach the clipboard (#27).
-            guard let details else { return [] }
-            return [.run(.writeFile(name: "optin-\(details.summary.optInField).html", contents: details.optInCode + "\n"))]
-        case .char("e"):
-            guard let details else { return [] }
-            // Checked first (an active program refuses it), then asked, as on the list.
-            if details.summary.enabled { return [.run(.planDisable(names: [name]))] }
-            return [.run(.setEnabled(names: [name], enabled: true))]
-        case .char("d"): return [.run(.planDeletion(names: [name]))]
-        case .char("w"):
-            // A call that changes what Facebook sends us: confirmed with what it asks for, as sends are.
-            guard let details else { return [] }
-            return [
-                .confirm(
-                    ConfirmDialogState(
-                        title: "Subscribe webhooks",
-                        message:
-                            "Subscribe the page \(details.summary.pageName) to the app's webhooks (\(WebhookFields.all.joined(separator: ", ")))? "
-                            + "Facebook then sends its receipts, opt-ins and template reviews.",
-                        confirmLabel: "Subscribe"),
-                    then: .subscribeWebhooks(name: name))
-            ]
-        default: return []
-        }
+        Self.bindings.run(key, on: &self, context) ?? []
+    }
+
+    /// A call that changes what Facebook sends us: confirmed with what it asks for, as sends are.
+    private func askToSubscribe() -> [ScreenCommand] {
+        guard let details else { return [] }
+        return [
+            .confirm(
+                ConfirmDialogState(
+                    title: "Subscribe webhooks",
+                    message:
+                        "Subscribe the page \(details.summary.pageName) to the app's webhooks (\(WebhookFields.all.joined(separator: ", ")))? "
+                        + "Facebook then sends its receipts, opt-ins and template reviews.",
+                    confirmLabel: "Subscribe"),
+                then: .subscribeWebhooks(name: name))
+        ]
     }
 
     func render(into buffer: inout Buffer, area: Rect, theme: Theme) {
@@ -144,6 +152,7 @@ extension ProfilePageState: ScreenModel {
     var screen: Screen { .profilePage(self) }
     var title: String { name }
     var keyBar: [(key: String, action: String)] { Self.keys }
+    var help: [(key: String, action: String)] { Self.bindings.help() }
 
     mutating func receive(_ msg: Msg, _ context: ScreenContext) -> [ScreenCommand] {
         if case .profileLoaded(let details, let days) = msg, ProfileName.key(name) == ProfileName.key(details.summary.name) {

@@ -47,10 +47,50 @@ public struct ProfilesState: Equatable, Sendable {
         table.clamp(count: visible.count, visible: visibleRows)
     }
 
-    public static let keys: [(key: String, action: String)] = [
-        ("Enter", "open"), ("/", "filter"), ("Space", "mark"), ("n", "new"), ("e", "on/off"), ("d", "del"),
-        (":", "cmd"), ("?", "help"), ("q", "quit"), ("j/k", "move"),
+    /// The list's keys, declared once: the bar, the help and the handling (`Binding`). `:` and
+    /// `?` are the app's (it takes them first); they are here for the bar and the help.
+    static let bindings: [Binding<ProfilesState>] = [
+        Binding([.enter], "Enter", bar: "open", help: "open the profile's page") { s, _ in
+            guard let p = s.current else { return [] }
+            return [.push(.profilePage(ProfilePageState(name: p.name))), .run(.loadProfile(name: p.name))]
+        },
+        Binding([.char("/")], "/", bar: "filter", help: "filter as you type; Enter keeps it, Esc clears it") { _, _ in [] },
+        Binding([.char(" ")], "Space", bar: "mark", help: "mark the row (e and d act on the marked rows)") { s, context in
+            s.toggleMark(visibleRows: context.visibleRows)
+        },
+        Binding([.char("n")], "n", bar: "new", help: "a new profile: name, Facebook login, page, status") { _, _ in
+            [.push(.newProfile(NewProfileState()))]
+        },
+        Binding([.char("e")], "e", bar: "on/off", help: "enable, or disable (checked first, then asked)") { s, _ in s.enableOrDisable() },
+        Binding([.char("d")], "d", bar: "del", help: "delete the profiles and their statistics (asked first)") { s, _ in
+            let names = s.targets.map(\.name)
+            return names.isEmpty ? [] : [.run(.planDeletion(names: names))]
+        },
+        Binding([.char("q")], "q", bar: "quit", help: "quit (an unsaved edit or a run asks first)") { _, _ in [.quit] },
+        Binding([.char(":")], ":", bar: "cmd", help: "command line") { _, _ in [] },
+        Binding([.escape], "Esc", bar: nil, help: "clear the filter, then the marks") { s, _ in
+            s.marked = []
+            return []
+        },
     ]
+    public static var keys: [(key: String, action: String)] { bindings.keyBar() + [("j/k", "move")] }
+
+    private mutating func toggleMark(visibleRows: Int) -> [ScreenCommand] {
+        guard let id = current?.id else { return [] }
+        if marked.contains(id) { marked.remove(id) } else { marked.insert(id) }
+        table.move(by: 1, count: visible.count, visible: visibleRows)
+        return []
+    }
+
+    /// Any enabled target means "disable": checked first (an active program refuses it), then
+    /// asked; all disabled means "enable".
+    private func enableOrDisable() -> [ScreenCommand] {
+        let targets = self.targets
+        guard !targets.isEmpty else { return [] }
+        let names = targets.map(\.name)
+        if targets.contains(where: \.enabled) { return [.run(.planDisable(names: names))] }
+        return [.run(.setEnabled(names: names, enabled: true))]
+    }
 
     mutating func handle(_ key: Key, _ context: ScreenContext) -> [ScreenCommand] {
         if !filter.isTyping, loading.isWaiting, Self.actsOnRows(key) {
@@ -82,38 +122,8 @@ public struct ProfilesState: Equatable, Sendable {
 
     private mutating func handleKey(_ key: Key, visibleRows: Int) -> [ScreenCommand] {
         if filter.take(key, table: &table) { return [] }
-        let count = visible.count
-        if ListKeys.apply(key, to: &table, count: count, visible: visibleRows) { return [] }
-        switch key {
-        case .escape:
-            if !marked.isEmpty { marked = [] }
-        case .char(" "):
-            guard let id = current?.id else { return [] }
-            if marked.contains(id) { marked.remove(id) } else { marked.insert(id) }
-            table.move(by: 1, count: count, visible: visibleRows)
-        case .char("n"):
-            return [.push(.newProfile(NewProfileState()))]
-        case .enter:
-            guard let p = current else { return [] }
-            return [.push(.profilePage(ProfilePageState(name: p.name))), .run(.loadProfile(name: p.name))]
-        case .char("e"):
-            let targets = self.targets
-            guard !targets.isEmpty else { return [] }
-            let names = targets.map(\.name)
-            // Any enabled target means "disable": checked first (an active program refuses it),
-            // then asked; all disabled means "enable".
-            if targets.contains(where: \.enabled) { return [.run(.planDisable(names: names))] }
-            return [.run(.setEnabled(names: names, enabled: true))]
-        case .char("d"):
-            let names = targets.map(\.name)
-            guard !names.isEmpty else { return [] }
-            return [.run(.planDeletion(names: names))]
-        case .char("q"):
-            return [.quit]
-        default:
-            break
-        }
-        return []
+        if ListKeys.apply(key, to: &table, count: visible.count, visible: visibleRows) { return [] }
+        return Self.bindings.run(key, on: &self, ScreenContext(visibleRows: visibleRows, profileNames: [])) ?? []
     }
 
     static func list(_ names: [String]) -> String {
@@ -165,6 +175,7 @@ extension ProfilesState: ScreenModel {
     var keyBar: [(key: String, action: String)] {
         filter.isTyping ? ListFilter.typingKeys : Self.keys
     }
+    var help: [(key: String, action: String)] { Self.bindings.help() + ListHelp.moves }
     var isTyping: Bool { filter.isTyping }
     var tableCursor: Int? { table.cursor }
 

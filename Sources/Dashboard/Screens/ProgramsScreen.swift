@@ -55,10 +55,20 @@ public struct ProgramsState: Equatable, Sendable {
         return [.enter, .char("a"), .char("r"), .char("R")].contains(key)
     }
 
-    public static let keys: [(key: String, action: String)] = [
-        ("Enter", "edit node"), ("a", "activate/pause"), ("r", "run now"), ("R", "re-enrol all, run"), ("/", "filter"), ("Esc", "back"),
-        ("?", "help"),
+    /// The list's keys, declared once: the bar, the help and the handling (`Binding`).
+    static let bindings: [Binding<ProgramsState>] = [
+        Binding([.enter], "Enter", bar: "edit node", help: "open the program's Messenger node") { s, _ in s.openNode() },
+        Binding([.char("a")], "a", bar: "activate/pause", help: "activate the program, or pause it") { s, _ in s.toggleActive() },
+        Binding([.char("r")], "r", bar: "run now", help: "run now: asks first, naming how many contacts it would message") { s, _ in
+            s.askToRun(reenrol: false)
+        },
+        Binding([.char("R")], "R", bar: "re-enrol all, run", help: "enrol every contact again and run: asks first") { s, _ in
+            s.askToRun(reenrol: true)
+        },
+        Binding([.char("/")], "/", bar: "filter", help: "filter as you type; Enter keeps it, Esc clears it") { _, _ in [] },
+        Binding([.escape, .char("q")], "Esc", bar: "back", help: "back to Profiles (a kept filter is cleared first)") { _, _ in [.pop] },
     ]
+    public static var keys: [(key: String, action: String)] { bindings.keyBar() }
     public static let runKeys: [(key: String, action: String)] = [("Esc", "cancel the run")]
     public static let summaryKeys: [(key: String, action: String)] = [("Enter/Esc", "close")]
 
@@ -85,28 +95,32 @@ public struct ProgramsState: Equatable, Sendable {
 
     private mutating func handleKey(_ key: Key, visibleRows: Int) -> [ScreenCommand] {
         if filter.take(key, table: &table) { return [] }
+        if ListKeys.apply(key, to: &table, count: visible.count, visible: visibleRows) { return [] }
+        return Self.bindings.run(key, on: &self, ScreenContext(visibleRows: visibleRows, profileNames: [])) ?? []
+    }
+
+    private var currentProgram: ProgramSummary? {
         let programs = visible
-        let count = programs.count
-        if ListKeys.apply(key, to: &table, count: count, visible: visibleRows) { return [] }
-        switch key {
-        case .escape, .char("q"): return [.pop]
-        case .char("a"):
-            guard programs.indices.contains(table.cursor) else { return [] }
-            let p = programs[table.cursor]
-            writes += 1
-            loading.ask(writes)
-            return [.run(.setProgramActive(name: p.name, active: p.status != .active))]
-        case .enter:
-            guard programs.indices.contains(table.cursor) else { return [] }
-            let name = programs[table.cursor].name
-            return [.push(.nodeEditor(NodeEditorState(program: name))), .run(.loadNodeEditor(program: name))]
-        case .char("r"), .char("R"):
-            // Nothing goes to Facebook on one keystroke (#27): the app asks first, naming how many
-            // contacts the run would message; the run view opens when the run starts.
-            guard programs.indices.contains(table.cursor) else { return [] }
-            return [.run(.planRun(name: programs[table.cursor].name, reenrol: key == .char("R")))]
-        default: return []
-        }
+        return programs.indices.contains(table.cursor) ? programs[table.cursor] : nil
+    }
+
+    private mutating func toggleActive() -> [ScreenCommand] {
+        guard let p = currentProgram else { return [] }
+        writes += 1
+        loading.ask(writes)
+        return [.run(.setProgramActive(name: p.name, active: p.status != .active))]
+    }
+
+    private func openNode() -> [ScreenCommand] {
+        guard let name = currentProgram?.name else { return [] }
+        return [.push(.nodeEditor(NodeEditorState(program: name))), .run(.loadNodeEditor(program: name))]
+    }
+
+    /// Nothing goes to Facebook on one keystroke (#27): the app asks first, naming how many
+    /// contacts the run would message; the run view opens when the run starts.
+    private func askToRun(reenrol: Bool) -> [ScreenCommand] {
+        guard let name = currentProgram?.name else { return [] }
+        return [.run(.planRun(name: name, reenrol: reenrol))]
     }
 
     func render(into buffer: inout Buffer, area: Rect, theme: Theme) {
@@ -198,6 +212,7 @@ extension ProgramsState: ScreenModel {
     }
     var tableCursor: Int? { table.cursor }
     var isTyping: Bool { filter.isTyping }
+    var help: [(key: String, action: String)] { run == nil ? Self.bindings.help() + ListHelp.moves : keyBar }
 
     /// True when the screen shows the run of `program` (its progress and then its summary).
     func shows(runOf program: String) -> Bool { run?.program == program }

@@ -62,10 +62,42 @@ public struct StatsScreenState: Equatable, Sendable {
     /// Whether the rows on screen answer the filter and dates now chosen.
     var rowsMatch: Bool { details != nil && !loading.isWaiting }
 
-    public static let keys: [(key: String, action: String)] = [
-        ("←/→", "column"), ("Enter", "contacts"), ("f", "counts"), ("/", "filter"), ("D", "dates"), ("R", "retry day"), ("x", "export CSV"),
-        ("Esc", "back"), ("?", "help"),
+    /// The days' keys, declared once: the bar, the help and the handling (`Binding`).
+    static let bindings: [Binding<StatsScreenState>] = [
+        Binding([.left, .char("h")], "←/→", bar: "column", help: "the count column to the left (h too)") { s, _ in
+            s.table.column = max(0, s.table.column - 1)
+            return []
+        },
+        Binding([.right, .char("l")], "→", bar: nil, help: "the count column to the right (l too)") { s, _ in
+            s.table.column = min(s.countColumns.count - 1, s.table.column + 1)
+            return []
+        },
+        Binding([.enter], "Enter", bar: "contacts", help: "the contacts behind the number under the cursor") { s, context in
+            s.openContacts(visibleRows: context.visibleRows)
+        },
+        Binding([.char("f")], "f", bar: "counts", help: "cycle the counts shown: all, warnings, sent, delivered") { s, _ in
+            s.filter = s.filter.next
+            s.table.column = 0
+            return [s.ask()]
+        },
+        Binding([.char("/")], "/", bar: "filter", help: "filter the days as you type (a date, a reason); Enter keeps it") { _, _ in [] },
+        Binding([.char("D")], "D", bar: "dates", help: "one day or a range of the 7") { s, _ in
+            s.openDatePicker()
+            return []
+        },
+        Binding([.char("R")], "R", bar: "retry day", help: "retry the day's rate limits, timeouts and unknown outcomes (asked first)") {
+            s, _ in
+            // The day under the cursor: its rate limits, timeouts and unknown outcomes (R16).
+            let days = s.visibleDays
+            guard days.indices.contains(s.table.cursor) else { return [] }
+            return [.run(.planRetry(profile: s.profile, day: days[s.table.cursor].day))]
+        },
+        Binding([.char("x")], "x", bar: "export CSV", help: "write what the screen shows, every page, as CSV beside the database") { s, _ in
+            [.run(.exportStats(profile: s.profile, filter: s.filter, from: s.from, to: s.to))]
+        },
+        Binding([.escape, .char("q")], "Esc", bar: "back", help: "back to the profile (a kept filter is cleared first)") { _, _ in [.pop] },
     ]
+    public static var keys: [(key: String, action: String)] { bindings.keyBar() }
     public static let pickerKeys: [(key: String, action: String)] = [("Enter", "choose"), ("Space", "start a range"), ("Esc", "close")]
 
     /// The count columns the filter shows, and the contacts each one opens.
@@ -115,38 +147,23 @@ public struct StatsScreenState: Equatable, Sendable {
     private mutating func handleKey(_ key: Key, visibleRows: Int) -> [ScreenCommand] {
         if datePicker != nil { return handlePicker(key) }
         if textFilter.take(key, table: &table) { return [] }
+        if ListKeys.apply(key, to: &table, count: visibleDays.count, visible: visibleRows) { return [] }
+        return Self.bindings.run(key, on: &self, ScreenContext(visibleRows: visibleRows, profileNames: [])) ?? []
+    }
+
+    private func openContacts(visibleRows: Int) -> [ScreenCommand] {
         let days = visibleDays
-        let count = days.count
-        if ListKeys.apply(key, to: &table, count: count, visible: visibleRows) { return [] }
-        switch key {
-        case .escape, .char("q"): return [.pop]
-        case .left, .char("h"): table.column = max(0, table.column - 1)
-        case .right, .char("l"): table.column = min(countColumns.count - 1, table.column + 1)
-        case .char("f"):
-            filter = filter.next
-            table.column = 0
-            return [ask()]
-        case .char("D"):
-            guard let today else { return [] }
-            let days = (0..<7).map { today - $0 }
-            let calendar = AccountCalendar(timeZone: .gmt)
-            datePicker = PickerState(items: [PickerItem("All 7 days")] + days.map { PickerItem(calendar.string(for: $0)) })
-            rangeStart = nil
-        case .char("x"):
-            return [.run(.exportStats(profile: profile, filter: filter, from: from, to: to))]
-        case .char("R"):
-            // The day under the cursor: its rate limits, timeouts and unknown outcomes (R16).
-            guard days.indices.contains(table.cursor) else { return [] }
-            return [.run(.planRetry(profile: profile, day: days[table.cursor].day))]
-        case .enter:
-            guard days.indices.contains(table.cursor), countColumns.indices.contains(table.column) else { return [] }
-            let day = days[table.cursor].day
-            let kind = countColumns[table.column].kind
-            let query = ContactsQuery(profile: profile, kind: kind, day: day, pageSize: max(5, visibleRows - 1))
-            return [.push(.contacts(ContactsState(query: query))), .run(.loadContacts(query, page: .first))]
-        default: break
-        }
-        return []
+        guard days.indices.contains(table.cursor), countColumns.indices.contains(table.column) else { return [] }
+        let query = ContactsQuery(
+            profile: profile, kind: countColumns[table.column].kind, day: days[table.cursor].day, pageSize: max(5, visibleRows - 1))
+        return [.push(.contacts(ContactsState(query: query))), .run(.loadContacts(query, page: .first))]
+    }
+
+    private mutating func openDatePicker() {
+        guard let today else { return }
+        let calendar = AccountCalendar(timeZone: .gmt)
+        datePicker = PickerState(items: [PickerItem("All 7 days")] + (0..<7).map { PickerItem(calendar.string(for: today - $0)) })
+        rangeStart = nil
     }
 
     private mutating func handlePicker(_ key: Key) -> [ScreenCommand] {
@@ -237,6 +254,7 @@ extension StatsScreenState: ScreenModel {
         datePicker != nil ? Self.pickerKeys : textFilter.isTyping ? ListFilter.typingKeys : Self.keys
     }
     var isTyping: Bool { datePicker != nil || textFilter.isTyping }
+    var help: [(key: String, action: String)] { datePicker != nil ? Self.pickerKeys : Self.bindings.help() + ListHelp.moves }
     var tableCursor: Int? { table.cursor }
 
     mutating func receive(_ msg: Msg, _ context: ScreenContext) -> [ScreenCommand] {

@@ -108,13 +108,30 @@ public struct HelpOverlay {
     public func render(into buffer: inout Buffer, area: Rect) {
         let keyWidth = min(14, (bindings.map { DisplayWidth.of($0.key) }.max() ?? 4) + 2)
         let width = min(area.width - 2, max(30, keyWidth + (bindings.map { DisplayWidth.of($0.action) }.max() ?? 10) + 4))
-        let box = area.centered(width: width, height: min(area.height - 2, bindings.count + 3))
+        // A long line wraps under itself, not cut (#27); what doesn't fit the height ends in a line
+        // that says how many more there are.
+        let textWidth = max(1, width - 2 - keyWidth - 1)
+        var lines: [(key: String, text: String)] = []
+        for binding in bindings {
+            for (i, line) in TextWrap.lines(binding.action, width: textWidth).enumerated() {
+                lines.append((i == 0 ? binding.key : "", line))
+            }
+        }
+        let box = area.centered(width: width, height: min(area.height - 2, lines.count + 3))
         guard box.height >= 3, box.width >= 10 else { return }
         buffer.fill(box, style: theme.text)
         let inner = Block(title: title, style: theme.border, titleStyle: theme.accent).render(into: &buffer, area: box)
-        for (i, binding) in bindings.enumerated() where i < inner.height - 1 {
-            buffer.write(binding.key, x: inner.x + 1, y: inner.y + i, style: theme.accent, maxWidth: keyWidth)
-            buffer.write(binding.action, x: inner.x + 1 + keyWidth, y: inner.y + i, style: theme.text, maxWidth: inner.width - keyWidth - 1)
+        let room = inner.height - 1
+        let shown = lines.count <= room ? lines : Array(lines.prefix(max(0, room - 1)))
+        for (i, line) in shown.enumerated() {
+            buffer.write(line.key, x: inner.x + 1, y: inner.y + i, style: theme.accent, maxWidth: keyWidth)
+            buffer.write(line.text, x: inner.x + 1 + keyWidth, y: inner.y + i, style: theme.text, maxWidth: textWidth)
+        }
+        if shown.count < lines.count {
+            let more = lines.dropFirst(shown.count).filter { !$0.key.isEmpty }.count
+            buffer.write(
+                "… \(more) more key\(more == 1 ? "" : "s"): a taller terminal shows them", x: inner.x + 1, y: inner.y + shown.count,
+                style: theme.muted, maxWidth: inner.width - 1)
         }
         buffer.write("Esc or ? closes", x: inner.x + 1, y: inner.maxY - 1, style: theme.muted, maxWidth: inner.width - 1)
     }
