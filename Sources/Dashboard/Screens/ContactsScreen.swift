@@ -30,10 +30,31 @@ public struct ContactsState: Equatable, Sendable {
     /// The page asked for last, for a live refresh.
     public var request: ContactPageRequest { loading.asked?.request ?? .first }
 
-    public static let keys: [(key: String, action: String)] = [
-        ("j/k", "move"), ("PgUp/PgDn", "page"), ("g/G", "first/last"), ("Enter", "contact"), ("/", "filter"), ("x", "export CSV"),
-        ("Esc", "back"),
+    /// The list's keys, declared once: the bar, the help and the handling (`Binding`). The moves
+    /// are its own: the list is keyset-paged, so a move past either end loads the next page.
+    static let bindings: [Binding<ContactsState>] = [
+        Binding([.char("j"), .down], "j/k", bar: "move", help: "down, into the next page at the end (arrows too)") { s, _ in s.down() },
+        Binding([.char("k"), .up], "k", bar: nil, help: "up, into the page before at the top") { s, _ in s.up() },
+        Binding([.pageDown, .char(" ")], "PgUp/PgDn", bar: "page", help: "the next page, older sends (Space too)") { s, _ in s.nextPage() },
+        Binding([.pageUp], "PgUp", bar: nil, help: "the page before, newer sends") { s, _ in s.previousPage() },
+        Binding([.char("g"), .home], "g/G", bar: "first/last", help: "the first page") { s, _ in
+            s.table.cursor = 0
+            s.pageNumber = 1
+            return [s.load(.first)]
+        },
+        Binding([.char("G"), .end], "G", bar: nil, help: "the last page") { s, _ in
+            s.table.cursor = Int.max
+            s.pageNumber = 0
+            return [s.load(.last)]
+        },
+        Binding([.enter], "Enter", bar: "contact", help: "the contact: its fields, the message, the answer") { s, _ in s.openContact() },
+        Binding([.char("/")], "/", bar: "filter", help: "filter as you type (email, status, reason, name); Enter keeps it") { _, _ in [] },
+        Binding([.char("x")], "x", bar: "export CSV", help: "write every contact of the list as CSV beside the database") { s, _ in
+            [.run(.exportContacts(s.query))]
+        },
+        Binding([.escape, .char("q")], "Esc", bar: "back", help: "back to the days (a kept filter is cleared first)") { _, _ in [.pop] },
     ]
+    public static var keys: [(key: String, action: String)] { bindings.keyBar() }
 
     var title: String {
         let date = AccountCalendar(timeZone: .gmt).string(for: query.day)
@@ -77,55 +98,56 @@ public struct ContactsState: Equatable, Sendable {
         case .taken: return []
         case .notMine: break
         }
-        let rows = page?.rows ?? []
-        switch key {
-        case .escape, .char("q"):
-            return [.pop]
-        case .char("j"), .down:
-            if table.cursor + 1 < rows.count {
-                table.cursor += 1
-            } else if let next = page?.next {
-                table.cursor = 0
-                pageNumber += 1
-                return [load(.after(next))]
-            }
-        case .char("k"), .up:
-            if table.cursor > 0 {
-                table.cursor -= 1
-            } else if page?.hasPrevious == true, let first = rows.first {
-                pageNumber = max(1, pageNumber - 1)
-                table.cursor = max(0, query.pageSize - 1)
-                return [load(.before(ContactCursor(at: first.at, sendID: first.sendID)))]
-            }
-        case .pageDown, .char(" "):
-            if let next = page?.next {
-                table.cursor = 0
-                pageNumber += 1
-                return [load(.after(next))]
-            }
-            table.cursor = max(0, rows.count - 1)
-        case .pageUp:
-            if page?.hasPrevious == true, let first = rows.first {
-                pageNumber = max(1, pageNumber - 1)
-                return [load(.before(ContactCursor(at: first.at, sendID: first.sendID)))]
-            }
+        return Self.bindings.run(key, on: &self, ScreenContext(visibleRows: query.pageSize, profileNames: [])) ?? []
+    }
+
+    private var rows: [ContactOutcome] { page?.rows ?? [] }
+
+    private mutating func down() -> [ScreenCommand] {
+        if table.cursor + 1 < rows.count {
+            table.cursor += 1
+        } else if let next = page?.next {
             table.cursor = 0
-        case .char("g"), .home:
-            table.cursor = 0
-            pageNumber = 1
-            return [load(.first)]
-        case .char("G"), .end:
-            table.cursor = Int.max
-            pageNumber = 0
-            return [load(.last)]
-        case .char("x"): return [.run(.exportContacts(query))]
-        case .enter:
-            guard rows.indices.contains(table.cursor) else { return [] }
-            let row = rows[table.cursor]
-            return [.push(.contactDetail(ContactDetailState(sendID: row.sendID))), .run(.loadContactDetail(sendID: row.sendID))]
-        default: break
+            pageNumber += 1
+            return [load(.after(next))]
         }
         return []
+    }
+
+    private mutating func up() -> [ScreenCommand] {
+        if table.cursor > 0 {
+            table.cursor -= 1
+        } else if page?.hasPrevious == true, let first = rows.first {
+            pageNumber = max(1, pageNumber - 1)
+            table.cursor = max(0, query.pageSize - 1)
+            return [load(.before(ContactCursor(at: first.at, sendID: first.sendID)))]
+        }
+        return []
+    }
+
+    private mutating func nextPage() -> [ScreenCommand] {
+        if let next = page?.next {
+            table.cursor = 0
+            pageNumber += 1
+            return [load(.after(next))]
+        }
+        table.cursor = max(0, rows.count - 1)
+        return []
+    }
+
+    private mutating func previousPage() -> [ScreenCommand] {
+        if page?.hasPrevious == true, let first = rows.first {
+            pageNumber = max(1, pageNumber - 1)
+            return [load(.before(ContactCursor(at: first.at, sendID: first.sendID)))]
+        }
+        table.cursor = 0
+        return []
+    }
+
+    private func openContact() -> [ScreenCommand] {
+        guard rows.indices.contains(table.cursor) else { return [] }
+        let row = rows[table.cursor]
+        return [.push(.contactDetail(ContactDetailState(sendID: row.sendID))), .run(.loadContactDetail(sendID: row.sendID))]
     }
 
     mutating func loaded(_ page: ContactPage, times: [String]) {
@@ -261,6 +283,7 @@ public struct ContactDetailState: Equatable, Sendable {
 extension ContactsState: ScreenModel {
     var screen: Screen { .contacts(self) }
     var keyBar: [(key: String, action: String)] { filter.isTyping ? ListFilter.typingKeys : Self.keys }
+    var help: [(key: String, action: String)] { filter.isTyping ? ListFilter.typingKeys : Self.bindings.help() }
     var isTyping: Bool { filter.isTyping }
     var tableCursor: Int? { table.cursor }
 

@@ -21,10 +21,12 @@ public struct ProgramsState: Equatable, Sendable {
 
     /// What a row shows; the narrow table folds the schedule into the status as ↻.
     static func cells(of p: ProgramSummary, wide: Bool) -> [String] {
+        // A narrow screen shows the last run as "11-30 14:02", which fits (#27: "20…" said nothing).
         let lastRun =
             p.lastRunAt.map {
-                AccountCalendar(timeZone: .gmt).timestamp(ofMillis: $0).replacingOccurrences(of: "T", with: " ")
+                let full = AccountCalendar(timeZone: .gmt).timestamp(ofMillis: $0).replacingOccurrences(of: "T", with: " ")
                     .replacingOccurrences(of: "Z", with: "")
+                return wide ? full : String(full.dropFirst(5).prefix(11))
             } ?? "never"
         let status = p.status.rawValue + (!wide && p.schedule != nil ? " ↻" : "")
         let first = [p.name, status, p.profile ?? "-", p.sendsAs, String(p.enrolled)]
@@ -133,12 +135,12 @@ public struct ProgramsState: Equatable, Sendable {
         // one a ↻ after the status (the CLI's `programs list` names it).
         let wide = area.width >= 110
         var columns = [
-            TableColumn("NAME", width: .percent(22)), TableColumn("STATUS", width: .length(wide ? 8 : 9)),
-            TableColumn("PROFILE", width: .percent(20)),
-            TableColumn("SENDS AS", width: .percent(wide ? 26 : 32)), TableColumn("ENROLLED", width: .length(9), alignment: .right),
+            TableColumn("NAME", width: .percent(wide ? 22 : 18)), TableColumn("STATUS", width: .length(wide ? 8 : 9)),
+            TableColumn("PROFILE", width: .percent(wide ? 20 : 15)),
+            TableColumn("SENDS AS", width: .percent(wide ? 26 : 31)), TableColumn("ENROLLED", width: .length(9), alignment: .right),
         ]
         if wide { columns.append(TableColumn("SCHEDULE", width: .length(12))) }
-        columns.append(TableColumn("LAST RUN (UTC)"))
+        columns.append(TableColumn(wide ? "LAST RUN (UTC)" : "LAST (UTC)"))
         let rows = visible
         let parts = Layout.vertical(area, [.fill, .length(1)])
         Table(columns: columns, source: ArrayRowSource(rows.map { Self.cells(of: $0, wide: wide) }), theme: theme).render(
