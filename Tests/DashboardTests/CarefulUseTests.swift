@@ -278,6 +278,21 @@ final class CarefulUseTests: XCTestCase, ProgramFixtures {
         for binding in ProgramsState.bindings { XCTAssertTrue(text.contains(binding.help), "help lacks \(binding.help): \(text)") }
     }
 
+    /// #27: at 100x30 the node editor's notes all show, wrapped at words: "(+1)" hid the line
+    /// about Ctrl-S submitting to Meta.
+    func testTheNodeEditorShowsEveryNoteOnANarrowScreen() {
+        var s = editorApp(width: 100, height: 30)
+        s.press(.tab, .char("u"))
+        s.press(.tab)
+        s.press(.end)
+        s.type(" 50% off, buy now!")
+        let text = s.screenText
+        XCTAssertFalse(text.contains("(+"), text)
+        XCTAssertTrue(text.contains("Ctrl-S submits"), text)
+        XCTAssertTrue(text.contains("⚑"), "the flag shows beside the note: \(text)")
+        assertGolden("node-editor-notes-100x30", App.view(s))
+    }
+
     func testTheKeyBarShortensLabelsThenCutsButKeepsHelp() {
         let bindings: [(key: String, action: String)] = [
             ("Enter", "edit node"), ("a", "activate/pause"), ("r", "run now"), ("R", "re-enrol all, run"), ("/", "filter"), ("Esc", "back"),

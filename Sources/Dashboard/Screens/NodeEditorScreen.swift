@@ -282,16 +282,19 @@ public struct NodeEditorState: Equatable, Sendable {
     }
 
     /// Where the editor's parts go. Wide (120 columns and more): the message and the preview side
-    /// by side over the whole height; narrow: the preview below, and one line of notes under the
-    /// profile and tag.
+    /// by side over the whole height, the notes at the foot of the preview; narrow: the preview
+    /// below, and the notes (`noteRows` of them, wrapped, at most 4) under the profile and tag
+    /// (#27: one line of them with "(+1)" hid the one saying Ctrl-S submits to Meta).
     struct Areas {
+        static let maxNoteRows = 4
         let header: Rect
         let message: Rect
         let preview: Rect
         let wide: Bool
 
-        init(_ area: Rect) {
-            let rows = Layout.vertical(area, [.length(3), .fill, .length(min(8, max(4, area.height / 4)))])
+        init(_ area: Rect, noteRows: Int = 1) {
+            let notes = area.width >= 120 ? 1 : min(Self.maxNoteRows, max(1, noteRows))
+            let rows = Layout.vertical(area, [.length(2 + notes), .fill, .length(min(8, max(4, area.height / 4)))])
             header = rows[0]
             wide = rows[1].width >= 120
             if wide {
@@ -309,21 +312,31 @@ public struct NodeEditorState: Equatable, Sendable {
             Label("Loading…", style: theme.muted).render(into: &buffer, area: area.inset(1))
             return
         }
-        let areas = Areas(area)
         let live = self.live
+        let narrowNotes = noteLines(live, width: area.width - 2, theme: theme)
+        let areas = Areas(area, noteRows: narrowNotes.count)
         renderHeader(data, into: &buffer, area: areas.header, theme: theme)
         renderMessage(live, into: &buffer, area: areas.message, theme: theme)
         let previewInner = renderPreview(live, into: &buffer, area: areas.preview, theme: theme)
-        let notes = noteLines(live, width: areas.wide ? previewInner.width : areas.header.width - 2, wrap: areas.wide, theme: theme)
         if areas.wide {
+            let notes = noteLines(live, width: previewInner.width, theme: theme)
             let top = previewInner.maxY - notes.count
             for (i, line) in notes.enumerated() where top + i >= previewInner.y {
                 Label(line.0, style: line.1).render(
                     into: &buffer, area: Rect(x: previewInner.x, y: top + i, width: previewInner.width, height: 1))
             }
-        } else if let first = notes.first {
-            Label(first.0 + (notes.count > 1 ? " (+\(notes.count - 1))" : ""), style: first.1)
-                .render(into: &buffer, area: Rect(x: areas.header.x + 1, y: areas.header.y + 2, width: areas.header.width - 2, height: 1))
+        } else {
+            // As many lines as the header has; more say how many, and where they all show.
+            let room = areas.header.height - 2
+            var shown = narrowNotes.count <= room ? narrowNotes : Array(narrowNotes.prefix(max(0, room - 1)))
+            if shown.count < narrowNotes.count {
+                shown.append(
+                    ("… \(narrowNotes.count - shown.count) more lines: 120 columns show every note beside the preview", theme.muted))
+            }
+            for (i, line) in shown.enumerated() {
+                Label(line.0, style: line.1).render(
+                    into: &buffer, area: Rect(x: areas.header.x + 1, y: areas.header.y + 2 + i, width: areas.header.width - 2, height: 1))
+            }
         }
         if picker != nil { renderPicker(into: &buffer, area: area, theme: theme) }
     }
@@ -384,9 +397,10 @@ public struct NodeEditorState: Equatable, Sendable {
     /// The notes under the preview, most pressing first: a retired tag, a template problem, the
     /// policy flags (each with the words that raised it), unknown fields; else a ✓. With `wrap`
     /// each note wraps at `width`; without, the narrow layout shows only the first line.
-    private func noteLines(_ live: LiveCheck?, width: Int, wrap: Bool, theme: Theme) -> [(String, Style)] {
+    /// The notes, each wrapped to `width` (a fix is never cut mid-word, #27).
+    private func noteLines(_ live: LiveCheck?, width: Int, theme: Theme) -> [(String, Style)] {
         func wrapped(_ text: String, _ style: Style) -> [(String, Style)] {
-            wrap ? TextWrap.lines(text, width: max(1, width)).map { ($0, style) } : [(text, style)]
+            TextWrap.lines(text, width: max(1, width)).map { ($0, style) }
         }
         var lines: [(String, Style)] = []
         for flag in live?.check.flags ?? [] {
