@@ -271,6 +271,23 @@ final class CarefulUseTests: XCTestCase, ProgramFixtures {
         // The contacts page through the database (keyset): their moves are their own.
         let contacts = ContactsState(query: ContactsQuery(profile: "x", kind: .sent, day: DayNumber(1)))
         check("Contacts", ContactsState.bindings, bar: contacts.keyBar, help: contacts.help, ownMoves: true)
+        // The node editor's keys depend on the focus: the bar and the help show what works there.
+        var editor = editorApp()
+        guard case .nodeEditor(var state) = editor.current else { return XCTFail("in the editor") }
+        for focus in [NodeEditorState.Focus.profile, .tag, .message, .preview] {
+            state.focus = focus
+            let bar = state.keyBar.map(\.key)
+            XCTAssertEqual(bar.contains("p"), focus != .message, "\(focus): \(bar)")
+            XCTAssertEqual(bar.contains("@"), focus == .message, "\(focus): \(bar)")
+            XCTAssertEqual(bar.contains("[/]"), focus == .preview, "\(focus): \(bar)")
+            XCTAssertEqual(state.help.contains { $0.key == "u" }, focus != .message && state.kind == .tag, "\(focus)")
+        }
+        state.focus = .message
+        editor.replaceCurrent(.nodeEditor(state))
+        editor.type("p")
+        guard case .nodeEditor(let typed) = editor.current else { return XCTFail("in the editor") }
+        XCTAssertNil(typed.picker, "in the message, p is text")
+        XCTAssertTrue(typed.editor.text.contains("p"))
         // And the help overlay shows each of them.
         var s = programsApp()
         s.press(.char("?"))

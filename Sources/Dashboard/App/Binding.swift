@@ -9,34 +9,42 @@ struct Binding<Screen>: Sendable {
     let label: String
     let bar: String?
     let help: String
+    /// When the key works (a focus, a mode); always when nil. The bar, the help and the
+    /// handling all ask it, so a key is never shown where it does nothing.
+    let when: (@Sendable (Screen) -> Bool)?
     let action: @Sendable (inout Screen, ScreenContext) -> [ScreenCommand]
 
     init(
-        _ keys: [Key], _ label: String, bar: String?, help: String,
+        _ keys: [Key], _ label: String, bar: String?, help: String, when: (@Sendable (Screen) -> Bool)? = nil,
         _ action: @escaping @Sendable (inout Screen, ScreenContext) -> [ScreenCommand]
     ) {
         self.keys = keys
         self.label = label
         self.bar = bar
         self.help = help
+        self.when = when
         self.action = action
     }
 }
 
 extension Array {
-    /// The binding for `key`, run on `screen`; nil when none answers to it.
+    /// The binding for `key` that works now, run on `screen`; nil when none answers to it.
     func run<Screen>(_ key: Key, on screen: inout Screen, _ context: ScreenContext) -> [ScreenCommand]? where Element == Binding<Screen> {
-        first { $0.keys.contains(key) }.map { $0.action(&screen, context) }
+        let current = screen
+        return first { $0.keys.contains(key) && $0.when?(current) != false }.map { $0.action(&screen, context) }
     }
 
-    /// The key bar: the bindings with words for it, in order.
-    func keyBar<Screen>() -> [(key: String, action: String)] where Element == Binding<Screen> {
-        compactMap { b in b.bar.map { (b.label, $0) } }
+    /// The key bar: the bindings with words for it that work now (all, without a screen), in order.
+    func keyBar<Screen>(for screen: Screen? = nil) -> [(key: String, action: String)] where Element == Binding<Screen> {
+        compactMap { b in
+            guard let words = b.bar, screen.map({ b.when?($0) != false }) ?? true else { return nil }
+            return (b.label, words)
+        }
     }
 
-    /// The screen's part of the help: every binding, in its help words.
-    func help<Screen>() -> [(key: String, action: String)] where Element == Binding<Screen> {
-        map { ($0.label, $0.help) }
+    /// The screen's part of the help: the bindings that work now (all, without a screen), in their help words.
+    func help<Screen>(for screen: Screen? = nil) -> [(key: String, action: String)] where Element == Binding<Screen> {
+        filter { b in screen.map { b.when?($0) != false } ?? true }.map { ($0.label, $0.help) }
     }
 }
 

@@ -118,52 +118,85 @@ public struct NodeEditorState: Equatable, Sendable {
         return (text, latest.status != .approved)
     }
 
+    /// The editor's keys, declared once (`Binding`), each with when it works: outside the
+    /// message a letter is a key; in it every key the bindings don't take is text.
+    static let bindings: [Binding<NodeEditorState>] = {
+        let outsideMessage: @Sendable (NodeEditorState) -> Bool = { $0.focus != .message }
+        let order: [Focus] = [.profile, .tag, .message, .preview]
+        return [
+            Binding([.ctrl("s")], "Ctrl-S", bar: "save", help: "save; a utility node's changed text is submitted to Meta") { s, _ in
+                s.save()
+            },
+            Binding([.tab], "Tab", bar: "next field", help: "the next field: profile, send as, message, preview") { s, _ in
+                s.focus = order[(order.firstIndex(of: s.focus)! + 1) % 4]
+                return []
+            },
+            Binding([.backTab], "Shift-Tab", bar: nil, help: "the field before") { s, _ in
+                s.focus = order[(order.firstIndex(of: s.focus)! + 3) % 4]
+                return []
+            },
+            Binding(
+                [.enter], "Enter", bar: nil, help: "pick the focused field's value (profile or send as)",
+                when: { $0.focus == .profile || $0.focus == .tag }
+            ) {
+                s, _ in
+                if s.focus == .profile { s.openProfilePicker() } else { s.openTagPicker() }
+                return []
+            },
+            Binding([.char("p")], "p", bar: "pick profile", help: "pick the profile (Enabled ones only)", when: outsideMessage) { s, _ in
+                s.openProfilePicker()
+                return []
+            },
+            Binding(
+                [.char("t")], "t", bar: "send as", help: "how it sends: a utility template, or a tag and its state", when: outsideMessage
+            ) {
+                s, _ in
+                s.openTagPicker()
+                return []
+            },
+            Binding(
+                [.char("u")], "u", bar: "to utility template", help: "convert a tagged node to a utility template, text kept",
+                when: { $0.focus != .message && $0.kind == .tag }
+            ) { s, _ in s.convertToUtility() },
+            Binding([.char("]")], "[/]", bar: "previous/next contact", help: "the preview's next contact", when: { $0.focus == .preview }) {
+                s, _ in [.run(.loadSample(after: s.sample?.id, forward: true, optInField: s.optInField))]
+            },
+            Binding([.char("[")], "[", bar: nil, help: "the preview's previous contact", when: { $0.focus == .preview }) { s, _ in
+                [.run(.loadSample(after: s.sample?.id, forward: false, optInField: s.optInField))]
+            },
+            Binding([.char("@")], "@", bar: "insert field", help: "insert a data field", when: { $0.focus == .message }) { s, _ in
+                s.openFieldPicker()
+                return []
+            },
+            Binding([.ctrl("z")], "Ctrl-Z", bar: "undo", help: "undo the last edit", when: { $0.focus == .message }) { s, _ in
+                s.editor.handle(.ctrl("z"))
+                return []
+            },
+            Binding([.escape], "Esc", bar: "back", help: "back to the programs (unsaved changes ask first)") { s, _ in s.leave() },
+        ]
+    }()
+
     static func keys(for s: NodeEditorState) -> [(key: String, action: String)] {
         if s.picker != nil { return [("j/k", "move"), ("Enter", "choose"), ("Esc", "close")] }
-        var keys: [(key: String, action: String)] = [("Ctrl-S", "save"), ("Tab", "next field")]
-        switch s.focus {
-        case .profile: keys += [("Enter/p", "pick profile"), ("t", "send as")]
-        case .tag: keys += [("Enter/t", "send as"), ("p", "pick profile")]
-        case .message: keys += [("@", "insert field"), ("Ctrl-Z", "undo")]
-        case .preview: keys += [("[/]", "previous/next contact"), ("t", "send as")]
-        }
-        if s.kind == .tag && s.focus != .message { keys.append(("u", "to utility template")) }
-        return keys + [("Esc", "back")]
+        return bindings.keyBar(for: s)
     }
 
     mutating func handle(_ key: Key, _ context: ScreenContext) -> [ScreenCommand] {
         if picker != nil { return handlePicker(key) }
-        switch key {
-        case .ctrl("s"): return save()
-        case .escape:
-            if isDirty {
-                return [
-                    .confirm(
-                        ConfirmDialogState(
-                            title: "Unsaved changes", message: "Leave the node of \"\(program)\" without saving?", confirmLabel: "Discard"),
-                        then: .popScreen)
-                ]
-            }
-            return [.pop]  // the Programs list below reloads
-        case .tab: focus = [.profile, .tag, .message, .preview][([.profile, .tag, .message, .preview].firstIndex(of: focus)! + 1) % 4]
-        case .backTab: focus = [.profile, .tag, .message, .preview][([.profile, .tag, .message, .preview].firstIndex(of: focus)! + 3) % 4]
-        default:
-            switch focus {
-            case .message:
-                if key == .char("@") { openFieldPicker() } else { editor.handle(key) }
-            case .profile, .tag, .preview:
-                switch key {
-                case .char("p"): openProfilePicker()
-                case .char("t"): openTagPicker()
-                case .char("u"): return convertToUtility()
-                case .enter: if focus == .profile { openProfilePicker() } else if focus == .tag { openTagPicker() }
-                case .char("]"): return [.run(.loadSample(after: sample?.id, forward: true, optInField: optInField))]
-                case .char("["): return [.run(.loadSample(after: sample?.id, forward: false, optInField: optInField))]
-                default: break
-                }
-            }
-        }
+        if let commands = Self.bindings.run(key, on: &self, context) { return commands }
+        if focus == .message { editor.handle(key) }
         return []
+    }
+
+    /// Esc: back, asking first when there are unsaved changes.
+    private func leave() -> [ScreenCommand] {
+        guard isDirty else { return [.pop] }  // the Programs list below reloads
+        return [
+            .confirm(
+                ConfirmDialogState(
+                    title: "Unsaved changes", message: "Leave the node of \"\(program)\" without saving?", confirmLabel: "Discard"),
+                then: .popScreen)
+        ]
     }
 
     /// `u`: the same text, as a utility template (saved and submitted on Ctrl-S).
@@ -473,6 +506,7 @@ extension NodeEditorState: ScreenModel {
     var title: String { "\(program): Messenger node" + (isDirty ? " (modified)" : "") }
     var unsavedChanges: String? { isDirty ? "the unsaved edit of the node of \"\(program)\"" : nil }
     var keyBar: [(key: String, action: String)] { Self.keys(for: self) }
+    var help: [(key: String, action: String)] { picker != nil ? Self.keys(for: self) : Self.bindings.help(for: self) }
     var isTyping: Bool { focus == .message || picker != nil }
 
     mutating func receive(_ msg: Msg, _ context: ScreenContext) -> [ScreenCommand] {
