@@ -221,16 +221,21 @@ public struct ContactDetailState: Equatable, Sendable {
 
     public init(sendID: Int64) { self.sendID = sendID }
 
-    public static let keys: [(key: String, action: String)] = [("L", "lift suppression"), ("Esc", "back"), ("?", "help")]
-    /// `L` is offered only where there is a suppression to lift.
-    public static let keysNotSuppressed: [(key: String, action: String)] = [("Esc", "back"), ("?", "help")]
+    /// The contact's keys, declared once (`Binding`); `L` where there is a suppression to lift.
+    static let bindings: [Binding<ContactDetailState>] = [
+        Binding(
+            [.char("L")], "L", bar: "lift suppression", help: "lift the contact's suppression: the next run asks Facebook again",
+            when: { $0.detail?.suppression != nil }
+        ) { s, _ in
+            guard let detail = s.detail, let suppression = detail.suppression else { return [] }
+            return [.run(.liftSuppression(email: detail.email, pageID: suppression.pageID, sendID: s.sendID))]
+        },
+        Binding([.escape, .char("q"), .enter], "Esc", bar: "back", help: "back to the list (Enter too)") { _, _ in [.pop] },
+    ]
 
     mutating func handle(_ key: Key, _ context: ScreenContext) -> [ScreenCommand] {
-        if key == .char("L") {
-            guard let detail, let suppression = detail.suppression else { return [.toast("This contact is not suppressed", .info)] }
-            return [.run(.liftSuppression(email: detail.email, pageID: suppression.pageID, sendID: sendID))]
-        }
-        return key == .escape || key == .char("q") || key == .enter ? [.pop] : []
+        if key == .char("L") && detail?.suppression == nil { return [.toast("This contact is not suppressed", .info)] }
+        return Self.bindings.run(key, on: &self, context) ?? []
     }
 
     func render(into buffer: inout Buffer, area: Rect, theme: Theme) {
@@ -299,7 +304,8 @@ extension ContactsState: ScreenModel {
 extension ContactDetailState: ScreenModel {
     var screen: Screen { .contactDetail(self) }
     var title: String { detail?.email ?? "Contact" }
-    var keyBar: [(key: String, action: String)] { detail?.suppression == nil ? Self.keysNotSuppressed : Self.keys }
+    var keyBar: [(key: String, action: String)] { Self.bindings.keyBar(for: self) }
+    var help: [(key: String, action: String)] { Self.bindings.help(for: self) }
 
     mutating func receive(_ msg: Msg, _ context: ScreenContext) -> [ScreenCommand] {
         switch msg {

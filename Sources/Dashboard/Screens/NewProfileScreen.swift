@@ -291,7 +291,8 @@ public struct NewProfileState: Equatable, Sendable {
 extension NewProfileState: ScreenModel {
     var screen: Screen { .newProfile(self) }
     var title: String { "New profile" }
-    var keyBar: [(key: String, action: String)] { Self.keys(for: step) }
+    /// `p` pastes a token only where it works: on the real Graph API (the sandbox logs in at once).
+    var keyBar: [(key: String, action: String)] { Self.keys(for: step).filter { usesGraph || $0.key != "p" } }
     var isTyping: Bool { step == .name }
 
     mutating func receive(_ msg: Msg, _ context: ScreenContext) -> [ScreenCommand] {
