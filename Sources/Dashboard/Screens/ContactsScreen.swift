@@ -221,11 +221,13 @@ public struct ContactDetailState: Equatable, Sendable {
 
     public init(sendID: Int64) { self.sendID = sendID }
 
+    static let isSuppressed: @Sendable (ContactDetailState) -> Bool = { $0.detail?.suppression != nil }
+
     /// The contact's keys, declared once (`Binding`); `L` where there is a suppression to lift.
     static let bindings: [Binding<ContactDetailState>] = [
         Binding(
             [.char("L")], "L", bar: "lift suppression", help: "lift the contact's suppression: the next run asks Facebook again",
-            when: { $0.detail?.suppression != nil }
+            when: isSuppressed
         ) { s, _ in
             guard let detail = s.detail, let suppression = detail.suppression else { return [] }
             return [.run(.liftSuppression(email: detail.email, pageID: suppression.pageID, sendID: s.sendID))]
