@@ -10,8 +10,9 @@ public struct RunPreview: Equatable, Sendable {
     public let profile: String
     /// "template order_updates_v2" or "tag Post_purchase_update".
     public let sendsAs: String
-    /// Contacts the run takes through the node: new enrolments (everyone again with re-enrol) and
-    /// those a stopped run left enrolled.
+    /// Enrolments the run takes through the node, each a message or a warning: the new ones
+    /// (everyone again with re-enrol) and those a stopped run left unfinished (UNION ALL: a
+    /// contact left unfinished and enrolled again goes through twice, as the run would take it).
     public let contacts: Int
     /// Of those, the ones a message goes to.
     public let messaged: Int
@@ -55,7 +56,7 @@ extension ProgramRunner {
                 sql: """
                     WITH going(contact_id) AS (
                         SELECT contact_id FROM enrolment WHERE program_id = ?1 AND finished_at IS NULL
-                        UNION
+                        UNION ALL
                         SELECT contact.id FROM contact
                         LEFT JOIN program_contact last ON last.program_id = ?1 AND last.contact_id = contact.id
                         WHERE ?2 OR last.contact_id IS NULL
