@@ -26,17 +26,66 @@ public struct NewProfileState: Equatable, Sendable {
 
     public init() {}
 
-    public static func keys(for step: Step) -> [(key: String, action: String)] {
-        switch step {
-        case .name: return [("Enter", "next"), ("Esc", "back")]
-        case .login: return [("Enter", "log in to Facebook"), ("p", "paste a token instead"), ("Esc", "back")]
-        case .device: return [("Esc", "cancel"), ("p", "paste a token instead")]
-        case .token: return [("paste", "user access token"), ("Enter", "list my pages"), ("Esc", "back")]
-        case .page: return [("j/k", "move"), ("Enter", "choose page"), ("Esc", "back")]
-        case .status: return [("j/k", "Enabled/Disabled"), ("Enter", "save"), ("Ctrl-S", "save"), ("Esc", "back")]
-        case .saving: return []
-        case .done: return [("y", "copy code (OSC 52)"), ("f", "write code to a file"), ("Enter/Esc", "done")]
-        }
+    /// The screen's keys, declared once (`Binding`), each with the step it works on; on the name
+    /// and token steps every other key is text.
+    static let bindings: [Binding<NewProfileState>] = {
+        func on(_ steps: Step...) -> @Sendable (NewProfileState) -> Bool { { steps.contains($0.step) } }
+        let pasting: @Sendable (NewProfileState) -> Bool = { $0.usesGraph && ($0.step == .login || $0.step == .device) }
+        return [
+            Binding([.enter, .tab], "Enter", bar: "next", help: "on to the Facebook login", when: on(.name)) { s, context in
+                s.nameDone(existing: context.profileNames)
+            },
+            Binding(
+                [.enter], "Enter", bar: "log in to Facebook", help: "Facebook Login for Devices: a code to enter on a phone",
+                when: on(.login)
+            ) {
+                s, _ in s.startLogin()
+            },
+            Binding([.char("p")], "p", bar: "paste a token instead", help: "paste a user access token instead", when: pasting) { s, _ in
+                let wasWaiting = s.step == .device
+                s.step = .token
+                s.deviceCode = nil
+                return wasWaiting ? [.run(.cancelDeviceLogin)] : []
+            },
+            Binding([.enter], "Enter", bar: "list my pages", help: "list the pages the pasted token can manage", when: on(.token)) { s, _ in
+                s.connectWithToken()
+            },
+            Binding([.enter], "Enter", bar: "choose page", help: "link the highlighted page", when: on(.page)) { s, _ in s.choosePage() },
+            Binding(
+                [.char("j"), .char("k"), .up, .down, .char(" ")], "j/k", bar: "Enabled/Disabled", help: "switch the status (Space too)",
+                when: on(.status)
+            ) { s, _ in
+                s.enabled.toggle()
+                return []
+            },
+            Binding([.enter, .ctrl("s")], "Enter", bar: "save", help: "create the profile (Ctrl-S too)", when: on(.status)) { s, _ in
+                s.save()
+            },
+            Binding([.char("y")], "y", bar: "copy code (OSC 52)", help: "send the opt-in code to the clipboard", when: on(.done)) { s, _ in
+                s.created.map { [.run(.copyToClipboard($0.optInCode))] } ?? []
+            },
+            Binding(
+                [.char("f"), .char("w")], "f", bar: "write code to a file", help: "write the opt-in code beside the database",
+                when: on(.done)
+            ) {
+                s, _ in
+                s.created.map { [.run(.writeFile(name: "optin-\($0.summary.optInField).html", contents: $0.optInCode + "\n"))] } ?? []
+            },
+            // The screen below reloads: it lists the new profile.
+            Binding([.enter, .escape, .char("q")], "Enter/Esc", bar: "done", help: "back to the profiles", when: on(.done)) { _, _ in [.pop]
+            },
+            Binding(
+                [.escape], "Esc", bar: "back", help: "the step before (a login waiting is cancelled)",
+                when: { $0.step != .done && $0.step != .saving }
+            ) { s, _ in s.stepBack() },
+        ]
+    }()
+
+    /// The key bar of a step (the page picker's moves are listed too).
+    public static func keys(for state: NewProfileState) -> [(key: String, action: String)] {
+        let moves: [(key: String, action: String)] = state.step == .page ? [("j/k", "move")] : []
+        let paste: [(key: String, action: String)] = state.step == .token ? [("paste", "user access token")] : []
+        return paste + moves + bindings.keyBar(for: state)
     }
 
     /// R1 as you type: the same check the core makes, plus uniqueness against the loaded list.
@@ -49,130 +98,91 @@ public struct NewProfileState: Equatable, Sendable {
         }
     }
 
-    /// One reducer a step: each key goes to the step the screen is on.
+    /// A key: the binding of the step the screen is on, else the step's text field or picker.
     mutating func handle(_ key: Key, _ context: ScreenContext) -> [ScreenCommand] {
+        if step == .saving { return [] }
+        if step == .done, created == nil { return [.pop] }
+        if let commands = Self.bindings.run(key, on: &self, context) { return commands }
         switch step {
-        case .name: return handleName(key, existing: context.profileNames)
-        case .login: return handleLogin(key)
-        case .device: return handleDevice(key)
-        case .token: return handleToken(key)
-        case .page: return handlePage(key)
-        case .status: return handleStatus(key)
-        case .saving: return []
-        case .done: return handleDone(key)
-        }
-    }
-
-    private mutating func handleName(_ key: Key, existing: [String]) -> [ScreenCommand] {
-        switch key {
-        case .escape: return [.pop]
-        case .enter, .tab:
-            validateName(existing: existing)
-            if name.text.trimmingCharacters(in: .whitespaces).isEmpty { nameError = "give the profile a name (1–100 characters)" }
-            if nameError == nil { step = .login }
-        default:
+        case .name:
             name.handle(key)
-            validateName(existing: existing)
-        }
-        return []
-    }
-
-    private mutating func handleLogin(_ key: Key) -> [ScreenCommand] {
-        switch key {
-        case .escape: step = .name
-        case .enter:
-            // Facebook Login for Devices: a code to enter on a phone (the sandbox's goes at once).
-            loginError = nil
-            deviceCode = nil
-            step = .device
-            deviceAttempt += 1
-            return [.run(.startDeviceLogin(attempt: deviceAttempt))]
-        case .char("p") where usesGraph:
-            // Meta lists no permissions for device login: pasting a token stays the other way in.
-            step = .token
-        default: break
-        }
-        return []
-    }
-
-    private mutating func handleDevice(_ key: Key) -> [ScreenCommand] {
-        switch key {
-        case .escape:
-            step = .login
-            deviceCode = nil
-            return [.run(.cancelDeviceLogin)]
-        case .char("p") where usesGraph:
-            step = .token
-            deviceCode = nil
-            return [.run(.cancelDeviceLogin)]
-        default: return []
-        }
-    }
-
-    private mutating func handleToken(_ key: Key) -> [ScreenCommand] {
-        switch key {
-        case .escape:
-            token = TextFieldState("", limit: 1024)
-            loginError = nil
-            step = .login
-        case .enter:
-            let text = token.text.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !text.isEmpty else {
-                loginError = "paste a user access token first"
-                return []
-            }
-            loginError = nil
-            // The token leaves the screen's state once it is handed over.
-            token = TextFieldState("", limit: 1024)
-            return [.run(.connectFacebook(token: text))]
-        default:
+            validateName(existing: context.profileNames)
+        case .token:
             token.handle(key)
             loginError = nil
-        }
-        return []
-    }
-
-    private mutating func handlePage(_ key: Key) -> [ScreenCommand] {
-        switch key {
-        case .escape: step = .login
-        case .char("j"), .down: picker.move(by: 1, visible: 12)
-        case .char("k"), .up: picker.move(by: -1, visible: 12)
-        case .char("g"), .home: picker.move(by: -picker.items.count, visible: 12)
-        case .char("G"), .end: picker.move(by: picker.items.count, visible: 12)
-        case .enter:
-            guard picker.items.indices.contains(picker.cursor) else { return [] }
-            if let reason = picker.items[picker.cursor].disabledReason {
-                return [.toast("This page can't be chosen: \(reason)", .error)]
+        case .page:
+            switch key {
+            case .char("j"), .down: picker.move(by: 1, visible: 12)
+            case .char("k"), .up: picker.move(by: -1, visible: 12)
+            case .char("g"), .home: picker.move(by: -picker.items.count, visible: 12)
+            case .char("G"), .end: picker.move(by: picker.items.count, visible: 12)
+            default: break
             }
-            pageID = pages[picker.cursor].id
-            step = .status
         default: break
         }
         return []
     }
 
-    private mutating func handleStatus(_ key: Key) -> [ScreenCommand] {
-        switch key {
-        case .escape: step = .page
-        case .char("j"), .char("k"), .up, .down, .char(" "): enabled.toggle()
-        case .enter, .ctrl("s"):
-            guard let pageID else { return [] }
-            step = .saving
-            return [.run(.createProfile(name: name.text, pageID: pageID, enabled: enabled))]
-        default: break
-        }
+    private mutating func nameDone(existing: [String]) -> [ScreenCommand] {
+        validateName(existing: existing)
+        if name.text.trimmingCharacters(in: .whitespaces).isEmpty { nameError = "give the profile a name (1–100 characters)" }
+        if nameError == nil { step = .login }
         return []
     }
 
-    private func handleDone(_ key: Key) -> [ScreenCommand] {
-        guard let created else { return [.pop] }
-        switch key {
-        case .char("y"): return [.run(.copyToClipboard(created.optInCode))]
-        case .char("f"), .char("w"):
-            return [.run(.writeFile(name: "optin-\(created.summary.optInField).html", contents: created.optInCode + "\n"))]
-        case .enter, .escape, .char("q"): return [.pop]  // the screen below reloads: it lists the new profile
-        default: return []
+    /// Facebook Login for Devices: a code to enter on a phone (the sandbox's goes at once).
+    private mutating func startLogin() -> [ScreenCommand] {
+        loginError = nil
+        deviceCode = nil
+        step = .device
+        deviceAttempt += 1
+        return [.run(.startDeviceLogin(attempt: deviceAttempt))]
+    }
+
+    private mutating func connectWithToken() -> [ScreenCommand] {
+        let text = token.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else {
+            loginError = "paste a user access token first"
+            return []
         }
+        loginError = nil
+        // The token leaves the screen's state once it is handed over.
+        token = TextFieldState("", limit: 1024)
+        return [.run(.connectFacebook(token: text))]
+    }
+
+    private mutating func choosePage() -> [ScreenCommand] {
+        guard picker.items.indices.contains(picker.cursor) else { return [] }
+        if let reason = picker.items[picker.cursor].disabledReason { return [.toast("This page can't be chosen: \(reason)", .error)] }
+        pageID = pages[picker.cursor].id
+        step = .status
+        return []
+    }
+
+    private mutating func save() -> [ScreenCommand] {
+        guard let pageID else { return [] }
+        step = .saving
+        return [.run(.createProfile(name: name.text, pageID: pageID, enabled: enabled))]
+    }
+
+    /// Esc: the step before; from the name, back to the list; a device login waiting is cancelled.
+    private mutating func stepBack() -> [ScreenCommand] {
+        switch step {
+        case .name: return [.pop]
+        case .login: step = .name
+        case .device:
+            step = .login
+            deviceCode = nil
+            return [.run(.cancelDeviceLogin)]
+        case .token:
+            token = TextFieldState("", limit: 1024)
+            loginError = nil
+            step = .login
+        case .page: step = .login
+        case .status: step = .page
+        case .saving, .done: break
+        }
+        return []
     }
 
     /// The directory's pages arrived: every page is listed, the ones that can't link say why.
@@ -292,7 +302,8 @@ extension NewProfileState: ScreenModel {
     var screen: Screen { .newProfile(self) }
     var title: String { "New profile" }
     /// `p` pastes a token only where it works: on the real Graph API (the sandbox logs in at once).
-    var keyBar: [(key: String, action: String)] { Self.keys(for: step).filter { usesGraph || $0.key != "p" } }
+    var keyBar: [(key: String, action: String)] { Self.keys(for: self) }
+    var help: [(key: String, action: String)] { Self.bindings.help(for: self) }
     var isTyping: Bool { step == .name }
 
     mutating func receive(_ msg: Msg, _ context: ScreenContext) -> [ScreenCommand] {
