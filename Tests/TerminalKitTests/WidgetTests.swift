@@ -31,6 +31,27 @@ final class WidgetTests: XCTestCase {
         XCTAssertEqual(state.offset, 999_990)
     }
 
+    /// #27: the table decides what it shows where it is drawn: a cursor the stored offset would
+    /// leave off screen (key handling guessed a taller table) is still drawn, and a hint that is
+    /// right is kept.
+    func testTheTableShowsTheCursorWhateverTheOffsetKeyHandlingGuessed() {
+        let source = CountingSource(count: 100)
+        var state = TableState()
+        state.move(by: 30, count: source.count, visible: 40)  // the guess: 40 rows; the table has 10
+        XCTAssertEqual(state.offset, 0)
+        var buffer = Buffer(width: 40, height: 11)
+        Table(columns: [TableColumn("NAME"), TableColumn("N", width: .length(8), alignment: .right)], source: source, theme: theme)
+            .render(into: &buffer, area: buffer.area, state: state)
+        XCTAssertTrue(buffer.lines()[10].contains("row 30"), buffer.lines().joined(separator: "\n"))
+        XCTAssertEqual(state.offset(showing: 10, of: 100), 21)
+        state.offset = 25
+        XCTAssertEqual(state.offset(showing: 10, of: 100), 25, "a hint that shows the cursor is kept")
+        state.cursor = 99
+        state.offset = 95
+        XCTAssertEqual(state.offset(showing: 10, of: 100), 90, "the last page is full")
+        XCTAssertEqual(TableState().offset(showing: 10, of: 0), 0)
+    }
+
     func testTableStateMovesClampsAndMarks() {
         var s = TableState()
         s.move(by: -5, count: 10, visible: 4)

@@ -59,6 +59,18 @@ public struct TableState: Equatable, Sendable {
         offset = max(0, offset)
     }
 
+    /// The first row to draw in `visible` rows of `count`: the stored offset, moved the least that
+    /// shows the cursor and fills the page. The table decides it where it is drawn, from the rows
+    /// it really has (#27, as ratatui's StatefulWidget): the offset key handling keeps is a hint
+    /// that keeps scrolling smooth, and a wrong guess of the height can't hide the cursor.
+    public func offset(showing visible: Int, of count: Int) -> Int {
+        let v = max(1, visible)
+        var start = min(offset, max(0, count - v))
+        if cursor < start { start = cursor }
+        if cursor >= start + v { start = cursor - v + 1 }
+        return max(0, min(start, max(0, count - 1)))
+    }
+
     /// Keeps the cursor valid when the row count changes (a refresh, a filter).
     public mutating func clamp(count: Int, visible: Int) {
         cursor = count == 0 ? 0 : min(cursor, count - 1)
@@ -110,7 +122,7 @@ public struct Table {
         buffer.fill(area.row(0), style: theme.header)
         line(columns.map(\.title), y: area.y, style: theme.header, columnHighlight: nil)
         let visible = Table.visibleRows(in: area)
-        let start = min(state.offset, max(0, source.count))
+        let start = state.offset(showing: visible, of: source.count)
         let end = min(source.count, start + visible)
         guard start < end else { return }
         for (k, cells) in source.rows(start..<end).enumerated() {
@@ -133,7 +145,7 @@ public struct Table {
         }
         // A scroll position marker when there is more than fits.
         if source.count > visible, visible > 1 {
-            let at = area.y + 1 + min(visible - 1, state.offset * visible / max(1, source.count - visible + 1))
+            let at = area.y + 1 + min(visible - 1, start * visible / max(1, source.count - visible + 1))
             buffer.write("▐", x: area.maxX - 1, y: at, style: theme.muted)
         }
     }
