@@ -9,42 +9,31 @@ import XCTest
 /// Ctrl-C quits by the path that asks, `/` filters every list the same way, the key bar keeps
 /// "? help" when it has to cut.
 final class CarefulUseTests: XCTestCase, ProgramFixtures {
-    func programsApp(_ programs: [ProgramSummary]? = nil) -> AppState {
-        var s = appWithProfiles(width: 80, height: 24)
-        s.press(.char(":"))
-        s.type("programs")
-        s.press(.enter)
-        let list =
-            programs ?? [
-                ProgramSummary(
-                    id: 1, name: "Order updates", status: .active, profile: "Shop", profileEnabled: true, tag: nil, message: "Hi",
-                    enrolled: 0, lastRunAt: nil, kind: .utility),
-                ProgramSummary(
-                    id: 2, name: "Event reminders", status: .active, profile: "Events", profileEnabled: true, tag: nil, message: "Hi",
-                    enrolled: 0, lastRunAt: nil, kind: .utility),
-            ]
-        _ = App.update(&s, .programsLoaded(list))
-        return s
+    func programsApp() -> AppState {
+        appOnPrograms([
+            ProgramSummary(
+                id: 1, name: "Order updates", status: .active, profile: "Shop", profileEnabled: true, tag: nil, message: "Hi",
+                enrolled: 0, lastRunAt: nil, kind: .utility),
+            ProgramSummary(
+                id: 2, name: "Event reminders", status: .active, profile: "Events", profileEnabled: true, tag: nil, message: "Hi",
+                enrolled: 0, lastRunAt: nil, kind: .utility),
+        ])
     }
 
     /// Goldens of what #27 changed: the run's question, and a list filtered by `/` with its key
     /// bar, at 80x24, 100x30 and 200x60.
     func testGoldensOfTheRunQuestionAndAFilteredList() {
         for (w, h) in [(80, 24), (100, 30), (200, 60)] {
-            var s = appWithProfiles(width: w, height: h)
-            s.press(.char(":"))
-            s.type("programs")
-            s.press(.enter)
-            _ = App.update(
-                &s,
-                .programsLoaded([
+            var s = appOnPrograms(
+                [
                     ProgramSummary(
                         id: 1, name: "Order updates", status: .active, profile: "Northwind Shop", profileEnabled: true, tag: nil,
                         message: "Hi", enrolled: 2_004, lastRunAt: 1_764_000_000_000, kind: .utility),
                     ProgramSummary(
                         id: 2, name: "Event reminders", status: .paused, profile: "Northwind Events", profileEnabled: true, tag: nil,
                         message: "Hi", enrolled: 0, lastRunAt: nil, kind: .utility),
-                ]))
+                ],
+                width: w, height: h)
             s.press(.char("/"))
             s.type("order")
             assertGolden("programs-filtering-\(w)x\(h)", App.view(s))

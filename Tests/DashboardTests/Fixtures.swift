@@ -52,6 +52,16 @@ extension AppState {
     }
 }
 
+/// The app on the Programs screen with `programs` loaded, as `:programs` opens it.
+func appOnPrograms(_ programs: [ProgramSummary], width: Int = 80, height: Int = 24) -> AppState {
+    var s = appWithProfiles(width: width, height: height)
+    s.press(.char(":"))
+    s.type("programs")
+    s.press(.enter)
+    _ = App.update(&s, .programsLoaded(programs))
+    return s
+}
+
 extension AppState {
     /// `r` (or `R`) on the Programs list as a person does it: the key asks for the run's preview,
     /// the preview's dialog shows, `y` confirms; the effects of that last key (the run).

@@ -335,18 +335,11 @@ final class ProgramsScreenTests: XCTestCase, ProgramFixtures {
 /// Runs belong to the app: one per program, and quitting during one asks first and stops it cleanly.
 final class RunLifecycleTests: XCTestCase {
     func programsApp() -> AppState {
-        var s = appWithProfiles(width: 80, height: 24)
-        s.press(.char(":"))
-        s.type("programs")
-        s.press(.enter)
-        _ = App.update(
-            &s,
-            .programsLoaded([
-                ProgramSummary(
-                    id: 1, name: "Orders", status: .active, profile: "Shop", profileEnabled: true,
-                    tag: nil, message: "Hi", enrolled: 0, lastRunAt: nil, kind: .utility)
-            ]))
-        return s
+        appOnPrograms([
+            ProgramSummary(
+                id: 1, name: "Orders", status: .active, profile: "Shop", profileEnabled: true,
+                tag: nil, message: "Hi", enrolled: 0, lastRunAt: nil, kind: .utility)
+        ])
     }
 
     func testASecondRunOfTheSameProgramIsRefusedEvenFromAFreshProgramsScreen() {

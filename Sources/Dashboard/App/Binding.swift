@@ -3,7 +3,9 @@ import TerminalKit
 /// One key of a screen, declared once (#27, as lazygit's `Binding`): the keys it answers to, the
 /// label the key bar and the help show, its words on the bar (none: help only), its line in the
 /// help, and what it does. A screen's `bindings` are its key bar, its part of `?` and its key
-/// handling at once, so the three can't disagree.
+/// handling at once, so the three can't disagree. A key another layer takes first (a list's `/`,
+/// which `ListFilter` has; the app's `:`) is declared here for the bar and the help, with an
+/// action that does nothing.
 struct Binding<Screen>: Sendable {
     let keys: [Key]
     let label: String

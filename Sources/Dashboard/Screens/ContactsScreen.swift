@@ -76,7 +76,7 @@ public struct ContactsState: Equatable, Sendable {
             return []
         }
         if key == .escape { loading.dropHeld() }
-        return handleKey(key)
+        return handleKey(key, context)
     }
 
     /// Keys that move over or open rows: held while the rows on screen are not the newest answer.
@@ -88,7 +88,7 @@ public struct ContactsState: Equatable, Sendable {
         }
     }
 
-    private mutating func handleKey(_ key: Key) -> [ScreenCommand] {
+    private mutating func handleKey(_ key: Key, _ context: ScreenContext) -> [ScreenCommand] {
         switch filter.handle(key) {
         case .changed:
             query.search = filter.text
@@ -98,7 +98,7 @@ public struct ContactsState: Equatable, Sendable {
         case .taken: return []
         case .notMine: break
         }
-        return Self.bindings.run(key, on: &self, ScreenContext(visibleRows: query.pageSize, profileNames: [])) ?? []
+        return Self.bindings.run(key, on: &self, context) ?? []
     }
 
     private var rows: [ContactOutcome] { page?.rows ?? [] }
@@ -299,7 +299,7 @@ extension ContactsState: ScreenModel {
             loading.accept(Question(query: query, request: request))
         else { return [] }
         loaded(page, times: times)
-        return ListLoad.replay(&self, \.loading) { screen, key in screen.handleKey(key) }
+        return ListLoad.replay(&self, \.loading) { screen, key in screen.handleKey(key, context) }
     }
 }
 

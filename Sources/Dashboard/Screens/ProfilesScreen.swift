@@ -97,7 +97,7 @@ public struct ProfilesState: Equatable, Sendable {
             loading.hold(key)
             return []
         }
-        return handleKey(key, visibleRows: context.visibleRows)
+        return handleKey(key, context)
     }
 
     /// Keys that move over or act on rows: held until the first answer is on screen.
@@ -120,10 +120,11 @@ public struct ProfilesState: Equatable, Sendable {
         table.clamp(count: visible.count, visible: visibleRows)
     }
 
-    private mutating func handleKey(_ key: Key, visibleRows: Int) -> [ScreenCommand] {
+    private mutating func handleKey(_ key: Key, _ context: ScreenContext) -> [ScreenCommand] {
+        let visibleRows = context.visibleRows
         if filter.take(key, table: &table) { return [] }
         if ListKeys.apply(key, to: &table, count: visible.count, visible: visibleRows) { return [] }
-        return Self.bindings.run(key, on: &self, ScreenContext(visibleRows: visibleRows, profileNames: [])) ?? []
+        return Self.bindings.run(key, on: &self, context) ?? []
     }
 
     static func list(_ names: [String]) -> String {
@@ -183,8 +184,7 @@ extension ProfilesState: ScreenModel {
         switch msg {
         case .profilesLoaded(let profiles):
             load(profiles, visibleRows: context.visibleRows)
-            let visibleRows = context.visibleRows
-            return ListLoad.replay(&self, \.loading) { screen, key in screen.handleKey(key, visibleRows: visibleRows) }
+            return ListLoad.replay(&self, \.loading) { screen, key in screen.handleKey(key, context) }
         case .enabledChanged(let names, let enabled): applyEnabled(names, enabled: enabled)
         case .deleted(let plan): applyDeletion(plan.profiles, visibleRows: context.visibleRows)
         case .resize: table.clamp(count: visible.count, visible: context.visibleRows)

@@ -92,13 +92,14 @@ public struct ProgramsState: Equatable, Sendable {
             loading.hold(key)
             return []
         }
-        return handleKey(key, visibleRows: visibleRows)
+        return handleKey(key, context)
     }
 
-    private mutating func handleKey(_ key: Key, visibleRows: Int) -> [ScreenCommand] {
+    private mutating func handleKey(_ key: Key, _ context: ScreenContext) -> [ScreenCommand] {
+        let visibleRows = context.visibleRows
         if filter.take(key, table: &table) { return [] }
         if ListKeys.apply(key, to: &table, count: visible.count, visible: visibleRows) { return [] }
-        return Self.bindings.run(key, on: &self, ScreenContext(visibleRows: visibleRows, profileNames: [])) ?? []
+        return Self.bindings.run(key, on: &self, context) ?? []
     }
 
     private var currentProgram: ProgramSummary? {
@@ -234,8 +235,7 @@ extension ProgramsState: ScreenModel {
             self.programs = programs
             loaded = true
             table.clamp(count: visible.count, visible: context.visibleRows)
-            let visibleRows = context.visibleRows
-            return ListLoad.replay(&self, \.loading) { screen, key in screen.handleKey(key, visibleRows: visibleRows) }
+            return ListLoad.replay(&self, \.loading) { screen, key in screen.handleKey(key, context) }
         case .programChanged:
             // The app reloads the list after this; the list read then includes the write.
             writesAnswered = min(writes, writesAnswered + 1)

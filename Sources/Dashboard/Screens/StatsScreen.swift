@@ -73,7 +73,7 @@ public struct StatsScreenState: Equatable, Sendable {
             return []
         },
         Binding([.enter], "Enter", bar: "contacts", help: "the contacts behind the number under the cursor") { s, context in
-            s.openContacts(visibleRows: context.visibleRows)
+            s.openContacts(visibleRows: context.visibleRows - 1)
         },
         Binding([.char("f")], "f", bar: "counts", help: "cycle the counts shown: all, warnings, sent, delivered") { s, _ in
             s.filter = s.filter.next
@@ -140,15 +140,16 @@ public struct StatsScreenState: Equatable, Sendable {
             return []
         }
         if key == .escape { loading.dropHeld() }
-        return handleKey(key, visibleRows: context.visibleRows - 1)
+        return handleKey(key, context)
     }
 
-    /// `visibleRows`: the table sits under the filter line, one row fewer than a full-height list.
-    private mutating func handleKey(_ key: Key, visibleRows: Int) -> [ScreenCommand] {
+    /// The table sits under the filter line, one row fewer than a full-height list.
+    private mutating func handleKey(_ key: Key, _ context: ScreenContext) -> [ScreenCommand] {
+        let visibleRows = context.visibleRows - 1
         if datePicker != nil { return handlePicker(key) }
         if textFilter.take(key, table: &table) { return [] }
         if ListKeys.apply(key, to: &table, count: visibleDays.count, visible: visibleRows) { return [] }
-        return Self.bindings.run(key, on: &self, ScreenContext(visibleRows: visibleRows, profileNames: [])) ?? []
+        return Self.bindings.run(key, on: &self, context) ?? []
     }
 
     private func openContacts(visibleRows: Int) -> [ScreenCommand] {
@@ -264,7 +265,6 @@ extension StatsScreenState: ScreenModel {
         self.details = details
         self.today = today
         table.clamp(count: visibleDays.count, visible: context.visibleRows)
-        let visibleRows = context.visibleRows - 1
-        return ListLoad.replay(&self, \.loading) { screen, key in screen.handleKey(key, visibleRows: visibleRows) }
+        return ListLoad.replay(&self, \.loading) { screen, key in screen.handleKey(key, context) }
     }
 }

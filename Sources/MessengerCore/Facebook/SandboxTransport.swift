@@ -28,9 +28,11 @@ public struct SandboxTransport: Transport {
         self.calendar = calendar
     }
 
-    public static let errorSuffixes: [(suffix: String, code: Int, subcode: Int?)] = [
-        ("99551", 551, nil), ("99278", 10, 2_018_278), ("99100", 100, 2_018_001), ("99613", 613, nil), ("99190", 190, nil),
-        ("x1893063", 10, GraphError.pageRestrictedSubcode),
+    /// Each rule's answer; `templateSubcode` is the subcode a utility template gets instead, where
+    /// the tagged answer has no meaning for one (a template has no tag window).
+    public static let errorSuffixes: [(suffix: String, code: Int, subcode: Int?, templateSubcode: Int??)] = [
+        ("99551", 551, nil, nil), ("99278", 10, 2_018_278, .some(nil)), ("99100", 100, 2_018_001, nil), ("99613", 613, nil, nil),
+        ("99190", 190, nil, nil), ("x1893063", 10, GraphError.pageRestrictedSubcode, nil),
     ]
 
     public func send(_ message: OutgoingMessage) -> SendResult {
@@ -43,8 +45,8 @@ public struct SandboxTransport: Transport {
         }
         for rule in Self.errorSuffixes where message.recipientPSID.hasSuffix(rule.suffix) {
             if rule.code == 613 && message.attempt > 1 { break }
-            if rule.code == 10 && rule.subcode == 2_018_278 && message.utility != nil { return .failed(GraphError(code: 10, subcode: nil)) }
-            return .failed(GraphError(code: rule.code, subcode: rule.subcode))
+            let subcode = message.utility != nil ? (rule.templateSubcode ?? rule.subcode) : rule.subcode
+            return .failed(GraphError(code: rule.code, subcode: subcode))
         }
         let attempt = message.attempt > 1 ? "/" + String(message.attempt) : ""
         let h = Self.hash(message.recipientPSID + "/" + String(message.enrolmentID) + "/" + String(message.nodeID) + attempt)

@@ -135,20 +135,34 @@ public struct ContactService: Sendable {
     /// Every data field with its use, text fields first, then opt-in fields (as `fields()` orders them).
     public func fieldUses() throws -> [FieldUse] {
         try database.read { db in
-            let fields = try Self.fields(db)
-            let users = try Self.fieldUsers(db)
             let counts = Dictionary(
                 try Row.fetchAll(db, sql: "SELECT field_id, count(*) AS n FROM contact_value GROUP BY field_id").map {
                     ($0["field_id"] as Int64, $0["n"] as Int)
                 }, uniquingKeysWith: { a, _ in a })
-            let profiles = Dictionary(
-                try Row.fetchAll(db, sql: "SELECT optin_field_id, name FROM profile").map { ($0[0] as Int64, $0[1] as String) },
-                uniquingKeysWith: { a, _ in a })
-            return fields.map {
-                FieldUse(
-                    field: $0, contacts: counts[$0.id] ?? 0, programs: Set((users[$0.name.uppercased()] ?? []).map(\.program)).sorted(),
-                    profile: profiles[$0.id])
-            }
+            return try Self.uses(db, of: try Self.fields(db)) { counts[$0] ?? 0 }
+        }
+    }
+
+    /// One field's use (`contacts fields delete` asks about it); nil when there is none so named.
+    /// Only its own values are counted, not every field's.
+    public func fieldUse(named name: String) throws -> FieldUse? {
+        try database.read { db in
+            guard let field = try Self.fields(db).first(where: { $0.name.caseInsensitiveCompare(name) == .orderedSame }) else { return nil }
+            return try Self.uses(db, of: [field]) { id in
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM contact_value WHERE field_id = ?", arguments: [id]) ?? 0
+            }.first
+        }
+    }
+
+    private static func uses(_ db: Database, of fields: [DataField], contacts: (Int64) throws -> Int) throws -> [FieldUse] {
+        let users = try fieldUsers(db)
+        let profiles = Dictionary(
+            try Row.fetchAll(db, sql: "SELECT optin_field_id, name FROM profile").map { ($0[0] as Int64, $0[1] as String) },
+            uniquingKeysWith: { a, _ in a })
+        return try fields.map {
+            FieldUse(
+                field: $0, contacts: try contacts($0.id), programs: Set((users[$0.name.uppercased()] ?? []).map(\.program)).sorted(),
+                profile: profiles[$0.id])
         }
     }
 

@@ -43,9 +43,7 @@ struct ContactsCommand: ParsableCommand {
 
             func run() throws {
                 let contacts = try Context(global).workspace(creating: false).contacts
-                guard let use = try contacts.fieldUses().first(where: { $0.field.name.caseInsensitiveCompare(name) == .orderedSame }) else {
-                    throw DomainError("no data field named \(Display.quoted(name))")
-                }
+                guard let use = try contacts.fieldUse(named: name) else { throw DomainError("no data field named \(Display.quoted(name))") }
                 // The refusals come before the question: nobody is asked to confirm what can't be done.
                 if use.profile == nil && use.programs.isEmpty {
                     let what = "data field \(use.field.name) and its value for \(use.contacts) contact\(use.contacts == 1 ? "" : "s")"
