@@ -58,7 +58,9 @@ public struct ContactsState: Equatable, Sendable {
 
     var title: String {
         let date = AccountCalendar(timeZone: .gmt).string(for: query.day)
-        return "\(query.kind.rawValue) \(date)" + (query.search.isEmpty ? "" : " /\(query.search)")
+        // The count's one name (#27): "warnings", as the stats column and the CLI say it.
+        let kind = query.kind == .warning ? "warnings" : query.kind.rawValue
+        return "\(kind) \(date)" + (query.search.isEmpty ? "" : " /\(query.search)")
     }
 
     mutating func load(_ request: ContactPageRequest) -> ScreenCommand {
