@@ -40,7 +40,8 @@ final class RunPreviewTests: XCTestCase {
         try f.standardSetup()
         try f.workspace.programs.pause(name: "Orders")
         XCTAssertThrowsError(try ProgramRunner(workspace: f.workspace).preview(program: "Orders", reenrol: false)) {
-            XCTAssertTrue("\($0)".contains("is paused: activate it before running"), "\($0)")
+            XCTAssertTrue("\($0)".contains("is paused: activate it before running (`programs activate`)"), "\($0)")
+            XCTAssertEqual(($0 as? DomainError)?.inDashboard?.hasSuffix("(a on Programs)"), true, "the dashboard names its key")
         }
         XCTAssertThrowsError(try ProgramRunner(workspace: f.workspace).preview(program: "Nope", reenrol: false))
     }

@@ -443,9 +443,8 @@ public struct ProgramRunner: Sendable {
     static func sendingNode(_ db: Database, programID: Int64, name: String, day: DayNumber, doing: String = "run") throws -> SendingNode {
         let status = try String.fetchOne(db, sql: "SELECT status FROM program WHERE id = ?", arguments: [programID]) ?? "draft"
         guard status == "active" else {
-            throw DomainError(
-                "program \(Display.quoted(name)) is \(status): activate it before \(doing == "run" ? "running" : "a \(doing)") (`programs activate`)"
-            )
+            let why = "program \(Display.quoted(name)) is \(status): activate it before \(doing == "run" ? "running" : "a \(doing)")"
+            throw DomainError(why + " (`programs activate`)", inDashboard: why + " (a on Programs)")
         }
         guard
             let node = try Row.fetchOne(
