@@ -43,6 +43,26 @@ final class ScreenModelTests: XCTestCase {
             [.run(.loadContactDetail(sendID: 7))])
     }
 
+    /// #27: a table's scroll is decided where it is drawn and fed back (ratatui's StatefulWidget):
+    /// PgDn steps by the rows the table really showed, whatever height the reducer was told, and
+    /// the frame drawn always shows the cursor.
+    func testPgDnStepsByTheHeightTheTableWasDrawnAt() {
+        var state = AppState(theme: Theme.fallback, width: 80, height: 24)
+        _ = App.update(&state, .profilesLoaded((1...100).map { summary(Int64($0), "Profile \($0)") }))
+        let wrong = ScreenContext(visibleRows: 50, profileNames: [])
+        _ = state.updateCurrent { $0.handle(.pageDown, wrong) }
+        XCTAssertEqual(state.current.tableCursor, 50, "before a draw the reducer's hint is the step")
+        _ = App.draw(&state)
+        guard case .profiles(let drawn) = state.current else { return XCTFail("\(state.current)") }
+        let rows = drawn.table.page
+        XCTAssertEqual(rows, 24 - 1 - 1 - 1 - 1, "breadcrumb, key bar, status line and header take four rows")
+        XCTAssertEqual(drawn.table.offset, 50 - rows + 1, "scrolled the least that shows the cursor")
+        _ = state.updateCurrent { $0.handle(.pageDown, wrong) }
+        XCTAssertEqual(state.current.tableCursor, 50 + rows, "PgDn stepped by the drawn page, not the hint")
+        let frame = App.draw(&state).lines().joined(separator: "\n")
+        XCTAssertTrue(frame.contains("Profile \(51 + rows)"), frame)
+    }
+
     private func details(_ name: String) -> ProfileDetails {
         ProfileDetails(summary: summary(1, name), optInCode: "", sent7d: 0, read7d: 0, notSent: [], connectionError: nil)
     }

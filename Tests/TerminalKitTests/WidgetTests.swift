@@ -22,57 +22,68 @@ final class WidgetTests: XCTestCase {
     func testTableAsksOnlyForTheRowsItShows() {
         let source = CountingSource(count: 1_000_000)
         var state = TableState()
-        state.move(by: 999_999, count: source.count, visible: 10)
+        state.move(by: 999_999, count: source.count)
         var buffer = Buffer(width: 40, height: 11)
         Table(columns: [TableColumn("NAME"), TableColumn("N", width: .length(8), alignment: .right)], source: source, theme: theme)
-            .render(into: &buffer, area: buffer.area, state: state)
+            .render(into: &buffer, area: buffer.area, state: &state)
         XCTAssertEqual(source.asked, 10)
         XCTAssertTrue(buffer.lines()[10].contains("row 999999"))
-        XCTAssertEqual(state.offset, 999_990)
+        XCTAssertEqual(state.offset, 999_990, "the offset drawn is written back")
+        XCTAssertEqual(state.page, 10)
     }
 
-    /// #27: the table decides what it shows where it is drawn: a cursor the stored offset would
-    /// leave off screen (key handling guessed a taller table) is still drawn, and a hint that is
-    /// right is kept.
-    func testTheTableShowsTheCursorWhateverTheOffsetKeyHandlingGuessed() {
+    /// #27, as ratatui's StatefulWidget: key handling moves only the cursor; the table decides the
+    /// offset where it is drawn, from the rows it really has, and writes it back with its height,
+    /// which is then the page step (no reducer guesses the screen's height).
+    func testTheTableDecidesItsOffsetWhereItIsDrawn() {
         let source = CountingSource(count: 100)
         var state = TableState()
-        state.move(by: 30, count: source.count, visible: 40)  // the guess: 40 rows; the table has 10
-        XCTAssertEqual(state.offset, 0)
+        XCTAssertEqual(state.pageStep(or: 40), 40, "before the first draw the hint is the step")
+        state.move(by: 30, count: source.count)
+        XCTAssertEqual(state.offset, 0, "moving the cursor does not scroll")
         var buffer = Buffer(width: 40, height: 11)
-        Table(columns: [TableColumn("NAME"), TableColumn("N", width: .length(8), alignment: .right)], source: source, theme: theme)
-            .render(into: &buffer, area: buffer.area, state: state)
+        let table = Table(
+            columns: [TableColumn("NAME"), TableColumn("N", width: .length(8), alignment: .right)], source: source, theme: theme)
+        table.render(into: &buffer, area: buffer.area, state: &state)
         XCTAssertTrue(buffer.lines()[10].contains("row 30"), buffer.lines().joined(separator: "\n"))
-        XCTAssertEqual(state.offset(showing: 10, of: 100), 21)
-        state.offset = 25
-        XCTAssertEqual(state.offset(showing: 10, of: 100), 25, "a hint that shows the cursor is kept")
+        XCTAssertEqual(state.offset, 21, "scrolled the least that shows the cursor")
+        XCTAssertEqual(state.pageStep(or: 40), 10, "the drawn height is the step now")
+        state.move(by: -3, count: source.count)
+        table.render(into: &buffer, area: buffer.area, state: &state)
+        XCTAssertEqual(state.offset, 21, "an offset that shows the cursor is kept: scrolling is smooth")
         state.cursor = 99
         state.offset = 95
         XCTAssertEqual(state.offset(showing: 10, of: 100), 90, "the last page is full")
         XCTAssertEqual(TableState().offset(showing: 10, of: 0), 0)
+        // A smaller terminal: the same state drawn in 4 rows still shows its cursor.
+        state.cursor = 50
+        var small = Buffer(width: 40, height: 5)
+        table.render(into: &small, area: small.area, state: &state)
+        XCTAssertTrue(small.lines()[1].contains("row 50"), small.lines().joined(separator: "\n"))
+        XCTAssertEqual(state.offset, 50)
+        XCTAssertEqual(state.page, 4)
     }
 
     func testTableStateMovesClampsAndMarks() {
         var s = TableState()
-        s.move(by: -5, count: 10, visible: 4)
+        s.move(by: -5, count: 10)
         XCTAssertEqual(s.cursor, 0)
-        s.move(by: 6, count: 10, visible: 4)
+        s.move(by: 6, count: 10)
         XCTAssertEqual(s.cursor, 6)
-        XCTAssertEqual(s.offset, 3)
         s.toggleMark()
-        s.move(by: 1, count: 10, visible: 4)
+        s.move(by: 1, count: 10)
         s.toggleMark()
         XCTAssertEqual(s.marked, [6, 7])
-        s.clamp(count: 7, visible: 4)
+        s.clamp(count: 7)
         XCTAssertEqual(s.cursor, 6)
         XCTAssertEqual(s.marked, [6])
-        s.clamp(count: 0, visible: 4)
+        s.clamp(count: 0)
         XCTAssertEqual(s.cursor, 0)
     }
 
     func testTableGolden() {
         var state = TableState()
-        state.move(by: 1, count: 3, visible: 5)
+        state.move(by: 1, count: 3)
         state.marked = [2]
         var buffer = Buffer(width: 50, height: 5)
         Table(
@@ -80,7 +91,7 @@ final class WidgetTests: XCTestCase {
             source: ArrayRowSource([["Shop", "Northwind Shop", "5955"], ["店舗 東京", "Café 東京", "12"], ["Events 🎫", "Events", "0"]]),
             theme: theme
         )
-        .render(into: &buffer, area: buffer.area, state: state)
+        .render(into: &buffer, area: buffer.area, state: &state)
         assertGolden("table", buffer)
     }
 
@@ -168,10 +179,10 @@ final class WidgetTests: XCTestCase {
             PickerItem("Shop", detail: "Admin"), PickerItem("Ads", detail: "Advertiser", disabledReason: "role can't send"),
         ])
         XCTAssertEqual(p.choice?.label, "Shop")
-        p.move(by: 1, visible: 5)
+        p.move(by: 1)
         XCTAssertNil(p.choice)
         var buffer = Buffer(width: 50, height: 3)
-        Picker(theme: theme).render(into: &buffer, area: buffer.area, state: p)
+        Picker(theme: theme).render(into: &buffer, area: buffer.area, state: &p)
         assertGolden("picker", buffer)
     }
 
@@ -238,7 +249,7 @@ final class WidgetGoldenTests: XCTestCase {
             }
             golden("w-table") { b in
                 var state = TableState()
-                state.move(by: 3, count: 40, visible: h - 1)
+                state.move(by: 3, count: 40)
                 Table(
                     columns: [
                         TableColumn("EMAIL"), TableColumn("STATUS", width: .length(10)),
@@ -246,15 +257,14 @@ final class WidgetGoldenTests: XCTestCase {
                     ],
                     source: ArrayRowSource((0..<40).map { ["user\($0)@例え.jp 👍", $0 % 3 == 0 ? "warning" : "sent", "\($0)"] }), theme: theme
                 )
-                .render(into: &b, area: area, state: state)
+                .render(into: &b, area: area, state: &state)
             }
             golden("w-picker") { b in
-                Picker(theme: theme).render(
-                    into: &b, area: area,
-                    state: PickerState(items: [
-                        PickerItem("Northwind Café 東京", detail: "Admin"),
-                        PickerItem("Ads", detail: "Advertiser", disabledReason: "role can't send"),
-                    ]))
+                var state = PickerState(items: [
+                    PickerItem("Northwind Café 東京", detail: "Admin"),
+                    PickerItem("Ads", detail: "Advertiser", disabledReason: "role can't send"),
+                ])
+                Picker(theme: theme).render(into: &b, area: area, state: &state)
             }
             golden("w-textfield") { b in
                 TextField(theme: theme).render(into: &b, area: area.row(1), state: TextFieldState("Café ☕ 東京 e\u{301}"))

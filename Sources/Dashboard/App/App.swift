@@ -504,7 +504,15 @@ public enum App {
 
     // MARK: View
 
+    /// The frame of `state`, for tests and goldens: `draw` on a copy.
     public static func view(_ state: AppState) -> Buffer {
+        var copy = state
+        return draw(&copy)
+    }
+
+    /// Draws the frame. A table writes back into the screen's state the scroll offset it showed
+    /// and its height (ratatui's StatefulWidget), which the next key's PgDn steps by.
+    public static func draw(_ state: inout AppState) -> Buffer {
         var buffer = Buffer(width: state.width, height: state.height, fill: Cell(" ", style: state.theme.text))
         guard TooSmall.fits(width: state.width, height: state.height) else {
             TooSmall.render(into: &buffer, theme: state.theme)
@@ -512,7 +520,8 @@ public enum App {
         }
         let parts = Layout.vertical(buffer.area, [.length(1), .fill, .length(1)])
         Breadcrumbs(state.breadcrumbs, theme: state.theme).render(into: &buffer, area: parts[0])
-        state.current.model.render(into: &buffer, area: parts[1], theme: state.theme)
+        let theme = state.theme
+        state.updateCurrent { $0.render(into: &buffer, area: parts[1], theme: theme) }
         if case .commandLine(let field) = state.overlay {
             buffer.fill(parts[2], style: state.theme.text)
             buffer.write(":", x: 0, y: parts[2].y, style: state.theme.accent)

@@ -51,7 +51,7 @@ public final class Runtime {
         while true {
             for msg in inbox.drain() { dispatch(msg) }
             if drawn != state {
-                terminal.draw(App.view(state))
+                terminal.draw(App.draw(&state))
                 drawn = state
             }
             if state.quitting || stop() { break }
@@ -86,7 +86,7 @@ public final class Runtime {
         case .tick: dispatch(.tick)
         }
         for msg in inbox.drain() { dispatch(msg) }
-        terminal.draw(App.view(state))
+        terminal.draw(App.draw(&state))
     }
 
     /// Back to a fresh top screen after a quit, for the fuzz test's next round.
@@ -101,7 +101,7 @@ public final class Runtime {
     public func start() {
         perform(.loadProfiles)
         for msg in inbox.drain() { dispatch(msg) }
-        terminal.draw(App.view(state))
+        terminal.draw(App.draw(&state))
     }
 
     func dispatch(_ msg: Msg) {

@@ -26,12 +26,13 @@ enum ListKeys {
     }
 
     /// Moves `table` for a movement key; false when `key` is not one.
+    /// `visible` is the page step until the table has been drawn; then its drawn height is.
     static func apply(_ key: Key, to table: inout TableState, count: Int, visible: Int) -> Bool {
-        guard let move = movement(key, page: visible) else { return false }
+        guard let move = movement(key, page: table.pageStep(or: visible)) else { return false }
         if let to = move.absolute {
-            table.moveTo(min(to, max(0, count - 1)), count: count, visible: visible)
+            table.moveTo(min(to, max(0, count - 1)), count: count)
         } else {
-            table.move(by: move.delta, count: count, visible: visible)
+            table.move(by: move.delta, count: count)
         }
         return true
     }

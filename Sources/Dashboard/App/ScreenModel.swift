@@ -3,7 +3,8 @@ import TerminalKit
 /// What a screen's reducer may read of the app. It never writes the app: it answers with
 /// `ScreenCommand`s, which `App.perform` carries out (push, pop, run an effect, a dialog, a toast).
 struct ScreenContext {
-    /// The rows a table filling the screen's body shows.
+    /// The rows a table filling the screen's body would show: the page step until the table
+    /// has been drawn and knows its own height (`TableState.pageStep`).
     var visibleRows: Int
     /// Every profile's name, for the new-profile screen's uniqueness check.
     var profileNames: [String]
@@ -34,7 +35,8 @@ protocol ScreenModel: Sendable {
     mutating func handle(_ key: Key, _ context: ScreenContext) -> [ScreenCommand]
     /// A message from an effect; a screen takes what is its own and ignores the rest.
     mutating func receive(_ msg: Msg, _ context: ScreenContext) -> [ScreenCommand]
-    func render(into buffer: inout Buffer, area: Rect, theme: Theme)
+    /// Draws the screen; mutating because a table writes back the scroll offset it showed.
+    mutating func render(into buffer: inout Buffer, area: Rect, theme: Theme)
 }
 
 extension ScreenModel {

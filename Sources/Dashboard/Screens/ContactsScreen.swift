@@ -159,7 +159,7 @@ public struct ContactsState: Equatable, Sendable {
         table.offset = 0
     }
 
-    func render(into buffer: inout Buffer, area: Rect, theme: Theme) {
+    mutating func render(into buffer: inout Buffer, area: Rect, theme: Theme) {
         let parts = Layout.vertical(area, [.length(1), .fill, .length(1)])
         let kindWord =
             ["sent": "were sent", "delivered": "were delivered", "warning": "were warned (not sent)"][query.kind.rawValue] ?? ""
@@ -191,7 +191,7 @@ public struct ContactsState: Equatable, Sendable {
                 source: ArrayRowSource(
                     page.rows.enumerated().map { i, r in [i < times.count ? times[i] : "", r.email, r.status.word, r.reason ?? ""] }),
                 theme: theme
-            ).render(into: &buffer, area: parts[1], state: table)
+            ).render(into: &buffer, area: parts[1], state: &table)
         }
         renderStatus(into: &buffer, area: parts[2], theme: theme)
     }

@@ -112,10 +112,10 @@ public struct NewProfileState: Equatable, Sendable {
             loginError = nil
         case .page:
             switch key {
-            case .char("j"), .down: picker.move(by: 1, visible: 12)
-            case .char("k"), .up: picker.move(by: -1, visible: 12)
-            case .char("g"), .home: picker.move(by: -picker.items.count, visible: 12)
-            case .char("G"), .end: picker.move(by: picker.items.count, visible: 12)
+            case .char("j"), .down: picker.move(by: 1)
+            case .char("k"), .up: picker.move(by: -1)
+            case .char("g"), .home: picker.move(by: -picker.items.count)
+            case .char("G"), .end: picker.move(by: picker.items.count)
             default: break
             }
         default: break
@@ -196,7 +196,7 @@ public struct NewProfileState: Equatable, Sendable {
         step = .page
     }
 
-    func render(into buffer: inout Buffer, area: Rect, theme: Theme) {
+    mutating func render(into buffer: inout Buffer, area: Rect, theme: Theme) {
         let inner = Rect(x: area.x + 2, y: area.y + 1, width: area.width - 4, height: area.height - 1)
         var y = inner.y
         func line(_ text: String, _ style: Style, indent: Int = 0) {
@@ -272,7 +272,7 @@ public struct NewProfileState: Equatable, Sendable {
         case .page:
             line("Choose the page this profile sends from (greyed pages can't be chosen):", theme.text)
             Picker(theme: theme).render(
-                into: &buffer, area: Rect(x: inner.x, y: y, width: inner.width, height: min(12, inner.maxY - y)), state: picker)
+                into: &buffer, area: Rect(x: inner.x, y: y, width: inner.width, height: min(12, inner.maxY - y)), state: &picker)
         case .status, .saving:
             line(
                 "Profile: \(name.text.trimmingCharacters(in: .whitespaces))   Page: \(pages.first { $0.id == pageID }?.name ?? "?")",

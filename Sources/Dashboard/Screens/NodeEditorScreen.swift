@@ -283,10 +283,10 @@ public struct NodeEditorState: Equatable, Sendable {
         case .escape:
             if picker == .field { editor.insert("@") }  // Esc keeps the @ that was typed
             picker = nil
-        case .char("j"), .down: pickerState.move(by: 1, visible: 10)
-        case .char("k"), .up: pickerState.move(by: -1, visible: 10)
-        case .char("g"), .home: pickerState.move(by: -pickerState.items.count, visible: 10)
-        case .char("G"), .end: pickerState.move(by: pickerState.items.count, visible: 10)
+        case .char("j"), .down: pickerState.move(by: 1)
+        case .char("k"), .up: pickerState.move(by: -1)
+        case .char("g"), .home: pickerState.move(by: -pickerState.items.count)
+        case .char("G"), .end: pickerState.move(by: pickerState.items.count)
         case .enter:
             guard let choice = pickerState.choice else {
                 let reason =
@@ -340,7 +340,7 @@ public struct NodeEditorState: Equatable, Sendable {
         }
     }
 
-    func render(into buffer: inout Buffer, area: Rect, theme: Theme) {
+    mutating func render(into buffer: inout Buffer, area: Rect, theme: Theme) {
         guard let data else {
             Label("Loading…", style: theme.muted).render(into: &buffer, area: area.inset(1))
             return
@@ -467,7 +467,7 @@ public struct NodeEditorState: Equatable, Sendable {
     }
 
     /// The open picker (profile, tag or data field), centred over the editor.
-    private func renderPicker(into buffer: inout Buffer, area: Rect, theme: Theme) {
+    private mutating func renderPicker(into buffer: inout Buffer, area: Rect, theme: Theme) {
         guard let picker else { return }
         let titles: [Picker: String] = [
             .profile: "Pick a profile (Enabled only)", .tag: "Change tag: send as", .field: "Insert a data field",
@@ -475,7 +475,7 @@ public struct NodeEditorState: Equatable, Sendable {
         let box = area.centered(width: min(area.width - 4, 100), height: min(area.height - 2, pickerState.items.count + 2))
         buffer.fill(box, style: theme.text)
         let inner = Block(title: titles[picker] ?? "", style: theme.border, titleStyle: theme.accent).render(into: &buffer, area: box)
-        TerminalKit.Picker(theme: theme).render(into: &buffer, area: inner, state: pickerState)
+        TerminalKit.Picker(theme: theme).render(into: &buffer, area: inner, state: &pickerState)
     }
 
     /// The flagged words, as character ranges per line, for the editor to highlight.

@@ -38,13 +38,13 @@ public struct ProfilesState: Equatable, Sendable {
     }
 
     /// New data keeps the cursor on the same profile when it is still there.
-    public mutating func load(_ profiles: [ProfileSummary], visibleRows: Int) {
+    public mutating func load(_ profiles: [ProfileSummary]) {
         let keep = current?.id
         all = profiles
         loaded = loading.accept(AllRows())
         marked = marked.filter { id in profiles.contains { $0.id == id } }
         if let keep, let index = visible.firstIndex(where: { $0.id == keep }) { table.cursor = index }
-        table.clamp(count: visible.count, visible: visibleRows)
+        table.clamp(count: visible.count)
     }
 
     /// The list's keys, declared once: the bar, the help and the handling (`Binding`). `:` and
@@ -56,7 +56,7 @@ public struct ProfilesState: Equatable, Sendable {
         },
         Binding([.char("/")], "/", bar: "filter", help: "filter as you type; Enter keeps it, Esc clears it") { _, _ in [] },
         Binding([.char(" ")], "Space", bar: "mark", help: "mark the row (e and d act on the marked rows)") { s, context in
-            s.toggleMark(visibleRows: context.visibleRows)
+            s.toggleMark()
         },
         Binding([.char("n")], "n", bar: "new", help: "a new profile: name, Facebook login, page, status") { _, _ in
             [.push(.newProfile(NewProfileState()))]
@@ -75,10 +75,10 @@ public struct ProfilesState: Equatable, Sendable {
     ]
     public static var keys: [(key: String, action: String)] { bindings.keyBar() + [("j/k", "move")] }
 
-    private mutating func toggleMark(visibleRows: Int) -> [ScreenCommand] {
+    private mutating func toggleMark() -> [ScreenCommand] {
         guard let id = current?.id else { return [] }
         if marked.contains(id) { marked.remove(id) } else { marked.insert(id) }
-        table.move(by: 1, count: visible.count, visible: visibleRows)
+        table.move(by: 1, count: visible.count)
         return []
     }
 
@@ -113,11 +113,11 @@ public struct ProfilesState: Equatable, Sendable {
         for i in all.indices where keys.contains(ProfileName.key(all[i].name)) { all[i] = all[i].with(enabled: enabled) }
     }
 
-    mutating func applyDeletion(_ names: [String], visibleRows: Int) {
+    mutating func applyDeletion(_ names: [String]) {
         let keys = Set(names.map(ProfileName.key))
         all.removeAll { keys.contains(ProfileName.key($0.name)) }
         marked = []
-        table.clamp(count: visible.count, visible: visibleRows)
+        table.clamp(count: visible.count)
     }
 
     private mutating func handleKey(_ key: Key, _ context: ScreenContext) -> [ScreenCommand] {
@@ -131,7 +131,7 @@ public struct ProfilesState: Equatable, Sendable {
         names.count == 1 ? "\"\(names[0])\"" : "\(names.count) profiles (\(names.map { "\"\($0)\"" }.joined(separator: ", ")))"
     }
 
-    func render(into buffer: inout Buffer, area: Rect, theme: Theme) {
+    mutating func render(into buffer: inout Buffer, area: Rect, theme: Theme) {
         let parts = Layout.vertical(area, [.fill, .length(1)])
         if loaded && all.isEmpty {
             let lines = [
@@ -163,7 +163,9 @@ public struct ProfilesState: Equatable, Sendable {
             source: ArrayRowSource(
                 rows.map(Self.cells)), theme: theme)
         t.dimmedRows = Set(rows.indices.filter { !rows[$0].enabled })
-        t.render(into: &buffer, area: parts[0], state: state)
+        t.render(into: &buffer, area: parts[0], state: &state)
+        state.marked = table.marked  // the marks are the profiles' ids (`marked`), shown per row
+        table = state
         var status = "\(rows.count) of \(all.count) profiles"
         if !marked.isEmpty { status += " · \(marked.count) marked" }
         filter.renderStatus(status, into: &buffer, area: parts[1], theme: theme)
@@ -183,11 +185,11 @@ extension ProfilesState: ScreenModel {
     mutating func receive(_ msg: Msg, _ context: ScreenContext) -> [ScreenCommand] {
         switch msg {
         case .profilesLoaded(let profiles):
-            load(profiles, visibleRows: context.visibleRows)
+            load(profiles)
             return ListLoad.replay(&self, \.loading) { screen, key in screen.handleKey(key, context) }
         case .enabledChanged(let names, let enabled): applyEnabled(names, enabled: enabled)
-        case .deleted(let plan): applyDeletion(plan.profiles, visibleRows: context.visibleRows)
-        case .resize: table.clamp(count: visible.count, visible: context.visibleRows)
+        case .deleted(let plan): applyDeletion(plan.profiles)
+        case .resize: table.clamp(count: visible.count)
         default: break
         }
         return []

@@ -75,7 +75,6 @@ public struct ProgramsState: Equatable, Sendable {
     public static let summaryKeys: [(key: String, action: String)] = [("Enter/Esc", "close")]
 
     mutating func handle(_ key: Key, _ context: ScreenContext) -> [ScreenCommand] {
-        let visibleRows = context.visibleRows
         if let current = run {
             if current.summary != nil {
                 if key == .escape || key == .enter || key == .char("q") {
@@ -126,7 +125,7 @@ public struct ProgramsState: Equatable, Sendable {
         return [.run(.planRun(name: name, reenrol: reenrol))]
     }
 
-    func render(into buffer: inout Buffer, area: Rect, theme: Theme) {
+    mutating func render(into buffer: inout Buffer, area: Rect, theme: Theme) {
         if loaded && programs.isEmpty {
             Label("No programs yet: create one with `messenger-dash programs create NAME`.", style: theme.muted).render(
                 into: &buffer, area: area.inset(1))
@@ -145,7 +144,7 @@ public struct ProgramsState: Equatable, Sendable {
         let rows = visible
         let parts = Layout.vertical(area, [.fill, .length(1)])
         Table(columns: columns, source: ArrayRowSource(rows.map { Self.cells(of: $0, wide: wide) }), theme: theme).render(
-            into: &buffer, area: parts[0], state: table)
+            into: &buffer, area: parts[0], state: &table)
         filter.renderStatus("\(rows.count) of \(programs.count) programs", into: &buffer, area: parts[1], theme: theme)
         if let run { render(run, into: &buffer, area: area, theme: theme) }
     }
@@ -234,7 +233,7 @@ extension ProgramsState: ScreenModel {
             guard loading.accept(writesAnswered) else { return [] }
             self.programs = programs
             loaded = true
-            table.clamp(count: visible.count, visible: context.visibleRows)
+            table.clamp(count: visible.count)
             return ListLoad.replay(&self, \.loading) { screen, key in screen.handleKey(key, context) }
         case .programChanged:
             // The app reloads the list after this; the list read then includes the write.

@@ -177,10 +177,10 @@ public struct StatsScreenState: Equatable, Sendable {
             datePicker = nil
             rangeStart = nil
         case .char("j"), .down:
-            picker.move(by: 1, visible: 8)
+            picker.move(by: 1)
             datePicker = picker
         case .char("k"), .up:
-            picker.move(by: -1, visible: 8)
+            picker.move(by: -1)
             datePicker = picker
         case .char(" "):
             guard picker.cursor > 0 else { return [] }
@@ -209,7 +209,7 @@ public struct StatsScreenState: Equatable, Sendable {
         return []
     }
 
-    func render(into buffer: inout Buffer, area: Rect, theme: Theme) {
+    mutating func render(into buffer: inout Buffer, area: Rect, theme: Theme) {
         guard let details, rowsMatch else {
             // Days of another filter or other dates never show under this one's name (#23).
             var text = "Loading the \(filter.rawValue) days…"
@@ -236,13 +236,16 @@ public struct StatsScreenState: Equatable, Sendable {
         state.column = table.column + 1
         var t = Table(columns: columns, source: ArrayRowSource(rows), theme: theme)
         t.showsColumnCursor = true
-        t.render(into: &buffer, area: parts[1], state: state)
-        if let picker = datePicker {
+        t.render(into: &buffer, area: parts[1], state: &state)
+        state.column = table.column  // the DATE column is drawn first; the cursor counts from counts
+        table = state
+        if var picker = datePicker {
             let box = parts[1].centered(width: 36, height: 12)
             buffer.fill(box, style: theme.text)
             let inner = Block(title: "Dates", style: theme.border, titleStyle: theme.accent).render(into: &buffer, area: box)
             Picker(theme: theme).render(
-                into: &buffer, area: Rect(x: inner.x, y: inner.y, width: inner.width, height: inner.height - 1), state: picker)
+                into: &buffer, area: Rect(x: inner.x, y: inner.y, width: inner.width, height: inner.height - 1), state: &picker)
+            datePicker = picker
             Label(rangeStart == nil ? "Space marks the start of a range" : "Enter picks the end of the range", style: theme.muted)
                 .render(into: &buffer, area: inner.row(inner.height - 1))
         }
@@ -264,7 +267,7 @@ extension StatsScreenState: ScreenModel {
         else { return [] }
         self.details = details
         self.today = today
-        table.clamp(count: visibleDays.count, visible: context.visibleRows)
+        table.clamp(count: visibleDays.count)
         return ListLoad.replay(&self, \.loading) { screen, key in screen.handleKey(key, context) }
     }
 }

@@ -23,11 +23,10 @@ public struct PickerState: Equatable, Sendable {
         self.cursor = items.isEmpty ? 0 : min(max(0, cursor), items.count - 1)
     }
 
-    public mutating func move(by delta: Int, visible: Int) {
+    /// Moves the cursor; the offset follows where the picker is drawn (`Picker.render`).
+    public mutating func move(by delta: Int) {
         guard !items.isEmpty else { return }
         cursor = min(max(0, cursor + delta), items.count - 1)
-        if cursor < offset { offset = cursor }
-        if cursor >= offset + max(1, visible) { offset = cursor - max(1, visible) + 1 }
     }
 
     /// The current item when it can be chosen.
@@ -41,8 +40,14 @@ public struct Picker {
     public var theme: Theme
     public init(theme: Theme) { self.theme = theme }
 
-    public func render(into buffer: inout Buffer, area: Rect, state: PickerState) {
+    /// Draws the items that fit, scrolled the least that shows the cursor, and writes that
+    /// offset back to `state`.
+    public func render(into buffer: inout Buffer, area: Rect, state: inout PickerState) {
         guard !area.isEmpty else { return }
+        let v = max(1, area.height)
+        if state.cursor < state.offset { state.offset = state.cursor }
+        if state.cursor >= state.offset + v { state.offset = state.cursor - v + 1 }
+        state.offset = max(0, min(state.offset, max(0, state.items.count - v)))
         if state.items.isEmpty {
             Label("(nothing to choose)", style: theme.muted).render(into: &buffer, area: area)
             return

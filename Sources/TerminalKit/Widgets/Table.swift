@@ -28,41 +28,36 @@ public struct TableColumn: Sendable {
 }
 
 /// The cursor, scroll offset and marks of a table: plain values, moved by pure functions.
+///
+/// As ratatui's StatefulWidget (#27): key handling moves only the cursor; the offset is decided
+/// where the table is drawn, from the rows it really has (`Table.render` writes it back with the
+/// page height), so no reducer guesses the screen's height and a resize can't hide the cursor.
 public struct TableState: Equatable, Sendable {
     public var cursor = 0
+    /// The first row shown, as the table decided it when last drawn (0 scrolls to the top).
     public var offset = 0
+    /// How many rows the table showed when last drawn: the step of PgDn. 0 before the first draw.
+    public private(set) var page = 0
     public var marked: Set<Int> = []
     /// The highlighted column for tables with a column cursor (stats details).
     public var column = 0
 
     public init() {}
 
-    /// Moves the cursor by `delta` rows within `count`, scrolling so it stays in `visible` rows.
-    public mutating func move(by delta: Int, count: Int, visible: Int) {
-        guard count > 0 else {
-            cursor = 0
-            offset = 0
-            return
-        }
-        cursor = min(max(0, cursor + delta), count - 1)
-        scrollToCursor(visible: visible)
+    /// The page step: the drawn height, or `hint` before the table has been drawn.
+    public func pageStep(or hint: Int) -> Int { max(1, page > 0 ? page : hint) }
+
+    /// Moves the cursor by `delta` rows within `count`.
+    public mutating func move(by delta: Int, count: Int) {
+        cursor = count > 0 ? min(max(0, cursor + delta), count - 1) : 0
     }
 
-    public mutating func moveTo(_ row: Int, count: Int, visible: Int) {
-        move(by: row - cursor, count: count, visible: visible)
-    }
-
-    public mutating func scrollToCursor(visible: Int) {
-        let v = max(1, visible)
-        if cursor < offset { offset = cursor }
-        if cursor >= offset + v { offset = cursor - v + 1 }
-        offset = max(0, offset)
+    public mutating func moveTo(_ row: Int, count: Int) {
+        move(by: row - cursor, count: count)
     }
 
     /// The first row to draw in `visible` rows of `count`: the stored offset, moved the least that
-    /// shows the cursor and fills the page. The table decides it where it is drawn, from the rows
-    /// it really has (#27, as ratatui's StatefulWidget): the offset key handling keeps is a hint
-    /// that keeps scrolling smooth, and a wrong guess of the height can't hide the cursor.
+    /// shows the cursor and fills the page, so scrolling is smooth and the cursor always shows.
     public func offset(showing visible: Int, of count: Int) -> Int {
         let v = max(1, visible)
         var start = min(offset, max(0, count - v))
@@ -71,12 +66,16 @@ public struct TableState: Equatable, Sendable {
         return max(0, min(start, max(0, count - 1)))
     }
 
-    /// Keeps the cursor valid when the row count changes (a refresh, a filter).
-    public mutating func clamp(count: Int, visible: Int) {
+    /// What drawing `visible` rows of `count` decided: the offset shown and the page height.
+    public mutating func settle(showing visible: Int, of count: Int) {
+        offset = offset(showing: visible, of: count)
+        page = visible
+    }
+
+    /// Keeps the cursor and marks valid when the row count changes (a refresh, a filter).
+    public mutating func clamp(count: Int) {
         cursor = count == 0 ? 0 : min(cursor, count - 1)
-        offset = min(offset, max(0, count - max(1, visible)))
         marked = marked.filter { $0 < count }
-        scrollToCursor(visible: visible)
     }
 
     public mutating func toggleMark() {
@@ -102,7 +101,8 @@ public struct Table {
     /// How many data rows fit in `area` (one row goes to the header).
     public static func visibleRows(in area: Rect) -> Int { max(0, area.height - 1) }
 
-    public func render(into buffer: inout Buffer, area: Rect, state: TableState) {
+    /// Draws the rows that fit and writes back to `state` the offset it showed and the page height.
+    public func render(into buffer: inout Buffer, area: Rect, state: inout TableState) {
         guard area.height > 0, area.width > 2 else { return }
         let markWidth = 2
         let widths = Layout.horizontal(Rect(x: 0, y: 0, width: area.width - markWidth, height: 1), columns.map(\.width)).map(\.width)
@@ -122,7 +122,8 @@ public struct Table {
         buffer.fill(area.row(0), style: theme.header)
         line(columns.map(\.title), y: area.y, style: theme.header, columnHighlight: nil)
         let visible = Table.visibleRows(in: area)
-        let start = state.offset(showing: visible, of: source.count)
+        state.settle(showing: visible, of: source.count)
+        let start = state.offset
         let end = min(source.count, start + visible)
         guard start < end else { return }
         for (k, cells) in source.rows(start..<end).enumerated() {
