@@ -69,7 +69,7 @@ struct ProfileJSON: Encodable {
         not_sent = d.notSent
         sent_7d = d.sent7d
         read_7d = d.read7d
-        page_connection = d.connectionError.map { "broken: \($0)" } ?? "ok"
+        page_connection = d.connectionError.map { "broken: \($0)" } ?? "connected"  // the screen's word (#27)
     }
 }
 

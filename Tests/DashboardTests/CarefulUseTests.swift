@@ -107,6 +107,17 @@ final class CarefulUseTests: XCTestCase, ProgramFixtures {
         XCTAssertFalse(s.screenText.contains("REASONS"), "sent has no reasons: the CSV has none either")
     }
 
+    /// One word per count at every width (#27): the Profiles list says DELIVERED and WARNINGS, as
+    /// the stats screen, the CLI and the CSV do; a narrow screen drops "7D" and says it below.
+    func testTheProfilesCountsKeepTheirWordsAtEveryWidth() {
+        for (w, h) in [(80, 24), (100, 30), (200, 60)] {
+            let text = appWithProfiles(width: w, height: h).screenText
+            XCTAssertTrue(text.contains("DELIVERED") && text.contains("WARNINGS"), "\(w)x\(h)\n\(text)")
+            XCTAssertFalse(text.contains("WARN ") || text.contains("DELIV ") || text.contains("WARNI…"), "\(w)x\(h)\n\(text)")
+            XCTAssertTrue(text.contains("7D") || text.contains("counts of the last 7 days"), "\(w)x\(h): the span is said")
+        }
+    }
+
     func testRAndCapitalRAskWithWhatWillGoAndCancelIsTheDefault() {
         var s = programsApp()
         XCTAssertEqual(s.press(.char("R")), [.planRun(name: "Order updates", reenrol: true)])

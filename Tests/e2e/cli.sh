@@ -44,6 +44,7 @@ check_json "opt-in fields" "all(p['optin_field'].startswith('FBOPTIN_') for p in
 FIELD=$(OUTPUT="$OUT" python3 -c "import json,os; print([p for p in json.loads(os.environ['OUTPUT']) if p['page_id']=='2001'][0]['optin_field'])")
 expect 0 "profiles show --json" -- M profiles show "shop 東京 🛍" --json
 check_json "the m.me opt-in link beside the plugin code" "out['optin_link'] == 'https://m.me/2001?ref=@EMAIL@'"
+check_json "the page connection in the screen's word" "out['page_connection'] == 'connected'"
 check_json "the opt-in code" "'fb-send-to-messenger' in out['optin_code'] and 'page_id=\"2001\"' in out['optin_code'] and 'data-ref' in out['optin_code']"
 
 printf 'EMAIL,FIRSTNAME,ORDERNUMBER,%s\r\nann@example.com,Ann,A-1,psid-ann\r\nbob@example.com,,B-2,psid-b99551\r\ncat@example.com,Cat,C-3,\r\ndan@example.com,Dan,D-4,\r\n' "$FIELD" >"$WORK/contacts.csv"

@@ -146,14 +146,17 @@ public struct ProfilesState: Equatable, Sendable {
         }
         let wide = area.width >= 120
         var columns = [
-            TableColumn("NAME", width: .percent(wide ? 24 : 26)), TableColumn("FACEBOOK PAGE", width: .percent(wide ? 24 : 22)),
+            TableColumn("NAME", width: .percent(wide ? 24 : 25)), TableColumn("FACEBOOK PAGE", width: .percent(wide ? 24 : 22)),
             TableColumn("STATUS", width: .length(10)), TableColumn("OPT-IN FIELD", width: .length(14)),
             TableColumn("DELIVERED 7D", width: .length(13), alignment: .right),
             TableColumn("WARNINGS 7D", width: .length(12), alignment: .right),
         ]
         if !wide {
-            columns[4] = TableColumn("DELIV 7D", width: .length(9), alignment: .right)
-            columns[5] = TableColumn("WARN 7D", width: .length(8), alignment: .right)
+            // One word per count (#27): a narrow screen drops the "7D", which the status line
+            // says instead, rather than shorten the word to "WARN".
+            columns[3] = TableColumn("OPT-IN FIELD", width: .length(13))
+            columns[4] = TableColumn("DELIVERED", width: .length(10), alignment: .right)
+            columns[5] = TableColumn("WARNINGS", width: .length(9), alignment: .right)
         }
         let rows = visible
         var state = table
@@ -166,7 +169,7 @@ public struct ProfilesState: Equatable, Sendable {
         t.render(into: &buffer, area: parts[0], state: &state)
         state.marked = table.marked  // the marks are the profiles' ids (`marked`), shown per row
         table = state
-        var status = "\(rows.count) of \(all.count) profiles"
+        var status = "\(rows.count) of \(all.count) profiles" + (wide ? "" : " · counts of the last 7 days")
         if !marked.isEmpty { status += " · \(marked.count) marked" }
         filter.renderStatus(status, into: &buffer, area: parts[1], theme: theme)
     }
