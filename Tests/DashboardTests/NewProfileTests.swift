@@ -224,8 +224,8 @@ final class ProfilePageTests: XCTestCase {
                 optInCode: OptInCode.html(appID: "42", pageID: "102"),
                 sent7d: 6990, read7d: 4242,
                 notSent: [
-                    ReasonCount(reason: ProgramRunner.noOptInReason, count: 3865),
-                    ReasonCount(reason: GraphError(code: 551).reason, count: 145),
+                    ReasonCount(.noOptIn, count: 3865),
+                    ReasonCount(GraphError(code: 551).warning, count: 145),
                 ],
                 connectionError: GraphError(code: 190).reason)
             // #24: the connection in one line, as stored: the broken token, webhooks, the last event.

@@ -52,8 +52,8 @@ final class PlainModeTests: XCTestCase {
             summary: summary(2, "Northwind Shop", delivered: 6564, warnings: 4290), optInCode: OptInCode.html(appID: "42", pageID: "102"),
             sent7d: 6990, read7d: 4242,
             notSent: [
-                ReasonCount(reason: ProgramRunner.noOptInReason, count: 3865),
-                ReasonCount(reason: GraphError(code: 551).reason, count: 145),
+                ReasonCount(.noOptIn, count: 3865),
+                ReasonCount(GraphError(code: 551).warning, count: 145),
             ],
             connectionError: nil)
         let days = (0..<7).reversed().map {
@@ -71,7 +71,7 @@ final class PlainModeTests: XCTestCase {
             days: (0..<7).map { k in
                 DayStats(
                     day: today - k, sent: 100 + k, delivered: 90 + k, read: 50, warnings: k,
-                    reasons: k == 0 ? [] : [ReasonCount(reason: ProgramRunner.noOptInReason, count: k)])
+                    reasons: k == 0 ? [] : [ReasonCount(.noOptIn, count: k)])
             })
         _ = App.update(&s, .statsLoaded(stats, today: today))
         s.press(.char("j"))

@@ -320,7 +320,7 @@ final class ProgramsScreenTests: XCTestCase, ProgramFixtures {
         summary.processed = 2_000
         summary.sent = 1_500
         summary.cancelled = true
-        summary.warnings = [ReasonCount(reason: ProgramRunner.noOptInReason, count: 500)]
+        summary.warnings = [ReasonCount(.noOptIn, count: 500)]
         XCTAssertEqual(App.update(&s, .runFinished(name: "Orders", summary)), [.loadPrograms])
         XCTAssertTrue(s.screenText.contains("Cancelled"))
         XCTAssertTrue(s.screenText.contains("500  no opt-in"))

@@ -13,7 +13,7 @@ final class MessagingRulesTests: XCTestCase {
         try f.standardSetup()
         let summary = try f.run()
         XCTAssertEqual(summary.sent, 2, "ann and bob have PSIDs")
-        XCTAssertEqual(summary.warnings, [ReasonCount(reason: ProgramRunner.noOptInReason, count: 1)], "cat's value is empty")
+        XCTAssertEqual(summary.warnings, [ReasonCount(.noOptIn, count: 1)], "cat's value is empty")
         XCTAssertEqual(Set(f.transport.sent.map(\.recipientPSID)), ["psid-ann", "psid-bob"])
     }
 
@@ -132,7 +132,7 @@ final class MessagingRulesTests: XCTestCase {
             message: "order @ORDERNUMBER@ " + filler, acceptFlags: false)
         try f.workspace.contacts.importCSV(Data("EMAIL,ORDERNUMBER\nann@example.com,\(String(repeating: "9", count: 10))\n".utf8))
         let summary = try f.run()
-        XCTAssertEqual(summary.warnings.first { $0.reason == ProgramRunner.tooLongReason }?.count, 1)
+        XCTAssertEqual(summary.warnings.first { $0.reason == WarningReason.tooLong.text }?.count, 1)
         XCTAssertTrue(f.transport.sent.allSatisfy { $0.text.count <= 2000 })
         XCTAssertThrowsError(
             try f.workspace.programs.setNode(
@@ -164,7 +164,8 @@ final class MessagingRulesTests: XCTestCase {
         let f = try Fixture()
         try f.standardSetup()
         _ = try f.run()
-        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE status = 'no_optin' AND reason = ?", [ProgramRunner.noOptInReason]), 1)
+        XCTAssertEqual(
+            try f.count("SELECT COUNT(*) FROM send WHERE status = 'no_optin' AND reason_code = ?", [WarningReason.noOptIn.code]), 1)
         XCTAssertEqual(try f.count("SELECT COUNT(*) FROM enrolment WHERE finished_at IS NULL"), 0, "every contact moved on")
     }
 
@@ -205,7 +206,7 @@ final class MessagingRulesTests: XCTestCase {
         XCTAssertEqual(
             try f.count("SELECT COUNT(*) FROM send WHERE enrolment_id IN (10, 11) AND status = 'unknown' AND outcome = 'warning'"), 2)
         XCTAssertEqual(
-            try f.count("SELECT count FROM daily_stat WHERE outcome = 'warning' AND reason = ?", [ProgramRunner.unknownReason]), 2)
+            try f.count("SELECT count FROM daily_stat WHERE outcome = 'warning' AND reason = ?", [WarningReason.unknown.code]), 2)
         XCTAssertEqual(try f.count("SELECT COUNT(*) FROM enrolment WHERE finished_at IS NULL"), 0)
         XCTAssertEqual(try f.count("SELECT COUNT(*) FROM program_run WHERE claim_node_id IS NOT NULL"), 0)
         // Every contact still has exactly one row: the new run's enrolments were sent as usual.
@@ -282,7 +283,7 @@ final class MessagingRulesTests: XCTestCase {
         XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE enrolment_id = 12 AND status = 'unknown'"), 1, "only the one in flight")
         XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE enrolment_id = 13 AND outcome = 'sent'"), 1)
         XCTAssertEqual(
-            try f.count("SELECT count FROM daily_stat WHERE outcome = 'warning' AND reason = ?", [ProgramRunner.unknownReason]), 1)
+            try f.count("SELECT count FROM daily_stat WHERE outcome = 'warning' AND reason = ?", [WarningReason.unknown.code]), 1)
         XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send"), try f.count("SELECT COUNT(*) FROM enrolment"), "one outcome each")
         XCTAssertFalse(FileManager.default.fileExists(atPath: path), "a finished run leaves no journal")
         for outcome in ["sent", "warning"] {

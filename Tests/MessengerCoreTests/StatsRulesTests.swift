@@ -49,7 +49,7 @@ final class StatsRulesTests: XCTestCase {
         XCTAssertEqual(shop.warnings7d, 2)
         let details = try f.workspace.profiles.details(named: "Shop")
         XCTAssertEqual(details.sent7d, 4)
-        XCTAssertEqual(details.notSent, [ReasonCount(reason: ProgramRunner.noOptInReason, count: 2)])
+        XCTAssertEqual(details.notSent, [ReasonCount(.noOptIn, count: 2)])
     }
 
     func testErrorsAreListedWithReasonsAndCounts() throws {
@@ -69,10 +69,10 @@ final class StatsRulesTests: XCTestCase {
         XCTAssertEqual(
             notSent,
             [
-                ReasonCount(reason: GraphError(code: 551).reason, count: 2),
+                ReasonCount(GraphError(code: 551).warning, count: 2),
                 // A utility template has no tag window: the sandbox answers it 10, not 10/2018278 (#27).
-                ReasonCount(reason: GraphError(code: 10, subcode: nil).reason, count: 1),
-                ReasonCount(reason: ProgramRunner.noOptInReason, count: 1),
+                ReasonCount(GraphError(code: 10, subcode: nil).warning, count: 1),
+                ReasonCount(.noOptIn, count: 1),
             ])
     }
 
@@ -105,7 +105,7 @@ final class StatsRulesTests: XCTestCase {
         XCTAssertEqual(try f.workspace.stats.allContacts(profile: "Shop", kind: .delivered, day: today).map(\.email), ["ann@example.com"])
         let warned = try f.workspace.stats.allContacts(profile: "Shop", kind: .warning, day: today)
         XCTAssertEqual(warned.map(\.email), ["cat@example.com"])
-        XCTAssertEqual(warned.first?.reason, ProgramRunner.noOptInReason)
+        XCTAssertEqual(warned.first?.reason, WarningReason.noOptIn.text)
         XCTAssertTrue(try f.workspace.stats.allContacts(profile: "Shop", kind: .sent, day: today - 1).isEmpty)
     }
 

@@ -21,8 +21,9 @@ final class SuppressionRetryTests: XCTestCase {
         return shop
     }
 
-    func stat(_ f: Fixture, _ outcome: String, reason: String = "") throws -> Int {
-        try f.count("SELECT COALESCE(SUM(count), 0) FROM daily_stat WHERE outcome = ? AND reason = ?", [outcome, reason])
+    /// The day's count of `outcome`, for a warning under its reason's code.
+    func stat(_ f: Fixture, _ outcome: String, reason: WarningReason? = nil) throws -> Int {
+        try f.count("SELECT COALESCE(SUM(count), 0) FROM daily_stat WHERE outcome = ? AND reason = ?", [outcome, reason?.code ?? ""])
     }
 
     /// What the rollups say of the day equals what the send rows say: each contact counted once.
@@ -37,8 +38,9 @@ final class SuppressionRetryTests: XCTestCase {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT s.reason, COUNT(*) AS n, (SELECT count FROM daily_stat d WHERE d.outcome = 'warning' AND d.reason = s.reason) AS rolled
-                    FROM send s WHERE s.outcome = 'warning' GROUP BY s.reason
+                    SELECT s.reason_code AS reason, COUNT(*) AS n,
+                           (SELECT count FROM daily_stat d WHERE d.outcome = 'warning' AND d.reason = s.reason_code) AS rolled
+                    FROM send s WHERE s.outcome = 'warning' GROUP BY s.reason_code
                     """)
         }
         for row in byReason {
@@ -62,10 +64,15 @@ final class SuppressionRetryTests: XCTestCase {
 
         let again = try f.run(reenrol: true)
         XCTAssertEqual(f.transport.sent.filter { $0.recipientPSID == "psid-dan-99551" }.count, 1, "Facebook is not asked again")
-        let reason = "suppressed since 2026-11-25 (551)"
-        XCTAssertEqual(again.warnings.first { $0.reason == reason }?.count, 1)
-        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE status = 'suppressed' AND reason = ?", [reason]), 1)
-        XCTAssertEqual(try stat(f, "warning", reason: reason), 1)
+        // Counted under its code; the row keeps the words of its moment, with the day it began.
+        let suppressed = WarningReason.suppressed(code: 551, subcode: nil)
+        XCTAssertEqual(again.warnings.first { $0.code == "suppressed:551" }?.count, 1)
+        XCTAssertEqual(again.warnings.first { $0.code == "suppressed:551" }?.reason, "suppressed for this page after 551")
+        XCTAssertEqual(
+            try f.count(
+                "SELECT COUNT(*) FROM send WHERE status = 'suppressed' AND reason = ? AND reason_code = ?",
+                ["suppressed since 2026-11-25 (551)", suppressed.code]), 1)
+        XCTAssertEqual(try stat(f, "warning", reason: suppressed), 1)
         XCTAssertEqual(f.transport.sent.filter { $0.recipientPSID == "psid-fay-200" }.count, 2, "the plain 200 is asked again")
     }
 
@@ -107,12 +114,39 @@ final class SuppressionRetryTests: XCTestCase {
 
     // MARK: R16
 
+    /// #28: a warning is counted under its code, never its words. Rows written in other words (a
+    /// later version rewords the 613) leave the day's statistics as they were, a retry takes its
+    /// count back from the code the row was counted under, and screens show today's words.
+    func testRewordingAReasonChangesNeitherTheDaysStatisticsNorARetry() throws {
+        let f = try Fixture()
+        try setUp(f)
+        _ = try f.run()
+        let day = f.day("2026-11-25")
+        let rateLimit = WarningReason.graph(code: 613, subcode: nil)
+        let before = try f.workspace.stats.details(profile: "Shop", range: day...day).days
+        try f.database.writer.write { db in
+            try db.execute(sql: "UPDATE send SET reason = 'rate-limited by Meta (as a later version words it)' WHERE error_code = 613")
+        }
+        XCTAssertEqual(try f.workspace.stats.details(profile: "Shop", range: day...day).days, before, "the day is as it was")
+        let shown = try f.workspace.profiles.details(named: "Shop").notSent.first { $0.code == rateLimit.code }
+        XCTAssertEqual(shown?.reason, GraphError(code: 613).reason, "a count is shown in today's words")
+
+        f.clock.set(f.millis("2026-11-25T15:00:00Z"))
+        XCTAssertEqual(try f.workspace.retries.retry(program: "Orders", day: day).sent, 1)
+        XCTAssertEqual(try stat(f, "warning", reason: rateLimit), 0, "the retry took the count from the 613's code")
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM daily_stat WHERE reason LIKE '%rate%'"), 0, "no row keyed by words")
+        let after = try f.workspace.stats.details(profile: "Shop", range: day...day).days[0]
+        XCTAssertEqual(after.sent, before[0].sent + 1)
+        XCTAssertEqual(after.warnings, before[0].warnings - 1, "the contact is counted once")
+        try assertStatsMatchSends(f)
+    }
+
     func testARetrySendsA613AgainAndTheDayCountsTheContactOnce() throws {
         let f = try Fixture()
         try setUp(f)
         _ = try f.run()
         let rateLimit = GraphError(code: 613).reason
-        XCTAssertEqual(try stat(f, "warning", reason: rateLimit), 1)
+        XCTAssertEqual(try stat(f, "warning", reason: .graph(code: 613, subcode: nil)), 1)
         let sentBefore = try stat(f, "sent")
         let day = f.day("2026-11-25")
         XCTAssertEqual(
@@ -124,8 +158,8 @@ final class SuppressionRetryTests: XCTestCase {
         XCTAssertEqual(summary.sent, 1)
         XCTAssertEqual(f.transport.sent.last?.attempt, 2)
         XCTAssertEqual(try stat(f, "sent"), sentBefore + 1)
-        XCTAssertEqual(try stat(f, "warning", reason: rateLimit), 0)
-        XCTAssertEqual(try stat(f, "warning", reason: ProgramRunner.unknownReason), 0)
+        XCTAssertEqual(try stat(f, "warning", reason: .graph(code: 613, subcode: nil)), 0)
+        XCTAssertEqual(try stat(f, "warning", reason: .unknown), 0)
         try assertStatsMatchSends(f)
         // The first attempt is kept; the row says what happened last.
         let sendID = try f.count("SELECT id FROM send WHERE psid = 'psid-eve-99613'")
@@ -146,8 +180,8 @@ final class SuppressionRetryTests: XCTestCase {
         f.transport.override = { $0.attempt > 1 ? .failed(GraphError(code: 551)) : nil }
         let summary = try f.workspace.retries.retry(program: "Orders", day: f.day("2026-11-25"))
         XCTAssertEqual(summary.warnings.map(\.reason), [GraphError(code: 551).reason])
-        XCTAssertEqual(try stat(f, "warning", reason: GraphError(code: 551).reason), 2)
-        XCTAssertEqual(try stat(f, "warning", reason: GraphError(code: 613).reason), 0)
+        XCTAssertEqual(try stat(f, "warning", reason: GraphError(code: 551).warning), 2)
+        XCTAssertEqual(try stat(f, "warning", reason: GraphError(code: 613).warning), 0)
         XCTAssertTrue(try f.workspace.suppressions.list().contains { $0.email == "eve@example.com" })
         try assertStatsMatchSends(f)
     }
@@ -165,13 +199,13 @@ final class SuppressionRetryTests: XCTestCase {
         let only613 = try f.workspace.retries.retry(program: "Orders", day: day, reason: .code(613))
         XCTAssertEqual(only613.retried, 1)
         XCTAssertEqual(only613.wereUnknown, 0)
-        XCTAssertEqual(try stat(f, "warning", reason: ProgramRunner.unknownReason), 2, "the unknown ones are untouched")
+        XCTAssertEqual(try stat(f, "warning", reason: .unknown), 2, "the unknown ones are untouched")
 
         let unknown = try f.workspace.retries.retry(program: "Orders", day: day, reason: .unknown)
         XCTAssertEqual(unknown.retried, 2)
         XCTAssertEqual(unknown.wereUnknown, 2)
         XCTAssertEqual(unknown.sent, 2)
-        XCTAssertEqual(try stat(f, "warning", reason: ProgramRunner.unknownReason), 0)
+        XCTAssertEqual(try stat(f, "warning", reason: .unknown), 0)
         XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send_attempt WHERE status = 'unknown'"), 2)
         try assertStatsMatchSends(f)
     }

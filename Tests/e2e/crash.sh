@@ -84,7 +84,7 @@ for outcome in sent warning; do
   rolled=$(q "SELECT COALESCE(SUM(count), 0) FROM daily_stat WHERE outcome = '$outcome'")
   [ "$events" -eq "$rolled" ] && ok || fail "$outcome: rollup $rolled, recount $events"
 done
-reasons=$(q "SELECT COUNT(*) FROM (SELECT s.reason, COUNT(*) n FROM send s WHERE outcome = 'warning' GROUP BY s.reason
+reasons=$(q "SELECT COUNT(*) FROM (SELECT s.reason_code, COUNT(*) n FROM send s WHERE outcome = 'warning' GROUP BY s.reason_code
              EXCEPT SELECT reason, SUM(count) FROM daily_stat WHERE outcome = 'warning' GROUP BY reason)")
 [ "$reasons" -eq 0 ] && ok || fail "warning reasons differ between rollups and events"
 sent=$(q "SELECT COUNT(*) FROM send WHERE outcome = 'sent'")

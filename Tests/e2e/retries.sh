@@ -33,7 +33,7 @@ contains "613s are warned" "20000  613 rate limit reached" "$OUT"
 counted_once() {
   local rolled recount
   rolled=$(q "SELECT outcome, reason, SUM(count) FROM daily_stat WHERE outcome IN ('sent', 'warning') AND count > 0 GROUP BY 1, 2 ORDER BY 1, 2")
-  recount=$(q "SELECT outcome, COALESCE(reason, ''), COUNT(*) FROM send GROUP BY 1, 2 ORDER BY 1, 2")
+  recount=$(q "SELECT outcome, COALESCE(reason_code, ''), COUNT(*) FROM send GROUP BY 1, 2 ORDER BY 1, 2")
   [ "$rolled" == "$recount" ] && ok || fail "$1: rollups differ from the send rows: $rolled VS $recount"
   [ "$(q 'SELECT COUNT(*) FROM send')" -eq "$(q 'SELECT COUNT(*) FROM enrolment')" ] && ok || fail "$1: one row per enrolment"
 }
@@ -54,7 +54,7 @@ expect 0 "suppressed list" -- M contacts suppressed --json
 check_json "800 suppressed for the page" "len(out) == 800 and out[0]['code'] == '551' and out[0]['since'] == '$TODAY'"
 asked551=$(grep -c '99551"' "$WORK/sandbox.log")
 expect 0 "a second pass" -- M programs run Orders --reenrol
-contains "suppressed, not asked" "800  suppressed since $TODAY (551)" "$OUT"
+contains "suppressed, not asked" "800  suppressed for this page after 551" "$OUT"
 [ "$(grep -c '99551"' "$WORK/sandbox.log")" -eq "$asked551" ] && ok || fail "a suppressed contact was asked again"
 expect 0 "lift one" -- M contacts lift c1@example.com --page 3001
 contains "lifted" "Lifted 1 suppression" "$OUT"

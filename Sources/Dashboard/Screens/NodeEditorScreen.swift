@@ -415,7 +415,7 @@ public struct NodeEditorState: Equatable, Sendable {
         var lines: [(String, Style)] = []
         if let sample, !sample.optedIn {
             let warning =
-                "⚠ \(sample.email) has no opt-in for this profile: it would get a warning (\(ProgramRunner.noOptInReason)) and move on through the program."
+                "⚠ \(sample.email) has no opt-in for this profile: it would get a warning (\(WarningReason.noOptIn.text)) and move on through the program."
             lines = TextWrap.lines(warning, width: max(1, inner.width)).map { ($0, theme.warning) }
         } else if let preview = live?.preview {
             lines = TextWrap.lines(preview, width: max(1, inner.width)).map { ($0, theme.text) }

@@ -1,5 +1,3 @@
-import GRDB
-
 /// R15: a contact who can't be messaged from a page any more is suppressed for that page, so
 /// later runs settle them with a warning instead of asking Facebook again (each ask counts
 /// against the page's rate limit and against its standing with Meta).
@@ -7,7 +5,7 @@ import GRDB
 /// Suppressing answers are about the person, never about the page: 551 (they turned messages
 /// from the page off, or can't be reached) and 200/1545041 (their permission for the page is
 /// gone). A plain 200 is the page missing `pages_messaging`: fixing the page fixes every
-/// contact, so it suppresses nobody.
+/// contact, so it suppresses nobody. The rule is here, on values; `SendLedger` writes the row.
 public enum Suppression {
     public static func suppresses(_ error: GraphError) -> Bool {
         error.code == 551 || (error.code == 200 && error.subcode == 1_545_041)
@@ -21,16 +19,5 @@ public enum Suppression {
     /// The warning of a run that skipped a suppressed contact.
     public static func reason(since day: String, code: String) -> String {
         "suppressed since \(day) (\(code))"
-    }
-
-    /// Notes a suppression when `error` calls for one; the first answer's day and code stay.
-    static func note(_ db: Database, page: String, contact: Int64, error: GraphError, day: DayNumber, at now: Int64) throws {
-        guard suppresses(error) else { return }
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO suppression (page_id, contact_id, day, at, error_code, error_subcode) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (page_id, contact_id) DO NOTHING
-                """
-        ).execute(arguments: [page, contact, day, now, error.code, error.subcode])
     }
 }

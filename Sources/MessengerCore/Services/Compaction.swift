@@ -46,11 +46,7 @@ public struct Compactor: Sendable {
                     return result
                 }
                 let deleted = try workspace.database.write { db -> Int in
-                    try db.execute(
-                        sql: """
-                            DELETE FROM send WHERE id IN (SELECT id FROM send WHERE profile_id = ? AND day < ? LIMIT ?)
-                            """, arguments: [profile, cutoffDay, chunk])
-                    return db.changesCount
+                    try SendLedger.writing(db) { ledger in try ledger.deleteSends(profile: profile, before: cutoffDay, limit: chunk) }
                 }
                 result.sends += deleted
                 progress?(result)

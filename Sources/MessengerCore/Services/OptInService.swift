@@ -78,9 +78,9 @@ public struct OptInService: Sendable {
                         """, arguments: [psid, OptInValue.userRef(userRef), pageID])
                 if db.changesCount > 0 {
                     result.linked += db.changesCount
-                    try db.execute(
-                        sql: "UPDATE send SET psid = ? WHERE page_id = ? AND psid = ? AND outcome = 'sent'",
-                        arguments: [psid, pageID, OptInValue.userRef(userRef)])
+                    try SendLedger.writing(db) { ledger in
+                        try ledger.repoint(page: pageID, from: OptInValue.userRef(userRef), to: psid)
+                    }
                 } else {
                     result.unchanged += 1
                 }

@@ -56,8 +56,23 @@ public struct FacebookState: Equatable, Sendable {
 }
 
 public struct ReasonCount: Equatable, Sendable, Codable {
+    /// The reason in today's words, as a person reads it.
     public let reason: String
+    /// Its stable code (`WarningReason.code`), what the count is kept under: what scripts match on.
+    public let code: String
     public let count: Int
+
+    public init(_ reason: WarningReason, count: Int) {
+        self.reason = reason.text
+        self.code = reason.code
+        self.count = count
+    }
+
+    /// A count of a reason known only by its words (a screen's test data, say).
+    public init(reason: String, count: Int) { self.init(.text(reason), count: count) }
+
+    /// A count under a stored code (`daily_stat.reason`).
+    init(code: String, count: Int) { self.init(WarningReason(code: code), count: count) }
 
     /// The order every list of reasons shows: most contacts first, then by reason.
     static func ordered(_ a: ReasonCount, _ b: ReasonCount) -> Bool {
@@ -65,8 +80,8 @@ public struct ReasonCount: Equatable, Sendable, Codable {
     }
 
     /// Counts by reason as that list.
-    static func list(_ counts: [String: Int]) -> [ReasonCount] {
-        counts.map { ReasonCount(reason: $0.key, count: $0.value) }.sorted(by: ordered)
+    static func list(_ counts: [WarningReason: Int]) -> [ReasonCount] {
+        counts.map { ReasonCount($0.key, count: $0.value) }.sorted(by: ordered)
     }
 }
 
@@ -139,9 +154,9 @@ public struct ProfileService: Sendable {
             sql: """
                 SELECT reason, SUM(count) AS n FROM daily_stat
                 WHERE profile_id = ? AND day BETWEEN ? AND ? AND outcome = 'warning'
-                GROUP BY reason ORDER BY n DESC, reason
+                GROUP BY reason
                 """, arguments: [id, window.lowerBound, window.upperBound]
-        ).map { ReasonCount(reason: $0["reason"], count: $0["n"]) }
+        ).map { ReasonCount(code: $0["reason"], count: $0["n"]) }.sorted(by: ReasonCount.ordered)
         var details = ProfileDetails(
             summary: summary, optInCode: OptInCode.html(appID: appID, pageID: summary.pageID),
             sent7d: sent, read7d: read, notSent: reasons, connectionError: row["connection_error"])
@@ -300,8 +315,7 @@ public struct ProfileService: Sendable {
                     pages.append((row["id"], row["access_token"]))
                 }
                 let fieldID = try Int64.fetchOne(db, sql: "SELECT optin_field_id FROM profile WHERE id = ?", arguments: [id])
-                try db.execute(sql: "DELETE FROM daily_stat WHERE profile_id = ?", arguments: [id])
-                try db.execute(sql: "DELETE FROM send WHERE profile_id = ?", arguments: [id])
+                try SendLedger.writing(db) { ledger in try ledger.forget(profile: id) }
                 try db.execute(sql: "DELETE FROM profile WHERE id = ?", arguments: [id])
                 try db.execute(sql: "DELETE FROM data_field WHERE id = ?", arguments: [fieldID])
             }

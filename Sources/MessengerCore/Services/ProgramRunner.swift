@@ -61,10 +61,6 @@ public enum EnrolmentSelection: Sendable {
 /// is read and personalised on a reader connection, and the WAL is checkpointed on a third
 /// connection (`BackgroundCheckpointer`).
 public struct ProgramRunner: Sendable {
-    public static let noOptInReason = "no opt-in: the FBOPTIN field is empty"
-    public static let unknownReason = "unknown outcome: run stopped before Facebook answered"
-    public static let tooLongReason = "message over 2000 characters after personalisation"
-
     let workspace: Workspace
     public let chunkSize: Int
 
@@ -99,6 +95,12 @@ public struct ProgramRunner: Sendable {
         /// One LEFT JOIN per field the template uses, on the column `contact` holds the contact
         /// id in, and the values as columns: the SQL's shape comes from the field count only;
         /// the field ids are bound, in `fieldIDs` order (an unknown field as -1, matching nothing).
+        /// Whom a row of this node's page is about.
+        func recipient(enrolment: Int64, node: Int64? = nil, contact: Int64, psid: String?) -> SendLedger.Recipient {
+            SendLedger.Recipient(
+                enrolmentID: enrolment, nodeID: node ?? nodeID, profileID: profileID, contactID: contact, pageID: pageID, psid: psid)
+        }
+
         func fieldJoins(contact: String) -> (joins: String, columns: String) {
             var joins = ""
             var columns = ""
@@ -122,7 +124,7 @@ public struct ProgramRunner: Sendable {
         let hold = try RunsInThisProcess.shared.hold(database: workspace.database.path, program: name)
         defer { hold.release() }
         var summary = RunSummary()
-        var reasons: [String: Int] = [:]
+        var reasons: [WarningReason: Int] = [:]
         // The writer doesn't stop to checkpoint during the run: the WAL is copied back on another
         // connection, on the other core (checkpoints on the writer were about a sixth of a run).
         // Afterwards the writer checkpoints what is left and goes back to SQLite's default.
@@ -250,7 +252,7 @@ public struct ProgramRunner: Sendable {
     /// are left to go through the node.
     private func start(
         program name: String, reenrol: Bool, selection: EnrolmentSelection,
-        summary: inout RunSummary, reasons: inout [String: Int]
+        summary: inout RunSummary, reasons: inout [WarningReason: Int]
     ) throws -> (NodePlan, Int) {
         let now = workspace.clock.nowMillis()
         let day = workspace.calendar.day(ofMillis: now)
@@ -312,18 +314,18 @@ public struct ProgramRunner: Sendable {
         var recorded = 0
         var answered = 0
         var sent = 0
-        var failed: [String: Int] = [:]
+        var failed: [WarningReason: Int] = [:]
         var unknown = 0
         /// Never asked of Facebook (the journal says so): left for this run to send.
         var notAsked = 0
 
-        func add(to summary: inout RunSummary, reasons: inout [String: Int]) {
+        func add(to summary: inout RunSummary, reasons: inout [WarningReason: Int]) {
             summary.recovered = recorded
             summary.recoveredAnswered = answered
             summary.recoveredNotAsked = notAsked
             summary.sent += sent
             for (reason, count) in failed { reasons[reason, default: 0] += count }
-            if unknown > 0 { reasons[unknownReason, default: 0] += unknown }
+            if unknown > 0 { reasons[.unknown, default: 0] += unknown }
         }
     }
 
@@ -334,58 +336,50 @@ public struct ProgramRunner: Sendable {
         -> Recovery
     {
         var recovery = Recovery()
-        var rollup = Rollup()
-        let insert = try insertStatement(db)
-        for claim in claims {
-            let journal = AnswerJournal.read(path, node: claim.node, after: claim.after, through: claim.through)
-            let unanswered = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT e.id, e.contact_id, o.value FROM enrolment e
-                    LEFT JOIN contact_value o ON o.contact_id = e.contact_id AND o.field_id = ?
-                    WHERE e.program_id = ? AND e.id > ? AND e.id <= ? AND e.finished_at IS NULL AND e.next_position = 1
-                      AND NOT EXISTS (SELECT 1 FROM send s WHERE s.enrolment_id = e.id AND s.node_id = ?)
-                    """, arguments: [plan.optInFieldID, plan.programID, claim.after, claim.through, claim.node])
-            var unknown = 0
-            var notAsked = 0
-            for row in unanswered {
-                let enrolment: Int64 = row[0]
-                if let answer = journal.answers[enrolment], let psid = answer.psid {
-                    if let messageID = answer.mid {
-                        try writeSend(
-                            insert, plan, enrolment: enrolment, node: claim.node, contact: row[1], psid: psid, day: day,
-                            at: now, outcome: .sent, status: .sent, messageID: messageID, message: answer.text)
-                        rollup.add(profile: plan.profileID, day: day, outcome: .sent)
-                        recovery.sent += 1
-                    } else {
-                        let error = GraphError(code: answer.code ?? GraphError.unexpectedAnswer, subcode: answer.sub)
-                        let reason = answer.reason ?? error.reason
-                        try writeSend(
-                            insert, plan, enrolment: enrolment, node: claim.node, contact: row[1], psid: psid, day: day,
-                            at: now, outcome: .warning, status: .failed, reason: reason, error: error, message: answer.text)
-                        try Suppression.note(db, page: plan.pageID, contact: row[1], error: error, day: day, at: now)
-                        rollup.add(profile: plan.profileID, day: day, outcome: .warning, reason: reason)
-                        recovery.failed[reason, default: 0] += 1
+        try SendLedger.writing(db) { ledger in
+            for claim in claims {
+                let journal = AnswerJournal.read(path, node: claim.node, after: claim.after, through: claim.through)
+                let unanswered = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT e.id, e.contact_id, o.value FROM enrolment e
+                        LEFT JOIN contact_value o ON o.contact_id = e.contact_id AND o.field_id = ?
+                        WHERE e.program_id = ? AND e.id > ? AND e.id <= ? AND e.finished_at IS NULL AND e.next_position = 1
+                          AND NOT EXISTS (SELECT 1 FROM send s WHERE s.enrolment_id = e.id AND s.node_id = ?)
+                        """, arguments: [plan.optInFieldID, plan.programID, claim.after, claim.through, claim.node])
+                var notAsked = 0
+                for row in unanswered {
+                    let enrolment: Int64 = row[0]
+                    let answer = journal.answers[enrolment].flatMap { $0.psid == nil ? nil : $0 }
+                    if answer == nil, journal.knowsWhatWasAsked, !journal.asked.contains(enrolment) {
+                        notAsked += 1  // never left the machine: this run sends it
+                        continue
                     }
-                    recovery.answered += 1
-                } else if journal.knowsWhatWasAsked && !journal.asked.contains(enrolment) {
-                    notAsked += 1  // never left the machine: this run sends it
-                } else {
-                    try writeSend(
-                        insert, plan, enrolment: enrolment, node: claim.node, contact: row[1], psid: row[2], day: day,
-                        at: now, outcome: .warning, status: .unknown, reason: unknownReason)
-                    unknown += 1
+                    // Answered: as Facebook answered. Asked and never answered: unknown, never resent.
+                    let outcome = answer.map(Self.outcome) ?? .warning(.unknown)
+                    switch outcome {
+                    case .sent: recovery.sent += 1
+                    case .warning(.unknown, _) where answer == nil: recovery.unknown += 1
+                    case .warning(let reason, _): recovery.failed[reason, default: 0] += 1
+                    }
+                    if answer != nil { recovery.answered += 1 }
+                    let to = plan.recipient(enrolment: enrolment, node: claim.node, contact: row[1], psid: answer?.psid ?? row[2])
+                    try ledger.record(to, outcome, message: answer?.text, day: day, at: now)
                 }
+                recovery.recorded += unanswered.count - notAsked
+                recovery.notAsked += notAsked
+                // Only the enrolments that now have their row move on; the never-asked stay for this run.
+                try advance(db, plan, after: claim.after, through: claim.through, at: now, onlyRecordedFor: claim.node)
             }
-            rollup.add(profile: plan.profileID, day: day, outcome: .warning, reason: unknownReason, count: unknown)
-            recovery.recorded += unanswered.count - notAsked
-            recovery.notAsked += notAsked
-            recovery.unknown += unknown
-            // Only the enrolments that now have their row move on; the never-asked stay for this run.
-            try advance(db, plan, after: claim.after, through: claim.through, at: now, onlyRecordedFor: claim.node)
         }
-        try rollup.write(db)
         return recovery
+    }
+
+    /// What a journal's answer line says came of a message.
+    static func outcome(of answer: AnswerJournal.Line) -> SendLedger.Outcome {
+        if let messageID = answer.mid { return .sent(messageID: messageID) }
+        let error = GraphError(code: answer.code ?? GraphError.unexpectedAnswer, subcode: answer.sub)
+        return .warning(error.warning, detail: answer.reason ?? error.reason)
     }
 
     /// Enrols everyone not yet enrolled, or (`reenrol`) everyone again; returns how many. Each
@@ -497,8 +491,9 @@ public struct ProgramRunner: Sendable {
     struct Warning: Sendable {
         let enrolmentID: Int64
         let contactID: Int64
-        let status: SendStatus
-        let reason: String
+        let reason: WarningReason
+        /// The row's words when they say more than the reason's text (the day a suppression began).
+        var detail: String? = nil
         let psid: String?
         let message: String?
     }
@@ -537,18 +532,18 @@ public struct ProgramRunner: Sendable {
                 if row.int64(2) != 1 || row.int64(3) != 0 { return }
                 guard let psid = row.text(4), !psid.isEmpty else {
                     batch.warnings.append(
-                        Warning(
-                            enrolmentID: enrolmentID, contactID: contactID, status: .noOptIn,
-                            reason: Self.noOptInReason, psid: nil, message: nil))
+                        Warning(enrolmentID: enrolmentID, contactID: contactID, reason: .noOptIn, psid: nil, message: nil))
                     return
                 }
                 // Suppressed for this page (R15): settled without asking Facebook again.
                 if let since = row.optionalInt64(5) {
-                    let code = Suppression.codeText(code: Int(row.int64(6)), subcode: row.optionalInt64(7).map(Int.init))
+                    let (code, subcode) = (Int(row.int64(6)), row.optionalInt64(7).map(Int.init))
                     batch.warnings.append(
                         Warning(
-                            enrolmentID: enrolmentID, contactID: contactID, status: .suppressed,
-                            reason: Suppression.reason(since: workspace.calendar.string(for: DayNumber(Int(since))), code: code),
+                            enrolmentID: enrolmentID, contactID: contactID, reason: .suppressed(code: code, subcode: subcode),
+                            detail: Suppression.reason(
+                                since: workspace.calendar.string(for: DayNumber(Int(since))),
+                                code: Suppression.codeText(code: code, subcode: subcode)),
                             psid: psid, message: nil))
                     return
                 }
@@ -559,9 +554,7 @@ public struct ProgramRunner: Sendable {
                     batch.contactIDs.append(contactID)
                 case .tooLong(let text):
                     batch.warnings.append(
-                        Warning(
-                            enrolmentID: enrolmentID, contactID: contactID, status: .tooLong,
-                            reason: Self.tooLongReason, psid: psid, message: text))
+                        Warning(enrolmentID: enrolmentID, contactID: contactID, reason: .tooLong, psid: psid, message: text))
                 }
             }
             return batch.count > 0 ? batch : nil
@@ -603,28 +596,23 @@ public struct ProgramRunner: Sendable {
     /// warning rows are written and its range is set as the run's claim (cleared when nil).
     private func step(
         _ plan: NodePlan, recording: (batch: Batch, results: [SendResult])?, claiming next: Batch?,
-        summary: inout RunSummary, reasons: inout [String: Int]
+        summary: inout RunSummary, reasons: inout [WarningReason: Int]
     ) throws {
         let now = workspace.clock.nowMillis()
         let day = workspace.calendar.day(ofMillis: now)
         try workspace.database.write { db in
-            let insert = try Self.insertStatement(db)
-            var rollup = Rollup()
-            if let (batch, results) = recording {
-                try record(
-                    db, insert, plan, batch: batch, results: results, day: day, at: now, rollup: &rollup, summary: &summary,
-                    reasons: &reasons)
-                try Self.advance(db, plan, after: batch.after, through: batch.through, at: now)
+            try SendLedger.writing(db) { ledger in
+                if let (batch, results) = recording {
+                    try record(&ledger, plan, batch: batch, results: results, day: day, at: now, summary: &summary, reasons: &reasons)
+                    try Self.advance(db, plan, after: batch.after, through: batch.through, at: now)
+                }
+                for warning in next?.warnings ?? [] {
+                    try ledger.record(
+                        plan.recipient(enrolment: warning.enrolmentID, contact: warning.contactID, psid: warning.psid),
+                        .warning(warning.reason, detail: warning.detail), message: warning.message, day: day, at: now)
+                    reasons[warning.reason, default: 0] += 1
+                }
             }
-            for warning in next?.warnings ?? [] {
-                try Self.writeSend(
-                    insert, plan, enrolment: warning.enrolmentID, node: plan.nodeID, contact: warning.contactID,
-                    psid: warning.psid, day: day, at: now, outcome: .warning, status: warning.status,
-                    reason: warning.reason, message: warning.message)
-                rollup.add(profile: plan.profileID, day: day, outcome: .warning, reason: warning.reason)
-                reasons[warning.reason, default: 0] += 1
-            }
-            try rollup.write(db)
             try db.execute(
                 sql: """
                     UPDATE program_run SET heartbeat_at = ?, claim_node_id = ?, claim_after = ?, claim_through = ? WHERE id = ?
@@ -632,33 +620,22 @@ public struct ProgramRunner: Sendable {
         }
     }
 
-    /// Each answered contact's send row, with its outcome and the rollups.
+    /// Each answered contact's send row, with its outcome (and its count, through the ledger).
     private func record(
-        _ db: Database, _ insert: BulkStatement, _ plan: NodePlan, batch: Batch, results: [SendResult], day: DayNumber, at now: Int64,
-        rollup: inout Rollup, summary: inout RunSummary, reasons: inout [String: Int]
+        _ ledger: inout SendLedger, _ plan: NodePlan, batch: Batch, results: [SendResult], day: DayNumber, at now: Int64,
+        summary: inout RunSummary, reasons: inout [WarningReason: Int]
     ) throws {
-        var sent = 0
         for (index, message) in batch.messages.enumerated() {
-            let contactID = batch.contactIDs[index]
+            let to = plan.recipient(enrolment: message.enrolmentID, contact: batch.contactIDs[index], psid: message.recipientPSID)
             switch results[index] {
             case .sent(let messageID):
-                try Self.writeSend(
-                    insert, plan, enrolment: message.enrolmentID, node: plan.nodeID, contact: contactID,
-                    psid: message.recipientPSID, day: day, at: now, outcome: .sent, status: .sent,
-                    messageID: messageID, message: message.text)
-                sent += 1
+                try ledger.record(to, .sent(messageID: messageID), message: message.text, day: day, at: now)
+                summary.sent += 1
             case .failed(let error):
-                try Self.writeSend(
-                    insert, plan, enrolment: message.enrolmentID, node: plan.nodeID, contact: contactID,
-                    psid: message.recipientPSID, day: day, at: now, outcome: .warning, status: .failed,
-                    reason: error.reason, error: error, message: message.text)
-                try Suppression.note(db, page: plan.pageID, contact: contactID, error: error, day: day, at: now)
-                rollup.add(profile: plan.profileID, day: day, outcome: .warning, reason: error.reason)
-                reasons[error.reason, default: 0] += 1
+                try ledger.record(to, .warning(error.warning, detail: error.reason), message: message.text, day: day, at: now)
+                reasons[error.warning, default: 0] += 1
             }
         }
-        if sent > 0 { rollup.add(profile: plan.profileID, day: day, outcome: .sent, count: sent) }
-        summary.sent += sent
     }
 
     /// Closes the run. A run that ended in an error (a database failure after Facebook answered,
@@ -682,29 +659,6 @@ public struct ProgramRunner: Sendable {
         try workspace.database.writer.writeWithoutTransaction { db in
             _ = try Row.fetchAll(db, sql: "PRAGMA wal_checkpoint(RESTART)")
         }
-    }
-
-    /// Writes one send row, with its outcome, once: `UNIQUE (enrolment_id, node_id)` refuses a second.
-    static func insertStatement(_ db: Database) throws -> BulkStatement {
-        try BulkStatement(
-            db,
-            sql: """
-                INSERT INTO send (enrolment_id, node_id, profile_id, contact_id, page_id, psid, day, at,
-                                  outcome, status, reason, error_code, error_subcode, message_id, message)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-    }
-
-    /// One contact's row for the node, with its outcome: the only way the runner writes `send`.
-    static func writeSend(
-        _ insert: BulkStatement, _ plan: NodePlan, enrolment: Int64, node: Int64, contact: Int64, psid: String?,
-        day: DayNumber, at now: Int64, outcome: SendOutcome, status: SendStatus, reason: String? = nil,
-        error: GraphError? = nil, messageID: String? = nil, message: String? = nil
-    ) throws {
-        try insert.execute(
-            .int(enrolment), .int(node), .int(plan.profileID), .int(contact), .text(plan.pageID), Int64OrText(psid),
-            .int(Int64(day.rawValue)), .int(now), .text(outcome.rawValue), .text(status.rawValue), Int64OrText(reason),
-            Int64OrText(error?.code), Int64OrText(error?.subcode), Int64OrText(messageID), Int64OrText(message))
     }
 
     /// The batch's contacts move on: to the next node, or (there is none after the Messenger node)

@@ -47,7 +47,6 @@ public struct ReceiptService: Sendable {
         -> ReceiptIngestResult
     {
         var result = ReceiptIngestResult()
-        var rollup = Rollup()
         // page → (profile, its opt-in field); (page, PSID) → the contacts opted in with it.
         var profiles: [String: (id: Int64, field: Int64)] = [:]
         let contactsByPSID = try db.cachedStatement(sql: "SELECT contact_id FROM contact_value WHERE field_id = ? AND value = ?")
@@ -69,61 +68,54 @@ public struct ReceiptService: Sendable {
                 FROM chain CROSS JOIN send s ON s.enrolment_id = chain.id
                 WHERE +s.profile_id = ? AND +s.outcome = 'sent' AND s.psid = ? AND s.read_at IS NULL
                 """)
-        let markDelivered = try db.cachedStatement(sql: "UPDATE send SET delivered_at = ?, status = 'delivered' WHERE id = ?")
-        let markRead = try db.cachedStatement(
-            sql: """
-                UPDATE send SET read_at = ?, delivered_at = COALESCE(delivered_at, ?), status = 'read' WHERE id = ?
-                """)
-        for (line, event) in events {
-            let pageID = event.pageID
-            if !event.isReceipt {
-                result.otherEvents += 1
-                continue
-            }
-            let profile: (id: Int64, field: Int64)
-            if let known = profiles[pageID] {
-                profile = known
-            } else {
-                guard
-                    let row = try Row.fetchOne(db, sql: "SELECT id, optin_field_id FROM profile WHERE page_id = ?", arguments: [pageID])
-                else {
-                    if unlinkedPages == .skip {
-                        if !result.unlinkedPages.contains(pageID) { result.unlinkedPages.append(pageID) }
-                        continue
-                    }
-                    throw DomainError("line \(line): page \(pageID) is not linked to any profile")
+        try SendLedger.writing(db) { ledger in
+            for (line, event) in events {
+                let pageID = event.pageID
+                if !event.isReceipt {
+                    result.otherEvents += 1
+                    continue
                 }
-                profile = (row[0], row[1])
-                profiles[pageID] = profile
-            }
-            switch event {
-            case .delivery(_, let psid, let mids, let watermark, let timestamp):
-                let mids = Set(mids)
-                for contact in try Int64.fetchAll(contactsByPSID, arguments: [profile.field, psid]) {
-                    for row in try Row.fetchAll(openSends, arguments: [contact, profile.id, psid])
-                    where (row["delivered_at"] as Int64?) == nil && (row["at"] <= watermark || mids.contains(row["message_id"] ?? "")) {
-                        try markDelivered.execute(arguments: [timestamp, row["id"]])
-                        rollup.add(profile: row["profile_id"], day: row["day"], outcome: .delivered)
-                        result.delivered += 1
+                let profile: (id: Int64, field: Int64)
+                if let known = profiles[pageID] {
+                    profile = known
+                } else {
+                    guard
+                        let row = try Row.fetchOne(db, sql: "SELECT id, optin_field_id FROM profile WHERE page_id = ?", arguments: [pageID])
+                    else {
+                        if unlinkedPages == .skip {
+                            if !result.unlinkedPages.contains(pageID) { result.unlinkedPages.append(pageID) }
+                            continue
+                        }
+                        throw DomainError("line \(line): page \(pageID) is not linked to any profile")
                     }
+                    profile = (row[0], row[1])
+                    profiles[pageID] = profile
                 }
-            case .read(_, let psid, let watermark, let timestamp):
-                for contact in try Int64.fetchAll(contactsByPSID, arguments: [profile.field, psid]) {
-                    for row in try Row.fetchAll(openSends, arguments: [contact, profile.id, psid]) where row["at"] <= watermark {
-                        try markRead.execute(arguments: [timestamp, timestamp, row["id"]])
-                        if (row["delivered_at"] as Int64?) == nil {
-                            rollup.add(profile: row["profile_id"], day: row["day"], outcome: .delivered)
+                switch event {
+                case .delivery(_, let psid, let mids, let watermark, let timestamp):
+                    let mids = Set(mids)
+                    for contact in try Int64.fetchAll(contactsByPSID, arguments: [profile.field, psid]) {
+                        for row in try Row.fetchAll(openSends, arguments: [contact, profile.id, psid])
+                        where (row["delivered_at"] as Int64?) == nil && (row["at"] <= watermark || mids.contains(row["message_id"] ?? "")) {
+                            try ledger.delivered(send: row["id"], profile: row["profile_id"], day: row["day"], at: timestamp)
                             result.delivered += 1
                         }
-                        rollup.add(profile: row["profile_id"], day: row["day"], outcome: .read)
-                        result.read += 1
                     }
+                case .read(_, let psid, let watermark, let timestamp):
+                    for contact in try Int64.fetchAll(contactsByPSID, arguments: [profile.field, psid]) {
+                        for row in try Row.fetchAll(openSends, arguments: [contact, profile.id, psid]) where row["at"] <= watermark {
+                            let wasDelivered = (row["delivered_at"] as Int64?) != nil
+                            try ledger.read(
+                                send: row["id"], profile: row["profile_id"], day: row["day"], at: timestamp, wasDelivered: wasDelivered)
+                            if !wasDelivered { result.delivered += 1 }
+                            result.read += 1
+                        }
+                    }
+                case .optin, .templateStatus, .userRefLinked:
+                    break
                 }
-            case .optin, .templateStatus, .userRefLinked:
-                break
             }
         }
-        try rollup.write(db)
         return result
     }
 }

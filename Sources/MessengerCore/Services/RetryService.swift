@@ -153,7 +153,7 @@ public struct RetryService: Sendable {
             }
         }
         var summary = RetrySummary()
-        var reasons: [String: Int] = [:]
+        var reasons: [WarningReason: Int] = [:]
         var after: Int64 = 0
         while !(shouldCancel?() ?? false), let batch = try read(plan, day: day, reason: reason, after: after) {
             after = batch.through
@@ -206,8 +206,11 @@ public struct RetryService: Sendable {
         let sendID: Int64
         let profileID: Int64
         let contactID: Int64
-        let reason: String
-        let wasUnknown: Bool
+        let enrolmentID: Int64
+        let psid: String?
+        /// What the row is counted under now: the count a retry takes back, whatever its words.
+        let reason: WarningReason
+        var wasUnknown: Bool { reason == .unknown }
         /// What goes out, or the text that is too long to.
         let composed: ProgramRunner.Composed
     }
@@ -238,13 +241,13 @@ public struct RetryService: Sendable {
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT s.id, s.profile_id, s.contact_id, s.enrolment_id, s.psid, s.status, s.reason, s.attempts\(columns)
+                    SELECT s.id, s.profile_id, s.contact_id, s.enrolment_id, s.psid, s.reason_code, s.attempts\(columns)
                     FROM send s INDEXED BY send_warnings_by_node\(joins)
                     WHERE s.node_id = ? AND s.day = ? AND s.page_id = ? AND s.id > ? AND \(condition.sql)
                     ORDER BY s.id LIMIT ?
                     """, arguments: arguments)
             while let row = try rows.next() {
-                let values = plan.fieldIDs.indices.map { i -> String? in row[8 + i] }
+                let values = plan.fieldIDs.indices.map { i -> String? in row[7 + i] }
                 let attempts: Int = row["attempts"]
                 let composed = ProgramRunner.compose(
                     plan, enrolmentID: row["enrolment_id"], psid: row["psid"], values: values,
@@ -252,7 +255,8 @@ public struct RetryService: Sendable {
                 batch.rows.append(
                     Retried(
                         sendID: row["id"], profileID: row["profile_id"], contactID: row["contact_id"],
-                        reason: row["reason"] ?? "", wasUnknown: (row["status"] as SendStatus) == .unknown, composed: composed))
+                        enrolmentID: row["enrolment_id"], psid: row["psid"],
+                        reason: WarningReason(code: row["reason_code"] ?? ""), composed: composed))
                 batch.through = row["id"]
             }
             return batch.rows.isEmpty ? nil : batch
@@ -264,26 +268,11 @@ public struct RetryService: Sendable {
     private func claim(_ plan: ProgramRunner.NodePlan, _ batch: Batch) throws {
         let now = workspace.clock.nowMillis()
         try workspace.database.write { db in
-            let keep = try db.cachedStatement(
-                sql: """
-                    INSERT INTO send_attempt (send_id, attempt, at, outcome, status, reason, error_code, error_subcode, message_id)
-                    SELECT id, attempts, at, outcome, status, reason, error_code, error_subcode, message_id FROM send WHERE id = ?
-                    """)
-            let mark = try db.cachedStatement(
-                sql: """
-                    UPDATE send SET status = 'unknown', reason = ?, error_code = NULL, error_subcode = NULL, attempts = attempts + 1, at = ?
-                    WHERE id = ?
-                    """)
-            var rollup = Rollup()
-            for row in batch.rows {
-                try keep.execute(arguments: [row.sendID])
-                try mark.execute(arguments: [ProgramRunner.unknownReason, now, row.sendID])
-                if !row.wasUnknown {
-                    rollup.add(profile: row.profileID, day: batch.day, outcome: .warning, reason: row.reason, count: -1)
-                    rollup.add(profile: row.profileID, day: batch.day, outcome: .warning, reason: ProgramRunner.unknownReason)
+            try SendLedger.writing(db) { ledger in
+                for row in batch.rows {
+                    try ledger.reopen(send: row.sendID, profile: row.profileID, day: batch.day, was: row.reason, at: now)
                 }
             }
-            try rollup.write(db)
             try db.execute(sql: "UPDATE program_run SET heartbeat_at = ? WHERE id = ?", arguments: [now, plan.runID])
         }
     }
@@ -291,43 +280,35 @@ public struct RetryService: Sendable {
     /// What Facebook answered, on each row, with the counts moved from "unknown" to it.
     private func record(
         _ plan: ProgramRunner.NodePlan, _ batch: Batch, results: [SendResult],
-        summary: inout RetrySummary, reasons: inout [String: Int]
+        summary: inout RetrySummary, reasons: inout [WarningReason: Int]
     ) throws {
         let now = workspace.clock.nowMillis()
         let today = workspace.calendar.day(ofMillis: now)
         var resultByRow: [Int: SendResult] = [:]
         for (index, pair) in batch.messages.enumerated() { resultByRow[pair.row] = results[index] }
         try workspace.database.write { db in
-            let sent = try db.cachedStatement(
-                sql: """
-                    UPDATE send SET outcome = 'sent', status = 'sent', reason = NULL, message_id = ?, message = ?, at = ? WHERE id = ?
-                    """)
-            let failed = try db.cachedStatement(
-                sql: """
-                    UPDATE send SET status = ?, reason = ?, error_code = ?, error_subcode = ?, message = ?, at = ? WHERE id = ?
-                    """)
-            var rollup = Rollup()
-            for (i, row) in batch.rows.enumerated() {
-                rollup.add(profile: row.profileID, day: batch.day, outcome: .warning, reason: ProgramRunner.unknownReason, count: -1)
-                switch (row.composed, resultByRow[i]) {
-                case (.message(let message), .sent(let messageID)?):
-                    try sent.execute(arguments: [messageID, message.text, now, row.sendID])
-                    rollup.add(profile: row.profileID, day: batch.day, outcome: .sent)
-                    summary.sent += 1
-                case (.message(let message), .failed(let error)?):
-                    try failed.execute(arguments: ["failed", error.reason, error.code, error.subcode, message.text, now, row.sendID])
-                    try Suppression.note(db, page: plan.pageID, contact: row.contactID, error: error, day: today, at: now)
-                    rollup.add(profile: row.profileID, day: batch.day, outcome: .warning, reason: error.reason)
-                    reasons[error.reason, default: 0] += 1
-                case (.tooLong(let text), _):
-                    try failed.execute(arguments: ["too_long", ProgramRunner.tooLongReason, nil, nil, text, now, row.sendID])
-                    rollup.add(profile: row.profileID, day: batch.day, outcome: .warning, reason: ProgramRunner.tooLongReason)
-                    reasons[ProgramRunner.tooLongReason, default: 0] += 1
-                case (.message, nil):
-                    preconditionFailure("every message of a batch has its answer")
+            try SendLedger.writing(db) { ledger in
+                for (i, row) in batch.rows.enumerated() {
+                    let to = SendLedger.Recipient(
+                        enrolmentID: row.enrolmentID, nodeID: plan.nodeID, profileID: row.profileID, contactID: row.contactID,
+                        pageID: plan.pageID, psid: row.psid)
+                    let (outcome, text): (SendLedger.Outcome, String)
+                    switch (row.composed, resultByRow[i]) {
+                    case (.message(let message), .sent(let messageID)?):
+                        (outcome, text) = (.sent(messageID: messageID), message.text)
+                        summary.sent += 1
+                    case (.message(let message), .failed(let error)?):
+                        (outcome, text) = (.warning(error.warning, detail: error.reason), message.text)
+                        reasons[error.warning, default: 0] += 1
+                    case (.tooLong(let long), _):
+                        (outcome, text) = (.warning(.tooLong), long)
+                        reasons[.tooLong, default: 0] += 1
+                    case (.message, nil):
+                        preconditionFailure("every message of a batch has its answer")
+                    }
+                    try ledger.settle(send: row.sendID, to, day: batch.day, outcome, message: text, today: today, at: now)
                 }
             }
-            try rollup.write(db)
             try db.execute(sql: "UPDATE program_run SET heartbeat_at = ? WHERE id = ?", arguments: [now, plan.runID])
         }
     }

@@ -128,7 +128,7 @@ public struct StatsService: Sendable {
             case .read: byDay[day]?.read += count
             case .warning:
                 byDay[day]?.warnings += count
-                byDay[day]?.reasons.append(ReasonCount(reason: row["reason"], count: count))
+                byDay[day]?.reasons.append(ReasonCount(code: row["reason"], count: count))
             }
         }
         return range.reversed().map { day in

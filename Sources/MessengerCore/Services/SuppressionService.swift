@@ -72,15 +72,11 @@ public struct SuppressionService: Sendable {
             guard let contactID = try Int64.fetchOne(db, sql: "SELECT id FROM contact WHERE email = ?", arguments: [email]) else {
                 throw DomainError("no contact \(Display.quoted(email))")
             }
-            if let pageID {
-                try db.execute(sql: "DELETE FROM suppression WHERE contact_id = ? AND page_id = ?", arguments: [contactID, pageID])
-            } else {
-                try db.execute(sql: "DELETE FROM suppression WHERE contact_id = ?", arguments: [contactID])
-            }
-            guard db.changesCount > 0 else {
+            let lifted = try SendLedger.writing(db) { ledger in try ledger.lift(contact: contactID, page: pageID) }
+            guard lifted > 0 else {
                 throw DomainError("\(Display.quoted(email)) is not suppressed" + (pageID.map { " for page \($0)" } ?? ""))
             }
-            return db.changesCount
+            return lifted
         }
     }
 }

@@ -20,7 +20,9 @@ struct BulkStatement {
 
     /// Binds `values` (Int64, Int, String or nil) to the parameters in order, runs the statement
     /// to completion and resets it.
-    func execute(_ values: Int64OrText...) throws {
+    func execute(_ values: Int64OrText...) throws { try execute(values) }
+
+    func execute(_ values: [Int64OrText]) throws {
         try bind(values)
         defer { sqlite3_reset(sqlite) }
         let code = sqlite3_step(sqlite)

@@ -1,19 +1,20 @@
 import GRDB
 
 /// Counts gathered while events are written, added to `daily_stat` in the same transaction so
-/// the statistics never need to scan the events (R8, R9).
+/// the statistics never need to scan the events (R8, R9). Only `SendLedger` keeps one.
 struct Rollup {
     struct Key: Hashable {
         let profile: Int64
         let day: DayNumber
         let outcome: StatOutcome
+        /// The warning's code (`WarningReason.code`), '' for the other outcomes.
         let reason: String
     }
 
     private(set) var counts: [Key: Int] = [:]
 
-    mutating func add(profile: Int64, day: DayNumber, outcome: StatOutcome, reason: String = "", count: Int = 1) {
-        counts[Key(profile: profile, day: day, outcome: outcome, reason: reason), default: 0] += count
+    mutating func add(profile: Int64, day: DayNumber, outcome: StatOutcome, reason: WarningReason? = nil, count: Int = 1) {
+        counts[Key(profile: profile, day: day, outcome: outcome, reason: reason?.code ?? ""), default: 0] += count
     }
 
     mutating func write(_ db: Database) throws {

@@ -19,6 +19,7 @@ enum Schema {
         migrator.registerMigration("v9-page-connections", migrate: pageConnections)
         migrator.registerMigration("v10-webhook-spool", migrate: webhookSpool)
         migrator.registerMigration("v11-program-schedules", migrate: programSchedules)
+        migrator.registerMigration("v12-reason-codes", migrate: reasonCodes)
         return migrator
     }
 
@@ -310,6 +311,70 @@ enum Schema {
                     last_run_at INTEGER,            -- ms: the last scheduled run
                     last_result TEXT                -- its one-line outcome
                 );
+                """)
+    }
+
+    /// #28: a warning is counted under a stable code, not its English words (`WarningReason`):
+    /// `daily_stat.reason` becomes the code, and each warning's send row (and earlier attempt)
+    /// gets its code beside the words it was written with. The codes of old rows come from their
+    /// status and error columns, else from their words as this version's code wrote them (frozen
+    /// here); words it can't read are kept as `text:<words>`. Counts that now share a code (the
+    /// days a suppression began, say) are added together.
+    private static func reasonCodes(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                -- Every old warning's words, once, with their code (frozen: what the words of the
+                -- versions before codes mean).
+                CREATE TEMP TABLE old_reason (reason TEXT PRIMARY KEY, code TEXT) WITHOUT ROWID;
+                INSERT OR IGNORE INTO old_reason (reason)
+                    SELECT reason FROM daily_stat WHERE outcome = 'warning'
+                    UNION SELECT reason FROM send WHERE outcome = 'warning' AND reason IS NOT NULL
+                    UNION SELECT reason FROM send_attempt WHERE outcome = 'warning' AND reason IS NOT NULL;
+                UPDATE old_reason SET code = CASE
+                    WHEN reason = '' THEN 'text:'
+                    WHEN reason LIKE 'no opt-in:%' THEN 'no_optin'
+                    WHEN reason LIKE 'unknown outcome:%' THEN 'unknown'
+                    WHEN reason LIKE 'message over 2000 characters%' THEN 'too_long'
+                    WHEN reason LIKE 'suppressed since % (%)' THEN 'suppressed:' || rtrim(substr(reason, instr(reason, '(') + 1), ')')
+                    WHEN reason LIKE 'no answer from the Graph API%' THEN 'graph:-1'
+                    WHEN reason LIKE 'unexpected answer from the Graph API%' THEN 'graph:-2'
+                    WHEN reason GLOB '[0-9]*' AND substr(reason, 1, instr(reason || ' ', ' ') - 1) NOT GLOB '*[^0-9/]*'
+                        THEN 'graph:' || substr(reason, 1, instr(reason || ' ', ' ') - 1)
+                    ELSE 'text:' || reason
+                END;
+
+                -- A row's code: from its status and error columns where they say it, else its words.
+                ALTER TABLE send ADD COLUMN reason_code TEXT;
+                UPDATE send SET reason_code = CASE
+                    WHEN status IN ('no_optin', 'unknown', 'too_long') THEN status
+                    WHEN status = 'failed' AND error_code IS NOT NULL
+                        THEN 'graph:' || error_code || COALESCE('/' || error_subcode, '')
+                    ELSE COALESCE((SELECT code FROM old_reason o WHERE o.reason = send.reason), 'text:')
+                END WHERE outcome = 'warning';
+                ALTER TABLE send_attempt ADD COLUMN reason_code TEXT;
+                UPDATE send_attempt SET reason_code = CASE
+                    WHEN status IN ('no_optin', 'unknown', 'too_long') THEN status
+                    WHEN status = 'failed' AND error_code IS NOT NULL
+                        THEN 'graph:' || error_code || COALESCE('/' || error_subcode, '')
+                    ELSE COALESCE((SELECT code FROM old_reason o WHERE o.reason = send_attempt.reason), 'text:')
+                END WHERE outcome = 'warning';
+
+                -- The day's counts keyed by code; counts whose words now share one are added.
+                CREATE TABLE daily_stat_by_code (
+                    profile_id INTEGER NOT NULL REFERENCES profile(id) ON DELETE CASCADE,
+                    day        INTEGER NOT NULL,
+                    outcome    TEXT NOT NULL,
+                    reason     TEXT NOT NULL DEFAULT '',   -- WarningReason.code for warnings, else ''
+                    count      INTEGER NOT NULL,
+                    PRIMARY KEY (profile_id, day, outcome, reason)
+                ) WITHOUT ROWID;
+                INSERT INTO daily_stat_by_code (profile_id, day, outcome, reason, count)
+                    SELECT d.profile_id, d.day, d.outcome, COALESCE(o.code, '') AS code, SUM(d.count)
+                    FROM daily_stat d LEFT JOIN old_reason o ON d.outcome = 'warning' AND o.reason = d.reason
+                    GROUP BY d.profile_id, d.day, d.outcome, code HAVING SUM(d.count) <> 0;
+                DROP TABLE daily_stat;
+                ALTER TABLE daily_stat_by_code RENAME TO daily_stat;
+                DROP TABLE old_reason;
                 """)
     }
 
