@@ -182,19 +182,4 @@ public struct Buffer: Equatable, Sendable {
         return widest
     }
 
-    /// The frame's attributes, one letter a cell (b bold, r reverse, u underline, d dim, . none;
-    /// the strongest one shown), for golden files that check highlighting as well as text.
-    public func styleLines() -> [String] {
-        (0..<height).map { y in
-            String(
-                (0..<width).map { x -> Character in
-                    let a = self[x, y].style.attributes
-                    if a.contains(.reverse) { return "r" }
-                    if a.contains(.bold) { return "b" }
-                    if a.contains(.underline) { return "u" }
-                    if a.contains(.dim) { return "d" }
-                    return "."
-                })
-        }
-    }
 }

@@ -246,8 +246,8 @@ public final class Runtime {
                     progress: { p in inbox.post(.runProgress(name: name, p, elapsed: Date().timeIntervalSince(started))) },
                     shouldCancel: { flag.isSet })
                 inbox.post(.runFinished(name: name, summary))
-                // A few seconds of compaction afterwards, off the screen's thread (see Compactor).
-                _ = try? workspace.compactor.compact(budget: 3)
+                // What follows every run, off the screen's thread (see Compactor.afterRun).
+                _ = workspace.compactor.afterRun()
             } catch {
                 // A refusal (a draft program, say) closes the run with its reason.
                 let message = (error as? DomainError).map { $0.inDashboard ?? $0.message } ?? "\(error)"

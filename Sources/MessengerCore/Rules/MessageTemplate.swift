@@ -99,10 +99,4 @@ public struct MessageTemplate: Equatable, Sendable {
     /// `pieces` with each field replaced by its index in `fieldNames`.
     let indexedPieces: [IndexedPiece]
 
-    /// R5's limit, counted after personalisation in characters as a person reads them.
-    public static func checkLength(_ message: String) throws {
-        if message.count > maxLength {
-            throw DomainError("message is \(message.count) characters after personalisation; the limit is \(maxLength)")
-        }
-    }
 }

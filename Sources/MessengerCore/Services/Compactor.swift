@@ -30,6 +30,13 @@ public struct Compactor: Sendable {
     /// The first day kept.
     public var firstKeptDay: DayNumber { workspace.today - workspace.retentionDays + 1 }
 
+    /// How long the compaction that follows a run or a retry may take, from the command line and
+    /// the dashboard alike (#28): what is left is done by the next run or `messenger-dash compact`.
+    public static let afterRunBudget: TimeInterval = 5
+
+    /// What follows a run: a few seconds of compaction. A failure here never fails the run: nil.
+    public func afterRun() -> CompactionResult? { try? compact(budget: Self.afterRunBudget) }
+
     public func compact(budget: TimeInterval? = nil, chunk: Int = 5_000, progress: ((CompactionResult) -> Void)? = nil) throws
         -> CompactionResult
     {
