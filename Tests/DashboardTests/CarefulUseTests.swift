@@ -135,7 +135,7 @@ final class CarefulUseTests: XCTestCase, ProgramFixtures {
         XCTAssertTrue(dialog.message.contains("709 other contacts would be warned, not sent"), dialog.message)
         XCTAssertTrue(dialog.message.contains("Everyone is enrolled again"), dialog.message)
         XCTAssertEqual(s.press(.enter), [], "Enter on the default sends nothing")
-        XCTAssertTrue(s.runningPrograms.isEmpty)
+        XCTAssertTrue(s.runs.isEmpty)
         // Nobody opted in: the question says nothing would be sent.
         let none = RunPreview(program: "P", profile: "Shop", sendsAs: "tag X", contacts: 3, messaged: 0, reenrol: false)
         XCTAssertEqual(none.question, #"Run "P"? None of its 3 contacts is opted in to "Shop": nothing would be sent."#)

@@ -44,7 +44,7 @@ final class RunLifecycleTests: XCTestCase {
         XCTAssertEqual(s.toast?.kind, .error)
         XCTAssertTrue(s.toast?.message.contains("already running") == true)
         _ = App.update(&s, .runFinished(name: "Orders", RunSummary()))
-        XCTAssertTrue(s.runningPrograms.isEmpty)
+        XCTAssertTrue(s.runs.isEmpty)
         guard case .programs(var again) = s.current else { return XCTFail("on Programs") }
         again.run = nil
         s.replaceCurrent(.programs(again))

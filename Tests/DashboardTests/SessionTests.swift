@@ -41,6 +41,37 @@ final class SessionTests: XCTestCase {
 
     /// A short run of the UI fuzz (DashboardFuzz) on every `swift test`; `make test` also runs
     /// 100,000 events from a release build and `make soak` 1,000,000. FUZZ_SEED replays a run.
+    /// #28: a run is known by one `RunID` from the key to the lease: the app lists it while it goes,
+    /// the runtime's cancel flag for it is removed when it ends, and a retry of the program (the
+    /// same lease) waits for it.
+    func testARunIsOneRunIDFromTheKeyToTheLeaseAndLeavesNoFlagBehind() throws {
+        let workspace = try makeWorkspace()
+        let terminal = VirtualTerminal(width: 100, height: 30)
+        let runtime = Runtime(workspace: workspace, terminal: terminal, themeName: "default", themeFolders: [], synchronousEffects: true)
+        let program = try XCTUnwrap(try workspace.programs.list().first { $0.status == .active }).name
+        var state = runtime.state
+        _ = App.guardRuns(&state, effects: [.runProgram(name: program, reenrol: false)])
+        XCTAssertEqual(state.runs, [RunID(.run, program: program.uppercased())], "one id, the program's name as unique")
+        let refused = App.guardRuns(&state, effects: [.retryDay(profile: "Shop", day: DayNumber(0), programs: [program])])
+        XCTAssertEqual(refused, [], "a retry of a program that runs is refused in the app, as its lease would")
+        let toast = state.toast?.message ?? ""
+        XCTAssertTrue(toast.contains(program) && toast.contains("is going"), toast)
+
+        let before = try workspace.database.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM send") ?? 0 }
+        terminal.type(":programs")
+        terminal.enqueue(keys: .enter)
+        terminal.type("/" + program)
+        terminal.enqueue(keys: .enter)
+        runtime.run(until: { !terminal.hasPendingEvents })
+        terminal.enqueue(keys: .char("R"), .tab, .enter)
+        runtime.run(until: { !terminal.hasPendingEvents })
+        XCTAssertTrue(terminal.text.contains("Finished."), terminal.text)
+        let after = try workspace.database.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM send") ?? 0 }
+        XCTAssertGreaterThan(after, before, "the run sent")
+        XCTAssertTrue(runtime.state.runs.isEmpty, "the app lists no run once it ended")
+        XCTAssertEqual(runtime.runs.count, 0, "and its cancel flag is gone")
+    }
+
     func testRandomEventsNeverBreakTheFrameOrTheState() throws {
         let env = ProcessInfo.processInfo.environment
         let events = env["FUZZ_EVENTS"].flatMap(Int.init) ?? 2_000

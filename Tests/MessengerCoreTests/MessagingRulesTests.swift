@@ -244,7 +244,7 @@ final class MessagingRulesTests: XCTestCase {
         }
         let path = AnswerJournal.path(database: f.database.path, programID: programID)
         let journal = AnswerJournal(path: path)
-        journal.begin(node: nodeID, after: 9, through: 13)
+        journal.begin(Claim(node: nodeID, after: 9, through: 13))
         func message(_ enrolment: Int64, _ psid: String) -> OutgoingMessage {
             OutgoingMessage(
                 pageID: Fixture.shopPage, pageToken: nil, recipientPSID: psid,

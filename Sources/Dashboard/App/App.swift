@@ -25,13 +25,13 @@ public enum App {
     static func guardRuns(_ state: inout AppState, effects: [Effect]) -> [Effect] {
         var out: [Effect] = []
         for effect in effects {
-            if case .retryDay(let profile, _, _) = effect {
-                let label = retryLabel(profile: profile)
-                guard !state.runningPrograms.contains(label) else {
-                    state.show("A retry of \"\(profile)\" is already going", kind: .error)
+            if case .retryDay(let profile, _, let programs) = effect {
+                let ids = programs.map { RunID(.retry, program: $0) }
+                if let going = state.runs.first(where: { run in ids.contains { $0.conflicts(with: run) } }) {
+                    state.show("Can't retry \"\(profile)\" now: \(going) is going", kind: .error)
                     continue
                 }
-                state.runningPrograms.insert(label)
+                state.runs.formUnion(ids)
             }
             if case .planRun(let name, _) = effect, isRunning(state, name) {
                 // Nobody is asked to confirm a run that can't start.
@@ -43,7 +43,7 @@ public enum App {
                     state.show("\"\(name)\" is already running", kind: .error)
                     continue
                 }
-                state.runningPrograms.insert(name)
+                state.runs.insert(RunID(.run, program: name))
                 // The Programs screen shows the run it started, over its list.
                 if case .programs(var programs) = state.current {
                     programs.run = ProgramsState.RunView(program: name)
@@ -52,10 +52,10 @@ public enum App {
             }
             out.append(effect)
         }
-        if state.quitting, !state.runningPrograms.isEmpty, !state.quitAfterRuns {
+        if state.quitting, !state.runs.isEmpty, !state.quitAfterRuns {
             // A quit asked for while a run goes on: ask first (the run would stop mid-batch).
             state.quitting = false
-            let names = state.runningPrograms.sorted().joined(separator: ", ")
+            let names = state.runs.sorted { $0.programKey < $1.programKey }.map(\.description).joined(separator: ", ")
             state.overlay = .confirm(
                 ConfirmDialogState(
                     title: "A run is in progress",
@@ -79,12 +79,10 @@ public enum App {
         state.quitting = true
     }
 
+    /// Whether a run or retry of the program is going.
     static func isRunning(_ state: AppState, _ name: String) -> Bool {
-        state.runningPrograms.contains(where: { ProfileName.key($0) == ProfileName.key(name) })
+        state.runs.contains { $0.conflicts(with: RunID(.run, program: name)) }
     }
-
-    /// How a stats-screen retry is named among the runs (the quit dialog lists it).
-    static func retryLabel(profile: String) -> String { "retries of \(profile)" }
 
     private static func dispatch(_ state: inout AppState, _ msg: Msg) -> [Effect] {
         switch msg {
@@ -195,12 +193,12 @@ public enum App {
     private static func applyRunMessage(_ state: inout AppState, _ msg: Msg) -> [Effect] {
         switch msg {
         case .runFinished(let name, let summary):
-            state.runningPrograms = state.runningPrograms.filter { ProfileName.key($0) != ProfileName.key(name) }
-            if state.quitAfterRuns && state.runningPrograms.isEmpty { state.quitting = true }
+            state.runs.remove(RunID(.run, program: name))
+            if state.quitAfterRuns && state.runs.isEmpty { state.quitting = true }
             // The Programs screen showing the run shows its summary; elsewhere a toast says it.
             let shown = if case .programs(let s) = state.current { s.shows(runOf: name) } else { false }
             if !shown {
-                state.show("Run of \"\(name)\" finished: \(summary.sent) sent, \(Display.count(summary.warned, "warning"))", kind: .success)
+                state.show("Run of \"\(name)\" finished. \(summary.headline)", kind: .success)
             }
             return [.loadPrograms]
         case .runPlanned(let preview):
@@ -220,9 +218,9 @@ public enum App {
                     message: "Send \(count) warning\(count == 1 ? "" : "s") of \(dayText) again (\(programs.joined(separator: ", ")))? "
                         + "Rate limits, timeouts and unknown outcomes are retried; an unknown one may have reached the person already.",
                     confirmLabel: "Retry"), then: .retryDay(profile: profile, day: day, programs: programs))
-        case .retryFinished(let label, let text, let failed):
-            state.runningPrograms.remove(label)
-            if state.quitAfterRuns && state.runningPrograms.isEmpty { state.quitting = true }
+        case .retryFinished(let programs, let text, let failed):
+            state.runs.subtract(programs.map { RunID(.retry, program: $0) })
+            if state.quitAfterRuns && state.runs.isEmpty { state.quitting = true }
             state.show(text, kind: failed ? .error : .success)
             return reloadEffects(for: state.current)
         default: break
@@ -380,7 +378,7 @@ public enum App {
         case .stopRunsAndQuit:
             state.quitAfterRuns = true
             state.show("Stopping the run after its current batch…", kind: .info)
-            if state.runningPrograms.isEmpty { state.quitting = true }
+            if state.runs.isEmpty { state.quitting = true }
             return [then]
         case .popScreen:
             if state.stack.count > 1 { state.stack.removeLast() }
@@ -440,7 +438,9 @@ public enum App {
         case "programs":
             var programs = ProgramsState()
             // A run still going shows again over a fresh list (its progress keeps coming).
-            if let running = state.runningPrograms.sorted().first { programs.run = ProgramsState.RunView(program: running) }
+            if let running = state.runs.filter({ $0.kind == .run }).map(\.program).sorted().first {
+                programs.run = ProgramsState.RunView(program: running)
+            }
             state.stack = [state.stack[0], .programs(programs)]
             return [.loadPrograms]
         case "stats":

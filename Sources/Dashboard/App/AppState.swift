@@ -33,7 +33,9 @@ public struct AppState: Equatable, Sendable {
     public var height: Int
     public var quitting = false
     /// Programs this dashboard is running, and whether to quit once they stopped.
-    public var runningPrograms: Set<String> = []
+    /// The runs and retries going, by the ids their leases have (`RunID`): the app keeps one per
+    /// program, as the core does.
+    public var runs: Set<RunID> = []
     public var quitAfterRuns = false
     /// Names offered by the command line's completion.
     public var profileNames: [String] = []

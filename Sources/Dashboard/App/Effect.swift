@@ -105,7 +105,7 @@ public enum Msg: Sendable {
     case runFinished(name: String, RunSummary)
     case retryPlanned(profile: String, day: DayNumber, programs: [String], count: Int, dayText: String)
     /// A stats-screen retry ended: `label` is its name among the runs, `text` what it did.
-    case retryFinished(label: String, text: String, failed: Bool)
+    case retryFinished(programs: [String], text: String, failed: Bool)
     case suppressionLifted(email: String, sendID: Int64)
     case databaseChanged
     case failed(String)

@@ -12,7 +12,8 @@ public final class Runtime {
     private let work = DispatchQueue(label: "messenger-dash.effects")
     private let inbox = Inbox()
     private let watcher: ChangeWatcher?
-    private let runs = RunRegistry()
+    /// Internal, not private: the session tests check that every flag is removed when its work ends.
+    let runs = RunRegistry()
 
     /// Tests run effects inline, so a scripted session is deterministic.
     let synchronousEffects: Bool
@@ -121,7 +122,7 @@ public final class Runtime {
         case .popScreen, .discardAndQuit:
             return
         case .cancelRun(let name):
-            runs.cancel(name)
+            runs.cancel(.sending(RunID(.run, program: name)))
             return
         case .stopRunsAndQuit:
             runs.cancelAll()
@@ -136,7 +137,7 @@ public final class Runtime {
             startDeviceLogin(attempt: attempt)
             return
         case .cancelDeviceLogin:
-            runs.cancel(Self.deviceLoginLabel)
+            runs.cancel(.deviceLogin)
             return
         default:
             break
@@ -172,8 +173,9 @@ public final class Runtime {
     /// A stats-screen retry (R16) goes on its own thread like a run, one program after another;
     /// quitting stops it after its current batch (the registry's flag).
     private func startRetry(profile: String, day: DayNumber, programs: [String]) {
-        let label = App.retryLabel(profile: profile)
-        let flag = runs.start(label)
+        let ids = programs.map { RunID(.retry, program: $0) }
+        let flag = runs.start(ids.map { .sending($0) })
+        let runs = self.runs
         let workspace = self.workspace
         let inbox = self.inbox
         let body: @Sendable () -> Void = {
@@ -191,22 +193,23 @@ public final class Runtime {
                 }
             }
             let text = "Retried \(retried): \(sent) sent, \(Display.count(warned, "warning"))" + problems.map { "; " + $0 }.joined()
-            inbox.post(.retryFinished(label: label, text: text, failed: !problems.isEmpty))
+            runs.finish(ids.map { .sending($0) })
+            inbox.post(.retryFinished(programs: programs, text: text, failed: !problems.isEmpty))
         }
         onItsOwnThread(body)
     }
-
-    static let deviceLoginLabel = "device login"
 
     /// Facebook Login for Devices on its own thread: the code is posted at once, the polls wait
     /// on the cancel flag (Esc), then the pages go through `GraphConnect` (tokens that last) and
     /// the picker gets them. The sandbox answers at once; tests don't wait between polls.
     private func startDeviceLogin(attempt: Int) {
-        let flag = runs.start(Self.deviceLoginLabel)
+        let flag = runs.start([.deviceLogin])
+        let runs = self.runs
         let workspace = self.workspace
         let inbox = self.inbox
         let waits = !synchronousEffects
         let body: @Sendable () -> Void = {
+            defer { runs.finish([.deviceLogin], flag) }
             do {
                 let service: any DeviceLoginService =
                     if let graph = workspace.graph {
@@ -235,11 +238,14 @@ public final class Runtime {
     /// A run goes on its own thread so the screen keeps drawing its progress; Esc sets the flag
     /// the runner checks between batches, so a cancelled run stops with every batch recorded.
     private func startRun(_ name: String, reenrol: Bool) {
-        let flag = runs.start(name)
+        let id = RunID(.run, program: name)
+        let flag = runs.start([.sending(id)])
+        let runs = self.runs
         let workspace = self.workspace
         let inbox = self.inbox
         let started = Date()
         let body: @Sendable () -> Void = {
+            defer { runs.finish([.sending(id)]) }
             do {
                 let summary = try ProgramRunner(workspace: workspace).run(
                     program: name, reenrol: reenrol,
@@ -378,24 +384,38 @@ extension Runtime {
     }
 }
 
-/// The cancel flags of runs in progress, by program.
+/// The cancel flags of what goes on its own thread: runs and retries by their `RunID` (the ids
+/// the app's `runs` and the core's leases have), and the device login. A flag is registered when
+/// its work starts and removed when it ends.
 final class RunRegistry: @unchecked Sendable {
-    typealias Flag = CancelFlag
+    enum Key: Hashable {
+        case sending(RunID)
+        case deviceLogin
+    }
 
     private let lock = NSLock()
-    private var flags: [String: Flag] = [:]
+    private var flags: [Key: CancelFlag] = [:]
 
-    func start(_ name: String) -> Flag {
+    /// One flag for `keys` (a retry of a profile's programs shares one).
+    func start(_ keys: [Key]) -> CancelFlag {
         lock.lock()
         defer { lock.unlock() }
-        let flag = Flag()
-        flags[name] = flag
+        let flag = CancelFlag()
+        for key in keys { flags[key] = flag }
         return flag
     }
 
-    func cancel(_ name: String) {
+    /// The work under `keys` ended; with `flag`, only if that flag is still theirs (a newer
+    /// device login may have started since).
+    func finish(_ keys: [Key], _ flag: CancelFlag? = nil) {
         lock.lock()
-        let flag = flags[name]
+        defer { lock.unlock() }
+        for key in keys where flag == nil || flags[key] === flag { flags[key] = nil }
+    }
+
+    func cancel(_ key: Key) {
+        lock.lock()
+        let flag = flags[key]
         lock.unlock()
         flag?.set()
     }
@@ -405,6 +425,13 @@ final class RunRegistry: @unchecked Sendable {
         let all = Array(flags.values)
         lock.unlock()
         for flag in all { flag.set() }
+    }
+
+    /// How many flags are registered: the tests' check that none is left behind.
+    var count: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return flags.count
     }
 }
 

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-public enum ProgramStatus: String, Sendable, Codable, CaseIterable {
+public enum ProgramStatus: String, Sendable, Codable, CaseIterable, DatabaseValueConvertible {
     case draft, active, paused
 }
 

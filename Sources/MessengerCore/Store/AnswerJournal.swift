@@ -39,7 +39,7 @@ final class AnswerJournal: @unchecked Sendable {
 
     struct Line: Codable, Equatable {
         /// The claim this journal is about (first line): node and enrolment id range, and the boot.
-        var claim: Claim?
+        var claim: Header?
         /// A message about to go (`ask`) or its answer (the rest).
         var ask: Bool?
         var e: Int64?
@@ -51,28 +51,36 @@ final class AnswerJournal: @unchecked Sendable {
         var reason: String?
     }
 
-    struct Claim: Codable, Equatable {
+    /// A claim as the journal's first line writes it, with the machine's boot.
+    struct Header: Codable, Equatable {
         var node: Int64
         var after: Int64
         var through: Int64
         var boot: String?
+
+        init(_ claim: Claim) {
+            (node, after, through) = (claim.node, claim.after, claim.through)
+            boot = AnswerJournal.bootID
+        }
+
+        func isOf(_ claim: Claim) -> Bool { node == claim.node && after == claim.after && through == claim.through }
     }
 
     /// Before the transaction that claims a batch commits: its header goes after what is there,
     /// so a kill before the commit still leaves the batch before intact, and a kill after it finds
     /// the new claim's header with nothing asked under it.
-    func prepare(node: Int64, after: Int64, through: Int64) {
+    func prepare(_ claim: Claim) {
         lock.lock()
         defer { lock.unlock() }
-        append(Line(claim: Claim(node: node, after: after, through: through, boot: Self.bootID)))
+        append(Line(claim: Header(claim)))
     }
 
     /// After that commit: the journal starts over with only the new claim's header. Written to a
     /// new file and renamed over the old one, so a kill finds one or the other, never neither.
-    func begin(node: Int64, after: Int64, through: Int64) {
+    func begin(_ claim: Claim) {
         lock.lock()
         defer { lock.unlock() }
-        guard var data = try? encoder.encode(Line(claim: Claim(node: node, after: after, through: through, boot: Self.bootID))) else {
+        guard var data = try? encoder.encode(Line(claim: Header(claim))) else {
             return
         }
         data.append(0x0A)
@@ -139,8 +147,8 @@ final class AnswerJournal: @unchecked Sendable {
         data.withUnsafeBytes { _ = write(fd, $0.baseAddress, $0.count) }
     }
 
-    /// What a dead run left for one claim.
-    struct Recovery {
+    /// What a dead run's journal says of one claim.
+    struct ClaimLog {
         var answers: [Int64: Line] = [:]
         var asked = Set<Int64>()
         /// Whether the journal is whole for this claim: then a message it never saw asked was not.
@@ -148,17 +156,17 @@ final class AnswerJournal: @unchecked Sendable {
     }
 
     /// The lines under the last header for this claim (up to the next header).
-    static func read(_ path: String, node: Int64, after: Int64, through: Int64) -> Recovery {
-        var recovery = Recovery()
+    static func read(_ path: String, claim wanted: Claim) -> ClaimLog {
+        var recovery = ClaimLog()
         guard let data = FileManager.default.contents(atPath: path) else { return recovery }
         let decoder = JSONDecoder()
         var inClaim = false
         for raw in data.split(separator: 0x0A) {
             guard let line = try? decoder.decode(Line.self, from: Data(raw)) else { continue }
             if let claim = line.claim {
-                inClaim = claim.node == node && claim.after == after && claim.through == through
+                inClaim = claim.isOf(wanted)
                 if inClaim {
-                    recovery = Recovery()
+                    recovery = ClaimLog()
                     recovery.knowsWhatWasAsked = claim.boot != nil && claim.boot == bootID
                 }
                 continue

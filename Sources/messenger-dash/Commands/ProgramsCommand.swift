@@ -253,9 +253,7 @@ struct ProgramsCommand: ParsableCommand {
             for (name, outcome) in outcomes.all.sorted(by: { $0.0 < $1.0 }) {
                 switch outcome {
                 case .success(let s):
-                    say(
-                        "\(name): enrolled \(s.enrolled); processed \(s.processed): \(s.sent) sent, \(Display.count(s.warned, "warning"))."
-                            + (s.stoppedBecause.map { " Stopped: \($0)" } ?? ""))
+                    say("\(name): \(s.headline)" + (s.stoppedBecause.map { " Stopped: \($0)" } ?? ""))
                     if s.stoppedBecause != nil { failed += 1 }
                 case .failure(let error):
                     say("\(name): not run: \((error as? DomainError)?.message ?? "\(error)")")
@@ -287,14 +285,9 @@ struct ProgramsCommand: ParsableCommand {
             if verbose { progress = { p in FileHandle.standardError.write(Data("\r\u{1B}[K\(p.done)/\(p.total) contacts".utf8)) } }
             let s = try ProgramRunner(workspace: workspace).run(program: program, reenrol: reenrol, progress: progress)
             if verbose { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-            say("Enrolled \(s.enrolled); processed \(s.processed): \(s.sent) sent, \(Display.count(s.warned, "warning")).")
+            say(s.headline)
             for r in s.warnings { say("  \(String(r.count).leftPad(7))  \(r.reason)") }
-            if s.recovered > 0 || s.recoveredNotAsked > 0 {
-                say(
-                    "Recovered an interrupted run: \(s.recoveredAnswered) recorded as Facebook had answered, "
-                        + "\(s.recovered - s.recoveredAnswered) unknown (asked, never answered; not resent), \(s.recoveredNotAsked) never asked (sent now)."
-                )
-            }
+            if let recovery = s.recoveryLine { say(recovery) }
             compactAfterRun(workspace)
             if let stop = s.stoppedBecause { throw DomainError("run stopped: \(stop)") }
         }

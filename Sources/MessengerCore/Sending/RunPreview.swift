@@ -49,7 +49,7 @@ extension ProgramRunner {
         let day = workspace.calendar.day(ofMillis: workspace.clock.nowMillis())
         return try workspace.database.read { db in
             let programID = try ProgramService.id(db, named: name)
-            let node = try Self.sendingNode(db, programID: programID, name: name, day: day)
+            let node = try NodePlan.load(db, programID: programID, name: name, day: day)
             let summary = try ProgramService.summary(db, programID: programID, today: day)
             let row = try Row.fetchOne(
                 db,
@@ -66,7 +66,7 @@ extension ProgramRunner {
                     FROM going
                     LEFT JOIN contact_value v ON v.contact_id = going.contact_id AND v.field_id = ?3
                     LEFT JOIN suppression s ON s.page_id = ?4 AND s.contact_id = going.contact_id
-                    """, arguments: [programID, reenrol, node.row["optin_field_id"] as Int64, node.row["page_id"] as String])
+                    """, arguments: [programID, reenrol, node.optInFieldID, node.pageID])
             return RunPreview(
                 program: summary.name, profile: summary.profile ?? "",
                 sendsAs: summary.kind == .utility

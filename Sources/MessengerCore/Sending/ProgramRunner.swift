@@ -33,6 +33,19 @@ public struct RunSummary: Sendable, Equatable {
 
     public var warned: Int { warnings.reduce(0) { $0 + $1.count } }
 
+    /// The run in one line, as the command line prints it and the dashboard's toast says it:
+    /// "Enrolled 5; processed 5: 3 sent, 2 warnings."
+    public var headline: String {
+        "Enrolled \(enrolled); processed \(processed): \(sent) sent, \(Display.count(warned, "warning"))."
+    }
+
+    /// What recovering an interrupted run did, when it did anything.
+    public var recoveryLine: String? {
+        guard recovered > 0 || recoveredNotAsked > 0 else { return nil }
+        return "Recovered an interrupted run: \(recoveredAnswered) recorded as Facebook had answered, "
+            + "\(recovered - recoveredAnswered) unknown (asked, never answered; not resent), \(recoveredNotAsked) never asked (sent now)."
+    }
+
     public init(stoppedBecause: String? = nil) {
         self.stoppedBecause = stoppedBecause
     }
@@ -73,45 +86,6 @@ public struct ProgramRunner: Sendable {
         self.chunkSize = max(1, chunkSize ?? workspace.transport.preferredBatchSize)
     }
 
-    struct NodePlan: Sendable {
-        let programID: Int64
-        let runID: Int64
-        let nodeID: Int64
-        /// Whether a node follows the Messenger node: if not, a contact finishes there.
-        let hasNext: Bool
-        let profileID: Int64
-        let pageID: String
-        let pageToken: String?
-        let optInFieldID: Int64
-        /// The tag as sent, or the approved utility template (R13).
-        let tagAPIName: String?
-        let utility: UtilityTemplateRef?
-        /// The text personalised for each contact: the node's, or the sending template version's.
-        let template: MessageTemplate
-        /// The template's fields in `fieldNames` order: the id to read each value from.
-        let fieldIDs: [Int64?]
-        let defaults: [String]
-
-        /// One LEFT JOIN per field the template uses, on the column `contact` holds the contact
-        /// id in, and the values as columns: the SQL's shape comes from the field count only;
-        /// the field ids are bound, in `fieldIDs` order (an unknown field as -1, matching nothing).
-        /// Whom a row of this node's page is about.
-        func recipient(enrolment: Int64, node: Int64? = nil, contact: Int64, psid: String?) -> SendLedger.Recipient {
-            SendLedger.Recipient(
-                enrolmentID: enrolment, nodeID: node ?? nodeID, profileID: profileID, contactID: contact, pageID: pageID, psid: psid)
-        }
-
-        func fieldJoins(contact: String) -> (joins: String, columns: String) {
-            var joins = ""
-            var columns = ""
-            for i in fieldIDs.indices {
-                joins += " LEFT JOIN contact_value f\(i) ON f\(i).contact_id = \(contact) AND f\(i).field_id = ?"
-                columns += ", f\(i).value"
-            }
-            return (joins, columns)
-        }
-    }
-
     public func run(
         program name: String,
         reenrol: Bool = false,
@@ -119,9 +93,8 @@ public struct ProgramRunner: Sendable {
         progress: (@Sendable (RunProgress) -> Void)? = nil,
         shouldCancel: (@Sendable () -> Bool)? = nil
     ) throws -> RunSummary {
-        // One run of a program per process: the lease in `program_run` tells processes apart by
-        // pid, so within one process (the dashboard) this is what refuses a second run.
-        let hold = try RunsInThisProcess.shared.hold(database: workspace.database.path, program: name)
+        // One run of a program per process first (see `Lease`), then the lease in `start`.
+        let hold = try Lease.hold(RunID(.run, program: name), database: workspace.database.path)
         defer { hold.release() }
         var summary = RunSummary()
         var reasons: [WarningReason: Int] = [:]
@@ -160,9 +133,9 @@ public struct ProgramRunner: Sendable {
         if let next { ahead = readAhead(after: next.through) }
         // One transaction a batch: what Facebook answered for the last batch, and the claim of
         // the next, commit together.
-        if let next { journal.prepare(node: plan.nodeID, after: next.after, through: next.through) }
+        if let next { journal.prepare(next.claim(of: plan.nodeID)) }
         try step(plan, recording: nil, claiming: next, summary: &summary, reasons: &reasons)
-        if let next { journal.begin(node: plan.nodeID, after: next.after, through: next.through) }
+        if let next { journal.begin(next.claim(of: plan.nodeID)) }
         try checkpointed(checkpointer)
         while let current = next {
             let messages = current.messages
@@ -188,9 +161,9 @@ public struct ProgramRunner: Sendable {
                 next = try pending.wait()
                 ahead = next.map { readAhead(after: $0.through) }
             }
-            if let next { journal.prepare(node: plan.nodeID, after: next.after, through: next.through) }
+            if let next { journal.prepare(next.claim(of: plan.nodeID)) }
             try step(plan, recording: (current, results), claiming: next, summary: &summary, reasons: &reasons)
-            if let next { journal.begin(node: plan.nodeID, after: next.after, through: next.through) } else { journal.reset() }
+            if let next { journal.begin(next.claim(of: plan.nodeID)) } else { journal.reset() }
             try checkpointed(checkpointer)
             done += current.count
             summary.processed = done
@@ -260,11 +233,11 @@ public struct ProgramRunner: Sendable {
         var enrolled = 0
         let result: (NodePlan, Int) = try workspace.database.write { db in
             let programID = try ProgramService.id(db, named: name)
-            let node = try Self.sendingNode(db, programID: programID, name: name, day: day)
-            let (runID, deadClaims) = try Self.takeLease(db, programID: programID, program: name, at: now)
-            let plan = node.plan(programID: programID, runID: runID)
+            var plan = try NodePlan.load(db, programID: programID, name: name, day: day)
+            let (runID, deadClaims) = try Lease.take(db, programID: programID, for: RunID(.run, program: name), at: now)
+            plan.runID = runID
             let journalPath = AnswerJournal.path(database: workspace.database.path, programID: programID)
-            recovery = try Self.recover(db, plan, claims: deadClaims, journal: journalPath, day: day, at: now)
+            recovery = try Recovery.settle(db, plan, claims: deadClaims, journal: journalPath, day: day, at: now)
             enrolled = try Self.enrol(db, programID: programID, reenrol: reenrol, selection: selection, at: now)
             let total = try Int.fetchOne(
                 db, sql: "SELECT COUNT(*) FROM enrolment WHERE program_id = ? AND finished_at IS NULL", arguments: [programID])
@@ -273,113 +246,6 @@ public struct ProgramRunner: Sendable {
         summary.enrolled = enrolled
         recovery.add(to: &summary, reasons: &reasons)
         return result
-    }
-
-    /// A dead run's claim: the enrolments it had claimed for a node, `after` < id ≤ `through`.
-    typealias Claim = (node: Int64, after: Int64, through: Int64)
-
-    /// One process at a time: a live owner refuses; a dead one's run is closed, and what it had
-    /// claimed is returned for `recover`. Then this run's lease row is written.
-    static func takeLease(_ db: Database, programID: Int64, program name: String, at now: Int64) throws -> (
-        runID: Int64, deadClaims: [Claim]
-    ) {
-        var deadClaims: [Claim] = []
-        let runs = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT id, pid, claim_node_id, claim_after, claim_through, finished_at FROM program_run
-                WHERE program_id = ? AND (finished_at IS NULL OR claim_node_id IS NOT NULL)
-                """, arguments: [programID])
-        for run in runs {
-            let owner: Int64 = run["pid"]
-            // This process's own unfinished run is one that failed before it could close: the
-            // run lock (`RunsInThisProcess`) guarantees it isn't still going.
-            if (run["finished_at"] as Int64?) == nil { try refuseIfRunningElsewhere(owner: owner, program: name) }
-            if let claimNode: Int64 = run["claim_node_id"] {
-                deadClaims.append((claimNode, run["claim_after"], run["claim_through"]))
-            }
-            try db.execute(
-                sql: "UPDATE program_run SET finished_at = COALESCE(finished_at, ?), claim_node_id = NULL WHERE id = ?",
-                arguments: [now, run["id"]])
-        }
-        try db.execute(
-            sql: "INSERT INTO program_run (program_id, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?)",
-            arguments: [programID, Int64(getpid()), now, now])
-        return (db.lastInsertedRowID, deadClaims)
-    }
-
-    /// What recovering dead runs' claims recorded, for the run's summary.
-    struct Recovery {
-        /// Recorded now: as Facebook answered (`answered` of them) or as unknown.
-        var recorded = 0
-        var answered = 0
-        var sent = 0
-        var failed: [WarningReason: Int] = [:]
-        var unknown = 0
-        /// Never asked of Facebook (the journal says so): left for this run to send.
-        var notAsked = 0
-
-        func add(to summary: inout RunSummary, reasons: inout [WarningReason: Int]) {
-            summary.recovered = recorded
-            summary.recoveredAnswered = answered
-            summary.recoveredNotAsked = notAsked
-            summary.sent += sent
-            for (reason, count) in failed { reasons[reason, default: 0] += count }
-            if unknown > 0 { reasons[.unknown, default: 0] += unknown }
-        }
-    }
-
-    /// What the dead runs' journals say of their claims (see AnswerJournal): answered messages
-    /// are recorded as answered, asked ones without an answer as unknown (never resent), and ones
-    /// never asked are left to this run to send.
-    static func recover(_ db: Database, _ plan: NodePlan, claims: [Claim], journal path: String, day: DayNumber, at now: Int64) throws
-        -> Recovery
-    {
-        var recovery = Recovery()
-        try SendLedger.writing(db) { ledger in
-            for claim in claims {
-                let journal = AnswerJournal.read(path, node: claim.node, after: claim.after, through: claim.through)
-                let unanswered = try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT e.id, e.contact_id, o.value FROM enrolment e
-                        LEFT JOIN contact_value o ON o.contact_id = e.contact_id AND o.field_id = ?
-                        WHERE e.program_id = ? AND e.id > ? AND e.id <= ? AND e.finished_at IS NULL AND e.next_position = 1
-                          AND NOT EXISTS (SELECT 1 FROM send s WHERE s.enrolment_id = e.id AND s.node_id = ?)
-                        """, arguments: [plan.optInFieldID, plan.programID, claim.after, claim.through, claim.node])
-                var notAsked = 0
-                for row in unanswered {
-                    let enrolment: Int64 = row[0]
-                    let answer = journal.answers[enrolment].flatMap { $0.psid == nil ? nil : $0 }
-                    if answer == nil, journal.knowsWhatWasAsked, !journal.asked.contains(enrolment) {
-                        notAsked += 1  // never left the machine: this run sends it
-                        continue
-                    }
-                    // Answered: as Facebook answered. Asked and never answered: unknown, never resent.
-                    let outcome = answer.map(Self.outcome) ?? .warning(.unknown)
-                    switch outcome {
-                    case .sent: recovery.sent += 1
-                    case .warning(.unknown, _) where answer == nil: recovery.unknown += 1
-                    case .warning(let reason, _): recovery.failed[reason, default: 0] += 1
-                    }
-                    if answer != nil { recovery.answered += 1 }
-                    let to = plan.recipient(enrolment: enrolment, node: claim.node, contact: row[1], psid: answer?.psid ?? row[2])
-                    try ledger.record(to, outcome, message: answer?.text, day: day, at: now)
-                }
-                recovery.recorded += unanswered.count - notAsked
-                recovery.notAsked += notAsked
-                // Only the enrolments that now have their row move on; the never-asked stay for this run.
-                try advance(db, plan, after: claim.after, through: claim.through, at: now, onlyRecordedFor: claim.node)
-            }
-        }
-        return recovery
-    }
-
-    /// What a journal's answer line says came of a message.
-    static func outcome(of answer: AnswerJournal.Line) -> SendLedger.Outcome {
-        if let messageID = answer.mid { return .sent(messageID: messageID) }
-        let error = GraphError(code: answer.code ?? GraphError.unexpectedAnswer, subcode: answer.sub)
-        return .warning(error.warning, detail: answer.reason ?? error.reason)
     }
 
     /// Enrols everyone not yet enrolled, or (`reenrol`) everyone again; returns how many. Each
@@ -415,72 +281,14 @@ public struct ProgramRunner: Sendable {
         return enrolled
     }
 
-    /// What a run (or a retry) sends: the program's Messenger node, checked sendable today.
-    struct SendingNode {
-        let row: Row
-        let utility: UtilityTemplateRef?
-        let template: MessageTemplate
-        let fields: [(id: Int64?, defaultValue: String)]
-
-        func plan(programID: Int64, runID: Int64) -> NodePlan {
-            NodePlan(
-                programID: programID, runID: runID, nodeID: row["id"], hasNext: row["has_next"],
-                profileID: row["profile_id"], pageID: row["page_id"], pageToken: row["access_token"],
-                optInFieldID: row["optin_field_id"], tagAPIName: utility == nil ? row["api_name"] : nil, utility: utility,
-                template: template,
-                fieldIDs: fields.map(\.id), defaults: fields.map(\.defaultValue))
-        }
-    }
-
-    /// The program's Messenger node as it sends today; refuses (one line, with the fix) a program
-    /// that is not active, has no complete node, or can't send (R12, R13).
-    static func sendingNode(_ db: Database, programID: Int64, name: String, day: DayNumber, doing: String = "run") throws -> SendingNode {
-        let status = try String.fetchOne(db, sql: "SELECT status FROM program WHERE id = ?", arguments: [programID]) ?? "draft"
-        guard status == "active" else {
-            let why = "program \(Display.quoted(name)) is \(status): activate it before \(doing == "run" ? "running" : "a \(doing)")"
-            throw DomainError(why + " (`programs activate`)", inDashboard: why + " (a on Programs)")
-        }
-        guard
-            let node = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT node.id, node.profile_id, node.message, node.send_as, message_tag.api_name,
-                           profile.page_id, profile.optin_field_id, page.access_token,
-                           EXISTS (SELECT 1 FROM node n2 WHERE n2.program_id = node.program_id AND n2.position = 2) AS has_next
-                    FROM node JOIN profile ON profile.id = node.profile_id
-                    JOIN page ON page.id = profile.page_id
-                    LEFT JOIN message_tag ON message_tag.name = node.tag
-                    WHERE node.program_id = ? AND node.position = 1 AND (node.send_as = 'utility' OR message_tag.name IS NOT NULL)
-                    """, arguments: [programID])
-        else {
-            throw DomainError("program \(Display.quoted(name)) has no complete Messenger node: set it with `programs node`")
-        }
-        // A retired tag (R12) or a template that is not approved (R13) refuses the run, with the fix.
-        let program = try ProgramService.summary(db, programID: programID, today: day)
-        try ProgramService.requireSendable(program, doing: doing)
-        var utility: UtilityTemplateRef?
-        var text: String = node["message"]
-        if program.kind == .utility, let sending = program.sendingTemplate {
-            text = sending.message
-            let fieldNames = try MessageTemplate(text).fieldNames
-            utility = UtilityTemplateRef(
-                name: sending.name, language: sending.language,
-                parameterNames: fieldNames.map(UtilityTemplateDraft.parameterName))
-        }
-        let template = try MessageTemplate(text)
-        let fields = try template.fieldNames.map { fieldName -> (id: Int64?, defaultValue: String) in
-            let row = try Row.fetchOne(db, sql: "SELECT id, default_value FROM data_field WHERE name = ?", arguments: [fieldName])
-            return (row?["id"], row?["default_value"] ?? "")
-        }
-        return SendingNode(row: node, utility: utility, template: template, fields: fields)
-    }
-
     // MARK: Read ahead: the next batch, personalised, from a snapshot
 
-    struct Batch: Sendable {
+    struct EnrolmentBatch: Sendable {
         /// The enrolment ids this batch covers: greater than `after`, at most `through`.
         var after: Int64
         var through: Int64
+        /// The batch as the run's claim of `node`.
+        func claim(of node: Int64) -> Claim { Claim(node: node, after: after, through: through) }
         var count = 0
         var messages: [OutgoingMessage] = []
         var contactIDs: [Int64] = []
@@ -503,8 +311,8 @@ public struct ProgramRunner: Sendable {
     ///
     /// It reads a snapshot, possibly while the writer records the batch before: that transaction
     /// only touches enrolments up to `after`, so what is read here is what the claim would see.
-    private func read(_ plan: NodePlan, after: Int64) throws -> Batch? {
-        try workspace.database.read { db -> Batch? in
+    private func read(_ plan: NodePlan, after: Int64) throws -> EnrolmentBatch? {
+        try workspace.database.read { db -> EnrolmentBatch? in
             let (joins, columns) = plan.fieldJoins(contact: "e.contact_id")
             var arguments: [Int64OrText] = [.int(plan.nodeID), .int(plan.optInFieldID), .text(plan.pageID)]
             arguments += plan.fieldIDs.map { .int($0 ?? -1) }
@@ -521,7 +329,7 @@ public struct ProgramRunner: Sendable {
                     WHERE e.program_id = ? AND e.finished_at IS NULL AND e.id > ?
                     ORDER BY e.id LIMIT ?
                     """)
-            var batch = Batch(after: after, through: after)
+            var batch = EnrolmentBatch(after: after, through: after)
             var values = [String?](repeating: nil, count: plan.fieldIDs.count)
             try select.forEachRow(arguments) { row in
                 let enrolmentID = row.int64(0)
@@ -548,7 +356,7 @@ public struct ProgramRunner: Sendable {
                     return
                 }
                 for i in values.indices { values[i] = row.text(Int32(8 + i)) }
-                switch Self.compose(plan, enrolmentID: enrolmentID, psid: psid, values: values) {
+                switch plan.compose(enrolmentID: enrolmentID, psid: psid, values: values) {
                 case .message(let message):
                     batch.messages.append(message)
                     batch.contactIDs.append(contactID)
@@ -561,41 +369,13 @@ public struct ProgramRunner: Sendable {
         }
     }
 
-    enum Composed {
-        case message(OutgoingMessage)
-        /// Over 2,000 characters after personalisation: not sent.
-        case tooLong(String)
-    }
-
-    /// One contact's message: the node's text (or the sending template's) with their values.
-    static func compose(_ plan: NodePlan, enrolmentID: Int64, psid: String, values: [String?], attempt: Int = 1) -> Composed {
-        let text = plan.template.personalise(values: values, defaults: plan.defaults)
-        // Counting characters walks grapheme clusters; a message of at most 2,000 UTF-8
-        // bytes can't be longer than 2,000 characters, so most skip the walk.
-        if text.utf8.count > MessageTemplate.maxLength && text.count > MessageTemplate.maxLength { return .tooLong(text) }
-        var message: OutgoingMessage
-        if let utility = plan.utility {
-            // Each parameter as the text shows it: the contact's value, else the default.
-            let parameters = values.indices.map { i in values[i].flatMap { $0.isEmpty ? nil : $0 } ?? plan.defaults[i] }
-            message = OutgoingMessage(
-                pageID: plan.pageID, pageToken: plan.pageToken, recipientPSID: psid, utility: utility,
-                parameters: parameters, text: text, enrolmentID: enrolmentID, nodeID: plan.nodeID)
-        } else {
-            message = OutgoingMessage(
-                pageID: plan.pageID, pageToken: plan.pageToken, recipientPSID: psid,
-                tag: plan.tagAPIName ?? "", text: text, enrolmentID: enrolmentID, nodeID: plan.nodeID)
-        }
-        message.attempt = attempt
-        return .message(message)
-    }
-
     // MARK: A step: record the last batch's answers, claim the next, in one transaction
 
     /// One write transaction: records what Facebook answered for `recording` (its send rows, the
     /// rollups, the range advance), then claims `claiming` before anything of it leaves: its
     /// warning rows are written and its range is set as the run's claim (cleared when nil).
     private func step(
-        _ plan: NodePlan, recording: (batch: Batch, results: [SendResult])?, claiming next: Batch?,
+        _ plan: NodePlan, recording: (batch: EnrolmentBatch, results: [SendResult])?, claiming next: EnrolmentBatch?,
         summary: inout RunSummary, reasons: inout [WarningReason: Int]
     ) throws {
         let now = workspace.clock.nowMillis()
@@ -613,16 +393,13 @@ public struct ProgramRunner: Sendable {
                     reasons[warning.reason, default: 0] += 1
                 }
             }
-            try db.execute(
-                sql: """
-                    UPDATE program_run SET heartbeat_at = ?, claim_node_id = ?, claim_after = ?, claim_through = ? WHERE id = ?
-                    """, arguments: [now, next.map { _ in plan.nodeID }, next?.after, next?.through, plan.runID])
+            try Lease.claim(db, runID: plan.runID, next?.claim(of: plan.nodeID), at: now)
         }
     }
 
     /// Each answered contact's send row, with its outcome (and its count, through the ledger).
     private func record(
-        _ ledger: inout SendLedger, _ plan: NodePlan, batch: Batch, results: [SendResult], day: DayNumber, at now: Int64,
+        _ ledger: inout SendLedger, _ plan: NodePlan, batch: EnrolmentBatch, results: [SendResult], day: DayNumber, at now: Int64,
         summary: inout RunSummary, reasons: inout [WarningReason: Int]
     ) throws {
         for (index, message) in batch.messages.enumerated() {
@@ -644,10 +421,8 @@ public struct ProgramRunner: Sendable {
     private func finish(_ plan: NodePlan, completed: Bool) throws {
         let now = workspace.clock.nowMillis()
         try workspace.database.write { db in
-            try db.execute(sql: "UPDATE program_run SET finished_at = ? WHERE id = ?", arguments: [now, plan.runID])
-            if completed {
-                try db.execute(sql: "UPDATE program_run SET claim_node_id = NULL WHERE id = ?", arguments: [plan.runID])
-            }
+            if completed { try Lease.claim(db, runID: plan.runID, nil, at: now) }
+            try Lease.close(db, runID: plan.runID, at: now)
             try db.execute(sql: "UPDATE program SET last_run_at = ? WHERE id = ?", arguments: [now, plan.programID])
         }
     }
@@ -683,60 +458,21 @@ public struct ProgramRunner: Sendable {
                   AND EXISTS (SELECT 1 FROM send s WHERE s.enrolment_id = enrolment.id AND s.node_id = ?)
                 """, arguments: [plan.hasNext ? nil : now, plan.programID, after, through, node])
     }
-
-    /// A run (or retry) of the program owned by another live process refuses this one.
-    static func refuseIfRunningElsewhere(owner: Int64, program name: String) throws {
-        if owner != Int64(getpid()), isAlive(pid: owner) {
-            throw DomainError("program \(Display.quoted(name)) is already running in process \(owner)")
-        }
-    }
-
-    static func isAlive(pid: Int64) -> Bool {
-        guard pid > 0, pid <= Int64(Int32.max) else { return false }
-        return kill(pid_t(pid), 0) == 0 || errno == EPERM
-    }
-}
-
-/// The programs this process is running, per database.
-final class RunsInThisProcess: @unchecked Sendable {
-    static let shared = RunsInThisProcess()
-    private let lock = NSLock()
-    private var running = Set<String>()
-
-    /// Holds the program as this process's one run or retry of it (the lease in `program_run`
-    /// tells processes apart by pid; within one process, the dashboard, this refuses a second).
-    func hold(database: String, program name: String) throws -> Hold {
-        let key = database + "\u{0}" + ProfileName.key(name.trimmingCharacters(in: .whitespacesAndNewlines))
-        lock.lock()
-        defer { lock.unlock() }
-        guard running.insert(key).inserted else { throw DomainError("program \(Display.quoted(name)) is already running") }
-        return Hold(key: key, owner: self)
-    }
-
-    struct Hold {
-        let key: String
-        let owner: RunsInThisProcess
-        func release() {
-            owner.lock.lock()
-            owner.running.remove(key)
-            owner.lock.unlock()
-        }
-    }
 }
 
 /// A read running on another thread; `wait` gives its batch (or its error), as often as asked.
 private final class ReadAhead: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
-    private var result: Result<ProgramRunner.Batch?, Error> = .success(nil)
+    private var result: Result<ProgramRunner.EnrolmentBatch?, Error> = .success(nil)
 
-    init(_ body: @escaping @Sendable () throws -> ProgramRunner.Batch?) {
+    init(_ body: @escaping @Sendable () throws -> ProgramRunner.EnrolmentBatch?) {
         DispatchQueue.global().async {
             self.result = Result { try body() }
             self.done.signal()
         }
     }
 
-    func wait() throws -> ProgramRunner.Batch? {
+    func wait() throws -> ProgramRunner.EnrolmentBatch? {
         done.wait()
         done.signal()
         return try result.get()

@@ -45,13 +45,19 @@ public enum RetryReason: Equatable, Hashable, Sendable, CustomStringConvertible 
     /// not suppressed for the page (R15). A literal, with the codes as arguments; the counts and
     /// the retry itself all use it, so what the dashboard offers is what a retry sends.
     static func condition(_ reason: RetryReason?) -> (sql: String, arguments: StatementArguments) {
+        // The states as the enums store them, bound as arguments, and one placeholder a retryable
+        // code (from the list's count). The outcome stays written out: it is what lets SQLite use
+        // the partial index `send_warnings_by_node` (WHERE outcome = 'warning'), which a bound
+        // value can't match when the statement is prepared.
         let (which, arguments): (String, StatementArguments)
         switch reason {
-        case .unknown?: (which, arguments) = ("s.status = 'unknown'", [])
-        case .code(let code)?: (which, arguments) = ("(s.status = 'failed' AND s.error_code = ?)", [code])
+        case .unknown?: (which, arguments) = ("s.status = ?", [SendStatus.unknown])
+        case .code(let code)?: (which, arguments) = ("(s.status = ? AND s.error_code = ?)", [SendStatus.failed, code])
         case nil:
+            let placeholders = Array(repeating: "?", count: retryableCodes.count).joined(separator: ", ")
             (which, arguments) = (
-                "(s.status = 'unknown' OR (s.status = 'failed' AND s.error_code IN (?, ?, ?, ?, ?)))", StatementArguments(retryableCodes)
+                "(s.status = ? OR (s.status = ? AND s.error_code IN (\(placeholders))))",
+                [SendStatus.unknown, SendStatus.failed] + StatementArguments(retryableCodes)
             )
         }
         let sql = """
@@ -141,16 +147,15 @@ public struct RetryService: Sendable {
         shouldCancel: (@Sendable () -> Bool)? = nil
     ) throws -> RetrySummary {
         // A retry and a run of one program never overlap: the same hold in this process, the
-        // same lease (`program_run`) across processes.
-        let hold = try RunsInThisProcess.shared.hold(database: workspace.database.path, program: name)
+        // same lease (`program_run`) across processes (`Lease`).
+        let id = RunID(.retry, program: name)
+        let hold = try Lease.hold(id, database: workspace.database.path)
         defer { hold.release() }
         let total = try retryable(program: name, day: day, reason: reason)
-        let plan = try lease(program: name)
+        let plan = try lease(id)
         defer {
             let now = workspace.clock.nowMillis()
-            try? workspace.database.write { db in
-                try db.execute(sql: "UPDATE program_run SET finished_at = ? WHERE id = ?", arguments: [now, plan.runID])
-            }
+            try? workspace.database.write { db in try Lease.close(db, runID: plan.runID, at: now) }
         }
         var summary = RetrySummary()
         var reasons: [WarningReason: Int] = [:]
@@ -175,30 +180,16 @@ public struct RetryService: Sendable {
         return summary
     }
 
-    /// The program's node as it sends today, and a `program_run` row that a run of the program
-    /// in another process sees as live. A dead run's claim is left for the next run to settle.
-    private func lease(program name: String) throws -> ProgramRunner.NodePlan {
+    /// The program's node as it sends today, and its lease: a `program_run` row that a run of
+    /// the program in another process sees as live. A dead run's claim is left for the next run.
+    private func lease(_ id: RunID) throws -> NodePlan {
         let now = workspace.clock.nowMillis()
-        let pid = Int64(getpid())
         return try workspace.database.write { db in
-            let programID = try ProgramService.id(db, named: name)
-            let node = try ProgramRunner.sendingNode(
-                db, programID: programID, name: name, day: workspace.calendar.day(ofMillis: now),
-                doing: "retry")
-            for row in try Row.fetchAll(
-                db, sql: "SELECT id, pid, claim_node_id FROM program_run WHERE program_id = ? AND finished_at IS NULL",
-                arguments: [programID])
-            {
-                try ProgramRunner.refuseIfRunningElsewhere(owner: row["pid"], program: name)
-                // A dead retry (or run) without a claim is closed; a claim stays for the next run.
-                if (row["claim_node_id"] as Int64?) == nil {
-                    try db.execute(sql: "UPDATE program_run SET finished_at = ? WHERE id = ?", arguments: [now, row["id"]])
-                }
-            }
-            try db.execute(
-                sql: "INSERT INTO program_run (program_id, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?)",
-                arguments: [programID, pid, now, now])
-            return node.plan(programID: programID, runID: db.lastInsertedRowID)
+            let programID = try ProgramService.id(db, named: id.program)
+            var plan = try NodePlan.load(
+                db, programID: programID, name: id.program, day: workspace.calendar.day(ofMillis: now), doing: "retry")
+            plan.runID = try Lease.take(db, programID: programID, for: id, at: now).runID
+            return plan
         }
     }
 
@@ -212,10 +203,10 @@ public struct RetryService: Sendable {
         let reason: WarningReason
         var wasUnknown: Bool { reason == .unknown }
         /// What goes out, or the text that is too long to.
-        let composed: ProgramRunner.Composed
+        let composed: NodePlan.Composed
     }
 
-    struct Batch {
+    struct RetryBatch {
         /// The day of every row: the day being retried.
         let day: DayNumber
         var rows: [Retried] = []
@@ -229,15 +220,15 @@ public struct RetryService: Sendable {
     }
 
     /// The next warnings after send id `after`, with each contact's values, personalised anew.
-    private func read(_ plan: ProgramRunner.NodePlan, day: DayNumber, reason: RetryReason?, after: Int64) throws -> Batch? {
-        try workspace.database.read { db -> Batch? in
+    private func read(_ plan: NodePlan, day: DayNumber, reason: RetryReason?, after: Int64) throws -> RetryBatch? {
+        try workspace.database.read { db -> RetryBatch? in
             let (joins, columns) = plan.fieldJoins(contact: "s.contact_id")
             var arguments = StatementArguments(plan.fieldIDs.map { $0 ?? -1 })
             let condition = RetryReason.condition(reason)
             arguments += [plan.nodeID, day, plan.pageID, after]
             arguments += condition.arguments
             arguments += [chunkSize]
-            var batch = Batch(day: day)
+            var batch = RetryBatch(day: day)
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
@@ -249,9 +240,7 @@ public struct RetryService: Sendable {
             while let row = try rows.next() {
                 let values = plan.fieldIDs.indices.map { i -> String? in row[7 + i] }
                 let attempts: Int = row["attempts"]
-                let composed = ProgramRunner.compose(
-                    plan, enrolmentID: row["enrolment_id"], psid: row["psid"], values: values,
-                    attempt: attempts + 1)
+                let composed = plan.compose(enrolmentID: row["enrolment_id"], psid: row["psid"], values: values, attempt: attempts + 1)
                 batch.rows.append(
                     Retried(
                         sendID: row["id"], profileID: row["profile_id"], contactID: row["contact_id"],
@@ -265,7 +254,7 @@ public struct RetryService: Sendable {
 
     /// Before anything of the batch leaves: each row's attempt goes to `send_attempt` and the row
     /// becomes unknown (its count moves with it), in one commit.
-    private func claim(_ plan: ProgramRunner.NodePlan, _ batch: Batch) throws {
+    private func claim(_ plan: NodePlan, _ batch: RetryBatch) throws {
         let now = workspace.clock.nowMillis()
         try workspace.database.write { db in
             try SendLedger.writing(db) { ledger in
@@ -273,13 +262,13 @@ public struct RetryService: Sendable {
                     try ledger.reopen(send: row.sendID, profile: row.profileID, day: batch.day, was: row.reason, at: now)
                 }
             }
-            try db.execute(sql: "UPDATE program_run SET heartbeat_at = ? WHERE id = ?", arguments: [now, plan.runID])
+            try Lease.beat(db, runID: plan.runID, at: now)
         }
     }
 
     /// What Facebook answered, on each row, with the counts moved from "unknown" to it.
     private func record(
-        _ plan: ProgramRunner.NodePlan, _ batch: Batch, results: [SendResult],
+        _ plan: NodePlan, _ batch: RetryBatch, results: [SendResult],
         summary: inout RetrySummary, reasons: inout [WarningReason: Int]
     ) throws {
         let now = workspace.clock.nowMillis()
@@ -309,7 +298,7 @@ public struct RetryService: Sendable {
                     try ledger.settle(send: row.sendID, to, day: batch.day, outcome, message: text, today: today, at: now)
                 }
             }
-            try db.execute(sql: "UPDATE program_run SET heartbeat_at = ? WHERE id = ?", arguments: [now, plan.runID])
+            try Lease.beat(db, runID: plan.runID, at: now)
         }
     }
 }
