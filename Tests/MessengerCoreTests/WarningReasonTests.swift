@@ -7,6 +7,31 @@ import XCTest
 /// #28: warnings by stable codes, and migration v12, which gave the rows written before codes
 /// theirs.
 final class WarningReasonTests: XCTestCase {
+    /// #28: the ledger is the one writer of what was sent. No other file of MessengerCore, the
+    /// dashboard or the CLI writes `send`, `send_attempt`, `daily_stat` or `suppression` (the
+    /// schema's migrations and the ledger's `Rollup` aside).
+    func testOnlyTheLedgerWritesWhatWasSent() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let allowed: Set<String> = ["Sending/SendLedger.swift", "Store/Schema.swift", "Store/Rollup.swift"]
+        let writes = try NSRegularExpression(
+            pattern: #"(INSERT (OR \w+ )?INTO|UPDATE|DELETE FROM)\s+(send|send_attempt|daily_stat|suppression)\b"#,
+            options: [.caseInsensitive])
+        var checked = 0
+        for module in ["MessengerCore", "Dashboard", "messenger-dash", "WebhookServer"] {
+            let folder = root.appendingPathComponent("Sources/\(module)")
+            let files = FileManager.default.enumerator(atPath: folder.path)!.compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") }
+            for file in files where !allowed.contains(file) {
+                let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
+                checked += 1
+                let found = writes.firstMatch(in: text, range: NSRange(text.startIndex..., in: text))
+                XCTAssertNil(found, "\(module)/\(file) writes what was sent: go through SendLedger")
+            }
+        }
+        XCTAssertGreaterThan(checked, 50)
+        let ledger = try String(contentsOf: root.appendingPathComponent("Sources/MessengerCore/Sending/SendLedger.swift"), encoding: .utf8)
+        XCTAssertNotNil(writes.firstMatch(in: ledger, range: NSRange(ledger.startIndex..., in: ledger)), "the pattern finds a write")
+    }
+
     func testEveryReasonReadsBackFromItsCode() {
         let reasons: [WarningReason] = [
             .noOptIn, .unknown, .tooLong, .suppressed(code: 551, subcode: nil), .suppressed(code: 200, subcode: 1_545_041),
