@@ -88,6 +88,16 @@ if arguments.contains("--webhook-only") {
     }
     exit(0)
 }
+if arguments.contains("--run-only") {
+    // The `programs run` section alone (`messenger-bench --run-only --contacts N`), for profiling.
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("messenger-bench-run-\(getpid())")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    for f in try RunBench.figures(contacts: contacts, folder: folder, quick: quick) {
+        print("\(f.name): \(Int(f.median))/s, floor \(Int(f.peer ?? 0))/s, \(String(format: "%.2f", f.ratio ?? 0)) of it; \(f.target)")
+    }
+    exit(0)
+}
 let iterations = quick ? 20 : 200
 let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("messenger-bench-\(getpid())")
 try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
@@ -423,6 +433,11 @@ if let out = option("--figures-out") {
     exit(0)
 }
 
+// The pipeline as `programs run` runs it, utility and tag flows, beside the floor (#29).
+progressLine("  run: programs run of \(quick ? 50_000 : 200_000) contacts, utility and tag, beside sqlite3…\n")
+let runFigures = try RunBench.figures(contacts: quick ? 50_000 : 200_000, folder: temporary, quick: quick)
+figures += runFigures
+
 // Onboarding a big list: the CSV import beside the sqlite3 tool loading the same rows.
 progressLine("  import: \(contacts) contacts from CSV, new and again, beside sqlite3…\n")
 figures += try ImportBench.figures(rows: contacts, folder: temporary)
@@ -488,3 +503,8 @@ let data = try JSONSerialization.data(withJSONObject: json, options: [.prettyPri
 let out = "bench/results/bench-\(commit.prefix(10))-\(contacts).json"
 try? FileManager.default.createDirectory(atPath: "bench/results", withIntermediateDirectories: true)
 if FileManager.default.createFile(atPath: out, contents: data) { print("wrote \(out)") }
+// `make test` runs the quick bench: it fails when the path users run falls below its share.
+if quick, let slow = runFigures.first(where: { $0.met == false }) {
+    print("bench: \(slow.name) is \(String(format: "%.2f", slow.ratio ?? 0)) of the floor, below \(RunBench.quickShare)")
+    exit(1)
+}

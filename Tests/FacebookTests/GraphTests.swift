@@ -366,7 +366,7 @@ final class GraphTests: XCTestCase {
             }
         }
         let starts = WaitLog()
-        let asking: @Sendable (Int) -> Void = { _ in starts.add(Double(DispatchTime.now().uptimeNanoseconds) / 1e9) }
+        let asking: @Sendable (Range<Int>) -> Void = { _ in starts.add(Double(DispatchTime.now().uptimeNanoseconds) / 1e9) }
         let (a, b) = (batch(0), batch(1000))
         async let first = blocking { one.send(batch: a, asking: asking, answered: { _, _ in }) }
         async let second = blocking { two.send(batch: b, asking: asking, answered: { _, _ in }) }

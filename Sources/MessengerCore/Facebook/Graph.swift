@@ -490,7 +490,7 @@ public final class GraphTransport: Transport, @unchecked Sendable {
     }
 
     public func send(
-        batch: [OutgoingMessage], asking: @escaping @Sendable (Int) -> Void,
+        batch: [OutgoingMessage], asking: @escaping @Sendable (Range<Int>) -> Void,
         answered: @escaping @Sendable (Int, SendResult) -> Void
     ) -> [SendResult] {
         let state = BatchState(count: batch.count)
@@ -509,7 +509,7 @@ public final class GraphTransport: Transport, @unchecked Sendable {
 
     private func start(
         _ message: OutgoingMessage, index: Int, attempt: Int, delay: TimeInterval, state: BatchState,
-        asking: @escaping @Sendable (Int) -> Void, answered: @escaping @Sendable (Int, SendResult) -> Void,
+        asking: @escaping @Sendable (Range<Int>) -> Void, answered: @escaping @Sendable (Int, SendResult) -> Void,
         done: DispatchGroup
     ) {
         guard let token = message.pageToken, !token.isEmpty else {
@@ -529,7 +529,7 @@ public final class GraphTransport: Transport, @unchecked Sendable {
             done.leave()
             return
         }
-        if attempt == 1 { asking(index) }
+        if attempt == 1 { asking(index..<index + 1) }
         let started = DispatchTime.now().uptimeNanoseconds
         http.start(method: "POST", url: config.url(message.pageID + "/messages"), token: token, json: Self.body(message)) {
             [self] outcome in

@@ -36,8 +36,23 @@ public struct SandboxTransport: Transport {
     ]
 
     public func send(_ message: OutgoingMessage) -> SendResult {
+        send(message, tagsRetired: calendar.day(ofMillis: clock.nowMillis()) >= TagRetirement.day)
+    }
+
+    /// A batch, with the day read once for all of it (#29: reading the clock and the calendar for
+    /// each message was a fifth of a tag run's CPU).
+    public func send(
+        batch: [OutgoingMessage], asking: @escaping @Sendable (Range<Int>) -> Void,
+        answered: @escaping @Sendable (Int, SendResult) -> Void
+    ) -> [SendResult] {
+        let retired = calendar.day(ofMillis: clock.nowMillis()) >= TagRetirement.day
+        return oneAfterAnother(batch: batch, asking: asking, answered: answered) { send($0, tagsRetired: retired) }
+    }
+
+    /// One message's answer on a day when the retired tags are (or are not yet) refused.
+    private func send(_ message: OutgoingMessage, tagsRetired: Bool) -> SendResult {
         if let logPath { Self.appendLog(message, to: logPath) }
-        if let tag = message.tag, TagRetirement.apiNames.contains(tag), calendar.day(ofMillis: clock.nowMillis()) >= TagRetirement.day {
+        if let tag = message.tag, tagsRetired, TagRetirement.apiNames.contains(tag) {
             return .failed(
                 GraphError(
                     code: 100, subcode: TagRetirement.subcode,

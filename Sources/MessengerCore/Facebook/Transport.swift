@@ -134,11 +134,12 @@ public protocol Transport: Sendable {
     /// was refused) nothing more is asked of Facebook: the rest are answered with that error.
     func send(batch: [OutgoingMessage]) -> [SendResult]
 
-    /// The same, calling `asking` with a message's index just before it goes to Facebook and
-    /// `answered` with its result as soon as Facebook answered (from any thread), so a run can
-    /// note both before the batch is recorded.
+    /// The same, calling `asking` with the indices of messages just before any of them goes to
+    /// Facebook (a group at a time where the transport sends them so, one where it sends each on
+    /// its own) and `answered` with each result as soon as Facebook answered (from any thread), so
+    /// a run can note both before the batch is recorded (`AnswerJournal`).
     func send(
-        batch: [OutgoingMessage], asking: @escaping @Sendable (Int) -> Void,
+        batch: [OutgoingMessage], asking: @escaping @Sendable (Range<Int>) -> Void,
         answered: @escaping @Sendable (Int, SendResult) -> Void
     ) -> [SendResult]
 
@@ -155,22 +156,41 @@ extension Transport {
 
     /// One message after another; a transport that can overlap requests overrides this.
     public func send(
-        batch: [OutgoingMessage], asking: @escaping @Sendable (Int) -> Void,
+        batch: [OutgoingMessage], asking: @escaping @Sendable (Range<Int>) -> Void,
         answered: @escaping @Sendable (Int, SendResult) -> Void
+    ) -> [SendResult] {
+        oneAfterAnother(batch: batch, asking: asking, answered: answered, send: send)
+    }
+
+    /// How many messages sent one after another are announced to `asking` at once: one journal
+    /// record for them instead of one each (#29).
+    public static var askingGroup: Int { 64 }
+
+    /// Sends `batch` one message after another with `send`, announcing each group of
+    /// `askingGroup` before any of it goes; after a message that stops the page, the rest are
+    /// answered with its error without being asked.
+    public func oneAfterAnother(
+        batch: [OutgoingMessage], asking: (Range<Int>) -> Void, answered: (Int, SendResult) -> Void,
+        send: (OutgoingMessage) -> SendResult
     ) -> [SendResult] {
         var results: [SendResult] = []
         results.reserveCapacity(batch.count)
         var broken: GraphError?
-        for message in batch {
-            if let broken {
-                results.append(.failed(broken))
-                continue
+        var start = 0
+        while start < batch.count {
+            let group = start..<min(batch.count, start + Self.askingGroup)
+            if broken == nil { asking(group) }
+            for index in group {
+                if let broken {
+                    results.append(.failed(broken))
+                    continue
+                }
+                let result = send(batch[index])
+                if case .failed(let error) = result, error.stopsThePage { broken = error }
+                answered(index, result)
+                results.append(result)
             }
-            asking(results.count)
-            let result = send(message)
-            if case .failed(let error) = result, error.stopsThePage { broken = error }
-            answered(results.count, result)
-            results.append(result)
+            start = group.upperBound
         }
         return results
     }

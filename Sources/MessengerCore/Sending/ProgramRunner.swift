@@ -149,11 +149,13 @@ public struct ProgramRunner: Sendable {
                 messages.isEmpty
                 ? []
                 : workspace.transport.send(
-                    batch: messages, asking: { i in journal.asking(messages[i]) },
+                    batch: messages, asking: { group in journal.asking(messages[group]) },
                     answered: { i, result in
                         journal.answered(messages[i], result)
                         live?.answered(result)
                     })
+            // The answers the journal still holds go to it before the batch is recorded.
+            journal.flush()
             let brokenToken = results.refusedToken
             let cancelled = brokenToken == nil && shouldCancel?() == true
             next = nil
