@@ -269,5 +269,22 @@ final class StreamingImportTests: XCTestCase {
         XCTAssertThrowsError(try f.workspace.contacts.importCSV(file: cased)) {
             XCTAssertTrue("\($0)".contains("already appears on line 2"), "\($0)")
         }
+        // A contact already stored, twice in a file of updates (#29: found by its id's line).
+        let again = dir + "/again.csv"
+        try "EMAIL,CITY\nc7@example.com,A\nc8@example.com,B\nc7@example.com,C\n".write(toFile: again, atomically: false, encoding: .utf8)
+        XCTAssertThrowsError(try f.workspace.contacts.importCSV(file: again)) {
+            XCTAssertEqual("\($0)", "line 4: email \"c7@example.com\" already appears on line 2")
+        }
+    }
+
+    func testSeenLinesKeepTheFirstLineOfEachIdNearOrFar() {
+        var seen = SeenLines()
+        XCTAssertNil(seen.mark(5, line: 2))
+        XCTAssertNil(seen.mark(1_000_000, line: 3), "the array grows to the id")
+        XCTAssertNil(seen.mark(SeenLines.arrayLimit + 7, line: 4), "an id beyond the array goes to the dictionary")
+        XCTAssertEqual(seen.mark(5, line: 9), 2)
+        XCTAssertEqual(seen.mark(1_000_000, line: 10), 3)
+        XCTAssertEqual(seen.mark(SeenLines.arrayLimit + 7, line: 11), 4)
+        XCTAssertNil(seen.mark(6, line: 12))
     }
 }

@@ -11,8 +11,9 @@ public struct ImportProgress: Sendable {
 /// One CSV import, streamed: each row is checked and written as it is read, inside one write
 /// transaction, so a bad line anywhere refuses the whole file and changes nothing (the transaction
 /// rolls back), memory stays bounded whatever the file's size, and the dashboard keeps reading
-/// (WAL) meanwhile. A duplicate email inside the file is found through a temporary table of the
-/// contacts this import touched (not a set in memory: a million emails would be ~80 MB).
+/// (WAL) meanwhile. A duplicate email inside the file is found through the line each contact id
+/// was first seen on (`SeenLines`: 4 bytes a contact, not a set of emails, which would be ~80 MB
+/// at a million, nor a temporary table, which cost a B-tree insert a row: #29).
 struct ContactImport {
     let workspace: Workspace
 
@@ -33,7 +34,6 @@ struct ContactImport {
             }
             try reader.finish { try state.take($0) }
             guard state.header != nil else { throw DomainError("file is empty: expected a header row with EMAIL") }
-            try db.execute(sql: "DROP TABLE temp.import_seen")
             try db.execute(sql: "PRAGMA cache_size = -2000")
             progress?(ImportProgress(rows: state.rows, bytes: bytes, totalBytes: totalBytes))
             return state.result
@@ -55,20 +55,18 @@ struct ContactImport {
         var rows = 0
         let findContact: BulkStatement
         let insertContact: BulkStatement
-        let markSeen: BulkStatement
+        var seen = SeenLines()
         let setValue: BulkStatement
         let setOptInTime: BulkStatement
 
         init(_ db: Database, now: Int64) throws {
             self.db = db
             self.now = now
-            try db.execute(sql: "CREATE TEMP TABLE import_seen (contact_id INTEGER PRIMARY KEY, line INTEGER NOT NULL)")
             // A bigger page cache for the import's one transaction (8 MB, well within the 64 MB the
             // import may use): fewer dirty pages spill to the WAL before the commit.
             try db.execute(sql: "PRAGMA cache_size = -8192")
             findContact = try BulkStatement(db, sql: "SELECT id FROM contact WHERE email = ?")
             insertContact = try BulkStatement(db, sql: "INSERT INTO contact (email, created_at) VALUES (?, ?)")
-            markSeen = try BulkStatement(db, sql: "INSERT OR IGNORE INTO temp.import_seen (contact_id, line) VALUES (?, ?)")
             setValue = try BulkStatement(
                 db,
                 sql: """
@@ -108,16 +106,14 @@ struct ContactImport {
             var contactID: Int64?
             try findContact.forEachRow([.text(email)]) { contactID = $0.int64(0) }
             if let id = contactID {
-                try markSeen.execute(.int(id), .int(Int64(line)))
-                if db.changesCount == 0 {
-                    let first = try Int.fetchOne(db, sql: "SELECT line FROM temp.import_seen WHERE contact_id = ?", arguments: [id]) ?? 0
+                if let first = seen.mark(id, line: line) {
                     throw DomainError("line \(line): email \(Display.quoted(email)) already appears on line \(first)")
                 }
                 result.updated += 1
             } else {
                 try insertContact.execute(.text(email), .int(now))
                 let id = db.lastInsertedRowID
-                try markSeen.execute(.int(id), .int(Int64(line)))
+                _ = seen.mark(id, line: line)
                 contactID = id
                 result.created += 1
             }
@@ -164,5 +160,28 @@ struct ContactImport {
             }
             header = Header(names: names, emailColumn: emailColumn, fieldIDs: fieldIDs, optInColumns: optInColumns)
         }
+    }
+}
+
+/// The line each contact id was first seen on in this import: an array indexed by id (contact ids
+/// are rowids, dense from 1: 4 bytes a contact, 4 MB at a million), with a dictionary for any id
+/// beyond what an array should hold.
+struct SeenLines {
+    private var lines: [UInt32] = []
+    private var far: [Int64: Int] = [:]
+    static let arrayLimit: Int64 = 64_000_000
+
+    /// Notes `id` on `line`; the line it was first seen on when it was seen before.
+    mutating func mark(_ id: Int64, line: Int) -> Int? {
+        guard id > 0, id < Self.arrayLimit else {
+            if let first = far[id] { return first }
+            far[id] = line
+            return nil
+        }
+        let index = Int(id)
+        if index >= lines.count { lines.append(contentsOf: repeatElement(0, count: max(index + 1 - lines.count, lines.count / 2))) }
+        if lines[index] != 0 { return Int(lines[index]) }
+        lines[index] = UInt32(clamping: max(1, line))
+        return nil
     }
 }
