@@ -183,8 +183,8 @@ expect 0 "a second program" -- M programs create "Second news"
 M programs node "Second news" --profile Shop --utility --message "Hi @FIRSTNAME@, a second update has arrived." >/dev/null
 M programs activate "Second news" >/dev/null
 expect 0 "programs run --all runs every active program at once" -- M programs run --all --reenrol
-contains "the first" "Order news: enrolled" "$OUT"
-contains "the second" "Second news: enrolled" "$OUT"
+contains "the first" "Order news: Enrolled" "$OUT"
+contains "the second" "Second news: Enrolled" "$OUT"
 expect 2 "a name and --all together" -- M programs run "Order news" --all
 
 expect 2 "an unknown command" -- M frobnicate
