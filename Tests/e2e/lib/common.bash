@@ -15,7 +15,15 @@ cleanup() {
   local status=$?
   for pid in "${STARTED[@]}"; do kill "$pid" 2>/dev/null; done
   [ -n "$S" ] && tmux kill-session -t "$S" 2>/dev/null
-  local left; left=$(pgrep -f "^$BIN .*$WORK" || true)
+  # What was just stopped may still be exiting (a server closing its sockets): wait up to 5 s for
+  # it to be gone, so only a process that is really still running fails the script.
+  local left
+  for _ in $(seq 1 50); do
+    left=$(pgrep -f "^$BIN .*$WORK" || true)
+    [ -z "$left" ] && break
+    sleep 0.1
+  done
+  left=$(for pid in $left; do kill -0 "$pid" 2>/dev/null && echo "$pid"; done)
   if [ -n "$left" ]; then
     echo "FAIL: left running: $(ps -o pid=,args= -p $(echo $left | tr ' ' ',') | cut -c1-120)" >&2
     kill $left 2>/dev/null; sleep 0.2; kill -9 $left 2>/dev/null
