@@ -88,6 +88,18 @@ if arguments.contains("--webhook-only") {
     }
     exit(0)
 }
+if arguments.contains("--import-only") {
+    // The import section alone (`messenger-bench --import-only --contacts N`), for profiling.
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("messenger-bench-import-\(getpid())")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    for f in try ImportBench.figures(rows: contacts, folder: folder) {
+        print(
+            "\(f.name): \(f.median) \(f.unit), peer \(f.peer.map { "\($0)" } ?? "-"), ratio \(f.ratio.map { String(format: "%.2f", $0) } ?? "-"); \(f.target)"
+        )
+    }
+    exit(0)
+}
 if arguments.contains("--run-only") {
     // The `programs run` section alone (`messenger-bench --run-only --contacts N`), for profiling.
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("messenger-bench-run-\(getpid())")
