@@ -26,7 +26,7 @@ enum RunBench {
                 for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: work + suffix) }
                 try FileManager.default.copyItem(atPath: pristine, toPath: work)
                 ours.append(try run(flow: flow, contacts: contacts, path: work))
-                floors.append(try floorSeconds(of: work, folder: folder))
+                floors.append(try floorSeconds(of: work, tables: ["enrolment", "send"], folder: folder))
             }
             let seconds = ours.sorted()[repeats / 2]
             let floor = floors.sorted()[repeats / 2]
@@ -70,7 +70,6 @@ enum RunBench {
             _ = try workspace.programs.setUtilityNode(program: "Orders", profile: "Shop", message: message, acceptFlags: false)
         }
         try workspace.programs.activate(name: "Orders")
-        _ = database
         try sqlite3(scratch, "VACUUM INTO '\(path)';")
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: scratch + suffix) }
     }
@@ -87,14 +86,15 @@ enum RunBench {
         return seconds
     }
 
-    /// The sqlite3 tool inserting the run's enrolment and send rows into an empty copy of the
-    /// schema, at synchronous=NORMAL in one transaction: what writing them costs at the least.
-    static func floorSeconds(of path: String, folder: URL) throws -> Double {
+    /// The sqlite3 tool inserting the rows of `tables` (every column) into an empty copy of their
+    /// schema and indexes, at synchronous=NORMAL in one transaction: what writing them costs at
+    /// the least. The pipeline figures' floor, for `programs run` and for the demo.
+    static func floorSeconds(of path: String, tables: [String], folder: URL) throws -> Double {
         let floorDB = folder.appendingPathComponent("run-floor.db").path
         try? FileManager.default.removeItem(atPath: floorDB)
         defer { try? FileManager.default.removeItem(atPath: floorDB) }
         var script = "PRAGMA synchronous = NORMAL;\nBEGIN;\n"
-        for table in ["enrolment", "send"] {
+        for table in tables {
             let columns = try sqlite3(path, "SELECT group_concat(name, ', ') FROM pragma_table_info('\(table)');", output: "pipe")
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             let csv = folder.appendingPathComponent("run-\(table).csv").path
@@ -106,12 +106,12 @@ enum RunBench {
             script += "INSERT INTO \(table) (\(columns)) SELECT \(restore) FROM staging_\(table);\n"
         }
         script += "COMMIT;\n"
-        let schema = try sqlite3(path, ".schema enrolment\n.schema send", output: "pipe")
+        let schema = try sqlite3(path, tables.map { ".schema \($0)" }.joined(separator: "\n"), output: "pipe")
         try sqlite3(floorDB, "PRAGMA journal_mode = WAL;\nPRAGMA foreign_keys = OFF;\n" + schema)
         let started = DispatchTime.now().uptimeNanoseconds
         try sqlite3(floorDB, script)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        for table in ["enrolment", "send"] {
+        for table in tables {
             try? FileManager.default.removeItem(atPath: folder.appendingPathComponent("run-\(table).csv").path)
         }
         return seconds

@@ -193,30 +193,9 @@ if !reused {
     let seconds = Date().timeIntervalSince(start)
     let ours = Double(summary.nodeVisits) / summary.runSeconds
     progressLine("  floor: sqlite3 inserting the same \(summary.nodeVisits) rows from a file…\n")
-    let csv = temporary.appendingPathComponent("send.csv").path
-    let floorDB = temporary.appendingPathComponent("floor.db").path
-    let columns =
-        "id, enrolment_id, node_id, profile_id, contact_id, page_id, psid, day, at, outcome, status, reason, error_code, error_subcode, message_id, message, delivered_at, read_at"
-    try sqlite3(path, ".mode csv\n.headers off\nSELECT \(columns) FROM send;\n", output: csv)
+    // Every column of `send`, from the schema itself (a list written here once missed the later ones).
     let rowCount = Int(try sqlite3(path, "SELECT COUNT(*) FROM send;", output: "pipe").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
-    let schema = try sqlite3(path, ".schema send", output: "pipe")
-    try sqlite3(floorDB, "PRAGMA journal_mode = WAL;\n" + schema)
-    // .import reads every cell as text: NULLIF puts back the NULLs the partial indexes depend on.
-    let restore = columns.split(separator: ",").map { "NULLIF(\($0.trimmingCharacters(in: .whitespaces)), '')" }.joined(separator: ", ")
-    let floorStart = DispatchTime.now().uptimeNanoseconds
-    try sqlite3(
-        floorDB,
-        """
-        PRAGMA synchronous = NORMAL;
-        CREATE TEMP TABLE staging (\(columns));
-        BEGIN;
-        .import --csv \(csv) staging
-        INSERT INTO send (\(columns)) SELECT \(restore) FROM staging;
-        COMMIT;
-        """)
-    let floorSeconds = Double(DispatchTime.now().uptimeNanoseconds - floorStart) / 1e9
-    let floor = Double(rowCount) / floorSeconds
-    try? FileManager.default.removeItem(atPath: csv)
+    let floor = Double(rowCount) / (try RunBench.floorSeconds(of: path, tables: ["send"], folder: temporary))
     figures.append(
         Figure(
             name: "pipeline: contacts through the Messenger node", median: ours, worst: ours, unit: "/s",

@@ -49,12 +49,15 @@ struct Recovery {
                     }
                     // Answered: as Facebook answered. Asked and never answered: unknown, never resent.
                     let outcome = answer.map(Self.outcome) ?? .warning(.unknown)
-                    switch outcome {
-                    case .sent: recovery.sent += 1
-                    case .warning(.unknown, _) where answer == nil: recovery.unknown += 1
-                    case .warning(let reason, _): recovery.failed[reason, default: 0] += 1
+                    if answer == nil {
+                        recovery.unknown += 1
+                    } else {
+                        recovery.answered += 1
+                        switch outcome {
+                        case .sent: recovery.sent += 1
+                        case .warning(let reason, _): recovery.failed[reason, default: 0] += 1
+                        }
                     }
-                    if answer != nil { recovery.answered += 1 }
                     let to = plan.recipient(enrolment: enrolment, node: claim.node, contact: row[1], psid: answer?.psid ?? row[2])
                     try ledger.record(to, outcome, message: answer?.text, day: day, at: now)
                 }

@@ -56,28 +56,23 @@ struct SendLedger {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
         }
-        let head: [Int64OrText] = [
-            .int(to.enrolmentID), .int(to.nodeID), .int(to.profileID), .int(to.contactID), .text(to.pageID), Int64OrText(to.psid),
-            .int(Int64(day.rawValue)), .int(now),
-        ]
+        // The outcome's columns first, then one array of every value: one allocation a row.
+        let tail: (outcome: SendOutcome, status: SendStatus, reason: String?, code: String?, error: GraphError?, messageID: String?)
         switch outcome {
-        case .sent(let messageID):
-            try insert!.execute(
-                head + [
-                    .text(SendOutcome.sent.rawValue), .text(SendStatus.sent.rawValue), .null, .null, .null, .null, .text(messageID),
-                    Int64OrText(message),
-                ])
-            rollup.add(profile: to.profileID, day: day, outcome: .sent)
-        case .warning(let reason, let detail):
-            let error = reason.graphError
-            try insert!.execute(
-                head + [
-                    .text(SendOutcome.warning.rawValue), .text(reason.status.rawValue), .text(detail ?? reason.text), .text(reason.code),
-                    Int64OrText(error?.code), Int64OrText(error?.subcode), .null, Int64OrText(message),
-                ])
-            rollup.add(profile: to.profileID, day: day, outcome: .warning, reason: reason)
-            if let error { try noteSuppression(page: to.pageID, contact: to.contactID, error: error, day: day, at: now) }
+        case .sent(let messageID): tail = (.sent, .sent, nil, nil, nil, messageID)
+        case .warning(let reason, let detail): tail = (.warning, reason.status, detail ?? reason.text, reason.code, reason.graphError, nil)
         }
+        try insert!.execute([
+            .int(to.enrolmentID), .int(to.nodeID), .int(to.profileID), .int(to.contactID), .text(to.pageID), Int64OrText(to.psid),
+            .int(Int64(day.rawValue)), .int(now), .text(tail.outcome.rawValue), .text(tail.status.rawValue), Int64OrText(tail.reason),
+            Int64OrText(tail.code), Int64OrText(tail.error?.code), Int64OrText(tail.error?.subcode), Int64OrText(tail.messageID),
+            Int64OrText(message),
+        ])
+        switch outcome {
+        case .sent: rollup.add(profile: to.profileID, day: day, outcome: .sent)
+        case .warning(let reason, _): rollup.add(profile: to.profileID, day: day, outcome: .warning, reason: reason)
+        }
+        if let error = tail.error { try noteSuppression(page: to.pageID, contact: to.contactID, error: error, day: day, at: now) }
     }
 
     /// `count` contacts counted as `reason` on `day` whose rows are written otherwise.

@@ -11,7 +11,7 @@
 /// `graph:-1` (no answer), `graph:-2` (an answer that made no sense). Migration v12 gave the rows
 /// written before codes theirs, from their texts; a text it could not read is kept as
 /// `text:<the words>` and shown as it was.
-public enum WarningReason: Hashable, Sendable, Comparable {
+public enum WarningReason: Hashable, Sendable {
     /// No opt-in: the contact's FBOPTIN field is empty (R3).
     case noOptIn
     /// Asked, and no answer was recorded: a run stopped in between (R6). Never resent by a run.
@@ -75,9 +75,6 @@ public enum WarningReason: Hashable, Sendable, Comparable {
         case .text(let words): return words
         }
     }
-
-    /// Ordered by code, for lists of equal counts.
-    public static func < (a: WarningReason, b: WarningReason) -> Bool { a.code < b.code }
 }
 
 extension GraphError {

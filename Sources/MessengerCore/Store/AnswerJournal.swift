@@ -124,9 +124,10 @@ final class AnswerJournal: @unchecked Sendable {
 
     /// A message's answer: held, and written with others (see the type's comment).
     func answered(_ message: OutgoingMessage, _ result: SendResult) {
+        let now = DispatchTime.now().uptimeNanoseconds
         lock.lock()
         defer { lock.unlock() }
-        if pendingCount == 0 { pendingSince = DispatchTime.now().uptimeNanoseconds }
+        if pendingCount == 0 { pendingSince = now }
         Self.put(UInt64(bitPattern: message.enrolmentID), &pending)
         Self.put(message.recipientPSID, &pending)
         Self.put(message.text, &pending)
@@ -142,7 +143,7 @@ final class AnswerJournal: @unchecked Sendable {
             Self.put(error.reason, &pending)
         }
         pendingCount += 1
-        if pendingCount >= Self.answersPerRecord || DispatchTime.now().uptimeNanoseconds - pendingSince >= Self.answersHeldNanoseconds {
+        if pendingCount >= Self.answersPerRecord || now - pendingSince >= Self.answersHeldNanoseconds {
             flushPending()
         }
     }
