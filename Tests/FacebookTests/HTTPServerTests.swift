@@ -95,6 +95,43 @@ final class HTTPServerTests: XCTestCase {
         XCTAssertTrue(answers[0].contains("Connection: keep-alive"))
         XCTAssertTrue(answers[2].contains("Connection: close"), "the last one asked to close")
     }
+
+    /// CI saw it (2026-12-01): with a flood of unfinished bodies holding the total at its cap, a
+    /// signed POST whose small body came whole in one read was picked as "the slowest body" and
+    /// dropped unanswered. A body that completes is handed on, never shed.
+    func testABodyThatArrivesWholeIsNeverShedForTheFlood() async throws {
+        var limits = GuardedHTTPServer.Limits()
+        limits.maxBufferedBodyBytes = 1000
+        let server = GuardedHTTPServer(
+            limits: limits, log: { _ in }, handler: { request in HTTPResponse(statusCode: .ok, body: Data("seen \(request.path)".utf8)) })
+        let port = PortBox()
+        let ready = DispatchSemaphore(value: 0)
+        let serving = Task.detached {
+            try await server.run(host: "127.0.0.1", port: 0) { bound in
+                port.value = bound
+                ready.signal()
+            }
+        }
+        defer { serving.cancel() }
+        try await blocking { _ = ready.wait(timeout: .now() + 10) }
+        // The flood: 1,000 bytes of a 5,000-byte body, at the cap, and then nothing.
+        let flood = try RawClient(port: port.value).open()
+        defer { close(flood) }
+        let head = "POST /flood HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n" + String(repeating: "x", count: 1000)
+        _ = Array(head.utf8).withUnsafeBytes { send(flood, $0.baseAddress, $0.count, 0) }
+        let deadline = Date().addingTimeInterval(10)
+        while server.bufferedBodyBytes < 1000 && Date() < deadline { try await Task.sleep(nanoseconds: 1_000_000) }
+        XCTAssertEqual(server.bufferedBodyBytes, 1000, "the flood's bytes are held")
+        // A one-byte body, whole in its first read: over the cap it would be the slowest by rate
+        // (1 byte a millisecond against the flood's 1,000 bytes in less than a second).
+        let answers = try await blocking { [port] in
+            try RawClient(port: port.value).exchange(["POST /signed HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 1\r\n\r\n{"]
+            )
+        }
+        XCTAssertEqual(answers.count, 1, "answered, not dropped")
+        XCTAssertTrue(answers.first?.hasPrefix("HTTP/1.1 200") == true && answers.first?.contains("seen /signed") == true, "\(answers)")
+        XCTAssertEqual(server.bufferedBodyBytes, 1000, "the whole body was never held against the cap")
+    }
 }
 
 /// A client on a plain socket: writes each chunk, reads every answer (by Content-Length) until
@@ -102,9 +139,9 @@ final class HTTPServerTests: XCTestCase {
 struct RawClient {
     let port: UInt16
 
-    func exchange(_ writes: [String]) throws -> [String] {
+    /// A connected socket with a 5 s receive timeout; the caller closes it.
+    func open() throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
@@ -114,13 +151,26 @@ struct RawClient {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+        guard connected == 0 else {
+            close(fd)
+            throw POSIXError(.ECONNREFUSED)
+        }
+        return fd
+    }
+
+    func exchange(_ writes: [String]) throws -> [String] {
+        let fd = try open()
+        defer { close(fd) }
         var received: [UInt8] = []
         for text in writes {
             _ = Array(text.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
             // The answer to the first write before the next goes (keep-alive, not only pipelining).
             if text == writes.first {
-                while !String(decoding: received, as: UTF8.self).contains("seen") { received += try chunk(fd) }
+                while !String(decoding: received, as: UTF8.self).contains("seen") {
+                    let more = try chunk(fd)
+                    if more.isEmpty { return [] }  // closed unanswered
+                    received += more
+                }
             }
         }
         while true {
