@@ -67,7 +67,7 @@ struct Context {
         case .graph:
             // The secret files are read once: the app and the config's appsecret_proof share them.
             let credentials = try credentials()
-            var config = try GraphConfig(baseURL: settings.graphBaseURL, version: settings.graphVersion)
+            var config = try GraphConfig(baseURL: settings.graphBaseURL, version: settings.graphVersion, caFile: settings.graphCAFile)
             config.appSecret = credentials.appSecret
             // Every process sending for a page shares its limit through files beside the database.
             let folder = (databasePath as NSString).deletingLastPathComponent
@@ -92,7 +92,7 @@ struct Context {
     /// carries `appsecret_proof`.
     var graphConfig: GraphConfig {
         get throws {
-            var config = try GraphConfig(baseURL: settings.graphBaseURL, version: settings.graphVersion)
+            var config = try GraphConfig(baseURL: settings.graphBaseURL, version: settings.graphVersion, caFile: settings.graphCAFile)
             config.appSecret = try credentials().appSecret
             return config
         }

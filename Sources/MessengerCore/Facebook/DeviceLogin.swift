@@ -66,7 +66,7 @@ public struct GraphDeviceLogin: DeviceLoginService {
         self.config = config
         clientAccessToken = app.appID + "|" + (try app.requireClientToken(for: "logging in to Facebook from the terminal"))
         // An app token: appsecret_proof is for user and page tokens.
-        http = GraphHTTP(timeout: config.timeout)
+        http = GraphHTTP(config: config)
     }
 
     public func start(scope: String) throws -> DeviceCode {

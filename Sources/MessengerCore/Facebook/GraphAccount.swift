@@ -47,7 +47,7 @@ public struct GraphAccount: Sendable {
     public init(config: GraphConfig, app: AppCredentials) {
         self.config = config
         self.app = app
-        http = GraphHTTP(timeout: config.timeout, appSecret: app.appSecret ?? config.appSecret)
+        http = GraphHTTP(config: config, appSecret: app.appSecret ?? config.appSecret)
     }
 
     /// `oauth/access_token?grant_type=fb_exchange_token`: a short-lived user token (an hour) for a

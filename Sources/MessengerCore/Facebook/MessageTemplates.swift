@@ -51,7 +51,7 @@ public struct GraphTemplateRegistry: TemplateRegistry {
 
     public init(config: GraphConfig) {
         self.config = config
-        http = GraphHTTP(timeout: config.timeout, appSecret: config.appSecret)
+        http = GraphHTTP(config: config, appSecret: config.appSecret)
     }
 
     /// The request body, exactly as the endpoint takes it.

@@ -42,7 +42,7 @@ public struct GraphPageSubscriber: PageSubscriber {
     public init(config: GraphConfig, appID: String) {
         self.config = config
         self.appID = appID
-        http = GraphHTTP(timeout: config.timeout, appSecret: config.appSecret)
+        http = GraphHTTP(config: config, appSecret: config.appSecret)
     }
 
     public func subscribe(pageID: String, pageToken: String) throws -> [String] {

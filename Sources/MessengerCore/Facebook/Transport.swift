@@ -101,7 +101,9 @@ public struct GraphError: Error, Equatable, Sendable {
         case (190, _): return "190 page access token invalid: reconnect the page"
         case (200, _): return "200 permission missing (pages_messaging)"
         case (1200, _): return "1200 temporary send failure"
-        case (-1, _): return "no answer from the Graph API (network error or timeout): the message may or may not have gone"
+        case (-1, _):
+            if let message { return "no answer from the Graph API: \(message)" }
+            return "no answer from the Graph API (network error or timeout): the message may or may not have gone"
         case (-2, _): return "unexpected answer from the Graph API" + (message.map { ": \($0.prefix(80))" } ?? "")
         default:
             let sub = subcode.map { "/\($0)" } ?? ""

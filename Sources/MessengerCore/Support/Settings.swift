@@ -14,6 +14,9 @@ public struct Settings: Sendable, Equatable {
     public var facebook: FacebookMode = .sandbox
     public var graphBaseURL: String = "https://graph.facebook.com"
     public var graphVersion: String = "v25.0"
+    /// PEM certificates to trust for the Graph API instead of the system's roots (curl's
+    /// `--cacert`): a company's TLS-inspecting proxy, a test server.
+    public var graphCAFile: String?
     public var mouse: Bool = false
     /// Plain mode for screen readers and dumb terminals (`plain`, `MESSENGER_DASH_PLAIN=1`, `--plain`).
     public var plain: Bool = false
@@ -67,6 +70,7 @@ public struct Settings: Sendable, Equatable {
             case "facebook": facebook = try Self.mode(try string(), source: "\(path): key facebook")
             case "graph_base_url": graphBaseURL = try string()
             case "graph_version": graphVersion = try string()
+            case "graph_ca_file": graphCAFile = try string()
             case "app_id": appID = try string()
             case "app_secret_file": appSecretFile = try string()
             case "client_token_file": clientTokenFile = try string()
@@ -89,6 +93,7 @@ public struct Settings: Sendable, Equatable {
         if let v = env["MESSENGER_DASH_FACEBOOK"], !v.isEmpty { facebook = try Self.mode(v, source: "MESSENGER_DASH_FACEBOOK") }
         if let v = env["MESSENGER_DASH_GRAPH_URL"], !v.isEmpty { graphBaseURL = v }
         if let v = env["MESSENGER_DASH_GRAPH_VERSION"], !v.isEmpty { graphVersion = v }
+        if let v = env["MESSENGER_DASH_GRAPH_CA_FILE"], !v.isEmpty { graphCAFile = v }
         if let v = env["MESSENGER_DASH_APP_ID"], !v.isEmpty { appID = v }
         if let v = env["MESSENGER_DASH_APP_SECRET_FILE"], !v.isEmpty { appSecretFile = v }
         if let v = env["MESSENGER_DASH_CLIENT_TOKEN_FILE"], !v.isEmpty { clientTokenFile = v }

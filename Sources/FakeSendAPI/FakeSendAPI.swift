@@ -1,0 +1,292 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOHTTP2
+import NIOPosix
+import NIOSSL
+
+/// A stand-in for graph.facebook.com's Send API, for the bench and the tests: it answers every
+/// `POST /{version}/{page-id}/messages` after a set latency, over HTTPS with the certificate it is
+/// given (HTTP/2 when the client offers it by ALPN, else HTTP/1.1) or over plain HTTP, and keeps
+/// the moment each request arrived, per page, so a test can count them in any 1 s window as the
+/// server saw them (Meta's limit is 300 a second, per page).
+///
+/// It is written on SwiftNIO so that it costs little beside the client it measures: ten pages at
+/// 300 a second each on two cores.
+public final class FakeSendAPI: @unchecked Sendable {
+    public struct Options: Sendable {
+        /// How long each answer waits, as Facebook's round trip would.
+        public var latency: TimeAmount
+        /// PEM files; nil for plain HTTP.
+        public var certificateFile: String?
+        public var keyFile: String?
+        /// HTTP/2 streams a connection may carry at once (what the server announces).
+        public var maxConcurrentStreams = 100
+        public var threads = 1
+
+        public init(latency: TimeAmount, certificateFile: String? = nil, keyFile: String? = nil) {
+            self.latency = latency
+            self.certificateFile = certificateFile
+            self.keyFile = keyFile
+        }
+    }
+
+    /// What the fake saw of one request.
+    public struct Request: Sendable {
+        public let method: String
+        public let path: String
+        /// The page the path names (`/v25.0/{page}/messages`), empty otherwise.
+        public let page: String
+        public let authorization: String?
+        public let body: [UInt8]
+        /// 2 for HTTP/2, 1 for HTTP/1.x.
+        public let httpMajor: Int
+        /// CLOCK_MONOTONIC, when its head arrived.
+        public let arrived: UInt64
+    }
+
+    /// An answer: status and JSON body.
+    public struct Answer: Sendable {
+        public var status: Int
+        public var body: String
+        public init(status: Int, body: String) {
+            self.status = status
+            self.body = body
+        }
+    }
+
+    public let port: Int
+    private let group: MultiThreadedEventLoopGroup
+    private let channel: any Channel
+    private let log: RequestLog
+
+    /// Binds 127.0.0.1 on a free port and serves until `stop()`. `answer` decides each request's
+    /// answer (by default a message id, as the Send API gives).
+    public init(options: Options, answer: (@Sendable (Request) -> Answer)? = nil) throws {
+        let log = RequestLog()
+        let respond = answer ?? FakeSendAPI.sent
+        let tls: NIOSSLContext? = try options.certificateFile.map { certificateFile in
+            var configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(certificateFile).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: options.keyFile ?? certificateFile, format: .pem)))
+            configuration.applicationProtocols = NIOHTTP2SupportedALPNProtocols
+            return try NIOSSLContext(configuration: configuration)
+        }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.threads))
+        let latency = options.latency
+        let streams = options.maxConcurrentStreams
+        @Sendable func http1(_ channel: any Channel) -> EventLoopFuture<Void> {
+            channel.pipeline.configureHTTPServerPipeline().flatMapThrowing {
+                try channel.pipeline.syncOperations.addHandler(
+                    RequestHandler(latency: latency, httpMajor: 1, log: log, respond: respond))
+            }
+        }
+        @Sendable func h2(_ channel: any Channel) -> EventLoopFuture<Void> {
+            channel.configureHTTP2Pipeline(
+                mode: .server,
+                initialLocalSettings: [
+                    HTTP2Setting(parameter: .maxConcurrentStreams, value: streams),
+                    HTTP2Setting(parameter: .maxHeaderListSize, value: 16 * 1024),
+                ]
+            ) { stream in
+                stream.eventLoop.makeCompletedFuture {
+                    try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
+                    try stream.pipeline.syncOperations.addHandler(
+                        RequestHandler(latency: latency, httpMajor: 2, log: log, respond: respond))
+                }
+            }.map { _ in }
+        }
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 512)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                guard let tls else { return http1(channel) }
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                }.flatMap {
+                    channel.configureHTTP2SecureUpgrade(h2ChannelConfigurator: h2, http1ChannelConfigurator: http1)
+                }
+            }
+        do {
+            channel = try bootstrap.bind(host: "127.0.0.1", port: 0).wait()
+        } catch {
+            try? group.syncShutdownGracefully()
+            throw error
+        }
+        self.group = group
+        self.log = log
+        port = channel.localAddress?.port ?? 0
+    }
+
+    /// Closes the listener and every connection; waits for its threads to end.
+    public func stop() {
+        try? channel.close().wait()
+        try? group.syncShutdownGracefully()
+    }
+
+    /// The Send API's answer to a message: its id.
+    @Sendable public static func sent(_ request: Request) -> Answer {
+        Answer(status: 200, body: #"{"recipient_id":"1","message_id":"m_fake"}"#)
+    }
+
+    /// Every request so far, in the order they arrived.
+    public var requests: [Request] { log.all }
+
+    /// Forgets what was seen (a bench between its runs).
+    public func reset() { log.reset() }
+
+    /// Per page: how many came, the most in any 1 s window, and the rate between the first and the
+    /// last (requests a second).
+    public struct PageFigures: Sendable, Codable {
+        public var count: Int
+        public var mostInOneSecond: Int
+        public var perSecond: Double
+        public var http2: Int
+    }
+
+    public func figures() -> [String: PageFigures] { Self.figures(of: log.all) }
+
+    public static func figures(of requests: [Request]) -> [String: PageFigures] {
+        var byPage: [String: [Request]] = [:]
+        for request in requests where !request.page.isEmpty { byPage[request.page, default: []].append(request) }
+        return byPage.mapValues { list in
+            let times = list.map(\.arrived).sorted()
+            return PageFigures(
+                count: times.count, mostInOneSecond: mostInAnyWindow(times, nanoseconds: 1_000_000_000),
+                perSecond: times.count > 1 ? Double(times.count - 1) / (Double(times.last! - times.first!) / 1e9) : 0,
+                http2: list.filter { $0.httpMajor == 2 }.count)
+        }
+    }
+
+    /// The most times in any window of that length (sorted times, two indices).
+    public static func mostInAnyWindow(_ sorted: [UInt64], nanoseconds: UInt64) -> Int {
+        var most = 0
+        var first = 0
+        for last in sorted.indices {
+            while sorted[last] - sorted[first] >= nanoseconds { first += 1 }
+            most = max(most, last - first + 1)
+        }
+        return most
+    }
+
+    static func monotonic() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+    }
+}
+
+/// The requests seen, shared by every connection's handlers.
+final class RequestLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var requests: [FakeSendAPI.Request] = []
+
+    func append(_ request: FakeSendAPI.Request) {
+        lock.lock()
+        requests.append(request)
+        lock.unlock()
+    }
+
+    var all: [FakeSendAPI.Request] {
+        lock.lock()
+        defer { lock.unlock() }
+        return requests
+    }
+
+    func reset() {
+        lock.lock()
+        requests.removeAll()
+        lock.unlock()
+    }
+}
+
+/// One connection's (HTTP/1.1) or one stream's (HTTP/2) requests: the head's moment is kept, the
+/// body collected, and the answer written after the latency, on the channel's own event loop.
+final class RequestHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let latency: TimeAmount
+    let httpMajor: Int
+    let log: RequestLog
+    let respond: @Sendable (FakeSendAPI.Request) -> FakeSendAPI.Answer
+    private var head: HTTPRequestHead?
+    private var arrived: UInt64 = 0
+    private var body: [UInt8] = []
+
+    init(latency: TimeAmount, httpMajor: Int, log: RequestLog, respond: @escaping @Sendable (FakeSendAPI.Request) -> FakeSendAPI.Answer) {
+        self.latency = latency
+        self.httpMajor = httpMajor
+        self.log = log
+        self.respond = respond
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            arrived = FakeSendAPI.monotonic()
+            body = []
+        case .body(var buffer):
+            if body.count < 1 << 20 { body += buffer.readBytes(length: buffer.readableBytes) ?? [] }
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            let parts = head.uri.split(separator: "?")[0].split(separator: "/")
+            let page = parts.count == 3 && parts[2] == "messages" ? String(parts[1]) : ""
+            let request = FakeSendAPI.Request(
+                method: head.method.rawValue, path: head.uri, page: page, authorization: head.headers.first(name: "authorization"),
+                body: body, httpMajor: httpMajor, arrived: arrived)
+            log.append(request)
+            let answer = respond(request)
+            let keepAlive = head.isKeepAlive
+            let version = head.version
+            let loop = NIOLoopBound(context, eventLoop: context.eventLoop)
+            context.eventLoop.scheduleTask(in: latency) {
+                let context = loop.value
+                var headers = HTTPHeaders()
+                headers.add(name: "content-type", value: "application/json")
+                headers.add(name: "content-length", value: String(answer.body.utf8.count))
+                if version.major == 1 { headers.add(name: "connection", value: keepAlive ? "keep-alive" : "close") }
+                context.write(
+                    NIOAny(
+                        HTTPServerResponsePart.head(
+                            HTTPResponseHead(version: version, status: .init(statusCode: answer.status), headers: headers))),
+                    promise: nil)
+                context.write(
+                    NIOAny(HTTPServerResponsePart.body(.byteBuffer(context.channel.allocator.buffer(string: answer.body)))), promise: nil)
+                let written = context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)))
+                if !keepAlive && version.major == 1 { written.whenComplete { _ in loop.value.close(promise: nil) } }
+            }
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}
+
+/// A certificate for 127.0.0.1 and localhost, signed by itself, made by Debian's `openssl` (the
+/// Makefile installs it): valid from now for two days, so nothing depends on the day it runs.
+public enum SelfSignedCertificate {
+    /// Writes `cert.pem` and `key.pem` into `folder`; returns their paths.
+    public static func make(in folder: String) throws -> (certificate: String, key: String) {
+        let certificate = folder + "/cert.pem"
+        let key = folder + "/key.pem"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        process.arguments = [
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", key, "-out", certificate,
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "openssl req failed"])
+        }
+        return (certificate, key)
+    }
+}
