@@ -598,7 +598,7 @@ public final class GraphTransport: Transport, @unchecked Sendable {
         let started = DispatchTime.now().uptimeNanoseconds
         lane.http.start(
             method: "POST", url: config.url(message.pageID + "/messages"), token: token, json: Self.body(message),
-            written: { slot.release() }
+            written: slot.release
         ) { [self] outcome in
             slot.release()
             let result: SendResult
