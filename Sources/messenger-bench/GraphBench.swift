@@ -1,4 +1,4 @@
-import FlyingFox
+import FakeSendAPI
 import Foundation
 import MessengerCore
 
@@ -6,42 +6,49 @@ import MessengerCore
 // with Facebook's latency, in a child process this bench starts and stops, each page measured
 // beside Meta's limit of 300 messages a second.
 
-/// `messenger-bench --fake-send-api MS`: answers every POST after MS milliseconds with a message
-/// id; prints its port, then serves until killed.
-func runFakeSendAPI(latencyMS: Int) async throws -> Never {
-    struct Handler: HTTPHandler {
-        let latency: UInt64
-        func handleRequest(_ request: HTTPRequest) async throws -> HTTPResponse {
-            _ = try await request.bodyData
-            try await Task.sleep(nanoseconds: latency)
-            return HTTPResponse(
-                statusCode: .ok, headers: [.contentType: "application/json"],
-                body: Data(#"{"recipient_id":"1","message_id":"m_fake"}"#.utf8))
-        }
-    }
-    let server = HTTPServer(
-        address: try .inet(ip4: "127.0.0.1", port: 0), timeout: 60, logger: .disabled,
-        handler: Handler(latency: UInt64(latencyMS) * 1_000_000))
-    let serving = Task { try await server.run() }
-    try await server.waitUntilListening(timeout: 5)
-    if case .ip4(_, let port) = await server.listeningAddress {
-        FileHandle.standardOutput.write(Data("\(port)\n".utf8))
-    }
-    try await serving.value
-    exit(0)
+/// `messenger-bench --fake-send-api MS --tls FOLDER`: the fake Send API (SwiftNIO, HTTPS with
+/// FOLDER's cert.pem and key.pem, HTTP/2 when offered) answering every POST after MS
+/// milliseconds; prints its port, then serves until killed. `GET /stats`: what it saw per page.
+func runFakeSendAPI(latencyMS: Int, tlsFolder: String) throws -> Never {
+    let server = try FakeSendAPI(
+        options: .init(latency: .milliseconds(Int64(latencyMS)), certificateFile: tlsFolder + "/cert.pem", keyFile: tlsFolder + "/key.pem"))
+    FileHandle.standardOutput.write(Data("\(server.port)\n".utf8))
+    while true { sleep(3600) }
 }
 
 enum GraphBench {
     static let pages = ["7001", "7002", "7003"]
+    static let tenPages = (1...10).map { String(7000 + $0) }
 
-    /// A fake Send API child with this latency, stopped when `body` returns.
-    static func withFake<T>(latencyMS: Int, _ body: (String) throws -> T) throws -> T {
-        try withChild(["--fake-send-api", String(latencyMS)]) { port, _ in try body("http://127.0.0.1:" + port) }
+    /// A fake Send API over HTTPS in a child process with this latency, stopped when `body`
+    /// returns. `body` gets the base URL, the certificate to trust, and a way to read what the
+    /// fake saw per page.
+    static func withFake<T>(
+        latencyMS: Int, folder: URL, _ body: (_ base: String, _ caFile: String, _ seen: () throws -> [String: FakeSendAPI.PageFigures]) throws -> T
+    ) throws -> T {
+        let tls = folder.appendingPathComponent("tls").path
+        try FileManager.default.createDirectory(atPath: tls, withIntermediateDirectories: true)
+        let (certificate, _) = try SelfSignedCertificate.make(in: tls)
+        return try withChild(["--fake-send-api", String(latencyMS), "--tls", tls]) { port, _ in
+            let base = "https://127.0.0.1:" + port
+            return try body(base, certificate) {
+                // curl (a Debian package the Makefile installs): the bench's own client stays out of it.
+                let curl = Process()
+                curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+                curl.arguments = ["-s", "--cacert", certificate, base + "/stats"]
+                let pipe = Pipe()
+                curl.standardOutput = pipe
+                try curl.run()
+                let data = pipe.fileHandleForReading.readDataToEndOfFile()
+                curl.waitUntilExit()
+                return try JSONDecoder().decode([String: FakeSendAPI.PageFigures].self, from: data)
+            }
+        }
     }
 
     /// Three pages, a profile and a program each, every contact opted in to all three. With
     /// `pagesOfPrograms`, programs A, B… on those pages instead.
-    static func database(contacts: Int, folder: URL, pagesOfPrograms: [String]? = nil) throws -> AppDatabase {
+    static func database(contacts: Int, folder: URL, pages: [String] = pages, pagesOfPrograms: [String]? = nil) throws -> AppDatabase {
         let database = try AppDatabase(path: folder.appendingPathComponent("graph.db").path, mode: .createIfMissing)
         let workspace = Workspace(database: database)
         let accounts = [
@@ -68,10 +75,10 @@ enum GraphBench {
 
     /// Messages a second for each program run at once, each in its own thread, and the CPU
     /// seconds this process spent per 1,000 messages.
-    static func run(_ programs: [String], database: AppDatabase, base: String, separateSenders: Bool = false) throws -> (
+    static func run(_ programs: [String], database: AppDatabase, base: String, caFile: String, separateSenders: Bool = false) throws -> (
         rates: [Double], cpuPerThousand: Double
     ) {
-        var settings = try GraphConfig(baseURL: base, version: "v25.0")
+        var settings = try GraphConfig(baseURL: base, version: "v25.0", caFile: caFile)
         settings.sharedRateFolder = (database.path as NSString).deletingLastPathComponent
         let config = settings
         let shared = Workspace(database: database, transport: GraphTransport(config: config))
@@ -124,39 +131,55 @@ enum GraphBench {
         }
     }
 
+    /// Each figure beside Meta's limit (300 a second a page, as the fake saw them) or the CPU
+    /// budget (0.25 ms a message), over HTTPS to the fake Send API in a child process.
     static func figures(quick: Bool, folder: URL) throws -> [Figure] {
         let perPage = quick ? 1_200 : 4_500
         var out: [Figure] = []
         for latency in quick ? [200] : [50, 200, 400] {
-            let database = try Self.database(
-                contacts: perPage, folder: folder.appendingPathComponent("graph-\(latency)", isDirectory: true).creatingFolder())
-            let (rates, cpu) = try withFake(latencyMS: latency) { base in try run(["Program 7001"], database: database, base: base) }
+            let here = try folder.appendingPathComponent("graph-\(latency)", isDirectory: true).creatingFolder()
+            let database = try Self.database(contacts: perPage, folder: here)
+            let (rates, cpu, seen) = try withFake(latencyMS: latency, folder: here) { base, ca, seen in
+                let (rates, cpu) = try run(["Program 7001"], database: database, base: base, caFile: ca)
+                return (rates, cpu, try seen())
+            }
             let target = latency == 200 ? 0.95 : 0.90
+            let most = seen["7001"]?.mostInOneSecond ?? 0
             out.append(
                 Figure(
                     name: "graph: 1 page at \(latency) ms latency (\(perPage) messages)", median: rates[0], worst: rates[0], unit: "/s",
-                    peer: 300, ratio: rates[0] / 300, target: "≥ \(Int(target * 300))/s of Meta's 300", met: rates[0] >= target * 300))
+                    peer: 300, ratio: rates[0] / 300,
+                    target: "≥ \(Int(target * 300))/s of Meta's 300; the fake saw ≤ 300 in any 1 s (\(most))",
+                    met: rates[0] >= target * 300 && most <= 300))
             if latency == 200 {
-                out.append(
-                    Figure(
-                        name: "graph: CPU seconds per 1,000 messages (200 ms)", median: cpu, worst: cpu, unit: "s", target: "this process"))
+                out.append(cpuFigure("graph: CPU ms a message, 1 page (200 ms, TLS)", cpuPerThousand: cpu))
             }
         }
-        let database = try Self.database(
-            contacts: quick ? 600 : perPage, folder: folder.appendingPathComponent("graph-pages", isDirectory: true).creatingFolder())
-        let (rates, _) = try withFake(latencyMS: 200) { base in try run(pages.map { "Program \($0)" }, database: database, base: base) }
+        // Ten pages at once on two cores, each at its own limit (#29).
+        let ten = try folder.appendingPathComponent("graph-ten", isDirectory: true).creatingFolder()
+        let database = try Self.database(contacts: quick ? 600 : perPage, folder: ten, pages: tenPages)
+        let (rates, cpu, seen) = try withFake(latencyMS: 200, folder: ten) { base, ca, seen in
+            let (rates, cpu) = try run(tenPages.map { "Program \($0)" }, database: database, base: base, caFile: ca)
+            return (rates, cpu, try seen())
+        }
         let slowest = rates.min() ?? 0
+        let most = seen.values.map(\.mostInOneSecond).max() ?? 0
+        let http2 = seen.values.map(\.http2).reduce(0, +)
+        let count = seen.values.map(\.count).reduce(0, +)
         out.append(
             Figure(
-                name: "graph: 3 pages at once, 200 ms, slowest page", median: slowest, worst: slowest, unit: "/s",
-                peer: 300, ratio: slowest / 300, target: "≥ 285/s each (total \(Int(rates.reduce(0, +)))/s)", met: slowest >= 285))
+                name: "graph: 10 pages at once, 200 ms, slowest page", median: slowest, worst: slowest, unit: "/s",
+                peer: 300, ratio: slowest / 300,
+                target: "≥ 285/s each (total \(Int(rates.reduce(0, +)))/s); the fake saw ≤ 300 in any 1 s a page (\(most)); HTTP/2 \(http2) of \(count)",
+                met: slowest >= 285 && most <= 300))
+        out.append(cpuFigure("graph: CPU ms a message, 10 pages (200 ms, TLS)", cpuPerThousand: cpu))
         // Two senders for one page (two programs on it, with their own limiters as two processes
         // have): together they stay under the page's 300 and both finish.
-        let onePage = try Self.database(
-            contacts: quick ? 600 : perPage / 2, folder: folder.appendingPathComponent("graph-shared", isDirectory: true).creatingFolder(),
-            pagesOfPrograms: ["7001", "7001"])
-        let (pair, _) = try withFake(latencyMS: 200) { base in
-            try run(["Program A", "Program B"], database: onePage, base: base, separateSenders: true)
+        let shared = try folder.appendingPathComponent("graph-shared", isDirectory: true).creatingFolder()
+        let onePage = try Self.database(contacts: quick ? 600 : perPage / 2, folder: shared, pagesOfPrograms: ["7001", "7001"])
+        let (pair, pairMost) = try withFake(latencyMS: 200, folder: shared) { base, ca, seen in
+            let (pair, _) = try run(["Program A", "Program B"], database: onePage, base: base, caFile: ca, separateSenders: true)
+            return (pair, try seen()["7001"]?.mostInOneSecond ?? 0)
         }
         let together = pair.reduce(0, +)
         out.append(
@@ -164,9 +187,16 @@ enum GraphBench {
                 name: "graph: 2 senders on one page, 200 ms, together", median: together, worst: together, unit: "/s",
                 peer: 300, ratio: together / 300,
                 target:
-                    "one page's 300 shared, not 2 × 300: ≤ 330/s (\(pair.map { String(Int($0)) }.joined(separator: " + ")); a first second may start 300 at once)",
+                    "one page's 300 shared, not 2 × 300: ≤ 330/s (\(pair.map { String(Int($0)) }.joined(separator: " + ")); the fake saw \(pairMost) in its busiest 1 s)",
                 met: together <= 330 && pair.allSatisfy { $0 > 0 }))
         return out
+    }
+
+    /// CPU of this process a message (the fake is another process), beside the 0.25 ms budget.
+    static func cpuFigure(_ name: String, cpuPerThousand: Double) -> Figure {
+        let ms = cpuPerThousand  // seconds per 1,000 = milliseconds per 1
+        return Figure(
+            name: name, median: ms, worst: ms, unit: "ms", peer: 0.25, ratio: 0.25 / max(ms, 1e-9), target: "≤ 0.25 ms", met: ms <= 0.25)
     }
 }
 

@@ -56,7 +56,7 @@ var figures: [Figure] = []
 
 let arguments = CommandLine.arguments
 func option(_ name: String) -> String? { arguments.firstIndex(of: name).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil } }
-if let latency = option("--fake-send-api").flatMap(Int.init) { try await runFakeSendAPI(latencyMS: latency) }
+if let latency = option("--fake-send-api").flatMap(Int.init), let tls = option("--tls") { try runFakeSendAPI(latencyMS: latency, tlsFolder: tls) }
 if let file = option("--import-csv"), let database = option("--db") { try runImportChild(file: file, database: database) }
 if let at = arguments.firstIndex(of: "--webhook-child"), at + 2 < arguments.count {
     try await runWebhookChild(mode: arguments[at + 1], database: arguments[at + 2])
@@ -97,6 +97,16 @@ if arguments.contains("--import-only") {
         print(
             "\(f.name): \(f.median) \(f.unit), peer \(f.peer.map { "\($0)" } ?? "-"), ratio \(f.ratio.map { String(format: "%.2f", $0) } ?? "-"); \(f.target)"
         )
+    }
+    exit(0)
+}
+if arguments.contains("--graph-only") {
+    // The Graph section alone (`messenger-bench --graph-only [--quick]`), for profiling.
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("messenger-bench-graph-\(getpid())")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    for f in try GraphBench.figures(quick: quick, folder: folder) {
+        print("\(f.name): \(String(format: "%.3f", f.median)) \(f.unit), \(String(format: "%.2f", f.ratio ?? 0))x; \(f.target); \(f.met == false ? "MISSED" : "met")")
     }
     exit(0)
 }
@@ -438,7 +448,7 @@ progressLine("  history: 100 days of runs with compaction…\n")
 figures += try HistoryBench.figures(contacts: quick ? 300 : 5_000, folder: temporary)
 
 // The Graph section: sends through the real transport against a fake Send API with latency.
-progressLine("  graph: runs against a fake Send API at 50, 200 and 400 ms…\n")
+progressLine("  graph: over HTTPS to a fake Send API at 50, 200 and 400 ms; 10 pages at once…\n")
 figures += try GraphBench.figures(quick: quick, folder: temporary)
 
 // The webhook: a steady 2,000 POSTs a second beside the floor, then while the lock is held.

@@ -124,9 +124,12 @@ final class AnswerJournal: @unchecked Sendable {
 
     /// A message's answer: held, and written with others (see the type's comment).
     func answered(_ message: OutgoingMessage, _ result: SendResult) {
-        let now = DispatchTime.now().uptimeNanoseconds
         lock.lock()
         defer { lock.unlock() }
+        // The clock is read under the lock: answers come on several threads (SwiftNIO's event
+        // loops), and a time read before it could be older than `pendingSince` set by another,
+        // which overflowed the subtraction below and ended a 10-page run.
+        let now = DispatchTime.now().uptimeNanoseconds
         if pendingCount == 0 { pendingSince = now }
         Self.put(UInt64(bitPattern: message.enrolmentID), &pending)
         Self.put(message.recipientPSID, &pending)
@@ -143,7 +146,7 @@ final class AnswerJournal: @unchecked Sendable {
             Self.put(error.reason, &pending)
         }
         pendingCount += 1
-        if pendingCount >= Self.answersPerRecord || now - pendingSince >= Self.answersHeldNanoseconds {
+        if pendingCount >= Self.answersPerRecord || now &- pendingSince >= Self.answersHeldNanoseconds {
             flushPending()
         }
     }
