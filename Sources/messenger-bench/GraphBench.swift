@@ -24,7 +24,8 @@ enum GraphBench {
     /// returns. `body` gets the base URL, the certificate to trust, and a way to read what the
     /// fake saw per page.
     static func withFake<T>(
-        latencyMS: Int, folder: URL, _ body: (_ base: String, _ caFile: String, _ seen: () throws -> [String: FakeSendAPI.PageFigures]) throws -> T
+        latencyMS: Int, folder: URL,
+        _ body: (_ base: String, _ caFile: String, _ seen: () throws -> [String: FakeSendAPI.PageFigures]) throws -> T
     ) throws -> T {
         let tls = folder.appendingPathComponent("tls").path
         try FileManager.default.createDirectory(atPath: tls, withIntermediateDirectories: true)
@@ -170,7 +171,8 @@ enum GraphBench {
             Figure(
                 name: "graph: 10 pages at once, 200 ms, slowest page", median: slowest, worst: slowest, unit: "/s",
                 peer: 300, ratio: slowest / 300,
-                target: "≥ 285/s each (total \(Int(rates.reduce(0, +)))/s); the fake saw ≤ 300 in any 1 s a page (\(most)); HTTP/2 \(http2) of \(count)",
+                target:
+                    "≥ 285/s each (total \(Int(rates.reduce(0, +)))/s); the fake saw ≤ 300 in any 1 s a page (\(most)); HTTP/2 \(http2) of \(count)",
                 met: slowest >= 285 && most <= 300))
         out.append(cpuFigure("graph: CPU ms a message, 10 pages (200 ms, TLS)", cpuPerThousand: cpu))
         // Two senders for one page (two programs on it, with their own limiters as two processes

@@ -56,7 +56,9 @@ var figures: [Figure] = []
 
 let arguments = CommandLine.arguments
 func option(_ name: String) -> String? { arguments.firstIndex(of: name).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil } }
-if let latency = option("--fake-send-api").flatMap(Int.init), let tls = option("--tls") { try runFakeSendAPI(latencyMS: latency, tlsFolder: tls) }
+if let latency = option("--fake-send-api").flatMap(Int.init), let tls = option("--tls") {
+    try runFakeSendAPI(latencyMS: latency, tlsFolder: tls)
+}
 if let file = option("--import-csv"), let database = option("--db") { try runImportChild(file: file, database: database) }
 if let at = arguments.firstIndex(of: "--webhook-child"), at + 2 < arguments.count {
     try await runWebhookChild(mode: arguments[at + 1], database: arguments[at + 2])
@@ -106,7 +108,9 @@ if arguments.contains("--graph-only") {
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
     for f in try GraphBench.figures(quick: quick, folder: folder) {
-        print("\(f.name): \(String(format: "%.3f", f.median)) \(f.unit), \(String(format: "%.2f", f.ratio ?? 0))x; \(f.target); \(f.met == false ? "MISSED" : "met")")
+        print(
+            "\(f.name): \(String(format: "%.3f", f.median)) \(f.unit), \(String(format: "%.2f", f.ratio ?? 0))x; \(f.target); \(f.met == false ? "MISSED" : "met")"
+        )
     }
     exit(0)
 }
