@@ -60,11 +60,11 @@ public final class FakeSendAPI: @unchecked Sendable {
     private let channel: any Channel
     private let log: RequestLog
 
-    /// Binds 127.0.0.1 on a free port and serves until `stop()`. `answer` decides each request's
-    /// answer (by default a message id, as the Send API gives).
-    public init(options: Options, answer: (@Sendable (Request) -> Answer)? = nil) throws {
+    /// Binds 127.0.0.1 on a free port and serves until `stop()`; every message is answered with
+    /// a message id, as the Send API gives.
+    public init(options: Options) throws {
         let log = RequestLog()
-        let respond = answer ?? FakeSendAPI.sent
+        let respond = FakeSendAPI.sent
         let tls: NIOSSLContext? = try options.certificateFile.map { certificateFile in
             var configuration = TLSConfiguration.makeServerConfiguration(
                 certificateChain: try NIOSSLCertificate.fromPEMFile(certificateFile).map { .certificate($0) },
@@ -133,9 +133,6 @@ public final class FakeSendAPI: @unchecked Sendable {
     /// Every request so far, in the order they arrived.
     public var requests: [Request] { log.all }
 
-    /// Forgets what was seen (a bench between its runs).
-    public func reset() { log.reset() }
-
     /// Per page: how many came, the most in any 1 s window, and the rate between the first and the
     /// last (requests a second).
     public struct PageFigures: Sendable, Codable {
@@ -192,12 +189,6 @@ final class RequestLog: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return requests
-    }
-
-    func reset() {
-        lock.lock()
-        requests.removeAll()
-        lock.unlock()
     }
 }
 

@@ -90,39 +90,35 @@ if arguments.contains("--webhook-only") {
     }
     exit(0)
 }
-if arguments.contains("--import-only") {
-    // The import section alone (`messenger-bench --import-only --contacts N`), for profiling.
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("messenger-bench-import-\(getpid())")
+/// One section of the bench alone (`--import-only`, `--graph-only`, `--run-only`), for profiling:
+/// its figures in a temporary folder of its own, one line each, then the process ends.
+func sectionAlone(_ name: String, figures: (URL) throws -> [Figure], line: (Figure) -> String) throws -> Never {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("messenger-bench-\(name)-\(getpid())")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
-    for f in try ImportBench.figures(rows: contacts, folder: folder) {
-        print(
-            "\(f.name): \(f.median) \(f.unit), peer \(f.peer.map { "\($0)" } ?? "-"), ratio \(f.ratio.map { String(format: "%.2f", $0) } ?? "-"); \(f.target)"
-        )
-    }
+    for f in try figures(folder) { print(line(f)) }
     exit(0)
+}
+if arguments.contains("--import-only") {
+    try sectionAlone(
+        "import", figures: { try ImportBench.figures(rows: contacts, folder: $0) },
+        line: { f in
+            "\(f.name): \(f.median) \(f.unit), peer \(f.peer.map { "\($0)" } ?? "-"), ratio \(f.ratio.map { String(format: "%.2f", $0) } ?? "-"); \(f.target)"
+        })
 }
 if arguments.contains("--graph-only") {
-    // The Graph section alone (`messenger-bench --graph-only [--quick]`), for profiling.
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("messenger-bench-graph-\(getpid())")
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: folder) }
-    for f in try GraphBench.figures(quick: quick, folder: folder) {
-        print(
+    try sectionAlone(
+        "graph", figures: { try GraphBench.figures(quick: quick, folder: $0) },
+        line: { f in
             "\(f.name): \(String(format: "%.3f", f.median)) \(f.unit), \(String(format: "%.2f", f.ratio ?? 0))x; \(f.target); \(f.met == false ? "MISSED" : "met")"
-        )
-    }
-    exit(0)
+        })
 }
 if arguments.contains("--run-only") {
-    // The `programs run` section alone (`messenger-bench --run-only --contacts N`), for profiling.
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("messenger-bench-run-\(getpid())")
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: folder) }
-    for f in try RunBench.figures(contacts: contacts, folder: folder, quick: quick) {
-        print("\(f.name): \(Int(f.median))/s, floor \(Int(f.peer ?? 0))/s, \(String(format: "%.2f", f.ratio ?? 0)) of it; \(f.target)")
-    }
-    exit(0)
+    try sectionAlone(
+        "run", figures: { try RunBench.figures(contacts: contacts, folder: $0, quick: quick) },
+        line: { f in
+            "\(f.name): \(Int(f.median))/s, floor \(Int(f.peer ?? 0))/s, \(String(format: "%.2f", f.ratio ?? 0)) of it; \(f.target)"
+        })
 }
 let iterations = quick ? 20 : 200
 let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("messenger-bench-\(getpid())")

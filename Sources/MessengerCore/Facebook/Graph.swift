@@ -99,7 +99,7 @@ struct GraphHTTP: Sendable {
     init(config: GraphConfig, appSecret: String? = nil, lane: String = "") {
         self.appSecret = appSecret
         timeout = config.timeout
-        client = Self.client(caFile: config.caFile, timeout: config.timeout, connectTimeout: config.connectTimeout, lane: lane)
+        client = Self.client(config: config, lane: lane)
     }
 
     struct Answer {
@@ -112,15 +112,17 @@ struct GraphHTTP: Sendable {
     /// `HTTPClient.shared` isn't.
     private static let clients = ClientCache()
 
-    static func client(caFile: String?, timeout: TimeInterval, connectTimeout: TimeInterval, lane: String) -> HTTPClient {
-        clients.client(key: "\(caFile ?? "")|\(timeout)|\(connectTimeout)|\(lane)") {
+    static func client(config: GraphConfig, lane: String) -> HTTPClient {
+        clients.client(key: "\(config.caFile ?? "")|\(config.timeout)|\(config.connectTimeout)|\(config.concurrency)|\(lane)") {
             var tls = TLSConfiguration.makeClientConfiguration()
-            if let caFile { tls.trustRoots = .file(caFile) }
+            if let caFile = config.caFile { tls.trustRoots = .file(caFile) }
             var configuration = HTTPClient.Configuration(
                 tlsConfiguration: tls, redirectConfiguration: .disallow,
-                timeout: .init(connect: .milliseconds(Int64(connectTimeout * 1000)), read: .milliseconds(Int64(timeout * 1000))))
+                timeout: .init(
+                    connect: .milliseconds(Int64(config.connectTimeout * 1000)), read: .milliseconds(Int64(config.timeout * 1000))))
             // As many connections as requests may be in flight (HTTP/1.1); HTTP/2 multiplexes.
-            configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
+            configuration.connectionPool = .init(
+                idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, config.concurrency))
             configuration.httpVersion = .automatic
             configuration.decompression = .disabled
             return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
@@ -466,17 +468,18 @@ final class InFlightGate: @unchecked Sendable {
 /// alive connections, answers taken as they come), and stops asking after a 190.
 public final class GraphTransport: Transport, @unchecked Sendable {
     let config: GraphConfig
-    let http: GraphHTTP
     let limiter: RateLimiter
     let sleep: @Sendable (TimeInterval) -> Void
+    /// Requests a page may have handed to its client and not yet written: the limiter leaves
+    /// room for exactly these (`GraphConfig.unwrittenPerPage`, at least 1).
+    let unwrittenPerPage: Int
     private let lock = NSLock()
     private var lanes: [String: Lane] = [:]
 
     public init(config: GraphConfig, sleep: @escaping @Sendable (TimeInterval) -> Void = { Thread.sleep(forTimeInterval: $0) }) {
         self.config = config
-        http = GraphHTTP(config: config, appSecret: config.appSecret)
-        // Room for the requests that may still be waiting to be written (`unwrittenPerPage`).
-        let unwritten = min(max(0, config.unwrittenPerPage), config.messagesPerWindow - 1)
+        let unwritten = max(1, min(config.unwrittenPerPage, config.messagesPerWindow - 1))
+        unwrittenPerPage = unwritten
         limiter = RateLimiter(limit: config.messagesPerWindow - unwritten, window: config.rateWindow, folder: config.sharedRateFolder)
         self.sleep = sleep
     }
@@ -498,7 +501,7 @@ public final class GraphTransport: Transport, @unchecked Sendable {
         let lane = Lane(
             gate: InFlightGate(ratePerSecond: Double(config.messagesPerWindow) / config.rateWindow, cap: config.concurrency),
             http: GraphHTTP(config: config, appSecret: config.appSecret, lane: "page " + page),
-            unwritten: DispatchSemaphore(value: max(1, config.unwrittenPerPage)))
+            unwritten: DispatchSemaphore(value: unwrittenPerPage))
         lanes[page] = lane
         return lane
     }
