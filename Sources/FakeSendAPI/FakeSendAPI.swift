@@ -23,6 +23,12 @@ public final class FakeSendAPI: @unchecked Sendable {
         /// HTTP/2 streams a connection may carry at once (what the server announces).
         public var maxConcurrentStreams = 100
         public var threads = 1
+        /// The protocols offered by ALPN: both by default; `["http/1.1"]` for a server without HTTP/2.
+        public var protocols = ["h2", "http/1.1"]
+        /// The answer to each message (default: a message id, as the Send API gives).
+        public var respond: @Sendable (Request) -> Answer = FakeSendAPI.sent
+        /// Closes a connection, unanswered, once it has carried this many requests.
+        public var dropConnectionAfter: Int?
 
         public init(latency: TimeAmount, certificateFile: String? = nil, keyFile: String? = nil) {
             self.latency = latency
@@ -56,6 +62,9 @@ public final class FakeSendAPI: @unchecked Sendable {
     }
 
     public let port: Int
+    /// Connections accepted so far.
+    public var connections: Int { accepted.value }
+    private let accepted: Counter
     private let group: MultiThreadedEventLoopGroup
     private let channel: any Channel
     private let log: RequestLog
@@ -64,12 +73,15 @@ public final class FakeSendAPI: @unchecked Sendable {
     /// a message id, as the Send API gives.
     public init(options: Options) throws {
         let log = RequestLog()
-        let respond = FakeSendAPI.sent
+        let respond = options.respond
+        let dropAfter = options.dropConnectionAfter
+        let accepted = Counter()
+        self.accepted = accepted
         let tls: NIOSSLContext? = try options.certificateFile.map { certificateFile in
             var configuration = TLSConfiguration.makeServerConfiguration(
                 certificateChain: try NIOSSLCertificate.fromPEMFile(certificateFile).map { .certificate($0) },
                 privateKey: .privateKey(try NIOSSLPrivateKey(file: options.keyFile ?? certificateFile, format: .pem)))
-            configuration.applicationProtocols = NIOHTTP2SupportedALPNProtocols
+            configuration.applicationProtocols = options.protocols
             return try NIOSSLContext(configuration: configuration)
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.threads))
@@ -82,7 +94,9 @@ public final class FakeSendAPI: @unchecked Sendable {
             }
         }
         @Sendable func h2(_ channel: any Channel) -> EventLoopFuture<Void> {
-            channel.configureHTTP2Pipeline(
+            // The streams of this connection count towards its drop.
+            let drop = dropAfter.map { (Counter(), $0) }
+            return channel.configureHTTP2Pipeline(
                 mode: .server,
                 initialLocalSettings: [
                     HTTP2Setting(parameter: .maxConcurrentStreams, value: streams),
@@ -92,7 +106,7 @@ public final class FakeSendAPI: @unchecked Sendable {
                 stream.eventLoop.makeCompletedFuture {
                     try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
                     try stream.pipeline.syncOperations.addHandler(
-                        RequestHandler(latency: latency, httpMajor: 2, log: log, respond: respond))
+                        RequestHandler(latency: latency, httpMajor: 2, log: log, respond: respond, drop: drop))
                 }
             }.map { _ in }
         }
@@ -101,6 +115,7 @@ public final class FakeSendAPI: @unchecked Sendable {
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
+                accepted.add()
                 guard let tls else { return http1(channel) }
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
@@ -174,6 +189,21 @@ public final class FakeSendAPI: @unchecked Sendable {
     }
 }
 
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func add() {
+        lock.lock()
+        count += 1
+        lock.unlock()
+    }
+    var value: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return count
+    }
+}
+
 /// The requests seen, shared by every connection's handlers.
 final class RequestLog: @unchecked Sendable {
     private let lock = NSLock()
@@ -202,11 +232,17 @@ final class RequestHandler: ChannelInboundHandler {
     let httpMajor: Int
     let log: RequestLog
     let respond: @Sendable (FakeSendAPI.Request) -> FakeSendAPI.Answer
+    /// The connection's request count and the count at which it is closed unanswered.
+    let drop: (Counter, Int)?
     private var head: HTTPRequestHead?
     private var arrived: UInt64 = 0
     private var body: [UInt8] = []
 
-    init(latency: TimeAmount, httpMajor: Int, log: RequestLog, respond: @escaping @Sendable (FakeSendAPI.Request) -> FakeSendAPI.Answer) {
+    init(
+        latency: TimeAmount, httpMajor: Int, log: RequestLog, respond: @escaping @Sendable (FakeSendAPI.Request) -> FakeSendAPI.Answer,
+        drop: (Counter, Int)? = nil
+    ) {
+        self.drop = drop
         self.latency = latency
         self.httpMajor = httpMajor
         self.log = log
@@ -236,6 +272,13 @@ final class RequestHandler: ChannelInboundHandler {
                 method: head.method.rawValue, path: head.uri, page: page, authorization: head.headers.first(name: "authorization"),
                 body: body, httpMajor: httpMajor, arrived: arrived)
             log.append(request)
+            if let (count, limit) = drop {
+                count.add()
+                if count.value >= limit {
+                    (context.channel.parent ?? context.channel).close(promise: nil)
+                    return
+                }
+            }
             write(context, respond(request), for: head, after: latency)
         }
     }

@@ -10,8 +10,17 @@ import MessengerCore
 /// FOLDER's cert.pem and key.pem, HTTP/2 when offered) answering every POST after MS
 /// milliseconds; prints its port, then serves until killed. `GET /stats`: what it saw per page.
 func runFakeSendAPI(latencyMS: Int, tlsFolder: String) throws -> Never {
-    let server = try FakeSendAPI(
-        options: .init(latency: .milliseconds(Int64(latencyMS)), certificateFile: tlsFolder + "/cert.pem", keyFile: tlsFolder + "/key.pem"))
+    // The fake stands for Meta's servers, which don't share our two cores: ahead of the sender in
+    // the scheduler (its threads inherit this), so it reads each request as it comes. Starved, it
+    // read a backlog late and counted it in one second (323 in a 10-page run whose sender never
+    // wrote more than 300 in a second). Nice -10 needs root; without it the fake runs as it is.
+    _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, -10)
+    var options = FakeSendAPI.Options(
+        latency: .milliseconds(Int64(latencyMS)), certificateFile: tlsFolder + "/cert.pem", keyFile: tlsFolder + "/key.pem")
+    // Ten pages' connections over both cores: on one thread, the fake fell behind at 2,500
+    // requests a second and read them late.
+    options.threads = 2
+    let server = try FakeSendAPI(options: options)
     FileHandle.standardOutput.write(Data("\(server.port)\n".utf8))
     while true { sleep(3600) }
 }
@@ -77,12 +86,14 @@ enum GraphBench {
     /// Messages a second for each program run at once, each in its own thread, and the CPU
     /// seconds this process spent per 1,000 messages.
     static func run(_ programs: [String], database: AppDatabase, base: String, caFile: String, separateSenders: Bool = false) throws -> (
-        rates: [Double], cpuPerThousand: Double
+        rates: [Double], cpuPerThousand: Double, mostWritten: Int
     ) {
         var settings = try GraphConfig(baseURL: base, version: "v25.0", caFile: caFile)
         settings.sharedRateFolder = (database.path as NSString).deletingLastPathComponent
         let config = settings
-        let shared = Workspace(database: database, transport: GraphTransport(config: config))
+        let written = WrittenLog()
+        let transport: @Sendable () -> GraphTransport = { GraphTransport(config: config, onWritten: written.add) }
+        let shared = Workspace(database: database, transport: transport())
         let cpuBefore = cpuSeconds()
         let rates = RateBox(count: programs.count)
         let group = DispatchGroup()
@@ -92,7 +103,7 @@ enum GraphBench {
                 defer { group.leave() }
                 // Separate senders: a transport (and so a limiter) each, as two processes have; only
                 // the rate file beside the database is shared.
-                let workspace = separateSenders ? Workspace(database: database, transport: GraphTransport(config: config)) : shared
+                let workspace = separateSenders ? Workspace(database: database, transport: transport()) : shared
                 let started = DispatchTime.now().uptimeNanoseconds
                 guard let summary = try? ProgramRunner(workspace: workspace).run(program: program, reenrol: true) else { return }
                 rates.set(i, Double(summary.sent) / (Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9), sent: summary.sent)
@@ -100,7 +111,25 @@ enum GraphBench {
         }
         group.wait()
         let sent = Double(rates.sent)
-        return (rates.all, sent > 0 ? (cpuSeconds() - cpuBefore) / sent * 1000 : 0)
+        return (rates.all, sent > 0 ? (cpuSeconds() - cpuBefore) / sent * 1000 : 0, written.mostInOneSecond)
+    }
+
+    /// When this process wrote each page's requests to their connections.
+    final class WrittenLog: @unchecked Sendable {
+        private let lock = NSLock()
+        private var times: [String: [UInt64]] = [:]
+        func add(_ page: String) {
+            let now = DispatchTime.now().uptimeNanoseconds
+            lock.lock()
+            times[page, default: []].append(now)
+            lock.unlock()
+        }
+        /// The most of one page in any 1 s.
+        var mostInOneSecond: Int {
+            lock.lock()
+            defer { lock.unlock() }
+            return times.values.map { FakeSendAPI.mostInAnyWindow($0.sorted(), nanoseconds: 1_000_000_000) }.max() ?? 0
+        }
     }
 
     static func cpuSeconds() -> Double {
@@ -140,9 +169,9 @@ enum GraphBench {
         for latency in quick ? [200] : [50, 200, 400] {
             let here = try folder.appendingPathComponent("graph-\(latency)", isDirectory: true).creatingFolder()
             let database = try Self.database(contacts: perPage, folder: here)
-            let (rates, cpu, seen) = try withFake(latencyMS: latency, folder: here) { base, ca, seen in
-                let (rates, cpu) = try run(["Program 7001"], database: database, base: base, caFile: ca)
-                return (rates, cpu, try seen())
+            let (rates, cpu, wrote, seen) = try withFake(latencyMS: latency, folder: here) { base, ca, seen in
+                let (rates, cpu, wrote) = try run(["Program 7001"], database: database, base: base, caFile: ca)
+                return (rates, cpu, wrote, try seen())
             }
             let target = latency == 200 ? 0.95 : 0.90
             let most = seen["7001"]?.mostInOneSecond ?? 0
@@ -150,8 +179,8 @@ enum GraphBench {
                 Figure(
                     name: "graph: 1 page at \(latency) ms latency (\(perPage) messages)", median: rates[0], worst: rates[0], unit: "/s",
                     peer: 300, ratio: rates[0] / 300,
-                    target: "≥ \(Int(target * 300))/s of Meta's 300; the fake saw ≤ 300 in any 1 s (\(most))",
-                    met: rates[0] >= target * 300 && most <= 300))
+                    target: "≥ \(Int(target * 300))/s of Meta's 300; ≤ 300 in any 1 s: written \(wrote), read by the fake \(most)",
+                    met: rates[0] >= target * 300 && wrote <= 300 && most <= 300))
             if latency == 200 {
                 out.append(cpuFigure("graph: CPU ms a message, 1 page (200 ms, TLS)", cpuPerThousand: cpu))
             }
@@ -159,9 +188,9 @@ enum GraphBench {
         // Ten pages at once on two cores, each at its own limit (#29).
         let ten = try folder.appendingPathComponent("graph-ten", isDirectory: true).creatingFolder()
         let database = try Self.database(contacts: quick ? 600 : perPage, folder: ten, pages: tenPages)
-        let (rates, cpu, seen) = try withFake(latencyMS: 200, folder: ten) { base, ca, seen in
-            let (rates, cpu) = try run(tenPages.map { "Program \($0)" }, database: database, base: base, caFile: ca)
-            return (rates, cpu, try seen())
+        let (rates, cpu, wrote, seen) = try withFake(latencyMS: 200, folder: ten) { base, ca, seen in
+            let (rates, cpu, wrote) = try run(tenPages.map { "Program \($0)" }, database: database, base: base, caFile: ca)
+            return (rates, cpu, wrote, try seen())
         }
         let slowest = rates.min() ?? 0
         let most = seen.values.map(\.mostInOneSecond).max() ?? 0
@@ -172,16 +201,16 @@ enum GraphBench {
                 name: "graph: 10 pages at once, 200 ms, slowest page", median: slowest, worst: slowest, unit: "/s",
                 peer: 300, ratio: slowest / 300,
                 target:
-                    "≥ 285/s each (total \(Int(rates.reduce(0, +)))/s); the fake saw ≤ 300 in any 1 s a page (\(most)); HTTP/2 \(http2) of \(count)",
-                met: slowest >= 285 && most <= 300))
+                    "≥ 285/s each (total \(Int(rates.reduce(0, +)))/s); a page's busiest 1 s: written \(wrote), read by the fake \(most) (≤ 300); HTTP/2 \(http2) of \(count)",
+                met: slowest >= 285 && wrote <= 300 && most <= 300))
         out.append(cpuFigure("graph: CPU ms a message, 10 pages (200 ms, TLS)", cpuPerThousand: cpu))
         // Two senders for one page (two programs on it, with their own limiters as two processes
         // have): together they stay under the page's 300 and both finish.
         let shared = try folder.appendingPathComponent("graph-shared", isDirectory: true).creatingFolder()
         let onePage = try Self.database(contacts: quick ? 600 : perPage / 2, folder: shared, pagesOfPrograms: ["7001", "7001"])
-        let (pair, pairMost) = try withFake(latencyMS: 200, folder: shared) { base, ca, seen in
-            let (pair, _) = try run(["Program A", "Program B"], database: onePage, base: base, caFile: ca, separateSenders: true)
-            return (pair, try seen()["7001"]?.mostInOneSecond ?? 0)
+        let (pair, pairWrote, pairMost) = try withFake(latencyMS: 200, folder: shared) { base, ca, seen in
+            let (pair, _, wrote) = try run(["Program A", "Program B"], database: onePage, base: base, caFile: ca, separateSenders: true)
+            return (pair, wrote, try seen()["7001"]?.mostInOneSecond ?? 0)
         }
         let together = pair.reduce(0, +)
         out.append(
@@ -189,7 +218,7 @@ enum GraphBench {
                 name: "graph: 2 senders on one page, 200 ms, together", median: together, worst: together, unit: "/s",
                 peer: 300, ratio: together / 300,
                 target:
-                    "one page's 300 shared, not 2 × 300: ≤ 330/s (\(pair.map { String(Int($0)) }.joined(separator: " + ")); the fake saw \(pairMost) in its busiest 1 s)",
+                    "one page's 300 shared, not 2 × 300: ≤ 330/s (\(pair.map { String(Int($0)) }.joined(separator: " + ")); busiest 1 s: written \(pairWrote), read by the fake \(pairMost))",
                 met: together <= 330 && pair.allSatisfy { $0 > 0 }))
         return out
     }

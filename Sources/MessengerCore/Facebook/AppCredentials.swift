@@ -66,6 +66,9 @@ public struct AppCredentials: Sendable, Equatable {
     /// Meta requires on every call when the app has "Require App Secret" on.
     public static func proof(token: String, secret: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data(token.utf8), using: SymmetricKey(data: Data(secret.utf8)))
-        return mac.map { String(format: "%02x", $0) }.joined()
+        // Lower-case hex by table: no String(format:) per byte (this runs once a message
+        // with a secret set).
+        let digits = Array("0123456789abcdef".utf8)
+        return String(decoding: mac.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xF)]] }, as: UTF8.self)
     }
 }

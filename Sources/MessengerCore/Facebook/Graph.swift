@@ -23,7 +23,8 @@ public struct GraphConfig: Sendable {
     /// connection (waiting for a connection or an HTTP/2 stream). The limiter counts a message
     /// when it is handed over; a request that waits goes out later, and waiting ones could go out
     /// together. With at most this many waiting, any 1 s at the server holds at most the
-    /// limiter's count plus these, so the limiter counts to `messagesPerWindow` minus this.
+    /// limiter's count plus these, so the limiter counts to `messagesPerWindow` minus this, for
+    /// each sender sharing the page (two processes: 300 − 8).
     public var unwrittenPerPage = 4
     /// Codes 4 and 613 (rate limits) are retried, waiting `backoff`, then twice as long each time,
     /// for at most `maxAttempts` tries in all.
@@ -104,7 +105,8 @@ struct GraphHTTP: Sendable {
 
     struct Answer {
         let status: Int
-        let body: Data
+        let buffer: ByteBuffer
+        var body: Data { Data(buffer.readableBytesView) }
     }
 
     /// One client per trusted roots and timeout, for the life of the process: its connections (and
@@ -177,8 +179,26 @@ struct GraphHTTP: Sendable {
         method: String, url: String, token: String, json: Data? = nil, form: [(String, String)]? = nil,
         written: (@Sendable () -> Void)? = nil, completion: @escaping @Sendable (Result<Answer, any Error>) -> Void
     ) {
+        let contentType = json != nil ? "application/json" : form != nil ? "application/x-www-form-urlencoded" : nil
+        var request: HTTPClient.Request
+        switch prepare(method: method, url: url, token: token, contentType: contentType) {
+        case .failure(let error): return completion(.failure(error))
+        case .success(let prepared): request = prepared
+        }
+        if let json {
+            request.body = .bytes(json)
+        } else if let form {
+            request.body = .string(Self.urlencoded(form))
+        }
+        execute(request, written: written, completion: completion)
+    }
+
+    /// A request with its address (signed), token and headers, and no body yet: the Send API
+    /// makes one per page and token and copies it for each message, so the address is parsed and
+    /// the proof computed once, not 300 times a second.
+    func prepare(method: String, url: String, token: String, contentType: String?) -> Result<HTTPClient.Request, any Error> {
         guard Self.isValidToken(token) else {
-            return completion(.failure(DomainError("the stored token is not printable ASCII: reconnect the page")))
+            return .failure(DomainError("the stored token is not printable ASCII: reconnect the page"))
         }
         // The proof is an HMAC of the token, not the token: it may travel in the address.
         // A paging address from Facebook may carry one already.
@@ -189,22 +209,24 @@ struct GraphHTTP: Sendable {
         var headers = HTTPHeaders()
         headers.add(name: "Authorization", value: "Bearer " + token)
         headers.add(name: "Accept", value: "application/json")
-        var body: HTTPClient.Body?
-        if let json {
-            body = .bytes(json)
-            headers.add(name: "Content-Type", value: "application/json")
-        } else if let form {
-            body = .string(Self.urlencoded(form))
-            headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-        }
-        let request: HTTPClient.Request
+        if let contentType { headers.add(name: "Content-Type", value: contentType) }
         do {
-            request = try HTTPClient.Request(url: signed ?? url, method: HTTPMethod(rawValue: method), headers: headers, body: body)
+            return .success(try HTTPClient.Request(url: signed ?? url, method: HTTPMethod(rawValue: method), headers: headers))
         } catch {
-            return completion(.failure(DomainError("not a URL")))
+            return .failure(DomainError("not a URL"))
         }
+    }
+
+    /// Sends a prepared request (see `start`). `on`: the event loop its connection and its
+    /// answer stay on (the Send API pins each page to one, so a request never hops threads).
+    func execute(
+        _ request: HTTPClient.Request, on eventLoop: (any EventLoop)? = nil, written: (@Sendable () -> Void)? = nil,
+        completion: @escaping @Sendable (Result<Answer, any Error>) -> Void
+    ) {
         client.execute(
-            request: request, delegate: Collector(written: written), deadline: .now() + .milliseconds(Int64(timeout * 1000))
+            request: request, delegate: Collector(written: written),
+            eventLoop: eventLoop.map { .delegateAndChannel(on: $0) } ?? .indifferent,
+            deadline: .now() + .milliseconds(Int64(timeout * 1000))
         ).futureResult.whenComplete { completion($0.mapError { $0 }) }
     }
 
@@ -232,7 +254,7 @@ struct GraphHTTP: Sendable {
         }
 
         func didFinishRequest(task: HTTPClient.Task<Answer>) throws -> Answer {
-            Answer(status: status, body: Data(body.readableBytesView))
+            Answer(status: status, buffer: body)
         }
     }
 
@@ -346,18 +368,38 @@ public struct GraphPageDirectory: PageDirectory {
 /// are kept in a small file per page, read and written under an exclusive `flock`, with times
 /// from CLOCK_MONOTONIC, which all processes on the machine share. Two runs for one page (a
 /// second program, or a run from the dashboard beside one from cron) then share its 300 a second.
+///
+/// Each sender may have `reserve` requests counted and not yet written (GraphTransport's
+/// unwritten slots), which the server can see in a later second than the one they were counted
+/// in. So the count is held to `limit - reserve × senders`, the senders being those with a start
+/// in the window: each start is kept with its sender's id.
 final class RateLimiter: @unchecked Sendable {
     private let limit: Int
+    private let reserve: Int
     private let window: UInt64
     private let folder: String?
+    /// This limiter's id in the shared file: the process and a number of its own.
+    private let sender: UInt64
     private let lock = NSCondition()
-    private var starts: [String: [UInt64]] = [:]
+    private var starts: [String: [Start]] = [:]
     private var files: [String: Int32] = [:]
+    /// The file's entries, read into this buffer (no allocation a message).
+    private var buffer: [Start]
 
-    init(limit: Int, window: TimeInterval, folder: String? = nil) {
+    struct Start {
+        var time: UInt64
+        var sender: UInt64
+    }
+
+    private static let counter = Counter()
+
+    init(limit: Int, reserve: Int = 0, window: TimeInterval, folder: String? = nil) {
         self.limit = max(1, limit)
+        self.reserve = max(0, min(reserve, limit - 1))
         self.window = UInt64(window * 1e9)
         self.folder = folder
+        sender = UInt64(UInt32(bitPattern: getpid())) << 32 | UInt64(Self.counter.next())
+        buffer = Array(repeating: Start(time: 0, sender: 0), count: self.limit)
     }
 
     deinit {
@@ -380,9 +422,12 @@ final class RateLimiter: @unchecked Sendable {
             // The time once the lock is ours: another sender's start is never after it.
             let now = Self.monotonicNanoseconds()
             var recent = file.map(readStarts) ?? starts[page, default: []]
-            recent.removeAll { $0 > now || now - $0 >= window }
-            if recent.count < limit {
-                recent.append(now)
+            recent.removeAll { $0.time > now || now - $0.time >= window }
+            var senders: Set<UInt64> = [sender]
+            for start in recent { senders.insert(start.sender) }
+            let allowed = max(1, limit - reserve * senders.count)
+            if recent.count < allowed {
+                recent.append(Start(time: now, sender: sender))
                 if let file {
                     writeStarts(recent, to: file)
                     flock(file, LOCK_UN)
@@ -392,7 +437,8 @@ final class RateLimiter: @unchecked Sendable {
                 return
             }
             if let file { flock(file, LOCK_UN) } else { starts[page] = recent }
-            let wait = Double(recent.min()! + window - now) / 1e9
+            // The oldest start that must leave the window before one more may go.
+            let wait = Double(recent[recent.count - allowed].time + window - now) / 1e9
             lock.unlock()
             Thread.sleep(forTimeInterval: max(0.0005, wait))
             lock.lock()
@@ -411,17 +457,32 @@ final class RateLimiter: @unchecked Sendable {
         return fd
     }
 
-    /// The file holds at most the last `limit` starts (kept so by `writeStarts`), 8 bytes each.
-    private func readStarts(_ fd: Int32) -> [UInt64] {
-        var buffer = [UInt64](repeating: 0, count: limit)
-        let read = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
-        return read > 0 ? Array(buffer.prefix(read / 8)).filter { $0 != 0 } : []
+    /// The file holds at most the last `limit` starts, 16 bytes each (time, sender), the rest
+    /// zeros; it is always `limit` entries long, so a write never needs a truncate. A file of
+    /// another length (an older version's) reads as empty and is rewritten.
+    private func readStarts(_ fd: Int32) -> [Start] {
+        let size = buffer.count * MemoryLayout<Start>.stride
+        let read = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, size, 0) }
+        guard read == size else { return [] }
+        return buffer.filter { $0.time != 0 }
     }
 
-    private func writeStarts(_ starts: [UInt64], to fd: Int32) {
-        let kept = Array(starts.suffix(limit))
-        kept.withUnsafeBytes { _ = pwrite(fd, $0.baseAddress, $0.count, 0) }
-        _ = ftruncate(fd, off_t(kept.count * 8))
+    private func writeStarts(_ starts: [Start], to fd: Int32) {
+        let kept = starts.suffix(buffer.count)
+        for i in buffer.indices { buffer[i] = Start(time: 0, sender: 0) }
+        for (i, start) in kept.enumerated() { buffer[i] = start }
+        buffer.withUnsafeBytes { _ = pwrite(fd, $0.baseAddress, $0.count, 0) }
+    }
+
+    final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value: UInt32 = 0
+        func next() -> UInt32 {
+            lock.lock()
+            defer { lock.unlock() }
+            value &+= 1
+            return value
+        }
     }
 }
 
@@ -433,7 +494,9 @@ final class InFlightGate: @unchecked Sendable {
     private let ratePerSecond: Double
     private let cap: Int
     private var inFlight = 0
-    private var roundTrip: Double = 0.1
+    // A guess until answers say: on the high side, so a run starts at its rate (more in flight
+    // than needed costs only streams; the limiter keeps the rate).
+    private var roundTrip: Double = 0.25
 
     init(ratePerSecond: Double, cap: Int) {
         self.ratePerSecond = ratePerSecond
@@ -476,32 +539,76 @@ public final class GraphTransport: Transport, @unchecked Sendable {
     private let lock = NSLock()
     private var lanes: [String: Lane] = [:]
 
-    public init(config: GraphConfig, sleep: @escaping @Sendable (TimeInterval) -> Void = { Thread.sleep(forTimeInterval: $0) }) {
+    /// Called with the page as each request is written to its connection: what the server sees
+    /// (less the network), for the tests and the bench; `asking` announces a group at a time.
+    let onWritten: (@Sendable (_ page: String) -> Void)?
+
+    public init(
+        config: GraphConfig, sleep: @escaping @Sendable (TimeInterval) -> Void = { Thread.sleep(forTimeInterval: $0) },
+        onWritten: (@Sendable (_ page: String) -> Void)? = nil
+    ) {
         self.config = config
+        self.onWritten = onWritten
         let unwritten = max(1, min(config.unwrittenPerPage, config.messagesPerWindow - 1))
         unwrittenPerPage = unwritten
-        limiter = RateLimiter(limit: config.messagesPerWindow - unwritten, window: config.rateWindow, folder: config.sharedRateFolder)
+        limiter = RateLimiter(
+            limit: config.messagesPerWindow, reserve: unwritten, window: config.rateWindow, folder: config.sharedRateFolder)
         self.sleep = sleep
     }
 
     public var preferredBatchSize: Int { config.messagesPerWindow * max(1, config.batchSeconds) }
+
+    /// How many messages one `asking` call announces.
+    public static var askingGroup: Int { 16 }
 
     /// A page's own way out: its in-flight gate, its client (connections and HTTP/2 streams), and
     /// the slots of requests not yet written. A slow page never holds another's requests.
     struct Lane {
         let gate: InFlightGate
         let http: GraphHTTP
+        /// The page's own HTTP/2 connections (https only); GraphHTTP when the server doesn't speak it.
+        let h2: SendConnections?
         let unwritten: DispatchSemaphore
+        let requests = PreparedRequests()
+        /// Every request of the page, its connection and its answers on one event loop thread:
+        /// with async-http-client's default a request's task could land on another loop than its
+        /// connection, and every answer then hopped threads.
+        let eventLoop: any EventLoop
+    }
+
+    /// A page's request for a token, addressed, signed and with its headers, for either client.
+    struct Prepared {
+        let request: HTTPClient.Request
+        let h2: SendConnections.Prepared?
+    }
+
+    /// The page's `POST /{page-id}/messages` request per token: each message copies it and adds
+    /// its body.
+    final class PreparedRequests: @unchecked Sendable {
+        private let lock = NSLock()
+        private var byToken: [String: Prepared] = [:]
+
+        func request(token: String, make: () -> Result<Prepared, any Error>) -> Result<Prepared, any Error> {
+            lock.lock()
+            defer { lock.unlock() }
+            if let request = byToken[token] { return .success(request) }
+            let made = make()
+            // A page has one token at a time; a new one (reconnected mid-run) replaces the old.
+            if case .success(let request) = made { byToken = [token: request] }
+            return made
+        }
     }
 
     func lane(_ page: String) -> Lane {
         lock.lock()
         defer { lock.unlock() }
         if let lane = lanes[page] { return lane }
+        let http = GraphHTTP(config: config, appSecret: config.appSecret, lane: "page " + page)
+        let h2 = SendConnections.shared(config: config, lane: "page " + page, group: http.client.eventLoopGroup)
         let lane = Lane(
             gate: InFlightGate(ratePerSecond: Double(config.messagesPerWindow) / config.rateWindow, cap: config.concurrency),
-            http: GraphHTTP(config: config, appSecret: config.appSecret, lane: "page " + page),
-            unwritten: DispatchSemaphore(value: unwrittenPerPage))
+            http: http, h2: h2, unwritten: DispatchSemaphore(value: unwrittenPerPage),
+            eventLoop: h2?.eventLoop ?? http.client.eventLoopGroup.next())
         lanes[page] = lane
         return lane
     }
@@ -523,29 +630,7 @@ public final class GraphTransport: Transport, @unchecked Sendable {
 
     /// The request body, exactly as the Send API takes it.
     public static func body(_ message: OutgoingMessage) -> Data {
-        let object: [String: Any]
-        // A checkbox opt-in without a PSID yet is addressed by its user_ref.
-        let recipient = OptInValue.userRef(of: message.recipientPSID).map { ["user_ref": $0] } ?? ["id": message.recipientPSID]
-        if let template = message.utility {
-            let parameters = zip(template.parameterNames, message.parameters).map { name, value in
-                ["type": "text", "parameter_name": name, "text": value]
-            }
-            var components: [[String: Any]] = []
-            if !parameters.isEmpty { components.append(["type": "body", "parameters": parameters]) }
-            object = [
-                "recipient": recipient,
-                "messaging_type": "UTILITY",
-                "message": ["template": ["name": template.name, "language": ["code": template.language], "components": components]],
-            ]
-        } else {
-            object = [
-                "recipient": recipient,
-                "messaging_type": "MESSAGE_TAG",
-                "tag": message.tag ?? "",
-                "message": ["text": message.text],
-            ]
-        }
-        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        Data(SendAPIWire.body(message).readableBytesView)
     }
 
     public func send(_ message: OutgoingMessage) -> SendResult {
@@ -597,12 +682,34 @@ public final class GraphTransport: Transport, @unchecked Sendable {
             done.leave()
             return
         }
-        if attempt == 1 { asking(index..<index + 1) }
+        let prepared: Prepared
+        switch lane.requests.request(token: token, make: {
+            lane.http.prepare(method: "POST", url: config.url(message.pageID + "/messages"), token: token, contentType: "application/json")
+                .map { request in Prepared(request: request, h2: lane.h2?.prepare(url: request.url, token: token)) }
+        }) {
+        case .success(let made): prepared = made
+        case .failure:
+            // Only a token that is not printable ASCII fails here: nothing was asked of Facebook.
+            slot.release()
+            let result = SendResult.failed(GraphError(code: 190))
+            state.record(result, at: index)
+            answered(index, result)
+            gate.leave(roundTrip: nil)
+            done.leave()
+            return
+        }
+        let body = SendAPIWire.body(message)
+        // Announced a group at a time, before the group's first goes (one journal record for
+        // 16, not one each): a kill can leave at most the group's unsent rest unknown, 50 ms'
+        // worth at the limit.
+        if attempt == 1, index % Self.askingGroup == 0 { asking(index..<min(index + Self.askingGroup, state.count)) }
         let started = DispatchTime.now().uptimeNanoseconds
-        lane.http.start(
-            method: "POST", url: config.url(message.pageID + "/messages"), token: token, json: Self.body(message),
-            written: slot.release
-        ) { [self] outcome in
+        let page = message.pageID
+        let written: @Sendable () -> Void = { [onWritten] in
+            slot.release()
+            onWritten?(page)
+        }
+        let answer: @Sendable (Result<GraphHTTP.Answer, any Error>) -> Void = { [self] outcome in
             slot.release()
             let result: SendResult
             var roundTrip: Double? = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
@@ -611,8 +718,7 @@ public final class GraphTransport: Transport, @unchecked Sendable {
                 result = .failed(GraphError(code: GraphError.noAnswer, message: GraphHTTP.untrusted(error)))
                 roundTrip = nil  // a timeout says nothing of the round trip
             case .success(let answer) where answer.status == 200:
-                let root = try? JSONSerialization.jsonObject(with: answer.body) as? [String: Any]
-                if let id = root?["message_id"] as? String, !id.isEmpty {
+                if let id = Self.messageID(in: answer.buffer), !id.isEmpty {
                     result = .sent(messageID: Display.safe(String(id.prefix(200)), limit: 200))
                 } else {
                     result = .failed(GraphError(code: GraphError.unexpectedAnswer, message: "HTTP 200 without a message_id"))
@@ -637,6 +743,29 @@ public final class GraphTransport: Transport, @unchecked Sendable {
             gate.leave(roundTrip: roundTrip)
             done.leave()
         }
+        let request = {
+            var request = prepared.request
+            request.body = .byteBuffer(body)
+            return request
+        }()
+        guard let h2 = lane.h2, let h2Request = prepared.h2 else {
+            return lane.http.execute(request, on: lane.eventLoop, written: written, completion: answer)
+        }
+        h2.send(h2Request, body: body, written: written) { outcome in
+            // The server doesn't speak HTTP/2 (told before anything was written): async-http-client.
+            if case .failure(let error) = outcome, error is SendConnections.NotHTTP2 {
+                return lane.http.execute(request, on: lane.eventLoop, written: written, completion: answer)
+            }
+            answer(outcome)
+        }
+    }
+
+    /// The answer's `message_id`: by SendAPIWire's scanner when the answer is the usual flat
+    /// object, else by JSONSerialization.
+    static func messageID(in body: ByteBuffer) -> String? {
+        if let id = SendAPIWire.messageID(in: body) { return id }
+        let root = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]
+        return root?["message_id"] as? String
     }
 
     /// Shared by a batch's requests: the results, and whether a 190 has stopped the batch.
@@ -644,8 +773,12 @@ public final class GraphTransport: Transport, @unchecked Sendable {
         private let lock = NSLock()
         private var slots: [SendResult?]
         private var broken: GraphError?
+        let count: Int
 
-        init(count: Int) { slots = Array(repeating: nil, count: count) }
+        init(count: Int) {
+            self.count = count
+            slots = Array(repeating: nil, count: count)
+        }
 
         var isBroken: Bool {
             lock.lock()

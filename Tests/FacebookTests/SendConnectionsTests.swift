@@ -1,0 +1,137 @@
+import FakeSendAPI
+import Foundation
+import NIOCore
+import XCTest
+
+@testable import MessengerCore
+
+/// The Send API's own HTTP/2 connections (#29) against the fake Send API over TLS: flow control
+/// over thousands of answers, a long answer, the server's stream limit, a server without HTTP/2,
+/// a dropped connection, an answer that never comes, an error answer.
+final class SendConnectionsTests: XCTestCase {
+    var folder: String!
+    var certificate: String!
+    var key: String!
+
+    override func setUpWithError() throws {
+        folder = NSTemporaryDirectory() + "h2-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        (certificate, key) = try SelfSignedCertificate.make(in: folder)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    func fake(latencyMS: Int64 = 1, _ change: (inout FakeSendAPI.Options) -> Void = { _ in }) throws -> FakeSendAPI {
+        var options = FakeSendAPI.Options(latency: .milliseconds(latencyMS), certificateFile: certificate, keyFile: key)
+        change(&options)
+        return try FakeSendAPI(options: options)
+    }
+
+    /// A transport to the fake with the limit out of the way (these tests are about the wire).
+    func transport(_ server: FakeSendAPI, _ change: (inout GraphConfig) -> Void = { _ in }) throws -> GraphTransport {
+        var config = try GraphConfig(baseURL: "https://127.0.0.1:\(server.port)", version: "v25.0", caFile: certificate)
+        config.connectTimeout = 2
+        config.messagesPerWindow = 100_000
+        change(&config)
+        return GraphTransport(config: config)
+    }
+
+    func batch(_ count: Int, page: String = "7001") -> [OutgoingMessage] {
+        (0..<count).map { TLSTests.message(page: page, psid: "p\($0)") }
+    }
+
+    func sentCount(_ results: [SendResult]) -> Int {
+        results.filter { if case .sent = $0 { return true } else { return false } }.count
+    }
+
+    func testThousandsOfAnswersOnOneConnectionKeepItsWindowOpen() throws {
+        // 3,000 answers of ~45 bytes are twice the 65,535 bytes a connection's window starts
+        // with: without WINDOW_UPDATE the server would stop sending and the run would stall.
+        let server = try fake()
+        defer { server.stop() }
+        // At most 50 in flight: all on one connection (the fake allows 100 streams).
+        let results = try transport(server) { $0.concurrency = 50 }.send(batch: batch(3_000))
+        XCTAssertEqual(sentCount(results), 3_000)
+        XCTAssertEqual(server.connections, 1, "one connection carries the page")
+        XCTAssertEqual(server.requests.filter { $0.httpMajor == 2 }.count, 3_000)
+    }
+
+    func testALongAnswerIsReadWhole() throws {
+        // 200 KB in one stream: past its 65,535-byte window, so the stream's window is given back.
+        let padding = String(repeating: "x", count: 200_000)
+        let server = try fake { $0.respond = { _ in .init(status: 200, body: #"{"pad":"\#(padding)","message_id":"m_long"}"#) } }
+        defer { server.stop() }
+        XCTAssertEqual(try transport(server).send(TLSTests.message(page: "7001", psid: "p1")), .sent(messageID: "m_long"))
+    }
+
+    func testTheServersStreamLimitOpensAnotherConnection() throws {
+        let server = try fake(latencyMS: 100) { $0.maxConcurrentStreams = 5 }
+        defer { server.stop() }
+        let results = try transport(server).send(batch: batch(60))
+        XCTAssertEqual(sentCount(results), 60)
+        XCTAssertGreaterThan(server.connections, 1, "more than 5 at once need a second connection")
+        XCTAssertLessThanOrEqual(server.connections, SendConnections.maxConnections)
+    }
+
+    func testAServerWithoutHTTP2IsAskedOverHTTP1() throws {
+        let server = try fake { $0.protocols = ["http/1.1"] }
+        defer { server.stop() }
+        let results = try transport(server).send(batch: batch(20))
+        XCTAssertEqual(sentCount(results), 20)
+        XCTAssertEqual(server.requests.count, 20, "each message asked once: the handshake told, before anything was written")
+        XCTAssertTrue(server.requests.allSatisfy { $0.httpMajor == 1 })
+    }
+
+    func testADroppedConnectionLeavesItsMessagesUnansweredAndTheNextGoesOnANewOne() throws {
+        let server = try fake(latencyMS: 300) { $0.dropConnectionAfter = 3 }
+        defer { server.stop() }
+        let transport = try transport(server)
+        let first = transport.send(batch: batch(3))
+        for result in first {
+            guard case .failed(let error) = result else { return XCTFail("answered by a closed connection: \(result)") }
+            XCTAssertEqual(error.code, GraphError.noAnswer, "may or may not have gone: never resent")
+        }
+        XCTAssertEqual(transport.send(TLSTests.message(page: "7001", psid: "after")), .sent(messageID: "m_fake"))
+        XCTAssertEqual(server.connections, 2)
+    }
+
+    func testAnAnswerThatDoesNotComeInTimeIsUnanswered() throws {
+        let server = try fake(latencyMS: 5_000)
+        defer { server.stop() }
+        let started = Date()
+        let result = try transport(server) { $0.timeout = 0.5 }.send(TLSTests.message(page: "7001", psid: "p1"))
+        guard case .failed(let error) = result else { return XCTFail("\(result)") }
+        XCTAssertEqual(error.code, GraphError.noAnswer)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 4, "the request's timeout, not the server's latency")
+        XCTAssertEqual(server.requests.count, 1)
+    }
+
+    func testAGraphErrorComesBackAsItsReason() throws {
+        let server = try fake {
+            $0.respond = { _ in .init(status: 400, body: #"{"error":{"message":"unavailable","code":551,"fbtrace_id":"x"}}"#) }
+        }
+        defer { server.stop() }
+        guard case .failed(let error) = try transport(server).send(TLSTests.message(page: "7001", psid: "p1")) else {
+            return XCTFail("sent")
+        }
+        XCTAssertEqual(error.code, 551)
+    }
+
+    func testTheRequestIsTheSendAPIsPOST() throws {
+        let server = try fake()
+        defer { server.stop() }
+        XCTAssertEqual(
+            try transport(server) { $0.appSecret = "app-secret" }.send(TLSTests.message(page: "7001", psid: "p1")),
+            .sent(messageID: "m_fake"))
+        let request = try XCTUnwrap(server.requests.first)
+        XCTAssertEqual(request.method, "POST")
+        XCTAssertEqual(
+            request.path, "/v25.0/7001/messages?appsecret_proof=" + AppCredentials.proof(token: "PAGE-TOKEN-7001", secret: "app-secret"))
+        XCTAssertEqual(request.authorization, "Bearer PAGE-TOKEN-7001")
+        let body = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any])
+        XCTAssertEqual(body["messaging_type"] as? String, "MESSAGE_TAG")
+        XCTAssertEqual(body["recipient"] as? [String: String], ["id": "p1"])
+    }
+}
