@@ -683,10 +683,15 @@ public final class GraphTransport: Transport, @unchecked Sendable {
             return
         }
         let prepared: Prepared
-        switch lane.requests.request(token: token, make: {
-            lane.http.prepare(method: "POST", url: config.url(message.pageID + "/messages"), token: token, contentType: "application/json")
+        switch lane.requests.request(
+            token: token,
+            make: {
+                lane.http.prepare(
+                    method: "POST", url: config.url(message.pageID + "/messages"), token: token, contentType: "application/json"
+                )
                 .map { request in Prepared(request: request, h2: lane.h2?.prepare(url: request.url, token: token)) }
-        }) {
+            })
+        {
         case .success(let made): prepared = made
         case .failure:
             // Only a token that is not printable ASCII fails here: nothing was asked of Facebook.
