@@ -29,6 +29,8 @@ public final class FakeSendAPI: @unchecked Sendable {
         public var respond: @Sendable (Request) -> Answer = FakeSendAPI.sent
         /// Closes a connection, unanswered, once it has carried this many requests.
         public var dropConnectionAfter: Int?
+        /// The port to bind on 127.0.0.1; 0 for a free one.
+        public var port = 0
 
         public init(latency: TimeAmount, certificateFile: String? = nil, keyFile: String? = nil) {
             self.latency = latency
@@ -124,7 +126,7 @@ public final class FakeSendAPI: @unchecked Sendable {
                 }
             }
         do {
-            channel = try bootstrap.bind(host: "127.0.0.1", port: 0).wait()
+            channel = try bootstrap.bind(host: "127.0.0.1", port: options.port).wait()
         } catch {
             try? group.syncShutdownGracefully()
             throw error

@@ -97,6 +97,36 @@ final class SendConnectionsTests: XCTestCase {
         XCTAssertEqual(server.connections, 2)
     }
 
+    func testARefusedAddressIsTriedAgainUntilTheConnectTimeout() throws {
+        // A server that comes back within the connect timeout gets the message: nothing is lost
+        // to a moment without network.
+        let first = try fake()
+        let port = first.port
+        first.stop()
+        var config = try GraphConfig(baseURL: "https://127.0.0.1:\(port)", version: "v25.0", caFile: certificate)
+        config.connectTimeout = 10
+        let transport = GraphTransport(config: config)
+        let result = ResultBox()
+        Thread.detachNewThread { result.set(transport.send(TLSTests.message(page: "7001", psid: "back"))) }
+        // Once two attempts have been refused, the server comes back on its port.
+        let pool = try XCTUnwrap(transport.lane("7001").h2)
+        let deadline = Date().addingTimeInterval(5)
+        while try pool.eventLoop.submit({ pool.refusedConnects }).wait() < 2, Date() < deadline { usleep(10_000) }
+        XCTAssertGreaterThanOrEqual(try pool.eventLoop.submit({ pool.refusedConnects }).wait(), 2)
+        let again = try fake { $0.port = port }
+        defer { again.stop() }
+        XCTAssertEqual(result.wait(seconds: 10), .sent(messageID: "m_fake"))
+        XCTAssertEqual(again.requests.count, 1)
+        // One that stays away: unanswered once the timeout has passed, not before.
+        let away = try fake()
+        away.stop()
+        let started = Date()
+        let gone = try self.transport(away) { $0.connectTimeout = 0.8 }.send(TLSTests.message(page: "7001", psid: "gone"))
+        guard case .failed(let error) = gone else { return XCTFail("sent to nobody") }
+        XCTAssertEqual(error.code, GraphError.noAnswer)
+        XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(started), 0.7)
+    }
+
     func testAnAnswerThatDoesNotComeInTimeIsUnanswered() throws {
         let server = try fake(latencyMS: 5_000)
         defer { server.stop() }
@@ -133,5 +163,24 @@ final class SendConnectionsTests: XCTestCase {
         let body = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any])
         XCTAssertEqual(body["messaging_type"] as? String, "MESSAGE_TAG")
         XCTAssertEqual(body["recipient"] as? [String: String], ["id": "p1"])
+    }
+}
+
+/// One result handed from a thread to the test.
+final class ResultBox: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var value: SendResult?
+    func set(_ result: SendResult) {
+        lock.lock()
+        value = result
+        lock.unlock()
+        done.signal()
+    }
+    func wait(seconds: Double) -> SendResult? {
+        guard done.wait(timeout: .now() + seconds) == .success else { return nil }
+        lock.lock()
+        defer { lock.unlock() }
+        return value
     }
 }

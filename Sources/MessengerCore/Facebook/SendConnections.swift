@@ -44,6 +44,8 @@ final class SendConnections: @unchecked Sendable {
     private let timeout: TimeAmount
     /// Connections of this pool and what the server allows on each; on `eventLoop` only.
     private var connections: [Connection] = []
+    /// Connection attempts that failed (refused, unreachable, timed out); on `eventLoop`.
+    private(set) var refusedConnects = 0
     /// Whether the server negotiated HTTP/2; nil until the first handshake ends.
     private var speaksHTTP2: Bool?
     /// A new connection is opened when every open one is at the server's stream limit, up to this.
@@ -125,10 +127,16 @@ final class SendConnections: @unchecked Sendable {
         return connections.min { $0.load < $1.load }!
     }
 
-    private func open(_ connection: Connection) {
+    /// Connects, retrying a refused or unreachable address with a growing pause until
+    /// `connectTimeout` has passed (as async-http-client does: a network that comes back within
+    /// it loses nothing); then the requests waiting fail, none of them written. A TLS failure
+    /// (an untrusted certificate) is not retried: it comes on the connection, not here.
+    private func open(_ connection: Connection, since: NIODeadline? = nil, pause: TimeAmount = .milliseconds(100)) {
         let handler = connection.handler
+        let started = since ?? eventLoop.now
+        let left = connectTimeout - (eventLoop.now - started)
         let bootstrap = ClientBootstrap(group: eventLoop)
-            .connectTimeout(connectTimeout)
+            .connectTimeout(max(left, .milliseconds(1)))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -144,7 +152,13 @@ final class SendConnections: @unchecked Sendable {
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
-        bootstrap.connect(host: host, port: port).whenFailure { error in handler.fail(all: error) }
+        bootstrap.connect(host: host, port: port).whenFailure { [self] error in
+            refusedConnects += 1
+            guard eventLoop.now - started + pause < connectTimeout else { return handler.fail(all: error) }
+            eventLoop.scheduleTask(in: pause) { [self] in
+                open(connection, since: started, pause: min(pause * 2, .seconds(1)))
+            }
+        }
     }
 
     /// After the TLS handshake: HTTP/2 in front of the stream handler, or (no h2) every request
@@ -162,11 +176,28 @@ final class SendConnections: @unchecked Sendable {
         }
     }
 
+    /// Closes `handler`'s connection once it has been idle for `idleTimeout`: one check pending
+    /// a connection at most (sent one at a time, every answer leaves it idle for a moment).
     fileprivate func idle(_ handler: StreamsHandler) {
-        let since = eventLoop.now
-        eventLoop.scheduleTask(in: Self.idleTimeout) { [self] in
-            if handler.idleSince == since { handler.close() }
-            connections.removeAll { $0.isDead }
+        guard !handler.idleCheckPending else { return }
+        handler.idleCheckPending = true
+        scheduleIdleCheck(handler, in: Self.idleTimeout)
+    }
+
+    private func scheduleIdleCheck(_ handler: StreamsHandler, in delay: TimeAmount) {
+        eventLoop.scheduleTask(in: delay) { [self] in
+            guard let since = handler.idleSince, !handler.isDead else {
+                handler.idleCheckPending = false
+                return
+            }
+            let idleFor = eventLoop.now - since
+            if idleFor >= Self.idleTimeout {
+                handler.idleCheckPending = false
+                handler.close()
+                connections.removeAll { $0.isDead }
+            } else {
+                scheduleIdleCheck(handler, in: Self.idleTimeout - idleFor)
+            }
         }
     }
 
@@ -205,6 +236,7 @@ final class SendConnections: @unchecked Sendable {
         /// SETTINGS_MAX_CONCURRENT_STREAMS as the server said; RFC 9113 suggests at least 100.
         private(set) var maxStreams = 100
         private(set) var idleSince: NIODeadline?
+        fileprivate var idleCheckPending = false
         private var isReady = false
         /// DATA bytes received and not yet given back to the server's connection window: without
         /// the multiplexer, WINDOW_UPDATE is ours to send.
@@ -253,6 +285,9 @@ final class SendConnections: @unchecked Sendable {
             let timeout = context.eventLoop.scheduleTask(in: pool.requestTimeout) { [weak self] in
                 guard let self, let context = self.context else { return }
                 context.writeAndFlush(self.wrapOutboundOut(HTTP2Frame(streamID: id, payload: .rstStream(.cancel))), promise: nil)
+                // A server that stopped answering may have gone without a word: new requests
+                // take a new connection, this one ends with its last stream.
+                self.isDraining = true
                 self.finish(id, .failure(TimedOut()))
             }
             streams[id] = Stream(request: request, timeout: timeout)
