@@ -70,6 +70,11 @@ class H(http.server.BaseHTTPRequestHandler):
             return self.answer(400, {"error": {"message": "bad \u001b[2J\u001b]52;c;QUFB\u0007 \u009b31m thing", "code": 1234}})
         self.answer(200, {"recipient_id": psid, "message_id": "m_" + psid})
 s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+if len(sys.argv) > 3:  # HTTPS with this certificate and key; HTTP/1.1 only (no ALPN offered)
+    import ssl
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(sys.argv[2], sys.argv[3])
+    s.socket = tls.wrap_socket(s.socket, server_side=True)
 print(s.server_address[1], flush=True)
 s.serve_forever()
 PY
@@ -165,6 +170,29 @@ assert all(p["body"]["message"]["template"]["components"][0]["parameters"][0]["p
 PY
 [ "$(sqlite3 "$DB" "SELECT COUNT(*) FROM send WHERE message_id IN ('m_P1','m_P2')")" -eq 2 ] && ok || fail "message ids not recorded"
 if grep -q "TOKEN-E2E" <<<"$OUT$ERR"; then fail "a token was printed by the run"; else ok; fi
+
+# Over HTTPS (#29), to a server with a certificate of its own that offers no HTTP/2: trusted only
+# through graph_ca_file; the Send API then goes over HTTP/1.1, told apart in the handshake.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=127.0.0.1 \
+  -addext subjectAltName=IP:127.0.0.1 -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
+python3 "$WORK/fake_graph.py" "$WORK/tls.log" "$WORK/cert.pem" "$WORK/key.pem" >"$WORK/tls-port" 2>"$WORK/tls.err" &
+started $!
+for _ in $(seq 1 50); do [ -s "$WORK/tls-port" ] && break; sleep 0.1; done
+TLS_URL="https://127.0.0.1:$(cat "$WORK/tls-port")"
+printf 'EMAIL,FIRSTNAME,%s\nf@example.com,Fay,P3\n' "$FIELD" >"$WORK/f.csv"
+G contacts import "$WORK/f.csv" >/dev/null
+MESSENGER_DASH_GRAPH_URL="$TLS_URL" expect 0 "a run over HTTPS to a server not trusted" -- G programs run Orders
+contains "the message is not sent" "0 sent" "$OUT"
+contains "says what to set" "graph_ca_file" "$(sqlite3 "$DB" "SELECT reason FROM send WHERE psid = 'P3'")"
+[ ! -s "$WORK/tls.log" ] && ok || fail "a request reached a server whose certificate wasn't trusted: $(cat "$WORK/tls.log")"
+printf 'EMAIL,FIRSTNAME,%s\ng@example.com,Gil,P4\n' "$FIELD" >"$WORK/g.csv"
+G contacts import "$WORK/g.csv" >/dev/null
+MESSENGER_DASH_GRAPH_URL="$TLS_URL" MESSENGER_DASH_GRAPH_CA_FILE="$WORK/cert.pem" expect 0 "the same run trusting its CA file" -- G programs run Orders
+contains "sent over HTTPS" "1 sent" "$OUT"
+[ "$(grep -c '"path": "/v25.0/5001/messages"' "$WORK/tls.log")" -eq 1 ] && ok || fail "expected one Send API POST over HTTPS: $(cat "$WORK/tls.log")"
+[ "$(sqlite3 "$DB" "SELECT message_id FROM send WHERE psid = 'P4'")" = "m_P4" ] && ok || fail "the message id over HTTPS was not recorded"
+MESSENGER_DASH_GRAPH_CA_FILE=/etc/hostname expect 1 "a CA file that isn't PEM" -- G programs run Orders
+contains "one line naming it" "graph_ca_file \"/etc/hostname\" is not a readable file of PEM certificates" "$ERR"
 
 # 190: the page's connection is marked broken and the run stops with the reason.
 printf 'EMAIL,%s\nd@example.com,P190\n' "$FIELD" >"$WORK/d.csv"
