@@ -67,12 +67,12 @@ enum ImportBench {
         return [
             Figure(
                 name: "import: \(rows) contacts, new (\(size / 1_000_000) MB CSV)", median: new.seconds, worst: new.seconds, unit: "s",
-                peer: floorSeconds, ratio: floorSeconds / new.seconds, target: "≥ 0.5 of the sqlite3 floor",
-                met: floorSeconds / new.seconds >= 0.5),
+                peer: floorSeconds, ratio: floorSeconds / new.seconds, target: "≥ 0.8 of the sqlite3 floor (#29)",
+                met: floorSeconds / new.seconds >= 0.8),
             Figure(
                 name: "import: the same file again (all updates)", median: again.seconds, worst: again.seconds, unit: "s",
-                peer: floorSeconds, ratio: floorSeconds / again.seconds, target: "≥ 0.5 of the floor",
-                met: floorSeconds / again.seconds >= 0.5),
+                peer: floorSeconds, ratio: floorSeconds / again.seconds, target: "≥ 0.8 of the floor",
+                met: floorSeconds / again.seconds >= 0.8),
             Figure(
                 name: "import: peak resident size", median: max(new.peak, again.peak), worst: max(new.peak, again.peak), unit: "MB",
                 target: "≤ 64 MB whatever the file's size", met: max(new.peak, again.peak) <= 64),
