@@ -460,6 +460,35 @@ final class GraphTests: XCTestCase {
         XCTAssertEqual(ProgramRunner(workspace: sandbox.workspace).chunkSize, 1_000)
     }
 
+    func testAGraphAPIThatCantBeReachedStopsTheRunAtOnceWithoutMarkingThePage() async throws {
+        // Nothing listens on port 9: each connection is refused, tried again until the connect
+        // timeout. Without the stop, a batch of 4,500 waited that long for each 4 of its messages.
+        var unreachable = try GraphConfig(baseURL: "http://127.0.0.1:9", version: "v21.0")
+        unreachable.connectTimeout = 0.3
+        let transport = GraphTransport(config: unreachable)
+        let batch = (0..<200).map { i in
+            OutgoingMessage(
+                pageID: "4001", pageToken: GraphFixture.pageToken, recipientPSID: "P\(i)", tag: "ACCOUNT_UPDATE", text: "x",
+                enrolmentID: Int64(i), nodeID: 1)
+        }
+        let started = Date()
+        let results = try await blocking { transport.send(batch: batch) }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 3, "one connect timeout, not one a group")
+        XCTAssertEqual(results.count, 200)
+        for result in results {
+            guard case .failed(let error) = result else { return XCTFail("sent to nobody") }
+            XCTAssertTrue(error.isUnreachable)
+            XCTAssertEqual(error.code, GraphError.noAnswer, "retryable (R16)")
+            XCTAssertTrue(error.reason.contains("not sent: can't connect to http://127.0.0.1:9"), error.reason)
+        }
+        // Through a run: it stops with the line, and the page is not marked (its token is fine).
+        let f = try GraphFixture(transport: GraphTransport(config: unreachable), psids: ["P1", "P2", "P3"])
+        let summary = try await blocking { try ProgramRunner(workspace: f.workspace).run(program: "Orders") }
+        XCTAssertTrue(summary.stoppedBecause?.contains("not sent: can't connect") == true, "\(summary.stoppedBecause ?? "nil")")
+        XCTAssertNil(try f.workspace.profiles.details(named: "Shop").connectionError)
+        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE error_code = -1"), 3)
+    }
+
     func testToken190MarksThePageBrokenAndStopsTheRun() async throws {
         fake.script { _, n in
             n == 2

@@ -181,9 +181,10 @@ for _ in $(seq 1 50); do [ -s "$WORK/tls-port" ] && break; sleep 0.1; done
 TLS_URL="https://127.0.0.1:$(cat "$WORK/tls-port")"
 printf 'EMAIL,FIRSTNAME,%s\nf@example.com,Fay,P3\n' "$FIELD" >"$WORK/f.csv"
 G contacts import "$WORK/f.csv" >/dev/null
-MESSENGER_DASH_GRAPH_URL="$TLS_URL" expect 0 "a run over HTTPS to a server not trusted" -- G programs run Orders
-contains "the message is not sent" "0 sent" "$OUT"
-contains "says what to set" "graph_ca_file" "$(sqlite3 "$DB" "SELECT reason FROM send WHERE psid = 'P3'")"
+MESSENGER_DASH_GRAPH_URL="$TLS_URL" expect 1 "a run over HTTPS to a server not trusted stops" -- G programs run Orders
+contains "the run says what to set" "not sent: the server's TLS certificate is not trusted: set graph_ca_file" "$ERR"
+contains "so does the contact's row" "graph_ca_file" "$(sqlite3 "$DB" "SELECT reason FROM send WHERE psid = 'P3'")"
+[ "$(sqlite3 "$DB" "SELECT connection_error IS NULL FROM page WHERE id = '5001'")" = "1" ] && ok || fail "the page was marked broken for a certificate"
 [ ! -s "$WORK/tls.log" ] && ok || fail "a request reached a server whose certificate wasn't trusted: $(cat "$WORK/tls.log")"
 printf 'EMAIL,FIRSTNAME,%s\ng@example.com,Gil,P4\n' "$FIELD" >"$WORK/g.csv"
 G contacts import "$WORK/g.csv" >/dev/null

@@ -710,7 +710,9 @@ public final class GraphTransport: Transport, @unchecked Sendable {
         if attempt == 1, index % Self.askingGroup == 0 { asking(index..<min(index + Self.askingGroup, state.count)) }
         let started = DispatchTime.now().uptimeNanoseconds
         let page = message.pageID
+        let wasWritten = Flag()
         let written: @Sendable () -> Void = { [onWritten] in
+            wasWritten.set()
             slot.release()
             onWritten?(page)
         }
@@ -719,6 +721,13 @@ public final class GraphTransport: Transport, @unchecked Sendable {
             let result: SendResult
             var roundTrip: Double? = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             switch outcome {
+            case .failure(let error) where !wasWritten.isSet:
+                // Never on a connection: no connection could be made within the connect timeout
+                // (each attempt retried until then), or its TLS certificate isn't trusted.
+                result = .failed(
+                    .unreachable(GraphHTTP.untrusted(error) ?? "can't connect to \(config.baseURL) (\(Self.describe(error)))"))
+                roundTrip = nil
+                state.stop(result)
             case .failure(let error):
                 result = .failed(GraphError(code: GraphError.noAnswer, message: GraphHTTP.untrusted(error)))
                 roundTrip = nil  // a timeout says nothing of the round trip
@@ -773,6 +782,31 @@ public final class GraphTransport: Transport, @unchecked Sendable {
         return root?["message_id"] as? String
     }
 
+    /// A connection failure in a few words, for the line that says the run stopped.
+    static func describe(_ error: any Error) -> String {
+        let text = String(describing: error).lowercased()
+        if text.contains("refused") { return "connection refused" }
+        if text.contains("timeout") || text.contains("timed out") { return "timed out" }
+        if text.contains("resolve") || text.contains("unknown host") || text.contains("name") { return "the name doesn't resolve" }
+        return "no connection"
+    }
+
+    /// Set once, read from any thread.
+    final class Flag: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = false
+        func set() {
+            lock.lock()
+            value = true
+            lock.unlock()
+        }
+        var isSet: Bool {
+            lock.lock()
+            defer { lock.unlock() }
+            return value
+        }
+    }
+
     /// Shared by a batch's requests: the results, and whether a 190 has stopped the batch.
     private final class BatchState: @unchecked Sendable {
         private let lock = NSLock()
@@ -795,7 +829,14 @@ public final class GraphTransport: Transport, @unchecked Sendable {
             lock.lock()
             defer { lock.unlock() }
             slots[index] = result
-            if case .failed(let error) = result, error.stopsThePage, broken == nil { broken = error }
+            if case .failed(let error) = result, error.stopsThePage || error.isUnreachable, broken == nil { broken = error }
+        }
+
+        /// Nothing more is asked: the Graph API can't be reached (the rest carry that error).
+        func stop(_ result: SendResult) {
+            lock.lock()
+            defer { lock.unlock() }
+            if case .failed(let error) = result, broken == nil { broken = error }
         }
 
         /// Messages never tried after a 190 carry that error: nothing more was asked of Facebook.

@@ -76,10 +76,22 @@ public struct GraphError: Error, Equatable, Sendable {
     /// Whether nothing more should be asked for this page: its token is refused, or it is restricted.
     public var stopsThePage: Bool { code == 190 || isPageRestriction }
 
+    /// The request never left this machine: no connection could be made to the Graph API (refused,
+    /// unreachable, or a TLS certificate not trusted) within the connect timeout. The run stops:
+    /// the rest of its batch would wait as long for each group of requests.
+    public var isUnreachable = false
+
     public init(code: Int, subcode: Int? = nil, message: String? = nil) {
         self.code = code
         self.subcode = subcode
         self.reason = Self.reason(code: code, subcode: subcode, message: message)
+    }
+
+    /// No answer because nothing could be sent: `isUnreachable`, with what went wrong.
+    public static func unreachable(_ why: String) -> GraphError {
+        var error = GraphError(code: noAnswer, message: "not sent: " + why)
+        error.isUnreachable = true
+        return error
     }
 
     /// Stable, human reasons for the codes the Send API answers with.
@@ -118,6 +130,14 @@ public enum SendResult: Sendable, Equatable {
 }
 
 extension Sequence<SendResult> {
+    /// The first answer that says the Graph API can't be reached (`GraphError.isUnreachable`).
+    var unreachable: GraphError? {
+        lazy.compactMap { result -> GraphError? in
+            if case .failed(let error) = result, error.isUnreachable { return error }
+            return nil
+        }.first
+    }
+
     /// The first answer that stops the page: its token was refused (190, R11) or Meta restricted
     /// the page from sending (10/1893063); the run stops.
     var refusedToken: GraphError? {

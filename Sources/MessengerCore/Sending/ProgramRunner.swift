@@ -157,9 +157,12 @@ public struct ProgramRunner: Sendable {
             // The answers the journal still holds go to it before the batch is recorded.
             journal.flush()
             let brokenToken = results.refusedToken
-            let cancelled = brokenToken == nil && shouldCancel?() == true
+            // No connection to the Graph API: the run stops (the page is not marked: nothing is
+            // wrong with it); the rest of the batch carries the error, retryable (R16).
+            let unreachable = brokenToken == nil ? results.unreachable : nil
+            let cancelled = brokenToken == nil && unreachable == nil && shouldCancel?() == true
             next = nil
-            if brokenToken == nil, !cancelled, let pending = ahead {
+            if brokenToken == nil, unreachable == nil, !cancelled, let pending = ahead {
                 next = try pending.wait()
                 ahead = next.map { readAhead(after: $0.through) }
             }
@@ -176,6 +179,7 @@ public struct ProgramRunner: Sendable {
                 try workspace.pages.markStopped(pageID: plan.pageID, by: broken)
                 summary.stoppedBecause = broken.reason
             }
+            if let unreachable { summary.stoppedBecause = unreachable.reason }
             if cancelled { summary.cancelled = true }
         }
         completed = true
