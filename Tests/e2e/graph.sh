@@ -182,7 +182,7 @@ TLS_URL="https://127.0.0.1:$(cat "$WORK/tls-port")"
 printf 'EMAIL,FIRSTNAME,%s\nf@example.com,Fay,P3\n' "$FIELD" >"$WORK/f.csv"
 G contacts import "$WORK/f.csv" >/dev/null
 MESSENGER_DASH_GRAPH_URL="$TLS_URL" expect 1 "a run over HTTPS to a server not trusted stops" -- G programs run Orders
-contains "the run says what to set" "not sent: the server's TLS certificate is not trusted: set graph_ca_file" "$ERR"
+contains "the run says what to set" "run stopped: not sent: the server's TLS certificate is not trusted: set graph_ca_file" "$ERR"
 contains "so does the contact's row" "graph_ca_file" "$(sqlite3 "$DB" "SELECT reason FROM send WHERE psid = 'P3'")"
 [ "$(sqlite3 "$DB" "SELECT connection_error IS NULL FROM page WHERE id = '5001'")" = "1" ] && ok || fail "the page was marked broken for a certificate"
 [ ! -s "$WORK/tls.log" ] && ok || fail "a request reached a server whose certificate wasn't trusted: $(cat "$WORK/tls.log")"

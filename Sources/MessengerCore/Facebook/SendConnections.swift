@@ -170,9 +170,9 @@ final class SendConnections: @unchecked Sendable {
             return channel.close()
         }
         speaksHTTP2 = true
+        // The waiting requests go once the server's SETTINGS have come (its stream limit).
         return channel.eventLoop.makeCompletedFuture {
             try channel.pipeline.syncOperations.addHandler(NIOHTTP2Handler(mode: .client), position: .before(handler))
-            handler.ready()
         }
     }
 
@@ -262,8 +262,9 @@ final class SendConnections: @unchecked Sendable {
 
         func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
-        /// HTTP/2 is in front: the waiting requests go.
-        func ready() {
+        /// HTTP/2 is in front and the server's first SETTINGS are read (so its stream limit is
+        /// known before a stream is opened): the waiting requests go.
+        private func ready() {
             isReady = true
             guard let context else { return }
             let queued = waiting
@@ -321,6 +322,7 @@ final class SendConnections: @unchecked Sendable {
                 for setting in settings where setting.parameter == .maxConcurrentStreams {
                     maxStreams = max(1, min(setting.value, 1_000))
                 }
+                if !isReady { ready() }
             case .goAway(let last, let code, _):
                 // Streams above `last` were never processed: they fail as unanswered (the journal
                 // keeps them unknown, never resent); the rest may still finish.

@@ -76,10 +76,12 @@ public struct GraphError: Error, Equatable, Sendable {
     /// Whether nothing more should be asked for this page: its token is refused, or it is restricted.
     public var stopsThePage: Bool { code == 190 || isPageRestriction }
 
-    /// The request never left this machine: no connection could be made to the Graph API (refused,
-    /// unreachable, or a TLS certificate not trusted) within the connect timeout. The run stops:
-    /// the rest of its batch would wait as long for each group of requests.
-    public var isUnreachable = false
+    /// -1/1: the request never left this machine: no connection could be made to the Graph API
+    /// (refused, unreachable, or a TLS certificate not trusted) within the connect timeout. The
+    /// run stops: the rest of its batch would wait as long for each group of requests. Counted
+    /// apart from -1 (which may have gone), and retried with it (R16).
+    public static let notSentSubcode = 1
+    public var isUnreachable: Bool { code == Self.noAnswer && subcode == Self.notSentSubcode }
 
     public init(code: Int, subcode: Int? = nil, message: String? = nil) {
         self.code = code
@@ -89,9 +91,7 @@ public struct GraphError: Error, Equatable, Sendable {
 
     /// No answer because nothing could be sent: `isUnreachable`, with what went wrong.
     public static func unreachable(_ why: String) -> GraphError {
-        var error = GraphError(code: noAnswer, message: "not sent: " + why)
-        error.isUnreachable = true
-        return error
+        GraphError(code: noAnswer, subcode: notSentSubcode, message: why)
     }
 
     /// Stable, human reasons for the codes the Send API answers with.
@@ -113,6 +113,8 @@ public struct GraphError: Error, Equatable, Sendable {
         case (190, _): return "190 page access token invalid: reconnect the page"
         case (200, _): return "200 permission missing (pages_messaging)"
         case (1200, _): return "1200 temporary send failure"
+        case (-1, GraphError.notSentSubcode?):
+            return "not sent: " + (message ?? "the Graph API could not be reached (no connection, or its certificate is not trusted)")
         case (-1, _):
             if let message { return "no answer from the Graph API: \(message)" }
             return "no answer from the Graph API (network error or timeout): the message may or may not have gone"
