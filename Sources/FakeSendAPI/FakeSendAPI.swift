@@ -191,6 +191,30 @@ public final class FakeSendAPI: @unchecked Sendable {
     }
 }
 
+/// When a client wrote each page's requests to its connections (CLOCK_MONOTONIC, as the fake's
+/// arrivals), for a bench or a test to set beside what the fake read.
+public final class WriteLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var times: [String: [UInt64]] = [:]
+
+    public init() {}
+
+    public func add(_ page: String) {
+        let now = FakeSendAPI.monotonic()
+        lock.lock()
+        times[page, default: []].append(now)
+        lock.unlock()
+    }
+
+    /// The most of `page` (of any page, when nil) written in any 1 s.
+    public func mostInOneSecond(_ page: String? = nil) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        let pages = page.map { [times[$0] ?? []] } ?? Array(times.values)
+        return pages.map { FakeSendAPI.mostInAnyWindow($0.sorted(), nanoseconds: 1_000_000_000) }.max() ?? 0
+    }
+}
+
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0

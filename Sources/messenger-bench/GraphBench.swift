@@ -91,7 +91,7 @@ enum GraphBench {
         var settings = try GraphConfig(baseURL: base, version: "v25.0", caFile: caFile)
         settings.sharedRateFolder = (database.path as NSString).deletingLastPathComponent
         let config = settings
-        let written = WrittenLog()
+        let written = WriteLog()
         let transport: @Sendable () -> GraphTransport = { GraphTransport(config: config, onWritten: written.add) }
         let shared = Workspace(database: database, transport: transport())
         let cpuBefore = cpuSeconds()
@@ -111,25 +111,7 @@ enum GraphBench {
         }
         group.wait()
         let sent = Double(rates.sent)
-        return (rates.all, sent > 0 ? (cpuSeconds() - cpuBefore) / sent * 1000 : 0, written.mostInOneSecond)
-    }
-
-    /// When this process wrote each page's requests to their connections.
-    final class WrittenLog: @unchecked Sendable {
-        private let lock = NSLock()
-        private var times: [String: [UInt64]] = [:]
-        func add(_ page: String) {
-            let now = DispatchTime.now().uptimeNanoseconds
-            lock.lock()
-            times[page, default: []].append(now)
-            lock.unlock()
-        }
-        /// The most of one page in any 1 s.
-        var mostInOneSecond: Int {
-            lock.lock()
-            defer { lock.unlock() }
-            return times.values.map { FakeSendAPI.mostInAnyWindow($0.sorted(), nanoseconds: 1_000_000_000) }.max() ?? 0
-        }
+        return (rates.all, sent > 0 ? (cpuSeconds() - cpuBefore) / sent * 1000 : 0, written.mostInOneSecond())
     }
 
     static func cpuSeconds() -> Double {
