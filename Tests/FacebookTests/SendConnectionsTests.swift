@@ -8,21 +8,7 @@ import XCTest
 /// The Send API's own HTTP/2 connections (#29) against the fake Send API over TLS: flow control
 /// over thousands of answers, a long answer, the server's stream limit, a server without HTTP/2,
 /// a dropped connection, an answer that never comes, an error answer.
-final class SendConnectionsTests: XCTestCase {
-    var folder: String!
-    var certificate: String!
-    var key: String!
-
-    override func setUpWithError() throws {
-        folder = NSTemporaryDirectory() + "h2-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        (certificate, key) = try SelfSignedCertificate.make(in: folder)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: folder)
-    }
-
+final class SendConnectionsTests: CertificateTestCase {
     func fake(latencyMS: Int64 = 1, _ change: (inout FakeSendAPI.Options) -> Void = { _ in }) throws -> FakeSendAPI {
         var options = FakeSendAPI.Options(latency: .milliseconds(latencyMS), certificateFile: certificate, keyFile: key)
         change(&options)

@@ -1,3 +1,4 @@
+import FakeSendAPI
 import FlyingFox
 import Foundation
 import GRDB
@@ -155,5 +156,23 @@ struct GraphFixture {
 
     func count(_ sql: String) throws -> Int {
         try workspace.database.writer.read { db in try Int.fetchOne(db, sql: sql) ?? -1 }
+    }
+}
+
+/// A test with a certificate for 127.0.0.1 signed by itself (`cert.pem`, `key.pem`) in a folder
+/// of its own, removed after: for the tests against the fake Send API over TLS.
+class CertificateTestCase: XCTestCase {
+    var folder: String!
+    var certificate: String!
+    var key: String!
+
+    override func setUpWithError() throws {
+        folder = NSTemporaryDirectory() + "tls-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        (certificate, key) = try SelfSignedCertificate.make(in: folder)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: folder)
     }
 }

@@ -7,21 +7,7 @@ import XCTest
 /// The Graph client over TLS (#29), against the fake Send API on SwiftNIO with a certificate
 /// signed by itself: trusted only through `graph_ca_file`, HTTP/2 when offered, each page kept at
 /// 300 requests in any second as the server saw them.
-final class TLSTests: XCTestCase {
-    var folder: String!
-    var certificate: String!
-    var key: String!
-
-    override func setUpWithError() throws {
-        folder = NSTemporaryDirectory() + "tls-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        (certificate, key) = try SelfSignedCertificate.make(in: folder)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: folder)
-    }
-
+final class TLSTests: CertificateTestCase {
     func fake(latencyMS: Int64 = 1) throws -> FakeSendAPI {
         try FakeSendAPI(options: .init(latency: .milliseconds(latencyMS), certificateFile: certificate, keyFile: key))
     }

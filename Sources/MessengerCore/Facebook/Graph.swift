@@ -662,8 +662,8 @@ public final class GraphTransport: Transport, @unchecked Sendable {
     ) {
         guard let token = message.pageToken, !token.isEmpty else {
             let result = SendResult.failed(GraphError(code: 190, message: "no page token stored: reconnect the page"))
-            answered(index, result)
             state.record(result, at: index)
+            answered(index, result)
             done.leave()
             return
         }
@@ -697,6 +697,7 @@ public final class GraphTransport: Transport, @unchecked Sendable {
             // Only a token that is not printable ASCII fails here: nothing was asked of Facebook.
             slot.release()
             let result = SendResult.failed(GraphError(code: 190))
+            // Recorded before the gate opens, so a start waiting on it sees the 190.
             state.record(result, at: index)
             answered(index, result)
             gate.leave(roundTrip: nil)

@@ -41,9 +41,9 @@ final class SendConnections: @unchecked Sendable {
     private let authority: String
     private let tls: NIOSSLContext
     private let connectTimeout: TimeAmount
-    private let timeout: TimeAmount
+    fileprivate let timeout: TimeAmount
     /// Connections of this pool and what the server allows on each; on `eventLoop` only.
-    private var connections: [Connection] = []
+    private var connections: [StreamsHandler] = []
     /// Connection attempts that failed (refused, unreachable, timed out); on `eventLoop`.
     private(set) var refusedConnects = 0
     /// Whether the server negotiated HTTP/2; nil until the first handshake ends.
@@ -115,11 +115,11 @@ final class SendConnections: @unchecked Sendable {
 
     /// An open (or opening) connection with a free stream, else a new one; the least busy when
     /// all are full and no more may be opened (HTTP/2 then holds the stream until one ends).
-    private func connection() -> Connection {
+    private func connection() -> StreamsHandler {
         connections.removeAll { $0.isDead }
         if let free = connections.first(where: { $0.hasRoom }) { return free }
         if connections.count < Self.maxConnections {
-            let connection = Connection(pool: self)
+            let connection = StreamsHandler(pool: self)
             connections.append(connection)
             open(connection)
             return connection
@@ -131,8 +131,7 @@ final class SendConnections: @unchecked Sendable {
     /// `connectTimeout` has passed (as async-http-client does: a network that comes back within
     /// it loses nothing); then the requests waiting fail, none of them written. A TLS failure
     /// (an untrusted certificate) is not retried: it comes on the connection, not here.
-    private func open(_ connection: Connection, since: NIODeadline? = nil, pause: TimeAmount = .milliseconds(100)) {
-        let handler = connection.handler
+    private func open(_ handler: StreamsHandler, since: NIODeadline? = nil, pause: TimeAmount = .milliseconds(100)) {
         let started = since ?? eventLoop.now
         let left = connectTimeout - (eventLoop.now - started)
         let bootstrap = ClientBootstrap(group: eventLoop)
@@ -156,7 +155,7 @@ final class SendConnections: @unchecked Sendable {
             refusedConnects += 1
             guard eventLoop.now - started + pause < connectTimeout else { return handler.fail(all: error) }
             eventLoop.scheduleTask(in: pause) { [self] in
-                open(connection, since: started, pause: min(pause * 2, .seconds(1)))
+                open(handler, since: started, pause: min(pause * 2, .seconds(1)))
             }
         }
     }
@@ -201,23 +200,12 @@ final class SendConnections: @unchecked Sendable {
         }
     }
 
-    fileprivate var requestTimeout: TimeAmount { timeout }
-
     /// One request in flight or waiting for its connection.
     struct Request {
         let prepared: Prepared
         let body: ByteBuffer
         let written: @Sendable () -> Void
         let completion: @Sendable (Result<GraphHTTP.Answer, any Error>) -> Void
-    }
-
-    final class Connection: @unchecked Sendable {
-        let handler: StreamsHandler
-        init(pool: SendConnections) { handler = StreamsHandler(pool: pool) }
-        var isDead: Bool { handler.isDead }
-        var hasRoom: Bool { !handler.isDead && !handler.isDraining && handler.load < handler.maxStreams }
-        var load: Int { handler.load }
-        func enqueue(_ request: Request) { handler.enqueue(request) }
     }
 
     /// The streams of one connection: writes each request's frames, collects each answer.
@@ -245,6 +233,8 @@ final class SendConnections: @unchecked Sendable {
         init(pool: SendConnections) { self.pool = pool }
 
         var load: Int { streams.count + waiting.count }
+        /// Open (or opening), not going away, and under the server's stream limit.
+        var hasRoom: Bool { !isDead && !isDraining && load < maxStreams }
 
         struct Stream {
             let request: Request
@@ -283,7 +273,7 @@ final class SendConnections: @unchecked Sendable {
             nextStreamID = HTTP2StreamID(Int(id) + 2)
             var headers = request.prepared.headers
             headers.add(name: "content-length", value: String(request.body.readableBytes))
-            let timeout = context.eventLoop.scheduleTask(in: pool.requestTimeout) { [weak self] in
+            let timeout = context.eventLoop.scheduleTask(in: pool.timeout) { [weak self] in
                 guard let self, let context = self.context else { return }
                 context.writeAndFlush(self.wrapOutboundOut(HTTP2Frame(streamID: id, payload: .rstStream(.cancel))), promise: nil)
                 // A server that stopped answering may have gone without a word: new requests
