@@ -451,11 +451,11 @@ final class GraphTests: XCTestCase {
             ["Hi N0, your order has shipped.", "Hi N1, your order has shipped.", "Hi N2, your order has shipped."])
     }
 
-    func testAGraphRunClaimsFifteenSecondsWorthAtATime() throws {
+    func testAGraphRunClaimsTwoWindowsOfTheLimitersAllowanceAtATime() throws {
         let graph = try GraphFixture(transport: GraphTransport(config: try config()), psids: [])
         XCTAssertEqual(
-            ProgramRunner(workspace: graph.workspace).chunkSize, 4_500,
-            "15 s at the limit: a kill leaves only what is in flight unknown (the journal)")
+            ProgramRunner(workspace: graph.workspace).chunkSize, 592,
+            "2 × (300 − 4): a batch ends on a window's edge, so its last answers and the next claim fall in the limiter's wait")
         let sandbox = try GraphFixture(transport: SandboxTransport(), psids: [])
         XCTAssertEqual(ProgramRunner(workspace: sandbox.workspace).chunkSize, 1_000)
     }

@@ -102,7 +102,7 @@ keys Tab Enter; wait_for "contacts ·"
 keys C-c; wait_for "A run is in progress"
 screen | grep -qF "EXITED" && fail "Ctrl-C quit during the run" || ok
 keys y; wait_for "Stopping the run after its current batch"
-# A Graph batch is 15 s of messages (the journal bounds what a kill leaves unknown): the run
+# A Graph batch is 2 s of messages (the journal bounds what a kill leaves unknown): the run
 # records the one in flight, then the dashboard quits.
 exited() { screen | grep -qF "EXITED 0"; }
 for _ in $(seq 1 300); do exited && break; sleep 0.1; done

@@ -33,12 +33,17 @@ public struct GraphConfig: Sendable {
     /// The most requests in flight at once, per page. How many are in flight follows the round
     /// trip: the rate times the latency (60 at 200 ms, 120 at 400 ms), up to this.
     public var concurrency = 256
-    /// How many seconds' worth of messages a run claims at once. A kill leaves only the messages
-    /// in flight unknown (the answer journal), so a batch can be long enough that the wait for
-    /// its last answers (one round trip) and the commit cost little: 4,500 messages, 15 s at the
-    /// limit, about 2% for the wait at 400 ms. (A power cut, unlike a kill, can still leave up to
-    /// a batch unknown: the journal is not synced.)
-    public var batchSeconds = 15
+    /// How many windows' worth of messages a run claims at once: the limiter's allowance (the
+    /// limit less `unwrittenPerPage`) times this, 592. The limiter lets a window's allowance go at
+    /// once and holds the next until the window has passed, so the wait for a batch's last answers
+    /// (a round trip, two when a burst is over `concurrency`) and the next claim's commit fall in
+    /// time the limiter would wait anyway, as long as they take less than the batch's last window.
+    /// Two windows hold that up to about 0.8 s of latency, where `concurrency` caps the rate in
+    /// any case. Short batches keep a run's last commit small: ten pages that finish together
+    /// queue on the one writer (at 15 s, 4,500 rows a commit, that was 0.34 s and 279/s a page;
+    /// at 2, 288/s). A kill leaves only the messages in flight unknown (the answer journal); a
+    /// power cut, unlike a kill, can leave up to a batch unknown (the journal is not synced).
+    public var batchSeconds = 2
     /// Where processes sending for the same page share its limit: a small file per page in this
     /// folder (the database's). Nil: the limit is this process's alone.
     public var sharedRateFolder: String?
@@ -556,7 +561,7 @@ public final class GraphTransport: Transport, @unchecked Sendable {
         self.sleep = sleep
     }
 
-    public var preferredBatchSize: Int { config.messagesPerWindow * max(1, config.batchSeconds) }
+    public var preferredBatchSize: Int { (config.messagesPerWindow - unwrittenPerPage) * max(1, config.batchSeconds) }
 
     /// How many messages one `asking` call announces.
     public static var askingGroup: Int { 16 }

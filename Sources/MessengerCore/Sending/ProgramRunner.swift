@@ -139,7 +139,7 @@ public struct ProgramRunner: Sendable {
         try checkpointed(checkpointer)
         while let current = next {
             let messages = current.messages
-            // A Graph batch is 15 s of messages: the answers show as they come, not once a batch.
+            // A Graph batch is 2 s of messages: the answers show as they come, not once a batch.
             let live = progress.map { report in
                 LiveProgress(
                     done: recovered + done, total: recovered + total, sent: summary.sent, warned: reasons.values.reduce(0, +),
