@@ -29,6 +29,13 @@ public final class FakeSendAPI: @unchecked Sendable {
         public var respond: @Sendable (Request) -> Answer = FakeSendAPI.sent
         /// Closes a connection, unanswered, once it has carried this many requests.
         public var dropConnectionAfter: Int?
+        /// HTTP/2: once a connection has taken this many streams, it sends GOAWAY naming the last
+        /// of them as the last it processes; later streams on it are left unprocessed (neither
+        /// kept nor answered), as a server going away leaves them.
+        public var goAwayAfter: Int?
+        /// HTTP/2: the server's first this many streams are reset with REFUSED_STREAM before any
+        /// processing (not kept).
+        public var refuseStreams = 0
         /// The port to bind on 127.0.0.1; 0 for a free one.
         public var port = 0
 
@@ -77,6 +84,9 @@ public final class FakeSendAPI: @unchecked Sendable {
         let log = RequestLog()
         let respond = options.respond
         let dropAfter = options.dropConnectionAfter
+        let goAwayAfter = options.goAwayAfter
+        let refusals = Counter()
+        let refuseStreams = options.refuseStreams
         let accepted = Counter()
         self.accepted = accepted
         let tls: NIOSSLContext? = try options.certificateFile.map { certificateFile in
@@ -96,8 +106,10 @@ public final class FakeSendAPI: @unchecked Sendable {
             }
         }
         @Sendable func h2(_ channel: any Channel) -> EventLoopFuture<Void> {
-            // The streams of this connection count towards its drop.
+            // The streams of this connection count towards its drop and its GOAWAY.
             let drop = dropAfter.map { (Counter(), $0) }
+            let goAway = goAwayAfter.map { (Counter(), $0) }
+            let refuse = refuseStreams > 0 ? (refusals, refuseStreams) : nil
             return channel.configureHTTP2Pipeline(
                 mode: .server,
                 initialLocalSettings: [
@@ -108,7 +120,8 @@ public final class FakeSendAPI: @unchecked Sendable {
                 stream.eventLoop.makeCompletedFuture {
                     try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
                     try stream.pipeline.syncOperations.addHandler(
-                        RequestHandler(latency: latency, httpMajor: 2, log: log, respond: respond, drop: drop))
+                        RequestHandler(
+                            latency: latency, httpMajor: 2, log: log, respond: respond, drop: drop, goAway: goAway, refuse: refuse))
                 }
             }.map { _ in }
         }
@@ -218,10 +231,12 @@ public final class WriteLog: @unchecked Sendable {
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0
-    func add() {
+    /// Adds one; the count after it.
+    @discardableResult func add() -> Int {
         lock.lock()
+        defer { lock.unlock() }
         count += 1
-        lock.unlock()
+        return count
     }
     var value: Int {
         lock.lock()
@@ -260,15 +275,21 @@ final class RequestHandler: ChannelInboundHandler {
     let respond: @Sendable (FakeSendAPI.Request) -> FakeSendAPI.Answer
     /// The connection's request count and the count at which it is closed unanswered.
     let drop: (Counter, Int)?
+    /// The connection's stream count and the count at which it sends GOAWAY.
+    let goAway: (Counter, Int)?
+    /// The server's refused streams and how many it refuses.
+    let refuse: (Counter, Int)?
     private var head: HTTPRequestHead?
     private var arrived: UInt64 = 0
     private var body: [UInt8] = []
 
     init(
         latency: TimeAmount, httpMajor: Int, log: RequestLog, respond: @escaping @Sendable (FakeSendAPI.Request) -> FakeSendAPI.Answer,
-        drop: (Counter, Int)? = nil
+        drop: (Counter, Int)? = nil, goAway: (Counter, Int)? = nil, refuse: (Counter, Int)? = nil
     ) {
         self.drop = drop
+        self.goAway = goAway
+        self.refuse = refuse
         self.latency = latency
         self.httpMajor = httpMajor
         self.log = log
@@ -291,6 +312,23 @@ final class RequestHandler: ChannelInboundHandler {
                 let figures = (try? JSONEncoder().encode(FakeSendAPI.figures(of: log.all))) ?? Data()
                 return write(
                     context, FakeSendAPI.Answer(status: 200, body: String(decoding: figures, as: UTF8.self)), for: head, after: .zero)
+            }
+            if httpMajor == 2, let parent = context.channel.parent,
+                let id = try? context.channel.syncOptions?.getOption(HTTP2StreamChannelOptions.streamID)
+            {
+                if let (refused, most) = refuse, refused.add() <= most {
+                    return parent.writeAndFlush(HTTP2Frame(streamID: id, payload: .rstStream(.refusedStream)), promise: nil)
+                }
+                if let (count, limit) = goAway {
+                    let seen = count.add()
+                    // Past the GOAWAY's last stream: not processed, never answered.
+                    if seen > limit { return }
+                    if seen == limit {
+                        parent.writeAndFlush(
+                            HTTP2Frame(streamID: .rootStream, payload: .goAway(lastStreamID: id, errorCode: .noError, opaqueData: nil)),
+                            promise: nil)
+                    }
+                }
             }
             let parts = head.uri.split(separator: "?")[0].split(separator: "/")
             let page = parts.count == 3 && parts[2] == "messages" ? String(parts[1]) : ""

@@ -7,7 +7,7 @@ import XCTest
 
 /// The Send API's own HTTP/2 connections (#29) against the fake Send API over TLS: flow control
 /// over thousands of answers, a long answer, the server's stream limit, a server without HTTP/2,
-/// a dropped connection, an answer that never comes, an error answer.
+/// a dropped connection, GOAWAY and REFUSED_STREAM, an answer that never comes, an error answer.
 final class SendConnectionsTests: CertificateTestCase {
     func fake(latencyMS: Int64 = 1, _ change: (inout FakeSendAPI.Options) -> Void = { _ in }) throws -> FakeSendAPI {
         var options = FakeSendAPI.Options(latency: .milliseconds(latencyMS), certificateFile: certificate, keyFile: key)
@@ -81,6 +81,34 @@ final class SendConnectionsTests: CertificateTestCase {
         }
         XCTAssertEqual(transport.send(TLSTests.message(page: "7001", psid: "after")), .sent(messageID: "m_fake"))
         XCTAssertEqual(server.connections, 2)
+    }
+
+    func testWhatAServerGoingAwayNeverTookGoesAgainOnAnotherConnection() throws {
+        // Each connection sends GOAWAY at its third stream: the streams above it were never
+        // processed (RFC 9113 6.8), so they go again, and each message reaches the server once.
+        let server = try fake(latencyMS: 100) { $0.goAwayAfter = 3 }
+        defer { server.stop() }
+        let results = try transport(server).send(batch: batch(10))
+        XCTAssertEqual(sentCount(results), 10)
+        XCTAssertEqual(server.requests.count, 10, "each message processed once")
+        XCTAssertEqual(Set(server.requests.map { String(decoding: $0.body, as: UTF8.self) }).count, 10)
+        XCTAssertEqual(server.connections, 4, "3 + 3 + 3 + 1: a connection going away takes no new stream")
+    }
+
+    func testAStreamTheServerRefusesGoesAgainAndOneRefusedEveryTimeIsNotSent() throws {
+        // REFUSED_STREAM: closed before any processing (RFC 9113 8.7), so safe to ask again.
+        let server = try fake { $0.refuseStreams = 2 }
+        defer { server.stop() }
+        XCTAssertEqual(try transport(server).send(TLSTests.message(page: "7001", psid: "p1")), .sent(messageID: "m_fake"))
+        XCTAssertEqual(server.requests.count, 1)
+        // Refused at every try (5): not sent, known not to have gone (retried later), not "no answer".
+        let stubborn = try fake { $0.refuseStreams = 1_000 }
+        defer { stubborn.stop() }
+        guard case .failed(let error) = try transport(stubborn).send(TLSTests.message(page: "7001", psid: "p1")) else {
+            return XCTFail("sent by a server that refused it")
+        }
+        XCTAssertTrue(error.isUnreachable, "\(error)")
+        XCTAssertEqual(stubborn.requests.count, 0)
     }
 
     func testARefusedAddressIsTriedAgainUntilTheConnectTimeout() throws {

@@ -724,6 +724,19 @@ public final class GraphTransport: Transport, @unchecked Sendable {
         }
         let answer: @Sendable (Result<GraphHTTP.Answer, any Error>) -> Void = { [self] outcome in
             slot.release()
+            // The server took none of it (GOAWAY, REFUSED_STREAM): asked again at once, as a new
+            // start through the limiter, within the same bound of attempts.
+            if case .failure(let error) = outcome, error is SendConnections.NotProcessed, attempt < config.maxAttempts,
+                !state.isBroken
+            {
+                gate.leave(roundTrip: nil)
+                DispatchQueue.global().async { [self] in
+                    start(
+                        message, index: index, attempt: attempt + 1, delay: delay, state: state, asking: asking,
+                        answered: answered, done: done)
+                }
+                return
+            }
             let result: SendResult
             var roundTrip: Double? = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             switch outcome {
@@ -732,6 +745,12 @@ public final class GraphTransport: Transport, @unchecked Sendable {
                 // (each attempt retried until then), or its TLS certificate isn't trusted.
                 result = .failed(
                     .unreachable(GraphHTTP.untrusted(error) ?? "can't connect to \(config.baseURL) (\(Self.describe(error)))"))
+                roundTrip = nil
+                state.stop(result)
+            case .failure(let error as SendConnections.NotProcessed):
+                // Refused every time it was asked (below): not sent, and the batch stops as for
+                // an API that can't be reached.
+                result = .failed(.unreachable("the Graph API took none of it in \(attempt) tries (\(error.why))"))
                 roundTrip = nil
                 state.stop(result)
             case .failure(let error):

@@ -29,7 +29,15 @@ final class SendConnections: @unchecked Sendable {
     struct TimedOut: Error, CustomStringConvertible {
         var description: String { "the Graph API did not answer in time" }
     }
-    /// The connection ended (closed, reset, GOAWAY) before the stream's answer was whole.
+    /// The server took no part of the request: a stream above the last one its GOAWAY names, or
+    /// one it reset with REFUSED_STREAM. RFC 9113 (6.8, 8.7) says such a request can be sent
+    /// again safely, so it is: through the limiter, as a new start (GraphTransport).
+    struct NotProcessed: Error, CustomStringConvertible {
+        let why: String
+        var description: String { "the server took none of it: \(why)" }
+    }
+    /// The connection ended (closed, reset) before the stream's answer was whole: the message
+    /// may or may not have gone.
     struct ConnectionEnded: Error, CustomStringConvertible {
         let why: String
         var description: String { "the connection ended before the answer: \(why)" }
@@ -306,6 +314,8 @@ final class SendConnections: @unchecked Sendable {
                     streams[frame.streamID] = stream
                 }
                 if data.endStream { finish(frame.streamID, nil) }
+            case .rstStream(let code) where code == .refusedStream:
+                finish(frame.streamID, .failure(NotProcessed(why: "the server refused the stream")))
             case .rstStream(let code):
                 finish(frame.streamID, .failure(ConnectionEnded(why: "the server reset the stream (\(code))")))
             case .settings(.settings(let settings)):
@@ -314,11 +324,11 @@ final class SendConnections: @unchecked Sendable {
                 }
                 if !isReady { ready() }
             case .goAway(let last, let code, _):
-                // Streams above `last` were never processed: they fail as unanswered (the journal
-                // keeps them unknown, never resent); the rest may still finish.
+                // Streams above `last` were never processed: they go again (on another
+                // connection, through the limiter); the rest may still finish here.
                 isDraining = true
                 for id in streams.keys where id > last {
-                    finish(id, .failure(ConnectionEnded(why: "the server is going away (\(code))")))
+                    finish(id, .failure(NotProcessed(why: "the server is going away (\(code))")))
                 }
                 if streams.isEmpty { context.close(promise: nil) }
             default:
