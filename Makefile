@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 BIN := .build/debug/messenger-dash
-DEBIAN_PACKAGES := libncurses-dev libsqlite3-dev libqrencode-dev tmux sqlite3 python3 curl strace zbar-tools nginx-light caddy openssl iproute2 systemd
+DEBIAN_PACKAGES := libncurses-dev libsqlite3-dev libqrencode-dev tmux sqlite3 python3 curl strace zbar-tools nginx-light caddy openssl iproute2 systemd postgresql libpq-dev
 XDG_DATA_HOME ?= $(HOME)/.local/share
 DEFAULT_DB := $(XDG_DATA_HOME)/messenger-dash/messenger.db
 

@@ -32,6 +32,9 @@ let package = Package(
         .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw"),
         // libqrencode: the device login's QR code (a real encoder; Reed-Solomon is not ten lines).
         .systemLibrary(name: "CQRencode", path: "Sources/CQRencode"),
+        // libpq: PostgreSQL's own client (Debian's libpq-dev), for `--db postgresql://…` (#30).
+        // Synchronous like GRDB, so the store keeps one shape on both engines.
+        .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ"),
         .target(
             name: "TerminalKit",
             dependencies: ["CNcursesw", "CQRencode", .product(name: "TOMLKit", package: "TOMLKit")]
@@ -42,6 +45,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // The SQLite C API, for the runner's hot loop (Store/BulkStatement.swift).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                "CLibPQ",
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 // appsecret_proof (HMAC-SHA256) on Graph calls; the webhook's signatures use it too.
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -99,6 +103,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MessengerCoreTests", dependencies: ["MessengerCore"]),
+        // Against a private PostgreSQL cluster each test class starts and stops (#30).
+        .testTarget(name: "PostgresTests", dependencies: ["MessengerCore"]),
         // Graph API and webhook tests against servers they start on 127.0.0.1.
         .testTarget(
             name: "FacebookTests",

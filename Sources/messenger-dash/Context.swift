@@ -45,6 +45,13 @@ struct Context {
                 atPath: folder, withIntermediateDirectories: true,
                 attributes: [.posixPermissions: 0o700])
         }
+        // A PostgreSQL address is checked (a password in it is refused), then refused as a
+        // place for the data until the store runs on PostgreSQL (#30): it never becomes a file
+        // named "postgresql:".
+        if PostgresAddress.names(databasePath) {
+            let address = try PostgresAddress(databasePath)
+            throw DomainError("\(address): the data can't be kept in PostgreSQL yet (#30); give a database file")
+        }
     }
 
     /// The clock: the system's, unless MESSENGER_DASH_NOW (ISO 8601) pins it for scripted tests.

@@ -1,0 +1,137 @@
+import CLibPQ
+import Foundation
+
+/// A value bound to a statement's `$1`, `$2`…, sent as text (PostgreSQL casts it to the column).
+public enum PostgresValue: Sendable, Equatable {
+    case null
+    case text(String)
+    case int(Int64)
+    case double(Double)
+
+    var wire: String? {
+        switch self {
+        case .null: return nil
+        case .text(let text): return text
+        case .int(let value): return String(value)
+        case .double(let value): return String(value)
+        }
+    }
+}
+
+/// An error PostgreSQL answered with (or the connection's), in one line made safe for a
+/// terminal or a log: what came from the server is not trusted.
+public struct PostgresError: Error, Equatable, CustomStringConvertible, Sendable {
+    /// The SQLSTATE (`23505` a unique violation, `40001` a serialization failure…); nil when
+    /// the connection itself failed.
+    public let sqlState: String?
+    public let message: String
+    public var description: String { message }
+
+    init(sqlState: String?, raw: String) {
+        self.sqlState = sqlState
+        // libpq's messages end in a newline and may carry a DETAIL line: the first line is kept.
+        let first = raw.split(whereSeparator: \.isNewline).first.map(String.init) ?? raw
+        var line = first.trimmingCharacters(in: .whitespaces)
+        for prefix in ["ERROR:  ", "FATAL:  "] where line.hasPrefix(prefix) { line.removeFirst(prefix.count) }
+        message = "PostgreSQL: " + Display.safe(line.isEmpty ? "no message" : line, limit: 200)
+    }
+}
+
+/// The rows a statement gave, as text (PostgreSQL's text format), and how many rows it changed.
+public struct PostgresRows: Sendable {
+    public let columns: [String]
+    public let rows: [[String?]]
+    /// INSERT, UPDATE, DELETE: the rows changed; 0 otherwise.
+    public let changed: Int
+}
+
+/// One connection to PostgreSQL through libpq: synchronous, as GRDB's calls are, so the store's
+/// code keeps its shape on either engine. Not for use from two threads at once (as a GRDB
+/// `Database`): a connection per writer or reader.
+///
+/// Set on every connection: `synchronous_commit=on` (a commit returns once it is durable: a
+/// claim is on disk before its messages go), UTF-8, a 10 s connect timeout unless the address
+/// says otherwise, and no NOTICE printed (libpq writes them to stderr by default, under the
+/// dashboard's screen).
+public final class PostgresConnection: @unchecked Sendable {
+    private let connection: OpaquePointer
+
+    public init(_ address: PostgresAddress, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        if environment["PGPASSWORD"] != nil {
+            // Any process of the same user can read another's environment (/proc/PID/environ).
+            throw DomainError("PGPASSWORD is not read: put the password in PGPASSFILE or ~/.pgpass (chmod 600)")
+        }
+        // Defaults first: what the address says (dbname, expanded) comes last and wins.
+        let settings: [(String, String)] = [
+            ("connect_timeout", "10"), ("application_name", "messenger-dash"), ("client_encoding", "UTF8"),
+            ("options", "-c synchronous_commit=on"), ("dbname", address.uri),
+        ]
+        let keywords = settings.map { strdup($0.0) }
+        let values = settings.map { strdup($0.1) }
+        defer { for pointer in keywords + values { free(pointer) } }
+        var keywordPointers = keywords.map { UnsafePointer<CChar>($0) } + [nil]
+        var valuePointers = values.map { UnsafePointer<CChar>($0) } + [nil]
+        guard let made = PQconnectdbParams(&keywordPointers, &valuePointers, 1) else {
+            throw DomainError("can't connect to \(address): out of memory", isStorageFailure: true)
+        }
+        guard PQstatus(made) == CONNECTION_OK else {
+            let why = PostgresError(sqlState: nil, raw: String(cString: PQerrorMessage(made)))
+            PQfinish(made)
+            throw DomainError("can't connect to \(address): \(why.message.dropFirst("PostgreSQL: ".count))", isStorageFailure: true)
+        }
+        connection = made
+        PQsetNoticeReceiver(connection, { _, _ in }, nil)
+    }
+
+    deinit { PQfinish(connection) }
+
+    /// Runs one statement with its values bound (`$1`, `$2`…); never by splicing text into SQL.
+    @discardableResult
+    public func execute(_ sql: String, _ values: [PostgresValue] = []) throws -> PostgresRows {
+        let wires = values.map { $0.wire.map { strdup($0) } ?? nil }
+        defer { for wire in wires { free(wire) } }
+        let pointers = wires.map { $0.map { UnsafePointer<CChar>($0) } }
+        let result = pointers.withUnsafeBufferPointer { buffer in
+            PQexecParams(connection, sql, Int32(values.count), nil, buffer.baseAddress, nil, nil, 0)
+        }
+        guard let result else { throw PostgresError(sqlState: nil, raw: String(cString: PQerrorMessage(connection))) }
+        defer { PQclear(result) }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK:
+            break
+        default:
+            let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+            throw PostgresError(sqlState: state, raw: String(cString: PQresultErrorMessage(result)))
+        }
+        let width = Int(PQnfields(result))
+        let count = Int(PQntuples(result))
+        let columns = (0..<width).map { String(cString: PQfname(result, Int32($0))) }
+        var rows: [[String?]] = []
+        rows.reserveCapacity(count)
+        for row in 0..<count {
+            rows.append(
+                (0..<width).map { column in
+                    PQgetisnull(result, Int32(row), Int32(column)) == 1
+                        ? nil : String(cString: PQgetvalue(result, Int32(row), Int32(column)))
+                })
+        }
+        return PostgresRows(columns: columns, rows: rows, changed: Int(String(cString: PQcmdTuples(result))) ?? 0)
+    }
+
+    /// `body` in one transaction: committed when it returns (durable: `synchronous_commit`),
+    /// rolled back when it throws.
+    public func transaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        try execute("BEGIN")
+        do {
+            let value = try body(self)
+            try execute("COMMIT")
+            return value
+        } catch {
+            _ = try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// What the server says of itself, for `doctor` and the tests.
+    public var serverVersion: Int { Int(PQserverVersion(connection)) }
+}
