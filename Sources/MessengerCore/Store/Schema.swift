@@ -447,30 +447,33 @@ enum Schema {
 
     /// The tags of R5 live in data so one can be retired with a note (R7).
     private static func seedTags(_ db: Database) throws {
-        let tags: [(String, String, String, String, String)] = [
-            (
-                "Confirmed_event_update", "CONFIRMED_EVENT_UPDATE",
-                "Reminders and updates about an event the person has registered for.",
-                "Reminder: the workshop you registered for starts tomorrow at 10:00, room 4.",
-                "event,registered,registration,reminder,ticket,tickets,starts,start,schedule,rescheduled,venue,workshop,webinar,session,appointment,booking,doors,tomorrow,agenda,cancelled,postponed"
-            ),
-            (
-                "Post_purchase_update", "POST_PURCHASE_UPDATE",
-                "Updates about a purchase the person made: order, payment, shipping, delivery.",
-                "Your order @ORDERNUMBER@ has shipped and should arrive on Friday.",
-                "order,purchase,purchased,shipped,shipping,shipment,dispatched,delivery,delivered,tracking,receipt,invoice,payment,refund,return,parcel,package,arrive,arriving"
-            ),
-            (
-                "Account_update", "ACCOUNT_UPDATE",
-                "Changes to the person's account or application: status, settings, alerts.",
-                "Your application has been approved; you can now sign in to your account.",
-                "account,password,login,sign,profile,settings,application,approved,declined,status,security,verification,verify,membership,subscription,changed,updated,alert"
-            ),
-        ]
         for tag in tags {
             try db.execute(
                 sql: "INSERT INTO message_tag (name, api_name, allows, example, context_words) VALUES (?, ?, ?, ?, ?)",
                 arguments: [tag.0, tag.1, tag.2, tag.3, tag.4])
         }
     }
+
+    /// The three tags as first seeded: name, api_name, allows, example, context_words (both
+    /// engines seed these; PostgresSchema too).
+    static let tags: [(String, String, String, String, String)] = [
+        (
+            "Confirmed_event_update", "CONFIRMED_EVENT_UPDATE",
+            "Reminders and updates about an event the person has registered for.",
+            "Reminder: the workshop you registered for starts tomorrow at 10:00, room 4.",
+            "event,registered,registration,reminder,ticket,tickets,starts,start,schedule,rescheduled,venue,workshop,webinar,session,appointment,booking,doors,tomorrow,agenda,cancelled,postponed"
+        ),
+        (
+            "Post_purchase_update", "POST_PURCHASE_UPDATE",
+            "Updates about a purchase the person made: order, payment, shipping, delivery.",
+            "Your order @ORDERNUMBER@ has shipped and should arrive on Friday.",
+            "order,purchase,purchased,shipped,shipping,shipment,dispatched,delivery,delivered,tracking,receipt,invoice,payment,refund,return,parcel,package,arrive,arriving"
+        ),
+        (
+            "Account_update", "ACCOUNT_UPDATE",
+            "Changes to the person's account or application: status, settings, alerts.",
+            "Your application has been approved; you can now sign in to your account.",
+            "account,password,login,sign,profile,settings,application,approved,declined,status,security,verification,verify,membership,subscription,changed,updated,alert"
+        ),
+    ]
 }

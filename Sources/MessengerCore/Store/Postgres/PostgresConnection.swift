@@ -118,6 +118,20 @@ public final class PostgresConnection: @unchecked Sendable {
         return PostgresRows(columns: columns, rows: rows, changed: Int(String(cString: PQcmdTuples(result))) ?? 0)
     }
 
+    /// Several statements without values (a migration's DDL): libpq's simple query, which
+    /// `execute`'s bound statements are not.
+    public func executeScript(_ sql: String) throws {
+        guard let result = PQexec(connection, sql) else {
+            throw PostgresError(sqlState: nil, raw: String(cString: PQerrorMessage(connection)))
+        }
+        defer { PQclear(result) }
+        let status = PQresultStatus(result)
+        guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY else {
+            let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+            throw PostgresError(sqlState: state, raw: String(cString: PQresultErrorMessage(result)))
+        }
+    }
+
     /// `body` in one transaction: committed when it returns (durable: `synchronous_commit`),
     /// rolled back when it throws.
     public func transaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
