@@ -46,6 +46,28 @@ final class RunPreviewTests: XCTestCase {
         XCTAssertThrowsError(try ProgramRunner(workspace: f.workspace).preview(program: "Nope", reenrol: false))
     }
 
+    /// A batch's warnings (no opt-in) are written when it is claimed, before its messages go:
+    /// they are done then, so the panel never shows more outcomes than contacts done (the 592
+    /// Graph batches showed "593 / 2000 contacts · sent 406 · warnings 388").
+    func testAClaimedBatchsWarningsAreDoneWhenTheyAreCounted() throws {
+        for chunk in [1, 2] {
+            let f = try Fixture()
+            try f.standardSetup()
+            let reports = ReportLog()
+            _ = try ProgramRunner(workspace: f.workspace, chunkSize: chunk).run(program: "Orders", progress: { reports.add($0) })
+            XCTAssertGreaterThan(reports.all.count, 1, "chunk \(chunk)")
+            for p in reports.all { XCTAssertEqual(p.sent + p.warned, p.done, "chunk \(chunk): \(p)") }
+            XCTAssertEqual(reports.all.last?.done, 3)
+        }
+    }
+
+    final class ReportLog: @unchecked Sendable {
+        private let lock = NSLock()
+        private var list: [RunProgress] = []
+        func add(_ p: RunProgress) { lock.withLock { list.append(p) } }
+        var all: [RunProgress] { lock.withLock { list } }
+    }
+
     /// The run panel's numbers add up (#27: "3000 / 30000 contacts" beside 3,348 outcomes): every
     /// report counts contacts, one outcome each, what recovery recorded included.
     func testEveryProgressReportAddsUpInOneUnit() throws {

@@ -147,12 +147,16 @@ public struct ProgramRunner: Sendable {
         try step(plan, recording: nil, claiming: next, summary: &summary, reasons: &reasons)
         if let next { journal.begin(next.claim(of: plan.nodeID)) }
         try checkpointed(checkpointer)
+        // A claimed batch's warnings (no opt-in…) are written with its claim, before its messages
+        // go: those contacts are done from then on, so every report counts them in `done`.
+        var claimedWarned = next?.warnings.count ?? 0
         while let current = next {
             let messages = current.messages
             // A Graph batch is 2 s of messages: the answers show as they come, not once a batch.
             let live = progress.map { report in
                 LiveProgress(
-                    done: recovered + done, total: recovered + total, sent: summary.sent, warned: reasons.values.reduce(0, +),
+                    done: recovered + done + claimedWarned, total: recovered + total, sent: summary.sent,
+                    warned: reasons.values.reduce(0, +),
                     report: report)
             }
             let results =
@@ -181,10 +185,13 @@ public struct ProgramRunner: Sendable {
             if let next { journal.begin(next.claim(of: plan.nodeID)) } else { journal.reset() }
             try checkpointed(checkpointer)
             done += current.count
+            claimedWarned = next?.warnings.count ?? 0
             summary.processed = done
             live?.stop()
             progress?(
-                RunProgress(done: recovered + done, total: recovered + total, sent: summary.sent, warned: reasons.values.reduce(0, +)))
+                RunProgress(
+                    done: recovered + done + claimedWarned, total: recovered + total, sent: summary.sent,
+                    warned: reasons.values.reduce(0, +)))
             if let broken = brokenToken {
                 try workspace.pages.markStopped(pageID: plan.pageID, by: broken)
                 summary.stoppedBecause = broken.reason
