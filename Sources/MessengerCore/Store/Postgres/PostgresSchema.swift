@@ -19,6 +19,9 @@ import Foundation
 ///   of a non-ASCII letter are one contact, where SQLite keeps two.
 /// - `WITHOUT ROWID` has no counterpart: a PostgreSQL table is a heap beside its primary key.
 /// - `webhook_spool.offset` is quoted: OFFSET is a reserved word.
+/// - `send_start` and `send_start_take` are PostgreSQL's only: the per-page rate limit shared by
+///   every host (`PostgresRateLimiter`), which SQLite keeps in a small file per page beside the
+///   database (`RateLimiter`), as only one host can reach that file.
 enum PostgresSchema {
     static let migrations: [(identifier: String, sql: String)] = [("pg1-as-sqlite-v12", pg1)]
 
@@ -259,5 +262,44 @@ enum PostgresSchema {
             count      bigint NOT NULL,
             PRIMARY KEY (profile_id, day, outcome, reason)
         );
+
+        -- The starts of the last second per page, from every host (PostgresRateLimiter). Unlogged:
+        -- a second's starts are worth nothing after a crash, and nothing waits for their WAL.
+        CREATE UNLOGGED TABLE send_start (
+            page_id text NOT NULL,
+            at      bigint NOT NULL,   -- µs on the database server's clock: every host on one clock
+            sender  text NOT NULL
+        );
+        CREATE INDEX send_start_by_page ON send_start (page_id, at);
+
+        -- One start of `page` by `me`, if the window has room: at most `lim` starts in any
+        -- `window_us`, less `reserve` for each sender with a start in it (their counted, unwritten
+        -- requests). Returns (0, when) once counted, else (how long to wait, now). Pages take turns
+        -- on an advisory lock of their own, so two hosts never count the same room twice.
+        CREATE FUNCTION send_start_take(page text, me text, lim integer, reserve integer, window_us bigint,
+                                        OUT wait_us bigint, OUT at_us bigint)
+        LANGUAGE plpgsql AS $$
+        DECLARE
+            taken integer;
+            others integer;
+            allowed integer;
+            oldest bigint;
+        BEGIN
+            PERFORM pg_advisory_xact_lock(hashtextextended('send_start:' || page, 0));
+            at_us := (extract(epoch FROM clock_timestamp()) * 1000000)::bigint;
+            -- Out of the window, or ahead of a clock that was set back.
+            DELETE FROM send_start WHERE page_id = page AND (at <= at_us - window_us OR at > at_us);
+            SELECT count(*), count(DISTINCT sender) FILTER (WHERE sender <> me) INTO taken, others
+                FROM send_start WHERE page_id = page;
+            allowed := greatest(1, lim - reserve * (others + 1));
+            IF taken < allowed THEN
+                INSERT INTO send_start (page_id, at, sender) VALUES (page, at_us, me);
+                wait_us := 0;
+                RETURN;
+            END IF;
+            -- The oldest start that must leave the window before one more may go.
+            SELECT at INTO oldest FROM send_start WHERE page_id = page ORDER BY at OFFSET (taken - allowed) LIMIT 1;
+            wait_us := greatest(500, oldest + window_us - at_us);
+        END $$;
         """
 }
