@@ -38,6 +38,17 @@ final class PostgresConnectionTests: XCTestCase {
         XCTAssertEqual(try db.execute("UPDATE bound SET score = 1").changed, 2)
     }
 
+    func testAStatementWrittenForBothEnginesRunsWithItsQuestionMarks() throws {
+        let db = try connection()
+        try db.execute("CREATE TABLE portable (id bigint, note text)")
+        defer { _ = try? db.execute("DROP TABLE portable") }
+        try db.execute(portable: "INSERT INTO portable VALUES (?, ?) ON CONFLICT DO NOTHING", [.int(1), .text("why?")])
+        XCTAssertEqual(try db.execute(portable: "SELECT note FROM portable WHERE id = ? AND note <> '?'", [.int(1)]).rows, [["why?"]])
+        XCTAssertThrowsError(try db.execute(portable: "SELECT ? + ?", [.int(1)])) { error in
+            XCTAssertEqual("\(error)", "PostgreSQL: 2 placeholders for 1 values")
+        }
+    }
+
     func testAnErrorIsOneSafeLineWithItsSQLState() throws {
         let db = try connection()
         try db.execute("CREATE TABLE once (email text UNIQUE)")

@@ -85,6 +85,17 @@ public final class PostgresConnection: @unchecked Sendable {
 
     deinit { PQfinish(connection) }
 
+    /// A statement written for both engines, with SQLite's `?` placeholders: numbered
+    /// (`Placeholders`), then as `execute`.
+    @discardableResult
+    public func execute(portable sql: String, _ values: [PostgresValue] = []) throws -> PostgresRows {
+        let (numbered, count) = Placeholders.numbered(sql)
+        guard count == values.count else {
+            throw PostgresError(sqlState: nil, raw: "\(count) placeholders for \(values.count) values")
+        }
+        return try execute(numbered, values)
+    }
+
     /// Runs one statement with its values bound (`$1`, `$2`…); never by splicing text into SQL.
     @discardableResult
     public func execute(_ sql: String, _ values: [PostgresValue] = []) throws -> PostgresRows {
