@@ -105,8 +105,9 @@ public struct ProgramRunner: Sendable {
         // contacts the pages a batch touches (the send table and its indexes' right edges, the
         // enrolments it finishes and their partial index) outgrow 2 MB and were read back from
         // the OS each batch (`messenger-bench --run-only --contacts 1000000`: 0.72 / 0.74 of the
-        // floor; with 16 MB, two runs: 0.86 / 0.84 and 0.74 / 0.86, the machine's noise). Back
-        // to 2 MB after, for the dashboard's memory.
+        // floor in one run; with 16 MB, three runs: 0.86 / 0.84, 0.74 / 0.86, 0.72 / 0.69: this
+        // machine's noise is as large as the gain, so measure again on a quiet one). Back to 2 MB
+        // after, for the dashboard's memory.
         let checkpointer = try BackgroundCheckpointer(database: workspace.database)
         try workspace.database.writer.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
