@@ -104,7 +104,8 @@ let package = Package(
         ),
         .testTarget(name: "MessengerCoreTests", dependencies: ["MessengerCore"]),
         // Against a private PostgreSQL cluster each test class starts and stops (#30).
-        .testTarget(name: "PostgresTests", dependencies: ["MessengerCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
+            name: "PostgresTests", dependencies: ["FakeSendAPI", "MessengerCore", .product(name: "GRDB", package: "GRDB.swift")]),
         // Graph API and webhook tests against servers they start on 127.0.0.1.
         .testTarget(
             name: "FacebookTests",

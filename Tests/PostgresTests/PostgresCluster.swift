@@ -1,5 +1,6 @@
 import Foundation
 import MessengerCore
+import XCTest
 
 /// A private PostgreSQL cluster for the tests (#30): `initdb` in a temporary folder, `postgres`
 /// on 127.0.0.1 on a free port, as a user that isn't root (PostgreSQL refuses to run as root:
@@ -132,5 +133,26 @@ final class PostgresCluster: @unchecked Sendable {
         }
         guard bound else { throw Failed(description: "no free port on 127.0.0.1") }
         return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// A test class with its own private cluster: started before its first test, stopped after its
+/// last (also when tests fail).
+class PostgresTestCase: XCTestCase {
+    nonisolated(unsafe) static var clusters: [ObjectIdentifier: PostgresCluster] = [:]
+
+    override class func setUp() {
+        super.setUp()
+        clusters[ObjectIdentifier(self)] = try? PostgresCluster()
+    }
+
+    override class func tearDown() {
+        clusters.removeValue(forKey: ObjectIdentifier(self))?.stop()
+        super.tearDown()
+    }
+
+    /// This class's cluster; fails the test when it didn't start.
+    var cluster: PostgresCluster {
+        get throws { try XCTUnwrap(Self.clusters[ObjectIdentifier(Self.self)], "the test cluster didn't start") }
     }
 }

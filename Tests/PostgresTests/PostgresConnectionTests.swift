@@ -5,23 +5,9 @@ import XCTest
 
 /// The libpq connection (#30) against a private cluster started for this class and stopped
 /// after it, also when a test fails.
-final class PostgresConnectionTests: XCTestCase {
-    nonisolated(unsafe) static var cluster: PostgresCluster?
-
-    override class func setUp() {
-        super.setUp()
-        cluster = try? PostgresCluster()
-    }
-
-    override class func tearDown() {
-        cluster?.stop()
-        cluster = nil
-        super.tearDown()
-    }
-
+final class PostgresConnectionTests: PostgresTestCase {
     func connection() throws -> PostgresConnection {
-        let cluster = try XCTUnwrap(Self.cluster, "the test cluster didn't start (PostgresCluster's error: run it alone to see it)")
-        return try PostgresConnection(try cluster.address())
+        try PostgresConnection(try cluster.address())
     }
 
     func testValuesAreBoundNeverSplicedIntoTheStatement() throws {
@@ -93,7 +79,7 @@ final class PostgresConnectionTests: XCTestCase {
     }
 
     func testThePasswordComesFromThePassfileNeverTheAddressOrTheEnvironment() throws {
-        let cluster = try XCTUnwrap(Self.cluster)
+        let cluster = try self.cluster
         // Without the passfile the server refuses, in one line (and no password is asked on the terminal).
         let bare = try PostgresAddress("postgresql://messenger@127.0.0.1:\(cluster.port)/postgres")
         XCTAssertThrowsError(try PostgresConnection(bare, environment: [:])) { error in

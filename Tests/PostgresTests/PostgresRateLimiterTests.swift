@@ -1,3 +1,4 @@
+import FakeSendAPI
 import Foundation
 import XCTest
 
@@ -5,41 +6,20 @@ import XCTest
 
 /// The per-page limit shared by hosts through the database (#30): each limiter here is a host
 /// of its own (its connection, its sender id); the starts are read on the database's clock.
-final class PostgresRateLimiterTests: XCTestCase {
-    nonisolated(unsafe) static var cluster: PostgresCluster?
-    nonisolated(unsafe) static var address: PostgresAddress?
-
-    override class func setUp() {
-        super.setUp()
-        cluster = try? PostgresCluster()
-        if let cluster, let admin = try? PostgresConnection(try cluster.address()),
-            (try? admin.execute("CREATE DATABASE limits")) != nil, let limits = try? cluster.address(database: "limits"),
-            let db = try? PostgresConnection(limits), (try? PostgresSchema.migrate(db)) != nil
-        {
-            address = limits
-        }
-    }
-
-    override class func tearDown() {
-        cluster?.stop()
-        cluster = nil
-        super.tearDown()
-    }
-
+final class PostgresRateLimiterTests: PostgresTestCase {
     func limiter() throws -> PostgresRateLimiter {
-        try PostgresRateLimiter(try XCTUnwrap(Self.address, "the test cluster didn't start"), limit: 300, reserve: 4, window: 1)
+        let cluster = try self.cluster
+        let limits = try cluster.address(database: "limits")
+        if (try? PostgresConnection(limits)) == nil {
+            try PostgresConnection(try cluster.address()).execute("CREATE DATABASE limits")
+            try PostgresSchema.migrate(try PostgresConnection(limits))
+        }
+        return try PostgresRateLimiter(limits, limit: 300, reserve: 4, window: 1)
     }
 
-    /// The most starts in any window of `window` µs (sorted times, two indices).
+    /// The most starts (µs) in any window of `window` µs.
     func most(_ times: [Int64], within window: Int64) -> Int {
-        let sorted = times.sorted()
-        var most = 0
-        var first = 0
-        for last in sorted.indices {
-            while sorted[last] - sorted[first] >= window { first += 1 }
-            most = max(most, last - first + 1)
-        }
-        return most
+        FakeSendAPI.mostInAnyWindow(times.map { UInt64($0) * 1_000 }.sorted(), nanoseconds: UInt64(window) * 1_000)
     }
 
     func testOneHostHasTheWindowLessItsReserve() throws {

@@ -7,23 +7,10 @@ import XCTest
 /// The schema on PostgreSQL (#30) against SQLite's after every migration: the same tables with
 /// the same columns in the same order, the same unique keys, the same named indexes, the same
 /// seeded tags; applied once however many hosts start at once.
-final class PostgresSchemaTests: XCTestCase {
-    nonisolated(unsafe) static var cluster: PostgresCluster?
-
-    override class func setUp() {
-        super.setUp()
-        cluster = try? PostgresCluster()
-    }
-
-    override class func tearDown() {
-        cluster?.stop()
-        cluster = nil
-        super.tearDown()
-    }
-
+final class PostgresSchemaTests: PostgresTestCase {
     /// A new, empty database on the cluster, for one test.
     func freshDatabase() throws -> PostgresAddress {
-        let cluster = try XCTUnwrap(Self.cluster, "the test cluster didn't start")
+        let cluster = try self.cluster
         let name = "t_" + UUID().uuidString.prefix(8).lowercased()
         try PostgresConnection(try cluster.address()).execute("CREATE DATABASE \(name)")
         return try cluster.address(database: name)
