@@ -41,7 +41,7 @@ public struct GraphConfig: Sendable {
     /// Two windows hold that up to about 0.8 s of latency, where `concurrency` caps the rate in
     /// any case. Short batches keep a run's last commit small: ten pages that finish together
     /// queue on the one writer (at 15 s, 4,500 rows a commit, that was 0.34 s and 279/s a page;
-    /// at 2, 288/s). A kill leaves only the messages in flight unknown (the answer journal); a
+    /// at 2, 286–287/s). A kill leaves only the messages in flight unknown (the answer journal); a
     /// power cut, unlike a kill, can leave up to a batch unknown (the journal is not synced).
     public var batchSeconds = 2
     /// Where processes sending for the same page share its limit: a small file per page in this
