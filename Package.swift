@@ -102,10 +102,13 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .testTarget(name: "MessengerCoreTests", dependencies: ["MessengerCore"]),
+        .testTarget(name: "MessengerCoreTests", dependencies: ["MessengerCore", "StoreTestSupport"]),
         // Against a private PostgreSQL cluster each test class starts and stops (#30).
         .testTarget(
-            name: "PostgresTests", dependencies: ["FakeSendAPI", "MessengerCore", .product(name: "GRDB", package: "GRDB.swift")]),
+            name: "PostgresTests",
+            dependencies: ["FakeSendAPI", "MessengerCore", "StoreTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        // A test class on either engine: SQLite, or a private PostgreSQL cluster (#30).
+        .target(name: "StoreTestSupport", dependencies: ["MessengerCore"], path: "Tests/StoreTestSupport"),
         // Graph API and webhook tests against servers they start on 127.0.0.1.
         .testTarget(
             name: "FacebookTests",

@@ -89,7 +89,7 @@ enum GraphBench {
         rates: [Double], cpuPerThousand: Double, mostWritten: Int
     ) {
         var settings = try GraphConfig(baseURL: base, version: "v25.0", caFile: caFile)
-        settings.sharedRateFolder = (database.path as NSString).deletingLastPathComponent
+        settings.sharedRateFolder = (try database.path as NSString).deletingLastPathComponent
         let config = settings
         let written = WriteLog()
         let transport: @Sendable () -> GraphTransport = { GraphTransport(config: config, onWritten: written.add) }

@@ -218,7 +218,7 @@ enum WebhookBench {
         let own = folder.appendingPathComponent("webhook", isDirectory: true)
         try FileManager.default.createDirectory(at: own, withIntermediateDirectories: true)
         let database = try GraphBench.database(contacts: benchContacts, folder: own)
-        let path = database.path
+        let path = try database.path
         var figures: [Figure] = []
         for events in [1, 50] {
             let requests = requests(count: 2_000, events: events, contacts: benchContacts)

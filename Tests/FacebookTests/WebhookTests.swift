@@ -270,7 +270,7 @@ final class WebhookTests: XCTestCase {
 
     /// #25: a spool that can't take a POST answers 503 (Facebook retries) and keeps nothing of it.
     func testASpoolOverItsCapAnswers503() async throws {
-        let folder = fixture.workspace.database.path + ".small-spool"
+        let folder = try fixture.workspace.database.path + ".small-spool"
         let small = try WebhookSpool(folder: folder, maxBytes: 64)
         defer { small.shutDown() }
         let receiver = try WebhookReceiver(

@@ -12,14 +12,15 @@ final class Fixture {
     let workspace: Workspace
     let transport: RecordingTransport
 
-    /// 2026-11-25 12:00 in the fixture's zone by default.
-    init(zone: String = "Europe/Berlin", now: String = "2026-11-25T11:00:00Z") throws {
-        database = try AppDatabase.temporary()
+    /// 2026-11-25 12:00 in the fixture's zone by default; on a temporary SQLite file unless a
+    /// database is given (`StoreTestCase.makeDatabase`: the test class's engine).
+    init(database: AppDatabase? = nil, zone: String = "Europe/Berlin", now: String = "2026-11-25T11:00:00Z") throws {
+        self.database = try database ?? AppDatabase.temporary()
         let date = ISO8601DateFormatter().date(from: now)!
         clock = MovableClock(Int64(date.timeIntervalSince1970 * 1000))
         calendar = AccountCalendar(timeZone: TimeZone(identifier: zone)!)
         transport = RecordingTransport(clock: clock, calendar: calendar)
-        workspace = Workspace(database: database, clock: clock, calendar: calendar, appID: "42", transport: transport)
+        workspace = Workspace(database: self.database, clock: clock, calendar: calendar, appID: "42", transport: transport)
     }
 
     /// A month before Meta retired the message tags: the seed's tagged flow still works.
@@ -78,8 +79,9 @@ final class Fixture {
 
     func day(_ text: String) -> DayNumber { calendar.parseDay(text)! }
 
-    func count(_ sql: String, _ arguments: StatementArguments = []) throws -> Int {
-        try database.writer.read { db in try Int.fetchOne(db, sql: sql, arguments: arguments) ?? 0 }
+    /// The first column of `sql`'s first row, on either engine.
+    func count(_ sql: String, _ arguments: StoreArguments = []) throws -> Int {
+        try database.snapshot { db in try db.value(Int.self, sql, arguments) ?? 0 }
     }
 
     /// A run killed after claiming its batch but before Facebook answered: a dead process owns

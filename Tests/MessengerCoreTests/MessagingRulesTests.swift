@@ -242,7 +242,7 @@ final class MessagingRulesTests: XCTestCase {
                     VALUES (?, 2147483000, 0, 0, ?, 9, 13)
                     """, arguments: [programID, nodeID])
         }
-        let path = AnswerJournal.path(database: f.database.path, programID: programID)
+        let path = AnswerJournal.path(database: try f.database.path, programID: programID)
         // The boot the journal's header names: this machine's, or (a power cut since) another.
         let journal = AnswerJournal(path: path, boot: bootOfTheJournal)
         journal.begin(Claim(node: nodeID, after: 9, through: 13))

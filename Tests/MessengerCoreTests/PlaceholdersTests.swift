@@ -11,6 +11,15 @@ final class PlaceholdersTests: XCTestCase {
         XCTAssertEqual(Placeholders.numbered("SELECT 1").count, 0)
     }
 
+    /// As SQLite numbers them: `?2` is the second value, a bare `?` one past the largest so far.
+    func testANumberedPlaceholderKeepsItsNumber() {
+        let (sql, count) = Placeholders.numbered("SELECT ?1, ?2 WHERE a BETWEEN ?1 AND ?2 AND b = ?")
+        XCTAssertEqual(sql, "SELECT $1, $2 WHERE a BETWEEN $1 AND $2 AND b = $3")
+        XCTAssertEqual(count, 3)
+        XCTAssertEqual(Placeholders.numbered("SELECT ?12").sql, "SELECT $12", "more than one digit")
+        XCTAssertEqual(Placeholders.numbered("SELECT ?12").count, 12)
+    }
+
     func testAQuestionMarkInTextIsText() {
         let cases = [
             "SELECT 'why?', ? FROM t": "SELECT 'why?', $1 FROM t",

@@ -1,12 +1,11 @@
 import Foundation
+import StoreTestSupport
 import XCTest
 
 @testable import MessengerCore
 
-/// R1, R2, R3, R10, R11: profiles, pages, opt-in fields, deletion and disabling.
-final class ProfileRulesTests: XCTestCase {
-    // MARK: R1
-
+/// R1, R2, R3: what a name, a page's tasks and an opt-in code allow, before any database.
+final class ProfileNameRulesTests: XCTestCase {
     func testProfileNameIsTrimmedAndMustHave1To100Characters() throws {
         XCTAssertEqual(try ProfileName("  Shop  ").value, "Shop")
         XCTAssertThrowsError(try ProfileName("   "))
@@ -23,37 +22,6 @@ final class ProfileRulesTests: XCTestCase {
         XCTAssertEqual(try ProfileName("店舗 👨‍👩‍👧 Shop").value, "店舗 👨‍👩‍👧 Shop")
     }
 
-    func testProfileNamesAreUniqueIgnoringCase() throws {
-        let f = try Fixture()
-        try f.importPages()
-        try f.workspace.profiles.create(name: "Shop", pageID: Fixture.shopPage)
-        XCTAssertThrowsError(try f.workspace.profiles.create(name: "sHOP", pageID: Fixture.eventsPage)) { error in
-            XCTAssertTrue("\(error)".contains("already exists"))
-        }
-        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM profile"), 1)
-    }
-
-    func testPageIsLinkedToAtMostOneProfile() throws {
-        let f = try Fixture()
-        try f.importPages()
-        try f.workspace.profiles.create(name: "Shop", pageID: Fixture.shopPage)
-        XCTAssertThrowsError(try f.workspace.profiles.create(name: "Other", pageID: Fixture.shopPage)) { error in
-            XCTAssertEqual("\(error)", "page Shop is already linked to profile \"Shop\"")
-        }
-        XCTAssertEqual(try f.workspace.pages.list().first { $0.id == Fixture.shopPage }?.linkedProfile, "Shop")
-    }
-
-    func testProfileIsCreatedEnabledOrDisabled() throws {
-        let f = try Fixture()
-        try f.importPages()
-        try f.workspace.profiles.create(name: "Shop", pageID: Fixture.shopPage)
-        try f.workspace.profiles.create(name: "Events", pageID: Fixture.eventsPage, enabled: false)
-        let byName = Dictionary(uniqueKeysWithValues: try f.workspace.profiles.list().map { ($0.name, $0.enabled) })
-        XCTAssertEqual(byName, ["Shop": true, "Events": false])
-    }
-
-    // MARK: R2
-
     func testRoleComesFromTasksInOrder() {
         XCTAssertEqual(PageRole(tasks: ["ANALYZE", "MANAGE"]), .admin)
         XCTAssertEqual(PageRole(tasks: ["CREATE_CONTENT", "MODERATE"]), .editor)
@@ -63,78 +31,247 @@ final class ProfileRulesTests: XCTestCase {
         XCTAssertEqual(PageRole(tasks: []), .analyst)
     }
 
-    func testOnlyAdminEditorOrModeratorWithMessagingCanLink() throws {
-        let f = try Fixture()
-        try f.importPages()
-        XCTAssertThrowsError(try f.workspace.profiles.create(name: "Ads", pageID: Fixture.adsPage)) { error in
-            XCTAssertTrue("\(error)".contains("your role is Advertiser"), "\(error)")
-        }
-        XCTAssertThrowsError(try f.workspace.profiles.create(name: "Mods", pageID: Fixture.noMessagingPage)) { error in
-            XCTAssertTrue("\(error)".contains("MESSAGING"), "\(error)")
-        }
-        let pages = try f.workspace.pages.list()
-        XCTAssertEqual(pages.count, 4, "ineligible pages are still listed")
-        XCTAssertNotNil(pages.first { $0.id == Fixture.adsPage }?.eligibility.reason)
-        XCTAssertEqual(pages.first { $0.id == Fixture.eventsPage }?.eligibility, .eligible)
-        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM profile"), 0)
-    }
-
-    func testImportingAPageAgainUpdatesIt() throws {
-        let f = try Fixture()
-        try f.importPages()
-        try f.workspace.pages.importAccounts(Data(#"{"data":[{"id":"1003","name":"Ads Renamed","tasks":["MANAGE","MESSAGING"]}]}"#.utf8))
-        let page = try XCTUnwrap(f.workspace.pages.list().first { $0.id == "1003" })
-        XCTAssertEqual(page.name, "Ads Renamed")
-        XCTAssertEqual(page.role, .admin)
-        XCTAssertTrue(page.hasToken, "an import without a token keeps the stored one")
-        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM page"), 4)
-    }
-
-    func testBadAccountsFileChangesNothing() throws {
-        let f = try Fixture()
-        for bad in [
-            "", "[]", #"{"data":[{"id":"x1","name":"A"}]}"#, #"{"data":[{"id":"1","name":"A","tasks":"MANAGE"}]}"#,
-            #"{"data":[{"id":"1","name":"A"},{"id":"1","name":"B"}]}"#,
-        ] {
-            XCTAssertThrowsError(try f.workspace.pages.importAccounts(Data(bad.utf8)), bad)
-        }
-        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM page"), 0)
-    }
-
-    // MARK: R3
-
-    func testNewProfileGetsItsOwnOptInFieldAndCode() throws {
-        let f = try Fixture()
-        try f.importPages()
-        let shop = try f.workspace.profiles.create(name: "Shop", pageID: Fixture.shopPage)
-        let events = try f.workspace.profiles.create(name: "Events", pageID: Fixture.eventsPage)
-        XCTAssertTrue(shop.summary.optInField.hasPrefix("FBOPTIN_"))
-        XCTAssertNotEqual(shop.summary.optInField, events.summary.optInField)
-        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM data_field WHERE kind = 'optin'"), 2)
-        XCTAssertTrue(shop.optInCode.contains(#"class="fb-send-to-messenger""#))
-        XCTAssertTrue(shop.optInCode.contains(#"messenger_app_id="42""#))
-        XCTAssertTrue(shop.optInCode.contains(#"page_id="1001""#))
-        XCTAssertTrue(shop.optInCode.contains("data-ref="))
-    }
-
-    func testOptInFieldIsNeverReusedAfterDelete() throws {
-        let f = try Fixture()
-        try f.importPages()
-        let first = try f.workspace.profiles.create(name: "Shop", pageID: Fixture.shopPage).summary.optInField
-        try f.workspace.profiles.delete(names: ["Shop"])
-        let second = try f.workspace.profiles.create(name: "Shop", pageID: Fixture.shopPage).summary.optInField
-        XCTAssertNotEqual(first, second)
-        XCTAssertEqual(
-            try f.count("SELECT COUNT(*) FROM data_field WHERE name = ?", [first]), 0, "the deleted profile's field went with it")
-    }
-
     func testOptInCodesAreUniqueAcrossManyIDs() {
         let names = Set((1...50_000).map { OptInCode.fieldName(profileID: Int64($0)) })
         XCTAssertEqual(names.count, 50_000)
     }
+}
 
-    // MARK: R10
+/// R1, R2, R3, R10, R11: profiles and pages as stored, each test on SQLite and on PostgreSQL (#30).
+final class ProfileRulesTests: StoreTestCase {
+    func testProfileNamesAreUniqueIgnoringCase() throws {
+        try onEachEngine { database in
+            let f = try Fixture(database: database)
+            try f.importPages()
+            try f.workspace.profiles.create(name: "Shop", pageID: Fixture.shopPage)
+            XCTAssertThrowsError(try f.workspace.profiles.create(name: "sHOP", pageID: Fixture.eventsPage)) { error in
+                XCTAssertTrue("\(error)".contains("already exists"))
+            }
+            XCTAssertEqual(try f.count("SELECT COUNT(*) FROM profile"), 1)
+        }
+    }
 
+    func testPageIsLinkedToAtMostOneProfile() throws {
+        try onEachEngine { database in
+            let f = try Fixture(database: database)
+            try f.importPages()
+            try f.workspace.profiles.create(name: "Shop", pageID: Fixture.shopPage)
+            XCTAssertThrowsError(try f.workspace.profiles.create(name: "Other", pageID: Fixture.shopPage)) { error in
+                XCTAssertEqual("\(error)", "page Shop is already linked to profile \"Shop\"")
+            }
+            XCTAssertEqual(try f.workspace.pages.list().first { $0.id == Fixture.shopPage }?.linkedProfile, "Shop")
+        }
+    }
+
+    func testProfileIsCreatedEnabledOrDisabled() throws {
+        try onEachEngine { database in
+            let f = try Fixture(database: database)
+            try f.importPages()
+            try f.workspace.profiles.create(name: "Shop", pageID: Fixture.shopPage)
+            try f.workspace.profiles.create(name: "Events", pageID: Fixture.eventsPage, enabled: false)
+            let byName = Dictionary(uniqueKeysWithValues: try f.workspace.profiles.list().map { ($0.name, $0.enabled) })
+            XCTAssertEqual(byName, ["Shop": true, "Events": false])
+        }
+    }
+
+    func testOnlyAdminEditorOrModeratorWithMessagingCanLink() throws {
+        try onEachEngine { database in
+            let f = try Fixture(database: database)
+            try f.importPages()
+            XCTAssertThrowsError(try f.workspace.profiles.create(name: "Ads", pageID: Fixture.adsPage)) { error in
+                XCTAssertTrue("\(error)".contains("your role is Advertiser"), "\(error)")
+            }
+            XCTAssertThrowsError(try f.workspace.profiles.create(name: "Mods", pageID: Fixture.noMessagingPage)) { error in
+                XCTAssertTrue("\(error)".contains("MESSAGING"), "\(error)")
+            }
+            let pages = try f.workspace.pages.list()
+            XCTAssertEqual(pages.count, 4, "ineligible pages are still listed")
+            XCTAssertNotNil(pages.first { $0.id == Fixture.adsPage }?.eligibility.reason)
+            XCTAssertEqual(pages.first { $0.id == Fixture.eventsPage }?.eligibility, .eligible)
+            XCTAssertEqual(try f.count("SELECT COUNT(*) FROM profile"), 0)
+        }
+    }
+
+    func testImportingAPageAgainUpdatesIt() throws {
+        try onEachEngine { database in
+            let f = try Fixture(database: database)
+            try f.importPages()
+            try f.workspace.pages.importAccounts(
+                Data(#"{"data":[{"id":"1003","name":"Ads Renamed","tasks":["MANAGE","MESSAGING"]}]}"#.utf8))
+            let page = try XCTUnwrap(f.workspace.pages.list().first { $0.id == "1003" })
+            XCTAssertEqual(page.name, "Ads Renamed")
+            XCTAssertEqual(page.role, .admin)
+            XCTAssertTrue(page.hasToken, "an import without a token keeps the stored one")
+            XCTAssertEqual(try f.count("SELECT COUNT(*) FROM page"), 4)
+        }
+    }
+
+    func testBadAccountsFileChangesNothing() throws {
+        try onEachEngine { database in
+            let f = try Fixture(database: database)
+            for bad in [
+                "", "[]", #"{"data":[{"id":"x1","name":"A"}]}"#, #"{"data":[{"id":"1","name":"A","tasks":"MANAGE"}]}"#,
+                #"{"data":[{"id":"1","name":"A"},{"id":"1","name":"B"}]}"#,
+            ] {
+                XCTAssertThrowsError(try f.workspace.pages.importAccounts(Data(bad.utf8)), bad)
+            }
+            XCTAssertEqual(try f.count("SELECT COUNT(*) FROM page"), 0)
+        }
+    }
+
+    func testNewProfileGetsItsOwnOptInFieldAndCode() throws {
+        try onEachEngine { database in
+            let f = try Fixture(database: database)
+            try f.importPages()
+            let shop = try f.workspace.profiles.create(name: "Shop", pageID: Fixture.shopPage)
+            let events = try f.workspace.profiles.create(name: "Events", pageID: Fixture.eventsPage)
+            XCTAssertTrue(shop.summary.optInField.hasPrefix("FBOPTIN_"))
+            XCTAssertNotEqual(shop.summary.optInField, events.summary.optInField)
+            XCTAssertEqual(try f.count("SELECT COUNT(*) FROM data_field WHERE kind = 'optin'"), 2)
+            XCTAssertTrue(shop.optInCode.contains(#"class="fb-send-to-messenger""#))
+            XCTAssertTrue(shop.optInCode.contains(#"messenger_app_id="42""#))
+            XCTAssertTrue(shop.optInCode.contains(#"page_id="1001""#))
+            XCTAssertTrue(shop.optInCode.contains("data-ref="))
+        }
+    }
+
+    func testOptInFieldIsNeverReusedAfterDelete() throws {
+        try onEachEngine { database in
+            let f = try Fixture(database: database)
+            try f.importPages()
+            let first = try f.workspace.profiles.create(name: "Shop", pageID: Fixture.shopPage).summary.optInField
+            try f.workspace.profiles.delete(names: ["Shop"])
+            let second = try f.workspace.profiles.create(name: "Shop", pageID: Fixture.shopPage).summary.optInField
+            XCTAssertNotEqual(first, second)
+            XCTAssertEqual(
+                try f.count("SELECT COUNT(*) FROM data_field WHERE name = ?", [first]), 0, "the deleted profile's field went with it")
+        }
+    }
+
+    func testSeveralProfilesAreDeletedAllOrNothing() throws {
+        try onEachEngine { database in
+            let f = try Fixture(database: database)
+            try f.importPages()
+            try f.workspace.profiles.create(name: "Shop", pageID: Fixture.shopPage)
+            try f.workspace.profiles.create(name: "Events", pageID: Fixture.eventsPage)
+            XCTAssertThrowsError(try f.workspace.profiles.delete(names: ["Events", "Nope"])) { error in
+                XCTAssertEqual("\(error)", "no profile named \"Nope\"")
+            }
+            XCTAssertEqual(try f.count("SELECT COUNT(*) FROM profile"), 2, "one unknown name deletes nothing")
+            XCTAssertEqual(try f.workspace.profiles.delete(names: ["events", "Shop"]).profiles, ["Events", "Shop"])
+            XCTAssertEqual(try f.count("SELECT COUNT(*) FROM profile"), 0)
+            XCTAssertEqual(try f.count("SELECT COUNT(*) FROM data_field WHERE kind = 'optin'"), 0, "their opt-in fields went too")
+        }
+    }
+
+    /// The 7-day figures are the sums of the days in the window, and nothing outside it.
+    func testDetailsSumTheLastSevenDaysByOutcomeAndReason() throws {
+        try onEachEngine { database in
+            let f = try Fixture(database: database)
+            try f.importPages()
+            let shop = try f.workspace.profiles.create(name: "Shop", pageID: Fixture.shopPage).summary.id
+            let rows: [(String, String, String, Int)] = [
+                ("2026-11-25", "sent", "", 5), ("2026-11-19", "sent", "", 2), ("2026-11-18", "sent", "", 100),
+                ("2026-11-24", "delivered", "", 4), ("2026-11-24", "read", "", 3),
+                ("2026-11-25", "warning", "no_optin", 2), ("2026-11-23", "warning", "no_optin", 1),
+                ("2026-11-22", "warning", "graph:551", 2), ("2026-11-25", "warning", "too_long", 1),
+            ]
+            try f.database.transaction { db in
+                for (day, outcome, reason, count) in rows {
+                    try db.exec(
+                        "INSERT INTO daily_stat (profile_id, day, outcome, reason, count) VALUES (?, ?, ?, ?, ?)",
+                        [shop, f.day(day), outcome, reason, count])
+                }
+            }
+            let details = try f.workspace.profiles.details(named: "Shop")
+            XCTAssertEqual(details.sent7d, 7, "2026-11-18 is outside the 7 days ending 2026-11-25")
+            XCTAssertEqual(details.read7d, 3)
+            XCTAssertEqual(details.summary.delivered7d, 4)
+            XCTAssertEqual(details.summary.warnings7d, 6)
+            XCTAssertEqual(details.notSent.map(\.code), ["no_optin", "graph:551", "too_long"], "most contacts first")
+            XCTAssertEqual(details.notSent.map(\.count), [3, 2, 1])
+            XCTAssertEqual(try f.workspace.profiles.list().map(\.warnings7d), [6])
+        }
+    }
+
+    /// R11: a refused token marks the page broken and keeps the profile; a new token clears it.
+    func testABrokenConnectionShowsUntilANewTokenComes() throws {
+        try onEachEngine { database in
+            let f = try Fixture(database: database)
+            try f.importPages()
+            try f.workspace.profiles.create(name: "Shop", pageID: Fixture.shopPage)
+            try f.workspace.pages.markStopped(pageID: Fixture.shopPage, by: GraphError(code: 190))
+            XCTAssertEqual(try f.workspace.profiles.details(named: "Shop").connectionError, GraphError(code: 190).reason)
+            XCTAssertFalse(try f.workspace.profiles.details(named: "Shop").facebook.tokenOK)
+            XCTAssertEqual(try f.workspace.pages.list().first { $0.id == Fixture.shopPage }?.connectionError, GraphError(code: 190).reason)
+            try f.importPages()
+            XCTAssertEqual(
+                try f.workspace.pages.list().first { $0.id == Fixture.shopPage }?.connectionError, GraphError(code: 190).reason,
+                "the same token again is not a reconnection")
+            try f.workspace.pages.importAccounts(
+                Data(#"{"data":[{"id":"1001","name":"Shop","tasks":["MANAGE","MESSAGING"],"access_token":"TOKEN-NEW"}]}"#.utf8))
+            XCTAssertNil(try f.workspace.profiles.details(named: "Shop").connectionError)
+            XCTAssertTrue(try f.workspace.profiles.details(named: "Shop").facebook.tokenOK)
+            XCTAssertEqual(try f.count("SELECT COUNT(*) FROM profile"), 1)
+        }
+    }
+
+    /// #24: a token without pages_messaging can't enable a profile; a disabled one can be made.
+    func testAPageWithoutMessagingPermissionCantBeEnabled() throws {
+        try onEachEngine { database in
+            let f = try Fixture(database: database)
+            let page = DirectoryPage(id: Fixture.shopPage, name: "Shop", tasks: ["MANAGE", "MESSAGING"], accessToken: "TOKEN")
+            try f.workspace.pages.store(
+                [page], connection: PageConnection(via: "device login", lifetime: "long-lived", permissions: ["pages_show_list"]))
+            XCTAssertThrowsError(try f.workspace.profiles.create(name: "Shop", pageID: Fixture.shopPage)) { error in
+                XCTAssertTrue("\(error)".contains("lacks the pages_messaging permission"), "\(error)")
+            }
+            XCTAssertEqual(try f.count("SELECT COUNT(*) FROM profile"), 0)
+            XCTAssertEqual(try f.count("SELECT COUNT(*) FROM data_field"), 0, "the refusal changed nothing")
+            try f.workspace.profiles.create(name: "Shop", pageID: Fixture.shopPage, enabled: false)
+            XCTAssertThrowsError(try f.workspace.profiles.setEnabled(true, names: ["Shop"]))
+            XCTAssertEqual(try f.workspace.profiles.list().map(\.enabled), [false])
+            try f.workspace.pages.store(
+                [page], connection: PageConnection(via: "device login", lifetime: "long-lived", permissions: ["pages_messaging"]))
+            try f.workspace.profiles.setEnabled(true, names: ["shop"])
+            XCTAssertEqual(try f.workspace.profiles.list().map(\.enabled), [true])
+            XCTAssertEqual(
+                try f.workspace.profiles.details(named: "Shop").facebook.permissionsOK, false, "pages_show_list is still missing")
+        }
+    }
+
+    /// #24: creating a profile subscribes its page to the app's webhooks; deleting it unsubscribes.
+    func testAProfilesPageIsSubscribedToWebhooksUntilItGoes() throws {
+        try onEachEngine { database in
+            let f = try Fixture(database: database)
+            try f.importPages()
+            try f.workspace.profiles.create(name: "Shop", pageID: Fixture.shopPage)
+            let subscription = try f.workspace.subscriptions.subscription(profile: "Shop")
+            XCTAssertTrue(subscription.subscribed)
+            XCTAssertEqual(subscription.missingFields, [])
+            XCTAssertEqual(subscription.checkedAt, f.clock.nowMillis())
+            XCTAssertTrue(try f.workspace.profiles.details(named: "Shop").facebook.webhooksOK)
+            XCTAssertEqual(try f.workspace.profiles.delete(names: ["Shop"]).unsubscribed, 1)
+            XCTAssertEqual(try f.count("SELECT COUNT(*) FROM page_subscription"), 0)
+        }
+    }
+
+    /// The webhook notes when each page last heard from Facebook (`doctor`, the metrics).
+    func testAPagesLastEventIsKept() throws {
+        try onEachEngine { database in
+            let f = try Fixture(database: database)
+            try f.importPages()
+            try f.workspace.pages.noteEvents(pageIDs: [Fixture.shopPage, Fixture.eventsPage])
+            let now = f.clock.nowMillis()
+            XCTAssertEqual(try f.workspace.pages.lastEvents().map(\.page), [Fixture.shopPage, Fixture.eventsPage])
+            XCTAssertEqual(try f.workspace.pages.lastEvents().map(\.at), [now, now])
+        }
+    }
+}
+
+/// R10, R11 where programs and runs come in: on SQLite only until `ProgramService` and the
+/// runner are written for both engines (#30).
+final class ProfileProgramRulesTests: XCTestCase {
     func testProfileUsedByActiveProgramCantBeDeletedOrDisabled() throws {
         let f = try Fixture()
         try f.standardSetup()
@@ -198,8 +335,6 @@ final class ProfileRulesTests: XCTestCase {
         XCTAssertEqual(try f.workspace.programs.summary(named: "Reminders").profile, "Events")
         XCTAssertThrowsError(try f.workspace.programs.activate(name: "Reminders"), "a disabled profile can't go live")
     }
-
-    // MARK: R11
 
     func testGraphError190MarksThePageBrokenAndKeepsTheProfile() throws {
         let f = try Fixture()

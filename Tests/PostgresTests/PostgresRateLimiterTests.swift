@@ -1,5 +1,6 @@
 import FakeSendAPI
 import Foundation
+import StoreTestSupport
 import XCTest
 
 @testable import MessengerCore

@@ -374,7 +374,7 @@ extension Runtime {
     /// A new file beside the database: a second export of the same day gets a numbered name
     /// (said in the toast) instead of overwriting the first, and no link is followed (#26).
     static func write(_ name: String, _ contents: String, beside workspace: Workspace) throws -> String {
-        let folder = (workspace.database.path as NSString).deletingLastPathComponent
+        let folder = (try workspace.database.path as NSString).deletingLastPathComponent
         return try OutputFile.createNew(in: folder, name: name, contents: Data(contents.utf8))
     }
 

@@ -27,8 +27,8 @@ public struct SandboxPageDirectory: PageDirectory {
     }
 
     public func pages() throws -> [DirectoryPage] {
-        try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, name, tasks, access_token FROM page ORDER BY name, id").map {
+        try database.snapshot { db in
+            try db.rows("SELECT id, name, tasks, access_token FROM page ORDER BY name, id").map {
                 DirectoryPage(id: $0["id"], name: $0["name"], tasks: PageStore.splitTasks($0["tasks"]), accessToken: $0["access_token"])
             }
         }

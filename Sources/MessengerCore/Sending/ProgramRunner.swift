@@ -129,7 +129,7 @@ public struct ProgramRunner: Sendable {
         try checkpointed(checkpointer)
         var done = 0
         var completed = false
-        let journal = AnswerJournal(path: AnswerJournal.path(database: workspace.database.path, programID: plan.programID))
+        let journal = AnswerJournal(path: AnswerJournal.path(database: try workspace.database.path, programID: plan.programID))
         // The next batch is read and personalised on a reader connection, on the other core,
         // while the writer records the one before: `ahead` runs one batch in front of the claim.
         var ahead: ReadAhead?
@@ -260,7 +260,7 @@ public struct ProgramRunner: Sendable {
             var plan = try NodePlan.load(db, programID: programID, name: name, day: day)
             let (runID, deadClaims) = try Lease.take(db, programID: programID, for: RunID(.run, program: name), at: now)
             plan.runID = runID
-            let journalPath = AnswerJournal.path(database: workspace.database.path, programID: programID)
+            let journalPath = AnswerJournal.path(database: try workspace.database.path, programID: programID)
             recovery = try Recovery.settle(db, plan, claims: deadClaims, journal: journalPath, day: day, at: now)
             enrolled = try Self.enrol(db, programID: programID, reenrol: reenrol, selection: selection, at: now)
             let total = try Int.fetchOne(

@@ -166,10 +166,10 @@ struct SendLedger {
         return db.changesCount
     }
 
-    /// Everything a deleted profile sent, and its counts (R10).
-    func forget(profile: Int64) throws {
-        try db.execute(sql: "DELETE FROM daily_stat WHERE profile_id = ?", arguments: [profile])
-        try db.execute(sql: "DELETE FROM send WHERE profile_id = ?", arguments: [profile])
+    /// Everything a deleted profile sent, and its counts (R10). No rollup: nothing is left to count.
+    static func forget(_ db: any StoreConnection, profile: Int64) throws {
+        try db.exec("DELETE FROM daily_stat WHERE profile_id = ?", [profile])
+        try db.exec("DELETE FROM send WHERE profile_id = ?", [profile])
     }
 
     // MARK: Suppression (R15)

@@ -79,7 +79,7 @@ public enum Demo {
         progress: (@Sendable (String) -> Void)? = nil
     ) throws -> DemoSummary {
         let existing = try database.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM profile") ?? 0 }
-        guard existing == 0 else { throw DomainError("database \(database.path) already has profiles; the demo needs a new database") }
+        guard existing == 0 else { throw DomainError("database \(database.location) already has profiles; the demo needs a new database") }
         var rng = SeededGenerator(state: options.seed)
         let today = calendar.day(ofMillis: now)
         let clock = SteppingClock(start: calendar.startMillis(of: today - 6) + 8 * 3_600_000, step: 1)

@@ -36,28 +36,28 @@ public struct PageService: Sendable {
     /// `connection`: how the pages' tokens were had, kept with each page (#24).
     public func store(_ pages: [DirectoryPage], connection: PageConnection? = nil) throws {
         let now = workspace.clock.nowMillis()
-        try database.write { db in
+        try database.transaction { db in
             for page in pages {
-                try db.execute(
-                    sql: """
-                        INSERT INTO page (id, name, tasks, access_token, updated_at) VALUES (?, ?, ?, ?, ?)
-                        ON CONFLICT (id) DO UPDATE SET
-                            name = excluded.name, tasks = excluded.tasks, updated_at = excluded.updated_at,
-                            access_token = COALESCE(excluded.access_token, page.access_token),
-                            connection_error = CASE WHEN excluded.access_token IS NOT NULL
-                                                     AND excluded.access_token IS NOT page.access_token
-                                                    THEN NULL ELSE page.connection_error END,
-                            restricted = CASE WHEN excluded.access_token IS NOT NULL
-                                               AND excluded.access_token IS NOT page.access_token
-                                              THEN NULL ELSE page.restricted END
-                        """, arguments: [page.id, page.name, page.tasks.joined(separator: ","), page.accessToken, now])
+                try db.exec(
+                    """
+                    INSERT INTO page (id, name, tasks, access_token, updated_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (id) DO UPDATE SET
+                        name = excluded.name, tasks = excluded.tasks, updated_at = excluded.updated_at,
+                        access_token = COALESCE(excluded.access_token, page.access_token),
+                        connection_error = CASE WHEN excluded.access_token IS NOT NULL
+                                                 AND excluded.access_token IS DISTINCT FROM page.access_token
+                                                THEN NULL ELSE page.connection_error END,
+                        restricted = CASE WHEN excluded.access_token IS NOT NULL
+                                           AND excluded.access_token IS DISTINCT FROM page.access_token
+                                          THEN NULL ELSE page.restricted END
+                    """, [page.id, page.name, page.tasks.joined(separator: ","), page.accessToken, now])
                 if let connection, page.accessToken != nil {
-                    try db.execute(
-                        sql: """
-                            UPDATE page SET connected_at = ?, connected_via = ?, token_lifetime = ?, data_access_expires_at = ?,
-                                permissions = ? WHERE id = ?
-                            """,
-                        arguments: [
+                    try db.exec(
+                        """
+                        UPDATE page SET connected_at = ?, connected_via = ?, token_lifetime = ?, data_access_expires_at = ?,
+                            permissions = ? WHERE id = ?
+                        """,
+                        [
                             now, connection.via, connection.lifetime, connection.dataAccessExpiresAt,
                             connection.permissions?.joined(separator: ","), page.id,
                         ])
@@ -67,12 +67,12 @@ public struct PageService: Sendable {
     }
 
     /// The permissions last read for a page's token; nil when never read (an imported page).
-    static func permissions(_ db: Database, pageID: String) throws -> [String]? {
-        try String.fetchOne(db, sql: "SELECT permissions FROM page WHERE id = ?", arguments: [pageID]).map(PageStore.splitTasks)
+    static func permissions(_ db: any StoreConnection, pageID: String) throws -> [String]? {
+        try db.value(String.self, "SELECT permissions FROM page WHERE id = ?", [pageID]).map(PageStore.splitTasks)
     }
 
     /// A profile can't be enabled on a page whose token lacks pages_messaging (#24).
-    static func refuseWithoutMessaging(_ db: Database, pageID: String, pageName: String) throws {
+    static func refuseWithoutMessaging(_ db: any StoreConnection, pageID: String, pageName: String) throws {
         if let granted = try permissions(db, pageID: pageID), !granted.contains("pages_messaging") {
             throw DomainError(
                 "page \(pageName)'s token lacks the pages_messaging permission, so it can't send: log in again and grant it (the profile can be created disabled)"
@@ -81,20 +81,19 @@ public struct PageService: Sendable {
     }
 
     public func list() throws -> [PageInfo] {
-        try database.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT page.id, page.name, page.tasks, page.connection_error,
-                           page.access_token IS NOT NULL AS has_token, profile.name AS profile_name
-                    FROM page LEFT JOIN profile ON profile.page_id = page.id
-                    ORDER BY page.name, page.id
-                    """
+        try database.snapshot { db in
+            try db.rows(
+                """
+                SELECT page.id, page.name, page.tasks, page.connection_error,
+                       page.access_token IS NOT NULL AS has_token, profile.name AS profile_name
+                FROM page LEFT JOIN profile ON profile.page_id = page.id
+                ORDER BY page.name, page.id
+                """
             ).map(Self.info)
         }
     }
 
-    static func info(_ row: Row) -> PageInfo {
+    static func info(_ row: StoreRow) -> PageInfo {
         let tasks = PageStore.splitTasks(row["tasks"])
         return PageInfo(
             id: row["id"], name: row["name"], role: PageRole(tasks: tasks),
@@ -107,34 +106,34 @@ public struct PageService: Sendable {
     public func noteEvents(pageIDs: Set<String>) throws {
         guard !pageIDs.isEmpty else { return }
         let now = workspace.clock.nowMillis()
-        try database.write { db in try Self.noteEvents(db, pageIDs: pageIDs, at: now) }
+        try database.transaction { db in try Self.noteEvents(db, pageIDs: pageIDs, at: now) }
     }
 
     /// When each page last had a webhook event (ms), for the metrics.
     public func lastEvents() throws -> [(page: String, at: Int64)] {
-        try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, last_event_at FROM page WHERE last_event_at IS NOT NULL ORDER BY id").map {
+        try database.snapshot { db in
+            try db.rows("SELECT id, last_event_at FROM page WHERE last_event_at IS NOT NULL ORDER BY id").map {
                 (page: $0["id"], at: $0["last_event_at"])
             }
         }
     }
 
-    static func noteEvents(_ db: Database, pageIDs: Set<String>, at now: Int64) throws {
-        for id in pageIDs { try db.execute(sql: "UPDATE page SET last_event_at = ? WHERE id = ?", arguments: [now, id]) }
+    static func noteEvents(_ db: any StoreConnection, pageIDs: Set<String>, at now: Int64) throws {
+        for id in pageIDs { try db.exec("UPDATE page SET last_event_at = ? WHERE id = ?", [now, id]) }
     }
 
     /// Marks what stopped a page's run: a refused token (190) breaks the connection; Meta's
     /// restriction (10/1893063) is kept apart, as the page's token is still good.
     public func markStopped(pageID: String, by error: GraphError) throws {
         guard error.isPageRestriction else { return try markBroken(pageID: pageID, reason: error.reason) }
-        try database.write { db in
-            try db.execute(sql: "UPDATE page SET restricted = ? WHERE id = ?", arguments: [error.reason, pageID])
+        try database.transaction { db in
+            try db.exec("UPDATE page SET restricted = ? WHERE id = ?", [error.reason, pageID])
         }
     }
 
     public func markBroken(pageID: String, reason: String) throws {
-        try database.write { db in
-            try db.execute(sql: "UPDATE page SET connection_error = ? WHERE id = ?", arguments: [reason, pageID])
+        try database.transaction { db in
+            try db.exec("UPDATE page SET connection_error = ? WHERE id = ?", [reason, pageID])
         }
     }
 }

@@ -107,15 +107,15 @@ public struct ProfileService: Sendable {
 
     public func list() throws -> [ProfileSummary] {
         let window = workspace.calendar.window(today: workspace.today)
-        return try database.read { db in
-            try Row.fetchAll(db, sql: Self.summarySQL + " ORDER BY profile.name_key", arguments: [window.lowerBound, window.upperBound])
+        return try database.snapshot { db in
+            try db.rows(Self.summarySQL + " ORDER BY profile.name_key", [window.lowerBound, window.upperBound])
                 .map(Self.summary)
         }
     }
 
     public func details(named name: String) throws -> ProfileDetails {
         let window = workspace.calendar.window(today: workspace.today)
-        return try database.read { db in
+        return try database.snapshot { db in
             let id = try Self.id(db, named: name)
             return try Self.details(
                 db, id: id, window: window, appID: workspace.appID, now: workspace.clock.nowMillis(), realGraph: workspace.graph != nil)
@@ -124,38 +124,35 @@ public struct ProfileService: Sendable {
 
     public func details(id: Int64) throws -> ProfileDetails {
         let window = workspace.calendar.window(today: workspace.today)
-        return try database.read { db in
+        return try database.snapshot { db in
             try Self.details(
                 db, id: id, window: window, appID: workspace.appID, now: workspace.clock.nowMillis(), realGraph: workspace.graph != nil)
         }
     }
 
     static func details(
-        _ db: Database, id: Int64, window: ClosedRange<DayNumber>, appID: String, now: Int64, realGraph: Bool = false
+        _ db: any StoreConnection, id: Int64, window: ClosedRange<DayNumber>, appID: String, now: Int64, realGraph: Bool = false
     ) throws -> ProfileDetails {
         guard
-            let row = try Row.fetchOne(
-                db, sql: summarySQL + " WHERE profile.id = ?", arguments: [window.lowerBound, window.upperBound, id])
+            let row = try db.row(summarySQL + " WHERE profile.id = ?", [window.lowerBound, window.upperBound, id])
         else {
             throw DomainError("no profile with id \(id)")
         }
         let summary = summary(row)
-        let totals = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT outcome, SUM(count) AS n FROM daily_stat
-                WHERE profile_id = ? AND day BETWEEN ? AND ? AND outcome IN ('sent', 'read') GROUP BY outcome
-                """, arguments: [id, window.lowerBound, window.upperBound])
+        let totals = try db.rows(
+            """
+            SELECT outcome, SUM(count) AS n FROM daily_stat
+            WHERE profile_id = ? AND day BETWEEN ? AND ? AND outcome IN ('sent', 'read') GROUP BY outcome
+            """, [id, window.lowerBound, window.upperBound])
         var sent = 0
         var read = 0
         for t in totals { if (t["outcome"] as StatOutcome) == .sent { sent = t["n"] } else { read = t["n"] } }
-        let reasons = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT reason, SUM(count) AS n FROM daily_stat
-                WHERE profile_id = ? AND day BETWEEN ? AND ? AND outcome = 'warning'
-                GROUP BY reason
-                """, arguments: [id, window.lowerBound, window.upperBound]
+        let reasons = try db.rows(
+            """
+            SELECT reason, SUM(count) AS n FROM daily_stat
+            WHERE profile_id = ? AND day BETWEEN ? AND ? AND outcome = 'warning'
+            GROUP BY reason
+            """, [id, window.lowerBound, window.upperBound]
         ).map { ReasonCount(code: $0["reason"], count: $0["n"]) }.sorted(by: ReasonCount.ordered)
         var details = ProfileDetails(
             summary: summary, optInCode: OptInCode.html(appID: appID, pageID: summary.pageID),
@@ -165,14 +162,13 @@ public struct ProfileService: Sendable {
         return details
     }
 
-    static func facebookState(_ db: Database, pageID: String, connectionError: String?, now: Int64) throws -> FacebookState {
+    static func facebookState(_ db: any StoreConnection, pageID: String, connectionError: String?, now: Int64) throws -> FacebookState {
         var state = FacebookState()
-        let page = try Row.fetchOne(
-            db,
-            sql: """
-                SELECT page.access_token IS NOT NULL AS has_token, page.permissions, page.last_event_at, s.fields, s.error
-                FROM page LEFT JOIN page_subscription s ON s.page_id = page.id WHERE page.id = ?
-                """, arguments: [pageID])
+        let page = try db.row(
+            """
+            SELECT page.access_token IS NOT NULL AS has_token, page.permissions, page.last_event_at, s.fields, s.error
+            FROM page LEFT JOIN page_subscription s ON s.page_id = page.id WHERE page.id = ?
+            """, [pageID])
         guard let page else { return state }
         state.tokenOK = page["has_token"] && connectionError == nil
         if let granted = (page["permissions"] as String?).map(PageStore.splitTasks) {
@@ -198,18 +194,18 @@ public struct ProfileService: Sendable {
         JOIN data_field ON data_field.id = profile.optin_field_id
         """
 
-    static func summary(_ row: Row) -> ProfileSummary {
+    static func summary(_ row: StoreRow) -> ProfileSummary {
         ProfileSummary(
             id: row["id"], name: row["name"], pageID: row["page_id"], pageName: row["page_name"],
             enabled: row["enabled"], optInField: row["optin_field"],
             delivered7d: row["delivered"], warnings7d: row["warnings"])
     }
 
-    static func id(_ db: Database, named name: String) throws -> Int64 {
+    static func id(_ db: any StoreConnection, named name: String) throws -> Int64 {
         guard
-            let id = try Int64.fetchOne(
-                db, sql: "SELECT id FROM profile WHERE name_key = ?",
-                arguments: [ProfileName.key(name.trimmingCharacters(in: .whitespacesAndNewlines))])
+            let id = try db.value(
+                Int64.self, "SELECT id FROM profile WHERE name_key = ?",
+                [ProfileName.key(name.trimmingCharacters(in: .whitespacesAndNewlines))])
         else {
             throw DomainError("no profile named \(Display.quoted(name))")
         }
@@ -229,34 +225,34 @@ public struct ProfileService: Sendable {
             throw DomainError("page \(page.name) can't be linked: \(reason)")
         }
         let now = workspace.clock.nowMillis()
-        let id: Int64 = try database.write { db in
-            if let other = try String.fetchOne(db, sql: "SELECT name FROM profile WHERE name_key = ?", arguments: [name.key]) {
+        let id: Int64 = try database.transaction { db in
+            if let other = try db.value(String.self, "SELECT name FROM profile WHERE name_key = ?", [name.key]) {
                 throw DomainError("a profile named \(Display.quoted(other)) already exists (names are unique ignoring case)")
             }
-            if let other = try String.fetchOne(db, sql: "SELECT name FROM profile WHERE page_id = ?", arguments: [page.id]) {
+            if let other = try db.value(String.self, "SELECT name FROM profile WHERE page_id = ?", [page.id]) {
                 throw DomainError("page \(page.name) is already linked to profile \(Display.quoted(other))")
             }
             if enabled { try PageService.refuseWithoutMessaging(db, pageID: page.id, pageName: page.name) }
             // A directory other than the sandbox (Graph) may offer a page not stored yet.
-            try db.execute(
-                sql: """
-                    INSERT INTO page (id, name, tasks, access_token, updated_at) VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT (id) DO UPDATE SET name = excluded.name, tasks = excluded.tasks,
-                        access_token = COALESCE(excluded.access_token, page.access_token)
-                    """, arguments: [page.id, page.name, page.tasks.joined(separator: ","), page.accessToken, now])
+            try db.exec(
+                """
+                INSERT INTO page (id, name, tasks, access_token, updated_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET name = excluded.name, tasks = excluded.tasks,
+                    access_token = COALESCE(excluded.access_token, page.access_token)
+                """, [page.id, page.name, page.tasks.joined(separator: ","), page.accessToken, now])
             // The id decides the code; reserve it first, then create the field named after it.
-            let next = (try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'profile'") ?? 0) + 1
+            let next = try db.nextID("profile")
             let fieldName = OptInCode.fieldName(profileID: next)
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM data_field WHERE name = ?", arguments: [fieldName]) == true {
+            // lower(): SQLite's NOCASE column, PostgreSQL's unique index on lower(name).
+            if try db.value(Bool.self, "SELECT 1 FROM data_field WHERE lower(name) = lower(?)", [fieldName]) == true {
                 throw DomainError("the data field \(fieldName) already exists; rename it before creating this profile")
             }
-            try db.execute(sql: "INSERT INTO data_field (name, kind) VALUES (?, 'optin')", arguments: [fieldName])
-            let fieldID = db.lastInsertedRowID
-            try db.execute(
-                sql: """
-                    INSERT INTO profile (id, name, name_key, page_id, enabled, optin_field_id, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [next, name.value, name.key, page.id, enabled, fieldID, now])
+            let fieldID = try db.insert("INSERT INTO data_field (name, kind) VALUES (?, 'optin')", [fieldName])
+            try db.exec(
+                """
+                INSERT INTO profile (id, name, name_key, page_id, enabled, optin_field_id, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, [next, name.value, name.key, page.id, enabled, fieldID, now])
             return next
         }
         // The page is subscribed to the app's webhooks (a disabled profile's opt-ins still count);
@@ -271,25 +267,24 @@ public struct ProfileService: Sendable {
     /// Refuses, as `setEnabled(false, …)` would, without changing anything: the dashboard checks
     /// before it asks (#27: its dialog asked first, then refused).
     public func checkDisable(names: [String]) throws {
-        try database.read { db in
+        try database.snapshot { db in
             try Self.refuseIfInActivePrograms(db, ids: try names.map { try Self.id(db, named: $0) }, action: "disabled")
         }
     }
 
     public func setEnabled(_ enabled: Bool, names: [String]) throws {
-        try database.write { db in
+        try database.transaction { db in
             let ids = try names.map { try Self.id(db, named: $0) }
             if !enabled { try Self.refuseIfInActivePrograms(db, ids: ids, action: "disabled") }
             if enabled {
                 for id in ids {
-                    let row = try Row.fetchOne(
-                        db, sql: "SELECT page.id, page.name FROM profile JOIN page ON page.id = profile.page_id WHERE profile.id = ?",
-                        arguments: [id])
+                    let row = try db.row(
+                        "SELECT page.id, page.name FROM profile JOIN page ON page.id = profile.page_id WHERE profile.id = ?", [id])
                     if let row { try PageService.refuseWithoutMessaging(db, pageID: row["id"], pageName: row["name"]) }
                 }
             }
             for id in ids {
-                try db.execute(sql: "UPDATE profile SET enabled = ? WHERE id = ?", arguments: [enabled, id])
+                try db.exec("UPDATE profile SET enabled = ? WHERE id = ?", [enabled, id])
             }
         }
         if enabled { for name in names { _ = try? workspace.subscriptions.subscribe(profile: name) } }
@@ -297,27 +292,26 @@ public struct ProfileService: Sendable {
 
     /// What `delete(names:)` would remove, without removing it; refuses as delete would.
     public func deletionPlan(names: [String]) throws -> DeletionPlan {
-        try database.read { db in try Self.plan(db, names: names) }
+        try database.snapshot { db in try Self.plan(db, names: names) }
     }
 
     /// Deletes the profiles, their usage statistics and their opt-in fields, all or nothing.
     @discardableResult
     public func delete(names: [String]) throws -> DeletionPlan {
         var pages: [(id: String, token: String?)] = []
-        var plan = try database.write { db in
+        var plan = try database.transaction { db in
             let plan = try Self.plan(db, names: names)
             for name in plan.profiles {
                 let id = try Self.id(db, named: name)
-                if let row = try Row.fetchOne(
-                    db, sql: "SELECT page.id, page.access_token FROM profile JOIN page ON page.id = profile.page_id WHERE profile.id = ?",
-                    arguments: [id])
+                if let row = try db.row(
+                    "SELECT page.id, page.access_token FROM profile JOIN page ON page.id = profile.page_id WHERE profile.id = ?", [id])
                 {
                     pages.append((row["id"], row["access_token"]))
                 }
-                let fieldID = try Int64.fetchOne(db, sql: "SELECT optin_field_id FROM profile WHERE id = ?", arguments: [id])
-                try SendLedger.writing(db) { ledger in try ledger.forget(profile: id) }
-                try db.execute(sql: "DELETE FROM profile WHERE id = ?", arguments: [id])
-                try db.execute(sql: "DELETE FROM data_field WHERE id = ?", arguments: [fieldID])
+                let fieldID = try db.value(Int64.self, "SELECT optin_field_id FROM profile WHERE id = ?", [id])
+                try SendLedger.forget(db, profile: id)
+                try db.exec("DELETE FROM profile WHERE id = ?", [id])
+                try db.exec("DELETE FROM data_field WHERE id = ?", [fieldID])
             }
             return plan
         }
@@ -327,7 +321,7 @@ public struct ProfileService: Sendable {
         return plan
     }
 
-    static func plan(_ db: Database, names: [String]) throws -> DeletionPlan {
+    static func plan(_ db: any StoreConnection, names: [String]) throws -> DeletionPlan {
         guard !names.isEmpty else { throw DomainError("name at least one profile to delete") }
         var ids: [Int64] = []
         var shown: [String] = []
@@ -335,26 +329,26 @@ public struct ProfileService: Sendable {
             let id = try id(db, named: name)
             if ids.contains(id) { continue }
             ids.append(id)
-            shown.append(try String.fetchOne(db, sql: "SELECT name FROM profile WHERE id = ?", arguments: [id]) ?? name)
+            shown.append(try db.value(String.self, "SELECT name FROM profile WHERE id = ?", [id]) ?? name)
         }
         try refuseIfInActivePrograms(db, ids: ids, action: "deleted")
         var records = 0
         for id in ids {
-            records += try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM send WHERE profile_id = ?", arguments: [id]) ?? 0
+            records += try db.value(Int.self, "SELECT COUNT(*) FROM send WHERE profile_id = ?", [id]) ?? 0
         }
         return DeletionPlan(profiles: shown, usageRecords: records)
     }
 
-    static func refuseIfInActivePrograms(_ db: Database, ids: [Int64], action: String) throws {
+    static func refuseIfInActivePrograms(_ db: any StoreConnection, ids: [Int64], action: String) throws {
         for id in ids {
-            let programs = try String.fetchAll(
-                db,
-                sql: """
-                    SELECT DISTINCT program.name FROM node JOIN program ON program.id = node.program_id
-                    WHERE node.profile_id = ? AND program.status = 'active' ORDER BY program.name
-                    """, arguments: [id])
+            let programs = try db.values(
+                String.self,
+                """
+                SELECT DISTINCT program.name FROM node JOIN program ON program.id = node.program_id
+                WHERE node.profile_id = ? AND program.status = 'active' ORDER BY program.name
+                """, [id])
             if !programs.isEmpty {
-                let name = try String.fetchOne(db, sql: "SELECT name FROM profile WHERE id = ?", arguments: [id]) ?? "?"
+                let name = try db.value(String.self, "SELECT name FROM profile WHERE id = ?", [id]) ?? "?"
                 let list = programs.map { Display.quoted($0) }.joined(separator: ", ")
                 throw DomainError(
                     "profile \(Display.quoted(name)) can't be \(action): it is used by the active program\(programs.count > 1 ? "s" : "") \(list); pause \(programs.count > 1 ? "them" : "it") first"

@@ -49,19 +49,18 @@ public struct SubscriptionService: Sendable {
     /// Ends the subscription of a page whose profile is gone; best effort (the answer says whether it went).
     func unsubscribe(pageID: String, token: String?) -> Bool {
         guard let token, (try? workspace.subscriber.unsubscribe(pageID: pageID, pageToken: token)) != nil else { return false }
-        try? database.write { db in try db.execute(sql: "DELETE FROM page_subscription WHERE page_id = ?", arguments: [pageID]) }
+        _ = try? database.transaction { db in try db.exec("DELETE FROM page_subscription WHERE page_id = ?", [pageID]) }
         return true
     }
 
     public func subscription(profile name: String) throws -> WebhookSubscription {
-        try database.read { db in
+        try database.snapshot { db in
             let id = try ProfileService.id(db, named: name)
-            let row = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT s.fields, s.checked_at, s.error FROM profile p JOIN page_subscription s ON s.page_id = p.page_id
-                    WHERE p.id = ?
-                    """, arguments: [id])
+            let row = try db.row(
+                """
+                SELECT s.fields, s.checked_at, s.error FROM profile p JOIN page_subscription s ON s.page_id = p.page_id
+                WHERE p.id = ?
+                """, [id])
             guard let row else { return WebhookSubscription(subscribed: false, fields: [], checkedAt: nil, error: nil) }
             let fields = PageStore.splitTasks(row["fields"])
             return WebhookSubscription(subscribed: !fields.isEmpty, fields: fields, checkedAt: row["checked_at"], error: row["error"])
@@ -69,11 +68,10 @@ public struct SubscriptionService: Sendable {
     }
 
     private func page(of name: String) throws -> (String, String?) {
-        try database.read { db in
+        try database.snapshot { db in
             let id = try ProfileService.id(db, named: name)
-            let row = try Row.fetchOne(
-                db, sql: "SELECT page.id, page.access_token FROM profile JOIN page ON page.id = profile.page_id WHERE profile.id = ?",
-                arguments: [id])
+            let row = try db.row(
+                "SELECT page.id, page.access_token FROM profile JOIN page ON page.id = profile.page_id WHERE profile.id = ?", [id])
             guard let row else { throw DomainError("no page for profile \(Display.quoted(name))") }
             return (row["id"], row["access_token"])
         }
@@ -81,13 +79,13 @@ public struct SubscriptionService: Sendable {
 
     /// `fields` nil: the attempt failed; the fields Facebook listed before are kept beside the error.
     private func store(pageID: String, fields: [String]?, error: String?, at now: Int64) throws {
-        try database.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO page_subscription (page_id, fields, checked_at, error) VALUES (?, COALESCE(?, ''), ?, ?)
-                    ON CONFLICT (page_id) DO UPDATE SET fields = COALESCE(?, page_subscription.fields),
-                        checked_at = excluded.checked_at, error = excluded.error
-                    """, arguments: [pageID, fields?.joined(separator: ","), now, error, fields?.joined(separator: ",")])
+        try database.transaction { db in
+            try db.exec(
+                """
+                INSERT INTO page_subscription (page_id, fields, checked_at, error) VALUES (?, COALESCE(?, ''), ?, ?)
+                ON CONFLICT (page_id) DO UPDATE SET fields = COALESCE(?, page_subscription.fields),
+                    checked_at = excluded.checked_at, error = excluded.error
+                """, [pageID, fields?.joined(separator: ","), now, error, fields?.joined(separator: ",")])
         }
     }
 }

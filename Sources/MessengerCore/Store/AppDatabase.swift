@@ -1,12 +1,41 @@
 import Foundation
 import GRDB
 
-/// Owns the SQLite database: opening, connection settings and migrations, set in this one place.
+/// Owns the database, SQLite's file or PostgreSQL's (#30): opening, connection settings and
+/// migrations, set in this one place.
 public final class AppDatabase: Sendable {
-    /// GRDB stays inside MessengerCore: the dashboard, the CLI and the bench reach the database
-    /// only through the services and the few methods below.
-    let writer: DatabasePool
-    public let path: String
+    /// The engine and its connections. GRDB and libpq stay inside MessengerCore: the dashboard,
+    /// the CLI and the bench reach the database only through the services and the methods below.
+    enum Engine: Sendable {
+        case sqlite(DatabasePool)
+        case postgres(PostgresPool)
+    }
+
+    let engine: Engine
+    /// Where the database is, as it may be shown: the file's path, or the PostgreSQL address
+    /// (it holds no password).
+    public let location: String
+
+    /// SQLite's pool, for the code not yet written for both engines (#30): on PostgreSQL it
+    /// refuses in one line rather than doing a SQLite thing beside a PostgreSQL database.
+    var writer: DatabasePool {
+        get throws {
+            guard case .sqlite(let pool) = engine else { throw Self.notOnPostgres }
+            return pool
+        }
+    }
+
+    /// The SQLite file (what sits beside it, a run's lease and journal, is named after it);
+    /// refused on PostgreSQL as `writer` is.
+    public var path: String {
+        get throws {
+            guard case .sqlite = engine else { throw Self.notOnPostgres }
+            return location
+        }
+    }
+
+    static let notOnPostgres = DomainError(
+        "this part of messenger-dash does not run on PostgreSQL yet: use a SQLite database file for it", isStorageFailure: true)
 
     public enum OpenMode: Sendable {
         /// Create the file (not its folder) when missing.
@@ -18,7 +47,7 @@ public final class AppDatabase: Sendable {
     /// `upgrading` is called before migrations change a database an earlier version wrote: they
     /// can take a while on a big one (v5: about 20 s at a million contacts), so say so first.
     public init(path: String, mode: OpenMode, upgrading: () -> Void = {}) throws {
-        self.path = path
+        location = path
         let fm = FileManager.default
         let folder = (path as NSString).deletingLastPathComponent
         var isDir: ObjCBool = false
@@ -37,7 +66,8 @@ public final class AppDatabase: Sendable {
         config.busyMode = .timeout(5)
         config.foreignKeysEnabled = true
         do {
-            writer = try DatabasePool(path: path, configuration: config)
+            let writer = try DatabasePool(path: path, configuration: config)
+            engine = .sqlite(writer)
             // FULL on the one writing connection: every commit syncs the WAL before it returns.
             // Under NORMAL a WAL commit is atomic but not durable: a power cut or an OS crash can
             // roll it back. A run's claim is committed before its messages go to Facebook, and
@@ -65,6 +95,29 @@ public final class AppDatabase: Sendable {
             throw error
         } catch let error as DatabaseError {
             throw DomainError(Self.explain(error, path: path))
+        }
+    }
+
+    /// Opens a PostgreSQL database, applying the migrations it lacks (two hosts that open it at
+    /// once take turns: `PostgresSchema.migrate`).
+    public init(postgres address: PostgresAddress) throws {
+        location = address.description
+        let connection = try PostgresConnection(address)
+        do {
+            try PostgresSchema.migrate(connection)
+        } catch let error as PostgresError {
+            throw DomainError(Self.explain(error, location: location), isStorageFailure: true)
+        }
+        engine = .postgres(PostgresPool(address: address, first: connection))
+    }
+
+    /// One line for a PostgreSQL error: a held write lock reads as SQLite's busy database.
+    static func explain(_ error: PostgresError, location: String) -> String {
+        switch error.sqlState {
+        case "55P03":  // lock_not_available: lock_timeout passed
+            return "database \(location) is locked by another process; try again when it finishes"
+        default:
+            return "database \(location): \(error.message)"
         }
     }
 
@@ -129,7 +182,7 @@ extension AppDatabase {
         do {
             return try writer.write(body)
         } catch let error as DatabaseError {
-            throw DomainError(Self.explain(error, path: path), isStorageFailure: true)
+            throw DomainError(Self.explain(error, path: location), isStorageFailure: true)
         }
     }
 
@@ -137,7 +190,38 @@ extension AppDatabase {
         do {
             return try writer.read(body)
         } catch let error as DatabaseError {
-            throw DomainError(Self.explain(error, path: path), isStorageFailure: true)
+            throw DomainError(Self.explain(error, path: location), isStorageFailure: true)
+        }
+    }
+
+    /// A write transaction on either engine (#30): SQLite's one writer, or PostgreSQL's writers
+    /// taking turns on one lock across hosts (`PostgresPool.write`). Errors as `write`'s.
+    @discardableResult
+    func transaction<T>(_ body: (any StoreConnection) throws -> T) throws -> T {
+        switch engine {
+        case .sqlite:
+            return try write(body)
+        case .postgres(let pool):
+            return try explained { try pool.write(body) }
+        }
+    }
+
+    /// A read on either engine: one snapshot for all of `body`'s statements.
+    func snapshot<T>(_ body: (any StoreConnection) throws -> T) throws -> T {
+        switch engine {
+        case .sqlite:
+            return try read(body)
+        case .postgres(let pool):
+            return try explained { try pool.read(body) }
+        }
+    }
+
+    /// PostgreSQL's errors as the one storage line the CLI and the dashboard show.
+    private func explained<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as PostgresError {
+            throw DomainError(Self.explain(error, location: location), isStorageFailure: true)
         }
     }
 }

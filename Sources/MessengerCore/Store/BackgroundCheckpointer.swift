@@ -23,12 +23,13 @@ final class BackgroundCheckpointer: @unchecked Sendable {
     init(database: AppDatabase, limitBytes: Int = 128 << 20) throws {
         var config = Configuration()
         config.busyMode = .timeout(5)
+        let path = try database.path
         do {
-            queue = try DatabaseQueue(path: database.path, configuration: config)
+            queue = try DatabaseQueue(path: path, configuration: config)
         } catch let error as DatabaseError {
-            throw DomainError(AppDatabase.explain(error, path: database.path))
+            throw DomainError(AppDatabase.explain(error, path: path))
         }
-        walPath = database.path + "-wal"
+        walPath = path + "-wal"
         self.limitBytes = limitBytes
     }
 

@@ -1,4 +1,4 @@
-/// SQLite's `?` placeholders as PostgreSQL's `$1`, `$2`… (#30), so a statement written once runs
+/// SQLite's `?` and `?NNN` placeholders as PostgreSQL's `$1`, `$2`… (#30), so a statement written once runs
 /// on both engines. A `?` inside a string ('it''s?'), a quoted name ("a?"), a comment (-- ?, /* ? */)
 /// or a dollar-quoted body ($$ ? $$, $fn$ ? $fn$) is text, not a placeholder, and is left alone.
 enum Placeholders {
@@ -50,9 +50,14 @@ enum Placeholders {
                 while k + tag.count <= text.count, Array(text[k..<(k + tag.count)]) != tag { k += 1 }
                 copy(until: k + tag.count)
             case "?":
-                count += 1
-                out.append(contentsOf: "$\(count)".unicodeScalars)
-                i += 1
+                // `?NNN` is parameter NNN, as SQLite numbers it (`$NNN`); a bare `?` is one past
+                // the largest number so far. `count` is the largest: how many values to bind.
+                var j = i + 1
+                while j < text.count, ("0"..."9").contains(text[j]) { j += 1 }
+                let number = j > i + 1 ? Int(String(String.UnicodeScalarView(text[(i + 1)..<j]))) ?? 0 : count + 1
+                count = max(count, number)
+                out.append(contentsOf: "$\(number)".unicodeScalars)
+                i = j
             default:
                 out.append(c)
                 i += 1

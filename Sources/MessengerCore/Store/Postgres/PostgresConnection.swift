@@ -7,6 +7,8 @@ public enum PostgresValue: Sendable, Equatable {
     case text(String)
     case int(Int64)
     case double(Double)
+    /// A `bytea`, sent in its hex text form (`\\x0a1b…`).
+    case bytes(Data)
 
     var wire: String? {
         switch self {
@@ -14,6 +16,15 @@ public enum PostgresValue: Sendable, Equatable {
         case .text(let text): return text
         case .int(let value): return String(value)
         case .double(let value): return String(value)
+        case .bytes(let data):
+            let digits = Array("0123456789abcdef".utf8)
+            var hex: [UInt8] = Array("\\x".utf8)
+            hex.reserveCapacity(2 + data.count * 2)
+            for byte in data {
+                hex.append(digits[Int(byte >> 4)])
+                hex.append(digits[Int(byte & 0x0F)])
+            }
+            return String(decoding: hex, as: UTF8.self)
         }
     }
 }
@@ -40,6 +51,8 @@ public struct PostgresError: Error, Equatable, CustomStringConvertible, Sendable
 /// The rows a statement gave, as text (PostgreSQL's text format), and how many rows it changed.
 public struct PostgresRows: Sendable {
     public let columns: [String]
+    /// Each column's type, as PostgreSQL's oid (`PQftype`: 16 bool, 20 int8, 25 text…).
+    public let types: [UInt32]
     public let rows: [[String?]]
     /// INSERT, UPDATE, DELETE: the rows changed; 0 otherwise.
     public let changed: Int
@@ -117,6 +130,7 @@ public final class PostgresConnection: @unchecked Sendable {
         let width = Int(PQnfields(result))
         let count = Int(PQntuples(result))
         let columns = (0..<width).map { String(cString: PQfname(result, Int32($0))) }
+        let types = (0..<width).map { UInt32(PQftype(result, Int32($0))) }
         var rows: [[String?]] = []
         rows.reserveCapacity(count)
         for row in 0..<count {
@@ -126,7 +140,7 @@ public final class PostgresConnection: @unchecked Sendable {
                         ? nil : String(cString: PQgetvalue(result, Int32(row), Int32(column)))
                 })
         }
-        return PostgresRows(columns: columns, rows: rows, changed: Int(String(cString: PQcmdTuples(result))) ?? 0)
+        return PostgresRows(columns: columns, types: types, rows: rows, changed: Int(String(cString: PQcmdTuples(result))) ?? 0)
     }
 
     /// Several statements without values (a migration's DDL): libpq's simple query, which
@@ -156,6 +170,15 @@ public final class PostgresConnection: @unchecked Sendable {
             throw error
         }
     }
+
+    /// Whether the connection can be used again: open, and outside any transaction (a pool keeps
+    /// only such connections; one whose server went away or whose rollback failed is closed).
+    var isReusable: Bool {
+        isOpen && PQtransactionStatus(connection) == PQTRANS_IDLE
+    }
+
+    /// False once libpq saw the server go (a restart, a terminated backend, a network cut).
+    var isOpen: Bool { PQstatus(connection) == CONNECTION_OK }
 
     /// What the server says of itself, for `doctor` and the tests.
     public var serverVersion: Int { Int(PQserverVersion(connection)) }

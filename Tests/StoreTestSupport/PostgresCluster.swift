@@ -10,19 +10,19 @@ import XCTest
 /// Stopped by `stop()` (the test class's tearDown, also when its tests fail); if the test
 /// process dies first, the server gets SIGKILL with it (`setpriv --pdeathsig`), and its backends
 /// end when they see their postmaster gone. Nothing is left running either way.
-final class PostgresCluster: @unchecked Sendable {
-    let folder: URL
-    let port: Int
-    let passfile: String
-    let user = "messenger"
+public final class PostgresCluster: @unchecked Sendable {
+    public let folder: URL
+    public let port: Int
+    public let passfile: String
+    public let user = "messenger"
     private let server: Process
 
-    struct Failed: Error, CustomStringConvertible {
-        let description: String
+    public struct Failed: Error, CustomStringConvertible {
+        public let description: String
     }
 
     /// The newest PostgreSQL of Debian's (`/usr/lib/postgresql/N/bin`); `make deps` installs it.
-    static func binaries() throws -> URL {
+    public static func binaries() throws -> URL {
         let root = URL(fileURLWithPath: "/usr/lib/postgresql")
         let versions = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
         guard let newest = versions.compactMap(Int.init).max() else {
@@ -31,7 +31,7 @@ final class PostgresCluster: @unchecked Sendable {
         return root.appendingPathComponent("\(newest)/bin")
     }
 
-    init() throws {
+    public init() throws {
         let bin = try Self.binaries()
         folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("md-pg-\(UUID().uuidString.prefix(8))")
         let data = folder.appendingPathComponent("data")
@@ -90,12 +90,12 @@ final class PostgresCluster: @unchecked Sendable {
     }
 
     /// `postgresql://messenger@127.0.0.1:PORT/DB`, the password from the passfile.
-    func address(database: String = "postgres") throws -> PostgresAddress {
+    public func address(database: String = "postgres") throws -> PostgresAddress {
         try PostgresAddress("postgresql://\(user)@127.0.0.1:\(port)/\(database)?passfile=\(passfile)")
     }
 
     /// A fast shutdown (SIGINT: the open sessions end), then the folder goes.
-    func stop() {
+    public func stop() {
         if server.isRunning {
             server.interrupt()
             server.waitUntilExit()
@@ -136,23 +136,80 @@ final class PostgresCluster: @unchecked Sendable {
     }
 }
 
-/// A test class with its own private cluster: started before its first test, stopped after its
-/// last (also when tests fail).
-class PostgresTestCase: XCTestCase {
-    nonisolated(unsafe) static var clusters: [ObjectIdentifier: PostgresCluster] = [:]
+/// The engines a store test runs on (#30).
+public enum TestEngine: String, CaseIterable, Sendable {
+    case sqlite = "SQLite"
+    case postgres = "PostgreSQL"
+}
 
-    override class func setUp() {
+/// A test class whose tests run on both engines (#30): each test's body once on a temporary
+/// SQLite file, once on a database of its own on the class's private PostgreSQL cluster
+/// (started before the class's first test, stopped after its last, also when tests fail). A
+/// failure says which engine it was on.
+///
+/// One test method runs both, rather than a subclass a engine: XCTest on Linux finds only the
+/// tests a class declares itself, so an inherited test would silently not run.
+open class StoreTestCase: XCTestCase {
+    /// The engines this class's tests run on.
+    open class var engines: [TestEngine] { TestEngine.allCases }
+
+    nonisolated(unsafe) static var clusters: [ObjectIdentifier: Result<PostgresCluster, any Error>] = [:]
+    /// The engine the running test's body is on, for its failures' messages.
+    public private(set) var engine: TestEngine?
+
+    override open class func setUp() {
         super.setUp()
-        clusters[ObjectIdentifier(self)] = try? PostgresCluster()
+        if engines.contains(.postgres) { clusters[ObjectIdentifier(self)] = Result { try PostgresCluster() } }
     }
 
-    override class func tearDown() {
-        clusters.removeValue(forKey: ObjectIdentifier(self))?.stop()
+    override open class func tearDown() {
+        if case .success(let cluster) = clusters.removeValue(forKey: ObjectIdentifier(self)) { cluster.stop() }
         super.tearDown()
     }
 
-    /// This class's cluster; fails the test when it didn't start.
-    var cluster: PostgresCluster {
-        get throws { try XCTUnwrap(Self.clusters[ObjectIdentifier(Self.self)], "the test cluster didn't start") }
+    /// This class's cluster; fails the test (with why) when it didn't start.
+    public var cluster: PostgresCluster {
+        get throws {
+            guard let started = Self.clusters[ObjectIdentifier(Self.self)] else {
+                throw PostgresCluster.Failed(description: "\(Self.self) has no PostgreSQL cluster")
+            }
+            return try started.get()
+        }
     }
+
+    /// A new, empty database on `engine`, migrated.
+    public func makeDatabase(_ engine: TestEngine) throws -> AppDatabase {
+        switch engine {
+        case .sqlite:
+            return try AppDatabase.temporary()
+        case .postgres:
+            let cluster = try cluster
+            let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
+            try PostgresConnection(cluster.address()).execute("CREATE DATABASE \(name)")
+            return try AppDatabase(postgres: cluster.address(database: name))
+        }
+    }
+
+    /// `body` once on each of the class's engines, each time on a new database.
+    public func onEachEngine(_ body: (AppDatabase) throws -> Void) throws {
+        defer { engine = nil }
+        for next in Self.engines {
+            engine = next
+            do {
+                try body(try makeDatabase(next))
+            } catch {
+                throw PostgresCluster.Failed(description: "on \(next.rawValue): \(error)")
+            }
+        }
+    }
+
+    override open func recordFailure(withDescription description: String, inFile filePath: String, atLine lineNumber: Int, expected: Bool) {
+        let on = engine.map { "on \($0.rawValue): " } ?? ""
+        super.recordFailure(withDescription: on + description, inFile: filePath, atLine: lineNumber, expected: expected)
+    }
+}
+
+/// A test class of PostgreSQL's own parts, on its class's private cluster.
+open class PostgresTestCase: StoreTestCase {
+    override open class var engines: [TestEngine] { [.postgres] }
 }
