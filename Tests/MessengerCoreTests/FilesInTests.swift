@@ -1,4 +1,5 @@
 import Foundation
+import StoreTestSupport
 import XCTest
 
 @testable import MessengerCore
@@ -6,7 +7,7 @@ import XCTest
 /// Files that come in (#26): a CSV's fields counted in characters in linear time, its columns and
 /// the account's data fields capped, fields listed and deleted, JSON lines streamed in bounded
 /// memory with a line's size capped, template names from the webhook made safe.
-final class FilesInTests: XCTestCase {
+final class FilesInTests: StoreTestCase {
     private func csv(_ fieldBody: String) -> Data { Data("EMAIL,NOTE\r\na@example.com,\"\(fieldBody)\"\r\n".utf8) }
 
     func testAFieldOf65536CharactersOfAnyScriptIsAcceptedAndOneMoreIsRefusedQuickly() throws {
@@ -51,80 +52,87 @@ final class FilesInTests: XCTestCase {
     }
 
     func testAnAccountHasAtMost1000TextFieldsAndAFileOverItChangesNothing() throws {
-        let f = try Fixture()
-        for start in stride(from: 0, to: 990, by: 495) {
-            let names = (start..<start + 495).map { "F\($0)" }
-            try f.workspace.contacts.importCSV(Data(("EMAIL," + names.joined(separator: ",") + "\n").utf8))
+        try onEachEngine { database in
+            let f = try Fixture(database: database)
+            for start in stride(from: 0, to: 990, by: 495) {
+                let names = (start..<start + 495).map { "F\($0)" }
+                try f.workspace.contacts.importCSV(Data(("EMAIL," + names.joined(separator: ",") + "\n").utf8))
+            }
+            try f.workspace.contacts.importCSV(Data(("EMAIL," + (990..<998).map { "F\($0)" }.joined(separator: ",") + "\n").utf8))
+            XCTAssertEqual(try f.count("SELECT count(*) FROM data_field"), 998)
+            let over = "EMAIL,F1,NEW1,NEW2,NEW3\nann@example.com,a,b,c,d\n"
+            XCTAssertThrowsError(try f.workspace.contacts.importCSV(Data(over.utf8))) {
+                XCTAssertEqual(
+                    "\($0)",
+                    "line 1: 3 new data fields would make 1001; an account may have at most 1000 (contacts fields delete NAME removes one)")
+            }
+            XCTAssertEqual(try f.count("SELECT count(*) FROM data_field"), 998)
+            XCTAssertEqual(try f.count("SELECT count(*) FROM contact"), 0, "nothing written")
+            try f.workspace.contacts.importCSV(Data("EMAIL,NEW1,NEW2\nann@example.com,a,b\n".utf8))
+            XCTAssertEqual(try f.count("SELECT count(*) FROM data_field"), 1_000, "up to the limit is accepted")
+            XCTAssertThrowsError(try f.workspace.contacts.ensureField("THIRD")) { XCTAssertTrue("\($0)".contains("at most 1000"), "\($0)") }
+            XCTAssertNoThrow(try f.workspace.contacts.ensureField("NEW1"), "an existing field is no new one")
+            // A profile's opt-in field is not a text field: a profile can still be made.
+            try f.importPages()
+            XCTAssertNoThrow(try f.workspace.profiles.create(name: "Shop", pageID: Fixture.shopPage))
         }
-        try f.workspace.contacts.importCSV(Data(("EMAIL," + (990..<998).map { "F\($0)" }.joined(separator: ",") + "\n").utf8))
-        XCTAssertEqual(try f.count("SELECT count(*) FROM data_field"), 998)
-        let over = "EMAIL,F1,NEW1,NEW2,NEW3\nann@example.com,a,b,c,d\n"
-        XCTAssertThrowsError(try f.workspace.contacts.importCSV(Data(over.utf8))) {
-            XCTAssertEqual(
-                "\($0)",
-                "line 1: 3 new data fields would make 1001; an account may have at most 1000 (contacts fields delete NAME removes one)")
-        }
-        XCTAssertEqual(try f.count("SELECT count(*) FROM data_field"), 998)
-        XCTAssertEqual(try f.count("SELECT count(*) FROM contact"), 0, "nothing written")
-        try f.workspace.contacts.importCSV(Data("EMAIL,NEW1,NEW2\nann@example.com,a,b\n".utf8))
-        XCTAssertEqual(try f.count("SELECT count(*) FROM data_field"), 1_000, "up to the limit is accepted")
-        XCTAssertThrowsError(try f.workspace.contacts.ensureField("THIRD")) { XCTAssertTrue("\($0)".contains("at most 1000"), "\($0)") }
-        XCTAssertNoThrow(try f.workspace.contacts.ensureField("NEW1"), "an existing field is no new one")
-        // A profile's opt-in field is not a text field: a profile can still be made.
-        try f.importPages()
-        XCTAssertNoThrow(try f.workspace.profiles.create(name: "Shop", pageID: Fixture.shopPage))
     }
 
     func testAFieldAMessageOrAProfileUsesCantBeDeletedAndAnUnusedOneGoesWithItsValues() throws {
-        let f = try Fixture()
-        let shop = try f.standardSetup()
-        try f.workspace.contacts.importCSV(Data("EMAIL,JUNK\nann@example.com,x\nbob@example.com,y\n".utf8))
-        let uses = try f.workspace.contacts.fieldUses()
-        XCTAssertEqual(uses.first { $0.field.name == "FIRSTNAME" }?.programs, ["Orders"])
-        XCTAssertEqual(uses.first { $0.field.name == "FIRSTNAME" }?.contacts, 2)
-        XCTAssertEqual(uses.first { $0.field.name == shop.summary.optInField }?.profile, "Shop")
-        XCTAssertEqual(uses.first { $0.field.name == "JUNK" }?.programs, [])
-        XCTAssertThrowsError(try f.workspace.contacts.deleteField("firstname")) {
-            XCTAssertEqual("\($0)", #"FIRSTNAME is used by the message of program "Orders": change the message first"#)
-        }
-        XCTAssertThrowsError(try f.workspace.contacts.deleteField(shop.summary.optInField)) {
-            XCTAssertTrue("\($0)".contains(#"is the opt-in field of profile "Shop""#), "\($0)")
-        }
-        XCTAssertThrowsError(try f.workspace.contacts.deleteField("NOPE")) { XCTAssertEqual("\($0)", #"no data field named "NOPE""#) }
-        XCTAssertEqual(try f.count("SELECT count(*) FROM data_field WHERE name IN ('FIRSTNAME', ?)", [shop.summary.optInField]), 2)
-        XCTAssertEqual(try f.workspace.contacts.deleteField("junk"), 2)
-        XCTAssertEqual(try f.count("SELECT count(*) FROM data_field WHERE name = 'JUNK'"), 0)
-        XCTAssertEqual(
-            try f.count("SELECT count(*) FROM contact_value v LEFT JOIN data_field d ON d.id = v.field_id WHERE d.id IS NULL"), 0)
-        // Once the message no longer names it, the approved template a run sends still does, until
-        // the new version is approved; then the field can go.
-        try f.workspace.programs.pause(name: "Orders")
-        try f.workspace.programs.setUtilityNode(
-            program: "Orders", profile: "Shop", message: "Order @ORDERNUMBER@ shipped.", acceptFlags: false)
-        try f.database.write {
-            try $0.execute(sql: "UPDATE message_template SET status = CASE version WHEN 1 THEN 'APPROVED' ELSE 'PENDING' END")
-        }
-        XCTAssertThrowsError(try f.workspace.contacts.deleteField("FIRSTNAME")) {
+        try onEachEngine { database in
+            let f = try Fixture(database: database)
+            let shop = try f.standardSetup()
+            try f.workspace.contacts.importCSV(Data("EMAIL,JUNK\nann@example.com,x\nbob@example.com,y\n".utf8))
+            let uses = try f.workspace.contacts.fieldUses()
+            XCTAssertEqual(uses.first { $0.field.name == "FIRSTNAME" }?.programs, ["Orders"])
+            XCTAssertEqual(uses.first { $0.field.name == "FIRSTNAME" }?.contacts, 2)
+            XCTAssertEqual(uses.first { $0.field.name == shop.summary.optInField }?.profile, "Shop")
+            XCTAssertEqual(uses.first { $0.field.name == "JUNK" }?.programs, [])
+            XCTAssertThrowsError(try f.workspace.contacts.deleteField("firstname")) {
+                XCTAssertEqual("\($0)", #"FIRSTNAME is used by the message of program "Orders": change the message first"#)
+            }
+            XCTAssertThrowsError(try f.workspace.contacts.deleteField(shop.summary.optInField)) {
+                XCTAssertTrue("\($0)".contains(#"is the opt-in field of profile "Shop""#), "\($0)")
+            }
+            XCTAssertThrowsError(try f.workspace.contacts.deleteField("NOPE")) { XCTAssertEqual("\($0)", #"no data field named "NOPE""#) }
+            XCTAssertEqual(try f.count("SELECT count(*) FROM data_field WHERE name IN ('FIRSTNAME', ?)", [shop.summary.optInField]), 2)
+            XCTAssertEqual(try f.workspace.contacts.deleteField("junk"), 2)
+            XCTAssertEqual(try f.count("SELECT count(*) FROM data_field WHERE name = 'JUNK'"), 0)
             XCTAssertEqual(
-                "\($0)", #"FIRSTNAME is used by template orders_v1 of program "Orders", which runs send until a newer version is approved"#)
+                try f.count("SELECT count(*) FROM contact_value v LEFT JOIN data_field d ON d.id = v.field_id WHERE d.id IS NULL"), 0)
+            // Once the message no longer names it, the approved template a run sends still does, until
+            // the new version is approved; then the field can go.
+            try f.workspace.programs.pause(name: "Orders")
+            try f.workspace.programs.setUtilityNode(
+                program: "Orders", profile: "Shop", message: "Order @ORDERNUMBER@ shipped.", acceptFlags: false)
+            try f.database.transaction {
+                try $0.exec("UPDATE message_template SET status = CASE version WHEN 1 THEN 'APPROVED' ELSE 'PENDING' END")
+            }
+            XCTAssertThrowsError(try f.workspace.contacts.deleteField("FIRSTNAME")) {
+                XCTAssertEqual(
+                    "\($0)",
+                    #"FIRSTNAME is used by template orders_v1 of program "Orders", which runs send until a newer version is approved"#)
+            }
+            try f.database.transaction { try $0.exec("UPDATE message_template SET status = 'APPROVED' WHERE version = 2") }
+            XCTAssertEqual(try f.workspace.contacts.deleteField("FIRSTNAME"), 2)
         }
-        try f.database.write { try $0.execute(sql: "UPDATE message_template SET status = 'APPROVED' WHERE version = 2") }
-        XCTAssertEqual(try f.workspace.contacts.deleteField("FIRSTNAME"), 2)
     }
 
     func testTheEditorsExamplesComeFromOneBoundedQuery() throws {
-        let f = try Fixture()
-        var lines = ["EMAIL,CITY,LONG,NOTE"]
-        for i in 0..<60 { lines.append("c\(i)@example.com,Berlin,\(String(repeating: "a", count: 101)),\"two\nlines\"") }
-        lines.append("late@example.com,,b short,one line")
-        try f.workspace.contacts.importCSV(Data((lines.joined(separator: "\n") + "\n").utf8))
-        let examples = try f.database.read { try TemplateService.examples($0) }
-        XCTAssertEqual(examples["CITY"], "Berlin")
-        // Each field looks at 50 of its values, not all: the 61st, a short one, is not reached.
-        XCTAssertNil(examples["LONG"])
-        XCTAssertEqual(examples["NOTE"], "one line", "values sort before a newline's: found within the 50")
-        XCTAssertEqual(try f.database.read { try TemplateService.examples($0, fields: ["CITY"]) }, ["CITY": "Berlin"])
-        XCTAssertEqual(try f.database.read { try TemplateService.examples($0, fields: []) }, [:])
+        try onEachEngine { database in
+            let f = try Fixture(database: database)
+            var lines = ["EMAIL,CITY,LONG,NOTE"]
+            for i in 0..<60 { lines.append("c\(i)@example.com,Berlin,\(String(repeating: "a", count: 101)),\"two\nlines\"") }
+            lines.append("late@example.com,,b short,one line")
+            try f.workspace.contacts.importCSV(Data((lines.joined(separator: "\n") + "\n").utf8))
+            let examples = try f.database.snapshot { try TemplateService.examples($0) }
+            XCTAssertEqual(examples["CITY"], "Berlin")
+            // Each field looks at 50 of its values, not all: the 61st, a short one, is not reached.
+            XCTAssertNil(examples["LONG"])
+            XCTAssertEqual(examples["NOTE"], "one line", "values sort before a newline's: found within the 50")
+            XCTAssertEqual(try f.database.snapshot { try TemplateService.examples($0, fields: ["CITY"]) }, ["CITY": "Berlin"])
+            XCTAssertEqual(try f.database.snapshot { try TemplateService.examples($0, fields: []) }, [:])
+        }
     }
 
     func testLinesAreSplitAcrossPiecesAndALongOneIsRefusedWithItsNumber() throws {

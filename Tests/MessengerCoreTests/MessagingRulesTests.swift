@@ -1,11 +1,12 @@
 import Foundation
 import GRDB
+import StoreTestSupport
 import XCTest
 
 @testable import MessengerCore
 
 /// R4, R5, R6, R7: opt-ins, the Messenger node, sending and receipts, the policy check.
-final class MessagingRulesTests: XCTestCase {
+final class MessagingRulesTests: StoreTestCase {
     // MARK: R4
 
     func testContactIsOptedInExactlyWhenItHasANonEmptyValue() throws {
@@ -54,38 +55,42 @@ final class MessagingRulesTests: XCTestCase {
     }
 
     func testCSVImportSetsOptInsAndUpdatesExistingEmails() throws {
-        let f = try Fixture()
-        let shop = try f.standardSetup()
-        let result = try f.workspace.contacts.importCSV(
-            Data("email,\(shop.summary.optInField),CITY\r\nCat@Example.com,psid-cat,Oslo\r\n".utf8))
-        XCTAssertEqual(result.updated, 1)
-        XCTAssertEqual(result.created, 0)
-        XCTAssertEqual(result.optInsSet, 1)
-        XCTAssertEqual(result.fieldsCreated, ["CITY"])
-        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM contact"), 3)
+        try onEachEngine { database in
+            let f = try Fixture(database: database)
+            let shop = try f.standardSetup()
+            let result = try f.workspace.contacts.importCSV(
+                Data("email,\(shop.summary.optInField),CITY\r\nCat@Example.com,psid-cat,Oslo\r\n".utf8))
+            XCTAssertEqual(result.updated, 1)
+            XCTAssertEqual(result.created, 0)
+            XCTAssertEqual(result.optInsSet, 1)
+            XCTAssertEqual(result.fieldsCreated, ["CITY"])
+            XCTAssertEqual(try f.count("SELECT COUNT(*) FROM contact"), 3)
+        }
     }
 
     func testBadCSVChangesNothing() throws {
-        let f = try Fixture()
-        try f.standardSetup()
-        let before = try f.count("SELECT COUNT(*) FROM contact_value")
-        let bad = [
-            "NAME\nann\n",  // no EMAIL
-            "EMAIL\nnot-an-email\n",
-            "EMAIL,CITY\nx@example.com,Oslo\nx@EXAMPLE.com,Rome\n",  // duplicate email
-            "EMAIL,CITY\nx@example.com,\"Oslo\n",  // unclosed quote
-            "EMAIL,CITY\nx@example.com,Os\"lo\n",  // stray quote
-            "EMAIL,CITY\nx@example.com\n",  // ragged row
-            "EMAIL,FBOPTIN_ZZZZ\nx@example.com,1\n",  // not a profile's field
-            "EMAIL,BAD NAME\nx@example.com,1\n",
-        ]
-        for text in bad {
-            XCTAssertThrowsError(try f.workspace.contacts.importCSV(Data(text.utf8)), text)
+        try onEachEngine { database in
+            let f = try Fixture(database: database)
+            try f.standardSetup()
+            let before = try f.count("SELECT COUNT(*) FROM contact_value")
+            let bad = [
+                "NAME\nann\n",  // no EMAIL
+                "EMAIL\nnot-an-email\n",
+                "EMAIL,CITY\nx@example.com,Oslo\nx@EXAMPLE.com,Rome\n",  // duplicate email
+                "EMAIL,CITY\nx@example.com,\"Oslo\n",  // unclosed quote
+                "EMAIL,CITY\nx@example.com,Os\"lo\n",  // stray quote
+                "EMAIL,CITY\nx@example.com\n",  // ragged row
+                "EMAIL,FBOPTIN_ZZZZ\nx@example.com,1\n",  // not a profile's field
+                "EMAIL,BAD NAME\nx@example.com,1\n",
+            ]
+            for text in bad {
+                XCTAssertThrowsError(try f.workspace.contacts.importCSV(Data(text.utf8)), text)
+            }
+            XCTAssertThrowsError(try f.workspace.contacts.importCSV(Data([0x45, 0x4D, 0xFF, 0xFE, 0x0A])))
+            XCTAssertEqual(try f.count("SELECT COUNT(*) FROM contact"), 3)
+            XCTAssertEqual(try f.count("SELECT COUNT(*) FROM contact_value"), before)
+            XCTAssertEqual(try f.count("SELECT COUNT(*) FROM data_field WHERE name = 'CITY'"), 0)
         }
-        XCTAssertThrowsError(try f.workspace.contacts.importCSV(Data([0x45, 0x4D, 0xFF, 0xFE, 0x0A])))
-        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM contact"), 3)
-        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM contact_value"), before)
-        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM data_field WHERE name = 'CITY'"), 0)
     }
 
     // MARK: R5
@@ -141,21 +146,24 @@ final class MessagingRulesTests: XCTestCase {
     }
 
     func testNodeRefusesUnknownFieldsTagsAndEmptyMessages() throws {
-        let f = try Fixture(now: Fixture.beforeRetirement)
-        try f.standardSetup(tag: "Post_purchase_update")
-        XCTAssertThrowsError(
-            try f.workspace.programs.setNode(
-                program: "Orders", profile: "Shop", tag: "Post_purchase_update", message: "Order @NOPE@ shipped", acceptFlags: false))
-        XCTAssertThrowsError(
-            try f.workspace.programs.setNode(
-                program: "Orders", profile: "Shop", tag: "Shipping_update", message: "Order shipped", acceptFlags: false))
-        XCTAssertThrowsError(
-            try f.workspace.programs.setNode(
-                program: "Orders", profile: "Shop", tag: "Post_purchase_update", message: "  ", acceptFlags: false))
-        XCTAssertNoThrow(
-            try f.workspace.programs.setNode(
-                program: "Orders", profile: "Shop", tag: "account_update", message: "Your account password changed", acceptFlags: false))
-        XCTAssertEqual(try f.workspace.programs.summary(named: "Orders").tag, "Account_update")
+        try onEachEngine { database in
+            let f = try Fixture(database: database, now: Fixture.beforeRetirement)
+            try f.standardSetup(tag: "Post_purchase_update")
+            XCTAssertThrowsError(
+                try f.workspace.programs.setNode(
+                    program: "Orders", profile: "Shop", tag: "Post_purchase_update", message: "Order @NOPE@ shipped", acceptFlags: false))
+            XCTAssertThrowsError(
+                try f.workspace.programs.setNode(
+                    program: "Orders", profile: "Shop", tag: "Shipping_update", message: "Order shipped", acceptFlags: false))
+            XCTAssertThrowsError(
+                try f.workspace.programs.setNode(
+                    program: "Orders", profile: "Shop", tag: "Post_purchase_update", message: "  ", acceptFlags: false))
+            XCTAssertNoThrow(
+                try f.workspace.programs.setNode(
+                    program: "Orders", profile: "Shop", tag: "account_update", message: "Your account password changed", acceptFlags: false)
+            )
+            XCTAssertEqual(try f.workspace.programs.summary(named: "Orders").tag, "Account_update")
+        }
     }
 
     // MARK: R6
@@ -462,56 +470,64 @@ final class MessagingRulesTests: XCTestCase {
     // MARK: R7
 
     func testPromotionalWordingIsFlaggedWithItsWords() throws {
-        let f = try Fixture()
-        try f.standardSetup()
-        let check = try f.workspace.programs.check(
-            message: "Your order shipped! Use coupon SAVE for 20% off, buy now", tag: "Post_purchase_update")
-        let promo = try XCTUnwrap(check.flags.first { $0.kind == .promotional })
-        XCTAssertEqual(promo.words, ["% off", "coupon", "buy now"])
-        XCTAssertTrue(try f.workspace.programs.check(message: "Your order has shipped", tag: "Post_purchase_update").flags.isEmpty)
-        XCTAssertTrue(
-            try f.workspace.programs.check(message: "Wholesale resale of your order", tag: "Post_purchase_update").flags.isEmpty,
-            "'sale' inside another word is not a flag")
+        try onEachEngine { database in
+            let f = try Fixture(database: database)
+            try f.standardSetup()
+            let check = try f.workspace.programs.check(
+                message: "Your order shipped! Use coupon SAVE for 20% off, buy now", tag: "Post_purchase_update")
+            let promo = try XCTUnwrap(check.flags.first { $0.kind == .promotional })
+            XCTAssertEqual(promo.words, ["% off", "coupon", "buy now"])
+            XCTAssertTrue(try f.workspace.programs.check(message: "Your order has shipped", tag: "Post_purchase_update").flags.isEmpty)
+            XCTAssertTrue(
+                try f.workspace.programs.check(message: "Wholesale resale of your order", tag: "Post_purchase_update").flags.isEmpty,
+                "'sale' inside another word is not a flag")
+        }
     }
 
     func testMessageThatDoesntFitItsTagIsFlagged() throws {
-        let f = try Fixture(now: Fixture.beforeRetirement)
-        try f.standardSetup(tag: "Post_purchase_update")
-        let check = try f.workspace.programs.check(message: "Your parcel has shipped", tag: "Account_update")
-        let flag = try XCTUnwrap(check.flags.first { $0.kind == .offTag })
-        XCTAssertTrue(flag.words.contains("shipped"))
-        XCTAssertTrue(try f.workspace.programs.check(message: "Hello @FIRSTNAME@", tag: "Account_update").flags.isEmpty)
+        try onEachEngine { database in
+            let f = try Fixture(database: database, now: Fixture.beforeRetirement)
+            try f.standardSetup(tag: "Post_purchase_update")
+            let check = try f.workspace.programs.check(message: "Your parcel has shipped", tag: "Account_update")
+            let flag = try XCTUnwrap(check.flags.first { $0.kind == .offTag })
+            XCTAssertTrue(flag.words.contains("shipped"))
+            XCTAssertTrue(try f.workspace.programs.check(message: "Hello @FIRSTNAME@", tag: "Account_update").flags.isEmpty)
+        }
     }
 
     func testFlaggedMessageNeedsExplicitConfirmation() throws {
-        let f = try Fixture(now: Fixture.beforeRetirement)
-        try f.standardSetup(tag: "Post_purchase_update")
-        let promo = "Your order shipped. Free shipping on your next one!"
-        XCTAssertThrowsError(
-            try f.workspace.programs.setNode(
-                program: "Orders", profile: "Shop", tag: "Post_purchase_update", message: promo, acceptFlags: false)
-        ) { error in
-            XCTAssertTrue("\(error)".contains("free shipping"), "\(error)")
+        try onEachEngine { database in
+            let f = try Fixture(database: database, now: Fixture.beforeRetirement)
+            try f.standardSetup(tag: "Post_purchase_update")
+            let promo = "Your order shipped. Free shipping on your next one!"
+            XCTAssertThrowsError(
+                try f.workspace.programs.setNode(
+                    program: "Orders", profile: "Shop", tag: "Post_purchase_update", message: promo, acceptFlags: false)
+            ) { error in
+                XCTAssertTrue("\(error)".contains("free shipping"), "\(error)")
+            }
+            XCTAssertNotEqual(try f.workspace.programs.summary(named: "Orders").message, promo)
+            _ = try f.workspace.programs.setNode(
+                program: "Orders", profile: "Shop", tag: "Post_purchase_update", message: promo, acceptFlags: true)
+            XCTAssertEqual(try f.workspace.programs.summary(named: "Orders").message, promo)
         }
-        XCTAssertNotEqual(try f.workspace.programs.summary(named: "Orders").message, promo)
-        _ = try f.workspace.programs.setNode(
-            program: "Orders", profile: "Shop", tag: "Post_purchase_update", message: promo, acceptFlags: true)
-        XCTAssertEqual(try f.workspace.programs.summary(named: "Orders").message, promo)
     }
 
     func testRetiredTagCantBePickedOrActivated() throws {
-        let f = try Fixture(now: Fixture.beforeRetirement)
-        try f.standardSetup(tag: "Post_purchase_update")
-        try f.workspace.programs.pause(name: "Orders")
-        try f.workspace.programs.retireTag("Account_update", note: "Retired by Meta in 2026")
-        XCTAssertTrue(try f.workspace.programs.tags().first { $0.name == "Account_update" }!.isRetired(on: f.workspace.today))
-        XCTAssertThrowsError(
-            try f.workspace.programs.setNode(
-                program: "Orders", profile: "Shop", tag: "Account_update", message: "Your account changed", acceptFlags: false)
-        ) { error in
-            XCTAssertTrue("\(error)".contains("Retired by Meta"))
+        try onEachEngine { database in
+            let f = try Fixture(database: database, now: Fixture.beforeRetirement)
+            try f.standardSetup(tag: "Post_purchase_update")
+            try f.workspace.programs.pause(name: "Orders")
+            try f.workspace.programs.retireTag("Account_update", note: "Retired by Meta in 2026")
+            XCTAssertTrue(try f.workspace.programs.tags().first { $0.name == "Account_update" }!.isRetired(on: f.workspace.today))
+            XCTAssertThrowsError(
+                try f.workspace.programs.setNode(
+                    program: "Orders", profile: "Shop", tag: "Account_update", message: "Your account changed", acceptFlags: false)
+            ) { error in
+                XCTAssertTrue("\(error)".contains("Retired by Meta"))
+            }
+            try f.workspace.programs.retireTag("Post_purchase_update", note: "gone")
+            XCTAssertThrowsError(try f.workspace.programs.activate(name: "Orders"))
         }
-        try f.workspace.programs.retireTag("Post_purchase_update", note: "gone")
-        XCTAssertThrowsError(try f.workspace.programs.activate(name: "Orders"))
     }
 }

@@ -1,11 +1,12 @@
 import Foundation
 import GRDB
+import StoreTestSupport
 import XCTest
 
 @testable import MessengerCore
 
 /// Messenger as it is in 2026: the three tags retired on 2026-04-27 (R12), utility templates (R13).
-final class Messenger2026Tests: XCTestCase {
+final class Messenger2026Tests: StoreTestCase {
     // MARK: R12: the retirement, by the account's clock
 
     func testTheSandboxAnswersARetiredTagWithError100FromTheRetirementDay() throws {
@@ -134,22 +135,24 @@ final class Messenger2026Tests: XCTestCase {
     }
 
     func testAFlaggedTemplateIsRefusedUnlessConfirmedAndThenMetaRejectsIt() throws {
-        let f = try Fixture()
-        try f.standardSetup()
-        XCTAssertThrowsError(
-            try f.workspace.programs.setUtilityNode(
-                program: "Orders", profile: "Shop", message: "@FIRSTNAME@ sale today only",
-                acceptFlags: false)
-        ) { error in
-            XCTAssertTrue("\(error)".contains("put words before @FIRSTNAME@"), "\(error)")
+        try onEachEngine { database in
+            let f = try Fixture(database: database)
+            try f.standardSetup()
+            XCTAssertThrowsError(
+                try f.workspace.programs.setUtilityNode(
+                    program: "Orders", profile: "Shop", message: "@FIRSTNAME@ sale today only",
+                    acceptFlags: false)
+            ) { error in
+                XCTAssertTrue("\(error)".contains("put words before @FIRSTNAME@"), "\(error)")
+            }
+            XCTAssertEqual(try f.count("SELECT COUNT(*) FROM message_template"), 1, "nothing submitted")
+            let result = try f.workspace.programs.setUtilityNode(
+                program: "Orders", profile: "Shop", message: "@FIRSTNAME@ sale today only, truly",
+                acceptFlags: true)
+            XCTAssertEqual(result.latest?.status, .rejected)
+            XCTAssertEqual(result.latest?.reason, UtilityRules.incorrectParams)
+            XCTAssertEqual(result.sending?.version, 1, "the approved version 1 sends meanwhile")
         }
-        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM message_template"), 1, "nothing submitted")
-        let result = try f.workspace.programs.setUtilityNode(
-            program: "Orders", profile: "Shop", message: "@FIRSTNAME@ sale today only, truly",
-            acceptFlags: true)
-        XCTAssertEqual(result.latest?.status, .rejected)
-        XCTAssertEqual(result.latest?.reason, UtilityRules.incorrectParams)
-        XCTAssertEqual(result.sending?.version, 1, "the approved version 1 sends meanwhile")
     }
 
     // MARK: R13: versions
@@ -185,20 +188,22 @@ final class Messenger2026Tests: XCTestCase {
     }
 
     func testARefreshAsksOnlyAboutPendingTemplatesAndRecordsTheReview() throws {
-        let f = try Fixture()
-        try f.standardSetup()
-        let pending = PendingRegistry()
-        let ws = Workspace(
-            database: f.database, clock: f.clock, calendar: f.calendar, appID: "42", transport: f.transport, templates: pending)
-        try ws.programs.setUtilityNode(
-            program: "Orders", profile: "Shop", message: "Hi @FIRSTNAME@, parcel @ORDERNUMBER@ left our depot.", acceptFlags: false)
-        pending.answer = TemplateReview(graphID: "77", status: .rejected, reason: "INCORRECT_PARAMS")
-        let refreshed = try ws.messageTemplates.refresh()
-        XCTAssertEqual(refreshed.asked, 1)
-        XCTAssertEqual(refreshed.changes.map(\.to), [.rejected])
-        XCTAssertEqual(pending.asked, ["orders_v2"], "the approved version 1 is not asked about")
-        XCTAssertEqual(try ws.programs.summary(named: "Orders").latestTemplate?.reason, "INCORRECT_PARAMS")
-        XCTAssertEqual(try ws.messageTemplates.refresh().asked, 0)
+        try onEachEngine { database in
+            let f = try Fixture(database: database)
+            try f.standardSetup()
+            let pending = PendingRegistry()
+            let ws = Workspace(
+                database: f.database, clock: f.clock, calendar: f.calendar, appID: "42", transport: f.transport, templates: pending)
+            try ws.programs.setUtilityNode(
+                program: "Orders", profile: "Shop", message: "Hi @FIRSTNAME@, parcel @ORDERNUMBER@ left our depot.", acceptFlags: false)
+            pending.answer = TemplateReview(graphID: "77", status: .rejected, reason: "INCORRECT_PARAMS")
+            let refreshed = try ws.messageTemplates.refresh()
+            XCTAssertEqual(refreshed.asked, 1)
+            XCTAssertEqual(refreshed.changes.map(\.to), [.rejected])
+            XCTAssertEqual(pending.asked, ["orders_v2"], "the approved version 1 is not asked about")
+            XCTAssertEqual(try ws.programs.summary(named: "Orders").latestTemplate?.reason, "INCORRECT_PARAMS")
+            XCTAssertEqual(try ws.messageTemplates.refresh().asked, 0)
+        }
     }
 
     func testAReplayedOrOlderStatusEventNeverTakesAStatusBack() throws {
@@ -221,19 +226,21 @@ final class Messenger2026Tests: XCTestCase {
     }
 
     func testTemplateNamesAreUniquePerPage() throws {
-        XCTAssertEqual(UtilityTemplateDraft.slug("Order updates — Été 2026!"), "order_updates_t_2026")
-        XCTAssertEqual(UtilityTemplateDraft.slug("!!!"), "program")
-        let f = try Fixture()
-        try f.standardSetup()
-        try f.workspace.programs.create(name: "Orders!")
-        let other = try f.workspace.programs.setUtilityNode(
-            program: "Orders!", profile: "Shop", message: "Hi @FIRSTNAME@, order @ORDERNUMBER@ has shipped.",
-            acceptFlags: false)
-        XCTAssertNotEqual(other.latest?.name, "orders_v1", "another program's template already has that name on this page")
-        XCTAssertThrowsError(
-            try f.workspace.programs.setUtilityNode(
-                program: "Orders", profile: "Shop", language: "english",
-                message: "Hi there, all good.", acceptFlags: false))
+        try onEachEngine { database in
+            XCTAssertEqual(UtilityTemplateDraft.slug("Order updates — Été 2026!"), "order_updates_t_2026")
+            XCTAssertEqual(UtilityTemplateDraft.slug("!!!"), "program")
+            let f = try Fixture(database: database)
+            try f.standardSetup()
+            try f.workspace.programs.create(name: "Orders!")
+            let other = try f.workspace.programs.setUtilityNode(
+                program: "Orders!", profile: "Shop", message: "Hi @FIRSTNAME@, order @ORDERNUMBER@ has shipped.",
+                acceptFlags: false)
+            XCTAssertNotEqual(other.latest?.name, "orders_v1", "another program's template already has that name on this page")
+            XCTAssertThrowsError(
+                try f.workspace.programs.setUtilityNode(
+                    program: "Orders", profile: "Shop", language: "english",
+                    message: "Hi there, all good.", acceptFlags: false))
+        }
     }
 }
 

@@ -271,19 +271,21 @@ final class ProfileRulesTests: StoreTestCase {
 
 /// R10, R11 where programs and runs come in: on SQLite only until `ProgramService` and the
 /// runner are written for both engines (#30).
-final class ProfileProgramRulesTests: XCTestCase {
+final class ProfileProgramRulesTests: StoreTestCase {
     func testProfileUsedByActiveProgramCantBeDeletedOrDisabled() throws {
-        let f = try Fixture()
-        try f.standardSetup()
-        XCTAssertThrowsError(try f.workspace.profiles.delete(names: ["Shop"])) { error in
-            XCTAssertTrue("\(error)".contains("\"Orders\""), "the refusal names the program: \(error)")
+        try onEachEngine { database in
+            let f = try Fixture(database: database)
+            try f.standardSetup()
+            XCTAssertThrowsError(try f.workspace.profiles.delete(names: ["Shop"])) { error in
+                XCTAssertTrue("\(error)".contains("\"Orders\""), "the refusal names the program: \(error)")
+            }
+            XCTAssertThrowsError(try f.workspace.profiles.setEnabled(false, names: ["Shop"])) { error in
+                XCTAssertTrue("\(error)".contains("\"Orders\""))
+            }
+            XCTAssertEqual(try f.workspace.profiles.list().first?.enabled, true)
+            try f.workspace.programs.pause(name: "Orders")
+            XCTAssertNoThrow(try f.workspace.profiles.setEnabled(false, names: ["Shop"]))
         }
-        XCTAssertThrowsError(try f.workspace.profiles.setEnabled(false, names: ["Shop"])) { error in
-            XCTAssertTrue("\(error)".contains("\"Orders\""))
-        }
-        XCTAssertEqual(try f.workspace.profiles.list().first?.enabled, true)
-        try f.workspace.programs.pause(name: "Orders")
-        XCTAssertNoThrow(try f.workspace.profiles.setEnabled(false, names: ["Shop"]))
     }
 
     func testDeletingAProfileDeletesItsStatisticsAndSaysHowMany() throws {
@@ -301,39 +303,43 @@ final class ProfileProgramRulesTests: XCTestCase {
     }
 
     func testSeveralProfilesAreDeletedAtOnceOrNotAtAll() throws {
-        let f = try Fixture()
-        try f.standardSetup()
-        try f.workspace.profiles.create(name: "Events", pageID: Fixture.eventsPage)
-        XCTAssertThrowsError(try f.workspace.profiles.delete(names: ["Events", "Shop"]))
-        XCTAssertThrowsError(try f.workspace.profiles.delete(names: ["Events", "Nope"]))
-        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM profile"), 2)
-        try f.workspace.programs.pause(name: "Orders")
-        XCTAssertEqual(try f.workspace.profiles.delete(names: ["events", "Shop"]).profiles.count, 2)
-        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM profile"), 0)
+        try onEachEngine { database in
+            let f = try Fixture(database: database)
+            try f.standardSetup()
+            try f.workspace.profiles.create(name: "Events", pageID: Fixture.eventsPage)
+            XCTAssertThrowsError(try f.workspace.profiles.delete(names: ["Events", "Shop"]))
+            XCTAssertThrowsError(try f.workspace.profiles.delete(names: ["Events", "Nope"]))
+            XCTAssertEqual(try f.count("SELECT COUNT(*) FROM profile"), 2)
+            try f.workspace.programs.pause(name: "Orders")
+            XCTAssertEqual(try f.workspace.profiles.delete(names: ["events", "Shop"]).profiles.count, 2)
+            XCTAssertEqual(try f.count("SELECT COUNT(*) FROM profile"), 0)
+        }
     }
 
     func testDisabledProfileCantBePickedButANodeKeepsIt() throws {
-        let f = try Fixture()
-        try f.standardSetup()
-        try f.workspace.profiles.create(name: "Events", pageID: Fixture.eventsPage, enabled: false)
-        try f.workspace.programs.create(name: "Reminders")
-        XCTAssertThrowsError(
+        try onEachEngine { database in
+            let f = try Fixture(database: database)
+            try f.standardSetup()
+            try f.workspace.profiles.create(name: "Events", pageID: Fixture.eventsPage, enabled: false)
+            try f.workspace.programs.create(name: "Reminders")
+            XCTAssertThrowsError(
+                try f.workspace.programs.setUtilityNode(
+                    program: "Reminders", profile: "Events",
+                    message: "Your event starts tomorrow.", acceptFlags: false)
+            ) { error in
+                XCTAssertTrue("\(error)".contains("disabled"))
+            }
+            try f.workspace.profiles.setEnabled(true, names: ["Events"])
             try f.workspace.programs.setUtilityNode(
-                program: "Reminders", profile: "Events",
-                message: "Your event starts tomorrow.", acceptFlags: false)
-        ) { error in
-            XCTAssertTrue("\(error)".contains("disabled"))
+                program: "Reminders", profile: "Events", message: "Your event starts tomorrow.", acceptFlags: false)
+            try f.workspace.profiles.setEnabled(false, names: ["Events"])
+            XCTAssertNoThrow(
+                try f.workspace.programs.setUtilityNode(
+                    program: "Reminders", profile: "Events",
+                    message: "Your event starts at 10.", acceptFlags: false))
+            XCTAssertEqual(try f.workspace.programs.summary(named: "Reminders").profile, "Events")
+            XCTAssertThrowsError(try f.workspace.programs.activate(name: "Reminders"), "a disabled profile can't go live")
         }
-        try f.workspace.profiles.setEnabled(true, names: ["Events"])
-        try f.workspace.programs.setUtilityNode(
-            program: "Reminders", profile: "Events", message: "Your event starts tomorrow.", acceptFlags: false)
-        try f.workspace.profiles.setEnabled(false, names: ["Events"])
-        XCTAssertNoThrow(
-            try f.workspace.programs.setUtilityNode(
-                program: "Reminders", profile: "Events",
-                message: "Your event starts at 10.", acceptFlags: false))
-        XCTAssertEqual(try f.workspace.programs.summary(named: "Reminders").profile, "Events")
-        XCTAssertThrowsError(try f.workspace.programs.activate(name: "Reminders"), "a disabled profile can't go live")
     }
 
     func testGraphError190MarksThePageBrokenAndKeepsTheProfile() throws {

@@ -1,11 +1,12 @@
 import Foundation
+import StoreTestSupport
 import XCTest
 
 @testable import MessengerCore
 
 /// Program schedules (#25): what `programs schedule` accepts, when each is next due in the
 /// account's zone (DST included), and what `serve`'s scheduler is told is due.
-final class ScheduleTests: XCTestCase {
+final class ScheduleTests: StoreTestCase {
     func testDurationsAndTimesAreParsedOrRefusedWithOneLine() throws {
         XCTAssertEqual(try ProgramSchedule.every("15m"), .every(minutes: 15))
         XCTAssertEqual(try ProgramSchedule.every("1h30m"), .every(minutes: 90))
@@ -47,25 +48,27 @@ final class ScheduleTests: XCTestCase {
     }
 
     func testTheSchedulerIsToldWhatIsDueAndEachRunMovesItOn() throws {
-        let f = try Fixture()
-        try f.standardSetup()
-        let schedules = f.workspace.schedules
-        let set = try XCTUnwrap(try schedules.set(program: "Orders", .every(minutes: 15)))
-        XCTAssertEqual(set.nextAt, f.clock.nowMillis() + 900_000, "the first run one interval after it is set")
-        XCTAssertEqual(try f.workspace.programs.summary(named: "Orders").schedule, .every(minutes: 15))
-        XCTAssertTrue(try schedules.due(at: f.clock.nowMillis()).isEmpty)
-        let due = try schedules.due(at: f.clock.nowMillis() + 900_000)
-        XCTAssertEqual(due.map(\.program), ["Orders"])
-        // The service was down for an hour: one run, then the next time from now.
-        let late = f.clock.nowMillis() + 3_600_000
-        try schedules.finished(due[0], result: "2 sent", at: late)
-        let after = try XCTUnwrap(try schedules.all().first)
-        XCTAssertEqual(after.nextAt, late + 900_000)
-        XCTAssertEqual(after.lastResult, "2 sent")
-        XCTAssertEqual(after.lastRunAt, late)
-        XCTAssertNil(try schedules.set(program: "Orders", nil))
-        XCTAssertTrue(try schedules.all().isEmpty)
-        XCTAssertThrowsError(try schedules.set(program: "Nope", .every(minutes: 5)))
+        try onEachEngine { database in
+            let f = try Fixture(database: database)
+            try f.standardSetup()
+            let schedules = f.workspace.schedules
+            let set = try XCTUnwrap(try schedules.set(program: "Orders", .every(minutes: 15)))
+            XCTAssertEqual(set.nextAt, f.clock.nowMillis() + 900_000, "the first run one interval after it is set")
+            XCTAssertEqual(try f.workspace.programs.summary(named: "Orders").schedule, .every(minutes: 15))
+            XCTAssertTrue(try schedules.due(at: f.clock.nowMillis()).isEmpty)
+            let due = try schedules.due(at: f.clock.nowMillis() + 900_000)
+            XCTAssertEqual(due.map(\.program), ["Orders"])
+            // The service was down for an hour: one run, then the next time from now.
+            let late = f.clock.nowMillis() + 3_600_000
+            try schedules.finished(due[0], result: "2 sent", at: late)
+            let after = try XCTUnwrap(try schedules.all().first)
+            XCTAssertEqual(after.nextAt, late + 900_000)
+            XCTAssertEqual(after.lastResult, "2 sent")
+            XCTAssertEqual(after.lastRunAt, late)
+            XCTAssertNil(try schedules.set(program: "Orders", nil))
+            XCTAssertTrue(try schedules.all().isEmpty)
+            XCTAssertThrowsError(try schedules.set(program: "Nope", .every(minutes: 5)))
+        }
     }
 
     /// `serve`'s scheduler: a due active program runs through the runner (its lease and all), a

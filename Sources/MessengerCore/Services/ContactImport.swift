@@ -19,7 +19,7 @@ struct ContactImport {
 
     func run(totalBytes: Int, next: () throws -> Data?, progress: ((ImportProgress) -> Void)?) throws -> ContactImportResult {
         let now = workspace.clock.nowMillis()
-        return try workspace.database.write { db in
+        return try workspace.database.transaction { db in
             var state = try State(db, now: now)
             var reader = CSV.Reader()
             var bytes = 0
@@ -34,7 +34,7 @@ struct ContactImport {
             }
             try reader.finish { try state.take($0) }
             guard state.header != nil else { throw DomainError("file is empty: expected a header row with EMAIL") }
-            try db.execute(sql: "PRAGMA cache_size = -2000")
+            if db.engine == .sqlite { try db.exec("PRAGMA cache_size = -2000") }
             progress?(ImportProgress(rows: state.rows, bytes: bytes, totalBytes: totalBytes))
             return state.result
         }
@@ -48,42 +48,18 @@ struct ContactImport {
     }
 
     private struct State {
-        let db: Database
+        let db: any StoreConnection
         let now: Int64
         var header: Header?
         var result = ContactImportResult()
         var rows = 0
-        let findContact: BulkStatement
-        let insertContact: BulkStatement
+        let writes: any ContactWrites
         var seen = SeenLines()
-        let setValue: BulkStatement
-        let setOptInTime: BulkStatement
 
-        init(_ db: Database, now: Int64) throws {
+        init(_ db: any StoreConnection, now: Int64) throws {
             self.db = db
             self.now = now
-            // A bigger page cache for the import's one transaction: fewer dirty pages spill to the
-            // WAL before the commit, and the email index's pages stay in memory. Measured at
-            // 1,000,000 new contacts (#29): 8 MB 37.2 s (11.8 s of it in the kernel, spilling),
-            // 12 MB 30.9 s, 14 MB 26.9 s, 16 MB 26.3 s; the peak resident size 52.5, 57.5, 59.8 and
-            // 62.5 MB of the 64 MB the import may use (37.5 MB of it is the process itself).
-            try db.execute(sql: "PRAGMA cache_size = -14336")
-            findContact = try BulkStatement(db, sql: "SELECT id FROM contact WHERE email = ?")
-            insertContact = try BulkStatement(db, sql: "INSERT INTO contact (email, created_at) VALUES (?, ?)")
-            setValue = try BulkStatement(
-                db,
-                sql: """
-                    INSERT INTO contact_value (contact_id, field_id, value) VALUES (?, ?, ?)
-                    ON CONFLICT (contact_id, field_id) DO UPDATE SET value = excluded.value
-                    """)
-            // An imported opt-in is as new as the import: an older opt-in event replayed later
-            // doesn't overwrite it.
-            setOptInTime = try BulkStatement(
-                db,
-                sql: """
-                    INSERT INTO optin_time (contact_id, field_id, at) VALUES (?, ?, ?)
-                    ON CONFLICT (contact_id, field_id) DO UPDATE SET at = MAX(at, excluded.at)
-                    """)
+            writes = try (db as? Database).map { try SQLiteContactWrites($0) } ?? StoreContactWrites(db: db)
         }
 
         mutating func take(_ row: CSV.Row) throws {
@@ -106,25 +82,23 @@ struct ContactImport {
                     throw DomainError("line \(line): column \(header.names[i]) contains a control character")
                 }
             }
-            var contactID: Int64?
-            try findContact.forEachRow([.text(email)]) { contactID = $0.int64(0) }
+            var contactID = try writes.contact(email: email)
             if let id = contactID {
                 if let first = seen.mark(id, line: line) {
                     throw DomainError("line \(line): email \(Display.quoted(email)) already appears on line \(first)")
                 }
                 result.updated += 1
             } else {
-                try insertContact.execute(.text(email), .int(now))
-                let id = db.lastInsertedRowID
+                let id = try writes.insertContact(email: email, at: now)
                 _ = seen.mark(id, line: line)
                 contactID = id
                 result.created += 1
             }
             for (column, value) in fields.enumerated() where column != header.emailColumn && !value.isEmpty {
                 guard let fieldID = header.fieldIDs[column] else { continue }
-                try setValue.execute(.int(contactID!), .int(fieldID), .text(value))
+                try writes.setValue(contact: contactID!, field: fieldID, value: value)
                 if header.optInColumns.contains(column) {
-                    try setOptInTime.execute(.int(contactID!), .int(fieldID), .int(now))
+                    try writes.setOptInTime(contact: contactID!, field: fieldID, at: now)
                     result.optInsSet += 1
                 }
             }
@@ -144,7 +118,7 @@ struct ContactImport {
                 guard seenNames.insert(name).inserted else { throw DomainError("line 1: column \(Display.quoted(name)) appears twice") }
                 if i == emailColumn { continue }
                 try ContactService.validateFieldName(name)
-                if let field = try Row.fetchOne(db, sql: "SELECT id, kind FROM data_field WHERE name = ?", arguments: [name]) {
+                if let field = try db.row("SELECT id, kind FROM data_field WHERE name = ?", [name]) {
                     fieldIDs[i] = field["id"]
                     if (field["kind"] as String) == "optin" { optInColumns.insert(i) }
                 } else if name.hasPrefix(OptInCode.fieldPrefix) {
@@ -157,12 +131,106 @@ struct ContactImport {
             // refuses the file with one line (#26).
             try ContactService.checkRoom(db, adding: newColumns.count, line: 1)
             for i in newColumns {
-                try db.execute(sql: "INSERT INTO data_field (name, kind) VALUES (?, 'text')", arguments: [names[i]])
-                fieldIDs[i] = db.lastInsertedRowID
+                fieldIDs[i] = try db.insert("INSERT INTO data_field (name, kind) VALUES (?, 'text')", [names[i]])
                 result.fieldsCreated.append(names[i])
             }
             header = Header(names: names, emailColumn: emailColumn, fieldIDs: fieldIDs, optInColumns: optInColumns)
         }
+    }
+}
+
+/// The four statements an import runs for each row, on either engine (#30).
+protocol ContactWrites {
+    func contact(email: String) throws -> Int64?
+    func insertContact(email: String, at: Int64) throws -> Int64
+    func setValue(contact: Int64, field: Int64, value: String) throws
+    /// An imported opt-in is as new as the import: an older opt-in event replayed later doesn't
+    /// overwrite it.
+    func setOptInTime(contact: Int64, field: Int64, at: Int64) throws
+}
+
+/// SQLite's: statements prepared once and stepped through SQLite's C API, a million rows at the
+/// cost of a few binds each (#29).
+struct SQLiteContactWrites: ContactWrites {
+    let db: Database
+    let find: BulkStatement
+    let insert: BulkStatement
+    let setValue: BulkStatement
+    let setOptIn: BulkStatement
+
+    init(_ db: Database) throws {
+        self.db = db
+        // A bigger page cache for the import's one transaction: fewer dirty pages spill to the
+        // WAL before the commit, and the email index's pages stay in memory. Measured at
+        // 1,000,000 new contacts (#29): 8 MB 37.2 s (11.8 s of it in the kernel, spilling),
+        // 12 MB 30.9 s, 14 MB 26.9 s, 16 MB 26.3 s; the peak resident size 52.5, 57.5, 59.8 and
+        // 62.5 MB of the 64 MB the import may use (37.5 MB of it is the process itself).
+        try db.execute(sql: "PRAGMA cache_size = -14336")
+        find = try BulkStatement(db, sql: "SELECT id FROM contact WHERE email = ?")
+        insert = try BulkStatement(db, sql: "INSERT INTO contact (email, created_at) VALUES (?, ?)")
+        setValue = try BulkStatement(
+            db,
+            sql: """
+                INSERT INTO contact_value (contact_id, field_id, value) VALUES (?, ?, ?)
+                ON CONFLICT (contact_id, field_id) DO UPDATE SET value = excluded.value
+                """)
+        setOptIn = try BulkStatement(
+            db,
+            sql: """
+                INSERT INTO optin_time (contact_id, field_id, at) VALUES (?, ?, ?)
+                ON CONFLICT (contact_id, field_id) DO UPDATE SET at = MAX(at, excluded.at)
+                """)
+    }
+
+    func contact(email: String) throws -> Int64? {
+        var id: Int64?
+        try find.forEachRow([.text(email)]) { id = $0.int64(0) }
+        return id
+    }
+
+    func insertContact(email: String, at: Int64) throws -> Int64 {
+        try insert.execute(.text(email), .int(at))
+        return db.lastInsertedRowID
+    }
+
+    func setValue(contact: Int64, field: Int64, value: String) throws {
+        try setValue.execute(.int(contact), .int(field), .text(value))
+    }
+
+    func setOptInTime(contact: Int64, field: Int64, at: Int64) throws {
+        try setOptIn.execute(.int(contact), .int(field), .int(at))
+    }
+}
+
+/// Any engine's, one statement at a time through `StoreConnection`: PostgreSQL's until imports go
+/// by `COPY` (#30, step 5).
+struct StoreContactWrites: ContactWrites {
+    let db: any StoreConnection
+
+    func contact(email: String) throws -> Int64? {
+        try db.value(Int64.self, "SELECT id FROM contact WHERE \(db.sameEmail())", [email])
+    }
+
+    func insertContact(email: String, at: Int64) throws -> Int64 {
+        try db.insert("INSERT INTO contact (email, created_at) VALUES (?, ?)", [email, at])
+    }
+
+    func setValue(contact: Int64, field: Int64, value: String) throws {
+        try db.exec(
+            """
+            INSERT INTO contact_value (contact_id, field_id, value) VALUES (?, ?, ?)
+            ON CONFLICT (contact_id, field_id) DO UPDATE SET value = excluded.value
+            """, [contact, field, value])
+    }
+
+    func setOptInTime(contact: Int64, field: Int64, at: Int64) throws {
+        // SQLite's two-argument max() is PostgreSQL's greatest().
+        let later = db.engine == .sqlite ? "max" : "greatest"
+        try db.exec(
+            """
+            INSERT INTO optin_time (contact_id, field_id, at) VALUES (?, ?, ?)
+            ON CONFLICT (contact_id, field_id) DO UPDATE SET at = \(later)(optin_time.at, excluded.at)
+            """, [contact, field, at])
     }
 }
 

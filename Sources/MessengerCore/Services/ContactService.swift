@@ -80,40 +80,38 @@ public struct ContactService: Sendable {
     }
 
     public func fields() throws -> [DataField] {
-        try database.read { db in try Self.fields(db) }
+        try database.snapshot { db in try Self.fields(db) }
     }
 
-    static func fields(_ db: Database) throws -> [DataField] {
-        try Row.fetchAll(db, sql: "SELECT id, name, kind, default_value FROM data_field ORDER BY kind DESC, name").map {
+    static func fields(_ db: any StoreConnection) throws -> [DataField] {
+        try db.rows("SELECT id, name, kind, default_value FROM data_field ORDER BY kind DESC, name").map {
             DataField(id: $0["id"], name: $0["name"], isOptIn: ($0["kind"] as String) == "optin", defaultValue: $0["default_value"])
         }
     }
 
     /// Sets a text field's default value, used when a contact has no value (R5).
     public func setDefault(field: String, value: String) throws {
-        try database.write { db in
-            try db.execute(
-                sql: "UPDATE data_field SET default_value = ? WHERE name = ? AND kind = 'text'", arguments: [value, field.uppercased()])
-            if db.changesCount == 0 { throw DomainError("no text data field named \(Display.quoted(field))") }
+        try database.transaction { db in
+            let changed = try db.exec(
+                "UPDATE data_field SET default_value = ? WHERE name = ? AND kind = 'text'", [value, field.uppercased()])
+            if changed == 0 { throw DomainError("no text data field named \(Display.quoted(field))") }
         }
     }
 
     /// Creates a text field (the demo's FIRSTNAME and the like) if it doesn't exist.
     public func ensureField(_ name: String, defaultValue: String = "") throws {
         try Self.validateFieldName(name.uppercased())
-        try database.write { db in
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM data_field WHERE name = ?", arguments: [name.uppercased()]) == true { return }
+        try database.transaction { db in
+            if try db.value(Bool.self, "SELECT 1 FROM data_field WHERE name = ?", [name.uppercased()]) == true { return }
             try Self.checkRoom(db, adding: 1)
-            try db.execute(
-                sql: "INSERT INTO data_field (name, kind, default_value) VALUES (?, 'text', ?)",
-                arguments: [name.uppercased(), defaultValue])
+            try db.exec("INSERT INTO data_field (name, kind, default_value) VALUES (?, 'text', ?)", [name.uppercased(), defaultValue])
         }
     }
 
     /// Refuses, with one line, `adding` more text fields than the account has room for.
-    static func checkRoom(_ db: Database, adding: Int, line: Int? = nil) throws {
+    static func checkRoom(_ db: any StoreConnection, adding: Int, line: Int? = nil) throws {
         guard adding > 0 else { return }
-        let existing = try Int.fetchOne(db, sql: "SELECT count(*) FROM data_field WHERE kind = 'text'") ?? 0
+        let existing = try db.value(Int.self, "SELECT count(*) FROM data_field WHERE kind = 'text'") ?? 0
         guard existing + adding > maxFields else { return }
         let at = line.map { "line \($0): " } ?? ""
         throw DomainError(
@@ -134,9 +132,9 @@ public struct ContactService: Sendable {
 
     /// Every data field with its use, text fields first, then opt-in fields (as `fields()` orders them).
     public func fieldUses() throws -> [FieldUse] {
-        try database.read { db in
+        try database.snapshot { db in
             let counts = Dictionary(
-                try Row.fetchAll(db, sql: "SELECT field_id, count(*) AS n FROM contact_value GROUP BY field_id").map {
+                try db.rows("SELECT field_id, count(*) AS n FROM contact_value GROUP BY field_id").map {
                     ($0["field_id"] as Int64, $0["n"] as Int)
                 }, uniquingKeysWith: { a, _ in a })
             return try Self.uses(db, of: try Self.fields(db)) { counts[$0] ?? 0 }
@@ -146,18 +144,18 @@ public struct ContactService: Sendable {
     /// One field's use (`contacts fields delete` asks about it); nil when there is none so named.
     /// Only its own values are counted, not every field's.
     public func fieldUse(named name: String) throws -> FieldUse? {
-        try database.read { db in
+        try database.snapshot { db in
             guard let field = try Self.fields(db).first(where: { $0.name.caseInsensitiveCompare(name) == .orderedSame }) else { return nil }
             return try Self.uses(db, of: [field]) { id in
-                try Int.fetchOne(db, sql: "SELECT count(*) FROM contact_value WHERE field_id = ?", arguments: [id]) ?? 0
+                try db.value(Int.self, "SELECT count(*) FROM contact_value WHERE field_id = ?", [id]) ?? 0
             }.first
         }
     }
 
-    private static func uses(_ db: Database, of fields: [DataField], contacts: (Int64) throws -> Int) throws -> [FieldUse] {
+    private static func uses(_ db: any StoreConnection, of fields: [DataField], contacts: (Int64) throws -> Int) throws -> [FieldUse] {
         let users = try fieldUsers(db)
         let profiles = Dictionary(
-            try Row.fetchAll(db, sql: "SELECT optin_field_id, name FROM profile").map { ($0[0] as Int64, $0[1] as String) },
+            try db.rows("SELECT optin_field_id, name FROM profile").map { ($0["optin_field_id"] as Int64, $0["name"] as String) },
             uniquingKeysWith: { a, _ in a })
         return try fields.map {
             FieldUse(
@@ -171,14 +169,13 @@ public struct ContactService: Sendable {
     /// Returns how many contacts' values went with it.
     @discardableResult
     public func deleteField(_ name: String) throws -> Int {
-        try database.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT id, name, kind FROM data_field WHERE name = ?", arguments: [name]) else {
+        try database.transaction { db in
+            guard let row = try db.row("SELECT id, name, kind FROM data_field WHERE name = ?", [name.uppercased()]) else {
                 throw DomainError("no data field named \(Display.quoted(name))")
             }
             let fieldName: String = row["name"]
             if (row["kind"] as String) == "optin" {
-                let profile = try String.fetchOne(
-                    db, sql: "SELECT name FROM profile WHERE optin_field_id = ?", arguments: [row["id"] as Int64])
+                let profile = try db.value(String.self, "SELECT name FROM profile WHERE optin_field_id = ?", [row["id"] as Int64])
                 throw DomainError(
                     "\(fieldName) is the opt-in field of profile \(Display.quoted(profile ?? "?")): it goes when the profile is deleted")
             }
@@ -196,8 +193,8 @@ public struct ContactService: Sendable {
                 )
             }
             let values =
-                try Int.fetchOne(db, sql: "SELECT count(*) FROM contact_value WHERE field_id = ?", arguments: [row["id"] as Int64]) ?? 0
-            try db.execute(sql: "DELETE FROM data_field WHERE id = ?", arguments: [row["id"] as Int64])
+                try db.value(Int.self, "SELECT count(*) FROM contact_value WHERE field_id = ?", [row["id"] as Int64]) ?? 0
+            try db.exec("DELETE FROM data_field WHERE id = ?", [row["id"] as Int64])
             return values
         }
     }
@@ -213,20 +210,19 @@ public struct ContactService: Sendable {
     /// Field name → what names it: each node's message, and each node's templates from the one a
     /// run sends (the newest approved) on, while approved, pending or paused. An older approved
     /// version, superseded, names nothing a run could use.
-    static func fieldUsers(_ db: Database) throws -> [String: Set<FieldUser>] {
+    static func fieldUsers(_ db: any StoreConnection) throws -> [String: Set<FieldUser>] {
         var users: [String: Set<FieldUser>] = [:]
-        let rows = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT program.name AS program, NULL AS template, node.message FROM node
-                JOIN program ON program.id = node.program_id WHERE node.message <> ''
-                UNION ALL
-                SELECT program.name, t.name, t.message FROM message_template t
-                JOIN node ON node.id = t.node_id JOIN program ON program.id = node.program_id
-                WHERE t.status IN ('APPROVED', 'PENDING', 'PAUSED')
-                  AND t.version >= COALESCE(
-                      (SELECT max(version) FROM message_template a WHERE a.node_id = t.node_id AND a.status = 'APPROVED'), 0)
-                """)
+        let rows = try db.rows(
+            """
+            SELECT program.name AS program, NULL AS template, node.message FROM node
+            JOIN program ON program.id = node.program_id WHERE node.message <> ''
+            UNION ALL
+            SELECT program.name, t.name, t.message FROM message_template t
+            JOIN node ON node.id = t.node_id JOIN program ON program.id = node.program_id
+            WHERE t.status IN ('APPROVED', 'PENDING', 'PAUSED')
+              AND t.version >= COALESCE(
+                  (SELECT max(version) FROM message_template a WHERE a.node_id = t.node_id AND a.status = 'APPROVED'), 0)
+            """)
         for row in rows {
             // A message that no longer parses names no field a run could use.
             guard let template = try? MessageTemplate(row["message"] as String) else { continue }
@@ -250,23 +246,22 @@ public struct SampleContact: Equatable, Sendable {
 extension ContactService {
     /// The contact after (`forward`) or before `id`, wrapping around; nil when there are none.
     public func sample(around id: Int64?, forward: Bool, optInField: String?) throws -> SampleContact? {
-        try database.read { db in
+        try database.snapshot { db in
             let next =
                 forward
-                ? try Int64.fetchOne(db, sql: "SELECT id FROM contact WHERE id > ? ORDER BY id LIMIT 1", arguments: [id ?? 0])
-                    ?? Int64.fetchOne(db, sql: "SELECT id FROM contact ORDER BY id LIMIT 1")
-                : try Int64.fetchOne(db, sql: "SELECT id FROM contact WHERE id < ? ORDER BY id DESC LIMIT 1", arguments: [id ?? Int64.max])
-                    ?? Int64.fetchOne(db, sql: "SELECT id FROM contact ORDER BY id DESC LIMIT 1")
-            guard let next, let email = try String.fetchOne(db, sql: "SELECT email FROM contact WHERE id = ?", arguments: [next]) else {
+                ? try db.value(Int64.self, "SELECT id FROM contact WHERE id > ? ORDER BY id LIMIT 1", [id ?? 0])
+                    ?? db.value(Int64.self, "SELECT id FROM contact ORDER BY id LIMIT 1")
+                : try db.value(Int64.self, "SELECT id FROM contact WHERE id < ? ORDER BY id DESC LIMIT 1", [id ?? Int64.max])
+                    ?? db.value(Int64.self, "SELECT id FROM contact ORDER BY id DESC LIMIT 1")
+            guard let next, let email = try db.value(String.self, "SELECT email FROM contact WHERE id = ?", [next]) else {
                 return nil
             }
             var values: [String: String] = [:]
-            for row in try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT data_field.name, contact_value.value FROM contact_value
-                    JOIN data_field ON data_field.id = contact_value.field_id WHERE contact_value.contact_id = ?
-                    """, arguments: [next])
+            for row in try db.rows(
+                """
+                SELECT data_field.name, contact_value.value FROM contact_value
+                JOIN data_field ON data_field.id = contact_value.field_id WHERE contact_value.contact_id = ?
+                """, [next])
             {
                 values[(row["name"] as String).uppercased()] = row["value"]
             }

@@ -111,31 +111,31 @@ public struct ProgramService: Sendable {
     @discardableResult
     public func create(name rawName: String) throws -> ProgramSummary {
         let name = try ProfileName(rawName, what: "program name")
-        try database.write { db in
-            if let other = try String.fetchOne(db, sql: "SELECT name FROM program WHERE name_key = ?", arguments: [name.key]) {
+        try database.transaction { db in
+            if let other = try db.value(String.self, "SELECT name FROM program WHERE name_key = ?", [name.key]) {
                 throw DomainError("a program named \(Display.quoted(other)) already exists")
             }
-            try db.execute(
-                sql: "INSERT INTO program (name, name_key, status, created_at) VALUES (?, ?, 'draft', ?)",
-                arguments: [name.value, name.key, workspace.clock.nowMillis()])
+            try db.exec(
+                "INSERT INTO program (name, name_key, status, created_at) VALUES (?, ?, 'draft', ?)",
+                [name.value, name.key, workspace.clock.nowMillis()])
         }
         return try summary(named: name.value)
     }
 
     public func list() throws -> [ProgramSummary] {
         let today = workspace.today
-        return try database.read { db in
-            try Row.fetchAll(db, sql: Self.summarySQL + " ORDER BY program.name_key").map { try Self.summary(db, $0, today: today) }
+        return try database.snapshot { db in
+            try db.rows(Self.summarySQL + " ORDER BY program.name_key").map { try Self.summary(db, $0, today: today) }
         }
     }
 
     public func summary(named name: String) throws -> ProgramSummary {
         let today = workspace.today
-        return try database.read { db in try Self.summary(db, programID: try Self.id(db, named: name), today: today) }
+        return try database.snapshot { db in try Self.summary(db, programID: try Self.id(db, named: name), today: today) }
     }
 
-    static func summary(_ db: Database, programID: Int64, today: DayNumber) throws -> ProgramSummary {
-        try summary(db, try Row.fetchOne(db, sql: Self.summarySQL + " WHERE program.id = ?", arguments: [programID])!, today: today)
+    static func summary(_ db: any StoreConnection, programID: Int64, today: DayNumber) throws -> ProgramSummary {
+        try summary(db, try db.row(Self.summarySQL + " WHERE program.id = ?", [programID])!, today: today)
     }
 
     private static let summarySQL = """
@@ -152,7 +152,7 @@ public struct ProgramService: Sendable {
         LEFT JOIN message_tag ON message_tag.name = node.tag
         """
 
-    static func summary(_ db: Database, _ row: Row, today: DayNumber) throws -> ProgramSummary {
+    static func summary(_ db: any StoreConnection, _ row: StoreRow, today: DayNumber) throws -> ProgramSummary {
         let kind = NodeKind(rawValue: row["send_as"]) ?? .tag
         var retired: String?
         let note: String? = row["retired_note"]
@@ -182,11 +182,11 @@ public struct ProgramService: Sendable {
         text.flatMap { AccountCalendar(timeZone: .gmt).parseDay($0) }
     }
 
-    static func id(_ db: Database, named name: String) throws -> Int64 {
+    static func id(_ db: any StoreConnection, named name: String) throws -> Int64 {
         guard
-            let id = try Int64.fetchOne(
-                db, sql: "SELECT id FROM program WHERE name_key = ?",
-                arguments: [ProfileName.key(name.trimmingCharacters(in: .whitespacesAndNewlines))])
+            let id = try db.value(
+                Int64.self, "SELECT id FROM program WHERE name_key = ?",
+                [ProfileName.key(name.trimmingCharacters(in: .whitespacesAndNewlines))])
         else {
             throw DomainError("no program named \(Display.quoted(name))")
         }
@@ -199,7 +199,7 @@ public struct ProgramService: Sendable {
     /// not retired today (R12) or an APPROVED utility template (R13).
     public func activate(name: String) throws {
         let today = workspace.today
-        try database.write { db in
+        try database.transaction { db in
             let id = try Self.id(db, named: name)
             let program = try Self.summary(db, programID: id, today: today)
             guard let profile = program.profile else {
@@ -213,7 +213,7 @@ public struct ProgramService: Sendable {
             if program.message.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                 throw DomainError("program \(Display.quoted(program.name)) can't be activated: its Messenger node has no message")
             }
-            try db.execute(sql: "UPDATE program SET status = 'active' WHERE id = ?", arguments: [id])
+            try db.exec("UPDATE program SET status = 'active' WHERE id = ?", [id])
         }
     }
 
@@ -256,27 +256,27 @@ public struct ProgramService: Sendable {
     }
 
     public func pause(name: String) throws {
-        try database.write { db in
+        try database.transaction { db in
             let id = try Self.id(db, named: name)
-            let status = try String.fetchOne(db, sql: "SELECT status FROM program WHERE id = ?", arguments: [id])
+            let status = try db.value(String.self, "SELECT status FROM program WHERE id = ?", [id])
             guard status == "active" else {
                 throw DomainError("program \(Display.quoted(name)) is \(status ?? "?"); only an active program can be paused")
             }
-            try db.execute(sql: "UPDATE program SET status = 'paused' WHERE id = ?", arguments: [id])
+            try db.exec("UPDATE program SET status = 'paused' WHERE id = ?", [id])
         }
     }
 
     // MARK: The Messenger node (R5, R7, R10)
 
     public func tags() throws -> [MessageTag] {
-        try database.read { db in try Self.tags(db) }
+        try database.snapshot { db in try Self.tags(db) }
     }
 
-    static func tags(_ db: Database) throws -> [MessageTag] {
-        try Row.fetchAll(db, sql: "SELECT * FROM message_tag ORDER BY name").map(Self.tag)
+    static func tags(_ db: any StoreConnection) throws -> [MessageTag] {
+        try db.rows("SELECT * FROM message_tag ORDER BY name").map(Self.tag)
     }
 
-    static func tag(_ row: Row) -> MessageTag {
+    static func tag(_ row: StoreRow) -> MessageTag {
         MessageTag(
             name: row["name"], apiName: row["api_name"], allows: row["allows"], example: row["example"],
             contextWords: (row["context_words"] as String).split(separator: ",").map(String.init),
@@ -284,7 +284,7 @@ public struct ProgramService: Sendable {
     }
 
     /// Finds a tag by its shown or sent name, ignoring case.
-    static func tag(_ db: Database, named name: String, today: DayNumber) throws -> MessageTag {
+    static func tag(_ db: any StoreConnection, named name: String, today: DayNumber) throws -> MessageTag {
         let all = try tags(db)
         guard
             let tag = all.first(where: {
@@ -304,19 +304,19 @@ public struct ProgramService: Sendable {
     /// Marks a tag retired (Meta has been retiring tags); nodes that use it can't be activated.
     public func retireTag(_ name: String, note: String) throws {
         let today = workspace.today
-        try database.write { db in
+        try database.transaction { db in
             let tag = try Self.tag(db, named: name, today: today)
-            try db.execute(sql: "UPDATE message_tag SET retired_note = ?, retired_on = NULL WHERE name = ?", arguments: [note, tag.name])
+            try db.exec("UPDATE message_tag SET retired_note = ?, retired_on = NULL WHERE name = ?", [note, tag.name])
         }
     }
 
     /// The checks the composer shows live; refusals (a bad template) throw.
     public func check(message: String, tag tagName: String) throws -> MessageCheck {
         let today = workspace.today
-        return try database.read { db in try Self.check(db, message: message, tag: try Self.tag(db, named: tagName, today: today)) }
+        return try database.snapshot { db in try Self.check(db, message: message, tag: try Self.tag(db, named: tagName, today: today)) }
     }
 
-    static func check(_ db: Database, message: String, tag: MessageTag) throws -> MessageCheck {
+    static func check(_ db: any StoreConnection, message: String, tag: MessageTag) throws -> MessageCheck {
         _ = try MessageTemplate(message)  // a malformed template is refused, not just flagged
         return check(message: message, tag: tag, allTags: try tags(db), fields: try ContactService.fields(db), sample: nil).check
     }
@@ -329,7 +329,7 @@ public struct ProgramService: Sendable {
         message: String, acceptFlags: Bool
     ) throws -> MessageCheck {
         let today = workspace.today
-        return try database.write { db in
+        return try database.transaction { db in
             let target = try Self.nodeTarget(db, program: programName, profile: profileName)
             let tag = try Self.tag(db, named: tagName, today: today)
             if tag.isRetired(on: today), target.node?.tag != tag.name || target.node?.kind != .tag {
@@ -337,12 +337,12 @@ public struct ProgramService: Sendable {
             }
             let check = try Self.check(db, message: message, tag: tag)
             try Self.requireValid(check, message: message, acceptFlags: acceptFlags)
-            try db.execute(
-                sql: """
-                    INSERT INTO node (program_id, position, kind, profile_id, tag, message, send_as) VALUES (?, 1, 'messenger', ?, ?, ?, 'tag')
-                    ON CONFLICT (program_id, position) DO UPDATE SET
-                        profile_id = excluded.profile_id, tag = excluded.tag, message = excluded.message, send_as = 'tag', language = NULL
-                    """, arguments: [target.programID, target.profileID, tag.name, message])
+            try db.exec(
+                """
+                INSERT INTO node (program_id, position, kind, profile_id, tag, message, send_as) VALUES (?, 1, 'messenger', ?, ?, ?, 'tag')
+                ON CONFLICT (program_id, position) DO UPDATE SET
+                    profile_id = excluded.profile_id, tag = excluded.tag, message = excluded.message, send_as = 'tag', language = NULL
+                """, [target.programID, target.profileID, tag.name, message])
             return check
         }
     }
@@ -361,7 +361,7 @@ public struct ProgramService: Sendable {
         let now = workspace.clock.nowMillis()
         // Checked and drafted in a read; submitted to Meta outside any transaction (the network);
         // recorded in a write that checks again that nobody changed the node meanwhile.
-        let plan = try database.read { db in
+        let plan = try database.snapshot { db in
             try TemplateService.plan(db, program: programName, profile: profileName, language: language, message: message)
         }
         try Self.requireValid(plan.check, message: message, acceptFlags: acceptFlags)
@@ -369,27 +369,26 @@ public struct ProgramService: Sendable {
         if let draft = plan.draft {
             review = try workspace.templates.submit(draft, pageID: plan.pageID, pageToken: plan.pageToken)
         }
-        try database.write { db in
+        try database.transaction { db in
             let target = try Self.nodeTarget(db, program: programName, profile: profileName)
             let latest = try target.node.map { try TemplateService.latest(db, nodeID: $0.id) } ?? nil
             if latest?.version != plan.latestVersion {
                 throw DomainError("the node of \(Display.quoted(programName)) changed while its template was submitted; save it again")
             }
-            try db.execute(
-                sql: """
-                    INSERT INTO node (program_id, position, kind, profile_id, tag, message, send_as, language) VALUES (?, 1, 'messenger', ?, NULL, ?, 'utility', ?)
-                    ON CONFLICT (program_id, position) DO UPDATE SET
-                        profile_id = excluded.profile_id, tag = NULL, message = excluded.message, send_as = 'utility', language = excluded.language
-                    """, arguments: [target.programID, target.profileID, message, language])
+            try db.exec(
+                """
+                INSERT INTO node (program_id, position, kind, profile_id, tag, message, send_as, language) VALUES (?, 1, 'messenger', ?, NULL, ?, 'utility', ?)
+                ON CONFLICT (program_id, position) DO UPDATE SET
+                    profile_id = excluded.profile_id, tag = NULL, message = excluded.message, send_as = 'utility', language = excluded.language
+                """, [target.programID, target.profileID, message, language])
             if let draft = plan.draft, let review {
-                let nodeID = try Int64.fetchOne(
-                    db, sql: "SELECT id FROM node WHERE program_id = ? AND position = 1", arguments: [target.programID])!
-                try db.execute(
-                    sql: """
-                        INSERT INTO message_template (node_id, page_id, name, language, version, message, body, graph_id, status, reason, submitted_at, status_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
+                let nodeID = try db.value(Int64.self, "SELECT id FROM node WHERE program_id = ? AND position = 1", [target.programID])!
+                try db.exec(
+                    """
+                    INSERT INTO message_template (node_id, page_id, name, language, version, message, body, graph_id, status, reason, submitted_at, status_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    [
                         nodeID, plan.pageID, draft.name, draft.language, plan.version, message, draft.body,
                         review.graphID, review.status, review.reason, now, now,
                     ])
@@ -416,13 +415,13 @@ public struct ProgramService: Sendable {
     }
 
     /// The program, the profile it may pick (R5, R10) and the node as it is.
-    static func nodeTarget(_ db: Database, program programName: String, profile profileName: String) throws
+    static func nodeTarget(_ db: any StoreConnection, program programName: String, profile profileName: String) throws
         -> (programID: Int64, profileID: Int64, node: (id: Int64, profileID: Int64?, tag: String?, kind: NodeKind)?)
     {
         let programID = try Self.id(db, named: programName)
         let profileID = try ProfileService.id(db, named: profileName)
-        let node = try Row.fetchOne(
-            db, sql: "SELECT id, profile_id, tag, send_as FROM node WHERE program_id = ? AND position = 1", arguments: [programID]
+        let node = try db.row(
+            "SELECT id, profile_id, tag, send_as FROM node WHERE program_id = ? AND position = 1", [programID]
         )
         .map {
             (
@@ -430,7 +429,7 @@ public struct ProgramService: Sendable {
                 kind: NodeKind(rawValue: $0["send_as"]) ?? .tag
             )
         }
-        let enabled = try Bool.fetchOne(db, sql: "SELECT enabled FROM profile WHERE id = ?", arguments: [profileID]) ?? false
+        let enabled = try db.value(Bool.self, "SELECT enabled FROM profile WHERE id = ?", [profileID]) ?? false
         if !enabled && node?.profileID != profileID {
             throw DomainError(
                 "profile \(Display.quoted(profileName)) is disabled; only Enabled profiles can be picked for a Messenger node")
@@ -498,13 +497,12 @@ public struct NodeEditorData: Equatable, Sendable {
 extension ProgramService {
     public func editorData(program name: String) throws -> NodeEditorData {
         let program = try summary(named: name)
-        return try database.read { db in
-            let profiles = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT profile.name, profile.enabled, data_field.name AS field FROM profile
-                    JOIN data_field ON data_field.id = profile.optin_field_id ORDER BY profile.name_key
-                    """
+        return try database.snapshot { db in
+            let profiles = try db.rows(
+                """
+                SELECT profile.name, profile.enabled, data_field.name AS field FROM profile
+                JOIN data_field ON data_field.id = profile.optin_field_id ORDER BY profile.name_key
+                """
             ).map { (name: $0["name"] as String, enabled: $0["enabled"] as Bool, optInField: $0["field"] as String) }
             let fields = try ContactService.fields(db)
             return NodeEditorData(

@@ -23,51 +23,50 @@ public struct ScheduleService: Sendable {
     public func set(program name: String, _ schedule: ProgramSchedule?) throws -> ScheduledProgram? {
         let now = workspace.clock.nowMillis()
         let calendar = workspace.calendar
-        return try database.write { db in
+        return try database.transaction { db in
             let id = try ProgramService.id(db, named: name)
             guard let schedule else {
-                try db.execute(sql: "DELETE FROM program_schedule WHERE program_id = ?", arguments: [id])
+                try db.exec("DELETE FROM program_schedule WHERE program_id = ?", [id])
                 return nil
             }
             let (kind, minutes) = schedule.stored
-            try db.execute(
-                sql: """
-                    INSERT INTO program_schedule (program_id, kind, minutes, next_at) VALUES (?, ?, ?, ?)
-                    ON CONFLICT (program_id) DO UPDATE SET kind = excluded.kind, minutes = excluded.minutes, next_at = excluded.next_at
-                    """, arguments: [id, kind, minutes, schedule.next(after: now, calendar: calendar)])
+            try db.exec(
+                """
+                INSERT INTO program_schedule (program_id, kind, minutes, next_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT (program_id) DO UPDATE SET kind = excluded.kind, minutes = excluded.minutes, next_at = excluded.next_at
+                """, [id, kind, minutes, schedule.next(after: now, calendar: calendar)])
             return try Self.fetch(db, where: "s.program_id = ?", [id]).first
         }
     }
 
     /// Every schedule, by program name.
     public func all() throws -> [ScheduledProgram] {
-        try database.read { db in try Self.fetch(db, where: "1", []) }
+        try database.snapshot { db in try Self.fetch(db, where: "TRUE", []) }
     }
 
     /// The schedules due at `now`, the longest overdue first.
     public func due(at now: Int64) throws -> [ScheduledProgram] {
-        try database.read { db in try Self.fetch(db, where: "s.next_at <= ?", [now]).sorted { $0.nextAt < $1.nextAt } }
+        try database.snapshot { db in try Self.fetch(db, where: "s.next_at <= ?", [now]).sorted { $0.nextAt < $1.nextAt } }
     }
 
     /// Records a scheduled run's outcome and moves the schedule to its next time after `now`
     /// (a run missed while the service was down runs once, not once per missed time).
     public func finished(_ scheduled: ScheduledProgram, result: String, at now: Int64) throws {
         let next = scheduled.schedule.next(after: now, calendar: workspace.calendar)
-        try database.write { db in
-            try db.execute(
-                sql: "UPDATE program_schedule SET next_at = ?, last_run_at = ?, last_result = ? WHERE program_id = ?",
-                arguments: [next, now, String(result.prefix(300)), scheduled.programID])
+        try database.transaction { db in
+            try db.exec(
+                "UPDATE program_schedule SET next_at = ?, last_run_at = ?, last_result = ? WHERE program_id = ?",
+                [next, now, String(result.prefix(300)), scheduled.programID])
         }
     }
 
-    static func fetch(_ db: Database, where condition: String, _ arguments: [any DatabaseValueConvertible]) throws -> [ScheduledProgram] {
-        try Row.fetchAll(
-            db,
-            sql: """
-                SELECT s.program_id, p.name, s.kind, s.minutes, s.next_at, s.last_run_at, s.last_result
-                FROM program_schedule s JOIN program p ON p.id = s.program_id
-                WHERE \(condition) ORDER BY p.name_key
-                """, arguments: StatementArguments(arguments)
+    static func fetch(_ db: any StoreConnection, where condition: String, _ arguments: StoreArguments) throws -> [ScheduledProgram] {
+        try db.rows(
+            """
+            SELECT s.program_id, p.name, s.kind, s.minutes, s.next_at, s.last_run_at, s.last_result
+            FROM program_schedule s JOIN program p ON p.id = s.program_id
+            WHERE \(condition) ORDER BY p.name_key
+            """, arguments
         ).compactMap { row in
             guard let schedule = ProgramSchedule(kind: row["kind"], minutes: row["minutes"]) else { return nil }
             return ScheduledProgram(

@@ -32,25 +32,24 @@ public struct TemplateService: Sendable {
 
     static let versionSQL = "SELECT name, language, version, status, reason, message FROM message_template"
 
-    static func version(_ row: Row) -> TemplateVersion {
+    static func version(_ row: StoreRow) -> TemplateVersion {
         TemplateVersion(
             name: row["name"], language: row["language"], version: row["version"],
             status: row["status"], reason: row["reason"], message: row["message"])
     }
 
-    static func latest(_ db: Database, nodeID: Int64) throws -> TemplateVersion? {
-        try Row.fetchOne(db, sql: versionSQL + " WHERE node_id = ? ORDER BY version DESC LIMIT 1", arguments: [nodeID]).map(version)
+    static func latest(_ db: any StoreConnection, nodeID: Int64) throws -> TemplateVersion? {
+        try db.row(versionSQL + " WHERE node_id = ? ORDER BY version DESC LIMIT 1", [nodeID]).map(version)
     }
 
     /// The newest APPROVED version for the node's current page: the one a run sends.
-    static func sending(_ db: Database, nodeID: Int64) throws -> TemplateVersion? {
-        try Row.fetchOne(
-            db,
-            sql: versionSQL + """
+    static func sending(_ db: any StoreConnection, nodeID: Int64) throws -> TemplateVersion? {
+        try db.row(
+            versionSQL + """
                  WHERE node_id = ? AND status = 'APPROVED'
                    AND page_id = (SELECT profile.page_id FROM node JOIN profile ON profile.id = node.profile_id WHERE node.id = ?)
                  ORDER BY version DESC LIMIT 1
-                """, arguments: [nodeID, nodeID]
+                """, [nodeID, nodeID]
         ).map(version)
     }
 
@@ -66,21 +65,20 @@ public struct TemplateService: Sendable {
         let pageToken: String?
     }
 
-    static func plan(_ db: Database, program: String, profile: String, language: String, message: String) throws -> Plan {
+    static func plan(_ db: any StoreConnection, program: String, profile: String, language: String, message: String) throws -> Plan {
         let target = try ProgramService.nodeTarget(db, program: program, profile: profile)
         let template = try MessageTemplate(message)
         let fields = try ContactService.fields(db)
         let byName = Dictionary(fields.map { ($0.name.uppercased(), $0) }, uniquingKeysWith: { a, _ in a })
-        let page = try Row.fetchOne(
-            db, sql: "SELECT page.id, page.access_token FROM profile JOIN page ON page.id = profile.page_id WHERE profile.id = ?",
-            arguments: [target.profileID])!
+        let page = try db.row(
+            "SELECT page.id, page.access_token FROM profile JOIN page ON page.id = profile.page_id WHERE profile.id = ?", [target.profileID]
+        )!
         let pageID: String = page["id"]
         let latest =
             try target.node.map {
-                try Row.fetchOne(
-                    db,
-                    sql: "SELECT version, message, language, page_id FROM message_template WHERE node_id = ? ORDER BY version DESC LIMIT 1",
-                    arguments: [$0.id])
+                try db.row(
+                    "SELECT version, message, language, page_id FROM message_template WHERE node_id = ? ORDER BY version DESC LIMIT 1",
+                    [$0.id])
             } ?? nil
         let latestVersion: Int? = latest?["version"]
         let unchanged =
@@ -89,13 +87,13 @@ public struct TemplateService: Sendable {
             } ?? false
         let version = unchanged ? latestVersion! : (latestVersion ?? 0) + 1
         let slug = UtilityTemplateDraft.slug(
-            try String.fetchOne(db, sql: "SELECT name FROM program WHERE id = ?", arguments: [target.programID]) ?? program)
+            try db.value(String.self, "SELECT name FROM program WHERE id = ?", [target.programID]) ?? program)
         var name = "\(slug)_v\(version)"
         // Template names are unique per page and language: another program's may hold this one.
         if !unchanged,
-            try Bool.fetchOne(
-                db, sql: "SELECT EXISTS (SELECT 1 FROM message_template WHERE page_id = ? AND name = ? AND language = ?)",
-                arguments: [pageID, name, language]) == true
+            try db.value(
+                Bool.self, "SELECT EXISTS (SELECT 1 FROM message_template WHERE page_id = ? AND name = ? AND language = ?)",
+                [pageID, name, language]) == true
         {
             name = "\(slug)_\(target.programID)_v\(version)"
         }
@@ -115,22 +113,30 @@ public struct TemplateService: Sendable {
     /// query, bounded (#26: the node editor ran one per field, and sat on "Loading…" for 90 s over
     /// a million fields): each field looks at its first 50 non-empty values through
     /// `contact_value_by_field`, so a field whose values are all long costs 50 rows, not all of them.
-    static func examples(_ db: Database, fields: [String]? = nil) throws -> [String: String] {
+    static func examples(_ db: any StoreConnection, fields: [String]? = nil) throws -> [String: String] {
         if fields?.isEmpty == true { return [:] }
-        // The names go in as one JSON array (json_each), so the SQL is the same text whatever they are.
+        // The first 50 in the index's order (SQLite reads them so anyway; PostgreSQL's heap has no
+        // order of its own). The names go in as one JSON array, so the SQL is the same text whatever they are. The
+        // two engines spell "the array's elements" and "has no line break" differently.
         let names = try fields.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        let (elements, oneLine) =
+            db.engine == .sqlite
+            ? ("SELECT value FROM json_each(?1)", "instr(value, char(10)) = 0 AND instr(value, char(13)) = 0")
+            : (
+                "SELECT json_array_elements_text(CAST(CAST(?1 AS text) AS json))",
+                "strpos(value, chr(10)) = 0 AND strpos(value, chr(13)) = 0"
+            )
         var out: [String: String] = [:]
-        for row in try Row.fetchAll(
-            db,
-            sql: """
-                SELECT f.name, (
-                    SELECT value FROM (SELECT value FROM contact_value WHERE field_id = f.id AND value > '' LIMIT 50)
-                    WHERE instr(value, char(10)) = 0 AND instr(value, char(13)) = 0 AND length(value) <= 100 LIMIT 1
-                ) AS example
-                FROM data_field f
-                WHERE f.kind = 'text' AND (?1 IS NULL OR f.name IN (SELECT value FROM json_each(?1)))
-                ORDER BY f.name LIMIT ?2
-                """, arguments: [names, ContactService.maxFields])
+        for row in try db.rows(
+            """
+            SELECT f.name, (
+                SELECT value FROM (SELECT value FROM contact_value WHERE field_id = f.id AND value > '' ORDER BY value LIMIT 50) AS firsts
+                WHERE \(oneLine) AND length(value) <= 100 LIMIT 1
+            ) AS example
+            FROM data_field f
+            WHERE f.kind = 'text' AND (CAST(?1 AS text) IS NULL OR f.name IN (\(elements)))
+            ORDER BY f.name LIMIT ?2
+            """, [names, ContactService.maxFields])
         {
             if let example: String = row["example"] { out[(row["name"] as String).uppercased()] = example }
         }
@@ -150,7 +156,7 @@ public struct TemplateService: Sendable {
 
     /// Asks the registry for the status of every PENDING template (of one program, or all).
     public func refresh(program: String? = nil) throws -> TemplateRefreshResult {
-        let pending = try database.read { db -> [Row] in
+        let pending = try database.snapshot { db -> [StoreRow] in
             var sql = """
                 SELECT message_template.id, message_template.name, message_template.language, message_template.status,
                        message_template.page_id, page.access_token, program.name AS program
@@ -158,12 +164,12 @@ public struct TemplateService: Sendable {
                 LEFT JOIN page ON page.id = message_template.page_id
                 WHERE message_template.status = 'PENDING'
                 """
-            var arguments: StatementArguments = []
+            var arguments: StoreArguments = []
             if let program {
                 sql += " AND program.id = ?"
                 arguments += [try ProgramService.id(db, named: program)]
             }
-            return try Row.fetchAll(db, sql: sql + " ORDER BY message_template.id", arguments: arguments)
+            return try db.rows(sql + " ORDER BY message_template.id", arguments)
         }
         var result = TemplateRefreshResult(asked: pending.count)
         for row in pending {
@@ -173,13 +179,12 @@ public struct TemplateService: Sendable {
                     pageToken: row["access_token"])
             else { continue }
             let now = workspace.clock.nowMillis()
-            let changed = try database.write { db -> Bool in
-                try db.execute(
-                    sql: """
-                        UPDATE message_template SET status = ?, reason = ?, graph_id = COALESCE(?, graph_id), status_at = ?
-                        WHERE id = ? AND (status <> ? OR COALESCE(reason, '') <> COALESCE(?, ''))
-                        """, arguments: [review.status, review.reason, review.graphID, now, row["id"], review.status, review.reason])
-                return db.changesCount > 0
+            let changed = try database.transaction { db -> Bool in
+                try db.exec(
+                    """
+                    UPDATE message_template SET status = ?, reason = ?, graph_id = COALESCE(?, graph_id), status_at = ?
+                    WHERE id = ? AND (status <> ? OR COALESCE(reason, '') <> COALESCE(?, ''))
+                    """, [review.status, review.reason, review.graphID, now, row["id"] as Int64, review.status, review.reason]) > 0
             }
             if changed {
                 result.changes.append(
@@ -196,12 +201,12 @@ public struct TemplateService: Sendable {
         guard events.contains(where: { if case .templateStatus = $0.event { return true } else { return false } }) else {
             return TemplateIngestResult()
         }
-        return try database.write { db in try Self.apply(db, events) }
+        return try database.transaction { db in try Self.apply(db, events) }
     }
 
     /// The template reviews of `events`, inside the caller's transaction. A review applies only to
     /// a template of the entry's own page: a template id another page's entry names is unknown.
-    static func apply(_ db: Database, _ events: [(line: Int, event: WebhookEvent)]) throws -> TemplateIngestResult {
+    static func apply(_ db: any StoreConnection, _ events: [(line: Int, event: WebhookEvent)]) throws -> TemplateIngestResult {
         var result = TemplateIngestResult()
         for (_, event) in events {
             guard case .templateStatus(let pageID, let templateID, let name, let language, let event, let reason, let time) = event
@@ -213,14 +218,12 @@ public struct TemplateService: Sendable {
             // Graph ids first; else the name, language and page, which are unique.
             let row =
                 try templateID.flatMap {
-                    try Row.fetchOne(
-                        db, sql: "SELECT id, status, reason, status_at FROM message_template WHERE graph_id = ? AND page_id = ?",
-                        arguments: [$0, pageID])
+                    try db.row(
+                        "SELECT id, status, reason, status_at FROM message_template WHERE graph_id = ? AND page_id = ?", [$0, pageID])
                 }
-                ?? Row.fetchOne(
-                    db,
-                    sql: "SELECT id, status, reason, status_at FROM message_template WHERE page_id = ? AND name = ? AND language = ?",
-                    arguments: [pageID, name, language ?? "en_US"])
+                ?? db.row(
+                    "SELECT id, status, reason, status_at FROM message_template WHERE page_id = ? AND name = ? AND language = ?",
+                    [pageID, name, language ?? "en_US"])
             guard let row else {
                 result.unknown += 1
                 continue
@@ -234,9 +237,9 @@ public struct TemplateService: Sendable {
                 result.unchanged += 1
                 continue
             }
-            try db.execute(
-                sql: "UPDATE message_template SET status = ?, reason = ?, status_at = ?, graph_id = COALESCE(graph_id, ?) WHERE id = ?",
-                arguments: [status, keptReason, at, templateID, row["id"]])
+            try db.exec(
+                "UPDATE message_template SET status = ?, reason = ?, status_at = ?, graph_id = COALESCE(graph_id, ?) WHERE id = ?",
+                [status, keptReason, at, templateID, row["id"] as Int64])
             result.updated += 1
         }
         return result

@@ -47,6 +47,12 @@ extension StoreConnection {
         return row.at(0) as T?
     }
 
+    /// "`column` is the email `?`", ignoring case as SQLite's NOCASE column does; on PostgreSQL
+    /// through `lower(…)`, which its unique index on `lower(email)` answers (`PostgresSchema`).
+    func sameEmail(_ column: String = "email") -> String {
+        engine == .sqlite ? "\(column) = ?" : "lower(\(column)) = lower(?)"
+    }
+
     /// The first column of every row, NULLs left out.
     func values<T: DatabaseValueConvertible>(_ type: T.Type, _ sql: String, _ arguments: StoreArguments = []) throws -> [T] {
         try rows(sql, arguments).compactMap { $0.at(0) as T? }
