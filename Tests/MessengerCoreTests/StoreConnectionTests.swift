@@ -145,7 +145,7 @@ final class PostgresStoreTests: PostgresTestCase {
         }
         XCTAssertThrowsError(try database.path)
         let workspace = Workspace(database: database)
-        XCTAssertThrowsError(try workspace.suppressions.list()) { error in
+        XCTAssertThrowsError(try ProgramRunner(workspace: workspace).run(program: "Orders")) { error in
             XCTAssertTrue("\(error)".contains("does not run on PostgreSQL yet"), "\(error)")
         }
     }

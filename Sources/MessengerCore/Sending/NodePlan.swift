@@ -26,25 +26,24 @@ struct NodePlan: Sendable {
     /// The program's Messenger node as it sends today; refuses (one line, with the fix) a program
     /// that is not active, has no complete node, or can't send (R12, R13). `doing` names the
     /// refused act: "run" or "retry".
-    static func load(_ db: Database, programID: Int64, name: String, day: DayNumber, doing: String = "run") throws -> NodePlan {
-        let status = try ProgramStatus.fetchOne(db, sql: "SELECT status FROM program WHERE id = ?", arguments: [programID]) ?? .draft
+    static func load(_ db: any StoreConnection, programID: Int64, name: String, day: DayNumber, doing: String = "run") throws -> NodePlan {
+        let status = try db.value(ProgramStatus.self, "SELECT status FROM program WHERE id = ?", [programID]) ?? .draft
         guard status == .active else {
             let why =
                 "program \(Display.quoted(name)) is \(status.rawValue): activate it before \(doing == "run" ? "running" : "a \(doing)")"
             throw DomainError(why + " (`programs activate`)", inDashboard: why + " (a on Programs)")
         }
         guard
-            let node = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT node.id, node.profile_id, node.message, node.send_as, message_tag.api_name,
-                           profile.page_id, profile.optin_field_id, page.access_token,
-                           EXISTS (SELECT 1 FROM node n2 WHERE n2.program_id = node.program_id AND n2.position = 2) AS has_next
-                    FROM node JOIN profile ON profile.id = node.profile_id
-                    JOIN page ON page.id = profile.page_id
-                    LEFT JOIN message_tag ON message_tag.name = node.tag
-                    WHERE node.program_id = ? AND node.position = 1 AND (node.send_as = ? OR message_tag.name IS NOT NULL)
-                    """, arguments: [programID, NodeKind.utility])
+            let node = try db.row(
+                """
+                SELECT node.id, node.profile_id, node.message, node.send_as, message_tag.api_name,
+                       profile.page_id, profile.optin_field_id, page.access_token,
+                       EXISTS (SELECT 1 FROM node n2 WHERE n2.program_id = node.program_id AND n2.position = 2) AS has_next
+                FROM node JOIN profile ON profile.id = node.profile_id
+                JOIN page ON page.id = profile.page_id
+                LEFT JOIN message_tag ON message_tag.name = node.tag
+                WHERE node.program_id = ? AND node.position = 1 AND (node.send_as = ? OR message_tag.name IS NOT NULL)
+                """, [programID, NodeKind.utility])
         else {
             throw DomainError("program \(Display.quoted(name)) has no complete Messenger node: set it with `programs node`")
         }
@@ -62,7 +61,7 @@ struct NodePlan: Sendable {
         }
         let template = try MessageTemplate(text)
         let fields = try template.fieldNames.map { fieldName -> (id: Int64?, defaultValue: String) in
-            let row = try Row.fetchOne(db, sql: "SELECT id, default_value FROM data_field WHERE name = ?", arguments: [fieldName])
+            let row = try db.row("SELECT id, default_value FROM data_field WHERE name = ?", [fieldName])
             return (row?["id"], row?["default_value"] ?? "")
         }
         return NodePlan(

@@ -47,26 +47,25 @@ extension ProgramRunner {
     /// what can't happen.
     public func preview(program name: String, reenrol: Bool) throws -> RunPreview {
         let day = workspace.calendar.day(ofMillis: workspace.clock.nowMillis())
-        return try workspace.database.read { db in
+        return try workspace.database.snapshot { db in
             let programID = try ProgramService.id(db, named: name)
             let node = try NodePlan.load(db, programID: programID, name: name, day: day)
             let summary = try ProgramService.summary(db, programID: programID, today: day)
-            let row = try Row.fetchOne(
-                db,
-                sql: """
-                    WITH going(contact_id) AS (
-                        SELECT contact_id FROM enrolment WHERE program_id = ?1 AND finished_at IS NULL
-                        UNION ALL
-                        SELECT contact.id FROM contact
-                        LEFT JOIN program_contact last ON last.program_id = ?1 AND last.contact_id = contact.id
-                        WHERE ?2 OR last.contact_id IS NULL
-                    )
-                    SELECT count(*) AS contacts,
-                           coalesce(sum(v.value IS NOT NULL AND v.value <> '' AND s.contact_id IS NULL), 0) AS messaged
-                    FROM going
-                    LEFT JOIN contact_value v ON v.contact_id = going.contact_id AND v.field_id = ?3
-                    LEFT JOIN suppression s ON s.page_id = ?4 AND s.contact_id = going.contact_id
-                    """, arguments: [programID, reenrol, node.optInFieldID, node.pageID])
+            let row = try db.row(
+                """
+                WITH going(contact_id) AS (
+                    SELECT contact_id FROM enrolment WHERE program_id = ?1 AND finished_at IS NULL
+                    UNION ALL
+                    SELECT contact.id FROM contact
+                    LEFT JOIN program_contact last ON last.program_id = ?1 AND last.contact_id = contact.id
+                    WHERE ?2 = 1 OR last.contact_id IS NULL
+                )
+                SELECT count(*) AS contacts,
+                       coalesce(sum(CASE WHEN v.value <> '' AND s.contact_id IS NULL THEN 1 ELSE 0 END), 0) AS messaged
+                FROM going
+                LEFT JOIN contact_value v ON v.contact_id = going.contact_id AND v.field_id = ?3
+                LEFT JOIN suppression s ON s.page_id = ?4 AND s.contact_id = going.contact_id
+                """, [programID, reenrol, node.optInFieldID, node.pageID])
             return RunPreview(
                 program: summary.name, profile: summary.profile ?? "",
                 sendsAs: summary.kind == .utility

@@ -8,15 +8,21 @@ import GRDB
 /// Each row's count is added in the same transaction as the row (R8, R9), so the statistics never
 /// scan the sends; a warning is counted under its code (`WarningReason`), never its words.
 struct SendLedger {
-    let db: Database
+    let db: any StoreConnection
     private var rollup = Rollup()
+    /// SQLite's connection, for the run's hot path: a send row through one prepared statement
+    /// stepped by SQLite's C API (#29). Nil on PostgreSQL.
+    private let sqlite: Database?
     private var insert: BulkStatement?
 
-    private init(_ db: Database) { self.db = db }
+    private init(_ db: any StoreConnection) {
+        self.db = db
+        sqlite = db as? Database
+    }
 
     /// Runs `body` with a ledger on `db` (inside a write transaction), then writes the counts it
     /// gathered, in that transaction.
-    static func writing<T>(_ db: Database, _ body: (inout SendLedger) throws -> T) throws -> T {
+    static func writing<T>(_ db: any StoreConnection, _ body: (inout SendLedger) throws -> T) throws -> T {
         var ledger = SendLedger(db)
         let result = try body(&ledger)
         try ledger.rollup.write(db)
@@ -47,14 +53,8 @@ struct SendLedger {
     /// One contact's row for the node, once: `UNIQUE (enrolment_id, node_id)` refuses a second.
     /// A warning that suppresses the contact for the page (R15) notes the suppression too.
     mutating func record(_ to: Recipient, _ outcome: Outcome, message: String?, day: DayNumber, at now: Int64) throws {
-        if insert == nil {
-            insert = try BulkStatement(
-                db,
-                sql: """
-                    INSERT INTO send (enrolment_id, node_id, profile_id, contact_id, page_id, psid, day, at,
-                                      outcome, status, reason, reason_code, error_code, error_subcode, message_id, message)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
+        if insert == nil, let sqlite {
+            insert = try BulkStatement(sqlite, sql: Self.insertSQL)
         }
         // The outcome's columns first, then one array of every value: one allocation a row.
         let tail: (outcome: SendOutcome, status: SendStatus, reason: String?, code: String?, error: GraphError?, messageID: String?)
@@ -62,18 +62,29 @@ struct SendLedger {
         case .sent(let messageID): tail = (.sent, .sent, nil, nil, nil, messageID)
         case .warning(let reason, let detail): tail = (.warning, reason.status, detail ?? reason.text, reason.code, reason.graphError, nil)
         }
-        try insert!.execute([
+        let values: [Int64OrText] = [
             .int(to.enrolmentID), .int(to.nodeID), .int(to.profileID), .int(to.contactID), .text(to.pageID), Int64OrText(to.psid),
             .int(Int64(day.rawValue)), .int(now), .text(tail.outcome.rawValue), .text(tail.status.rawValue), Int64OrText(tail.reason),
             Int64OrText(tail.code), Int64OrText(tail.error?.code), Int64OrText(tail.error?.subcode), Int64OrText(tail.messageID),
             Int64OrText(message),
-        ])
+        ]
+        if let insert {
+            try insert.execute(values)
+        } else {
+            try db.execPrepared(Self.insertSQL, values.map(\.storeValue))
+        }
         switch outcome {
         case .sent: rollup.add(profile: to.profileID, day: day, outcome: .sent)
         case .warning(let reason, _): rollup.add(profile: to.profileID, day: day, outcome: .warning, reason: reason)
         }
         if let error = tail.error { try noteSuppression(page: to.pageID, contact: to.contactID, error: error, day: day, at: now) }
     }
+
+    private static let insertSQL = """
+        INSERT INTO send (enrolment_id, node_id, profile_id, contact_id, page_id, psid, day, at,
+                          outcome, status, reason, reason_code, error_code, error_subcode, message_id, message)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
 
     /// `count` contacts counted as `reason` on `day` whose rows are written otherwise.
     private mutating func count(_ reason: WarningReason?, outcome: StatOutcome, profile: Int64, day: DayNumber, by count: Int) {
@@ -85,19 +96,17 @@ struct SendLedger {
     /// Before a retried row is asked again: what it said goes to `send_attempt`, and it becomes
     /// unknown (its count moves with it) until the answer is recorded by `settle`.
     mutating func reopen(send id: Int64, profile: Int64, day: DayNumber, was reason: WarningReason, at now: Int64) throws {
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO send_attempt (send_id, attempt, at, outcome, status, reason, reason_code, error_code, error_subcode, message_id)
-                SELECT id, attempts, at, outcome, status, reason, reason_code, error_code, error_subcode, message_id FROM send WHERE id = ?
-                """
-        ).execute(arguments: [id])
-        try db.cachedStatement(
-            sql: """
-                UPDATE send SET status = ?, reason = ?, reason_code = ?, error_code = NULL, error_subcode = NULL,
-                                attempts = attempts + 1, at = ?
-                WHERE id = ?
-                """
-        ).execute(arguments: [SendStatus.unknown, WarningReason.unknown.text, WarningReason.unknown.code, now, id])
+        try db.execPrepared(
+            """
+            INSERT INTO send_attempt (send_id, attempt, at, outcome, status, reason, reason_code, error_code, error_subcode, message_id)
+            SELECT id, attempts, at, outcome, status, reason, reason_code, error_code, error_subcode, message_id FROM send WHERE id = ?
+            """, [id])
+        try db.execPrepared(
+            """
+            UPDATE send SET status = ?, reason = ?, reason_code = ?, error_code = NULL, error_subcode = NULL,
+                            attempts = attempts + 1, at = ?
+            WHERE id = ?
+            """, [SendStatus.unknown, WarningReason.unknown.text, WarningReason.unknown.code, now, id])
         if reason != .unknown {
             count(reason, outcome: .warning, profile: profile, day: day, by: -1)
             count(.unknown, outcome: .warning, profile: profile, day: day, by: 1)
@@ -112,21 +121,19 @@ struct SendLedger {
         count(.unknown, outcome: .warning, profile: to.profileID, day: day, by: -1)
         switch outcome {
         case .sent(let messageID):
-            try db.cachedStatement(
-                sql: """
-                    UPDATE send SET outcome = ?, status = ?, reason = NULL, reason_code = NULL, message_id = ?, message = ?, at = ?
-                    WHERE id = ?
-                    """
-            ).execute(arguments: [SendOutcome.sent, SendStatus.sent, messageID, message, now, id])
+            try db.execPrepared(
+                """
+                UPDATE send SET outcome = ?, status = ?, reason = NULL, reason_code = NULL, message_id = ?, message = ?, at = ?
+                WHERE id = ?
+                """, [SendOutcome.sent, SendStatus.sent, messageID, message, now, id])
             count(nil, outcome: .sent, profile: to.profileID, day: day, by: 1)
         case .warning(let reason, let detail):
             let error = reason.graphError
-            try db.cachedStatement(
-                sql: """
-                    UPDATE send SET status = ?, reason = ?, reason_code = ?, error_code = ?, error_subcode = ?, message = ?, at = ?
-                    WHERE id = ?
-                    """
-            ).execute(arguments: [reason.status, detail ?? reason.text, reason.code, error?.code, error?.subcode, message, now, id])
+            try db.execPrepared(
+                """
+                UPDATE send SET status = ?, reason = ?, reason_code = ?, error_code = ?, error_subcode = ?, message = ?, at = ?
+                WHERE id = ?
+                """, [reason.status, detail ?? reason.text, reason.code, error?.code, error?.subcode, message, now, id])
             count(reason, outcome: .warning, profile: to.profileID, day: day, by: 1)
             if let error { try noteSuppression(page: to.pageID, contact: to.contactID, error: error, day: today, at: now) }
         }
@@ -136,34 +143,28 @@ struct SendLedger {
 
     /// A sent row delivered at `at`: counted on the send's day.
     mutating func delivered(send id: Int64, profile: Int64, day: DayNumber, at: Int64) throws {
-        try db.cachedStatement(sql: "UPDATE send SET delivered_at = ?, status = ? WHERE id = ?").execute(
-            arguments: [at, SendStatus.delivered, id])
+        try db.execPrepared("UPDATE send SET delivered_at = ?, status = ? WHERE id = ?", [at, SendStatus.delivered, id])
         count(nil, outcome: .delivered, profile: profile, day: day, by: 1)
     }
 
     /// A sent row read at `at` (read implies delivered: counted too if it wasn't).
     mutating func read(send id: Int64, profile: Int64, day: DayNumber, at: Int64, wasDelivered: Bool) throws {
-        try db.cachedStatement(sql: "UPDATE send SET read_at = ?, delivered_at = COALESCE(delivered_at, ?), status = ? WHERE id = ?")
-            .execute(arguments: [at, at, SendStatus.read, id])
+        try db.execPrepared(
+            "UPDATE send SET read_at = ?, delivered_at = COALESCE(delivered_at, ?), status = ? WHERE id = ?", [at, at, SendStatus.read, id])
         if !wasDelivered { count(nil, outcome: .delivered, profile: profile, day: day, by: 1) }
         count(nil, outcome: .read, profile: profile, day: day, by: 1)
     }
 
     /// A user_ref opt-in became a PSID: the page's sent rows take it, so watermark receipts find them.
     func repoint(page: String, from old: String, to psid: String) throws {
-        try db.execute(
-            sql: "UPDATE send SET psid = ? WHERE page_id = ? AND psid = ? AND outcome = ?",
-            arguments: [psid, page, old, SendOutcome.sent])
+        try db.exec("UPDATE send SET psid = ? WHERE page_id = ? AND psid = ? AND outcome = ?", [psid, page, old, SendOutcome.sent])
     }
 
     // MARK: Forgetting
 
     /// Up to `limit` of a profile's rows from before `day` (compaction: their counts stay).
     func deleteSends(profile: Int64, before day: DayNumber, limit: Int) throws -> Int {
-        try db.execute(
-            sql: "DELETE FROM send WHERE id IN (SELECT id FROM send WHERE profile_id = ? AND day < ? LIMIT ?)",
-            arguments: [profile, day, limit])
-        return db.changesCount
+        try db.exec("DELETE FROM send WHERE id IN (SELECT id FROM send WHERE profile_id = ? AND day < ? LIMIT ?)", [profile, day, limit])
     }
 
     /// Everything a deleted profile sent, and its counts (R10). No rollup: nothing is left to count.
@@ -177,22 +178,19 @@ struct SendLedger {
     /// Notes a suppression when `error` calls for one; the first answer's day and code stay.
     func noteSuppression(page: String, contact: Int64, error: GraphError, day: DayNumber, at now: Int64) throws {
         guard Suppression.suppresses(error) else { return }
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO suppression (page_id, contact_id, day, at, error_code, error_subcode) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (page_id, contact_id) DO NOTHING
-                """
-        ).execute(arguments: [page, contact, day, now, error.code, error.subcode])
+        try db.execPrepared(
+            """
+            INSERT INTO suppression (page_id, contact_id, day, at, error_code, error_subcode) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (page_id, contact_id) DO NOTHING
+            """, [page, contact, day, now, error.code, error.subcode])
     }
 
     /// Lifts a contact's suppression for one page or (nil) every page; how many were lifted.
     func lift(contact: Int64, page: String?) throws -> Int {
         if let page {
-            try db.execute(sql: "DELETE FROM suppression WHERE contact_id = ? AND page_id = ?", arguments: [contact, page])
-        } else {
-            try db.execute(sql: "DELETE FROM suppression WHERE contact_id = ?", arguments: [contact])
+            return try db.exec("DELETE FROM suppression WHERE contact_id = ? AND page_id = ?", [contact, page])
         }
-        return db.changesCount
+        return try db.exec("DELETE FROM suppression WHERE contact_id = ?", [contact])
     }
 }
 

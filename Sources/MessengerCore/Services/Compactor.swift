@@ -44,7 +44,7 @@ public struct Compactor: Sendable {
         var result = CompactionResult()
         let cutoffDay = firstKeptDay
         let cutoffMillis = workspace.calendar.startMillis(of: cutoffDay)
-        let profiles = try workspace.database.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM profile") }
+        let profiles = try workspace.database.snapshot { db in try db.values(Int64.self, "SELECT id FROM profile") }
         // Send rows, a profile at a time, through `send_by_outcome (profile_id, day, …)`.
         for profile in profiles {
             while true {
@@ -52,7 +52,7 @@ public struct Compactor: Sendable {
                     result.finished = false
                     return result
                 }
-                let deleted = try workspace.database.write { db -> Int in
+                let deleted = try workspace.database.transaction { db -> Int in
                     try SendLedger.writing(db) { ledger in try ledger.deleteSends(profile: profile, before: cutoffDay, limit: chunk) }
                 }
                 result.sends += deleted
@@ -62,26 +62,26 @@ public struct Compactor: Sendable {
         }
         // Finished enrolments from before the cutoff that have no send row left. Enrolment ids
         // grow with time: the cutoff is an id, found by a binary search on the rowid.
-        let boundary = try workspace.database.read { db in try Self.firstEnrolment(db, atOrAfter: cutoffMillis) }
+        let boundary = try workspace.database.snapshot { db in try Self.firstEnrolment(db, atOrAfter: cutoffMillis) }
         var after: Int64 = 0
         while after < boundary {
             if let deadline, Date() > deadline {
                 result.finished = false
                 return result
             }
-            let (deleted, last) = try workspace.database.write { db -> (Int, Int64) in
-                let ids = try Int64.fetchAll(
-                    db,
-                    sql: """
-                        SELECT id FROM enrolment WHERE id > ? AND id < ? ORDER BY id LIMIT ?
-                        """, arguments: [after, boundary, chunk])
+            let (deleted, last) = try workspace.database.transaction { db -> (Int, Int64) in
+                let ids = try db.values(
+                    Int64.self,
+                    """
+                    SELECT id FROM enrolment WHERE id > ? AND id < ? ORDER BY id LIMIT ?
+                    """, [after, boundary, chunk])
                 guard let last = ids.last else { return (0, boundary) }
-                try db.execute(
-                    sql: """
-                        DELETE FROM enrolment WHERE id > ? AND id <= ? AND finished_at IS NOT NULL
-                          AND NOT EXISTS (SELECT 1 FROM send WHERE send.enrolment_id = enrolment.id)
-                        """, arguments: [after, last])
-                return (db.changesCount, last)
+                let deleted = try db.exec(
+                    """
+                    DELETE FROM enrolment WHERE id > ? AND id <= ? AND finished_at IS NOT NULL
+                      AND NOT EXISTS (SELECT 1 FROM send WHERE send.enrolment_id = enrolment.id)
+                    """, [after, last])
+                return (deleted, last)
             }
             result.enrolments += deleted
             after = last
@@ -92,15 +92,16 @@ public struct Compactor: Sendable {
 
     /// The smallest enrolment id enrolled at or after `millis` (ids grow with time), or one past
     /// the largest.
-    static func firstEnrolment(_ db: Database, atOrAfter millis: Int64) throws -> Int64 {
-        guard var high = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM enrolment"),
-            var low = try Int64.fetchOne(db, sql: "SELECT MIN(id) FROM enrolment")
+    static func firstEnrolment(_ db: any StoreConnection, atOrAfter millis: Int64) throws -> Int64 {
+        guard var high = try db.value(Int64.self, "SELECT MAX(id) FROM enrolment"),
+            var low = try db.value(Int64.self, "SELECT MIN(id) FROM enrolment")
         else { return 0 }
         high += 1
-        let at = try db.cachedStatement(sql: "SELECT id, enrolled_at FROM enrolment WHERE id >= ? ORDER BY id LIMIT 1")
         while low < high {
             let middle = low + (high - low) / 2
-            guard let row = try Row.fetchOne(at, arguments: [middle]) else {
+            guard
+                let row = try db.rowsPrepared("SELECT id, enrolled_at FROM enrolment WHERE id >= ? ORDER BY id LIMIT 1", [middle]).first
+            else {
                 high = middle
                 continue
             }

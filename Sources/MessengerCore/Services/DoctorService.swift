@@ -198,32 +198,30 @@ public struct DoctorService: Sendable {
 
     private func pages() throws -> [PageState] {
         let hourAgo = workspace.clock.nowMillis() - 3_600_000
-        return try workspace.database.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT profile.id AS profile_id, profile.name, page.id, page.access_token, page.connection_error, page.restricted,
-                           page.token_lifetime, page.data_access_expires_at, page.permissions, page.last_event_at
-                    FROM profile JOIN page ON page.id = profile.page_id ORDER BY profile.name_key
-                    """
+        return try workspace.database.snapshot { db in
+            try db.rows(
+                """
+                SELECT profile.id AS profile_id, profile.name, page.id, page.access_token, page.connection_error, page.restricted,
+                       page.token_lifetime, page.data_access_expires_at, page.permissions, page.last_event_at
+                FROM profile JOIN page ON page.id = profile.page_id ORDER BY profile.name_key
+                """
             ).map { row in
                 let pageID: String = row["id"]
                 let profileID: Int64 = row["profile_id"]
                 // The newest day's sends, through the indexes keyed by profile and day (no scan of all history).
                 var lastSent: Int64?
                 var lastReceipt: Int64?
-                if let day = try DayNumber.fetchOne(db, sql: "SELECT MAX(day) FROM send WHERE profile_id = ?", arguments: [profileID]) {
-                    lastSent = try Int64.fetchOne(
-                        db, sql: "SELECT MAX(at) FROM send WHERE profile_id = ? AND day = ? AND outcome = 'sent'",
-                        arguments: [profileID, day])
-                    lastReceipt = try Int64.fetchOne(
-                        db, sql: "SELECT MAX(delivered_at) FROM send WHERE profile_id = ? AND day >= ? AND delivered_at IS NOT NULL",
-                        arguments: [profileID, day - 1])
+                if let day = try db.value(DayNumber.self, "SELECT MAX(day) FROM send WHERE profile_id = ?", [profileID]) {
+                    lastSent = try db.value(
+                        Int64.self, "SELECT MAX(at) FROM send WHERE profile_id = ? AND day = ? AND outcome = 'sent'", [profileID, day])
+                    lastReceipt = try db.value(
+                        Int64.self, "SELECT MAX(delivered_at) FROM send WHERE profile_id = ? AND day >= ? AND delivered_at IS NOT NULL",
+                        [profileID, day - 1])
                 }
-                let pending = try String.fetchAll(
-                    db,
-                    sql: "SELECT name FROM message_template WHERE page_id = ? AND status = 'PENDING' AND submitted_at < ? ORDER BY name",
-                    arguments: [pageID, hourAgo])
+                let pending = try db.values(
+                    String.self,
+                    "SELECT name FROM message_template WHERE page_id = ? AND status = 'PENDING' AND submitted_at < ? ORDER BY name",
+                    [pageID, hourAgo])
                 return PageState(
                     profile: row["name"], pageID: pageID, token: row["access_token"], connectionError: row["connection_error"],
                     restricted: row["restricted"], lifetime: row["token_lifetime"], dataAccessExpiresAt: row["data_access_expires_at"],

@@ -18,9 +18,9 @@ enum JSONLinesIngest {
 
     static func run<Result: EventIngestResult>(
         _ database: AppDatabase, chunks next: () throws -> Data?,
-        apply: (Database, [(line: Int, event: WebhookEvent)]) throws -> Result
+        apply: (any StoreConnection, [(line: Int, event: WebhookEvent)]) throws -> Result
     ) throws -> Result {
-        try database.write { db in
+        try database.transaction { db in
             var result = Result()
             var batch: [(line: Int, event: WebhookEvent)] = []
             func flush() throws {

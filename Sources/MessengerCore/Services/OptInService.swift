@@ -57,12 +57,12 @@ public struct OptInService: Sendable {
     }
 
     public func ingest(_ events: [(line: Int, event: WebhookEvent)], unlinkedPages: UnlinkedPages = .refuse) throws -> OptInIngestResult {
-        try workspace.database.write { db in try Self.apply(db, events, unlinkedPages: unlinkedPages) }
+        try workspace.database.transaction { db in try Self.apply(db, events, unlinkedPages: unlinkedPages) }
     }
 
     /// The opt-ins of `events`, inside the caller's transaction (the webhook's ingester applies a
     /// batch of POSTs and its spool position in one).
-    static func apply(_ db: Database, _ events: [(line: Int, event: WebhookEvent)], unlinkedPages: UnlinkedPages) throws
+    static func apply(_ db: any StoreConnection, _ events: [(line: Int, event: WebhookEvent)], unlinkedPages: UnlinkedPages) throws
         -> OptInIngestResult
     {
         var result = OptInIngestResult()
@@ -71,13 +71,13 @@ public struct OptInService: Sendable {
             if case .userRefLinked(let pageID, let psid, let userRef, _) = event {
                 // The PSID takes the user_ref's place in the field of the page's profile, and
                 // in the page's sent rows, so watermark receipts find them.
-                try db.execute(
-                    sql: """
-                        UPDATE contact_value SET value = ?
-                        WHERE value = ? AND field_id IN (SELECT optin_field_id FROM profile WHERE page_id = ?)
-                        """, arguments: [psid, OptInValue.userRef(userRef), pageID])
-                if db.changesCount > 0 {
-                    result.linked += db.changesCount
+                let linked = try db.exec(
+                    """
+                    UPDATE contact_value SET value = ?
+                    WHERE value = ? AND field_id IN (SELECT optin_field_id FROM profile WHERE page_id = ?)
+                    """, [psid, OptInValue.userRef(userRef), pageID])
+                if linked > 0 {
+                    result.linked += linked
                     try SendLedger.writing(db) { ledger in
                         try ledger.repoint(page: pageID, from: OptInValue.userRef(userRef), to: psid)
                     }
@@ -94,7 +94,7 @@ public struct OptInService: Sendable {
             if let known = fieldByPage[pageID] {
                 fieldID = known
             } else {
-                guard let id = try Int64.fetchOne(db, sql: "SELECT optin_field_id FROM profile WHERE page_id = ?", arguments: [pageID])
+                guard let id = try db.value(Int64.self, "SELECT optin_field_id FROM profile WHERE page_id = ?", [pageID])
                 else {
                     if unlinkedPages == .skip {
                         if !result.unlinkedPages.contains(pageID) { result.unlinkedPages.append(pageID) }
@@ -105,15 +105,14 @@ public struct OptInService: Sendable {
                 fieldByPage[pageID] = id
                 fieldID = id
             }
-            guard let contactID = try Int64.fetchOne(db, sql: "SELECT id FROM contact WHERE email = ?", arguments: [ref]) else {
+            guard let contactID = try db.value(Int64.self, "SELECT id FROM contact WHERE \(db.sameEmail())", [ref]) else {
                 result.unknownContactCount += 1
                 if result.unknownContacts.count < OptInIngestResult.keptUnknownContacts { result.unknownContacts.append(ref) }
                 continue
             }
-            let current = try String.fetchOne(
-                db, sql: "SELECT value FROM contact_value WHERE contact_id = ? AND field_id = ?", arguments: [contactID, fieldID])
-            let setAt = try Int64.fetchOne(
-                db, sql: "SELECT at FROM optin_time WHERE contact_id = ? AND field_id = ?", arguments: [contactID, fieldID])
+            let current = try db.value(
+                String.self, "SELECT value FROM contact_value WHERE contact_id = ? AND field_id = ?", [contactID, fieldID])
+            let setAt = try db.value(Int64.self, "SELECT at FROM optin_time WHERE contact_id = ? AND field_id = ?", [contactID, fieldID])
             // The newest opt-in wins: an older one replayed (Facebook retries, out of order)
             // never takes the contact back to an earlier PSID.
             // A checkbox opt-in's user_ref never takes the place of a PSID the contact has.
@@ -123,16 +122,16 @@ public struct OptInService: Sendable {
                 result.unchanged += 1
                 continue
             }
-            try db.execute(
-                sql: """
-                    INSERT INTO contact_value (contact_id, field_id, value) VALUES (?, ?, ?)
-                    ON CONFLICT (contact_id, field_id) DO UPDATE SET value = excluded.value
-                    """, arguments: [contactID, fieldID, psid])
-            try db.execute(
-                sql: """
-                    INSERT INTO optin_time (contact_id, field_id, at) VALUES (?, ?, ?)
-                    ON CONFLICT (contact_id, field_id) DO UPDATE SET at = excluded.at
-                    """, arguments: [contactID, fieldID, timestamp])
+            try db.exec(
+                """
+                INSERT INTO contact_value (contact_id, field_id, value) VALUES (?, ?, ?)
+                ON CONFLICT (contact_id, field_id) DO UPDATE SET value = excluded.value
+                """, [contactID, fieldID, psid])
+            try db.exec(
+                """
+                INSERT INTO optin_time (contact_id, field_id, at) VALUES (?, ?, ?)
+                ON CONFLICT (contact_id, field_id) DO UPDATE SET at = excluded.at
+                """, [contactID, fieldID, timestamp])
             result.optedIn += 1
         }
         return result

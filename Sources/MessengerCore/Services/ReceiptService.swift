@@ -39,35 +39,36 @@ public struct ReceiptService: Sendable {
     }
 
     public func ingest(_ events: [(line: Int, event: WebhookEvent)], unlinkedPages: UnlinkedPages = .refuse) throws -> ReceiptIngestResult {
-        try workspace.database.write { db in try Self.apply(db, events, unlinkedPages: unlinkedPages) }
+        try workspace.database.transaction { db in try Self.apply(db, events, unlinkedPages: unlinkedPages) }
     }
 
     /// The receipts of `events`, inside the caller's transaction.
-    static func apply(_ db: Database, _ events: [(line: Int, event: WebhookEvent)], unlinkedPages: UnlinkedPages) throws
+    static func apply(_ db: any StoreConnection, _ events: [(line: Int, event: WebhookEvent)], unlinkedPages: UnlinkedPages) throws
         -> ReceiptIngestResult
     {
         var result = ReceiptIngestResult()
         // page → (profile, its opt-in field); (page, PSID) → the contacts opted in with it.
         var profiles: [String: (id: Int64, field: Int64)] = [:]
-        let contactsByPSID = try db.cachedStatement(sql: "SELECT contact_id FROM contact_value WHERE field_id = ? AND value = ?")
+        let contactsByPSID = "SELECT contact_id FROM contact_value WHERE field_id = ? AND value = ?"
         // A contact's sends are found through its enrolments (see Schema v5): per program, its
         // last enrolment in `program_contact`, then back along `previous_id`, each enrolment's
-        // send rows by (enrolment, node). The CROSS JOIN and the unary + keep SQLite on that
-        // path. The PSID on the row keeps the match exact. One walk per contact and event
-        // gives every send a receipt can still change (not read yet; read implies delivered);
-        // the watermark and the message ids pick among them.
-        let openSends = try db.cachedStatement(
-            sql: """
-                WITH RECURSIVE chain(id) AS (
-                    SELECT last_enrolment_id FROM program_contact
-                    WHERE program_id IN (SELECT id FROM program) AND contact_id = ?
-                    UNION ALL
-                    SELECT e.previous_id FROM chain JOIN enrolment e ON e.id = chain.id WHERE e.previous_id IS NOT NULL
-                )
-                SELECT s.id, s.profile_id, s.day, s.at, s.delivered_at, s.message_id
-                FROM chain CROSS JOIN send s ON s.enrolment_id = chain.id
-                WHERE +s.profile_id = ? AND +s.outcome = 'sent' AND s.psid = ? AND s.read_at IS NULL
-                """)
+        // send rows by (enrolment, node). On SQLite the CROSS JOIN and the unary + keep the
+        // planner on that path; PostgreSQL has neither for this (no CROSS JOIN … ON, no unary +
+        // on text) and finds the path itself. The PSID on the row keeps the match exact. One walk
+        // per contact and event gives every send a receipt can still change (not read yet; read
+        // implies delivered); the watermark and the message ids pick among them.
+        let (join, plus) = db.engine == .sqlite ? ("CROSS JOIN", "+") : ("JOIN", "")
+        let openSends = """
+            WITH RECURSIVE chain(id) AS (
+                SELECT last_enrolment_id FROM program_contact
+                WHERE program_id IN (SELECT id FROM program) AND contact_id = ?
+                UNION ALL
+                SELECT e.previous_id FROM chain JOIN enrolment e ON e.id = chain.id WHERE e.previous_id IS NOT NULL
+            )
+            SELECT s.id, s.profile_id, s.day, s.at, s.delivered_at, s.message_id
+            FROM chain \(join) send s ON s.enrolment_id = chain.id
+            WHERE \(plus)s.profile_id = ? AND \(plus)s.outcome = 'sent' AND s.psid = ? AND s.read_at IS NULL
+            """
         try SendLedger.writing(db) { ledger in
             for (line, event) in events {
                 let pageID = event.pageID
@@ -80,7 +81,7 @@ public struct ReceiptService: Sendable {
                     profile = known
                 } else {
                     guard
-                        let row = try Row.fetchOne(db, sql: "SELECT id, optin_field_id FROM profile WHERE page_id = ?", arguments: [pageID])
+                        let row = try db.row("SELECT id, optin_field_id FROM profile WHERE page_id = ?", [pageID])
                     else {
                         if unlinkedPages == .skip {
                             if !result.unlinkedPages.contains(pageID) { result.unlinkedPages.append(pageID) }
@@ -94,16 +95,16 @@ public struct ReceiptService: Sendable {
                 switch event {
                 case .delivery(_, let psid, let mids, let watermark, let timestamp):
                     let mids = Set(mids)
-                    for contact in try Int64.fetchAll(contactsByPSID, arguments: [profile.field, psid]) {
-                        for row in try Row.fetchAll(openSends, arguments: [contact, profile.id, psid])
+                    for contact in try db.rowsPrepared(contactsByPSID, [profile.field, psid]).map { $0[0] as Int64 } {
+                        for row in try db.rowsPrepared(openSends, [contact, profile.id, psid])
                         where (row["delivered_at"] as Int64?) == nil && (row["at"] <= watermark || mids.contains(row["message_id"] ?? "")) {
                             try ledger.delivered(send: row["id"], profile: row["profile_id"], day: row["day"], at: timestamp)
                             result.delivered += 1
                         }
                     }
                 case .read(_, let psid, let watermark, let timestamp):
-                    for contact in try Int64.fetchAll(contactsByPSID, arguments: [profile.field, psid]) {
-                        for row in try Row.fetchAll(openSends, arguments: [contact, profile.id, psid]) where row["at"] <= watermark {
+                    for contact in try db.rowsPrepared(contactsByPSID, [profile.field, psid]).map { $0[0] as Int64 } {
+                        for row in try db.rowsPrepared(openSends, [contact, profile.id, psid]) where row["at"] <= watermark {
                             let wasDelivered = (row["delivered_at"] as Int64?) != nil
                             try ledger.read(
                                 send: row["id"], profile: row["profile_id"], day: row["day"], at: timestamp, wasDelivered: wasDelivered)

@@ -40,16 +40,15 @@ public final class SandboxReceipts: @unchecked Sendable {
         let readUpTo = now - Self.readAfter
         let (from, readFrom) = (delivered, read)
         guard deliverUpTo > from || readUpTo > readFrom else { return [] }
-        let rows = try workspace.database.read { db -> [Row] in
+        let rows = try workspace.database.snapshot { db -> [StoreRow] in
             let first = calendar.day(ofMillis: min(from, readFrom))
             let last = calendar.day(ofMillis: now)
-            return try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT s.page_id, s.psid, s.at FROM profile p
-                    JOIN send s ON s.profile_id = p.id AND s.day BETWEEN ? AND ? AND s.outcome = 'sent'
-                    WHERE s.at > ? AND s.at <= ? AND s.psid IS NOT NULL
-                    """, arguments: [first, last, min(from, readFrom), max(deliverUpTo, readUpTo)])
+            return try db.rows(
+                """
+                SELECT s.page_id, s.psid, s.at FROM profile p
+                JOIN send s ON s.profile_id = p.id AND s.day BETWEEN ? AND ? AND s.outcome = 'sent'
+                WHERE s.at > ? AND s.at <= ? AND s.psid IS NOT NULL
+                """, [first, last, min(from, readFrom), max(deliverUpTo, readUpTo)])
         }
         var deliveries: [String: [String: Int64]] = [:]
         var reads: [String: [String: Int64]] = [:]

@@ -101,24 +101,23 @@ public struct StatsService: Sendable {
 
     public func details(profile name: String, range: ClosedRange<DayNumber>? = nil, filter: StatsFilter = .all) throws -> StatsDetails {
         let range = try range ?? self.range(from: nil, to: nil)
-        return try workspace.database.read { db in
+        return try workspace.database.snapshot { db in
             let id = try ProfileService.id(db, named: name)
-            let shown = try String.fetchOne(db, sql: "SELECT name FROM profile WHERE id = ?", arguments: [id]) ?? name
+            let shown = try db.value(String.self, "SELECT name FROM profile WHERE id = ?", [id]) ?? name
             return StatsDetails(
                 profile: shown, from: range.lowerBound, to: range.upperBound, filter: filter,
                 days: try Self.days(db, profileID: id, range: range))
         }
     }
 
-    static func days(_ db: Database, profileID: Int64, range: ClosedRange<DayNumber>) throws -> [DayStats] {
+    static func days(_ db: any StoreConnection, profileID: Int64, range: ClosedRange<DayNumber>) throws -> [DayStats] {
         var byDay: [DayNumber: DayStats] = [:]
         for day in range { byDay[day] = DayStats(day: day) }
-        let rows = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT day, outcome, reason, count FROM daily_stat
-                WHERE profile_id = ? AND day BETWEEN ? AND ?
-                """, arguments: [profileID, range.lowerBound, range.upperBound])
+        let rows = try db.rows(
+            """
+            SELECT day, outcome, reason, count FROM daily_stat
+            WHERE profile_id = ? AND day BETWEEN ? AND ?
+            """, [profileID, range.lowerBound, range.upperBound])
         for row in rows {
             let day: DayNumber = row["day"]
             let count: Int = row["count"]
@@ -153,14 +152,14 @@ public struct StatsService: Sendable {
         profile name: String, kind: ContactKind, day: DayNumber, page: ContactPageRequest,
         search: String = "", limit: Int = 50
     ) throws -> ContactPage {
-        try workspace.database.read { db in
+        try workspace.database.snapshot { db in
             try Self.contacts(
                 db, profileID: try ProfileService.id(db, named: name), kind: kind, day: day, page: page, search: search, limit: limit)
         }
     }
 
     static func contacts(
-        _ db: Database, profileID: Int64, kind: ContactKind, day: DayNumber, page: ContactPageRequest,
+        _ db: any StoreConnection, profileID: Int64, kind: ContactKind, day: DayNumber, page: ContactPageRequest,
         search: String, limit: Int
     ) throws -> ContactPage {
         // Each kind reads one index in order: no sort, no OFFSET, the same cost at any depth.
@@ -171,17 +170,19 @@ public struct StatsService: Sendable {
         case .warning: (index, condition) = ("send_by_outcome", "send.outcome = 'warning'")
         case .delivered: (index, condition) = ("send_delivered", "send.delivered_at IS NOT NULL")
         }
-        var arguments: StatementArguments = [profileID, day]
+        var arguments: StoreArguments = [profileID, day]
         var filter = ""
         if !search.isEmpty {
             let pattern =
                 "%"
                 + search.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
                 .replacingOccurrences(of: "_", with: "\\_") + "%"
+            // SQLite's LIKE ignores ASCII case; PostgreSQL's ILIKE does so too.
+            let like = db.engine == .sqlite ? "LIKE" : "ILIKE"
             filter = """
-                 AND (contact.email LIKE ? ESCAPE '\\' OR send.status LIKE ? ESCAPE '\\' OR send.reason LIKE ? ESCAPE '\\' OR EXISTS (
+                 AND (contact.email \(like) ? ESCAPE '\\' OR send.status \(like) ? ESCAPE '\\' OR send.reason \(like) ? ESCAPE '\\' OR EXISTS (
                     SELECT 1 FROM contact_value v JOIN data_field f ON f.id = v.field_id
-                    WHERE v.contact_id = send.contact_id AND f.name IN ('FIRSTNAME', 'LASTNAME') AND v.value LIKE ? ESCAPE '\\'))
+                    WHERE v.contact_id = send.contact_id AND f.name IN ('FIRSTNAME', 'LASTNAME') AND v.value \(like) ? ESCAPE '\\'))
                 """
             arguments += [pattern, pattern, pattern, pattern]
         }
@@ -202,15 +203,17 @@ public struct StatsService: Sendable {
         }
         arguments += [limit + 1]
         let order = ascending ? "ASC" : "DESC"
-        let rows = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT send.id, send.at, send.delivered_at, send.read_at, send.status, send.reason, send.error_code,
-                       send.message_id, contact.email
-                FROM send INDEXED BY \(index) JOIN contact ON contact.id = send.contact_id
-                WHERE send.profile_id = ? AND send.day = ? AND \(condition)\(filter)\(keyset)
-                ORDER BY send.at \(order), send.id \(order) LIMIT ?
-                """, arguments: arguments)
+        // SQLite is told the index that answers the page in order; PostgreSQL's planner has no
+        // INDEXED BY and picks it itself.
+        let indexed = db.engine == .sqlite ? " INDEXED BY \(index)" : ""
+        let rows = try db.rows(
+            """
+            SELECT send.id, send.at, send.delivered_at, send.read_at, send.status, send.reason, send.error_code,
+                   send.message_id, contact.email
+            FROM send\(indexed) JOIN contact ON contact.id = send.contact_id
+            WHERE send.profile_id = ? AND send.day = ? AND \(condition)\(filter)\(keyset)
+            ORDER BY send.at \(order), send.id \(order) LIMIT ?
+            """, arguments)
         var outcomes = rows.prefix(limit).map { row in
             ContactOutcome(
                 sendID: row["id"], email: row["email"], at: row["at"], deliveredAt: row["delivered_at"],
@@ -301,23 +304,21 @@ public struct StatsService: Sendable {
     }
 
     public func detail(sendID: Int64) throws -> ContactDetail {
-        try workspace.database.read { db in
+        try workspace.database.snapshot { db in
             guard
-                let row = try Row.fetchOne(
-                    db,
-                    sql: """
-                        SELECT send.contact_id, send.page_id, send.at, send.status, send.reason, send.error_code, send.error_subcode, send.message_id,
-                               send.message, send.delivered_at, send.read_at, contact.email
-                        FROM send JOIN contact ON contact.id = send.contact_id WHERE send.id = ?
-                        """, arguments: [sendID])
+                let row = try db.row(
+                    """
+                    SELECT send.contact_id, send.page_id, send.at, send.status, send.reason, send.error_code, send.error_subcode, send.message_id,
+                           send.message, send.delivered_at, send.read_at, contact.email
+                    FROM send JOIN contact ON contact.id = send.contact_id WHERE send.id = ?
+                    """, [sendID])
             else { throw DomainError("that contact's record no longer exists") }
-            let fields = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT data_field.name, contact_value.value FROM contact_value
-                    JOIN data_field ON data_field.id = contact_value.field_id
-                    WHERE contact_value.contact_id = ? ORDER BY data_field.name
-                    """, arguments: [row["contact_id"]]
+            let fields = try db.rows(
+                """
+                SELECT data_field.name, contact_value.value FROM contact_value
+                JOIN data_field ON data_field.id = contact_value.field_id
+                WHERE contact_value.contact_id = ? ORDER BY data_field.name
+                """, [row["contact_id"] as Int64]
             ).map { FieldValue(name: $0["name"], value: $0["value"]) }
             var detail = ContactDetail(
                 email: row["email"], at: row["at"], status: row["status"], reason: row["reason"], errorCode: row["error_code"],
@@ -325,13 +326,12 @@ public struct StatsService: Sendable {
                 deliveredAt: row["delivered_at"], readAt: row["read_at"])
             detail.suppression = try SuppressionService.fetch(
                 db, where: "suppression.contact_id = ? AND suppression.page_id = ?",
-                [row["contact_id"], row["page_id"]]
+                [row["contact_id"] as Int64, row["page_id"] as String]
             ).first
-            detail.earlierAttempts = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT attempt, at, status, reason FROM send_attempt WHERE send_id = ? ORDER BY attempt
-                    """, arguments: [sendID]
+            detail.earlierAttempts = try db.rows(
+                """
+                SELECT attempt, at, status, reason FROM send_attempt WHERE send_id = ? ORDER BY attempt
+                """, [sendID]
             ).map { EarlierAttempt(attempt: $0["attempt"], at: $0["at"], status: $0["status"], reason: $0["reason"]) }
             return detail
         }

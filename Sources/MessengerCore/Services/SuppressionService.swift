@@ -23,33 +23,32 @@ public struct SuppressionService: Sendable {
 
     /// The suppressions of a contact (every page), or of a page (every contact), or all of them.
     public func list(email: String? = nil, pageID: String? = nil) throws -> [SuppressedContact] {
-        try workspace.database.read { db in
+        try workspace.database.snapshot { db in
             var conditions: [String] = []
-            var arguments: StatementArguments = []
+            var arguments: StoreArguments = []
             if let email {
-                conditions.append("contact.email = ?")
+                conditions.append(db.sameEmail("contact.email"))
                 arguments += [try Self.email(email)]
             }
             if let pageID {
                 conditions.append("suppression.page_id = ?")
                 arguments += [pageID]
             }
-            return try Self.fetch(db, where: conditions.isEmpty ? "1" : conditions.joined(separator: " AND "), arguments)
+            return try Self.fetch(db, where: conditions.isEmpty ? "TRUE" : conditions.joined(separator: " AND "), arguments)
         }
     }
 
     /// The suppressions `condition` (literal SQL over `suppression` and `contact`, values bound)
     /// picks, with the page's name, by email and page.
-    static func fetch(_ db: Database, where condition: String, _ arguments: StatementArguments) throws -> [SuppressedContact] {
-        try Row.fetchAll(
-            db,
-            sql: """
-                SELECT contact.email, suppression.page_id, COALESCE(page.name, suppression.page_id) AS page_name,
-                       suppression.contact_id, suppression.day, suppression.error_code, suppression.error_subcode
-                FROM suppression JOIN contact ON contact.id = suppression.contact_id
-                LEFT JOIN page ON page.id = suppression.page_id
-                WHERE \(condition) ORDER BY contact.email, page_name
-                """, arguments: arguments
+    static func fetch(_ db: any StoreConnection, where condition: String, _ arguments: StoreArguments) throws -> [SuppressedContact] {
+        try db.rows(
+            """
+            SELECT contact.email, suppression.page_id, COALESCE(page.name, suppression.page_id) AS page_name,
+                   suppression.contact_id, suppression.day, suppression.error_code, suppression.error_subcode
+            FROM suppression JOIN contact ON contact.id = suppression.contact_id
+            LEFT JOIN page ON page.id = suppression.page_id
+            WHERE \(condition) ORDER BY contact.email, page_name
+            """, arguments
         ).map { row in
             SuppressedContact(
                 email: row["email"], pageID: row["page_id"], pageName: row["page_name"], contactID: row["contact_id"],
@@ -68,8 +67,8 @@ public struct SuppressionService: Sendable {
     @discardableResult
     public func lift(email: String, pageID: String? = nil) throws -> Int {
         let email = try Self.email(email)
-        return try workspace.database.write { db in
-            guard let contactID = try Int64.fetchOne(db, sql: "SELECT id FROM contact WHERE email = ?", arguments: [email]) else {
+        return try workspace.database.transaction { db in
+            guard let contactID = try db.value(Int64.self, "SELECT id FROM contact WHERE \(db.sameEmail())", [email]) else {
                 throw DomainError("no contact \(Display.quoted(email))")
             }
             let lifted = try SendLedger.writing(db) { ledger in try ledger.lift(contact: contactID, page: pageID) }

@@ -58,8 +58,8 @@ public final class WebhookIngester: @unchecked Sendable {
     public func committedPosition() throws -> SpoolPosition {
         if let position { return position }
         let workspace = try opened()
-        let stored = try workspace.database.read { db in
-            try Row.fetchOne(db, sql: "SELECT segment, offset FROM webhook_spool WHERE id = 1")
+        let stored = try workspace.database.snapshot { db in
+            try db.row(#"SELECT segment, "offset" FROM webhook_spool WHERE id = 1"#)
         }
         let at = stored.map { SpoolPosition(segment: $0["segment"], offset: $0["offset"]) } ?? .start
         position = at
@@ -103,16 +103,17 @@ public final class WebhookIngester: @unchecked Sendable {
     }
 
     private func commit(_ next: SpoolPosition, workspace: Workspace) throws {
-        try workspace.database.write { db in try Self.store(db, next) }
+        try workspace.database.transaction { db in try Self.store(db, next) }
         position = next
     }
 
-    private static func store(_ db: Database, _ next: SpoolPosition) throws {
-        try db.execute(
-            sql: """
-                INSERT INTO webhook_spool (id, segment, offset) VALUES (1, ?, ?)
-                ON CONFLICT (id) DO UPDATE SET segment = excluded.segment, offset = excluded.offset
-                """, arguments: [next.segment, next.offset])
+    private static func store(_ db: any StoreConnection, _ next: SpoolPosition) throws {
+        // "offset" quoted: a column name to both engines, a reserved word to PostgreSQL unquoted.
+        try db.exec(
+            """
+            INSERT INTO webhook_spool (id, segment, "offset") VALUES (1, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET segment = excluded.segment, "offset" = excluded."offset"
+            """, [next.segment, next.offset])
     }
 
     private func apply(_ records: [SpoolRecord], next: SpoolPosition, workspace: Workspace) throws -> IngestBatch {
@@ -135,7 +136,7 @@ public final class WebhookIngester: @unchecked Sendable {
             }
         }
         batch.events = events.count
-        let (optins, receipts, templates) = try workspace.database.write { db in
+        let (optins, receipts, templates) = try workspace.database.transaction { db in
             let optins = try OptInService.apply(db, events, unlinkedPages: .skip)
             let receipts = try ReceiptService.apply(db, events, unlinkedPages: .skip)
             let templates = try TemplateService.apply(db, events)

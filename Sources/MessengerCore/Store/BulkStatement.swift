@@ -87,3 +87,14 @@ enum Int64OrText: ExpressibleByIntegerLiteral, ExpressibleByNilLiteral {
 /// SQLite copies the bytes before the call returns. (Named as SQLite's C header names it.)
 // swift-format-ignore: AlwaysUseLowerCamelCase
 private let SQLITE_TRANSIENT = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+extension Int64OrText {
+    /// The same value for `StoreConnection`, where a statement has no `BulkStatement` (PostgreSQL).
+    var storeValue: (any DatabaseValueConvertible)? {
+        switch self {
+        case .int(let value): return value
+        case .text(let value): return value
+        case .null: return nil
+        }
+    }
+}

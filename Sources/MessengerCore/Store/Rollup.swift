@@ -17,22 +17,21 @@ struct Rollup {
         counts[Key(profile: profile, day: day, outcome: outcome, reason: reason?.code ?? ""), default: 0] += count
     }
 
-    mutating func write(_ db: Database) throws {
+    mutating func write(_ db: any StoreConnection) throws {
         guard !counts.isEmpty else { return }
-        let upsert = try db.cachedStatement(
-            sql: """
-                INSERT INTO daily_stat (profile_id, day, outcome, reason, count) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (profile_id, day, outcome, reason) DO UPDATE SET count = count + excluded.count
-                """)
-        // A retry (R16) moves a warning to another outcome: a count taken to zero goes, so a
-        // reason no contact has any more is not listed.
-        let emptied = try db.cachedStatement(
-            sql: """
-                DELETE FROM daily_stat WHERE profile_id = ? AND day = ? AND outcome = ? AND reason = ? AND count <= 0
-                """)
         for (key, count) in counts where count != 0 {
-            try upsert.execute(arguments: [key.profile, key.day, key.outcome, key.reason, count])
-            if count < 0 { try emptied.execute(arguments: [key.profile, key.day, key.outcome, key.reason]) }
+            try db.execPrepared(
+                """
+                INSERT INTO daily_stat (profile_id, day, outcome, reason, count) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (profile_id, day, outcome, reason) DO UPDATE SET count = daily_stat.count + excluded.count
+                """, [key.profile, key.day, key.outcome, key.reason, count])
+            // A retry (R16) moves a warning to another outcome: a count taken to zero goes, so a
+            // reason no contact has any more is not listed.
+            if count < 0 {
+                try db.execPrepared(
+                    "DELETE FROM daily_stat WHERE profile_id = ? AND day = ? AND outcome = ? AND reason = ? AND count <= 0",
+                    [key.profile, key.day, key.outcome, key.reason])
+            }
         }
         counts.removeAll(keepingCapacity: true)
     }

@@ -22,7 +22,13 @@ protocol StoreConnection {
     /// Runs a statement; the rows it changed (INSERT, UPDATE, DELETE), 0 for others.
     @discardableResult
     func exec(_ sql: String, _ arguments: StoreArguments) throws -> Int
+    /// `exec` for a statement run many times in one transaction (a row of a batch): SQLite keeps
+    /// it prepared (GRDB's statement cache); PostgreSQL runs it as `exec` does.
+    @discardableResult
+    func execPrepared(_ sql: String, _ arguments: StoreArguments) throws -> Int
     func rows(_ sql: String, _ arguments: StoreArguments) throws -> [StoreRow]
+    /// `rows` for a query run many times in one transaction, kept prepared as `execPrepared` is.
+    func rowsPrepared(_ sql: String, _ arguments: StoreArguments) throws -> [StoreRow]
     /// Runs an INSERT of one row into a table whose key is `id`; the new row's id (SQLite's
     /// last rowid, PostgreSQL's `RETURNING id`).
     func insert(_ sql: String, _ arguments: StoreArguments) throws -> Int64
@@ -74,6 +80,8 @@ struct StoreRow {
         return at(index)
     }
 
+    subscript<T: DatabaseValueConvertible>(_ index: Int) -> T { at(index) }
+
     func at<T: DatabaseValueConvertible>(_ index: Int) -> T {
         guard let value = T.fromDatabaseValue(values[index]) else {
             preconditionFailure("column \(columns[index]) holds \(values[index]), not a \(T.self)")
@@ -91,8 +99,20 @@ extension Database: StoreConnection {
         return changesCount
     }
 
+    func execPrepared(_ sql: String, _ arguments: StoreArguments) throws -> Int {
+        try cachedStatement(sql: sql).execute(arguments: StatementArguments(arguments))
+        return changesCount
+    }
+
     func rows(_ sql: String, _ arguments: StoreArguments) throws -> [StoreRow] {
-        let rows = try Row.fetchAll(self, sql: sql, arguments: StatementArguments(arguments))
+        Self.storeRows(try Row.fetchAll(self, sql: sql, arguments: StatementArguments(arguments)))
+    }
+
+    func rowsPrepared(_ sql: String, _ arguments: StoreArguments) throws -> [StoreRow] {
+        Self.storeRows(try Row.fetchAll(try cachedStatement(sql: sql), arguments: StatementArguments(arguments)))
+    }
+
+    private static func storeRows(_ rows: [Row]) -> [StoreRow] {
         guard let first = rows.first else { return [] }
         let columns = Array(first.columnNames)
         return rows.map { StoreRow(columns: columns, values: Array($0.databaseValues)) }

@@ -12,6 +12,14 @@ struct PostgresStoreConnection: StoreConnection {
         try connection.execute(portable: sql, arguments.map(Self.value)).changed
     }
 
+    func execPrepared(_ sql: String, _ arguments: StoreArguments) throws -> Int {
+        try exec(sql, arguments)
+    }
+
+    func rowsPrepared(_ sql: String, _ arguments: StoreArguments) throws -> [StoreRow] {
+        try rows(sql, arguments)
+    }
+
     func rows(_ sql: String, _ arguments: StoreArguments) throws -> [StoreRow] {
         let result = try connection.execute(portable: sql, arguments.map(Self.value))
         return result.rows.map { row in
