@@ -20,6 +20,7 @@ enum Schema {
         migrator.registerMigration("v10-webhook-spool", migrate: webhookSpool)
         migrator.registerMigration("v11-program-schedules", migrate: programSchedules)
         migrator.registerMigration("v12-reason-codes", migrate: reasonCodes)
+        migrator.registerMigration("v13-run-hosts", migrate: runHosts)
         return migrator
     }
 
@@ -312,6 +313,13 @@ enum Schema {
                     last_result TEXT                -- its one-line outcome
                 );
                 """)
+    }
+
+    /// #30: the host a lease's process runs on, beside its pid (`Lease`): on PostgreSQL, hosts
+    /// share the database and a pid says nothing about another host's processes. '' is a row
+    /// written before this migration, by the one host a SQLite file has.
+    private static func runHosts(_ db: Database) throws {
+        try db.execute(sql: "ALTER TABLE program_run ADD COLUMN host TEXT NOT NULL DEFAULT ''")
     }
 
     /// #28: a warning is counted under a stable code, not its English words (`WarningReason`):

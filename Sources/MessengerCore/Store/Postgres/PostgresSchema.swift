@@ -23,7 +23,11 @@ import Foundation
 ///   every host (`PostgresRateLimiter`), which SQLite keeps in a small file per page beside the
 ///   database (`RateLimiter`), as only one host can reach that file.
 enum PostgresSchema {
-    static let migrations: [(identifier: String, sql: String)] = [("pg1-as-sqlite-v12", pg1)]
+    static let migrations: [(identifier: String, sql: String)] = [
+        ("pg1-as-sqlite-v12", pg1),
+        // As SQLite's v13: the host beside the pid of a lease's process (`Lease`).
+        ("pg2-run-hosts", "ALTER TABLE program_run ADD COLUMN host text NOT NULL DEFAULT '';"),
+    ]
 
     /// Applies what is missing, each migration in its transaction with its record. Two hosts
     /// that start at once take turns on an advisory lock: the second finds the work done.
