@@ -52,6 +52,19 @@ final class StoreConnectionTests: StoreTestCase {
         }
     }
 
+    /// A bound integer is an integer to the server where nothing else says what it is: in an
+    /// `INSERT … SELECT ?` (the runner's enrolment) PostgreSQL would otherwise take it as text.
+    func testABoundValueKeepsItsTypeInAnInsertFromASelect() throws {
+        try onEachEngine { database in
+            try database.transaction { db in
+                try db.exec(
+                    "INSERT INTO page (id, name, tasks, updated_at) SELECT ?, 'P', '', ? FROM page WHERE FALSE UNION ALL SELECT ?, 'Q', '', ?",
+                    ["1", 5, "2", 7])
+            }
+            XCTAssertEqual(try database.snapshot { try $0.values(Int64.self, "SELECT updated_at FROM page ORDER BY id") }, [7])
+        }
+    }
+
     func testExecCountsTheRowsItChangedAndInsertGivesTheNewId() throws {
         try onEachEngine { database in
             try database.transaction { db in

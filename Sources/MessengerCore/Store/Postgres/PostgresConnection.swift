@@ -10,6 +10,18 @@ public enum PostgresValue: Sendable, Equatable {
     /// A `bytea`, sent in its hex text form (`\\x0a1b…`).
     case bytes(Data)
 
+    /// The type the server is told the value has: int8, float8 and bytea as they are (so
+    /// `INSERT … SELECT $1` into a bigint column takes an integer, not text); text and NULL as
+    /// unknown (0), for the server to take from where they go (a json cast, a boolean).
+    var type: UInt32 {
+        switch self {
+        case .int: return 20
+        case .double: return 701
+        case .bytes: return 17
+        case .text, .null: return 0
+        }
+    }
+
     var wire: String? {
         switch self {
         case .null: return nil
@@ -115,8 +127,11 @@ public final class PostgresConnection: @unchecked Sendable {
         let wires = values.map { $0.wire.map { strdup($0) } ?? nil }
         defer { for wire in wires { free(wire) } }
         let pointers = wires.map { $0.map { UnsafePointer<CChar>($0) } }
+        let parameterTypes: [Oid] = values.map { Oid($0.type) }
         let result = pointers.withUnsafeBufferPointer { buffer in
-            PQexecParams(connection, sql, Int32(values.count), nil, buffer.baseAddress, nil, nil, 0)
+            parameterTypes.withUnsafeBufferPointer { types in
+                PQexecParams(connection, sql, Int32(values.count), types.baseAddress, buffer.baseAddress, nil, nil, 0)
+            }
         }
         guard let result else { throw PostgresError(sqlState: nil, raw: String(cString: PQerrorMessage(connection))) }
         defer { PQclear(result) }

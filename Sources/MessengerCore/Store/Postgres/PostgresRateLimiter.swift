@@ -33,7 +33,7 @@ public final class PostgresRateLimiter: @unchecked Sendable {
         while true {
             let row = try lock.withLock {
                 try connection.execute(
-                    "SELECT wait_us, at_us FROM send_start_take($1, $2, $3, $4, $5)",
+                    "SELECT wait_us, at_us FROM send_start_take($1, $2, CAST($3 AS integer), CAST($4 AS integer), $5)",
                     [.text(page), .text(sender), .int(Int64(limit)), .int(Int64(reserve)), .int(windowMicroseconds)]
                 ).rows.first
             }
