@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import XCTest
 
 @testable import MessengerCore
 
@@ -87,20 +88,21 @@ final class Fixture {
     /// A run killed after claiming its batch but before Facebook answered: a dead process owns
     /// the run, its claim covers ann's and bob's enrolments (10 and 11), no send row was written.
     func killedRunClaimingAnnAndBob() throws {
-        try database.writer.write { db in
-            let program = try Int64.fetchOne(db, sql: "SELECT id FROM program")!
-            let node = try Int64.fetchOne(db, sql: "SELECT id FROM node")!
-            try db.execute(
-                sql: "INSERT INTO enrolment (id, program_id, contact_id, enrolled_at) VALUES (10, ?, 1, 0), (11, ?, 2, 0)",
-                arguments: [program, program])
-            try db.execute(
-                sql: "INSERT INTO program_contact (program_id, contact_id, last_enrolment_id) VALUES (?, 1, 10), (?, 2, 11)",
-                arguments: [program, program])
-            try db.execute(
-                sql: """
-                    INSERT INTO program_run (program_id, pid, started_at, heartbeat_at, claim_node_id, claim_after, claim_through)
-                    VALUES (?, 2147483000, 0, 0, ?, 9, 11)
-                    """, arguments: [program, node])
+        try database.transaction { db in
+            let program = try XCTUnwrap(try db.value(Int64.self, "SELECT id FROM program"))
+            let node = try XCTUnwrap(try db.value(Int64.self, "SELECT id FROM node"))
+            try db.exec(
+                "INSERT INTO enrolment (id, program_id, contact_id, enrolled_at) VALUES (10, ?, 1, 0), (11, ?, 2, 0)", [program, program])
+            // PostgreSQL's identity doesn't move past ids given explicitly (SQLite's rowid does):
+            // the next enrolment must be above 11, as a run's enrolment counts on.
+            if db.engine == .postgres { try db.exec("SELECT setval(pg_get_serial_sequence('enrolment', 'id'), 11)") }
+            try db.exec(
+                "INSERT INTO program_contact (program_id, contact_id, last_enrolment_id) VALUES (?, 1, 10), (?, 2, 11)", [program, program])
+            try db.exec(
+                """
+                INSERT INTO program_run (program_id, pid, started_at, heartbeat_at, claim_node_id, claim_after, claim_through)
+                VALUES (?, 2147483000, 0, 0, ?, 9, 11)
+                """, [program, node])
         }
     }
 

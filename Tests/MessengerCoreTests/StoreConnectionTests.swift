@@ -121,7 +121,7 @@ final class PostgresStoreTests: PostgresTestCase {
     /// line SQLite's busy database gives, and reads go on meanwhile.
     func testAWriteHeldElsewhereFailsInOneLineAfterFiveSecondsAndReadsGoOn() throws {
         let address = try cluster.address(database: "postgres")
-        let database = try AppDatabase(postgres: address)
+        let database = try open(address)
         let other = try PostgresConnection(address)
         try other.execute("SELECT pg_advisory_lock(\(PostgresPool.writeLock))")
         let started = Date()
@@ -139,7 +139,7 @@ final class PostgresStoreTests: PostgresTestCase {
     /// transaction opens a new one instead of failing.
     func testAnIdleConnectionTheServerEndedIsReplaced() throws {
         let address = try cluster.address(database: "postgres")
-        let database = try AppDatabase(postgres: address)
+        let database = try open(address)
         XCTAssertEqual(try database.snapshot { try $0.value(Int.self, "SELECT 1") }, 1)
         let admin = try PostgresConnection(address)
         let ended = try admin.execute(
@@ -149,16 +149,36 @@ final class PostgresStoreTests: PostgresTestCase {
         XCTAssertEqual(try database.transaction { try $0.value(Int.self, "SELECT 3") }, 3)
     }
 
+    func open(_ address: PostgresAddress) throws -> AppDatabase {
+        try AppDatabase(postgres: address, stateFolder: try cluster.folder.appendingPathComponent("state").path)
+    }
+
+    /// What a run keeps on this host (its answer journals) goes to a folder only this user can
+    /// read, under a name of the server and database made of safe characters.
+    func testARunsSideFilesGoToThisHostsPrivateStateFolder() throws {
+        let folder = try cluster.folder.appendingPathComponent("state-\(UUID().uuidString.prefix(8))/nested").path
+        let database = try AppDatabase(postgres: try cluster.address(database: "postgres"), stateFolder: folder)
+        let mode = try FileManager.default.attributesOfItem(atPath: folder)[.posixPermissions] as? Int
+        XCTAssertEqual(mode, 0o700)
+        XCTAssertEqual((database.sideFilesBase as NSString).deletingLastPathComponent, folder)
+        XCTAssertTrue((database.sideFilesBase as NSString).lastPathComponent.hasPrefix("pg-"), database.sideFilesBase)
+        XCTAssertTrue((database.sideFilesBase as NSString).lastPathComponent.hasSuffix("-postgres"), database.sideFilesBase)
+        try Data().write(to: URL(fileURLWithPath: folder + "-file"))
+        XCTAssertThrowsError(try AppDatabase(postgres: try cluster.address(database: "postgres"), stateFolder: folder + "-file")) {
+            XCTAssertTrue("\($0)".contains("is not a folder"), "\($0)")
+        }
+    }
+
     /// A part not yet written for both engines refuses in one line, and writes nothing beside it.
     func testAPartNotMovedYetRefusesInOneLine() throws {
-        let database = try AppDatabase(postgres: cluster.address(database: "postgres"))
+        let database = try open(cluster.address(database: "postgres"))
         XCTAssertThrowsError(try database.writer) { error in
             XCTAssertEqual((error as? DomainError)?.isStorageFailure, true)
             XCTAssertTrue("\(error)".contains("does not run on PostgreSQL yet"), "\(error)")
         }
         XCTAssertThrowsError(try database.path)
-        let workspace = Workspace(database: database)
-        XCTAssertThrowsError(try ProgramRunner(workspace: workspace).run(program: "Orders")) { error in
+        // The dashboard's refresh polls SQLite's data version (LISTEN/NOTIFY is #30 step 5).
+        XCTAssertThrowsError(try ChangeWatcher(database: database)) { error in
             XCTAssertTrue("\(error)".contains("does not run on PostgreSQL yet"), "\(error)")
         }
     }

@@ -186,7 +186,9 @@ open class StoreTestCase: XCTestCase {
             let cluster = try cluster
             let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
             try PostgresConnection(cluster.address()).execute("CREATE DATABASE \(name)")
-            return try AppDatabase(postgres: cluster.address(database: name))
+            // The run's side files in the cluster's folder, which goes with it.
+            let state = cluster.folder.appendingPathComponent("state-\(name)").path
+            return try AppDatabase(postgres: cluster.address(database: name), stateFolder: state)
         }
     }
 

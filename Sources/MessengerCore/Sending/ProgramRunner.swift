@@ -94,7 +94,7 @@ public struct ProgramRunner: Sendable {
         shouldCancel: (@Sendable () -> Bool)? = nil
     ) throws -> RunSummary {
         // One run of a program per process first (see `Lease`), then the lease in `start`.
-        let hold = try Lease.hold(RunID(.run, program: name), database: workspace.database.path)
+        let hold = try Lease.hold(RunID(.run, program: name), database: workspace.database.location)
         defer { hold.release() }
         var summary = RunSummary()
         var reasons: [WarningReason: Int] = [:]
@@ -108,20 +108,27 @@ public struct ProgramRunner: Sendable {
         // floor in one run; with 16 MB, three runs: 0.86 / 0.84, 0.74 / 0.86, 0.72 / 0.69: this
         // machine's noise is as large as the gain, so measure again on a quiet one). Back to 2 MB
         // after, for the dashboard's memory.
-        let checkpointer = try BackgroundCheckpointer(database: workspace.database)
-        try workspace.database.writer.writeWithoutTransaction { db in
+        // SQLite's only: PostgreSQL has no WAL of ours to copy back, and its cache is the server's.
+        let sqlite = workspace.database.isPostgres ? nil : try workspace.database.writer
+        let checkpointer = try sqlite.map { _ in try BackgroundCheckpointer(database: workspace.database) }
+        try sqlite?.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
             try db.execute(sql: "PRAGMA cache_size = -16384")
         }
         defer {
-            checkpointer.stop()
-            try? workspace.database.writer.writeWithoutTransaction { db in
+            checkpointer?.stop()
+            try? sqlite?.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA cache_size = -2000")
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = 1000")
                 _ = try Row.fetchAll(db, sql: "PRAGMA wal_checkpoint(PASSIVE)")
             }
         }
         let (plan, total) = try start(program: name, reenrol: reenrol, selection: selection, summary: &summary, reasons: &reasons)
+        // Other hosts tell a live run by its heartbeat (`Lease`): it goes on between batches,
+        // however long one waits on Facebook. On SQLite a run is told by its pid.
+        let heartbeat =
+            workspace.database.isPostgres ? LeaseHeartbeat(database: workspace.database, runID: plan.runID, clock: workspace.clock) : nil
+        defer { heartbeat?.stop() }
         // Progress counts contacts, one outcome each (#27: "3000 / 30000 contacts" beside 3,348
         // outcomes): the contacts whose dead claim recovery just recorded are done before the
         // loop starts, so sent + not sent = done in every report.
@@ -129,7 +136,7 @@ public struct ProgramRunner: Sendable {
         try checkpointed(checkpointer)
         var done = 0
         var completed = false
-        let journal = AnswerJournal(path: AnswerJournal.path(database: try workspace.database.path, programID: plan.programID))
+        let journal = AnswerJournal(path: AnswerJournal.path(database: workspace.database.sideFilesBase, programID: plan.programID))
         // The next batch is read and personalised on a reader connection, on the other core,
         // while the writer records the one before: `ahead` runs one batch in front of the claim.
         var ahead: ReadAhead?
@@ -255,16 +262,15 @@ public struct ProgramRunner: Sendable {
         let day = workspace.calendar.day(ofMillis: now)
         var recovery = Recovery()
         var enrolled = 0
-        let result: (NodePlan, Int) = try workspace.database.write { db in
+        let result: (NodePlan, Int) = try workspace.database.transaction { db in
             let programID = try ProgramService.id(db, named: name)
             var plan = try NodePlan.load(db, programID: programID, name: name, day: day)
             let (runID, deadClaims) = try Lease.take(db, programID: programID, for: RunID(.run, program: name), at: now)
             plan.runID = runID
-            let journalPath = AnswerJournal.path(database: try workspace.database.path, programID: programID)
+            let journalPath = AnswerJournal.path(database: workspace.database.sideFilesBase, programID: programID)
             recovery = try Recovery.settle(db, plan, claims: deadClaims, journal: journalPath, day: day, at: now)
             enrolled = try Self.enrol(db, programID: programID, reenrol: reenrol, selection: selection, at: now)
-            let total = try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM enrolment WHERE program_id = ? AND finished_at IS NULL", arguments: [programID])
+            let total = try db.value(Int.self, "SELECT COUNT(*) FROM enrolment WHERE program_id = ? AND finished_at IS NULL", [programID])
             return (plan, total ?? 0)
         }
         summary.enrolled = enrolled
@@ -276,31 +282,34 @@ public struct ProgramRunner: Sendable {
     /// new enrolment links to the contact's last one in the program, and becomes it: both go
     /// through `program_contact` in contact order, one row per contact whatever the history.
     /// The new enrolments are the ids above the old maximum (a rowid table takes max + 1).
-    static func enrol(_ db: Database, programID: Int64, reenrol: Bool, selection: EnrolmentSelection, at now: Int64) throws -> Int {
+    static func enrol(_ db: any StoreConnection, programID: Int64, reenrol: Bool, selection: EnrolmentSelection, at now: Int64) throws
+        -> Int
+    {
         var filter = ""
-        var arguments: StatementArguments = [programID, now]
+        var arguments: StoreArguments = [programID, now]
         if case .sample(let percent, let salt) = selection {
             filter = " AND ((contact.id * 2654435761 + ?) % 100) < ?"
             arguments += [salt, percent]
         }
         if !reenrol { filter += " AND last.contact_id IS NULL" }
-        let before = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM enrolment") ?? 0
-        try db.execute(
-            sql: """
-                INSERT INTO enrolment (program_id, contact_id, enrolled_at, previous_id)
-                SELECT ?1, contact.id, ?2, last.last_enrolment_id FROM contact
-                LEFT JOIN program_contact last ON last.program_id = ?1 AND last.contact_id = contact.id
-                WHERE 1\(filter) ORDER BY contact.id
-                """, arguments: arguments)
-        let enrolled = db.changesCount
+        // Writes are serialized on both engines (SQLite's one writer, PostgreSQL's write lock),
+        // and an identity gives increasing ids as a rowid does: nothing else enrols meanwhile.
+        let before = try db.value(Int64.self, "SELECT COALESCE(MAX(id), 0) FROM enrolment") ?? 0
+        let enrolled = try db.exec(
+            """
+            INSERT INTO enrolment (program_id, contact_id, enrolled_at, previous_id)
+            SELECT ?1, contact.id, ?2, last.last_enrolment_id FROM contact
+            LEFT JOIN program_contact last ON last.program_id = ?1 AND last.contact_id = contact.id
+            WHERE TRUE\(filter) ORDER BY contact.id
+            """, arguments)
         if enrolled > 0 {
-            try db.execute(
-                sql: """
-                    INSERT INTO program_contact (program_id, contact_id, last_enrolment_id)
-                    SELECT program_id, contact_id, id FROM enrolment WHERE id > ? ORDER BY id
-                    ON CONFLICT (program_id, contact_id) DO UPDATE SET last_enrolment_id = excluded.last_enrolment_id
-                    """, arguments: [before])
-            try db.execute(sql: "UPDATE program SET enrolled = enrolled + ? WHERE id = ?", arguments: [enrolled, programID])
+            try db.exec(
+                """
+                INSERT INTO program_contact (program_id, contact_id, last_enrolment_id)
+                SELECT program_id, contact_id, id FROM enrolment WHERE id > ? ORDER BY id
+                ON CONFLICT (program_id, contact_id) DO UPDATE SET last_enrolment_id = excluded.last_enrolment_id
+                """, [before])
+            try db.exec("UPDATE program SET enrolled = enrolled + ? WHERE id = ?", [enrolled, programID])
         }
         return enrolled
     }
@@ -336,26 +345,27 @@ public struct ProgramRunner: Sendable {
     /// It reads a snapshot, possibly while the writer records the batch before: that transaction
     /// only touches enrolments up to `after`, so what is read here is what the claim would see.
     private func read(_ plan: NodePlan, after: Int64) throws -> EnrolmentBatch? {
-        try workspace.database.read { db -> EnrolmentBatch? in
+        try workspace.database.snapshot { db -> EnrolmentBatch? in
             let (joins, columns) = plan.fieldJoins(contact: "e.contact_id")
             var arguments: [Int64OrText] = [.int(plan.nodeID), .int(plan.optInFieldID), .text(plan.pageID)]
             arguments += plan.fieldIDs.map { .int($0 ?? -1) }
             arguments += [.int(plan.programID), .int(after), .int(Int64(chunkSize))]
-            let select = try BulkStatement(
-                db,
-                sql: """
-                    SELECT e.id, e.contact_id, e.next_position,
-                           EXISTS (SELECT 1 FROM send s WHERE s.enrolment_id = e.id AND s.node_id = ?), o.value,
-                           sp.day, sp.error_code, sp.error_subcode\(columns)
-                    FROM enrolment e INDEXED BY enrolment_unfinished
-                    LEFT JOIN contact_value o ON o.contact_id = e.contact_id AND o.field_id = ?
-                    LEFT JOIN suppression sp ON sp.page_id = ? AND sp.contact_id = e.contact_id\(joins)
-                    WHERE e.program_id = ? AND e.finished_at IS NULL AND e.id > ?
-                    ORDER BY e.id LIMIT ?
-                    """)
+            // SQLite is told the partial index that gives the unfinished in id order; PostgreSQL's
+            // planner finds it.
+            let indexed = db.engine == .sqlite ? " INDEXED BY enrolment_unfinished" : ""
+            let sql = """
+                SELECT e.id, e.contact_id, e.next_position,
+                       EXISTS (SELECT 1 FROM send s WHERE s.enrolment_id = e.id AND s.node_id = ?), o.value,
+                       sp.day, sp.error_code, sp.error_subcode\(columns)
+                FROM enrolment e\(indexed)
+                LEFT JOIN contact_value o ON o.contact_id = e.contact_id AND o.field_id = ?
+                LEFT JOIN suppression sp ON sp.page_id = ? AND sp.contact_id = e.contact_id\(joins)
+                WHERE e.program_id = ? AND e.finished_at IS NULL AND e.id > ?
+                ORDER BY e.id LIMIT ?
+                """
             var batch = EnrolmentBatch(after: after, through: after)
             var values = [String?](repeating: nil, count: plan.fieldIDs.count)
-            try select.forEachRow(arguments) { row in
+            func take(_ row: some BatchRow) {
                 let enrolmentID = row.int64(0)
                 let contactID = row.int64(1)
                 batch.through = enrolmentID
@@ -389,6 +399,12 @@ public struct ProgramRunner: Sendable {
                         Warning(enrolmentID: enrolmentID, contactID: contactID, reason: .tooLong, psid: psid, message: text))
                 }
             }
+            // SQLite's rows straight from its C API (a million of them, #29); PostgreSQL's as rows.
+            if let sqlite = db as? Database {
+                try BulkStatement(sqlite, sql: sql).forEachRow(arguments) { take($0) }
+            } else {
+                for row in try db.rows(sql, arguments.map(\.storeValue)) { take(row) }
+            }
             return batch.count > 0 ? batch : nil
         }
     }
@@ -404,7 +420,7 @@ public struct ProgramRunner: Sendable {
     ) throws {
         let now = workspace.clock.nowMillis()
         let day = workspace.calendar.day(ofMillis: now)
-        try workspace.database.write { db in
+        try workspace.database.transaction { db in
             try SendLedger.writing(db) { ledger in
                 if let (batch, results) = recording {
                     try record(&ledger, plan, batch: batch, results: results, day: day, at: now, summary: &summary, reasons: &reasons)
@@ -444,17 +460,17 @@ public struct ProgramRunner: Sendable {
     /// Facebook again.
     private func finish(_ plan: NodePlan, completed: Bool) throws {
         let now = workspace.clock.nowMillis()
-        try workspace.database.write { db in
+        try workspace.database.transaction { db in
             if completed { try Lease.claim(db, runID: plan.runID, nil, at: now) }
             try Lease.close(db, runID: plan.runID, at: now)
-            try db.execute(sql: "UPDATE program SET last_run_at = ? WHERE id = ?", arguments: [now, plan.programID])
+            try db.exec("UPDATE program SET last_run_at = ? WHERE id = ?", [now, plan.programID])
         }
     }
 
     /// After each commit: wakes the background checkpointer; if the WAL outgrew its limit anyway,
     /// the writer waits for a RESTART checkpoint so the next transaction starts the WAL over.
-    private func checkpointed(_ checkpointer: BackgroundCheckpointer) throws {
-        guard checkpointer.writerCommitted() else { return }
+    private func checkpointed(_ checkpointer: BackgroundCheckpointer?) throws {
+        guard let checkpointer, checkpointer.writerCommitted() else { return }
         try workspace.database.writer.writeWithoutTransaction { db in
             _ = try Row.fetchAll(db, sql: "PRAGMA wal_checkpoint(RESTART)")
         }
@@ -464,23 +480,26 @@ public struct ProgramRunner: Sendable {
     /// they finish. Every unfinished enrolment of the program in the range has been handled.
     /// With `onlyRecordedFor` (recovering a dead run's claim), only the enrolments that have their
     /// row for that node move on: the ones its journal says were never asked stay for this run.
-    static func advance(_ db: Database, _ plan: NodePlan, after: Int64, through: Int64, at now: Int64, onlyRecordedFor node: Int64? = nil)
+    static func advance(
+        _ db: any StoreConnection, _ plan: NodePlan, after: Int64, through: Int64, at now: Int64, onlyRecordedFor node: Int64? = nil
+    )
         throws
     {
+        let finished: Int64? = plan.hasNext ? nil : now
         guard let node else {
-            let statement = try db.cachedStatement(
-                sql: """
-                    UPDATE enrolment SET next_position = next_position + 1, finished_at = ?
-                    WHERE program_id = ? AND finished_at IS NULL AND id > ? AND id <= ?
-                    """)
-            return try statement.execute(arguments: [plan.hasNext ? nil : now, plan.programID, after, through])
-        }
-        try db.execute(
-            sql: """
+            try db.execPrepared(
+                """
                 UPDATE enrolment SET next_position = next_position + 1, finished_at = ?
                 WHERE program_id = ? AND finished_at IS NULL AND id > ? AND id <= ?
-                  AND EXISTS (SELECT 1 FROM send s WHERE s.enrolment_id = enrolment.id AND s.node_id = ?)
-                """, arguments: [plan.hasNext ? nil : now, plan.programID, after, through, node])
+                """, [finished, plan.programID, after, through])
+            return
+        }
+        try db.exec(
+            """
+            UPDATE enrolment SET next_position = next_position + 1, finished_at = ?
+            WHERE program_id = ? AND finished_at IS NULL AND id > ? AND id <= ?
+              AND EXISTS (SELECT 1 FROM send s WHERE s.enrolment_id = enrolment.id AND s.node_id = ?)
+            """, [finished, plan.programID, after, through, node])
     }
 }
 

@@ -24,21 +24,21 @@ struct Recovery {
     }
 
     /// Settles the dead runs' `claims` as their journal at `path` says, and counts what it did.
-    static func settle(_ db: Database, _ plan: NodePlan, claims: [Claim], journal path: String, day: DayNumber, at now: Int64) throws
+    static func settle(_ db: any StoreConnection, _ plan: NodePlan, claims: [Claim], journal path: String, day: DayNumber, at now: Int64)
+        throws
         -> Recovery
     {
         var recovery = Recovery()
         try SendLedger.writing(db) { ledger in
             for claim in claims {
                 let journal = AnswerJournal.read(path, claim: claim)
-                let unanswered = try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT e.id, e.contact_id, o.value FROM enrolment e
-                        LEFT JOIN contact_value o ON o.contact_id = e.contact_id AND o.field_id = ?
-                        WHERE e.program_id = ? AND e.id > ? AND e.id <= ? AND e.finished_at IS NULL AND e.next_position = 1
-                          AND NOT EXISTS (SELECT 1 FROM send s WHERE s.enrolment_id = e.id AND s.node_id = ?)
-                        """, arguments: [plan.optInFieldID, plan.programID, claim.after, claim.through, claim.node])
+                let unanswered = try db.rows(
+                    """
+                    SELECT e.id, e.contact_id, o.value FROM enrolment e
+                    LEFT JOIN contact_value o ON o.contact_id = e.contact_id AND o.field_id = ?
+                    WHERE e.program_id = ? AND e.id > ? AND e.id <= ? AND e.finished_at IS NULL AND e.next_position = 1
+                      AND NOT EXISTS (SELECT 1 FROM send s WHERE s.enrolment_id = e.id AND s.node_id = ?)
+                    """, [plan.optInFieldID, plan.programID, claim.after, claim.through, claim.node])
                 var notAsked = 0
                 for row in unanswered {
                     let enrolment: Int64 = row[0]

@@ -44,12 +44,12 @@ public enum RetryReason: Equatable, Hashable, Sendable, CustomStringConvertible 
     /// sends again: a warning with that status or code, with a PSID to send to, whose contact is
     /// not suppressed for the page (R15). A literal, with the codes as arguments; the counts and
     /// the retry itself all use it, so what the dashboard offers is what a retry sends.
-    static func condition(_ reason: RetryReason?) -> (sql: String, arguments: StatementArguments) {
+    static func condition(_ reason: RetryReason?) -> (sql: String, arguments: StoreArguments) {
         // The states as the enums store them, bound as arguments, and one placeholder a retryable
         // code (from the list's count). The outcome stays written out: it is what lets SQLite use
         // the partial index `send_warnings_by_node` (WHERE outcome = 'warning'), which a bound
         // value can't match when the statement is prepared.
-        let (which, arguments): (String, StatementArguments)
+        let (which, arguments): (String, StoreArguments)
         switch reason {
         case .unknown?: (which, arguments) = ("s.status = ?", [SendStatus.unknown])
         case .code(let code)?: (which, arguments) = ("(s.status = ? AND s.error_code = ?)", [SendStatus.failed, code])
@@ -57,7 +57,7 @@ public enum RetryReason: Equatable, Hashable, Sendable, CustomStringConvertible 
             let placeholders = Array(repeating: "?", count: retryableCodes.count).joined(separator: ", ")
             (which, arguments) = (
                 "(s.status = ? OR (s.status = ? AND s.error_code IN (\(placeholders))))",
-                [SendStatus.unknown, SendStatus.failed] + StatementArguments(retryableCodes)
+                [SendStatus.unknown, SendStatus.failed] + retryableCodes.map { $0 as (any DatabaseValueConvertible)? }
             )
         }
         let sql = """
@@ -108,33 +108,32 @@ public struct RetryService: Sendable {
     /// How many warnings of `day` a retry of the program would send.
     public func retryable(program name: String, day: DayNumber, reason: RetryReason? = nil) throws -> Int {
         let condition = RetryReason.condition(reason)
-        return try workspace.database.read { db in
+        return try workspace.database.snapshot { db in
             let programID = try ProgramService.id(db, named: name)
-            return try Int.fetchOne(
-                db,
-                sql: """
-                    SELECT COUNT(*) FROM send s JOIN node ON node.id = s.node_id AND node.program_id = ? AND node.position = 1
-                    JOIN profile ON profile.id = node.profile_id
-                    WHERE s.day = ? AND s.page_id = profile.page_id AND \(condition.sql)
-                    """, arguments: [programID, day] + condition.arguments) ?? 0
+            return try db.value(
+                Int.self,
+                """
+                SELECT COUNT(*) FROM send s JOIN node ON node.id = s.node_id AND node.program_id = ? AND node.position = 1
+                JOIN profile ON profile.id = node.profile_id
+                WHERE s.day = ? AND s.page_id = profile.page_id AND \(condition.sql)
+                """, [programID, day] + condition.arguments) ?? 0
         }
     }
 
     /// The programs with retryable warnings on `day` for a profile's page, and how many each has.
     public func retryable(profile name: String, day: DayNumber) throws -> [(program: String, count: Int)] {
         let condition = RetryReason.condition(nil)
-        return try workspace.database.read { db in
+        return try workspace.database.snapshot { db in
             let profileID = try ProfileService.id(db, named: name)
-            return try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT program.name, COUNT(*) AS n FROM send s
-                    JOIN node ON node.id = s.node_id AND node.position = 1 AND node.profile_id = ?
-                    JOIN program ON program.id = node.program_id
-                    JOIN profile ON profile.id = node.profile_id
-                    WHERE s.day = ? AND s.page_id = profile.page_id AND \(condition.sql)
-                    GROUP BY program.id ORDER BY program.name
-                    """, arguments: [profileID, day] + condition.arguments
+            return try db.rows(
+                """
+                SELECT program.name, COUNT(*) AS n FROM send s
+                JOIN node ON node.id = s.node_id AND node.position = 1 AND node.profile_id = ?
+                JOIN program ON program.id = node.program_id
+                JOIN profile ON profile.id = node.profile_id
+                WHERE s.day = ? AND s.page_id = profile.page_id AND \(condition.sql)
+                GROUP BY program.id ORDER BY program.name
+                """, [profileID, day] + condition.arguments
             ).map { ($0["name"], $0["n"]) }
         }
     }
@@ -149,14 +148,18 @@ public struct RetryService: Sendable {
         // A retry and a run of one program never overlap: the same hold in this process, the
         // same lease (`program_run`) across processes (`Lease`).
         let id = RunID(.retry, program: name)
-        let hold = try Lease.hold(id, database: workspace.database.path)
+        let hold = try Lease.hold(id, database: workspace.database.location)
         defer { hold.release() }
         let total = try retryable(program: name, day: day, reason: reason)
         let plan = try lease(id)
         defer {
             let now = workspace.clock.nowMillis()
-            try? workspace.database.write { db in try Lease.close(db, runID: plan.runID, at: now) }
+            try? workspace.database.transaction { db in try Lease.close(db, runID: plan.runID, at: now) }
         }
+        // As a run's (`ProgramRunner.run`): other hosts tell a live retry by its heartbeat.
+        let heartbeat =
+            workspace.database.isPostgres ? LeaseHeartbeat(database: workspace.database, runID: plan.runID, clock: workspace.clock) : nil
+        defer { heartbeat?.stop() }
         var summary = RetrySummary()
         var reasons: [WarningReason: Int] = [:]
         var after: Int64 = 0
@@ -184,7 +187,7 @@ public struct RetryService: Sendable {
     /// the program in another process sees as live. A dead run's claim is left for the next run.
     private func lease(_ id: RunID) throws -> NodePlan {
         let now = workspace.clock.nowMillis()
-        return try workspace.database.write { db in
+        return try workspace.database.transaction { db in
             let programID = try ProgramService.id(db, named: id.program)
             var plan = try NodePlan.load(
                 db, programID: programID, name: id.program, day: workspace.calendar.day(ofMillis: now), doing: "retry")
@@ -221,23 +224,24 @@ public struct RetryService: Sendable {
 
     /// The next warnings after send id `after`, with each contact's values, personalised anew.
     private func read(_ plan: NodePlan, day: DayNumber, reason: RetryReason?, after: Int64) throws -> RetryBatch? {
-        try workspace.database.read { db -> RetryBatch? in
+        try workspace.database.snapshot { db -> RetryBatch? in
             let (joins, columns) = plan.fieldJoins(contact: "s.contact_id")
-            var arguments = StatementArguments(plan.fieldIDs.map { $0 ?? -1 })
+            var arguments: StoreArguments = plan.fieldIDs.map { $0 ?? -1 }
             let condition = RetryReason.condition(reason)
             arguments += [plan.nodeID, day, plan.pageID, after]
             arguments += condition.arguments
             arguments += [chunkSize]
             var batch = RetryBatch(day: day)
-            let rows = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT s.id, s.profile_id, s.contact_id, s.enrolment_id, s.psid, s.reason_code, s.attempts\(columns)
-                    FROM send s INDEXED BY send_warnings_by_node\(joins)
-                    WHERE s.node_id = ? AND s.day = ? AND s.page_id = ? AND s.id > ? AND \(condition.sql)
-                    ORDER BY s.id LIMIT ?
-                    """, arguments: arguments)
-            while let row = try rows.next() {
+            // SQLite is told the partial index of warnings; PostgreSQL's planner finds it.
+            let indexed = db.engine == .sqlite ? " INDEXED BY send_warnings_by_node" : ""
+            let rows = try db.rows(
+                """
+                SELECT s.id, s.profile_id, s.contact_id, s.enrolment_id, s.psid, s.reason_code, s.attempts\(columns)
+                FROM send s\(indexed)\(joins)
+                WHERE s.node_id = ? AND s.day = ? AND s.page_id = ? AND s.id > ? AND \(condition.sql)
+                ORDER BY s.id LIMIT ?
+                """, arguments)
+            for row in rows {
                 let values = plan.fieldIDs.indices.map { i -> String? in row[7 + i] }
                 let attempts: Int = row["attempts"]
                 let composed = plan.compose(enrolmentID: row["enrolment_id"], psid: row["psid"], values: values, attempt: attempts + 1)
@@ -256,7 +260,7 @@ public struct RetryService: Sendable {
     /// becomes unknown (its count moves with it), in one commit.
     private func claim(_ plan: NodePlan, _ batch: RetryBatch) throws {
         let now = workspace.clock.nowMillis()
-        try workspace.database.write { db in
+        try workspace.database.transaction { db in
             try SendLedger.writing(db) { ledger in
                 for row in batch.rows {
                     try ledger.reopen(send: row.sendID, profile: row.profileID, day: batch.day, was: row.reason, at: now)
@@ -275,7 +279,7 @@ public struct RetryService: Sendable {
         let today = workspace.calendar.day(ofMillis: now)
         var resultByRow: [Int: SendResult] = [:]
         for (index, pair) in batch.messages.enumerated() { resultByRow[pair.row] = results[index] }
-        try workspace.database.write { db in
+        try workspace.database.transaction { db in
             try SendLedger.writing(db) { ledger in
                 for (i, row) in batch.rows.enumerated() {
                     let to = SendLedger.Recipient(

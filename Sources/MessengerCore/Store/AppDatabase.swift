@@ -15,6 +15,15 @@ public final class AppDatabase: Sendable {
     /// Where the database is, as it may be shown: the file's path, or the PostgreSQL address
     /// (it holds no password).
     public let location: String
+    /// What a run keeps on this host beside its database (its answer journals) is named after
+    /// this: the SQLite file's path (the journal sits beside the file), or for PostgreSQL a name
+    /// in this host's state folder (`PostgresStateFolder`): every host journals what it asked.
+    let sideFilesBase: String
+
+    var isPostgres: Bool {
+        if case .postgres = engine { return true }
+        return false
+    }
 
     /// SQLite's pool, for the code not yet written for both engines (#30): on PostgreSQL it
     /// refuses in one line rather than doing a SQLite thing beside a PostgreSQL database.
@@ -48,6 +57,7 @@ public final class AppDatabase: Sendable {
     /// can take a while on a big one (v5: about 20 s at a million contacts), so say so first.
     public init(path: String, mode: OpenMode, upgrading: () -> Void = {}) throws {
         location = path
+        sideFilesBase = path
         let fm = FileManager.default
         let folder = (path as NSString).deletingLastPathComponent
         var isDir: ObjCBool = false
@@ -100,8 +110,16 @@ public final class AppDatabase: Sendable {
 
     /// Opens a PostgreSQL database, applying the migrations it lacks (two hosts that open it at
     /// once take turns: `PostgresSchema.migrate`).
-    public init(postgres address: PostgresAddress) throws {
+    /// `stateFolder`: where this host keeps its side files (`sideFilesBase`); by default
+    /// `$XDG_STATE_HOME/messenger-dash`, else `~/.local/state/messenger-dash`, made private.
+    public init(postgres address: PostgresAddress, stateFolder: String? = nil) throws {
         location = address.description
+        let folder = try stateFolder ?? Self.defaultStateFolder()
+        try Self.makePrivateFolder(folder)
+        // One name per server and database: the address's parts, each kept to safe characters.
+        let parts = [address.host ?? "local", address.port.map(String.init) ?? "5432", address.database ?? address.user ?? "db"]
+        let name = parts.map { String($0.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" }.prefix(64)) }
+        sideFilesBase = (folder as NSString).appendingPathComponent("pg-" + name.joined(separator: "-"))
         let connection = try PostgresConnection(address)
         do {
             try PostgresSchema.migrate(connection)
@@ -109,6 +127,32 @@ public final class AppDatabase: Sendable {
             throw DomainError(Self.explain(error, location: location), isStorageFailure: true)
         }
         engine = .postgres(PostgresPool(address: address, first: connection))
+    }
+
+    static func defaultStateFolder() throws -> String {
+        let environment = ProcessInfo.processInfo.environment
+        if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") {
+            return (state as NSString).appendingPathComponent("messenger-dash")
+        }
+        guard let home = environment["HOME"], home.hasPrefix("/") else {
+            throw DomainError("no HOME for this host's state folder: set XDG_STATE_HOME")
+        }
+        return (home as NSString).appendingPathComponent(".local/state/messenger-dash")
+    }
+
+    /// Creates `folder` (and its parents) readable by this user only; an existing one is kept.
+    static func makePrivateFolder(_ folder: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw DomainError("\(folder) is not a folder: it can't hold this host's state") }
+            return
+        }
+        do {
+            try FileManager.default.createDirectory(
+                atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw DomainError("can't create the state folder \(folder): \(error.localizedDescription)")
+        }
     }
 
     /// One line for a PostgreSQL error: a held write lock reads as SQLite's busy database.

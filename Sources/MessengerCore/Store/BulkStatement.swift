@@ -98,3 +98,19 @@ extension Int64OrText {
         }
     }
 }
+
+/// A result row read by column number, as a batch's reader reads it: a `BulkStatement`'s current
+/// row on SQLite, a `StoreRow` on PostgreSQL.
+protocol BatchRow {
+    func int64(_ column: Int32) -> Int64
+    func optionalInt64(_ column: Int32) -> Int64?
+    func text(_ column: Int32) -> String?
+}
+
+extension BulkStatement: BatchRow {}
+
+extension StoreRow: BatchRow {
+    func int64(_ column: Int32) -> Int64 { optionalInt64(column) ?? 0 }
+    func optionalInt64(_ column: Int32) -> Int64? { Int64.fromDatabaseValue(values[Int(column)]) }
+    func text(_ column: Int32) -> String? { String.fromDatabaseValue(values[Int(column)]) }
+}
