@@ -6,8 +6,8 @@ import XCTest
 
 /// What was sent and what came of it, on both engines (#30): the ledger's rows and counts, the
 /// statistics read from them, receipts, suppressions, opt-ins and compaction. The rows are
-/// written through `SendLedger` as a run writes them (the runner itself is SQLite's only, until
-/// it moves), so each engine's SQL is what is tried.
+/// written through `SendLedger` as a run writes them, without a run: each outcome is one the
+/// test chose (a 551 refusal, say), not one the sandbox happens to give.
 final class LedgerTests: StoreTestCase {
     /// The standard setup, then a run's rows written by hand for today: ann sent (`m-ann`), bob
     /// refused by Facebook with 551 (which suppresses him for the page), cat without an opt-in.

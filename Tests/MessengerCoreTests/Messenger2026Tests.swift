@@ -35,48 +35,52 @@ final class Messenger2026Tests: StoreTestCase {
     }
 
     func testFromTheRetirementDayATaggedProgramCantBeActivatedOrRunAndSaysHowToConvert() throws {
-        let f = try Fixture(now: Fixture.beforeRetirement)
-        try f.standardSetup(tag: "Post_purchase_update")
-        XCTAssertEqual(try f.run().sent, 2, "before the day the seed's flow works")
-        f.clock.set(f.millis("2026-04-27T08:00:00Z"))
-        XCTAssertEqual(try f.workspace.programs.summary(named: "Orders").tagRetired, "retired 2026-04-27")
-        XCTAssertThrowsError(try f.run(reenrol: true)) { error in
-            let line = "\(error)"
-            XCTAssertTrue(
-                line.contains("Post_purchase_update") && line.contains("2026-04-27") && line.contains("programs convert Orders"), line)
-            XCTAssertFalse(line.contains("\n"))
+        try onEachEngine { database in
+            let f = try Fixture(database: database, now: Fixture.beforeRetirement)
+            try f.standardSetup(tag: "Post_purchase_update")
+            XCTAssertEqual(try f.run().sent, 2, "before the day the seed's flow works")
+            f.clock.set(f.millis("2026-04-27T08:00:00Z"))
+            XCTAssertEqual(try f.workspace.programs.summary(named: "Orders").tagRetired, "retired 2026-04-27")
+            XCTAssertThrowsError(try f.run(reenrol: true)) { error in
+                let line = "\(error)"
+                XCTAssertTrue(
+                    line.contains("Post_purchase_update") && line.contains("2026-04-27") && line.contains("programs convert Orders"), line)
+                XCTAssertFalse(line.contains("\n"))
+            }
+            try f.workspace.programs.pause(name: "Orders")
+            XCTAssertThrowsError(try f.workspace.programs.activate(name: "Orders")) { error in
+                XCTAssertTrue("\(error)".contains("programs convert Orders"), "\(error)")
+            }
+            XCTAssertThrowsError(
+                try f.workspace.programs.setNode(
+                    program: "Orders", profile: "Shop", tag: "Account_update",
+                    message: "Your account changed.", acceptFlags: false)
+            ) { error in
+                XCTAssertTrue("\(error)".contains("can't be picked"), "\(error)")
+            }
+            XCTAssertEqual(f.transport.sent.count, 2, "nothing more went out")
         }
-        try f.workspace.programs.pause(name: "Orders")
-        XCTAssertThrowsError(try f.workspace.programs.activate(name: "Orders")) { error in
-            XCTAssertTrue("\(error)".contains("programs convert Orders"), "\(error)")
-        }
-        XCTAssertThrowsError(
-            try f.workspace.programs.setNode(
-                program: "Orders", profile: "Shop", tag: "Account_update",
-                message: "Your account changed.", acceptFlags: false)
-        ) { error in
-            XCTAssertTrue("\(error)".contains("can't be picked"), "\(error)")
-        }
-        XCTAssertEqual(f.transport.sent.count, 2, "nothing more went out")
     }
 
     func testConvertingKeepsTheTextAndProfileAndTheProgramRunsAgain() throws {
-        let f = try Fixture(now: Fixture.beforeRetirement)
-        try f.standardSetup(tag: "Post_purchase_update")
-        try f.workspace.programs.pause(name: "Orders")
-        f.clock.set(f.millis("2026-11-25T11:00:00Z"))
-        let result = try f.workspace.programs.convert(program: "Orders", acceptFlags: false)
-        XCTAssertTrue(result.submitted)
-        XCTAssertEqual(result.latest?.status, .approved)
-        let program = try f.workspace.programs.summary(named: "Orders")
-        XCTAssertEqual(program.kind, .utility)
-        XCTAssertEqual(program.message, "Hi @FIRSTNAME@, order @ORDERNUMBER@ has shipped.")
-        XCTAssertEqual(program.profile, "Shop")
-        XCTAssertNil(program.tag)
-        try f.workspace.programs.activate(name: "Orders")
-        XCTAssertEqual(try f.run().sent, 2)
-        XCTAssertEqual(f.transport.sent.last?.utility?.name, "orders_v1")
-        XCTAssertThrowsError(try f.workspace.programs.convert(program: "Orders", acceptFlags: false), "already utility")
+        try onEachEngine { database in
+            let f = try Fixture(database: database, now: Fixture.beforeRetirement)
+            try f.standardSetup(tag: "Post_purchase_update")
+            try f.workspace.programs.pause(name: "Orders")
+            f.clock.set(f.millis("2026-11-25T11:00:00Z"))
+            let result = try f.workspace.programs.convert(program: "Orders", acceptFlags: false)
+            XCTAssertTrue(result.submitted)
+            XCTAssertEqual(result.latest?.status, .approved)
+            let program = try f.workspace.programs.summary(named: "Orders")
+            XCTAssertEqual(program.kind, .utility)
+            XCTAssertEqual(program.message, "Hi @FIRSTNAME@, order @ORDERNUMBER@ has shipped.")
+            XCTAssertEqual(program.profile, "Shop")
+            XCTAssertNil(program.tag)
+            try f.workspace.programs.activate(name: "Orders")
+            XCTAssertEqual(try f.run().sent, 2)
+            XCTAssertEqual(f.transport.sent.last?.utility?.name, "orders_v1")
+            XCTAssertThrowsError(try f.workspace.programs.convert(program: "Orders", acceptFlags: false), "already utility")
+        }
     }
 
     func testMigrationV6RetiresTheThreeTagsFromTheirDateAndKeepsOldNodesTagged() throws {
@@ -158,33 +162,36 @@ final class Messenger2026Tests: StoreTestCase {
     // MARK: R13: versions
 
     func testAnApprovedTemplateIsNeverEditedAndTheLastApprovedOneSendsMeanwhile() throws {
-        let f = try Fixture()
-        try f.standardSetup()
-        let v1 = try f.workspace.programs.summary(named: "Orders")
-        XCTAssertEqual(v1.latestTemplate?.name, "orders_v1")
-        XCTAssertEqual(v1.latestTemplate?.status, .approved)
-        // The same text again submits nothing.
-        XCTAssertFalse(
-            try f.workspace.programs.setUtilityNode(program: "Orders", profile: "Shop", message: v1.message, acceptFlags: false).submitted)
-        // A changed text is version 2; Meta keeps it pending, so version 1 still sends.
-        let pending = PendingRegistry()
-        let ws = Workspace(
-            database: f.database, clock: f.clock, calendar: f.calendar, appID: "42", transport: f.transport, templates: pending)
-        let result = try ws.programs.setUtilityNode(
-            program: "Orders", profile: "Shop", message: "Hi @FIRSTNAME@, parcel @ORDERNUMBER@ left our depot.",
-            acceptFlags: false)
-        XCTAssertEqual(result.latest?.name, "orders_v2")
-        XCTAssertEqual(result.latest?.status, .pending)
-        XCTAssertEqual(result.sending?.name, "orders_v1")
-        XCTAssertEqual(try ProgramRunner(workspace: ws).run(program: "Orders").sent, 2)
-        XCTAssertEqual(f.transport.sent.last?.utility?.name, "orders_v1")
-        XCTAssertTrue(f.transport.sent.last!.text.hasSuffix("has shipped."), "the approved text, not the pending one")
-        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM message_template WHERE status = 'APPROVED' AND message = ?", [v1.message]), 1)
-        // Meta approves version 2 (the webhook); runs send it from then on.
-        let approved =
-            #"{"object":"page","entry":[{"id":"1001","time":\#(f.clock.nowMillis() + 1000),"changes":[{"field":"message_template_status_update","value":{"event":"APPROVED","message_template_id":"9001","message_template_name":"orders_v2","message_template_language":"en_US","reason":"NONE"}}]}]}"#
-        XCTAssertEqual(try ws.messageTemplates.ingest(try WebhookPayload.parse(lines: Data(approved.utf8))).updated, 1)
-        XCTAssertEqual(try ws.programs.summary(named: "Orders").sendingTemplate?.name, "orders_v2")
+        try onEachEngine { database in
+            let f = try Fixture(database: database)
+            try f.standardSetup()
+            let v1 = try f.workspace.programs.summary(named: "Orders")
+            XCTAssertEqual(v1.latestTemplate?.name, "orders_v1")
+            XCTAssertEqual(v1.latestTemplate?.status, .approved)
+            // The same text again submits nothing.
+            XCTAssertFalse(
+                try f.workspace.programs.setUtilityNode(program: "Orders", profile: "Shop", message: v1.message, acceptFlags: false)
+                    .submitted)
+            // A changed text is version 2; Meta keeps it pending, so version 1 still sends.
+            let pending = PendingRegistry()
+            let ws = Workspace(
+                database: f.database, clock: f.clock, calendar: f.calendar, appID: "42", transport: f.transport, templates: pending)
+            let result = try ws.programs.setUtilityNode(
+                program: "Orders", profile: "Shop", message: "Hi @FIRSTNAME@, parcel @ORDERNUMBER@ left our depot.",
+                acceptFlags: false)
+            XCTAssertEqual(result.latest?.name, "orders_v2")
+            XCTAssertEqual(result.latest?.status, .pending)
+            XCTAssertEqual(result.sending?.name, "orders_v1")
+            XCTAssertEqual(try ProgramRunner(workspace: ws).run(program: "Orders").sent, 2)
+            XCTAssertEqual(f.transport.sent.last?.utility?.name, "orders_v1")
+            XCTAssertTrue(f.transport.sent.last!.text.hasSuffix("has shipped."), "the approved text, not the pending one")
+            XCTAssertEqual(try f.count("SELECT COUNT(*) FROM message_template WHERE status = 'APPROVED' AND message = ?", [v1.message]), 1)
+            // Meta approves version 2 (the webhook); runs send it from then on.
+            let approved =
+                #"{"object":"page","entry":[{"id":"1001","time":\#(f.clock.nowMillis() + 1000),"changes":[{"field":"message_template_status_update","value":{"event":"APPROVED","message_template_id":"9001","message_template_name":"orders_v2","message_template_language":"en_US","reason":"NONE"}}]}]}"#
+            XCTAssertEqual(try ws.messageTemplates.ingest(try WebhookPayload.parse(lines: Data(approved.utf8))).updated, 1)
+            XCTAssertEqual(try ws.programs.summary(named: "Orders").sendingTemplate?.name, "orders_v2")
+        }
     }
 
     func testARefreshAsksOnlyAboutPendingTemplatesAndRecordsTheReview() throws {
@@ -207,22 +214,24 @@ final class Messenger2026Tests: StoreTestCase {
     }
 
     func testAReplayedOrOlderStatusEventNeverTakesAStatusBack() throws {
-        let f = try Fixture()
-        try f.standardSetup()
-        func event(_ status: String, at time: Int64) -> String {
-            #"{"object":"page","entry":[{"id":"1001","time":\#(time),"changes":[{"field":"message_template_status_update","value":{"event":"\#(status)","message_template_id":"1","message_template_name":"orders_v1","message_template_language":"en_US","reason":"SCAM"}}]}]}"#
+        try onEachEngine { database in
+            let f = try Fixture(database: database)
+            try f.standardSetup()
+            func event(_ status: String, at time: Int64) -> String {
+                #"{"object":"page","entry":[{"id":"1001","time":\#(time),"changes":[{"field":"message_template_status_update","value":{"event":"\#(status)","message_template_id":"1","message_template_name":"orders_v1","message_template_language":"en_US","reason":"SCAM"}}]}]}"#
+            }
+            let now = f.clock.nowMillis()
+            let ingest = { (line: String) in try f.workspace.messageTemplates.ingest(try WebhookPayload.parse(lines: Data(line.utf8))) }
+            XCTAssertEqual(try ingest(event("PAUSED", at: now + 10_000)).updated, 1)
+            XCTAssertEqual(try f.workspace.programs.summary(named: "Orders").latestTemplate?.status, .paused)
+            XCTAssertEqual(try ingest(event("APPROVED", at: now + 5_000)).unchanged, 1, "older than what is known")
+            XCTAssertEqual(try ingest(event("PAUSED", at: now + 10_000)).unchanged, 1, "a replay changes nothing")
+            XCTAssertEqual(try f.workspace.programs.summary(named: "Orders").latestTemplate?.status, .paused)
+            XCTAssertThrowsError(try ProgramRunner(workspace: f.workspace).run(program: "Orders"), "a paused template does not send")
+            XCTAssertEqual(try ingest(event("REINSTATED", at: (now + 20_000) / 1000)).updated, 1, "seconds are read as seconds")
+            XCTAssertEqual(try f.workspace.programs.summary(named: "Orders").latestTemplate?.status, .approved)
+            XCTAssertEqual(try ingest(event("SOMETHING_NEW", at: now + 30_000)).unknown, 1)
         }
-        let now = f.clock.nowMillis()
-        let ingest = { (line: String) in try f.workspace.messageTemplates.ingest(try WebhookPayload.parse(lines: Data(line.utf8))) }
-        XCTAssertEqual(try ingest(event("PAUSED", at: now + 10_000)).updated, 1)
-        XCTAssertEqual(try f.workspace.programs.summary(named: "Orders").latestTemplate?.status, .paused)
-        XCTAssertEqual(try ingest(event("APPROVED", at: now + 5_000)).unchanged, 1, "older than what is known")
-        XCTAssertEqual(try ingest(event("PAUSED", at: now + 10_000)).unchanged, 1, "a replay changes nothing")
-        XCTAssertEqual(try f.workspace.programs.summary(named: "Orders").latestTemplate?.status, .paused)
-        XCTAssertThrowsError(try ProgramRunner(workspace: f.workspace).run(program: "Orders"), "a paused template does not send")
-        XCTAssertEqual(try ingest(event("REINSTATED", at: (now + 20_000) / 1000)).updated, 1, "seconds are read as seconds")
-        XCTAssertEqual(try f.workspace.programs.summary(named: "Orders").latestTemplate?.status, .approved)
-        XCTAssertEqual(try ingest(event("SOMETHING_NEW", at: now + 30_000)).unknown, 1)
     }
 
     func testTemplateNamesAreUniquePerPage() throws {

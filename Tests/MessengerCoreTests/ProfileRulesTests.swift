@@ -269,8 +269,7 @@ final class ProfileRulesTests: StoreTestCase {
     }
 }
 
-/// R10, R11 where programs and runs come in: on SQLite only until `ProgramService` and the
-/// runner are written for both engines (#30).
+/// R10, R11 where programs and runs come in, on both engines.
 final class ProfileProgramRulesTests: StoreTestCase {
     func testProfileUsedByActiveProgramCantBeDeletedOrDisabled() throws {
         try onEachEngine { database in
@@ -289,17 +288,19 @@ final class ProfileProgramRulesTests: StoreTestCase {
     }
 
     func testDeletingAProfileDeletesItsStatisticsAndSaysHowMany() throws {
-        let f = try Fixture()
-        try f.standardSetup()
-        _ = try f.run()
-        try f.workspace.programs.pause(name: "Orders")
-        let plan = try f.workspace.profiles.deletionPlan(names: ["Shop"])
-        XCTAssertEqual(plan.usageRecords, 3)
-        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM profile"), 1, "a plan deletes nothing")
-        try f.workspace.profiles.delete(names: ["Shop"])
-        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send"), 0)
-        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM daily_stat"), 0)
-        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM node WHERE profile_id IS NULL"), 1, "the program's node loses its profile")
+        try onEachEngine { database in
+            let f = try Fixture(database: database)
+            try f.standardSetup()
+            _ = try f.run()
+            try f.workspace.programs.pause(name: "Orders")
+            let plan = try f.workspace.profiles.deletionPlan(names: ["Shop"])
+            XCTAssertEqual(plan.usageRecords, 3)
+            XCTAssertEqual(try f.count("SELECT COUNT(*) FROM profile"), 1, "a plan deletes nothing")
+            try f.workspace.profiles.delete(names: ["Shop"])
+            XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send"), 0)
+            XCTAssertEqual(try f.count("SELECT COUNT(*) FROM daily_stat"), 0)
+            XCTAssertEqual(try f.count("SELECT COUNT(*) FROM node WHERE profile_id IS NULL"), 1, "the program's node loses its profile")
+        }
     }
 
     func testSeveralProfilesAreDeletedAtOnceOrNotAtAll() throws {
@@ -343,22 +344,24 @@ final class ProfileProgramRulesTests: StoreTestCase {
     }
 
     func testGraphError190MarksThePageBrokenAndKeepsTheProfile() throws {
-        let f = try Fixture()
-        try f.importPages()
-        let shop = try f.workspace.profiles.create(name: "Shop", pageID: Fixture.shopPage)
-        try f.workspace.contacts.importCSV(Data("EMAIL,\(shop.summary.optInField)\na@example.com,1234599190\nb@example.com,55\n".utf8))
-        try f.workspace.programs.create(name: "Orders")
-        try f.workspace.programs.setUtilityNode(
-            program: "Orders", profile: "Shop", message: "Your account was updated.", acceptFlags: false)
-        try f.workspace.programs.activate(name: "Orders")
-        let summary = try f.run()
-        XCTAssertNotNil(summary.stoppedBecause)
-        let details = try f.workspace.profiles.details(named: "Shop")
-        XCTAssertEqual(details.connectionError, GraphError(code: 190).reason)
-        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM profile"), 1)
-        XCTAssertEqual(f.transport.sent.count, 1, "after 190 nothing more is asked of Facebook")
-        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE status = 'sending'"), 0)
-        XCTAssertFalse(ProfileDetails.repliesNote.isEmpty)
-        XCTAssertTrue(ProfileDetails.repliesNote.contains("Facebook"))
+        try onEachEngine { database in
+            let f = try Fixture(database: database)
+            try f.importPages()
+            let shop = try f.workspace.profiles.create(name: "Shop", pageID: Fixture.shopPage)
+            try f.workspace.contacts.importCSV(Data("EMAIL,\(shop.summary.optInField)\na@example.com,1234599190\nb@example.com,55\n".utf8))
+            try f.workspace.programs.create(name: "Orders")
+            try f.workspace.programs.setUtilityNode(
+                program: "Orders", profile: "Shop", message: "Your account was updated.", acceptFlags: false)
+            try f.workspace.programs.activate(name: "Orders")
+            let summary = try f.run()
+            XCTAssertNotNil(summary.stoppedBecause)
+            let details = try f.workspace.profiles.details(named: "Shop")
+            XCTAssertEqual(details.connectionError, GraphError(code: 190).reason)
+            XCTAssertEqual(try f.count("SELECT COUNT(*) FROM profile"), 1)
+            XCTAssertEqual(f.transport.sent.count, 1, "after 190 nothing more is asked of Facebook")
+            XCTAssertEqual(try f.count("SELECT COUNT(*) FROM send WHERE status = 'sending'"), 0)
+            XCTAssertFalse(ProfileDetails.repliesNote.isEmpty)
+            XCTAssertTrue(ProfileDetails.repliesNote.contains("Facebook"))
+        }
     }
 }

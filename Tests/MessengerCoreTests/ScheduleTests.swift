@@ -74,21 +74,23 @@ final class ScheduleTests: StoreTestCase {
     /// `serve`'s scheduler: a due active program runs through the runner (its lease and all), a
     /// paused one is skipped; both move on to their next time.
     func testTheSchedulerRunsWhatIsDueAndSkipsAPausedProgram() throws {
-        let f = try Fixture()
-        try f.standardSetup()
-        try f.workspace.programs.create(name: "Later")
-        try f.workspace.schedules.set(program: "Orders", .every(minutes: 15))
-        try f.workspace.schedules.set(program: "Later", .daily(minuteOfDay: 0))
-        let scheduler = ProgramScheduler(workspace: f.workspace)
-        XCTAssertEqual(try scheduler.runDue(), [], "nothing is due yet")
-        f.clock.set(f.clock.nowMillis() + 86_400_000)
-        let outcomes = try scheduler.runDue()
-        XCTAssertEqual(outcomes.map(\.program), ["Orders", "Later"], "the longest overdue first (12:15 before midnight)")
-        XCTAssertEqual(outcomes.map(\.result), ["sent", "skipped"])
-        XCTAssertEqual(outcomes[0].line, "2 sent, 1 warning of 3 enrolled")
-        XCTAssertEqual(f.transport.sent.count, 2)
-        XCTAssertEqual(try scheduler.runDue(), [], "each moved on to its next time")
-        XCTAssertEqual(
-            try f.workspace.schedules.all().map(\.lastResult), ["skipped: the program is draft", "2 sent, 1 warning of 3 enrolled"])
+        try onEachEngine { database in
+            let f = try Fixture(database: database)
+            try f.standardSetup()
+            try f.workspace.programs.create(name: "Later")
+            try f.workspace.schedules.set(program: "Orders", .every(minutes: 15))
+            try f.workspace.schedules.set(program: "Later", .daily(minuteOfDay: 0))
+            let scheduler = ProgramScheduler(workspace: f.workspace)
+            XCTAssertEqual(try scheduler.runDue(), [], "nothing is due yet")
+            f.clock.set(f.clock.nowMillis() + 86_400_000)
+            let outcomes = try scheduler.runDue()
+            XCTAssertEqual(outcomes.map(\.program), ["Orders", "Later"], "the longest overdue first (12:15 before midnight)")
+            XCTAssertEqual(outcomes.map(\.result), ["sent", "skipped"])
+            XCTAssertEqual(outcomes[0].line, "2 sent, 1 warning of 3 enrolled")
+            XCTAssertEqual(f.transport.sent.count, 2)
+            XCTAssertEqual(try scheduler.runDue(), [], "each moved on to its next time")
+            XCTAssertEqual(
+                try f.workspace.schedules.all().map(\.lastResult), ["skipped: the program is draft", "2 sent, 1 warning of 3 enrolled"])
+        }
     }
 }
