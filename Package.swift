@@ -113,7 +113,7 @@ let package = Package(
         .testTarget(
             name: "FacebookTests",
             dependencies: [
-                "FakeSendAPI", "MessengerCore", "WebhookServer",
+                "FakeSendAPI", "MessengerCore", "WebhookServer", "StoreTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "FlyingFox", package: "FlyingFox"),
                 .product(name: "Crypto", package: "swift-crypto"),

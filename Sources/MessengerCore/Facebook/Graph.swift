@@ -47,6 +47,10 @@ public struct GraphConfig: Sendable {
     /// Where processes sending for the same page share its limit: a small file per page in this
     /// folder (the database's). Nil: the limit is this process's alone.
     public var sharedRateFolder: String?
+    /// Where hosts sending for the same page share its limit when the workspace is on PostgreSQL
+    /// (#30): the database (`PostgresRateLimiter`), whose clock every host reads. Wins over
+    /// `sharedRateFolder`, which only one host can reach.
+    public var sharedRateDatabase: PostgresAddress?
     /// The app secret, when known: every call then carries `appsecret_proof` (apps with "Require
     /// App Secret" refuse calls without it).
     public var appSecret: String?
@@ -368,6 +372,46 @@ public struct GraphPageDirectory: PageDirectory {
 
 // MARK: - Send API transport
 
+/// Blocks until a message to a page may start, and counts the start: this host's processes
+/// (`RateLimiter`, a file beside a SQLite database) or every host's (`SharedPostgresLimit`).
+protocol PageRateLimiter: Sendable {
+    func take(page: String) throws
+}
+
+/// `PostgresRateLimiter` for the transport: connected when first needed (a transport is made
+/// before anything is sent, and can't fail), and again after a failure, so a database that was
+/// away fails the messages that came meanwhile and no more.
+final class SharedPostgresLimit: PageRateLimiter, @unchecked Sendable {
+    private let address: PostgresAddress
+    private let limit: Int
+    private let reserve: Int
+    private let window: TimeInterval
+    private let lock = NSLock()
+    private var limiter: PostgresRateLimiter?
+
+    init(address: PostgresAddress, limit: Int, reserve: Int, window: TimeInterval) {
+        self.address = address
+        self.limit = limit
+        self.reserve = reserve
+        self.window = window
+    }
+
+    func take(page: String) throws {
+        let limiter = try lock.withLock {
+            if let limiter = self.limiter { return limiter }
+            let made = try PostgresRateLimiter(address, limit: limit, reserve: reserve, window: window)
+            self.limiter = made
+            return made
+        }
+        do {
+            try limiter.acquire(page: page)
+        } catch {
+            lock.withLock { if self.limiter === limiter { self.limiter = nil } }
+            throw error
+        }
+    }
+}
+
 /// Sliding-window limit per page: at most `limit` starts in any `window` seconds, in this
 /// process, and (with a folder) across every process that sends for the same page: the starts
 /// are kept in a small file per page, read and written under an exclusive `flock`, with times
@@ -378,7 +422,7 @@ public struct GraphPageDirectory: PageDirectory {
 /// unwritten slots), which the server can see in a later second than the one they were counted
 /// in. So the count is held to `limit - reserve × senders`, the senders being those with a start
 /// in the window: each start is kept with its sender's id.
-final class RateLimiter: @unchecked Sendable {
+final class RateLimiter: PageRateLimiter, @unchecked Sendable {
     private let limit: Int
     private let reserve: Int
     private let window: UInt64
@@ -416,6 +460,8 @@ final class RateLimiter: @unchecked Sendable {
         clock_gettime(CLOCK_MONOTONIC, &time)
         return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
+
+    func take(page: String) { acquire(page: page) }
 
     /// Blocks until a message to `page` may start, and counts it.
     func acquire(page: String) {
@@ -536,7 +582,7 @@ final class InFlightGate: @unchecked Sendable {
 /// alive connections, answers taken as they come), and stops asking after a 190.
 public final class GraphTransport: Transport, @unchecked Sendable {
     let config: GraphConfig
-    let limiter: RateLimiter
+    let limiter: any PageRateLimiter
     let sleep: @Sendable (TimeInterval) -> Void
     /// Requests a page may have handed to its client and not yet written: the limiter leaves
     /// room for exactly these (`GraphConfig.unwrittenPerPage`, at least 1).
@@ -556,8 +602,13 @@ public final class GraphTransport: Transport, @unchecked Sendable {
         self.onWritten = onWritten
         let unwritten = max(1, min(config.unwrittenPerPage, config.messagesPerWindow - 1))
         unwrittenPerPage = unwritten
-        limiter = RateLimiter(
-            limit: config.messagesPerWindow, reserve: unwritten, window: config.rateWindow, folder: config.sharedRateFolder)
+        if let address = config.sharedRateDatabase {
+            limiter = SharedPostgresLimit(
+                address: address, limit: config.messagesPerWindow, reserve: unwritten, window: config.rateWindow)
+        } else {
+            limiter = RateLimiter(
+                limit: config.messagesPerWindow, reserve: unwritten, window: config.rateWindow, folder: config.sharedRateFolder)
+        }
         self.sleep = sleep
     }
 
@@ -679,7 +730,20 @@ public final class GraphTransport: Transport, @unchecked Sendable {
         gate.enter()
         lane.unwritten.wait()
         let slot = Slot(lane.unwritten)
-        limiter.acquire(page: message.pageID)
+        do {
+            try limiter.take(page: message.pageID)
+        } catch {
+            // Not counted, so not sent: the page's limit across hosts can't be kept without the
+            // database. Unreachable: the run stops, the message is retryable (R16).
+            slot.release()
+            gate.leave(roundTrip: nil)
+            let result = SendResult.failed(
+                .unreachable("the page's rate limit shared in PostgreSQL can't be counted: \(Display.safe("\(error)", limit: 200))"))
+            state.record(result, at: index)
+            answered(index, result)
+            done.leave()
+            return
+        }
         // A 190 may have come while this one waited: then nothing more is asked.
         if state.isBroken {
             slot.release()

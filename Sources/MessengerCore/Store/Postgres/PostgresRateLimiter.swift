@@ -8,7 +8,7 @@ import Foundation
 ///
 /// One round trip a start, on a connection of its own with `synchronous_commit` off: the table
 /// is unlogged, and a second's starts are worth nothing after a crash.
-/// Not yet used by `GraphTransport`: the transport takes it once a workspace runs on PostgreSQL.
+/// `GraphTransport` takes it through `SharedPostgresLimit` when `GraphConfig.sharedRateDatabase` is set.
 public final class PostgresRateLimiter: @unchecked Sendable {
     private let connection: PostgresConnection
     private let lock = NSLock()
