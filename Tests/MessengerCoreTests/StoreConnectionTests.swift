@@ -169,18 +169,59 @@ final class PostgresStoreTests: PostgresTestCase {
         }
     }
 
-    /// A part not yet written for both engines refuses in one line, and writes nothing beside it.
-    func testAPartNotMovedYetRefusesInOneLine() throws {
+    /// SQLite's own parts (its pool, its file: the WAL's checkpoints, the CLI's paths) refuse
+    /// in one line on PostgreSQL, and write nothing beside it.
+    func testSQLitesOwnPartsRefuseInOneLine() throws {
         let database = try open(cluster.address(database: "postgres"))
         XCTAssertThrowsError(try database.writer) { error in
             XCTAssertEqual((error as? DomainError)?.isStorageFailure, true)
             XCTAssertTrue("\(error)".contains("does not run on PostgreSQL yet"), "\(error)")
         }
         XCTAssertThrowsError(try database.path)
-        // The dashboard's refresh polls SQLite's data version (LISTEN/NOTIFY is #30 step 5).
-        XCTAssertThrowsError(try ChangeWatcher(database: database)) { error in
-            XCTAssertTrue("\(error)".contains("does not run on PostgreSQL yet"), "\(error)")
+    }
+
+    /// The dashboard's refresh: a commit on another connection (another host's, on PostgreSQL)
+    /// is noticed; a read, or nothing, is not; and a listening connection the server ended is
+    /// replaced, saying "changed" once, as it may have missed a commit.
+    func testTheWatcherNoticesCommitsElsewhereAndNotReads() throws {
+        let database = try open(try freshDatabase())
+        let watcher = try ChangeWatcher(database: database)
+        XCTAssertFalse(try watcher.hasChanged())
+        let f = try Fixture(database: database)
+        try f.importPages()
+        XCTAssertTrue(try watcher.hasChanged(), "pages were imported")
+        XCTAssertFalse(try watcher.hasChanged(), "once")
+        _ = try f.workspace.profiles.list()
+        XCTAssertFalse(try watcher.hasChanged(), "a read changes nothing")
+        let limiter = try PostgresRateLimiter(try PostgresAddress(database.location), limit: 10, reserve: 0, window: 1)
+        try limiter.acquire(page: Fixture.shopPage)
+        XCTAssertFalse(try watcher.hasChanged(), "the rate limit's starts are no change a screen shows")
+        let admin = try PostgresConnection(try cluster.address(database: "postgres"))
+        try admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()")
+        // Terminating is a signal: wait until the listener's backend is gone.
+        let deadline = Date().addingTimeInterval(30)
+        while try admin.execute("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'").rows != [["0"]] {
+            guard Date() < deadline else { return XCTFail("the listener's backend never ended") }
+            usleep(10_000)
         }
+        // libpq may read the server's last words before it sees the socket closed: a poll or two.
+        var polls = 0
+        while try !watcher.hasChanged() {
+            polls += 1
+            guard polls < 100 else { return XCTFail("a lost listener was never noticed") }
+            usleep(10_000)
+        }
+        XCTAssertLessThanOrEqual(polls, 2, "noticed at the next poll but one")
+        XCTAssertFalse(try watcher.hasChanged(), "listening again")
+        try f.workspace.profiles.create(name: "Shop", pageID: Fixture.shopPage)
+        XCTAssertTrue(try watcher.hasChanged(), "heard on the new connection")
+    }
+
+    func freshDatabase() throws -> PostgresAddress {
+        let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
+        try PostgresConnection(try cluster.address()).execute("CREATE DATABASE \(name)")
+        return try cluster.address(database: name)
     }
 
     /// A bytea reads as a blob; the text forms of PostgreSQL's types as SQLite's values.

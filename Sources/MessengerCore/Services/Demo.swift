@@ -78,7 +78,7 @@ public enum Demo {
         database: AppDatabase, calendar: AccountCalendar, appID: String, now: Int64, options: DemoOptions,
         progress: (@Sendable (String) -> Void)? = nil
     ) throws -> DemoSummary {
-        let existing = try database.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM profile") ?? 0 }
+        let existing = try database.snapshot { db in try db.value(Int.self, "SELECT COUNT(*) FROM profile") ?? 0 }
         guard existing == 0 else { throw DomainError("database \(database.location) already has profiles; the demo needs a new database") }
         var rng = SeededGenerator(state: options.seed)
         let today = calendar.day(ofMillis: now)
@@ -182,9 +182,7 @@ public enum Demo {
             var optins: [(line: Int, event: WebhookEvent)] = []
             for (i, opted) in optedInAtStart.enumerated() where !opted && (Int(SandboxTransport.hash("\(options.seed)/\(i)") % 100) < 2) {
                 optedInAtStart[i] = true
-                let email = try database.writer.read { db in
-                    try String.fetchOne(db, sql: "SELECT email FROM contact WHERE id = ?", arguments: [i + 1])
-                }
+                let email = try database.snapshot { db in try db.value(String.self, "SELECT email FROM contact WHERE id = ?", [i + 1]) }
                 if let email {
                     optins.append((optins.count + 1, .optin(pageID: "104000000000001", psid: psids[i], ref: email, timestamp: runAt)))
                 }
@@ -207,13 +205,12 @@ public enum Demo {
             }
 
             // Facebook's receipts for the day's messages, as its webhook would post them.
-            let sent = try database.writer.read { db in
-                try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT page_id, psid, message_id, at FROM send
-                        WHERE day = ? AND outcome = 'sent' AND delivered_at IS NULL
-                        """, arguments: [day])
+            let sent = try database.snapshot { db in
+                try db.rows(
+                    """
+                    SELECT page_id, psid, message_id, at FROM send
+                    WHERE day = ? AND outcome = 'sent' AND delivered_at IS NULL
+                    """, [day])
             }
             var receipts: [(line: Int, event: WebhookEvent)] = []
             for row in sent {

@@ -1,23 +1,55 @@
 import GRDB
 
-/// Notices commits by any other connection or process. `PRAGMA data_version` changes when another
-/// connection commits; GRDB's observation can't see other processes, so the dashboard polls this.
+/// Notices commits by any other connection, process or host, for the dashboard's refresh.
+///
+/// SQLite: `PRAGMA data_version` changes when another connection commits (GRDB's observation
+/// can't see other processes), so the dashboard polls it. PostgreSQL: every change of the
+/// store's tables notifies a channel at its commit (`PostgresSchema.changeNotices`); a
+/// connection of the watcher's own listens, and a poll reads what arrived without a round trip.
 public final class ChangeWatcher: @unchecked Sendable {
-    private let queue: DatabaseQueue
+    private enum Source {
+        case sqlite(DatabaseQueue)
+        case postgres(PostgresAddress, PostgresConnection?)
+    }
+
+    private var source: Source
     private var lastVersion: Int?
 
     public init(database: AppDatabase) throws {
-        var config = Configuration()
-        config.readonly = true
-        config.busyMode = .timeout(1)
-        queue = try DatabaseQueue(path: database.path, configuration: config)
-        lastVersion = try queue.read { try Int.fetchOne($0, sql: "PRAGMA data_version") }
+        switch database.engine {
+        case .sqlite:
+            var config = Configuration()
+            config.readonly = true
+            config.busyMode = .timeout(1)
+            let queue = try DatabaseQueue(path: database.location, configuration: config)
+            lastVersion = try queue.read { try Int.fetchOne($0, sql: "PRAGMA data_version") }
+            source = .sqlite(queue)
+        case .postgres(let pool):
+            source = .postgres(pool.address, try Self.listen(pool.address))
+        }
+    }
+
+    private static func listen(_ address: PostgresAddress) throws -> PostgresConnection {
+        let connection = try PostgresConnection(address)
+        try connection.execute("LISTEN \(PostgresSchema.changeChannel)")
+        return connection
     }
 
     /// True when something was committed since the last call.
     public func hasChanged() throws -> Bool {
-        let version = try queue.read { try Int.fetchOne($0, sql: "PRAGMA data_version") }
-        defer { lastVersion = version }
-        return version != lastVersion
+        switch source {
+        case .sqlite(let queue):
+            let version = try queue.read { try Int.fetchOne($0, sql: "PRAGMA data_version") }
+            defer { lastVersion = version }
+            return version != lastVersion
+        case .postgres(let address, let connection):
+            // A connection that went (a restart, a network cut) may have missed notifications:
+            // listen again and say "changed", so the screen reads afresh.
+            guard let connection, let count = try? connection.takeNotifications() else {
+                source = .postgres(address, try? Self.listen(address))
+                return true
+            }
+            return count > 0
+        }
     }
 }

@@ -195,6 +195,22 @@ public final class PostgresConnection: @unchecked Sendable {
     /// False once libpq saw the server go (a restart, a terminated backend, a network cut).
     var isOpen: Bool { PQstatus(connection) == CONNECTION_OK }
 
+    /// How many notifications arrived since the last call, without waiting: reads what the
+    /// socket holds (`PQconsumeInput`), then takes each one (`LISTEN` first). Throws when the
+    /// connection is gone.
+    func takeNotifications() throws -> Int {
+        // A server that ended the session may leave its last message readable: gone either way.
+        guard PQconsumeInput(connection) == 1, isOpen else {
+            throw PostgresError(sqlState: nil, raw: String(cString: PQerrorMessage(connection)))
+        }
+        var count = 0
+        while let notice = PQnotifies(connection) {
+            count += 1
+            PQfreemem(notice)
+        }
+        return count
+    }
+
     /// What the server says of itself, for `doctor` and the tests.
     public var serverVersion: Int { Int(PQserverVersion(connection)) }
 }

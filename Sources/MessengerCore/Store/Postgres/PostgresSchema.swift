@@ -22,12 +22,40 @@ import Foundation
 /// - `send_start` and `send_start_take` are PostgreSQL's only: the per-page rate limit shared by
 ///   every host (`PostgresRateLimiter`), which SQLite keeps in a small file per page beside the
 ///   database (`RateLimiter`), as only one host can reach that file.
+/// - `notify_change` (pg3) is PostgreSQL's only: the dashboard's refresh across hosts
+///   (`ChangeWatcher`), where SQLite's reads `PRAGMA data_version`.
 enum PostgresSchema {
     static let migrations: [(identifier: String, sql: String)] = [
         ("pg1-as-sqlite-v12", pg1),
         // As SQLite's v13: the host beside the pid of a lease's process (`Lease`).
         ("pg2-run-hosts", "ALTER TABLE program_run ADD COLUMN host text NOT NULL DEFAULT '';"),
+        ("pg3-change-notices", changeNotices),
     ]
+
+    /// PostgreSQL's only (SQLite's dashboards read `PRAGMA data_version`): each statement that
+    /// changes a table of the store notifies `changeChannel`, delivered at its commit, one
+    /// notification a transaction (PostgreSQL folds identical ones), so a dashboard on any host
+    /// refreshes (`ChangeWatcher`). Not `send_start`: the rate limit's starts, hundreds a second,
+    /// change nothing a screen shows. A table made later gets its trigger in its own migration.
+    static let changeChannel = "messenger_dash_change"
+    static let changeNotices = """
+        CREATE FUNCTION notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM pg_notify('\(changeChannel)', '');
+            RETURN NULL;
+        END $$;
+        DO $$
+        DECLARE t text;
+        BEGIN
+            FOR t IN SELECT table_name FROM information_schema.tables
+                     WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
+                       AND table_name NOT IN ('send_start', 'schema_migration')
+            LOOP
+                EXECUTE format('CREATE TRIGGER notify_change AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %I
+                                FOR EACH STATEMENT EXECUTE FUNCTION notify_change()', t);
+            END LOOP;
+        END $$;
+        """
 
     /// Applies what is missing, each migration in its transaction with its record. Two hosts
     /// that start at once take turns on an advisory lock: the second finds the work done.
