@@ -5,7 +5,10 @@ import GRDB
 /// SQLite: `PRAGMA data_version` changes when another connection commits (GRDB's observation
 /// can't see other processes), so the dashboard polls it. PostgreSQL: every change of the
 /// store's tables notifies a channel at its commit (`PostgresSchema.changeNotices`); a
-/// connection of the watcher's own listens, and a poll reads what arrived without a round trip.
+/// connection of the watcher's own listens, and a poll makes one round trip on it: the server
+/// sends the notices of every commit that finished before the poll ahead of the poll's answer
+/// (PostgreSQL processes pending notifies before ReadyForQuery), so a commit another terminal
+/// saw finish is on the next refresh, not one or two later.
 public final class ChangeWatcher: @unchecked Sendable {
     private enum Source {
         case sqlite(DatabaseQueue)
@@ -29,8 +32,12 @@ public final class ChangeWatcher: @unchecked Sendable {
         }
     }
 
+    static let applicationName = "messenger-dash change watcher"
+
     private static func listen(_ address: PostgresAddress) throws -> PostgresConnection {
         let connection = try PostgresConnection(address)
+        // Named, so an operator's pg_stat_activity says whose connection idles there.
+        try connection.execute("SET application_name TO '\(applicationName)'")
         try connection.execute("LISTEN \(PostgresSchema.changeChannel)")
         return connection
     }
@@ -45,7 +52,9 @@ public final class ChangeWatcher: @unchecked Sendable {
         case .postgres(let address, let connection):
             // A connection that went (a restart, a network cut) may have missed notifications:
             // listen again and say "changed", so the screen reads afresh.
-            guard let connection, let count = try? connection.takeNotifications() else {
+            guard let connection, (try? connection.execute("SELECT 1")) != nil,
+                let count = try? connection.takeNotifications()
+            else {
                 source = .postgres(address, try? Self.listen(address))
                 return true
             }
