@@ -8,7 +8,8 @@ struct GlobalOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "The database file (default: $XDG_DATA_HOME/messenger-dash/messenger.db; env MESSENGER_DASH_DB).", valueName: "PATH"))
+            "The database: a file (default: $XDG_DATA_HOME/messenger-dash/messenger.db) or a postgresql://user@host/db address; env MESSENGER_DASH_DB.",
+            valueName: "PATH|URL"))
     var db: String?
 
     @Option(
@@ -20,10 +21,16 @@ struct GlobalOptions: ParsableArguments {
 }
 
 /// What a command needs, resolved once: settings (config file, then environment), the database
-/// path (flag, then MESSENGER_DASH_DB, then the default) and the workspace over it.
+/// (flag, then MESSENGER_DASH_DB, then the default file) and the workspace over it.
 struct Context {
     let settings: Settings
+    /// The database as it may be shown: a file's path, or a PostgreSQL address (no password).
     let databasePath: String
+    /// The PostgreSQL database, when the data is kept there (#30); nil for a SQLite file.
+    let postgres: PostgresAddress?
+    /// What this host keeps for the database is named after this: the file's path (beside it),
+    /// or on PostgreSQL a name in this host's private state folder (`AppDatabase.sideFilesBase`).
+    let sideFilesBase: String
     let environment: [String: String]
 
     init(_ options: GlobalOptions) throws {
@@ -33,25 +40,31 @@ struct Context {
             settings.facebook = try Settings.mode(flag, source: "--facebook")
         }
         self.settings = settings
+        var location: String
         if let flag = options.db, !flag.isEmpty {
-            databasePath = flag
+            location = flag
         } else if let env = environment["MESSENGER_DASH_DB"], !env.isEmpty {
-            databasePath = env
+            location = env
         } else {
-            databasePath = Paths.defaultDatabase(environment)
+            location = Paths.defaultDatabase(environment)
             // The default folder is ours to make (private); an explicit path's folder is not.
-            let folder = (databasePath as NSString).deletingLastPathComponent
+            let folder = (location as NSString).deletingLastPathComponent
             try? FileManager.default.createDirectory(
                 atPath: folder, withIntermediateDirectories: true,
                 attributes: [.posixPermissions: 0o700])
         }
-        // A PostgreSQL address is checked (a password in it is refused), then refused as a
-        // place for the data until the store runs on PostgreSQL (#30): it never becomes a file
-        // named "postgresql:".
-        if PostgresAddress.names(databasePath) {
-            let address = try PostgresAddress(databasePath)
-            throw DomainError("\(address): the data can't be kept in PostgreSQL yet (#30); give a database file")
+        // An address is checked here (one with a password in it is refused), so it never
+        // becomes a file named "postgresql:".
+        if PostgresAddress.names(location) {
+            let address = try PostgresAddress(location)
+            postgres = address
+            location = address.description
+            sideFilesBase = try AppDatabase.sideFilesBase(postgres: address)
+        } else {
+            postgres = nil
+            sideFilesBase = location
         }
+        databasePath = location
     }
 
     /// The clock: the system's, unless MESSENGER_DASH_NOW (ISO 8601) pins it for scripted tests.
@@ -76,23 +89,35 @@ struct Context {
             let credentials = try credentials()
             var config = try GraphConfig(baseURL: settings.graphBaseURL, version: settings.graphVersion, caFile: settings.graphCAFile)
             config.appSecret = credentials.appSecret
-            // Every process sending for a page shares its limit through files beside the database.
-            let folder = (databasePath as NSString).deletingLastPathComponent
-            config.sharedRateFolder = folder.isEmpty ? "." : folder
+            // Every process sending for a page shares its limit: through files beside a SQLite
+            // database (one host), or through PostgreSQL's table (every host that uses it).
+            if let postgres {
+                config.sharedRateDatabase = postgres
+            } else {
+                let folder = (databasePath as NSString).deletingLastPathComponent
+                config.sharedRateFolder = folder.isEmpty ? "." : folder
+            }
             graph = config
             app = credentials
             transport = GraphTransport(config: config)
             templates = GraphTemplateRegistry(config: config)
             subscriber = GraphPageSubscriber(config: config, appID: settings.appID)
         }
-        let database = try AppDatabase(path: databasePath, mode: creating ? .createIfMissing : .mustExist) { [databasePath] in
-            FileHandle.standardError.write(
-                Data("Upgrading \(databasePath) for this version of messenger-dash (once; a big database can take a minute)…\n".utf8))
-        }
+        let database = try openDatabase(creating: creating)
         return Workspace(
             database: database, clock: clock, calendar: calendar,
             appID: settings.appID, transport: transport, subscriber: subscriber, templates: templates, graph: graph, app: app,
             retentionDays: settings.retentionDays)
+    }
+
+    /// The SQLite file (made when `creating`), or the PostgreSQL database (which must exist on
+    /// its server: its schema is made or upgraded when missing).
+    func openDatabase(creating: Bool) throws -> AppDatabase {
+        if let postgres { return try AppDatabase(postgres: postgres) }
+        return try AppDatabase(path: databasePath, mode: creating ? .createIfMissing : .mustExist) { [databasePath] in
+            FileHandle.standardError.write(
+                Data("Upgrading \(databasePath) for this version of messenger-dash (once; a big database can take a minute)…\n".utf8))
+        }
     }
 
     /// The Graph API as the settings name it; with the app secret when one is set, so every call

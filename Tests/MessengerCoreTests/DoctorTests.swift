@@ -1,11 +1,12 @@
 import Foundation
 import GRDB
+import StoreTestSupport
 import XCTest
 
 @testable import MessengerCore
 
 /// `doctor` (#24): each problem is one finding with the command that fixes it; a healthy setup has none.
-final class DoctorTests: XCTestCase {
+final class DoctorTests: StoreTestCase {
     struct Inspector: PageTokenInspector {
         var info: TokenInfo
         func inspect(pageToken: String) throws -> TokenInfo { info }
@@ -24,13 +25,21 @@ final class DoctorTests: XCTestCase {
     func problems(_ findings: [DoctorFinding]) -> [String] { findings.filter { !$0.ok }.map { "\($0.check): \($0.text)" } }
 
     func testAHealthySetupHasNoProblemAndEachProblemSaysItsFix() throws {
-        let f = try Fixture(now: "2026-11-25T11:00:00Z")
+        try onEachEngine { database in try healthyAndNot(Fixture(database: database, now: "2026-11-25T11:00:00Z")) }
+    }
+
+    func healthyAndNot(_ f: Fixture) throws {
         try f.standardSetup()
         let fine = Inspector(
             info: TokenInfo(isValid: true, expiresAt: nil, dataAccessExpiresAt: f.millis("2027-02-01T00:00:00Z"), scopes: []))
         var findings = try f.workspace.doctor.run(settings: graphSettings(), app: app, inspector: fine)
         XCTAssertEqual(problems(findings), [])
         XCTAssertTrue(findings.contains { $0.check == "webhooks" && $0.text == "subscribed (7 fields)" })
+        // The engine and where it is: hosts of one team check they share one database.
+        let engine = try XCTUnwrap(findings.first { $0.subject == "database" })
+        XCTAssertEqual(engine.check, "engine")
+        XCTAssertTrue(engine.text.hasPrefix(f.workspace.database.isPostgres ? "PostgreSQL 1" : "SQLite 3."), engine.text)
+        XCTAssertTrue(engine.text.hasSuffix(" at \(f.workspace.database.location)"), engine.text)
 
         // Data access ending in 10 days, an expiring page token, a version near its end, no client token.
         let ending = Inspector(

@@ -215,6 +215,32 @@ final class PostgresStoreTests: PostgresTestCase {
         XCTAssertTrue(try watcher.hasChanged(), "heard on the new connection")
     }
 
+    /// A database holding someone else's tables is refused in one line, and nothing of ours is
+    /// made in it; a schema of our own in it (the address's search_path) opens, with side files
+    /// apart from the database's other stores.
+    func testSomeoneElsesTablesAreRefusedAndASchemaOfOurOwnOpens() throws {
+        let address = try freshDatabase()
+        let theirs = try PostgresConnection(address)
+        try theirs.execute("CREATE TABLE contact (id int PRIMARY KEY, name text)")
+        XCTAssertThrowsError(try open(address)) { error in
+            XCTAssertEqual((error as? DomainError)?.isStorageFailure, true)
+            XCTAssertTrue("\(error)".contains("already holds tables that are not messenger-dash's (contact)"), "\(error)")
+            XCTAssertFalse("\(error)".contains("\n"))
+        }
+        XCTAssertEqual(
+            try theirs.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'").rows, [["contact"]])
+        try theirs.execute("CREATE SCHEMA md")
+        let ours = try PostgresAddress(address.uri + "&options=-csearch_path%3Dmd")
+        let database = try open(ours)
+        XCTAssertEqual(try database.snapshot { try $0.value(String.self, "SELECT current_schema()") }, "md")
+        XCTAssertEqual(
+            try theirs.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'md' AND table_name = 'contact'").rows,
+            [["1"]])
+        let state = try cluster.folder.appendingPathComponent("state").path
+        XCTAssertNotEqual(database.sideFilesBase, try AppDatabase.sideFilesBase(postgres: address, stateFolder: state))
+        XCTAssertTrue(database.sideFilesBase.hasSuffix("-csearch_path_md"), database.sideFilesBase)
+    }
+
     func freshDatabase() throws -> PostgresAddress {
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
         try PostgresConnection(try cluster.address()).execute("CREATE DATABASE \(name)")

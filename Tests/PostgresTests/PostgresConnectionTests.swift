@@ -77,6 +77,14 @@ final class PostgresConnectionTests: PostgresTestCase {
         // default may have been changed, so every connection says it.
         XCTAssertEqual(try connection().execute("SHOW synchronous_commit").rows, [["on"]])
         XCTAssertEqual(try connection().execute("SHOW client_encoding").rows, [["UTF8"]])
+        // Nor can an address's own options turn it off, or replace it with a search_path.
+        let cluster = try self.cluster
+        let own = try PostgresConnection(
+            try PostgresAddress(
+                "postgresql://messenger@127.0.0.1:\(cluster.port)/postgres?passfile=\(cluster.passfile)"
+                    + "&options=-csynchronous_commit%3Doff%20-csearch_path%3Delsewhere"))
+        XCTAssertEqual(try own.execute("SHOW synchronous_commit").rows, [["on"]])
+        XCTAssertEqual(try own.execute("SHOW search_path").rows, [["elsewhere"]])
     }
 
     func testThePasswordComesFromThePassfileNeverTheAddressOrTheEnvironment() throws {

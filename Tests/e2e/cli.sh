@@ -9,10 +9,10 @@ export MESSENGER_DASH_NOW=2026-11-25T10:00:00Z
 expect 1 "list on a missing database" -- M profiles list
 contains "missing database says so" "no database" "$ERR"
 
-# A PostgreSQL address (#30): checked, refused for now in one line, and never made a file.
+# A PostgreSQL address (#30) whose server is not there: one line, and never made a file.
 pushd "$WORK" >/dev/null
-expect 1 "a postgresql:// database, for now" -- "$BIN" --db "postgresql://dash@127.0.0.1:1/marketing" profiles list
-contains "it says PostgreSQL isn't there yet" "the data can't be kept in PostgreSQL yet" "$ERR"
+expect 1 "a postgresql:// database with no server" -- "$BIN" --db "postgresql://dash@127.0.0.1:1/marketing" profiles list
+contains "it says it can't connect" "can't connect to postgresql://dash@127.0.0.1:1/marketing" "$ERR"
 [ ! -e postgresql: ] && ok || fail "a folder named postgresql: was made"
 popd >/dev/null
 expect 1 "a password in the address" -- env MESSENGER_DASH_DB="postgresql://dash:hunter2@db/marketing" "$BIN" profiles list

@@ -370,12 +370,12 @@ public final class Runtime {
 }
 
 extension Runtime {
-    /// Writes a file the user asked for into the database's folder (private to the user).
-    /// A new file beside the database: a second export of the same day gets a numbered name
+    /// Writes a file the user asked for into the database's folder (private to the user), or
+    /// on PostgreSQL the folder the dashboard was started in (`AppDatabase.exportFolder`).
+    /// A new file: a second export of the same day gets a numbered name
     /// (said in the toast) instead of overwriting the first, and no link is followed (#26).
     static func write(_ name: String, _ contents: String, beside workspace: Workspace) throws -> String {
-        let folder = (try workspace.database.path as NSString).deletingLastPathComponent
-        return try OutputFile.createNew(in: folder, name: name, contents: Data(contents.utf8))
+        try OutputFile.createNew(in: workspace.database.exportFolder, name: name, contents: Data(contents.utf8))
     }
 
     /// A name made safe for a file name: letters and digits kept, the rest as `-`.

@@ -45,6 +45,8 @@ public struct DoctorService: Sendable {
         func add(_ subject: String, _ check: String, _ ok: Bool, _ text: String, fix: String? = nil) {
             out.append(DoctorFinding(subject: subject, check: check, ok: ok, text: text, fix: ok ? nil : fix))
         }
+        // Which engine holds the data, and where: a team on several hosts checks they share one.
+        add("database", "engine", true, "\(try workspace.database.engineDescription()) at \(workspace.database.location)")
         if settings.facebook == .sandbox {
             add("Facebook", "mode", true, "the sandbox (facebook = \"graph\" in config.toml talks to Meta)")
         } else {

@@ -114,12 +114,7 @@ public final class AppDatabase: Sendable {
     /// `$XDG_STATE_HOME/messenger-dash`, else `~/.local/state/messenger-dash`, made private.
     public init(postgres address: PostgresAddress, stateFolder: String? = nil) throws {
         location = address.description
-        let folder = try stateFolder ?? Self.defaultStateFolder()
-        try Self.makePrivateFolder(folder)
-        // One name per server and database: the address's parts, each kept to safe characters.
-        let parts = [address.host ?? "local", address.port.map(String.init) ?? "5432", address.database ?? address.user ?? "db"]
-        let name = parts.map { String($0.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" }.prefix(64)) }
-        sideFilesBase = (folder as NSString).appendingPathComponent("pg-" + name.joined(separator: "-"))
+        sideFilesBase = try Self.sideFilesBase(postgres: address, stateFolder: stateFolder)
         let connection = try PostgresConnection(address)
         do {
             try PostgresSchema.migrate(connection)
@@ -127,6 +122,44 @@ public final class AppDatabase: Sendable {
             throw DomainError(Self.explain(error, location: location), isStorageFailure: true)
         }
         engine = .postgres(PostgresPool(address: address, first: connection))
+    }
+
+    /// Where this host keeps what it writes for a PostgreSQL database (a run's answer journals,
+    /// the webhook's spool): a name in the private state folder, one per server and database.
+    /// Known without connecting, so the webhook's receiver can start while the server is down.
+    public static func sideFilesBase(postgres address: PostgresAddress, stateFolder: String? = nil) throws -> String {
+        let folder = try stateFolder ?? Self.defaultStateFolder()
+        try Self.makePrivateFolder(folder)
+        // The address's parts, each kept to safe characters; its options too (a search_path
+        // makes another store in the same database, whose journals must not meet this one's).
+        let options = URLComponents(string: address.uri)?.queryItems?.first { $0.name == "options" }?.value
+        let parts =
+            [address.host ?? "local", address.port.map(String.init) ?? "5432", address.database ?? address.user ?? "db"]
+            + (options.map { [$0] } ?? [])
+        let name = parts.map { String($0.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" }.prefix(64)) }
+        return (folder as NSString).appendingPathComponent("pg-" + name.joined(separator: "-"))
+    }
+
+    /// Where the dashboard writes the exports a person asks for: beside the SQLite file (where
+    /// they keep their data), or for PostgreSQL the folder the dashboard was started in.
+    public var exportFolder: String {
+        switch engine {
+        case .sqlite:
+            let folder = (location as NSString).deletingLastPathComponent
+            return folder.isEmpty ? "." : folder
+        case .postgres:
+            return FileManager.default.currentDirectoryPath
+        }
+    }
+
+    /// The engine and its version, as `doctor` names it: "SQLite 3.46.1", "PostgreSQL 15.14".
+    public func engineDescription() throws -> String {
+        try snapshot { db in
+            switch db.engine {
+            case .sqlite: return "SQLite " + (try db.value(String.self, "SELECT sqlite_version()") ?? "?")
+            case .postgres: return "PostgreSQL " + (try db.value(String.self, "SHOW server_version") ?? "?")
+            }
+        }
     }
 
     static func defaultStateFolder() throws -> String {

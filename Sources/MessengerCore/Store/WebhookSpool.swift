@@ -75,7 +75,8 @@ public final class WebhookSpool: @unchecked Sendable {
     public private(set) var syncs = 0
     public private(set) var appends = 0
 
-    /// The spool folder of a database.
+    /// The spool folder of a database: named after its side-files base (the SQLite file, or
+    /// on PostgreSQL a name in this host's state folder: each host spools what it answered).
     public static func folder(forDatabase path: String) -> String { path + ".spool" }
 
     public init(folder: String, maxBytes: Int64 = 1 << 30, segmentBytes: Int64 = 64 << 20) throws {

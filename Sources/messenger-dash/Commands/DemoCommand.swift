@@ -27,6 +27,15 @@ struct DemoCommand: ParsableCommand {
         say(
             "Demo ready in \(context.databasePath): \(summary.contacts) contacts, \(summary.sent) sent, \(summary.delivered) delivered, \(summary.warned) warnings over 7 days."
         )
-        say("Main profile: \(Demo.mainProfile). Try: messenger-dash stats \"\(Demo.mainProfile)\"\(global.db.map { " --db \($0)" } ?? "")")
+        say(
+            "Main profile: \(Demo.mainProfile). Try: messenger-dash stats \"\(Demo.mainProfile)\"\(global.db.map { " --db \(shellQuoted($0))" } ?? "")"
+        )
     }
+}
+
+/// A word as a shell reads it back: as is when it is plain, else in single quotes (an address's
+/// `?` and `&` would glob or fork; a path may have spaces).
+func shellQuoted(_ word: String) -> String {
+    let plain = !word.isEmpty && word.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "/._-:@=+,".contains($0)) }
+    return plain ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }

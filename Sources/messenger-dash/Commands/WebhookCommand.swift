@@ -53,12 +53,14 @@ struct WebhookOptions: ParsableArguments {
         warnIfShared(verifyTokenFile, appSecretFile ?? context.settings.appSecretFile)
         let appSecret = try AppCredentials.load(settings: context.settings, appSecretFile: appSecretFile)
             .requireSecret(for: "the webhook (it checks the signature of every POST)")
-        guard FileManager.default.fileExists(atPath: context.databasePath) else {
+        // A file must exist (a typo'd path is refused here); a PostgreSQL server may be down
+        // for a while: the receiver spools, and the ingester applies once it is back.
+        guard context.postgres != nil || FileManager.default.fileExists(atPath: context.databasePath) else {
             throw DomainError("no database at \(context.databasePath): create one with `messenger-dash demo` or `pages import`")
         }
         var options = WebhookService.Options(
             host: host, port: port, verifyToken: verifyToken, appSecret: appSecret,
-            spoolFolder: WebhookSpool.folder(forDatabase: context.databasePath))
+            spoolFolder: WebhookSpool.folder(forDatabase: context.sideFilesBase))
         options.spoolMaxBytes = Int64(spoolMaxMb) << 20
         options.maxLagSeconds = Double(maxLag)
         let clock = try context.clock

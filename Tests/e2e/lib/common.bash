@@ -10,9 +10,12 @@ WORK=$(mktemp -d)
 # failed step left behind), which also fails the script.
 STARTED=()
 S=""
+# What a helper library must undo before the rest (a database cluster: lib/postgres.bash).
+ON_EXIT=()
 started() { STARTED+=("$1"); }
 cleanup() {
   local status=$?
+  for hook in "${ON_EXIT[@]}"; do "$hook"; done
   for pid in "${STARTED[@]}"; do kill "$pid" 2>/dev/null; done
   [ -n "$S" ] && tmux kill-session -t "$S" 2>/dev/null
   # What was just stopped may still be exiting (a server closing its sockets): wait up to 5 s for
@@ -36,7 +39,7 @@ trap cleanup EXIT
 # "Today" is MESSENGER_DASH_NOW when it is set (`make test-dates` runs the scripts at chosen
 # instants; the product and the demo honour it), else the machine's clock; the account's zone is
 # MESSENGER_DASH_TZ when set, else UTC. A script that needs another instant pins its own.
-export LANG=C.UTF-8 TZ=UTC MESSENGER_DASH_TZ=${MESSENGER_DASH_TZ:-UTC} XDG_CONFIG_HOME="$WORK/config" XDG_DATA_HOME="$WORK/data"
+export LANG=C.UTF-8 TZ=UTC MESSENGER_DASH_TZ=${MESSENGER_DASH_TZ:-UTC} XDG_CONFIG_HOME="$WORK/config" XDG_DATA_HOME="$WORK/data" XDG_STATE_HOME="$WORK/state"
 unset MESSENGER_DASH_DB MESSENGER_DASH_FACEBOOK
 [ -n "${MESSENGER_DASH_NOW:-}" ] && export MESSENGER_DASH_NOW || unset MESSENGER_DASH_NOW
 # account_day [OFFSET]: the account's date (YYYY-MM-DD) OFFSET days from today; day_number DATE:
@@ -101,7 +104,7 @@ finish() {
 dashboard() {
   S=$1; local w=$2 h=$3; shift 3
   tmux kill-session -t "$S" 2>/dev/null
-  tmux new-session -d -s "$S" -x "$w" -y "$h" "env TERM=tmux-256color LANG=C.UTF-8 TZ=UTC MESSENGER_DASH_TZ='$MESSENGER_DASH_TZ' ${MESSENGER_DASH_NOW:+MESSENGER_DASH_NOW='$MESSENGER_DASH_NOW'} ${MESSENGER_DASH_GRAPH_URL:+MESSENGER_DASH_GRAPH_URL='$MESSENGER_DASH_GRAPH_URL'} XDG_CONFIG_HOME='$XDG_CONFIG_HOME' XDG_DATA_HOME='$XDG_DATA_HOME' '$BIN' $*; echo EXITED \$?; stty -a > '$WORK/stty'; sleep 60"
+  tmux new-session -d -s "$S" -x "$w" -y "$h" "env TERM=tmux-256color LANG=C.UTF-8 TZ=UTC MESSENGER_DASH_TZ='$MESSENGER_DASH_TZ' ${MESSENGER_DASH_NOW:+MESSENGER_DASH_NOW='$MESSENGER_DASH_NOW'} ${MESSENGER_DASH_GRAPH_URL:+MESSENGER_DASH_GRAPH_URL='$MESSENGER_DASH_GRAPH_URL'} XDG_CONFIG_HOME='$XDG_CONFIG_HOME' XDG_DATA_HOME='$XDG_DATA_HOME' XDG_STATE_HOME='$XDG_STATE_HOME' '$BIN' $*; echo EXITED \$?; stty -a > '$WORK/stty'; sleep 60"
 }
 screen() { tmux capture-pane -p -t "$S"; }
 keys() { tmux send-keys -t "$S" "$@"; }

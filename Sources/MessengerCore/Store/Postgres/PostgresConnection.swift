@@ -75,7 +75,7 @@ public struct PostgresRows: Sendable {
 /// `Database`): a connection per writer or reader.
 ///
 /// Set on every connection: `synchronous_commit=on` (a commit returns once it is durable: a
-/// claim is on disk before its messages go), UTF-8, a 10 s connect timeout unless the address
+/// claim is on disk before its messages go; whatever the address, the role or the server say), UTF-8, a 10 s connect timeout unless the address
 /// says otherwise, and no NOTICE printed (libpq writes them to stderr by default, under the
 /// dashboard's screen).
 public final class PostgresConnection: @unchecked Sendable {
@@ -89,7 +89,7 @@ public final class PostgresConnection: @unchecked Sendable {
         // Defaults first: what the address says (dbname, expanded) comes last and wins.
         let settings: [(String, String)] = [
             ("connect_timeout", "10"), ("application_name", "messenger-dash"), ("client_encoding", "UTF8"),
-            ("options", "-c synchronous_commit=on"), ("dbname", address.uri),
+            ("dbname", address.uri),
         ]
         let keywords = settings.map { strdup($0.0) }
         let values = settings.map { strdup($0.1) }
@@ -106,6 +106,9 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         connection = made
         PQsetNoticeReceiver(connection, { _, _ in }, nil)
+        // Said after connecting, not in `options`: an address's own `options` (a search_path)
+        // would replace ours, and one saying synchronous_commit=off must not win either.
+        try execute("SET synchronous_commit TO on")
     }
 
     deinit { PQfinish(connection) }

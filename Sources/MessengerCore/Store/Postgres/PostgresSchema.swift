@@ -62,6 +62,7 @@ enum PostgresSchema {
     static func migrate(_ db: PostgresConnection) throws {
         try db.transaction { db in
             try db.execute("SELECT pg_advisory_xact_lock(\(advisoryLock))")
+            try refuseOthersTables(db)
             try db.execute("CREATE TABLE IF NOT EXISTS schema_migration (identifier text PRIMARY KEY, applied_at bigint NOT NULL)")
             let done = Set(try db.execute("SELECT identifier FROM schema_migration").rows.compactMap { $0.first ?? nil })
             for migration in migrations where !done.contains(migration.identifier) {
@@ -72,6 +73,24 @@ enum PostgresSchema {
                     [.text(migration.identifier), .int(Int64(Date().timeIntervalSince1970 * 1000))])
             }
         }
+    }
+
+    /// A schema that holds tables but not our record of migrations is someone else's: our
+    /// `page`, `contact` or `send` would land beside (or on) theirs. Refused, changing nothing.
+    static func refuseOthersTables(_ db: PostgresConnection) throws {
+        let tables = try db.execute(
+            """
+            SELECT table_name FROM information_schema.tables
+            WHERE table_schema = current_schema() ORDER BY table_name = 'schema_migration' DESC, table_name LIMIT 4
+            """
+        ).rows.compactMap { $0.first ?? nil }
+        guard let first = tables.first, first != "schema_migration" else { return }
+        let schema = try db.execute("SELECT current_schema()").rows.first?.first ?? nil
+        let named = tables.prefix(3).joined(separator: ", ") + (tables.count > 3 ? ", …" : "")
+        throw DomainError(
+            "the schema \(schema ?? "?") already holds tables that are not messenger-dash's (\(named)): "
+                + "give messenger-dash a database of its own (CREATE DATABASE), or a schema of its own (options=-csearch_path%3Dname)",
+            isStorageFailure: true)
     }
 
     /// The lock's key: "mdash-m" (messenger-dash's migrations) as a number.
