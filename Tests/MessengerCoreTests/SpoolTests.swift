@@ -109,6 +109,46 @@ final class SpoolTests: XCTestCase {
         XCTAssertEqual(spool.segments(), [next.segment], "only the segment being written is left")
     }
 
+    /// A spool's id stays with its folder; a folder spooled into before spools had ids is "", the
+    /// key its one position was migrated to (Schema v14), so an upgrade resumes where it was.
+    func testASpoolKeepsItsIdAndAnOlderFolderResumesFromItsMigratedPosition() async throws {
+        let spool = try WebhookSpool(folder: folder)
+        let id = spool.id
+        XCTAssertEqual(id.count, 36)
+        spool.shutDown()
+        let again = try WebhookSpool(folder: folder)
+        XCTAssertEqual(again.id, id)
+        again.shutDown()
+
+        // Before ids: a segment and no id file, and a v13 database with its one position.
+        let old = FileManager.default.temporaryDirectory.appendingPathComponent("old-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: old) }
+        try FileManager.default.createDirectory(at: old, withIntermediateDirectories: true)
+        let legacy = try WebhookSpool(folder: old.path + "/messenger.db.spool")
+        try await legacy.append(optin("psid-cat-1", at: 1_764_000_000_000), receivedAt: 1)
+        let applied = legacy.syncedEnd
+        try await legacy.append(optin("psid-cat-2", at: 1_764_000_100_000), receivedAt: 2)
+        legacy.shutDown()
+        try FileManager.default.removeItem(atPath: legacy.folder + "/id")
+        let queue = try DatabaseQueue(path: old.path + "/messenger.db")
+        try Schema.migrator.migrate(queue, upTo: "v13-run-hosts")
+        try await queue.write { db in
+            try db.execute(
+                sql: "INSERT INTO webhook_spool (id, segment, offset) VALUES (1, ?, ?)", arguments: [applied.segment, applied.offset])
+        }
+        try queue.close()
+
+        let f = try Fixture(database: try AppDatabase(path: old.path + "/messenger.db", mode: .mustExist))
+        try f.standardSetup()
+        let upgraded = try WebhookSpool(folder: legacy.folder)
+        defer { upgraded.shutDown() }
+        XCTAssertEqual(upgraded.id, "")
+        let workspace = f.workspace
+        let batch = try WebhookIngester(spool: upgraded, workspace: { workspace }, log: { _ in }).drain()
+        XCTAssertEqual(batch.posts, 1, "only what the old position did not cover")
+        XCTAssertEqual(batch.optedIn, 1)
+    }
+
     func testOneProcessSpoolsIntoAFolder() throws {
         let spool = try WebhookSpool(folder: folder)
         defer { spool.shutDown() }

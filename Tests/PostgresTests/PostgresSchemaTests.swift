@@ -121,6 +121,18 @@ final class PostgresSchemaTests: PostgresTestCase {
         }
     }
 
+    /// pg4, as SQLite's v14: the one spool position there was is the id-less spool's ("").
+    func testTheOneSpoolPositionBecomesTheIdlessSpoolsAndKeepsItsNotice() throws {
+        let db = try PostgresConnection(try freshDatabase())
+        try PostgresSchema.migrate(db, upTo: "pg3-change-notices")
+        try db.execute(#"INSERT INTO webhook_spool (id, segment, "offset") VALUES (1, 1764000000000000, 4096)"#)
+        try PostgresSchema.migrate(db)
+        XCTAssertEqual(try db.execute(#"SELECT spool, segment, "offset" FROM webhook_spool"#).rows, [["", "1764000000000000", "4096"]])
+        XCTAssertEqual(
+            try db.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = 'webhook_spool'::regclass AND NOT tgisinternal").rows,
+            [["notify_change"]], "the new table notifies dashboards as the old one did")
+    }
+
     func testHostsThatStartAtOnceMigrateOnce() throws {
         let address = try freshDatabase()
         let group = DispatchGroup()

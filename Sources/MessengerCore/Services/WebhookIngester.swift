@@ -59,7 +59,7 @@ public final class WebhookIngester: @unchecked Sendable {
         if let position { return position }
         let workspace = try opened()
         let stored = try workspace.database.snapshot { db in
-            try db.row(#"SELECT segment, "offset" FROM webhook_spool WHERE id = 1"#)
+            try db.row(#"SELECT segment, "offset" FROM webhook_spool WHERE spool = ?"#, [spool.id])
         }
         let at = stored.map { SpoolPosition(segment: $0["segment"], offset: $0["offset"]) } ?? .start
         position = at
@@ -103,17 +103,19 @@ public final class WebhookIngester: @unchecked Sendable {
     }
 
     private func commit(_ next: SpoolPosition, workspace: Workspace) throws {
-        try workspace.database.transaction { db in try Self.store(db, next) }
+        try workspace.database.transaction { db in try store(db, next) }
         position = next
     }
 
-    private static func store(_ db: any StoreConnection, _ next: SpoolPosition) throws {
+    /// This spool's position (each receiver's own row: on PostgreSQL two hosts each spool what
+    /// they answered into one database).
+    private func store(_ db: any StoreConnection, _ next: SpoolPosition) throws {
         // "offset" quoted: a column name to both engines, a reserved word to PostgreSQL unquoted.
         try db.exec(
             """
-            INSERT INTO webhook_spool (id, segment, "offset") VALUES (1, ?, ?)
-            ON CONFLICT (id) DO UPDATE SET segment = excluded.segment, "offset" = excluded."offset"
-            """, [next.segment, next.offset])
+            INSERT INTO webhook_spool (spool, segment, "offset") VALUES (?, ?, ?)
+            ON CONFLICT (spool) DO UPDATE SET segment = excluded.segment, "offset" = excluded."offset"
+            """, [spool.id, next.segment, next.offset])
     }
 
     private func apply(_ records: [SpoolRecord], next: SpoolPosition, workspace: Workspace) throws -> IngestBatch {
@@ -141,7 +143,7 @@ public final class WebhookIngester: @unchecked Sendable {
             let receipts = try ReceiptService.apply(db, events, unlinkedPages: .skip)
             let templates = try TemplateService.apply(db, events)
             for (page, at) in lastEvent { try PageService.noteEvents(db, pageIDs: [page], at: at) }
-            try Self.store(db, next)
+            try self.store(db, next)
             return (optins, receipts, templates)
         }
         batch.optedIn = optins.optedIn

@@ -21,6 +21,7 @@ enum Schema {
         migrator.registerMigration("v11-program-schedules", migrate: programSchedules)
         migrator.registerMigration("v12-reason-codes", migrate: reasonCodes)
         migrator.registerMigration("v13-run-hosts", migrate: runHosts)
+        migrator.registerMigration("v14-a-position-per-spool", migrate: positionPerSpool)
         return migrator
     }
 
@@ -320,6 +321,23 @@ enum Schema {
     /// written before this migration, by the one host a SQLite file has.
     private static func runHosts(_ db: Database) throws {
         try db.execute(sql: "ALTER TABLE program_run ADD COLUMN host TEXT NOT NULL DEFAULT ''")
+    }
+
+    /// #30: each webhook receiver's spool has its own position (two hosts' receivers share one
+    /// PostgreSQL database), keyed by the spool's id (`WebhookSpool.id`). The one position there
+    /// was belongs to the spool that had no id yet, "".
+    private static func positionPerSpool(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE webhook_spool_v14 (
+                    spool   TEXT PRIMARY KEY,
+                    segment INTEGER NOT NULL,
+                    offset  INTEGER NOT NULL
+                );
+                INSERT INTO webhook_spool_v14 (spool, segment, offset) SELECT '', segment, offset FROM webhook_spool;
+                DROP TABLE webhook_spool;
+                ALTER TABLE webhook_spool_v14 RENAME TO webhook_spool;
+                """)
     }
 
     /// #28: a warning is counted under a stable code, not its English words (`WarningReason`):

@@ -52,6 +52,11 @@ public final class WebhookSpool: @unchecked Sendable {
     }
 
     public let folder: String
+    /// Which spool this is, kept in the folder's `id` file: the ingester's position in the
+    /// database is this spool's (`webhook_spool.spool`), so two receivers on two hosts sharing a
+    /// PostgreSQL database never take each other's place. A folder spooled into before spools had
+    /// ids is "", as its one row was migrated (Schema v14).
+    public let id: String
     public let maxBytes: Int64
     public let segmentBytes: Int64
     static let magic: [UInt8] = Array("MDS1".utf8)
@@ -93,6 +98,12 @@ public final class WebhookSpool: @unchecked Sendable {
             throw DomainError("another messenger-dash is receiving webhooks into \(folder): stop it first (one receiver per database)")
         }
         let existing = Self.segments(in: folder)
+        do {
+            id = try Self.identity(folder, legacy: !existing.isEmpty)
+        } catch {
+            close(lockFD)
+            throw error
+        }
         total = existing.reduce(0) { $0 + Self.size(of: Self.path(folder, $1)) }
         let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
         segment = max((existing.last ?? 0) + 1, now)
@@ -117,6 +128,35 @@ public final class WebhookSpool: @unchecked Sendable {
     }
 
     deinit { shutDown() }
+
+    /// The folder's id: read from `id`, else made (a new UUID; "" for a folder that already holds
+    /// segments) and synced before any record is spooled under it.
+    static func identity(_ folder: String, legacy: Bool) throws -> String {
+        let path = folder + "/id"
+        if let data = FileManager.default.contents(atPath: path) {
+            guard let text = String(data: data, encoding: .utf8), text.count <= 64,
+                text.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" })
+            else { throw DomainError("\(path) is not a spool id: move the spool folder aside, or remove that file") }
+            return text
+        }
+        let id = legacy ? "" : UUID().uuidString.lowercased()
+        let temporary = path + ".new"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { throw DomainError("can't create \(temporary): \(String(cString: strerror(errno)))") }
+        let bytes = Array(id.utf8)
+        let wrote = bytes.isEmpty ? 0 : Glibc.write(fd, bytes, bytes.count)
+        let synced = fsync(fd) == 0
+        close(fd)
+        guard wrote == bytes.count, synced, rename(temporary, path) == 0 else {
+            throw DomainError("can't write \(path): \(String(cString: strerror(errno)))")
+        }
+        let dir = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dir >= 0 {
+            fsync(dir)
+            close(dir)
+        }
+        return id
+    }
 
     static func path(_ folder: String, _ segment: Int64) -> String { folder + "/" + String(segment) + ".seg" }
 

@@ -30,7 +30,23 @@ enum PostgresSchema {
         // As SQLite's v13: the host beside the pid of a lease's process (`Lease`).
         ("pg2-run-hosts", "ALTER TABLE program_run ADD COLUMN host text NOT NULL DEFAULT '';"),
         ("pg3-change-notices", changeNotices),
+        // As SQLite's v14: a position per webhook spool, the one there was under "".
+        ("pg4-a-position-per-spool", positionPerSpool),
     ]
+
+    static let positionPerSpool = """
+        CREATE TABLE webhook_spool_v14 (
+            spool    text PRIMARY KEY,
+            segment  bigint NOT NULL,
+            "offset" bigint NOT NULL
+        );
+        INSERT INTO webhook_spool_v14 (spool, segment, "offset") SELECT '', segment, "offset" FROM webhook_spool;
+        DROP TABLE webhook_spool;
+        ALTER TABLE webhook_spool_v14 RENAME TO webhook_spool;
+        ALTER TABLE webhook_spool RENAME CONSTRAINT webhook_spool_v14_pkey TO webhook_spool_pkey;
+        CREATE TRIGGER notify_change AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON webhook_spool
+            FOR EACH STATEMENT EXECUTE FUNCTION notify_change();
+        """
 
     /// PostgreSQL's only (SQLite's dashboards read `PRAGMA data_version`): each statement that
     /// changes a table of the store notifies `changeChannel`, delivered at its commit, one
@@ -59,7 +75,8 @@ enum PostgresSchema {
 
     /// Applies what is missing, each migration in its transaction with its record. Two hosts
     /// that start at once take turns on an advisory lock: the second finds the work done.
-    static func migrate(_ db: PostgresConnection) throws {
+    /// `upTo` (tests of a migration) stops after that one.
+    static func migrate(_ db: PostgresConnection, upTo last: String? = nil) throws {
         try db.transaction { db in
             try db.execute("SELECT pg_advisory_xact_lock(\(advisoryLock))")
             try refuseOthersTables(db)
@@ -71,6 +88,7 @@ enum PostgresSchema {
                 try db.execute(
                     "INSERT INTO schema_migration (identifier, applied_at) VALUES ($1, $2)",
                     [.text(migration.identifier), .int(Int64(Date().timeIntervalSince1970 * 1000))])
+                if migration.identifier == last { break }
             }
         }
     }
