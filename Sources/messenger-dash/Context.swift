@@ -72,7 +72,12 @@ struct Context {
         get throws { try PinnedNow.clock(environment) }
     }
 
-    func workspace(creating: Bool) throws -> Workspace {
+    func workspace(creating: Bool) throws -> Workspace { try workspaceOpener(creating: creating)() }
+
+    /// Everything but the database checked and made now (the clock, the Graph settings, the
+    /// app's secrets); the database opened when the closure is called, each time anew. `serve`
+    /// on PostgreSQL calls it until the server is up.
+    func workspaceOpener(creating: Bool) throws -> @Sendable () throws -> Workspace {
         let transport: any Transport
         let templates: any TemplateRegistry
         var subscriber: any PageSubscriber = SandboxPageSubscriber()
@@ -103,11 +108,13 @@ struct Context {
             templates = GraphTemplateRegistry(config: config)
             subscriber = GraphPageSubscriber(config: config, appID: settings.appID)
         }
-        let database = try openDatabase(creating: creating)
-        return Workspace(
-            database: database, clock: clock, calendar: calendar,
-            appID: settings.appID, transport: transport, subscriber: subscriber, templates: templates, graph: graph, app: app,
-            retentionDays: settings.retentionDays)
+        let (appID, retentionDays) = (settings.appID, settings.retentionDays)
+        return { [self, subscriber, graph, app] in
+            Workspace(
+                database: try openDatabase(creating: creating), clock: clock, calendar: calendar,
+                appID: appID, transport: transport, subscriber: subscriber, templates: templates, graph: graph, app: app,
+                retentionDays: retentionDays)
+        }
     }
 
     /// The SQLite file (made when `creating`), or the PostgreSQL database (which must exist on

@@ -72,6 +72,43 @@ contains "says why" "another messenger-dash is receiving webhooks" "$ERR"
 kill -TERM $SERVE
 for _ in $(seq 1 100); do kill -0 $SERVE 2>/dev/null || break; sleep 0.1; done
 kill -0 $SERVE 2>/dev/null && fail "serve did not stop on SIGTERM" || ok
+# serve started while the server is down: the webhook answers from the spool at once, the
+# scheduler waits for the server and says so, and the POST is applied once it is up.
+PSID=$(q "SELECT psid FROM send WHERE outcome = 'sent' AND read_at IS NULL AND page_id = '$PAGE' LIMIT 1")
+[ -n "$PSID" ] && [ "$(unread)" -gt 0 ] && ok || fail "no unread message to read"
+BODY='{"object":"page","entry":[{"id":"'$PAGE'","time":'$WM',"messaging":[{"sender":{"id":"'$PSID'"},"recipient":{"id":"'$PAGE'"},"timestamp":'$WM',"read":{"watermark":'$WM'}}]}]}'
+SIG=$(python3 -c "import hmac,hashlib,sys; print('sha256=' + hmac.new(b'secret-e2e', sys.argv[1].encode(), hashlib.sha256).hexdigest())" "$BODY")
+pg_halt
+"$BIN" --db "$A" serve --listen 127.0.0.1:0 --verify-token-file "$WORK/verify" --app-secret-file "$WORK/secret" >"$WORK/serve.out" 2>"$WORK/serve.err" &
+SERVE=$!
+started $SERVE
+listening() { grep -q '^Listening on http' "$WORK/serve.out"; }
+wait_until "serve listens while the database is down" listening
+URL=$(sed -n 's/^Listening on \(http[^ ]*\).*/\1/p' "$WORK/serve.out")
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "X-Hub-Signature-256: $SIG" --data-binary "$BODY" "$URL")" = 200 ] \
+  && ok || fail "a POST to a serve started without its database is not answered 200"
+waiting() { grep -q "scheduler: waiting for the database (" "$WORK/serve.err"; }
+wait_until "the scheduler says it waits for the database" waiting
+contains "serve says the database can't be opened yet" "the database can't be opened yet" "$(cat "$WORK/serve.err")"
+pg_resume
+for _ in 1 2; do read_applied && break; sleep 5; done
+wait_until "the POST spooled before the database was up is applied" read_applied
+open_again() { grep -q "scheduler: the database is open" "$WORK/serve.err"; }
+wait_until "the scheduler goes on once the database is up" open_again
+kill -TERM $SERVE
+for _ in $(seq 1 100); do kill -0 $SERVE 2>/dev/null || break; sleep 0.1; done
+kill -0 $SERVE 2>/dev/null && fail "serve did not stop on SIGTERM" || ok
+# Stopped while it still waits for the database: it stops at once all the same.
+pg_halt
+"$BIN" --db "$A" serve --listen 127.0.0.1:0 --verify-token-file "$WORK/verify" --app-secret-file "$WORK/secret" >"$WORK/serve.out" 2>"$WORK/serve.err" &
+SERVE=$!
+started $SERVE
+wait_until "serve listens while the database is down" listening
+wait_until "the scheduler waits" waiting
+kill -TERM $SERVE
+for _ in $(seq 1 100); do kill -0 $SERVE 2>/dev/null || break; sleep 0.1; done
+kill -0 $SERVE 2>/dev/null && fail "serve waiting for its database did not stop on SIGTERM" || ok
+pg_resume
 
 today_sent() { M stats "Northwind Shop" --json | python3 -c "import json,sys; print(json.load(sys.stdin)['days'][0]['sent'])"; }
 before=$(today_sent)

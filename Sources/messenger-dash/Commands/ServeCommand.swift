@@ -36,8 +36,17 @@ struct ServeCommand: ParsableCommand {
         let metrics = metricsAddress == nil ? nil : ServiceMetrics()
         let (stop, signals) = StopSignals.install()
         defer { for source in signals { source.cancel() } }
-        let service = try webhook.service(context, metrics: metrics, log: log)
-        let workspace = try context.workspace(creating: false)
+        // One workspace for every thread. A file is opened now (a broken one stops serve in one
+        // line); a PostgreSQL server may be down at the start, and then the webhook answers from
+        // its spool while the rest waits for the server (R18).
+        let workspace = SharedWorkspace(try context.workspaceOpener(creating: false))
+        let service = try webhook.service(context, workspace: { try workspace.get() }, metrics: metrics, log: log)
+        if context.postgres == nil {
+            _ = try workspace.get()
+        } else if (try? workspace.get()) == nil {
+            log("serve: the database can't be opened yet; the webhook answers meanwhile and the scheduler waits for it")
+        }
+        let clock = try context.clock
 
         var tasks: [Thread] = []
         let done = DispatchGroup()
@@ -51,14 +60,19 @@ struct ServeCommand: ParsableCommand {
             tasks.append(thread)
             thread.start()
         }
-        background("scheduler") { Upkeep(workspace: workspace, context: context, metrics: metrics, log: log).run(until: stop) }
+        background("scheduler") {
+            guard let workspace = workspace.wait(until: stop, log: { log("scheduler: \($0)") }) else { return }
+            Upkeep(workspace: workspace, context: context, metrics: metrics, log: log).run(until: stop)
+        }
         if context.settings.facebook == .sandbox {
-            let receipts = SandboxReceipts(workspace: workspace, since: workspace.clock.nowMillis() - 60_000)
+            let since = clock.nowMillis() - 60_000
             let spool = service.spool
             background("sandbox receipts") {
+                guard let workspace = workspace.wait(until: stop) else { return }
+                let receipts = SandboxReceipts(workspace: workspace, since: since)
                 while stop.wait(1) {
-                    guard let bodies = try? receipts.due(now: workspace.clock.nowMillis()), !bodies.isEmpty else { continue }
-                    let now = workspace.clock.nowMillis()
+                    guard let bodies = try? receipts.due(now: clock.nowMillis()), !bodies.isEmpty else { continue }
+                    let now = clock.nowMillis()
                     let appended = DispatchSemaphore(value: 0)
                     Task {
                         for body in bodies { try? await spool.append(body, receivedAt: now) }
@@ -69,12 +83,11 @@ struct ServeCommand: ParsableCommand {
             }
         }
         if let metrics, let (host, port) = metricsAddress {
-            let pages = workspace.pages
             let listening = Task.detached {
                 do {
                     try await ServiceMetrics.serve(
                         metrics, host: host, port: port,
-                        refresh: { service.refresh(metrics, pageEvents: (try? pages.lastEvents()) ?? []) }, log: log
+                        refresh: { service.refresh(metrics, pageEvents: (try? workspace.current?.pages.lastEvents()) ?? []) }, log: log
                     ) { bound in
                         FileHandle.standardOutput.write(Data("Metrics on http://\(host):\(bound)/metrics\n".utf8))
                     }

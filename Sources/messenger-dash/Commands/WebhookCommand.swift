@@ -43,9 +43,12 @@ struct WebhookOptions: ParsableArguments {
     /// The receiver, spool and ingester over the context's database. The database must exist (a
     /// typo'd path is refused here), but is opened by the ingester, so a locked one doesn't stop
     /// the receiver from starting.
-    func service(_ context: Context, metrics: ServiceMetrics? = nil, log: @escaping @Sendable (String) -> Void = { printError($0) }) throws
-        -> WebhookService
-    {
+    /// The receiver and its ingester; `workspace` opens the database for the ingester (by
+    /// default anew from the context; `serve` shares its own).
+    func service(
+        _ context: Context, workspace: (@Sendable () throws -> Workspace)? = nil, metrics: ServiceMetrics? = nil,
+        log: @escaping @Sendable (String) -> Void = { printError($0) }
+    ) throws -> WebhookService {
         let (host, port) = try WebhookListener.address(listen)
         guard (1...1_000_000).contains(spoolMaxMb) else { throw DomainError("--spool-max-mb must be 1 to 1000000") }
         guard (1...86_400).contains(maxLag) else { throw DomainError("--max-lag must be 1 to 86400 seconds") }
@@ -65,7 +68,8 @@ struct WebhookOptions: ParsableArguments {
         options.maxLagSeconds = Double(maxLag)
         let clock = try context.clock
         return try WebhookService(
-            options: options, workspace: { try context.workspace(creating: false) }, now: { clock.nowMillis() }, metrics: metrics,
+            options: options, workspace: workspace ?? { try context.workspace(creating: false) }, now: { clock.nowMillis() },
+            metrics: metrics,
             log: log)
     }
 
