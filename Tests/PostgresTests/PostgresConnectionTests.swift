@@ -36,6 +36,90 @@ final class PostgresConnectionTests: PostgresTestCase {
         }
     }
 
+    func testCopyTakesEveryValueAsItWasWhateverItHolds() throws {
+        let db = try connection()
+        try db.execute("CREATE TABLE copied (id bigint PRIMARY KEY, note text, score double precision, raw bytea)")
+        defer { _ = try? db.execute("DROP TABLE copied") }
+        // What would end a value, a row or the data if it were not escaped, and what is NULL's.
+        let awkward = ["tab\there", "line\nbreak", "carriage\rreturn", "back\\slash", "\\.", "\\N", "", "Zoë 👩‍🚀"]
+        let rows: [[PostgresValue]] =
+            awkward.enumerated().map { [.int(Int64($0.offset)), .text($0.element), .double(0.25), .bytes(Data([0, 9, 10, 92]))] }
+            + [[.int(99), .null, .null, .null]]
+        XCTAssertEqual(try db.copy(into: "copied", columns: ["id", "note", "score", "raw"], rows: rows), awkward.count + 1)
+        let back = try db.execute("SELECT note, score, raw FROM copied ORDER BY id")
+        XCTAssertEqual(back.rows.map { $0[0] }, awkward + [nil])
+        XCTAssertEqual(Set(back.rows.dropLast().map { $0[1] }), ["0.25"])
+        XCTAssertEqual(Set(back.rows.dropLast().map { $0[2] }), ["\\x00090a5c"])
+        XCTAssertEqual(back.rows.last, [nil, nil, nil])
+    }
+
+    func testCopyOfManyRowsGoesInChunksAndARefusedOneKeepsNothing() throws {
+        let db = try connection()
+        try db.execute("CREATE TABLE copied (id bigint PRIMARY KEY, note text)")
+        defer { _ = try? db.execute("DROP TABLE copied") }
+        // Several of COPY's chunks (256 KiB) of rows.
+        let note = String(repeating: "x", count: 200)
+        let many = (1...5_000).lazy.map { [PostgresValue.int(Int64($0)), .text(note)] }
+        XCTAssertEqual(try db.copy(into: "copied", columns: ["id", "note"], rows: many), 5_000)
+        // A row the server refuses (a key taken) ends the COPY: none of its rows stays, and the
+        // connection goes on.
+        XCTAssertThrowsError(
+            try db.copy(into: "copied", columns: ["id", "note"], rows: [[.int(6_000), .text("new")], [.int(1), .text("again")]])
+        ) {
+            XCTAssertEqual(($0 as? PostgresError)?.sqlState, "23505", "\($0)")
+        }
+        // A row of the wrong width is refused before the server sees it, in one line.
+        XCTAssertThrowsError(try db.copy(into: "copied", columns: ["id", "note"], rows: [[.int(7_000), .text("a")], [.int(7_001)]])) {
+            XCTAssertEqual("\($0)", "PostgreSQL: a COPY row of 1 values for 2 columns")
+        }
+        XCTAssertEqual(try db.execute("SELECT count(*), max(id) FROM copied").rows, [["5000", "5000"]])
+        // Inside a transaction, a refused COPY fails the transaction and what it did before.
+        XCTAssertThrowsError(
+            try db.transaction { db in
+                try db.execute("INSERT INTO copied VALUES (8000, 'before')")
+                try db.copy(into: "copied", columns: ["id", "note"], rows: [[.int(2), .text("taken")]])
+            })
+        XCTAssertEqual(try db.execute("SELECT count(*) FROM copied WHERE id = 8000").rows, [["0"]])
+        XCTAssertThrowsError(try db.copy(into: "nowhere", columns: ["id"], rows: [[.int(1)]])) {
+            XCTAssertEqual(($0 as? PostgresError)?.sqlState, "42P01", "\($0)")
+        }
+        XCTAssertEqual(try db.execute("SELECT 1").rows, [["1"]], "the connection is usable after each failure")
+    }
+
+    func testAPreparedStatementIsPlannedOnceAndOutlivesARollback() throws {
+        let db = try connection()
+        try db.execute("CREATE TABLE kept (id bigint PRIMARY KEY, note text, n bigint)")
+        defer { _ = try? db.execute("DROP TABLE kept") }
+        func statements() throws -> [String] {
+            try db.execute("SELECT statement FROM pg_prepared_statements ORDER BY statement").rows.map { $0[0] ?? "" }
+        }
+        let insert = "INSERT INTO kept (id, note) VALUES (?, ?)"
+        // Prepared in a transaction that rolls back: PostgreSQL keeps it for the session.
+        XCTAssertThrowsError(
+            try db.transaction { db in
+                try db.executePrepared(portable: insert, [.int(1), .text("a")])
+                throw PostgresError(sqlState: nil, raw: "rolled back")
+            })
+        XCTAssertEqual(try db.execute("SELECT count(*) FROM kept").rows, [["0"]])
+        try db.executePrepared(portable: insert, [.int(1), .text("a")])
+        try db.executePrepared(portable: insert, [.int(2), .null])
+        XCTAssertEqual(try statements(), ["INSERT INTO kept (id, note) VALUES ($1, $2)"], "once, for text and NULL alike")
+        // A NULL where an integer was is its own statement: its type is left to the server.
+        let update = "UPDATE kept SET n = ? WHERE id = ?"
+        XCTAssertEqual(try db.executePrepared(portable: update, [.int(5), .int(1)]).changed, 1)
+        XCTAssertEqual(try db.executePrepared(portable: update, [.null, .int(2)]).changed, 1)
+        XCTAssertEqual(try db.executePrepared(portable: update, [.int(6), .int(2)]).changed, 1)
+        XCTAssertEqual(try statements().filter { $0.hasPrefix("UPDATE") }.count, 2)
+        XCTAssertEqual(
+            try db.executePrepared(portable: "SELECT note, n FROM kept WHERE id >= ? ORDER BY id", [.int(1)]).rows,
+            [["a", "5"], [nil, "6"]])
+        // One that fails to prepare throws in one line and is not kept.
+        XCTAssertThrowsError(try db.executePrepared(portable: "SELECT nothing FROM kept WHERE id = ?", [.int(1)])) {
+            XCTAssertEqual(($0 as? PostgresError)?.sqlState, "42703", "\($0)")
+        }
+        XCTAssertEqual(try statements().count, 4)
+    }
+
     func testAnErrorIsOneSafeLineWithItsSQLState() throws {
         let db = try connection()
         try db.execute("CREATE TABLE once (email text UNIQUE)")

@@ -64,6 +64,8 @@ struct Recovery {
                 recovery.recorded += unanswered.count - notAsked
                 recovery.notAsked += notAsked
                 // Only the enrolments that now have their row move on; the never-asked stay for this run.
+                // (On PostgreSQL the rows just recorded are written first: the advance reads them.)
+                try ledger.flush()
                 try ProgramRunner.advance(db, plan, after: claim.after, through: claim.through, at: now, onlyRecordedFor: claim.node)
             }
         }

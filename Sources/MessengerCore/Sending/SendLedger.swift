@@ -14,10 +14,16 @@ struct SendLedger {
     /// stepped by SQLite's C API (#29). Nil on PostgreSQL.
     private let sqlite: Database?
     private var insert: BulkStatement?
+    /// PostgreSQL's connection, for the same path: send rows wait in `pending` and go in one
+    /// `COPY` (one round trip for a batch, not one a row), before anything reads or changes
+    /// `send` in the transaction (`flush`). Nil on SQLite.
+    private let postgres: PostgresConnection?
+    private var pending: [[PostgresValue]] = []
 
     private init(_ db: any StoreConnection) {
         self.db = db
         sqlite = db as? Database
+        postgres = (db as? PostgresStoreConnection)?.connection
     }
 
     /// Runs `body` with a ledger on `db` (inside a write transaction), then writes the counts it
@@ -25,6 +31,7 @@ struct SendLedger {
     static func writing<T>(_ db: any StoreConnection, _ body: (inout SendLedger) throws -> T) throws -> T {
         var ledger = SendLedger(db)
         let result = try body(&ledger)
+        try ledger.flush()
         try ledger.rollup.write(db)
         return result
     }
@@ -70,6 +77,9 @@ struct SendLedger {
         ]
         if let insert {
             try insert.execute(values)
+        } else if postgres != nil {
+            pending.append(values.map(\.postgresValue))
+            if pending.count >= Self.pendingLimit { try flush() }
         } else {
             try db.execPrepared(Self.insertSQL, values.map(\.storeValue))
         }
@@ -80,11 +90,25 @@ struct SendLedger {
         if let error = tail.error { try noteSuppression(page: to.pageID, contact: to.contactID, error: error, day: day, at: now) }
     }
 
-    private static let insertSQL = """
-        INSERT INTO send (enrolment_id, node_id, profile_id, contact_id, page_id, psid, day, at,
-                          outcome, status, reason, reason_code, error_code, error_subcode, message_id, message)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """
+    private static let columns = [
+        "enrolment_id", "node_id", "profile_id", "contact_id", "page_id", "psid", "day", "at",
+        "outcome", "status", "reason", "reason_code", "error_code", "error_subcode", "message_id", "message",
+    ]
+    private static let insertSQL =
+        "INSERT INTO send (\(columns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
+    /// A run's batch is at most a few thousand rows; a recovery's claim can be bigger, so rows go
+    /// in COPYs of at most this many, and memory stays bounded.
+    private static let pendingLimit = 5_000
+
+    /// The send rows recorded on PostgreSQL and not yet written, written now in one `COPY`. A
+    /// second row for an (enrolment, node) fails it as the `INSERT` would (`UNIQUE`), and the
+    /// transaction with it. Called before every statement of the ledger on `send`, at the end
+    /// of `writing`, and by anyone reading `send` in the same transaction after recording.
+    mutating func flush() throws {
+        guard let postgres, !pending.isEmpty else { return }
+        try postgres.copy(into: "send", columns: Self.columns, rows: pending)
+        pending.removeAll(keepingCapacity: true)
+    }
 
     /// `count` contacts counted as `reason` on `day` whose rows are written otherwise.
     private mutating func count(_ reason: WarningReason?, outcome: StatOutcome, profile: Int64, day: DayNumber, by count: Int) {
@@ -96,6 +120,7 @@ struct SendLedger {
     /// Before a retried row is asked again: what it said goes to `send_attempt`, and it becomes
     /// unknown (its count moves with it) until the answer is recorded by `settle`.
     mutating func reopen(send id: Int64, profile: Int64, day: DayNumber, was reason: WarningReason, at now: Int64) throws {
+        try flush()
         try db.execPrepared(
             """
             INSERT INTO send_attempt (send_id, attempt, at, outcome, status, reason, reason_code, error_code, error_subcode, message_id)
@@ -118,6 +143,7 @@ struct SendLedger {
     mutating func settle(
         send id: Int64, _ to: Recipient, day: DayNumber, _ outcome: Outcome, message: String, today: DayNumber, at now: Int64
     ) throws {
+        try flush()
         count(.unknown, outcome: .warning, profile: to.profileID, day: day, by: -1)
         switch outcome {
         case .sent(let messageID):
@@ -143,12 +169,14 @@ struct SendLedger {
 
     /// A sent row delivered at `at`: counted on the send's day.
     mutating func delivered(send id: Int64, profile: Int64, day: DayNumber, at: Int64) throws {
+        try flush()
         try db.execPrepared("UPDATE send SET delivered_at = ?, status = ? WHERE id = ?", [at, SendStatus.delivered, id])
         count(nil, outcome: .delivered, profile: profile, day: day, by: 1)
     }
 
     /// A sent row read at `at` (read implies delivered: counted too if it wasn't).
     mutating func read(send id: Int64, profile: Int64, day: DayNumber, at: Int64, wasDelivered: Bool) throws {
+        try flush()
         try db.execPrepared(
             "UPDATE send SET read_at = ?, delivered_at = COALESCE(delivered_at, ?), status = ? WHERE id = ?", [at, at, SendStatus.read, id])
         if !wasDelivered { count(nil, outcome: .delivered, profile: profile, day: day, by: 1) }
@@ -156,15 +184,18 @@ struct SendLedger {
     }
 
     /// A user_ref opt-in became a PSID: the page's sent rows take it, so watermark receipts find them.
-    func repoint(page: String, from old: String, to psid: String) throws {
+    mutating func repoint(page: String, from old: String, to psid: String) throws {
+        try flush()
         try db.exec("UPDATE send SET psid = ? WHERE page_id = ? AND psid = ? AND outcome = ?", [psid, page, old, SendOutcome.sent])
     }
 
     // MARK: Forgetting
 
     /// Up to `limit` of a profile's rows from before `day` (compaction: their counts stay).
-    func deleteSends(profile: Int64, before day: DayNumber, limit: Int) throws -> Int {
-        try db.exec("DELETE FROM send WHERE id IN (SELECT id FROM send WHERE profile_id = ? AND day < ? LIMIT ?)", [profile, day, limit])
+    mutating func deleteSends(profile: Int64, before day: DayNumber, limit: Int) throws -> Int {
+        try flush()
+        return try db.exec(
+            "DELETE FROM send WHERE id IN (SELECT id FROM send WHERE profile_id = ? AND day < ? LIMIT ?)", [profile, day, limit])
     }
 
     /// Everything a deleted profile sent, and its counts (R10). No rollup: nothing is left to count.

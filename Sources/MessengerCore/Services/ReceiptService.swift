@@ -42,6 +42,42 @@ public struct ReceiptService: Sendable {
         try workspace.database.transaction { db in try Self.apply(db, events, unlinkedPages: unlinkedPages) }
     }
 
+    /// The query of a contact's sends a receipt can still change: (contact, profile, PSID).
+    static func openSends(_ engine: StoreEngine) -> String {
+        // A contact's sends are found through its enrolments (see Schema v5): per program, its
+        // last enrolment in `program_contact`, then back along `previous_id`, each enrolment's
+        // send rows by (enrolment, node). The PSID on the row keeps the match exact. One walk per
+        // contact and event gives every send a receipt can still change (not read yet; read
+        // implies delivered); the watermark and the message ids pick among them.
+        // Each engine is held to that path: on SQLite by the CROSS JOIN and the unary +; on
+        // PostgreSQL by `= ANY (ARRAY(…))` (probes the key per program, where `IN (SELECT …)`
+        // scanned all of `program_contact`) and a LATERAL subquery by enrolment alone behind
+        // `OFFSET 0` (a nested loop on `(enrolment_id, node_id)`, the conditions kept outside it:
+        // a statement prepared while `send` was small otherwise kept a plan that walked the
+        // profile's sent rows in `send_by_outcome`). Measured at 3,000 contacts: 8.7–17 ms a walk
+        // before, 0.13–0.4 ms after.
+        let chain = """
+            WITH RECURSIVE chain(id) AS (
+                SELECT last_enrolment_id FROM program_contact
+                WHERE program_id \(engine == .sqlite ? "IN (SELECT id FROM program)" : "= ANY (ARRAY(SELECT id FROM program))")
+                  AND contact_id = ?
+                UNION ALL
+                SELECT e.previous_id FROM chain JOIN enrolment e ON e.id = chain.id WHERE e.previous_id IS NOT NULL
+            )
+            SELECT s.id, s.profile_id, s.day, s.at, s.delivered_at, s.message_id
+
+            """
+        return engine == .sqlite
+            ? chain + """
+                FROM chain CROSS JOIN send s ON s.enrolment_id = chain.id
+                WHERE +s.profile_id = ? AND +s.outcome = 'sent' AND s.psid = ? AND s.read_at IS NULL
+                """
+            : chain + """
+                FROM chain CROSS JOIN LATERAL (SELECT * FROM send s WHERE s.enrolment_id = chain.id OFFSET 0) s
+                WHERE s.profile_id = ? AND s.outcome = 'sent' AND s.psid = ? AND s.read_at IS NULL
+                """
+    }
+
     /// The receipts of `events`, inside the caller's transaction.
     static func apply(_ db: any StoreConnection, _ events: [(line: Int, event: WebhookEvent)], unlinkedPages: UnlinkedPages) throws
         -> ReceiptIngestResult
@@ -50,25 +86,7 @@ public struct ReceiptService: Sendable {
         // page → (profile, its opt-in field); (page, PSID) → the contacts opted in with it.
         var profiles: [String: (id: Int64, field: Int64)] = [:]
         let contactsByPSID = "SELECT contact_id FROM contact_value WHERE field_id = ? AND value = ?"
-        // A contact's sends are found through its enrolments (see Schema v5): per program, its
-        // last enrolment in `program_contact`, then back along `previous_id`, each enrolment's
-        // send rows by (enrolment, node). On SQLite the CROSS JOIN and the unary + keep the
-        // planner on that path; PostgreSQL has neither for this (no CROSS JOIN … ON, no unary +
-        // on text) and finds the path itself. The PSID on the row keeps the match exact. One walk
-        // per contact and event gives every send a receipt can still change (not read yet; read
-        // implies delivered); the watermark and the message ids pick among them.
-        let (join, plus) = db.engine == .sqlite ? ("CROSS JOIN", "+") : ("JOIN", "")
-        let openSends = """
-            WITH RECURSIVE chain(id) AS (
-                SELECT last_enrolment_id FROM program_contact
-                WHERE program_id IN (SELECT id FROM program) AND contact_id = ?
-                UNION ALL
-                SELECT e.previous_id FROM chain JOIN enrolment e ON e.id = chain.id WHERE e.previous_id IS NOT NULL
-            )
-            SELECT s.id, s.profile_id, s.day, s.at, s.delivered_at, s.message_id
-            FROM chain \(join) send s ON s.enrolment_id = chain.id
-            WHERE \(plus)s.profile_id = ? AND \(plus)s.outcome = 'sent' AND s.psid = ? AND s.read_at IS NULL
-            """
+        let openSends = Self.openSends(db.engine)
         try SendLedger.writing(db) { ledger in
             for (line, event) in events {
                 let pageID = event.pageID

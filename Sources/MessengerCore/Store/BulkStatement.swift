@@ -90,6 +90,15 @@ private let SQLITE_TRANSIENT = unsafeBitCast(-1, to: sqlite3_destructor_type.sel
 
 extension Int64OrText {
     /// The same value for `StoreConnection`, where a statement has no `BulkStatement` (PostgreSQL).
+    /// The same value for PostgreSQL's `COPY` (`SendLedger.flush`).
+    var postgresValue: PostgresValue {
+        switch self {
+        case .int(let value): return .int(value)
+        case .text(let value): return .text(value)
+        case .null: return .null
+        }
+    }
+
     var storeValue: (any DatabaseValueConvertible)? {
         switch self {
         case .int(let value): return value

@@ -23,7 +23,8 @@ protocol StoreConnection {
     @discardableResult
     func exec(_ sql: String, _ arguments: StoreArguments) throws -> Int
     /// `exec` for a statement run many times in one transaction (a row of a batch): SQLite keeps
-    /// it prepared (GRDB's statement cache); PostgreSQL runs it as `exec` does.
+    /// it prepared (GRDB's statement cache), PostgreSQL on the connection (`PQprepare`, planned
+    /// once: `PostgresConnection.executePrepared`).
     @discardableResult
     func execPrepared(_ sql: String, _ arguments: StoreArguments) throws -> Int
     func rows(_ sql: String, _ arguments: StoreArguments) throws -> [StoreRow]

@@ -13,16 +13,19 @@ struct PostgresStoreConnection: StoreConnection {
     }
 
     func execPrepared(_ sql: String, _ arguments: StoreArguments) throws -> Int {
-        try exec(sql, arguments)
+        try connection.executePrepared(portable: sql, arguments.map(Self.value)).changed
     }
 
     func rowsPrepared(_ sql: String, _ arguments: StoreArguments) throws -> [StoreRow] {
-        try rows(sql, arguments)
+        Self.rows(try connection.executePrepared(portable: sql, arguments.map(Self.value)))
     }
 
     func rows(_ sql: String, _ arguments: StoreArguments) throws -> [StoreRow] {
-        let result = try connection.execute(portable: sql, arguments.map(Self.value))
-        return result.rows.map { row in
+        Self.rows(try connection.execute(portable: sql, arguments.map(Self.value)))
+    }
+
+    private static func rows(_ result: PostgresRows) -> [StoreRow] {
+        result.rows.map { row in
             StoreRow(columns: result.columns, values: zip(row, result.types).map { Self.value($0, type: $1) })
         }
     }
