@@ -1,4 +1,5 @@
 import Foundation
+import StoreTestSupport
 import XCTest
 
 @testable import MessengerCore
@@ -209,7 +210,7 @@ final class InputFileTests: XCTestCase {
     }
 }
 
-final class StreamingImportTests: XCTestCase {
+final class StreamingImportTests: StoreTestCase {
     /// The reader gives the same rows however the bytes are cut, a BOM or a CRLF split included.
     func testTheReaderGivesTheSameRowsWhateverThePieces() throws {
         let text = "\u{FEFF}EMAIL,NOTE\r\nann@example.com,\"two\r\nlines, \"\"quoted\"\"\"\r\nbob@example.com,é\r\n"
@@ -237,43 +238,77 @@ final class StreamingImportTests: XCTestCase {
         }
     }
 
+    /// On both engines: SQLite a row at a time, PostgreSQL staged by COPY (#30).
     func testAFileIsImportedAPieceAtATimeAndABadLineAtTheEndChangesNothing() throws {
-        let f = try Fixture()
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("import-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        var text = "EMAIL,CITY\n"
-        for i in 0..<120_000 { text += "c\(i)@example.com,City\(i % 7)\n" }
-        let good = dir + "/good.csv"
-        try text.write(toFile: good, atomically: false, encoding: .utf8)
-        var reports: [ImportProgress] = []
-        let result = try f.workspace.contacts.importCSV(file: good) { reports.append($0) }
-        XCTAssertEqual(result.created, 120_000)
-        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM contact_value"), 120_000)
-        XCTAssertGreaterThanOrEqual(reports.count, 2, "progress as it goes")
-        XCTAssertEqual(reports.last?.bytes, reports.last?.totalBytes)
+        try onEachEngine { database in
+            let f = try Fixture(database: database)
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("import-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            var text = "EMAIL,CITY\n"
+            for i in 0..<120_000 { text += "c\(i)@example.com,City\(i % 7)\n" }
+            let good = dir + "/good.csv"
+            try text.write(toFile: good, atomically: false, encoding: .utf8)
+            var reports: [ImportProgress] = []
+            let result = try f.workspace.contacts.importCSV(file: good) { reports.append($0) }
+            XCTAssertEqual(result.created, 120_000)
+            XCTAssertEqual(try f.count("SELECT COUNT(*) FROM contact_value"), 120_000)
+            XCTAssertGreaterThanOrEqual(reports.count, 2, "progress as it goes")
+            XCTAssertEqual(reports.last?.bytes, reports.last?.totalBytes)
 
-        // A duplicate email 100,000 lines after its first appearance, and a new field: nothing changes.
-        let before = try f.count("SELECT COUNT(*) FROM contact") + 1000 * (try f.count("SELECT COUNT(*) FROM data_field"))
-        let bad = dir + "/bad.csv"
-        var badText = "EMAIL,COUNTRY\n"
-        for i in 0..<100_001 { badText += "n\(i)@example.com,X\n" }
-        badText += "n5@example.com,Y\n"
-        try badText.write(toFile: bad, atomically: false, encoding: .utf8)
-        XCTAssertThrowsError(try f.workspace.contacts.importCSV(file: bad)) { error in
-            XCTAssertEqual("\(error)", "line 100003: email \"n5@example.com\" already appears on line 7")
+            // A duplicate email 100,000 lines after its first appearance, and a new field: nothing changes.
+            let before = try f.count("SELECT COUNT(*) FROM contact") + 1000 * (try f.count("SELECT COUNT(*) FROM data_field"))
+            let bad = dir + "/bad.csv"
+            var badText = "EMAIL,COUNTRY\n"
+            for i in 0..<100_001 { badText += "n\(i)@example.com,X\n" }
+            badText += "n5@example.com,Y\n"
+            try badText.write(toFile: bad, atomically: false, encoding: .utf8)
+            XCTAssertThrowsError(try f.workspace.contacts.importCSV(file: bad)) { error in
+                XCTAssertEqual("\(error)", "line 100003: email \"n5@example.com\" already appears on line 7")
+            }
+            XCTAssertEqual(try f.count("SELECT COUNT(*) FROM contact") + 1000 * (try f.count("SELECT COUNT(*) FROM data_field")), before)
+            // The same emails in another case are the same contacts: a duplicate too.
+            let cased = dir + "/cased.csv"
+            try "EMAIL\nAnn@Example.com\nann@example.COM\n".write(toFile: cased, atomically: false, encoding: .utf8)
+            XCTAssertThrowsError(try f.workspace.contacts.importCSV(file: cased)) {
+                XCTAssertTrue("\($0)".contains("already appears on line 2"), "\($0)")
+            }
+            // A contact already stored, twice in a file of updates (#29: found by its id's line).
+            let again = dir + "/again.csv"
+            try "EMAIL,CITY\nc7@example.com,A\nc8@example.com,B\nc7@example.com,C\n".write(
+                toFile: again, atomically: false, encoding: .utf8)
+            XCTAssertThrowsError(try f.workspace.contacts.importCSV(file: again)) {
+                XCTAssertEqual("\($0)", "line 4: email \"c7@example.com\" already appears on line 2")
+            }
         }
-        XCTAssertEqual(try f.count("SELECT COUNT(*) FROM contact") + 1000 * (try f.count("SELECT COUNT(*) FROM data_field")), before)
-        // The same emails in another case are the same contacts: a duplicate too.
-        let cased = dir + "/cased.csv"
-        try "EMAIL\nAnn@Example.com\nann@example.COM\n".write(toFile: cased, atomically: false, encoding: .utf8)
-        XCTAssertThrowsError(try f.workspace.contacts.importCSV(file: cased)) {
-            XCTAssertTrue("\($0)".contains("already appears on line 2"), "\($0)")
-        }
-        // A contact already stored, twice in a file of updates (#29: found by its id's line).
-        let again = dir + "/again.csv"
-        try "EMAIL,CITY\nc7@example.com,A\nc8@example.com,B\nc7@example.com,C\n".write(toFile: again, atomically: false, encoding: .utf8)
-        XCTAssertThrowsError(try f.workspace.contacts.importCSV(file: again)) {
-            XCTAssertEqual("\($0)", "line 4: email \"c7@example.com\" already appears on line 2")
+    }
+
+    func testAnImportUpdatesWhatIsStoredAndKeepsEveryValueAsWritten() throws {
+        try onEachEngine { database in
+            let f = try Fixture(database: database)
+            let tricky = "tab\there\\back \\N \r\nnext"
+            let first = try f.workspace.contacts.importCSV(
+                Data("EMAIL,CITY,NOTE\nzed@example.com,Köln,\"\(tricky)\"\nyan@example.com,Bonn,\n".utf8))
+            XCTAssertEqual(first.created, 2)
+            XCTAssertEqual(first.updated, 0)
+            XCTAssertEqual(
+                try f.count("SELECT count(*) FROM contact_value v JOIN contact c ON c.id = v.contact_id WHERE c.email = 'yan@example.com'"),
+                1, "an empty value is not set")
+            // Another case of a stored email is that contact; a value is replaced, the others kept.
+            let second = try f.workspace.contacts.importCSV(Data("EMAIL,CITY\nZED@example.com,Berlin\nxi@example.com,Essen\n".utf8))
+            XCTAssertEqual(second.created, 1)
+            XCTAssertEqual(second.updated, 1)
+            let values = try database.snapshot { db in
+                try db.rows(
+                    """
+                    SELECT c.email, f.name, v.value FROM contact_value v JOIN contact c ON c.id = v.contact_id
+                    JOIN data_field f ON f.id = v.field_id WHERE c.email IN ('zed@example.com', 'xi@example.com') ORDER BY c.email, f.name
+                    """
+                ).map { "\($0.at(0) as String) \($0.at(1) as String)=\($0.at(2) as String)" }
+            }
+            XCTAssertEqual(values, ["xi@example.com CITY=Essen", "zed@example.com CITY=Berlin", "zed@example.com NOTE=\(tricky)"])
+            // New contacts take ids in the file's order.
+            let order = try database.snapshot { db in try db.values(String.self, "SELECT email FROM contact ORDER BY id") }
+            XCTAssertEqual(Array(order.suffix(3)), ["zed@example.com", "yan@example.com", "xi@example.com"])
         }
     }
 

@@ -34,6 +34,11 @@ struct ContactImport {
             }
             try reader.finish { try state.take($0) }
             guard state.header != nil else { throw DomainError("file is empty: expected a header row with EMAIL") }
+            if var staged = state.staged {
+                let (created, total) = try staged.finish(at: now)
+                state.result.created = created
+                state.result.updated = total - created
+            }
             if db.engine == .sqlite { try db.exec("PRAGMA cache_size = -2000") }
             progress?(ImportProgress(rows: state.rows, bytes: bytes, totalBytes: totalBytes))
             return state.result
@@ -53,13 +58,22 @@ struct ContactImport {
         var header: Header?
         var result = ContactImportResult()
         var rows = 0
-        let writes: any ContactWrites
+        /// SQLite's writes, a row at a time; nil on PostgreSQL, whose rows are `staged`.
+        let writes: SQLiteContactWrites?
+        var staged: StagedContacts?
         var seen = SeenLines()
 
         init(_ db: any StoreConnection, now: Int64) throws {
             self.db = db
             self.now = now
-            writes = try (db as? Database).map { try SQLiteContactWrites($0) } ?? StoreContactWrites(db: db)
+            if let sqlite = db as? Database {
+                writes = try SQLiteContactWrites(sqlite)
+            } else if let postgres = db as? PostgresStoreConnection {
+                writes = nil
+                staged = try StagedContacts(postgres.connection)
+            } else {
+                throw DomainError("an import needs SQLite or PostgreSQL")
+            }
         }
 
         mutating func take(_ row: CSV.Row) throws {
@@ -81,6 +95,19 @@ struct ContactImport {
                 if ContactService.hasControlCharacter(value) {
                     throw DomainError("line \(line): column \(header.names[i]) contains a control character")
                 }
+            }
+            guard let writes else {
+                // PostgreSQL: the row is staged; its contact is found or made with the others.
+                var values: [(field: Int64, value: String, optIn: Bool)] = []
+                for (column, value) in fields.enumerated() where column != header.emailColumn && !value.isEmpty {
+                    guard let fieldID = header.fieldIDs[column] else { continue }
+                    let optIn = header.optInColumns.contains(column)
+                    values.append((fieldID, value, optIn))
+                    if optIn { result.optInsSet += 1 }
+                }
+                try staged?.add(line: line, email: email, values: values)
+                rows += 1
+                return
             }
             var contactID = try writes.contact(email: email)
             if let id = contactID {
@@ -139,19 +166,9 @@ struct ContactImport {
     }
 }
 
-/// The four statements an import runs for each row, on either engine (#30).
-protocol ContactWrites {
-    func contact(email: String) throws -> Int64?
-    func insertContact(email: String, at: Int64) throws -> Int64
-    func setValue(contact: Int64, field: Int64, value: String) throws
-    /// An imported opt-in is as new as the import: an older opt-in event replayed later doesn't
-    /// overwrite it.
-    func setOptInTime(contact: Int64, field: Int64, at: Int64) throws
-}
-
 /// SQLite's: statements prepared once and stepped through SQLite's C API, a million rows at the
 /// cost of a few binds each (#29).
-struct SQLiteContactWrites: ContactWrites {
+struct SQLiteContactWrites {
     let db: Database
     let find: BulkStatement
     let insert: BulkStatement
@@ -197,40 +214,99 @@ struct SQLiteContactWrites: ContactWrites {
         try setValue.execute(.int(contact), .int(field), .text(value))
     }
 
+    /// An imported opt-in is as new as the import: an older opt-in event replayed later doesn't
+    /// overwrite it.
     func setOptInTime(contact: Int64, field: Int64, at: Int64) throws {
         try setOptIn.execute(.int(contact), .int(field), .int(at))
     }
 }
 
-/// Any engine's, one statement at a time through `StoreConnection`: PostgreSQL's until imports go
-/// by `COPY` (#30, step 5).
-struct StoreContactWrites: ContactWrites {
-    let db: any StoreConnection
+/// PostgreSQL's import (#30): the file's rows go by `COPY` into two temporary tables of the
+/// import's transaction (its rows, and their values), a chunk at a time so memory stays bounded,
+/// then a few statements do the whole file: a duplicate email found as a window over the rows,
+/// the new contacts inserted in the file's order, every value and opt-in time upserted. A round
+/// trip per chunk, not per statement per row. The temporary tables go with the transaction,
+/// committed or rolled back.
+///
+/// What differs from SQLite's: a duplicate email is found once the whole file is read, so a file
+/// with a duplicate on one line and a bad value on a later one is refused for the later one
+/// (either way with one line, and nothing changed).
+struct StagedContacts {
+    let connection: PostgresConnection
+    private var rows: [[PostgresValue]] = []
+    private var values: [[PostgresValue]] = []
+    private var total = 0
+    static let chunk = 10_000
 
-    func contact(email: String) throws -> Int64? {
-        try db.value(Int64.self, "SELECT id FROM contact WHERE \(db.sameEmail())", [email])
-    }
-
-    func insertContact(email: String, at: Int64) throws -> Int64 {
-        try db.insert("INSERT INTO contact (email, created_at) VALUES (?, ?)", [email, at])
-    }
-
-    func setValue(contact: Int64, field: Int64, value: String) throws {
-        try db.exec(
+    init(_ connection: PostgresConnection) throws {
+        self.connection = connection
+        try connection.executeScript(
             """
-            INSERT INTO contact_value (contact_id, field_id, value) VALUES (?, ?, ?)
+            CREATE TEMPORARY TABLE import_row (line bigint NOT NULL, email text NOT NULL) ON COMMIT DROP;
+            CREATE TEMPORARY TABLE import_value (
+                line bigint NOT NULL, field_id bigint NOT NULL, value text NOT NULL, optin boolean NOT NULL
+            ) ON COMMIT DROP;
+            """)
+    }
+
+    mutating func add(line: Int, email: String, values: [(field: Int64, value: String, optIn: Bool)]) throws {
+        rows.append([.int(Int64(line)), .text(email)])
+        for value in values {
+            self.values.append([.int(Int64(line)), .int(value.field), .text(value.value), .text(value.optIn ? "t" : "f")])
+        }
+        total += 1
+        if rows.count >= Self.chunk { try flush() }
+    }
+
+    private mutating func flush() throws {
+        if !rows.isEmpty { try connection.copy(into: "import_row", columns: ["line", "email"], rows: rows) }
+        if !values.isEmpty { try connection.copy(into: "import_value", columns: ["line", "field_id", "value", "optin"], rows: values) }
+        rows.removeAll(keepingCapacity: true)
+        values.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes the staged file: how many contacts it made, of how many rows. A duplicate email
+    /// throws as SQLite's row-at-a-time check does (the first line that repeats an earlier one).
+    mutating func finish(at now: Int64) throws -> (created: Int, total: Int) {
+        try flush()
+        guard total > 0 else { return (0, 0) }
+        // A temporary table has no statistics until it is analysed (autovacuum never sees it).
+        try connection.executeScript("ANALYZE import_row; ANALYZE import_value")
+        // `lower`, as the unique index on contact(lower(email)) compares them.
+        let repeated = try connection.execute(
+            """
+            SELECT line, email, first FROM (
+                SELECT line, email, min(line) OVER (PARTITION BY lower(email)) AS first FROM import_row
+            ) lines WHERE line <> first ORDER BY line LIMIT 1
+            """)
+        if let row = repeated.rows.first, let line = row[0], let email = row[1], let first = row[2] {
+            throw DomainError("line \(line): email \(Display.quoted(email)) already appears on line \(first)")
+        }
+        let created = try connection.execute(
+            """
+            INSERT INTO contact (email, created_at)
+            SELECT r.email, $1 FROM import_row r
+            WHERE NOT EXISTS (SELECT 1 FROM contact c WHERE lower(c.email) = lower(r.email))
+            ORDER BY r.line
+            """, [.int(now)]
+        ).changed
+        try connection.execute(
+            """
+            INSERT INTO contact_value (contact_id, field_id, value)
+            SELECT c.id, v.field_id, v.value
+            FROM import_value v JOIN import_row r ON r.line = v.line JOIN contact c ON lower(c.email) = lower(r.email)
             ON CONFLICT (contact_id, field_id) DO UPDATE SET value = excluded.value
-            """, [contact, field, value])
-    }
-
-    func setOptInTime(contact: Int64, field: Int64, at: Int64) throws {
-        // SQLite's two-argument max() is PostgreSQL's greatest().
-        let later = db.engine == .sqlite ? "max" : "greatest"
-        try db.exec(
+            """)
+        // An imported opt-in is as new as the import; an older time never overwrites a newer one.
+        try connection.execute(
             """
-            INSERT INTO optin_time (contact_id, field_id, at) VALUES (?, ?, ?)
-            ON CONFLICT (contact_id, field_id) DO UPDATE SET at = \(later)(optin_time.at, excluded.at)
-            """, [contact, field, at])
+            INSERT INTO optin_time (contact_id, field_id, at)
+            SELECT c.id, v.field_id, $1
+            FROM import_value v JOIN import_row r ON r.line = v.line JOIN contact c ON lower(c.email) = lower(r.email)
+            WHERE v.optin
+            ON CONFLICT (contact_id, field_id) DO UPDATE SET at = greatest(optin_time.at, excluded.at)
+            """, [.int(now)])
+        return (created, total)
     }
 }
 
