@@ -4,6 +4,8 @@
 # `nobody` when the script runs as root (PostgreSQL refuses root). Stopped when the script ends,
 # also when it fails (ON_EXIT); if the script is killed, the server gets SIGKILL with it.
 # pg_start sets PG_ADDRESS (postgresql://messenger@127.0.0.1:PORT/postgres?passfile=…) and PSQL.
+# For other hosts (hosts.sh): PG_LISTEN, more addresses to listen on (comma-separated; each gets
+# a passfile line), and PG_CLIENTS, the network they connect from (a pg_hba.conf line, scram).
 pg_start() {
   local bin
   bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
@@ -23,13 +25,19 @@ pg_start() {
     --auth-host=scram-sha-256 -E UTF8 --no-instructions >"$PG_DIR/initdb.log" 2>&1 \
     || { fail "initdb: $(tail -3 "$PG_DIR/initdb.log")"; return 1; }
   rm -f "$PG_DIR/password"
+  local listen=127.0.0.1 extra others=${PG_LISTEN:-}
+  others=${others//,/ }
+  for extra in $others; do listen+=",$extra"; done
+  [ -n "${PG_CLIENTS:-}" ] && printf 'host all all %s scram-sha-256\n' "$PG_CLIENTS" >>"$PG_DIR/data/pg_hba.conf"
   local port
   port=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
   PG_PASSFILE="$WORK/pgpass"
   printf '127.0.0.1:%s:*:messenger:%s\n' "$port" "$password" >"$PG_PASSFILE"
+  for extra in $others; do printf '%s:%s:*:messenger:%s\n' "$extra" "$port" "$password" >>"$PG_PASSFILE"; done
+  PG_PORT=$port
   chmod 600 "$PG_PASSFILE"
   PG_SERVER=("${as[@]}" setpriv --pdeathsig KILL -- "$bin/postgres" -D "$PG_DIR/data" -p "$port" -k "$PG_DIR" \
-    -c listen_addresses=127.0.0.1)
+    -c listen_addresses="$listen")
   ON_EXIT+=(pg_stop)
   PG_ADDRESS="postgresql://messenger@127.0.0.1:$port/postgres?passfile=$PG_PASSFILE"
   PSQL=("$bin/psql" "$PG_ADDRESS" -X -q -A -t -v ON_ERROR_STOP=1)
