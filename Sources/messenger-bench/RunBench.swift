@@ -54,7 +54,14 @@ enum RunBench {
         let calendar = AccountCalendar(timeZone: TimeZone(identifier: "UTC")!)
         let scratch = path + ".build"
         let database = try AppDatabase(path: scratch, mode: .createIfMissing)
-        let workspace = Workspace(database: database, clock: try clock(flow), calendar: calendar)
+        try populate(Workspace(database: database, clock: try clock(flow), calendar: calendar), flow: flow, contacts: contacts)
+        try sqlite3(scratch, "VACUUM INTO '\(path)';")
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: scratch + suffix) }
+    }
+
+    /// The page, the profile, `contacts` contacts (70% opted in) and the active program "Orders",
+    /// on either engine.
+    static func populate(_ workspace: Workspace, flow: String, contacts: Int) throws {
         try workspace.pages.importAccounts(
             Data(#"{"data":[{"id":"3001","name":"Shop","tasks":["MANAGE","MESSAGING"],"access_token":"T"}]}"#.utf8))
         let field = try workspace.profiles.create(name: "Shop", pageID: "3001").summary.optInField
@@ -70,14 +77,15 @@ enum RunBench {
             _ = try workspace.programs.setUtilityNode(program: "Orders", profile: "Shop", message: message, acceptFlags: false)
         }
         try workspace.programs.activate(name: "Orders")
-        try sqlite3(scratch, "VACUUM INTO '\(path)';")
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: scratch + suffix) }
     }
 
     /// Times `programs run` alone, on the database at `path`, as the command line runs it.
     static func run(flow: String, contacts: Int, path: String) throws -> Double {
+        try run(flow: flow, contacts: contacts, database: try AppDatabase(path: path, mode: .mustExist))
+    }
+
+    static func run(flow: String, contacts: Int, database: AppDatabase) throws -> Double {
         let calendar = AccountCalendar(timeZone: TimeZone(identifier: "UTC")!)
-        let database = try AppDatabase(path: path, mode: .mustExist)
         let workspace = Workspace(database: database, clock: try clock(flow), calendar: calendar)
         let started = DispatchTime.now().uptimeNanoseconds
         let summary = try ProgramRunner(workspace: workspace).run(program: "Orders")

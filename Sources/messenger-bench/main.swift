@@ -120,6 +120,15 @@ if arguments.contains("--run-only") {
             "\(f.name): \(Int(f.median))/s, floor \(Int(f.peer ?? 0))/s, \(String(format: "%.2f", f.ratio ?? 0)) of it; \(f.target)"
         })
 }
+if let db = option("--db"), PostgresAddress.names(db) {
+    // PostgreSQL's figures (#30): `make bench BENCH_DB=postgresql://…`.
+    try sectionAlone(
+        "postgres", figures: { try PostgresBench.figures(address: try PostgresAddress(db), contacts: contacts, folder: $0) },
+        line: { f in
+            "\(f.name): \(String(format: "%.2f", f.median)) \(f.unit), floor \(String(format: "%.2f", f.peer ?? 0)) \(f.unit), "
+                + "\(String(format: "%.2f", f.ratio ?? 0)) of it; \(f.target)"
+        })
+}
 let iterations = quick ? 20 : 200
 let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("messenger-bench-\(getpid())")
 try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
