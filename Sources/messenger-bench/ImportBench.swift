@@ -17,13 +17,17 @@ func runImportChild(file: String, database: String) throws -> Never {
 }
 
 enum ImportBench {
-    static func figures(rows: Int, folder: URL) throws -> [Figure] {
-        let csv = folder.appendingPathComponent("import.csv").path
+    /// The import's file: `rows` new contacts with EMAIL and three fields (either engine's bench).
+    static func writeCSV(rows: Int, to path: String) throws {
         var text = "EMAIL,FIRSTNAME,LASTNAME,CITY\n"
         text.reserveCapacity(rows * 60)
         for i in 0..<rows { text += "person.\(i)@example.com,First\(i % 997),Last\(i % 1231),City\(i % 313)\n" }
-        try text.write(toFile: csv, atomically: false, encoding: .utf8)
-        text = ""
+        try text.write(toFile: path, atomically: false, encoding: .utf8)
+    }
+
+    static func figures(rows: Int, folder: URL) throws -> [Figure] {
+        let csv = folder.appendingPathComponent("import.csv").path
+        try writeCSV(rows: rows, to: csv)
         // An empty database of this schema for us, a copy for the floor.
         let ours = folder.appendingPathComponent("import.db").path
         let floor = folder.appendingPathComponent("import-floor.db").path

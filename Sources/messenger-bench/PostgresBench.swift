@@ -75,11 +75,7 @@ enum PostgresBench {
     /// beside psql loading the same file into the same schema (a staging table, then the rows).
     static func importing(admin: PostgresConnection, address: PostgresAddress, rows: Int, folder: URL) throws -> [Figure] {
         let csv = folder.appendingPathComponent("pg-import.csv").path
-        var text = "EMAIL,FIRSTNAME,LASTNAME,CITY\n"
-        text.reserveCapacity(rows * 60)
-        for i in 0..<rows { text += "person.\(i)@example.com,First\(i % 997),Last\(i % 1231),City\(i % 313)\n" }
-        try text.write(toFile: csv, atomically: false, encoding: .utf8)
-        text = ""
+        try ImportBench.writeCSV(rows: rows, to: csv)
         try admin.execute("CREATE DATABASE mdbench_import")
         try admin.execute("CREATE DATABASE mdbench_import_floor")
         let seconds: Double

@@ -103,8 +103,8 @@ unread() { q "SELECT count(*) FROM send WHERE psid = '$PSID' AND outcome = 'sent
 [ -n "$PSID" ] && [ "$(unread)" -gt 0 ] && ok || fail "no unread message to read"
 URL=$(sed -n 's/^Listening on \(http[^ ]*\).*/\1/p' "$WORK/serve.out")
 WM=$(now_millis 60)
-BODY='{"object":"page","entry":[{"id":"'$PAGE'","time":'$WM',"messaging":[{"sender":{"id":"'$PSID'"},"recipient":{"id":"'$PAGE'"},"timestamp":'$WM',"read":{"watermark":'$WM'}}]}]}'
-SIG=$(python3 -c "import hmac,hashlib,sys; print('sha256=' + hmac.new(b'secret-e2e', sys.argv[1].encode(), hashlib.sha256).hexdigest())" "$BODY")
+BODY=$(read_body "$PAGE" "$PSID" "$WM")
+SIG=$(signature "$BODY")
 [ "$(on b curl -s -m 5 -o /dev/null -w '%{http_code}' -H "X-Hub-Signature-256: $SIG" --data-binary "$BODY" "$URL")" = 200 ] \
   && ok || fail "host b's POST to host a's webhook is not answered 200"
 read_applied() { [ "$(unread)" -eq 0 ]; }

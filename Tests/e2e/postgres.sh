@@ -56,8 +56,8 @@ unread() { q "SELECT count(*) FROM send WHERE psid = '$PSID' AND outcome = 'sent
 [ -n "$PSID" ] && [ "$(unread)" -gt 0 ] && ok || fail "no unread message to read"
 URL=$(sed -n 's/^Listening on \(http[^ ]*\).*/\1/p' "$WORK/serve.out")
 WM=$(now_millis 60)
-BODY='{"object":"page","entry":[{"id":"'$PAGE'","time":'$WM',"messaging":[{"sender":{"id":"'$PSID'"},"recipient":{"id":"'$PAGE'"},"timestamp":'$WM',"read":{"watermark":'$WM'}}]}]}'
-SIG=$(python3 -c "import hmac,hashlib,sys; print('sha256=' + hmac.new(b'secret-e2e', sys.argv[1].encode(), hashlib.sha256).hexdigest())" "$BODY")
+BODY=$(read_body "$PAGE" "$PSID" "$WM")
+SIG=$(signature "$BODY")
 pg_halt
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "X-Hub-Signature-256: $SIG" --data-binary "$BODY" "$URL")" = 200 ] \
   && ok || fail "a POST while the database is down is not answered 200"
@@ -76,8 +76,8 @@ kill -0 $SERVE 2>/dev/null && fail "serve did not stop on SIGTERM" || ok
 # scheduler waits for the server and says so, and the POST is applied once it is up.
 PSID=$(q "SELECT psid FROM send WHERE outcome = 'sent' AND read_at IS NULL AND page_id = '$PAGE' LIMIT 1")
 [ -n "$PSID" ] && [ "$(unread)" -gt 0 ] && ok || fail "no unread message to read"
-BODY='{"object":"page","entry":[{"id":"'$PAGE'","time":'$WM',"messaging":[{"sender":{"id":"'$PSID'"},"recipient":{"id":"'$PAGE'"},"timestamp":'$WM',"read":{"watermark":'$WM'}}]}]}'
-SIG=$(python3 -c "import hmac,hashlib,sys; print('sha256=' + hmac.new(b'secret-e2e', sys.argv[1].encode(), hashlib.sha256).hexdigest())" "$BODY")
+BODY=$(read_body "$PAGE" "$PSID" "$WM")
+SIG=$(signature "$BODY")
 pg_halt
 "$BIN" --db "$A" serve --listen 127.0.0.1:0 --verify-token-file "$WORK/verify" --app-secret-file "$WORK/secret" >"$WORK/serve.out" 2>"$WORK/serve.err" &
 SERVE=$!

@@ -42,9 +42,8 @@ struct WebhookOptions: ParsableArguments {
 
     /// The receiver, spool and ingester over the context's database. The database must exist (a
     /// typo'd path is refused here), but is opened by the ingester, so a locked one doesn't stop
-    /// the receiver from starting.
-    /// The receiver and its ingester; `workspace` opens the database for the ingester (by
-    /// default anew from the context; `serve` shares its own).
+    /// the receiver from starting. `workspace` opens it for the ingester: by default anew from the
+    /// context; `serve` shares its own.
     func service(
         _ context: Context, workspace: (@Sendable () throws -> Workspace)? = nil, metrics: ServiceMetrics? = nil,
         log: @escaping @Sendable (String) -> Void = { printError($0) }

@@ -94,6 +94,15 @@ same_db() { # same_db DESCRIPTION BEFORE-DUMP: the database didn't change
   if [ "$(sqlite3 "$DB" .dump)" == "$2" ]; then ok; else fail "$1: the database changed"; fi
 }
 
+# read_body PAGE PSID WATERMARK: a webhook POST's body, PSID having read PAGE's messages up to WATERMARK.
+read_body() {
+  printf '%s' '{"object":"page","entry":[{"id":"'"$1"'","time":'"$3"',"messaging":[{"sender":{"id":"'"$2"'"},"recipient":{"id":"'"$1"'"},"timestamp":'"$3"',"read":{"watermark":'"$3"'}}]}]}'
+}
+# signature BODY: the X-Hub-Signature-256 Meta sends with BODY, for the app secret "secret-e2e".
+signature() {
+  python3 -c "import hmac,hashlib,sys; print('sha256=' + hmac.new(b'secret-e2e', sys.argv[1].encode(), hashlib.sha256).hexdigest())" "$1"
+}
+
 finish() {
   echo "$passed passed, $failed failed"
   [ "$failed" -eq 0 ]

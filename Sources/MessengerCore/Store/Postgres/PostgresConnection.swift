@@ -127,13 +127,10 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Runs one statement with its values bound (`$1`, `$2`…); never by splicing text into SQL.
     @discardableResult
     public func execute(_ sql: String, _ values: [PostgresValue] = []) throws -> PostgresRows {
-        let wires = values.map { $0.wire.map { strdup($0) } ?? nil }
-        defer { for wire in wires { free(wire) } }
-        let pointers = wires.map { $0.map { UnsafePointer<CChar>($0) } }
         let parameterTypes: [Oid] = values.map { Oid($0.type) }
-        let result = pointers.withUnsafeBufferPointer { buffer in
+        let result = Self.withWires(values) { wires in
             parameterTypes.withUnsafeBufferPointer { types in
-                PQexecParams(connection, sql, Int32(values.count), types.baseAddress, buffer.baseAddress, nil, nil, 0)
+                PQexecParams(connection, sql, Int32(values.count), types.baseAddress, wires, nil, nil, 0)
             }
         }
         return try rows(of: result)
@@ -168,13 +165,16 @@ public final class PostgresConnection: @unchecked Sendable {
             prepared[key] = made
             name = made
         }
+        let result = Self.withWires(values) { PQexecPrepared(connection, name, Int32(values.count), $0, nil, nil, 0) }
+        return try rows(of: result)
+    }
+
+    /// `values` as libpq takes them: each one's text (NULL for NULL), valid during `body`.
+    private static func withWires<T>(_ values: [PostgresValue], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> T) -> T {
         let wires = values.map { $0.wire.map { strdup($0) } ?? nil }
         defer { for wire in wires { free(wire) } }
         let pointers = wires.map { $0.map { UnsafePointer<CChar>($0) } }
-        let result = pointers.withUnsafeBufferPointer { buffer in
-            PQexecPrepared(connection, name, Int32(values.count), buffer.baseAddress, nil, nil, 0)
-        }
-        return try rows(of: result)
+        return pointers.withUnsafeBufferPointer { body($0.baseAddress) }
     }
 
     /// A statement's result as rows, or its error in one line; cleared either way.
